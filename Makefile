@@ -1,0 +1,68 @@
+# NSCore build. `make demo` and `make test` are the README's two commands.
+PREFIX     ?= /usr/local
+BUILD      := build
+SWIFT      ?= swift
+CONFIG     ?= release
+SCRATCH    ?= .build
+ABI_MAJOR  := 0
+VERSION    := 0.1.0
+SWIFTFLAGS := -c $(CONFIG) --scratch-path $(SCRATCH) -Xswiftc -static-stdlib
+LIBFLAGS   := -Xlinker --version-script=$(CURDIR)/include/nscore.map -Xlinker -soname=libnscore.so.$(ABI_MAJOR)
+SOURCES    := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h') Package.swift include/nscore.map
+
+.PHONY: all lib cli init-image demo test test-swift test-c test-python install clean bench
+
+all: lib cli $(BUILD)/nscore.pc
+
+# nscore-init is a freestanding static program embedded into the library (Sources/CNSCoreShim/init_image.h).
+init-image: Sources/CNSCoreShim/init_image.h
+Sources/CNSCoreShim/init_image.h: Sources/nscore-init/init.c tools/build-init.sh
+	tools/build-init.sh $(BUILD)
+
+lib: $(BUILD)/libnscore.so
+$(BUILD)/libnscore.so: $(SOURCES) Sources/CNSCoreShim/init_image.h
+	@mkdir -p $(BUILD)
+	$(SWIFT) build $(SWIFTFLAGS) $(LIBFLAGS) --product NSCoreABI
+	cp $(SCRATCH)/$(CONFIG)/libNSCoreABI.so $(BUILD)/libnscore.so.$(ABI_MAJOR)
+	ln -sf libnscore.so.$(ABI_MAJOR) $(BUILD)/libnscore.so
+
+cli: $(BUILD)/nscore
+$(BUILD)/nscore: $(SOURCES) Sources/CNSCoreShim/init_image.h
+	@mkdir -p $(BUILD)
+	$(SWIFT) build $(SWIFTFLAGS) --product nscore
+	cp $(SCRATCH)/$(CONFIG)/nscore $(BUILD)/nscore
+
+$(BUILD)/nscore.pc: Makefile
+	@mkdir -p $(BUILD)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: nscore\nDescription: Embeddable Linux namespace and container engine\nVersion: %s\nLibs: -L$${libdir} -lnscore\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+
+demo: all
+	tools/demo.sh
+
+test: all
+	tools/deps.sh
+	$(MAKE) test-swift test-c test-python
+
+test-swift:
+	$(SWIFT) build --build-tests --scratch-path .build-test
+	$(SWIFT) test --skip-build --scratch-path .build-test
+
+test-c: lib
+	tests-c/run.sh
+
+test-python: lib
+	NSCORE_LIBRARY=$(CURDIR)/$(BUILD)/libnscore.so python3 -m pytest -q bindings/python/tests
+
+bench: all
+	bench/run.sh $(if $(QUICK),--quick,)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/libnscore.so.$(ABI_MAJOR) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libnscore.so.$(ABI_MAJOR) $(DESTDIR)$(PREFIX)/lib/libnscore.so
+	install -m 0644 include/nscore.h $(DESTDIR)$(PREFIX)/include/
+	install -m 0644 $(BUILD)/nscore.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0755 $(BUILD)/nscore $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf $(BUILD) .build .build-test

@@ -1,0 +1,89 @@
+/*
+ * nsc_shim.h - the C side of NSCore, for the Swift engine only (not installed, not public ABI).
+ *
+ * Two kinds of code live here:
+ *   - syscalls.c: one-line wrappers for calls Swift cannot make directly (variadic prctl/ioctl,
+ *     syscalls glibc 2.36 has no wrapper for). They hold no policy.
+ *   - spawn.c: the child-side plan executor, the only code that runs between clone() and
+ *     execve(). Swift compiles a configuration into a `struct nsc_plan`; the executor walks it
+ *     with raw syscalls only.
+ */
+#ifndef NSC_SHIM_H
+#define NSC_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "spawn_plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__clang__)
+#pragma clang assume_nonnull begin
+#define NSC_NULLABLE _Nullable
+#else
+#define NSC_NULLABLE
+#endif
+
+/* ---- spawn.c ---------------------------------------------------------------------------- */
+
+/*
+ * Starts the child described by `plan` and returns without waiting for it: 0 with `out` filled,
+ * or -errno from clone3/clone. The child shares the caller's address space (CLONE_VM) and runs
+ * on its own stack until execve, so `plan`, everything it points to and `out->stack` must stay
+ * untouched until the error pipe reports EOF (exec succeeded) or the child has been reaped.
+ * Then call nsc_shim_spawn_release(). Signals are blocked in the calling thread around clone.
+ */
+int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out);
+
+/* Unmaps the child stack of a spawn whose child has exec'd or been reaped. */
+void nsc_shim_spawn_release(struct nsc_spawn_result *result);
+
+/* ---- syscalls.c ------------------------------------------------------------------------- */
+
+/* Each returns what the syscall returns, with -1 and errno set on failure. */
+int nsc_shim_pidfd_open(pid_t pid, unsigned int flags);
+int nsc_shim_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
+/* waitid(P_PIDFD, pidfd, ...). `status` receives si_status, `code` si_code, `pid` si_pid
+ * (0 when WNOHANG found nothing). */
+int nsc_shim_waitid_pidfd(int pidfd, int options, int *status, int *code, pid_t *pid);
+int nsc_shim_setns(int fd, int nstype);
+int nsc_shim_unshare(int flags);
+int nsc_shim_prctl_set_pdeathsig(int sig);
+/* ioctl(fd, NS_GET_NSTYPE / NS_GET_PARENT / NS_GET_USERNS / NS_GET_OWNER_UID) */
+int nsc_shim_ns_get_nstype(int fd);
+int nsc_shim_ns_get_parent(int fd);
+int nsc_shim_ns_get_userns(int fd);
+int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid);
+/* pipe2(fds, O_CLOEXEC) */
+int nsc_shim_pipe2_cloexec(int fds[2]);
+/* memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) */
+int nsc_shim_memfd_create(const char *name);
+/* fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) */
+int nsc_shim_seal_all(int fd);
+/* fcntl(fd, F_GETFD) / fcntl(fd, F_GETFL) helpers for tests */
+int nsc_shim_fd_flags(int fd);
+int nsc_shim_open(const char *path, int flags, unsigned int mode);
+int nsc_shim_openat(int dirfd, const char *path, int flags, unsigned int mode);
+
+/* The GNU strerror_r: a message for err, in buf or static storage; thread-safe. */
+const char *nsc_shim_strerror(int err, char *buf, size_t len);
+/* The symbolic name of an errno value ("ENOENT"), or NULL. */
+const char *NSC_NULLABLE nsc_shim_errno_name(int err);
+/* The name of a plan step kind ("mount"), never NULL. */
+const char *nsc_shim_step_name(int kind);
+
+/* The embedded nscore-init program (a static, freestanding ELF); size 0 when not built in. */
+const unsigned char *NSC_NULLABLE nsc_shim_init_image(size_t *size);
+
+#if defined(__clang__)
+#pragma clang assume_nonnull end
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

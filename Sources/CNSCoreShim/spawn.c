@@ -1,0 +1,398 @@
+/*
+ * spawn.c - the only code that runs between clone() and execve().
+ *
+ * The child is created with CLONE_VM: it shares the host's address space and runs on a stack
+ * of its own, so spawning costs the same from a 10 MiB host as from a 10 GiB one (no page
+ * tables are copied). The price is that the child must never touch memory the host might use:
+ * it runs no Swift, calls no malloc, no stdio, no glibc function that sets errno or takes a
+ * lock (the host thread's TLS, and so its errno, is shared). Every system call below goes
+ * through nsc_raw(), which returns -errno in a register and touches nothing else. The plan
+ * it reads is immutable until the parent sees EOF on the error pipe or has reaped the child.
+ *
+ * Signals are blocked in the parent thread around clone, so no host signal handler can ever
+ * run on the child's stack; the child resets every disposition to SIG_DFL before unblocking.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "nsc_shim.h"
+
+#ifndef SYS_clone3
+#define SYS_clone3 435 /* Linux 5.3 */
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* Linux 5.9 */
+#endif
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000 /* Linux 5.2 */
+#endif
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL /* Linux 5.7 */
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2) /* Linux 5.11 */
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322 /* Linux 3.19, x86_64 number; other arches define it */
+#endif
+
+/* struct clone_args as of Linux 5.7 (CLONE_ARGS_SIZE_VER2). */
+struct nsc_clone_args {
+    uint64_t flags;
+    uint64_t pidfd;
+    uint64_t child_tid;
+    uint64_t parent_tid;
+    uint64_t exit_signal;
+    uint64_t stack;
+    uint64_t stack_size;
+    uint64_t tls;
+    uint64_t set_tid;
+    uint64_t set_tid_size;
+    uint64_t cgroup;
+};
+_Static_assert(sizeof(struct nsc_clone_args) == 88, "clone_args VER2 is 88 bytes (Linux 5.7)");
+
+/* ---- raw system calls: no errno, no TLS, no locks ---------------------------------------- */
+
+#if defined(__x86_64__)
+static inline long nsc_raw(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+#elif defined(__aarch64__)
+static inline long nsc_raw(long n, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    register long x8 __asm__("x8") = n;
+    register long x0 __asm__("x0") = a1;
+    register long x1 __asm__("x1") = a2;
+    register long x2 __asm__("x2") = a3;
+    register long x3 __asm__("x3") = a4;
+    register long x4 __asm__("x4") = a5;
+    register long x5 __asm__("x5") = a6;
+    __asm__ volatile("svc 0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory");
+    return x0;
+}
+#else
+#error "spawn.c needs a raw syscall sequence for this architecture (x86_64 and aarch64 exist)"
+#endif
+
+#define R0(n) nsc_raw((n), 0, 0, 0, 0, 0, 0)
+#define R1(n, a) nsc_raw((n), (long)(a), 0, 0, 0, 0, 0)
+#define R2(n, a, b) nsc_raw((n), (long)(a), (long)(b), 0, 0, 0, 0)
+#define R3(n, a, b, c) nsc_raw((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define R4(n, a, b, c, d) nsc_raw((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define R5(n, a, b, c, d, e) nsc_raw((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+
+/*
+ * clone3 on a new stack. The child cannot return through a C function frame that lives on the
+ * parent's stack, so the syscall is issued from assembly: in the child (rax/x0 == 0) it calls
+ * fn(arg) on the new stack and exits with its result; the parent returns the pid or -errno.
+ */
+long nsc_clone3_vm(struct nsc_clone_args *args, size_t size, int (*fn)(void *), void *arg);
+#if defined(__x86_64__)
+__asm__(".text\n"
+        ".p2align 4\n"
+        ".type nsc_clone3_vm,@function\n"
+        "nsc_clone3_vm:\n"
+        "    mov %rdx, %r8\n"        /* fn survives the syscall in r8 */
+        "    mov %rcx, %r9\n"        /* arg in r9 */
+        "    mov $435, %eax\n"       /* SYS_clone3 */
+        "    syscall\n"
+        "    test %rax, %rax\n"
+        "    jnz 1f\n"
+        "    xor %ebp, %ebp\n"       /* child: outermost frame */
+        "    mov %r9, %rdi\n"
+        "    call *%r8\n"
+        "    mov %eax, %edi\n"
+        "    mov $231, %eax\n"       /* SYS_exit_group */
+        "    syscall\n"
+        "    hlt\n"
+        "1:  ret\n"
+        ".size nsc_clone3_vm, .-nsc_clone3_vm\n");
+#elif defined(__aarch64__)
+__asm__(".text\n"
+        ".p2align 2\n"
+        ".type nsc_clone3_vm,%function\n"
+        "nsc_clone3_vm:\n"
+        "    mov x9, x2\n"
+        "    mov x10, x3\n"
+        "    mov x8, #435\n"
+        "    svc #0\n"
+        "    cbnz x0, 1f\n"
+        "    mov x29, xzr\n"
+        "    mov x30, xzr\n"
+        "    mov x0, x10\n"
+        "    blr x9\n"
+        "    mov x8, #94\n"          /* SYS_exit_group */
+        "    svc #0\n"
+        "    brk #0\n"
+        "1:  ret\n"
+        ".size nsc_clone3_vm, .-nsc_clone3_vm\n");
+#endif
+
+/* ---- the child ------------------------------------------------------------------------- */
+
+static __attribute__((noreturn)) void nsc_fail(const struct nsc_plan *p, int32_t step, int32_t kind, long err)
+{
+    struct nsc_error_record rec = { step, kind, (int32_t)-err };
+    /* A short write cannot happen for 12 bytes on a pipe; if the write fails the parent still
+     * sees the child exit 127 before exec and reports that. */
+    (void)R3(SYS_write, p->err_fd, &rec, sizeof rec);
+    for (;;)
+        (void)R1(SYS_exit_group, 127);
+}
+
+/* Brings "lo" up in the current network namespace. Returns 0 or -errno. */
+static long nsc_loopback_up(void)
+{
+    long s = R3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return s;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_name[0] = 'l';
+    ifr.ifr_name[1] = 'o';
+    long r = R3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        r = R3(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
+    }
+    (void)R1(SYS_close, s);
+    return r;
+}
+
+/* Marks every fd >= 3 close-on-exec by walking /proc/self/fd with getdents64 into a stack
+ * buffer: the fallback for kernels before 5.11 (no CLOSE_RANGE_CLOEXEC). */
+static long nsc_cloexec_walk(void)
+{
+    long dir = R4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0)
+        return dir;
+    char buf[2048] __attribute__((aligned(8)));
+    for (;;) {
+        long n = R3(SYS_getdents64, dir, buf, sizeof buf);
+        if (n < 0) {
+            (void)R1(SYS_close, dir);
+            return n;
+        }
+        if (n == 0)
+            break;
+        for (long off = 0; off < n;) {
+            /* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[] */
+            unsigned short reclen = *(unsigned short *)(buf + off + 16);
+            const char *name = buf + off + 19;
+            long fd = 0;
+            int digits = 0;
+            for (; *name >= '0' && *name <= '9'; name++, digits++)
+                fd = fd * 10 + (*name - '0');
+            if (digits > 0 && *name == 0 && fd >= 3 && fd != dir)
+                (void)R3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+            off += reclen;
+        }
+    }
+    (void)R1(SYS_close, dir);
+    return 0;
+}
+
+static long nsc_run_step(const struct nsc_plan *p, const struct nsc_step *s)
+{
+    char byte = 'r';
+    long r;
+    switch (s->kind) {
+    case NSC_STEP_SETNS:
+        return R2(SYS_setns, s->fd, s->flags);
+    case NSC_STEP_UNSHARE:
+        return R1(SYS_unshare, s->flags);
+    case NSC_STEP_SYNC_READY:
+        do
+            r = R3(SYS_write, p->sync_fd, &byte, 1);
+        while (r == -EINTR);
+        return r < 0 ? r : 0;
+    case NSC_STEP_SYNC_WAIT:
+        do
+            r = R3(SYS_read, p->sync_fd, &byte, 1);
+        while (r == -EINTR);
+        /* EOF means the parent gave up (or died) before saying "go". */
+        return r == 1 ? 0 : (r < 0 ? r : -ECONNABORTED);
+    case NSC_STEP_SETHOSTNAME:
+        return R2(SYS_sethostname, s->a, s->len);
+    case NSC_STEP_SETDOMAINNAME:
+        return R2(SYS_setdomainname, s->a, s->len);
+    case NSC_STEP_MOUNT:
+        return R5(SYS_mount, s->a, s->b, s->c, s->flags, s->d);
+    case NSC_STEP_UMOUNT:
+        return R2(SYS_umount2, s->b, s->flags);
+    case NSC_STEP_LOOPBACK_UP:
+        return nsc_loopback_up();
+    case NSC_STEP_CHDIR:
+        return R1(SYS_chdir, s->a);
+    case NSC_STEP_SETRESGID:
+        return R3(SYS_setresgid, s->flags, s->flags, s->flags);
+    case NSC_STEP_SETRESUID:
+        return R3(SYS_setresuid, s->flags, s->flags, s->flags);
+    case NSC_STEP_SETGROUPS:
+        return R2(SYS_setgroups, s->len, s->d);
+    case NSC_STEP_PRCTL:
+        return R5(SYS_prctl, s->fd, s->flags, 0, 0, 0);
+    default:
+        return -EINVAL;
+    }
+}
+
+static int nsc_child_main(void *arg)
+{
+    const struct nsc_plan *p = arg;
+    long r;
+
+    /* 1. Default dispositions for every signal: the host's handlers are host code and must
+     *    never run here, and the command must start with a clean signal state. A zeroed
+     *    kernel sigaction is SIG_DFL with no flags and an empty mask on every architecture. */
+    unsigned long act[4] = { 0, 0, 0, 0 };
+    for (int sig = 1; sig < 65; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        r = R4(SYS_rt_sigaction, sig, act, 0, 8);
+        if (r < 0 && r != -EINVAL)
+            nsc_fail(p, -1, NSC_STEP_SIGNALS, r);
+    }
+    /* 2. Parent-death signal, before anything that might block on the parent. */
+    if (p->pdeathsig > 0 && (r = R5(SYS_prctl, PR_SET_PDEATHSIG, p->pdeathsig, 0, 0, 0)) < 0)
+        nsc_fail(p, -1, NSC_STEP_PDEATHSIG, r);
+
+    /* 3. The plan, in the order the parent chose (handshake, setns, hostname, mounts, ids). */
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        r = nsc_run_step(p, &p->steps[i]);
+        if (r < 0)
+            nsc_fail(p, (int32_t)i, p->steps[i].kind, r);
+    }
+
+    /* 4. stdio: first copy every source above 2 so that one source cannot be overwritten by
+     *    another's dup3 (a caller may pass its stdout as our stderr), then place them. */
+    long tmp[3] = { -1, -1, -1 };
+    for (int i = 0; i < 3; i++) {
+        if (p->stdio[i] < 0)
+            continue;
+        tmp[i] = R3(SYS_fcntl, p->stdio[i], F_DUPFD_CLOEXEC, 3);
+        if (tmp[i] < 0)
+            nsc_fail(p, -1, NSC_STEP_STDIO, tmp[i]);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (tmp[i] < 0)
+            continue;
+        if ((r = R3(SYS_dup3, tmp[i], i, 0)) < 0)
+            nsc_fail(p, -1, NSC_STEP_STDIO, r);
+    }
+
+    /* 5. Only stdio and keep_fds cross exec: everything else the host had open becomes
+     *    close-on-exec (our own pipes already are). */
+    r = R3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (r == -ENOSYS || r == -EINVAL)
+        r = nsc_cloexec_walk();
+    if (r < 0)
+        nsc_fail(p, -1, NSC_STEP_CLOSE_FDS, r);
+    for (uint32_t i = 0; i < p->nkeep; i++)
+        if ((r = R3(SYS_fcntl, p->keep_fds[i], F_SETFD, 0)) < 0)
+            nsc_fail(p, -1, NSC_STEP_CLOSE_FDS, r);
+
+    /* 6. Empty signal mask, then exec. */
+    uint64_t empty = 0;
+    (void)R4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
+    if (p->exec_fd >= 0)
+        r = R5(SYS_execveat, p->exec_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
+    else
+        r = R3(SYS_execve, p->path, p->argv, p->envp);
+    /* Block again so that nothing interrupts the report. */
+    uint64_t full = ~(uint64_t)0;
+    (void)R4(SYS_rt_sigprocmask, SIG_SETMASK, &full, 0, 8);
+    nsc_fail(p, -1, NSC_STEP_EXEC, r);
+}
+
+/* ---- the parent side ----------------------------------------------------------------------- */
+
+/* 64 KiB is far more than the executor needs (its deepest frame holds a 2 KiB dirent buffer);
+ * one guard page below it turns an overflow into a fault instead of silent corruption. */
+#define NSC_STACK_SIZE (64 * 1024)
+#define NSC_GUARD_SIZE 4096
+
+int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out)
+{
+    out->pid = -1;
+    out->pidfd = -1;
+    out->stack = NULL;
+    out->stack_size = 0;
+
+    size_t size = NSC_STACK_SIZE + NSC_GUARD_SIZE;
+    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return -errno;
+    (void)mprotect(stack, NSC_GUARD_SIZE, PROT_NONE);
+
+    /* Block every signal (the raw call also blocks glibc's internal ones) so the child starts
+     * with all of them blocked and no host handler can run on its stack. */
+    uint64_t all = ~(uint64_t)0, old = 0;
+    (void)syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, 8);
+
+    int pidfd = -1;
+    struct nsc_clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = CLONE_VM | CLONE_PIDFD | plan->clone_flags;
+    args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    args.exit_signal = SIGCHLD;
+    args.stack = (uint64_t)(uintptr_t)((char *)stack + NSC_GUARD_SIZE);
+    args.stack_size = NSC_STACK_SIZE;
+    if (plan->cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = (uint64_t)plan->cgroup_fd;
+    }
+    long pid = nsc_clone3_vm(&args, sizeof args, nsc_child_main, (void *)plan);
+    if (pid == -ENOSYS && plan->cgroup_fd < 0) {
+        /* Kernels before 5.3: clone() with the glibc wrapper, which also switches stacks. */
+        pid = clone(nsc_child_main, (char *)stack + size, (int)(CLONE_VM | CLONE_PIDFD | plan->clone_flags | SIGCHLD),
+                    (void *)plan, &pidfd);
+        if (pid < 0)
+            pid = -errno;
+    }
+    int saved = (int)-pid;
+    (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
+
+    if (pid < 0) {
+        munmap(stack, size);
+        return -saved;
+    }
+    out->pid = (int32_t)pid;
+    out->pidfd = pidfd;
+    out->stack = stack;
+    out->stack_size = size;
+    return 0;
+}
+
+void nsc_shim_spawn_release(struct nsc_spawn_result *result)
+{
+    if (result->stack != NULL)
+        munmap(result->stack, result->stack_size);
+    result->stack = NULL;
+    result->stack_size = 0;
+}

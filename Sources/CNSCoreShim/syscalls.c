@@ -1,0 +1,119 @@
+/*
+ * syscalls.c - one-line wrappers for calls Swift cannot make directly: variadic functions
+ * (prctl, ioctl, fcntl, open) and syscalls glibc 2.36 has no wrapper for. No policy here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nsc_shim.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434 /* Linux 5.3 */
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424 /* Linux 5.1 */
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3 /* Linux 5.4 */
+#endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
+
+int nsc_shim_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+
+int nsc_shim_pidfd_send_signal(int pidfd, int sig, unsigned int flags)
+{
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
+}
+
+int nsc_shim_waitid_pidfd(int pidfd, int options, int *status, int *code, pid_t *pid)
+{
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    int r = waitid((idtype_t)P_PIDFD, (id_t)pidfd, &info, options);
+    if (r == 0) {
+        *status = info.si_status;
+        *code = info.si_code;
+        *pid = info.si_pid;
+    }
+    return r;
+}
+
+int nsc_shim_setns(int fd, int nstype) { return setns(fd, nstype); }
+int nsc_shim_unshare(int flags) { return unshare(flags); }
+int nsc_shim_prctl_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+
+int nsc_shim_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
+int nsc_shim_ns_get_parent(int fd) { return ioctl(fd, NS_GET_PARENT); }
+int nsc_shim_ns_get_userns(int fd) { return ioctl(fd, NS_GET_USERNS); }
+int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid) { return ioctl(fd, NS_GET_OWNER_UID, uid); }
+
+int nsc_shim_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int nsc_shim_memfd_create(const char *name) { return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING); }
+
+int nsc_shim_seal_all(int fd)
+{
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+}
+
+int nsc_shim_fd_flags(int fd) { return fcntl(fd, F_GETFD); }
+int nsc_shim_open(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
+int nsc_shim_openat(int dirfd, const char *path, int flags, unsigned int mode) { return openat(dirfd, path, flags, mode); }
+
+const char *nsc_shim_strerror(int err, char *buf, size_t len) { return strerror_r(err, buf, len); }
+
+const char *nsc_shim_errno_name(int err)
+{
+    /* The errnos a namespace engine meets; others print as "errno N". */
+    switch (err) {
+#define E(x) case x: return #x;
+        E(EPERM) E(ENOENT) E(ESRCH) E(EINTR) E(EIO) E(ENXIO) E(E2BIG) E(ENOEXEC) E(EBADF) E(ECHILD)
+        E(EAGAIN) E(ENOMEM) E(EACCES) E(EFAULT) E(ENOTBLK) E(EBUSY) E(EEXIST) E(EXDEV) E(ENODEV)
+        E(ENOTDIR) E(EISDIR) E(EINVAL) E(ENFILE) E(EMFILE) E(ENOTTY) E(ETXTBSY) E(EFBIG) E(ENOSPC)
+        E(ESPIPE) E(EROFS) E(EMLINK) E(EPIPE) E(ERANGE) E(ENAMETOOLONG) E(ENOSYS) E(ELOOP)
+        E(ENOTSUP) E(EADDRINUSE) E(EADDRNOTAVAIL) E(ENETDOWN) E(ECONNABORTED) E(ECONNRESET)
+        E(ETIMEDOUT) E(EUSERS) E(EOVERFLOW) E(ENOTSOCK) E(ENODATA) E(ENOLINK) E(ELIBBAD)
+#undef E
+    default:
+        return NULL;
+    }
+}
+
+const char *nsc_shim_step_name(int kind)
+{
+    switch (kind) {
+    case NSC_STEP_SETNS: return "setns";
+    case NSC_STEP_UNSHARE: return "unshare";
+    case NSC_STEP_SYNC_READY: return "handshake (ready)";
+    case NSC_STEP_SYNC_WAIT: return "handshake (wait for parent)";
+    case NSC_STEP_SETHOSTNAME: return "sethostname";
+    case NSC_STEP_SETDOMAINNAME: return "setdomainname";
+    case NSC_STEP_MOUNT: return "mount";
+    case NSC_STEP_UMOUNT: return "umount";
+    case NSC_STEP_LOOPBACK_UP: return "bring up lo";
+    case NSC_STEP_CHDIR: return "chdir";
+    case NSC_STEP_SETRESGID: return "setresgid";
+    case NSC_STEP_SETRESUID: return "setresuid";
+    case NSC_STEP_SETGROUPS: return "setgroups";
+    case NSC_STEP_PRCTL: return "prctl";
+    case NSC_STEP_SIGNALS: return "reset signal dispositions";
+    case NSC_STEP_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG)";
+    case NSC_STEP_STDIO: return "set up stdio";
+    case NSC_STEP_CLOSE_FDS: return "close inherited fds";
+    case NSC_STEP_EXEC: return "execve";
+    default: return "unknown step";
+    }
+}

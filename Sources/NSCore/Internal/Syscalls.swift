@@ -1,0 +1,162 @@
+import CNSCoreShim
+import Glibc
+
+// Thin `sys_*` wrappers: each makes one system call and turns -1/errno into a Result.
+// Raw libc calls belong here (and in CNSCoreShim), not spread through the engine.
+
+/// Calls `body` until it does not fail with EINTR.
+@inline(__always)
+func retryingEINTR<T: BinaryInteger>(_ body: () -> T) -> T {
+    while true {
+        let r = body()
+        if r >= 0 || Glibc.errno != EINTR { return r }
+    }
+}
+
+@inline(__always)
+func check<T: BinaryInteger>(_ r: T) -> Result<T, Errno> {
+    r < 0 ? .failure(.current) : .success(r)
+}
+
+func sys_open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<OwnedFD, Errno> {
+    let fd = retryingEINTR { nsc_shim_open(path, flags | O_CLOEXEC, UInt32(mode)) }
+    return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
+}
+
+func sys_openat(_ dir: Int32, _ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<OwnedFD, Errno> {
+    let fd = retryingEINTR { nsc_shim_openat(dir, path, flags | O_CLOEXEC, UInt32(mode)) }
+    return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
+}
+
+/// Two connected descriptors: a pipe's read and write ends, or a socketpair's two ends.
+struct FDPair: ~Copyable {
+    var read: OwnedFD
+    var write: OwnedFD
+}
+
+func sys_pipe() -> Result<FDPair, Errno> {
+    var fds: [Int32] = [-1, -1]
+    if nsc_shim_pipe2_cloexec(&fds) != 0 { return .failure(.current) }
+    return .success(FDPair(read: OwnedFD(fds[0]), write: OwnedFD(fds[1])))
+}
+
+/// A CLOEXEC AF_UNIX stream socketpair; `read`/`write` name the parent's and the child's end.
+func sys_socketpair() -> Result<FDPair, Errno> {
+    var fds: [Int32] = [-1, -1]
+    if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) != 0 {
+        return .failure(.current)
+    }
+    return .success(FDPair(read: OwnedFD(fds[0]), write: OwnedFD(fds[1])))
+}
+
+/// Reads until `count` bytes, EOF or an error other than EINTR. Returns the bytes read.
+func sys_readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Result<Int, Errno> {
+    var done = 0
+    while done < count {
+        let n = read(fd, buffer + done, count - done)
+        if n < 0 {
+            if Glibc.errno == EINTR { continue }
+            return .failure(.current)
+        }
+        if n == 0 { break }
+        done += n
+    }
+    return .success(done)
+}
+
+func sys_writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
+    var done = 0
+    while done < bytes.count {
+        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+            if Glibc.errno == EINTR { continue }
+            return .failure(.current)
+        }
+        done += n
+    }
+    return .success(())
+}
+
+/// Reads a whole (small) file such as /proc/PID/status. Returns the bytes.
+func sys_readFile(_ path: String, limit: Int = 1 << 20) -> Result<[UInt8], Errno> {
+    let fd: OwnedFD
+    switch sys_open(path, O_RDONLY) {
+    case .success(let f): fd = f
+    case .failure(let e): return .failure(e)
+    }
+    let raw = fd.rawValue
+    var out: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while out.count < limit {
+        let n = chunk.withUnsafeMutableBytes { read(raw, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if Glibc.errno == EINTR { continue }
+            return .failure(.current)
+        }
+        if n == 0 { break }
+        out.append(contentsOf: chunk[0..<n])
+    }
+    return .success(out)
+}
+
+/// Writes `text` to an existing file in one write(2), as /proc files such as uid_map require.
+func sys_writeFile(_ path: String, _ text: String) -> Result<Void, Errno> {
+    let fd: OwnedFD
+    switch sys_open(path, O_WRONLY) {
+    case .success(let f): fd = f
+    case .failure(let e): return .failure(e)
+    }
+    let raw = fd.rawValue
+    var bytes = Array(text.utf8)
+    let n = bytes.withUnsafeMutableBytes { write(raw, $0.baseAddress, $0.count) }
+    if n < 0 { return .failure(.current) }
+    if n != bytes.count { return .failure(Errno(rawValue: EIO)) }
+    bytes.removeAll()
+    return .success(())
+}
+
+func sys_stat(_ path: String) -> Result<stat, Errno> {
+    var st = stat()
+    return stat(path, &st) == 0 ? .success(st) : .failure(.current)
+}
+
+func sys_fstat(_ fd: Int32) -> Result<stat, Errno> {
+    var st = stat()
+    return fstat(fd, &st) == 0 ? .success(st) : .failure(.current)
+}
+
+func sys_pidfd_open(_ pid: pid_t) -> Result<OwnedFD, Errno> {
+    let fd = nsc_shim_pidfd_open(pid, 0)
+    return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
+}
+
+func sys_setns(_ fd: Int32, _ nstype: Int32) -> Result<Void, Errno> {
+    nsc_shim_setns(fd, nstype) == 0 ? .success(()) : .failure(.current)
+}
+
+func sys_unshare(_ flags: Int32) -> Result<Void, Errno> {
+    nsc_shim_unshare(flags) == 0 ? .success(()) : .failure(.current)
+}
+
+/// The number of threads in this process, from /proc/self/status ("Threads:").
+func sys_threadCount() -> Int? {
+    guard case .success(let bytes) = sys_readFile("/proc/self/status") else { return nil }
+    for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("Threads:") {
+        return Int(line.dropFirst(8).trimmingSpaces())
+    }
+    return nil
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\n" { s.removeLast() }
+        return s
+    }
+}
+
+extension String {
+    /// True if the string contains a NUL byte (it could not be passed to a C API intact).
+    var containsNUL: Bool { utf8.contains(0) }
+}

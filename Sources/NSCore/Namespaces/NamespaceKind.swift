@@ -1,0 +1,136 @@
+import Glibc
+
+/// One of the eight kinds of Linux namespace.
+///
+/// Each kind has a `CLONE_NEW*` flag (``cloneFlag``) and a name under `/proc/PID/ns/`
+/// (``procName``). The raw values are stable and shared with the C ABI (`NSCORE_NS_*`) and
+/// Python (`nscore.Namespace`): they are the bit positions of ``NamespaceSet``.
+public enum NamespaceKind: Int32, CaseIterable, Sendable, CustomStringConvertible {
+    /// Hostname and NIS domain name (`CLONE_NEWUTS`).
+    case uts = 0
+    /// System V IPC objects and POSIX message queues (`CLONE_NEWIPC`).
+    case ipc = 1
+    /// Process ids (`CLONE_NEWPID`); the first process is PID 1.
+    case pid = 2
+    /// Network devices, addresses, routes, ports (`CLONE_NEWNET`).
+    case network = 3
+    /// Mount points (`CLONE_NEWNS`).
+    case mount = 4
+    /// User and group ids and capabilities (`CLONE_NEWUSER`).
+    case user = 5
+    /// The cgroup root directory (`CLONE_NEWCGROUP`).
+    case cgroup = 6
+    /// The monotonic and boot-time clocks (`CLONE_NEWTIME`).
+    case time = 7
+
+    /// The `CLONE_NEW*` flag for this kind. The corresponding syscalls are `clone3(2)`,
+    /// `unshare(2)` and `setns(2)`.
+    public var cloneFlag: Int32 {
+        switch self {
+        case .uts: return 0x0400_0000
+        case .ipc: return 0x0800_0000
+        case .pid: return 0x2000_0000
+        case .network: return 0x4000_0000
+        case .mount: return 0x0002_0000
+        case .user: return 0x1000_0000
+        case .cgroup: return 0x0200_0000
+        case .time: return 0x0000_0080
+        }
+    }
+
+    /// The file name under `/proc/PID/ns/` (`"net"` for ``network``, `"mnt"` for ``mount``).
+    public var procName: String {
+        switch self {
+        case .uts: return "uts"
+        case .ipc: return "ipc"
+        case .pid: return "pid"
+        case .network: return "net"
+        case .mount: return "mnt"
+        case .user: return "user"
+        case .cgroup: return "cgroup"
+        case .time: return "time"
+        }
+    }
+
+    /// The kind with this `/proc/PID/ns` name or util-linux spelling (`"net"`, `"network"`,
+    /// `"mnt"`, `"mount"`), or `nil`.
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "uts": self = .uts
+        case "ipc": self = .ipc
+        case "pid": self = .pid
+        case "net", "network": self = .network
+        case "mnt", "mount": self = .mount
+        case "user": self = .user
+        case "cgroup": self = .cgroup
+        case "time": self = .time
+        default: return nil
+        }
+    }
+
+    /// The kind with this `CLONE_NEW*` flag (as `NS_GET_NSTYPE` returns it), or `nil`.
+    public init?(cloneFlag: Int32) {
+        guard let k = NamespaceKind.allCases.first(where: { $0.cloneFlag == cloneFlag }) else { return nil }
+        self = k
+    }
+
+    /// The same as ``procName``.
+    public var description: String { procName }
+}
+
+/// A set of namespace kinds, stored as bits `1 << kind.rawValue` (the C ABI's `NSCORE_NS_*`).
+public struct NamespaceSet: OptionSet, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// The set holding only `kind`.
+    public init(_ kind: NamespaceKind) { self.rawValue = 1 << UInt32(kind.rawValue) }
+
+    public static let uts = NamespaceSet(.uts)
+    public static let ipc = NamespaceSet(.ipc)
+    public static let pid = NamespaceSet(.pid)
+    public static let network = NamespaceSet(.network)
+    public static let mount = NamespaceSet(.mount)
+    public static let user = NamespaceSet(.user)
+    public static let cgroup = NamespaceSet(.cgroup)
+    public static let time = NamespaceSet(.time)
+    /// All eight kinds.
+    public static let all: NamespaceSet = [.uts, .ipc, .pid, .network, .mount, .user, .cgroup, .time]
+
+    /// The bits that name a kind; anything else is invalid input.
+    public static let validBits: UInt32 = all.rawValue
+
+    /// The kinds in the set, in ``NamespaceKind`` order.
+    public var kinds: [NamespaceKind] { NamespaceKind.allCases.filter { contains(NamespaceSet($0)) } }
+
+    /// The OR of the members' `CLONE_NEW*` flags.
+    public var cloneFlags: Int32 { kinds.reduce(0) { $0 | $1.cloneFlag } }
+
+    /// Validates raw bits from C or Python.
+    /// - Throws: ``NSCoreError`` (invalid argument) naming the unknown bits.
+    public init(validating bits: UInt32, stage: String = "namespaces") throws(NSCoreError) {
+        let unknown = bits & ~NamespaceSet.validBits
+        if unknown != 0 {
+            throw .invalid(stage, "\(stage): unknown namespace flag bits 0x\(String(unknown, radix: 16))")
+        }
+        self.init(rawValue: bits)
+    }
+
+    /// Parses a comma-separated list such as `"net,uts"` or `"all"`.
+    /// - Throws: ``NSCoreError`` (invalid argument) naming the unknown word.
+    public init(parsing list: String) throws(NSCoreError) {
+        var set: NamespaceSet = []
+        for word in list.split(separator: ",") {
+            if word == "all" {
+                set.formUnion(.all)
+            } else if let kind = NamespaceKind(name: String(word)) {
+                set.insert(NamespaceSet(kind))
+            } else {
+                throw .invalid("namespaces", "unknown namespace kind '\(word)' (expected uts, ipc, pid, net, mnt, user, cgroup, time or all)")
+            }
+        }
+        self = set
+    }
+
+    public var description: String { kinds.map(\.procName).joined(separator: ",") }
+}

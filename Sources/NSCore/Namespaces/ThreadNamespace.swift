@@ -1,0 +1,91 @@
+import CNSCoreShim
+import Glibc
+
+/// Running code with the *calling thread* in another namespace, restoring it afterwards.
+///
+/// `setns(2)` on network, UTS and IPC namespaces (and `pid_for_children`) changes only the
+/// calling thread, so a multi-threaded host can use them without disturbing other threads,
+/// provided the thread is put back even when the body throws. Mount, user and time namespaces
+/// cannot be entered by a multi-threaded process and are refused here.
+public enum ThreadNamespace {
+    /// The kinds this helper accepts.
+    public static let allowed: NamespaceSet = [.network, .uts, .ipc]
+
+    /// Runs `body` with the calling thread inside the `kinds` namespaces of process `pid`.
+    ///
+    /// The thread's own namespaces are opened first and restored after `body`, whether it
+    /// returns or throws. Do not hop threads inside `body` (no `await`): the namespace
+    /// belongs to this thread only.
+    /// The corresponding syscall is `setns(2)`.
+    /// - Parameters:
+    ///   - kinds: a subset of ``allowed``.
+    ///   - pid: the process whose namespaces to enter.
+    ///   - body: the work to do inside.
+    /// - Throws: ``NSCoreError`` for a bad kind or pid, a refused setns, or what `body` throws.
+    public static func run<T>(in kinds: NamespaceSet, of pid: pid_t,
+                              _ body: () throws(NSCoreError) -> T) throws(NSCoreError) -> T {
+        let bad = kinds.subtracting(allowed)
+        if !bad.isEmpty {
+            throw .invalid("namespaces", "a thread can only enter net, uts and ipc namespaces, not \(bad)")
+        }
+        guard pid > 0 else { throw .invalid("pid", "pid \(pid) is not a valid pid") }
+        var targets: [(NamespaceKind, Int32)] = []
+        var saved: [(NamespaceKind, Int32)] = []
+        defer {
+            for (_, fd) in targets { _ = Glibc.close(fd) }
+            for (_, fd) in saved { _ = Glibc.close(fd) }
+        }
+        for kind in kinds.kinds {
+            switch sys_open("/proc/\(pid)/ns/\(kind.procName)", O_RDONLY) {
+            case .success(let f): targets.append((kind, f.release()))
+            case .failure(let e):
+                throw NSCoreError(e.rawValue == ENOENT ? .notFound : .from(errno: e), errno: e,
+                                  stage: "open /proc/\(pid)/ns/\(kind.procName)",
+                                  message: "no process with pid \(pid) (or its \(kind) namespace is not readable): \(e)")
+            }
+            switch sys_open("/proc/thread-self/ns/\(kind.procName)", O_RDONLY) {
+            case .success(let f): saved.append((kind, f.release()))
+            case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/\(kind.procName)")
+            }
+        }
+        var entered: [(NamespaceKind, Int32)] = []
+        defer {
+            // Restore in reverse order. Failing to restore would leave this thread in the
+            // wrong namespace for whatever runs next on it: that is a bug, so trap.
+            for (kind, fd) in entered.reversed() {
+                if nsc_shim_setns(fd, kind.cloneFlag) != 0 {
+                    preconditionFailure("NSCore: cannot restore the thread's \(kind) namespace: \(Errno.current)")
+                }
+            }
+        }
+        for (i, (kind, fd)) in targets.enumerated() {
+            if nsc_shim_setns(fd, kind.cloneFlag) != 0 {
+                throw .sys(.current, "setns(\(kind)) into pid \(pid)")
+            }
+            entered.append((kind, saved[i].1))
+        }
+        return try body()
+    }
+
+    /// Runs `body` with this thread's `pid_for_children` set to the PID namespace `fd`, so
+    /// that a process cloned in `body` starts inside it; restores it afterwards.
+    static func withPIDForChildren<T>(_ fd: Int32, _ body: () throws(NSCoreError) -> T) throws(NSCoreError) -> T {
+        let saved: OwnedFD
+        switch sys_open("/proc/thread-self/ns/pid_for_children", O_RDONLY) {
+        case .success(let f): saved = f
+        case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/pid_for_children")
+        }
+        if nsc_shim_setns(fd, NamespaceKind.pid.cloneFlag) != 0 {
+            let e = Errno.current
+            throw NSCoreError(.from(errno: e), errno: e, stage: "setns(pid)",
+                              message: "setns(pid) into the target's PID namespace: \(e)")
+        }
+        let savedFD = saved.rawValue
+        defer {
+            if nsc_shim_setns(savedFD, NamespaceKind.pid.cloneFlag) != 0 {
+                preconditionFailure("NSCore: cannot restore the thread's pid_for_children: \(Errno.current)")
+            }
+        }
+        return try body()
+    }
+}

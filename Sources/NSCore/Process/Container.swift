@@ -1,0 +1,186 @@
+import CNSCoreShim
+import Glibc
+import Synchronization
+
+/// How a process ended.
+public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
+    /// It called `exit(code)`.
+    case exited(Int32)
+    /// A signal terminated it.
+    case signaled(Int32)
+
+    /// The shell's convention: the exit code, or 128 + the signal number.
+    public var shellCode: Int32 {
+        switch self {
+        case .exited(let c): return c
+        case .signaled(let s): return 128 + s
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .exited(let c): return "exited with code \(c)"
+        case .signaled(let s): return "killed by signal \(s)"
+        }
+    }
+}
+
+/// A running (or finished) process that NSCore started: a container's first process, or a
+/// command joined into existing namespaces.
+///
+/// The handle holds a pidfd, so waits and signals can never reach a recycled pid. It is safe to
+/// use from several threads: one may wait while another sends signals. When the last
+/// reference goes away, a process that is still running is killed and reaped, so a dropped
+/// handle never leaks a process or a zombie; call ``detach()`` to let it run on.
+public final class Container: @unchecked Sendable {
+    /// The process id, as seen from the caller's PID namespace.
+    public let pid: pid_t
+    /// The pidfd (`pidfd_open(2)` semantics), owned by this handle; -1 after ``detach()``.
+    public var pidfd: Int32 { state.withLock { $0.pidfd } }
+
+    private struct State {
+        var pidfd: Int32
+        var status: ExitStatus?
+        var detached = false
+    }
+    private let state: Mutex<State>
+
+    init(pid: pid_t, pidfd: Int32) {
+        self.pid = pid
+        self.state = Mutex(State(pidfd: pidfd, status: nil))
+    }
+
+    deinit {
+        let s = state.withLock { $0 }
+        guard s.pidfd >= 0 else { return }
+        if s.status == nil && !s.detached {
+            _ = nsc_shim_pidfd_send_signal(s.pidfd, SIGKILL, 0)
+            var st: Int32 = 0, code: Int32 = 0, p: pid_t = 0
+            while nsc_shim_waitid_pidfd(s.pidfd, WEXITED, &st, &code, &p) < 0 && Glibc.errno == EINTR {}
+        }
+        _ = Glibc.close(s.pidfd)
+    }
+
+    /// The exit status if the process has ended (reaping it), or `nil` while it runs.
+    /// - Throws: ``NSCoreError`` if waiting fails.
+    public func poll() throws(NSCoreError) -> ExitStatus? {
+        try reap(blocking: false)
+    }
+
+    /// Waits until the process ends and returns how it ended. Later calls return the same value.
+    /// The corresponding syscall is `waitid(P_PIDFD, ...)`.
+    /// - Throws: ``NSCoreError`` if the handle was detached or waiting fails.
+    public func wait() throws(NSCoreError) -> ExitStatus {
+        while true {
+            if let s = try waitReadable(timeoutMilliseconds: -1) { return s }
+        }
+    }
+
+    /// Waits at most `timeout` for the process to end.
+    /// - Returns: the exit status, or `nil` if it is still running when the time is up.
+    /// - Throws: ``NSCoreError`` (invalid argument) for a negative timeout, or if waiting fails.
+    public func wait(timeout: Duration) throws(NSCoreError) -> ExitStatus? {
+        let ms = timeout.milliseconds
+        guard ms >= 0 else { throw .invalid("wait", "wait: timeout must not be negative") }
+        return try wait(timeoutMilliseconds: ms)
+    }
+
+    /// Waits at most `timeoutMilliseconds` (-1: forever) for the process to end.
+    public func wait(timeoutMilliseconds: Int64) throws(NSCoreError) -> ExitStatus? {
+        if timeoutMilliseconds < 0 { return try wait() }
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        let deadline = clock.milliseconds + timeoutMilliseconds
+        while true {
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            let left = max(0, deadline - clock.milliseconds)
+            if let s = try waitReadable(timeoutMilliseconds: left) { return s }
+            if left == 0 { return nil }
+        }
+    }
+
+    /// Sends `signal` to the process. The corresponding syscall is `pidfd_send_signal(2)`.
+    /// - Throws: ``NSCoreError`` (process exited) if it has already been reaped, (invalid
+    ///   argument) for a bad signal number.
+    public func signal(_ signal: Int32) throws(NSCoreError) {
+        guard signal >= 0 && signal < 65 else {
+            throw .invalid("signal", "signal: \(signal) is not a signal number (0-64)")
+        }
+        let fd = state.withLock { $0.pidfd }
+        guard fd >= 0 else { throw NSCoreError(.invalidArgument, stage: "signal", message: "signal: the handle was detached") }
+        if state.withLock({ $0.status }) != nil {
+            throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: "signal",
+                              message: "signal: process \(pid) has already exited")
+        }
+        if nsc_shim_pidfd_send_signal(fd, signal, 0) != 0 {
+            let e = Errno.current
+            throw NSCoreError(.from(errno: e), errno: e, stage: "pidfd_send_signal",
+                              message: "send signal \(signal) to pid \(pid): \(e)")
+        }
+    }
+
+    /// Asks the process to stop: SIGTERM, then SIGKILL if it is still running after `timeout`.
+    /// Returns how it ended. A process that already ended just returns its status.
+    public func stop(timeout: Duration = .seconds(10)) throws(NSCoreError) -> ExitStatus {
+        if let s = try poll() { return s }
+        do { try signal(SIGTERM) } catch where error.code == .processExited {}
+        if let s = try wait(timeout: timeout) { return s }
+        do { try signal(SIGKILL) } catch where error.code == .processExited {}
+        return try wait()
+    }
+
+    /// Lets the process outlive this handle: it is neither killed nor reaped when the handle
+    /// goes away, and the pidfd is closed now.
+    public func detach() {
+        state.withLock {
+            if $0.pidfd >= 0 { _ = Glibc.close($0.pidfd) }
+            $0.pidfd = -1
+            $0.detached = true
+        }
+    }
+
+    /// Polls the pidfd for readability, then reaps without blocking under the lock, so that
+    /// concurrent waiters cannot both reap (the second sees the stored status).
+    private func waitReadable(timeoutMilliseconds: Int64) throws(NSCoreError) -> ExitStatus? {
+        let fd = state.withLock { $0.pidfd }
+        guard fd >= 0 else { throw NSCoreError(.invalidArgument, stage: "wait", message: "wait: the handle was detached") }
+        if let s = state.withLock({ $0.status }) { return s }
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        let timeout = Int32(clamping: timeoutMilliseconds)
+        let r = Glibc.poll(&pfd, 1, timeout)
+        if r < 0 && Glibc.errno != EINTR { throw .sys(.current, "poll pidfd") }
+        return try reap(blocking: false)
+    }
+
+    private func reap(blocking: Bool) throws(NSCoreError) -> ExitStatus? {
+        let result: Result<ExitStatus?, NSCoreError> = state.withLock { s in
+            if let st = s.status { return .success(st) }
+            guard s.pidfd >= 0 else {
+                return .failure(NSCoreError(.invalidArgument, stage: "wait", message: "wait: the handle was detached"))
+            }
+            var st: Int32 = 0, code: Int32 = 0, p: pid_t = 0
+            let options = WEXITED | (blocking ? 0 : WNOHANG)
+            while true {
+                if nsc_shim_waitid_pidfd(s.pidfd, options, &st, &code, &p) == 0 { break }
+                if Glibc.errno == EINTR { continue }
+                return .failure(.sys(.current, "waitid pid \(pid)"))
+            }
+            if p == 0 { return .success(nil) }
+            let status: ExitStatus = code == CLD_EXITED ? .exited(st) : .signaled(st)
+            s.status = status
+            return .success(status)
+        }
+        return try result.get()
+    }
+}
+
+extension timespec {
+    var milliseconds: Int64 { Int64(tv_sec) * 1000 + Int64(tv_nsec) / 1_000_000 }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (s, atto) = components
+        return s * 1000 + atto / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,232 @@
+import CNSCoreShim
+import Glibc
+
+/// Which namespaces to join: those of a running process, or namespace files by path.
+public enum JoinTarget: Sendable, Equatable {
+    /// The namespaces of the process `pid` (`/proc/PID/ns/*`, through a pidfd).
+    case process(pid_t)
+    /// Namespace files: `/proc/PID/ns/KIND` or a file a namespace was persisted on.
+    case paths([NamespaceKind: String])
+}
+
+/// A command to run inside existing namespaces, the `docker exec` / `nsenter` way.
+public struct JoinConfiguration: Sendable {
+    /// Whose namespaces to enter.
+    public var target: JoinTarget
+    /// The kinds to join, for a ``JoinTarget/process(_:)`` target. `nil` joins every kind in
+    /// which the target differs from the caller (as `nsenter --all`). Ignored for paths.
+    public var namespaces: NamespaceSet?
+    /// The command and its arguments. Required.
+    public var arguments: [String]
+    /// The file to execute; `nil` resolves `arguments[0]` through `PATH` in the caller.
+    public var executable: String?
+    /// `"NAME=value"` strings; `nil` passes the caller's environment.
+    public var environment: [String]?
+    /// The working directory. `nil`: `/` of the joined mount namespace, else the caller's.
+    public var workingDirectory: String?
+    /// Kill the command when the spawning thread exits (`PR_SET_PDEATHSIG`).
+    public var killOnParentDeath: Bool
+    public var stdin: StdioSource
+    public var stdout: StdioSource
+    public var stderr: StdioSource
+
+    /// Runs `arguments` in the namespaces of `target`.
+    public init(target: JoinTarget, _ arguments: [String], namespaces: NamespaceSet? = nil) {
+        self.target = target
+        self.namespaces = namespaces
+        self.arguments = arguments
+        self.executable = nil
+        self.environment = nil
+        self.workingDirectory = nil
+        self.killOnParentDeath = false
+        self.stdin = .inherit
+        self.stdout = .inherit
+        self.stderr = .inherit
+    }
+}
+
+extension Container {
+    /// Runs a command inside the namespaces of a running process or of namespace files.
+    ///
+    /// The caller's own namespaces never change. The command is a fresh child: for the PID
+    /// namespace, the calling thread's `pid_for_children` is pointed at the target for the
+    /// duration of one clone and restored before returning; the child joins the other kinds
+    /// with one `setns(pidfd, flags)` (or one `setns` per file) and execs. Joining a user or
+    /// time namespace needs a process with memory of its own, so then the child execs the
+    /// embedded `nscore-init`, which joins, forks (so the PID namespace takes effect) and
+    /// relays signals and the exit status, as `nsenter` does.
+    ///
+    /// The corresponding syscalls are `pidfd_open(2)`, `setns(2)`, `clone3(2)`, `execve(2)`.
+    /// - Throws: ``NSCoreError``: not found / process exited for a bad pid or path, invalid
+    ///   argument for a file that is not a namespace, process exited when the target PID
+    ///   namespace has no init left.
+    public static func join(_ configuration: JoinConfiguration) throws(NSCoreError) -> Container {
+        try Joiner.join(configuration)
+    }
+}
+
+/// Plans and runs a join.
+enum Joiner {
+    /// setns order for files (nsenter's): user first so that its capabilities apply to the
+    /// rest, mount last so that earlier paths resolve in the caller's mount namespace.
+    static let fileOrder: [NamespaceKind] = [.user, .cgroup, .ipc, .uts, .network, .pid, .time, .mount]
+
+    static func join(_ c: JoinConfiguration) throws(NSCoreError) -> Container {
+        var spawn = SpawnConfiguration(c.arguments)
+        spawn.executable = c.executable
+        spawn.environment = c.environment
+        spawn.killOnParentDeath = c.killOnParentDeath
+        spawn.stdin = c.stdin
+        spawn.stdout = c.stdout
+        spawn.stderr = c.stderr
+        spawn.rootPropagation = nil
+        try SpawnPlanner.validateCommand(spawn)
+
+        let plan = SpawnPlan()
+        // Each target namespace as (kind, fd owned by the plan).
+        var joins: [(kind: NamespaceKind, fd: Int32)] = []
+        var pidfd: Int32 = -1
+        var kinds: NamespaceSet = []
+
+        switch c.target {
+        case .process(let pid):
+            guard pid > 0 else { throw .invalid("target", "target pid \(pid) is not a valid pid") }
+            if let requested = c.namespaces {
+                _ = try NamespaceSet(validating: requested.rawValue, stage: "namespaces")
+            }
+            switch sys_pidfd_open(pid) {
+            case .success(let fd): pidfd = plan.own(fd)
+            case .failure(let e):
+                throw NSCoreError(e.rawValue == ESRCH ? .notFound : .from(errno: e), errno: e, stage: "pidfd_open",
+                                  message: "join: no process with pid \(pid): \(e)")
+            }
+            kinds = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
+            // /proc/PID/ns files for the PID namespace (needed on the calling thread).
+            if kinds.contains(.pid) {
+                let fd = try openNamespace("/proc/\(pid)/ns/pid", kind: .pid, plan: plan, pid: pid)
+                joins.append((.pid, fd))
+            }
+        case .paths(let map):
+            if map.isEmpty { throw .invalid("target", "join: no namespace paths given") }
+            for kind in fileOrder {
+                guard let path = map[kind] else { continue }
+                let fd = try openNamespace(path, kind: kind, plan: plan, pid: nil)
+                joins.append((kind, fd))
+                kinds.insert(NamespaceSet(kind))
+            }
+        }
+        if kinds.isEmpty {
+            throw .invalid("namespaces", "join: the target shares every requested namespace with the caller; nothing to join")
+        }
+
+        try SpawnPlanner.lowerCommandForJoin(spawn, into: plan)
+        try SpawnPlanner.lowerStdio(spawn, into: plan)
+        if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
+
+        let needsTrampoline = kinds.contains(.user) || kinds.contains(.time)
+        if needsTrampoline {
+            // nscore-init joins (user ns first, done by the kernel for a pidfd), forks for PID.
+            var args = ["nscore-init"]
+            if pidfd >= 0 {
+                args += ["-s", "\(pidfd):\(kinds.cloneFlags)"]
+                plan.keepFDs.append(pidfd)
+            } else {
+                for j in joins {
+                    args += ["-s", "\(j.fd):\(j.kind.cloneFlag)"]
+                    plan.keepFDs.append(j.fd)
+                }
+            }
+            if kinds.contains(.pid) { args.append("-i") }
+            try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
+            if let dir = c.workingDirectory { try addChdirUnsupported(dir) }
+            return try Spawner.run(plan)
+        }
+
+        // Fast path: the child setns-es itself; the PID namespace is set on this thread.
+        if pidfd >= 0 {
+            let childKinds = kinds.subtracting(.pid)
+            if !childKinds.isEmpty {
+                plan.add(Int32(NSC_STEP_SETNS.rawValue), fd: pidfd, flags: UInt64(UInt32(bitPattern: childKinds.cloneFlags)),
+                         stage: "setns(\(childKinds)) into the namespaces of the target")
+            }
+        } else {
+            for j in joins where j.kind != .pid {
+                plan.add(Int32(NSC_STEP_SETNS.rawValue), fd: j.fd, flags: UInt64(UInt32(bitPattern: j.kind.cloneFlag)),
+                         stage: "setns(\(j.kind)) into \(pathFor(j.kind, c.target))")
+            }
+        }
+        if let dir = c.workingDirectory {
+            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: UnsafePointer(plan.cString(dir)), stage: "chdir \(dir)")
+        }
+        plan.path = UnsafePointer(plan.cString(plan.pathText))
+        plan.argv = plan.cStringArray(spawn.arguments)
+
+        guard let pidJoin = joins.first(where: { $0.kind == .pid }) else {
+            return try Spawner.run(plan)
+        }
+        return try ThreadNamespace.withPIDForChildren(pidJoin.fd) { () throws(NSCoreError) in
+            try Spawner.run(plan)
+        }
+    }
+
+    private static func addChdirUnsupported(_ dir: String) throws(NSCoreError) {
+        throw .invalid("working directory", "join: a working directory is not supported when joining a user or time namespace yet")
+    }
+
+    private static func pathFor(_ kind: NamespaceKind, _ target: JoinTarget) -> String {
+        if case .paths(let m) = target, let p = m[kind] { return p }
+        return kind.procName
+    }
+
+    /// The kinds in `requested` whose namespace differs between `pid` and the caller.
+    /// `setns` into one's own user namespace fails with EINVAL, and the others are no-ops,
+    /// so `nsenter --all` skips them too. An explicitly requested kind is kept unless it is
+    /// the user namespace.
+    static func differingKinds(pid: pid_t, requested: NamespaceSet, explicit: Bool) throws(NSCoreError) -> NamespaceSet {
+        var out: NamespaceSet = []
+        for kind in requested.kinds {
+            let theirs: stat
+            switch sys_stat("/proc/\(pid)/ns/\(kind.procName)") {
+            case .success(let st): theirs = st
+            case .failure(let e):
+                if e.rawValue == ENOENT || e.rawValue == ESRCH {
+                    throw NSCoreError(.processExited, errno: e, stage: "open /proc/\(pid)/ns/\(kind.procName)",
+                                      message: "join: process \(pid) has exited")
+                }
+                throw NSCoreError(.from(errno: e), errno: e, stage: "stat /proc/\(pid)/ns/\(kind.procName)",
+                                  message: "join: cannot read the \(kind) namespace of pid \(pid): \(e)")
+            }
+            guard case .success(let mine) = sys_stat("/proc/self/ns/\(kind.procName)") else { continue }
+            let same = theirs.st_ino == mine.st_ino && theirs.st_dev == mine.st_dev
+            if !same || (explicit && kind != .user && kind != .pid && kind != .time) {
+                out.insert(NamespaceSet(kind))
+            }
+        }
+        return out
+    }
+
+    /// Opens a namespace file and checks that it is one (of `kind`).
+    static func openNamespace(_ path: String, kind: NamespaceKind, plan: SpawnPlan, pid: pid_t?) throws(NSCoreError) -> Int32 {
+        if path.isEmpty || path.containsNUL { throw .invalid("namespace path", "namespace path for \(kind) is empty or contains NUL") }
+        let fd: Int32
+        switch sys_open(path, O_RDONLY) {
+        case .success(let f): fd = plan.own(f)
+        case .failure(let e):
+            if let pid, e.rawValue == ENOENT || e.rawValue == ESRCH {
+                throw NSCoreError(.processExited, errno: e, stage: "open \(path)", message: "join: process \(pid) has exited")
+            }
+            throw NSCoreError(.from(errno: e), errno: e, stage: "open \(path)",
+                              message: "join: cannot open namespace file \(path): \(e)")
+        }
+        let type = nsc_shim_ns_get_nstype(fd)
+        if type < 0 {
+            throw NSCoreError(.invalidArgument, errno: .current, stage: "ioctl(NS_GET_NSTYPE) \(path)",
+                              message: "join: \(path) is not a namespace file")
+        }
+        if type != kind.cloneFlag {
+            let actual = NamespaceKind(cloneFlag: type).map(\.procName) ?? "unknown"
+            throw .invalid("namespace path", "join: \(path) is a \(actual) namespace, not \(kind)")
+        }
+        return fd
+    }
+}

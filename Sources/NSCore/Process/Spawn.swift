@@ -1,0 +1,183 @@
+import CNSCoreShim
+import Glibc
+
+extension Container {
+    /// Starts a process in new namespaces, the `clone(2)` way.
+    ///
+    /// Returns once the command has been exec'd. Every failure before that (a command that
+    /// does not exist, a mount the kernel refuses, a hostname that is too long) throws an error
+    /// that names the step, and leaves no process, fd or mount behind.
+    ///
+    /// The corresponding syscalls are `clone3(2)` with `CLONE_PIDFD` (falling back to
+    /// `clone(2)`), then, in the child, the steps of the plan and `execve(2)`.
+    /// - Parameter configuration: what to run and how to isolate it.
+    /// - Throws: ``NSCoreError``.
+    public static func spawn(_ configuration: SpawnConfiguration) throws(NSCoreError) -> Container {
+        let plan = try SpawnPlanner.plan(configuration)
+        let mapRoot = configuration.mapRootUser
+        if mapRoot {
+            return try Spawner.run(plan) { pid throws(NSCoreError) in try IDMap.writeRootMapping(pid: pid) }
+        }
+        return try Spawner.run(plan)
+    }
+}
+
+/// Validates a ``SpawnConfiguration`` and lowers it into a ``SpawnPlan`` in the fixed order
+/// of STYLE.md §4.5.
+enum SpawnPlanner {
+    static let maxHostname = 64
+
+    static func plan(_ c: SpawnConfiguration) throws(NSCoreError) -> SpawnPlan {
+        var namespaces = c.namespaces
+        if c.mapRootUser { namespaces.insert(.user) }
+        try validate(c, namespaces)
+
+        let plan = SpawnPlan()
+        try lowerCommand(c, into: plan)
+        try lowerStdio(c, into: plan)
+        if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
+        plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(.time).cloneFlags))
+
+        // A time namespace cannot be created by clone with CLONE_VM; unshare makes it the
+        // namespace for children, and the child enters it at execve.
+        if namespaces.contains(.time) {
+            plan.add(Int32(NSC_STEP_UNSHARE.rawValue), flags: UInt64(NamespaceKind.time.cloneFlag),
+                     stage: "unshare(time)")
+        }
+        // Id maps must be written before the child acts as root in its new user namespace.
+        if c.mapRootUser {
+            plan.add(Int32(NSC_STEP_SYNC_WAIT.rawValue), stage: "wait for the parent to write uid/gid maps")
+        }
+        lowerUTS(c, into: plan)
+        lowerMounts(c, namespaces, into: plan)
+        // A new network namespace has only "lo", and it starts down.
+        if namespaces.contains(.network) {
+            plan.add(Int32(NSC_STEP_LOOPBACK_UP.rawValue), stage: "bring up lo in the new network namespace")
+        }
+        if let dir = c.workingDirectory {
+            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: UnsafePointer(plan.cString(dir)), stage: "chdir \(dir)")
+        }
+        return plan
+    }
+
+    private static func validate(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) {
+        try validateCommand(c)
+        if let h = c.hostname {
+            try checkUTSName(h, what: "hostname", ns)
+        }
+        if let d = c.domainname {
+            try checkUTSName(d, what: "domainname", ns)
+        }
+        if c.mountProc == true && !ns.contains(.mount) {
+            throw .invalid("mount proc", "mount proc: needs a new mount namespace (add .mount), or it would cover the host's /proc")
+        }
+    }
+
+    /// Checks argv, environment and working directory (shared with joins).
+    static func validateCommand(_ c: SpawnConfiguration) throws(NSCoreError) {
+        if c.arguments.isEmpty {
+            throw .invalid("arguments", "arguments: argv is empty; give at least the command to run")
+        }
+        for (i, a) in c.arguments.enumerated() where a.containsNUL {
+            throw .invalid("arguments", "arguments[\(i)] contains a NUL byte")
+        }
+        for (i, e) in (c.environment ?? []).enumerated() {
+            if e.containsNUL { throw .invalid("environment", "environment[\(i)] contains a NUL byte") }
+            if !e.contains("=") { throw .invalid("environment", "environment[\(i)] '\(e)' is not NAME=value") }
+        }
+        if let dir = c.workingDirectory, dir.isEmpty || dir.containsNUL {
+            throw .invalid("working directory", "working directory must be a non-empty path without NUL bytes")
+        }
+    }
+
+    private static func checkUTSName(_ name: String, what: String, _ ns: NamespaceSet) throws(NSCoreError) {
+        if !ns.contains(.uts) {
+            throw .invalid(what, "\(what): setting it needs a new UTS namespace (add .uts), or it would change the host's")
+        }
+        if name.containsNUL { throw .invalid(what, "\(what) contains a NUL byte") }
+        let n = name.utf8.count
+        if n > maxHostname {
+            throw NSCoreError(.invalidArgument, errno: Errno(rawValue: EINVAL), stage: what,
+                              message: "\(what) is \(n) bytes long; the kernel allows at most \(maxHostname)")
+        }
+    }
+
+    private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+        try lowerCommandForJoin(c, into: plan)
+        if c.useInit {
+            try useInit(plan, arguments: ["nscore-init", "-i", "--", plan.pathText] + c.arguments)
+        } else {
+            plan.path = UnsafePointer(plan.cString(plan.pathText))
+            plan.argv = plan.cStringArray(c.arguments)
+        }
+    }
+
+    /// Resolves the executable and copies the environment; argv is left to the caller.
+    static func lowerCommandForJoin(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+        if let exe = c.executable {
+            if exe.containsNUL { throw .invalid("executable", "executable path contains a NUL byte") }
+            plan.pathText = try Command.resolve(exe, environment: c.environment)
+        } else {
+            plan.pathText = try Command.resolve(c.arguments[0], environment: c.environment)
+        }
+        plan.envp = plan.cStringArray(c.environment ?? Command.callerEnvironment())
+    }
+
+    /// Makes the child exec the embedded nscore-init with `arguments` (the spawner inserts the
+    /// error pipe as `-e FD`).
+    static func useInit(_ plan: SpawnPlan, arguments: [String]) throws(NSCoreError) {
+        plan.execFD = try InitImage.fd()
+        plan.initArguments = arguments
+    }
+
+
+    static func lowerStdio(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+        var nullFD: Int32 = -1
+        func source(_ s: StdioSource, _ name: String) throws(NSCoreError) -> Int32 {
+            switch s {
+            case .inherit:
+                return -1
+            case .fd(let fd):
+                if fd < 0 || nsc_shim_fd_flags(fd) < 0 {
+                    throw NSCoreError(.invalidArgument, errno: Errno(rawValue: EBADF), stage: name,
+                                      message: "\(name): fd \(fd) is not an open file descriptor")
+                }
+                return fd
+            case .null:
+                if nullFD < 0 {
+                    switch sys_open("/dev/null", O_RDWR) {
+                    case .success(let f): nullFD = plan.own(f)
+                    case .failure(let e): throw .sys(e, "open /dev/null")
+                    }
+                }
+                return nullFD
+            }
+        }
+        plan.stdio = (try source(c.stdin, "stdin"), try source(c.stdout, "stdout"), try source(c.stderr, "stderr"))
+    }
+
+    private static func lowerUTS(_ c: SpawnConfiguration, into plan: SpawnPlan) {
+        if let h = c.hostname {
+            plan.add(Int32(NSC_STEP_SETHOSTNAME.rawValue), a: UnsafePointer(plan.cString(h)),
+                     len: UInt64(h.utf8.count), stage: "sethostname \(h)")
+        }
+        if let d = c.domainname {
+            plan.add(Int32(NSC_STEP_SETDOMAINNAME.rawValue), a: UnsafePointer(plan.cString(d)),
+                     len: UInt64(d.utf8.count), stage: "setdomainname \(d)")
+        }
+    }
+
+    private static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, into plan: SpawnPlan) {
+        guard ns.contains(.mount) else { return }
+        if let propagation = c.rootPropagation {
+            plan.addMount(source: nil, target: "/", fstype: nil, flags: UInt(MS_REC) | propagation.mountFlag,
+                          stage: "make / \(propagation) (recursive) in the new mount namespace")
+        }
+        let mountProc = c.mountProc ?? ns.contains(.pid)
+        if mountProc {
+            plan.addMount(source: "proc", target: "/proc", fstype: "proc",
+                          flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
+                          stage: "mount proc on /proc")
+        }
+    }
+}

@@ -1,0 +1,261 @@
+/*
+ * nscore.h - the C interface of NSCore, an embeddable Linux namespace and container engine.
+ *
+ * Link with -lnscore (pkg-config: nscore). libnscore.so carries the Swift runtime statically:
+ * a C program needs nothing but libc, libm, libstdc++ and libgcc_s.
+ *
+ * Conventions (all functions):
+ *   - Functions that can fail return 0 on success or a negative NSCORE_E* code.
+ *   - Their last parameter `err` may be NULL. If it is not NULL and the call fails, *err receives
+ *     a new error object that the caller frees with nscore_error_free(). On success *err is left
+ *     untouched. There is no thread-local "last error".
+ *   - Constructors are `int nscore_x_new(nscore_x **out, ..., nscore_error **err)`; the caller
+ *     owns what it creates and frees it with nscore_x_free(), which accepts NULL.
+ *   - Strings passed in are UTF-8, NUL-terminated and borrowed for the duration of the call.
+ *     Returned strings say who owns them.
+ *   - Passing NULL where a handle or out-pointer is required returns NSCORE_EINVAL.
+ *   - Nothing is printed to stdout or stderr by the library.
+ *
+ * Thread safety: distinct handles may be used from different threads freely. A configuration
+ * handle must not be modified while another thread uses it. A container handle may be used
+ * from several threads at once (one waiting while another signals).
+ */
+#ifndef NSCORE_H
+#define NSCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+#define NSCORE_BEGIN_DECL extern "C" {
+#define NSCORE_END_DECL }
+#else
+#define NSCORE_BEGIN_DECL
+#define NSCORE_END_DECL
+#endif
+
+#if defined(__GNUC__)
+#define NSCORE_API __attribute__((visibility("default")))
+#else
+#define NSCORE_API
+#endif
+
+NSCORE_BEGIN_DECL
+
+/* ---- Versions --------------------------------------------------------------------------- */
+
+#define NSCORE_VERSION_MAJOR 0
+#define NSCORE_VERSION_MINOR 1
+#define NSCORE_VERSION_PATCH 0
+/** MAJOR * 10000 + MINOR * 100 + PATCH. */
+#define NSCORE_VERSION_NUMBER (NSCORE_VERSION_MAJOR * 10000 + NSCORE_VERSION_MINOR * 100 + NSCORE_VERSION_PATCH)
+/** True when the header is at least version maj.min.pat. */
+#define NSCORE_VERSION_CHECK(maj, min, pat) (NSCORE_VERSION_NUMBER >= ((maj) * 10000 + (min) * 100 + (pat)))
+/** The ABI version: the soname is libnscore.so.NSCORE_ABI_VERSION. */
+#define NSCORE_ABI_VERSION 0
+
+/** The version of the loaded library, as NSCORE_VERSION_NUMBER. */
+NSCORE_API unsigned int nscore_version_number(void);
+/** The version of the loaded library as "MAJOR.MINOR.PATCH". Static storage; do not free. */
+NSCORE_API const char *nscore_version_string(void);
+/** The ABI version of the loaded library; compare with NSCORE_ABI_VERSION. */
+NSCORE_API int nscore_abi_version(void);
+
+/* ---- Errors ----------------------------------------------------------------------------- */
+
+/** Return codes. 0 is success; every failure is negative. */
+#define NSCORE_OK 0
+#define NSCORE_EINVAL (-1)      /**< invalid argument: bad flag bits, empty argv, NULL pointer  */
+#define NSCORE_ENOTFOUND (-2)   /**< no such process, file, namespace or command                */
+#define NSCORE_EPERM (-3)       /**< permission denied by the kernel                            */
+#define NSCORE_ENOTSUP (-4)     /**< the running kernel lacks a needed feature                  */
+#define NSCORE_ECHILD (-5)      /**< the child failed in a setup step; see the stage            */
+#define NSCORE_EBUSY (-6)       /**< needs a single-threaded caller, or the resource is in use  */
+#define NSCORE_EEXITED (-7)     /**< the process exited (or its PID namespace has no init)      */
+#define NSCORE_ETIMEDOUT (-8)   /**< a wait with a deadline expired                             */
+#define NSCORE_ESYS (-9)        /**< another system call failure; see nscore_error_sys_errno    */
+
+/** An error: a code, the errno from the kernel (0 if none), the failing stage, a message. */
+typedef struct nscore_error nscore_error;
+
+/** The NSCORE_E* code (negative). err must not be NULL (returns NSCORE_EINVAL then). */
+NSCORE_API int nscore_error_code(const nscore_error *err);
+/** The errno the kernel returned, or 0 when the error did not come from a system call. */
+NSCORE_API int nscore_error_sys_errno(const nscore_error *err);
+/** The step that failed, e.g. "setns(net)" or "mount proc on /proc". Owned by err. */
+NSCORE_API const char *nscore_error_stage(const nscore_error *err);
+/** A complete sentence saying what failed and why. Owned by err. */
+NSCORE_API const char *nscore_error_message(const nscore_error *err);
+/** Frees an error. NULL is allowed. */
+NSCORE_API void nscore_error_free(nscore_error *err);
+
+/** Frees a string returned by the library (JSON). NULL is allowed. */
+NSCORE_API void nscore_string_free(char *s);
+
+/* ---- Namespace kinds -------------------------------------------------------------------- */
+
+/** Bits for sets of namespace kinds. Any other bit is rejected with NSCORE_EINVAL. */
+#define NSCORE_NS_UTS (1u << 0)
+#define NSCORE_NS_IPC (1u << 1)
+#define NSCORE_NS_PID (1u << 2)
+#define NSCORE_NS_NET (1u << 3)
+#define NSCORE_NS_MNT (1u << 4)
+#define NSCORE_NS_USER (1u << 5)
+#define NSCORE_NS_CGROUP (1u << 6)
+#define NSCORE_NS_TIME (1u << 7)
+#define NSCORE_NS_ALL 0xffu
+
+/* ---- Spawn configuration ---------------------------------------------------------------- */
+
+/** What to run and how to isolate it. Defaults: no new namespace, inherit environment,
+ *  working directory and stdio, propagation of / made private in a new mount namespace. */
+typedef struct nscore_spawn_config nscore_spawn_config;
+
+/** Creates a configuration with the defaults. */
+NSCORE_API int nscore_spawn_config_new(nscore_spawn_config **out, nscore_error **err);
+/** Frees a configuration. NULL is allowed. */
+NSCORE_API void nscore_spawn_config_free(nscore_spawn_config *cfg);
+
+/** Sets argv (NULL-terminated; argv[0] is the command, resolved through PATH unless it holds
+ *  a '/'). Copied. Required before nscore_spawn. An empty argv is NSCORE_EINVAL. */
+NSCORE_API int nscore_spawn_config_set_argv(nscore_spawn_config *cfg, const char *const *argv, nscore_error **err);
+/** Sets the file to execute instead of resolving argv[0]. NULL resets. Copied. */
+NSCORE_API int nscore_spawn_config_set_executable(nscore_spawn_config *cfg, const char *path, nscore_error **err);
+/** Sets the environment ("NAME=value" strings, NULL-terminated). NULL inherits the caller's. */
+NSCORE_API int nscore_spawn_config_set_env(nscore_spawn_config *cfg, const char *const *envp, nscore_error **err);
+/** Sets the working directory of the command. NULL keeps the caller's. */
+NSCORE_API int nscore_spawn_config_set_cwd(nscore_spawn_config *cfg, const char *dir, nscore_error **err);
+/** Sets the namespaces to create (NSCORE_NS_* bits). Unknown bits: NSCORE_EINVAL. */
+NSCORE_API int nscore_spawn_config_set_namespaces(nscore_spawn_config *cfg, uint32_t namespaces, nscore_error **err);
+/** Sets the hostname in the new UTS namespace (at most 64 bytes; checked at spawn). NULL unsets. */
+NSCORE_API int nscore_spawn_config_set_hostname(nscore_spawn_config *cfg, const char *hostname, nscore_error **err);
+/** Sets the NIS domain name in the new UTS namespace (at most 64 bytes). NULL unsets. */
+NSCORE_API int nscore_spawn_config_set_domainname(nscore_spawn_config *cfg, const char *domainname, nscore_error **err);
+
+/** Values for nscore_spawn_config_set_mount_proc. */
+#define NSCORE_MOUNT_PROC_AUTO (-1) /**< yes when both PID and mount namespaces are new (default) */
+#define NSCORE_MOUNT_PROC_NO 0
+#define NSCORE_MOUNT_PROC_YES 1
+/** Mount a fresh /proc in the new mount namespace. */
+NSCORE_API int nscore_spawn_config_set_mount_proc(nscore_spawn_config *cfg, int mode, nscore_error **err);
+
+/** Mount propagation kinds. */
+#define NSCORE_PROPAGATION_UNCHANGED 0
+#define NSCORE_PROPAGATION_SHARED 1
+#define NSCORE_PROPAGATION_SLAVE 2
+#define NSCORE_PROPAGATION_PRIVATE 3
+#define NSCORE_PROPAGATION_UNBINDABLE 4
+/** The propagation applied recursively to / in a new mount namespace (default PRIVATE). */
+NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg, int propagation, nscore_error **err);
+
+/** Run the command under NSCore's init as PID 1 (reaps zombies, forwards SIGTERM, SIGINT,
+ *  SIGHUP, SIGUSR1, SIGUSR2, exits with the command's status). enable: 0 or 1. */
+NSCORE_API int nscore_spawn_config_set_init(nscore_spawn_config *cfg, int enable, nscore_error **err);
+/** Map root inside a new user namespace to the caller's uid/gid (implies NSCORE_NS_USER). */
+NSCORE_API int nscore_spawn_config_set_map_root_user(nscore_spawn_config *cfg, int enable, nscore_error **err);
+/** SIGKILL the container when the *thread* that spawned it exits (PR_SET_PDEATHSIG). Default 0. */
+NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config *cfg, int enable, nscore_error **err);
+
+/** Sources for the child's standard streams. */
+#define NSCORE_STDIO_INHERIT 0 /**< the caller's own fd 0, 1 or 2 (default) */
+#define NSCORE_STDIO_NULL 1    /**< /dev/null */
+#define NSCORE_STDIO_FD 2      /**< a duplicate of `fd`, which the caller keeps */
+/** Sets where stream `stream` (0, 1 or 2) of the child comes from. fd is used with NSCORE_STDIO_FD. */
+NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int stream, int mode, int fd, nscore_error **err);
+
+/* ---- Containers ------------------------------------------------------------------------- */
+
+/** A started process, held through a pidfd. Freeing a handle whose process still runs kills
+ *  (SIGKILL) and reaps it, unless nscore_container_detach() was called. */
+typedef struct nscore_container nscore_container;
+
+/** Starts a process in new namespaces (clone3). Returns once the command has been exec'd; any
+ *  failure before that returns an error naming the step and leaves nothing behind. */
+NSCORE_API int nscore_spawn(const nscore_spawn_config *cfg, nscore_container **out, nscore_error **err);
+
+/** The pid as seen from the caller's PID namespace, or -1 for NULL. */
+NSCORE_API pid_t nscore_container_pid(const nscore_container *c);
+/** The pidfd, owned by the handle (do not close it), or -1. Usable with poll(2). */
+NSCORE_API int nscore_container_pidfd(const nscore_container *c);
+
+/** Waits up to timeout_ms (-1: forever, 0: poll) for the process to end and reaps it.
+ *  On success *wstatus (may be NULL) gets a waitpid(2)-style status: use WIFEXITED,
+ *  WEXITSTATUS, WIFSIGNALED, WTERMSIG. Returns NSCORE_ETIMEDOUT if it is still running.
+ *  Later calls return the same status. */
+NSCORE_API int nscore_container_wait(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
+/** Sends signal sig (pidfd_send_signal; never reaches a recycled pid). NSCORE_EEXITED once reaped. */
+NSCORE_API int nscore_container_signal(nscore_container *c, int sig, nscore_error **err);
+/** SIGTERM, then SIGKILL if still running after timeout_ms; waits and reaps. *wstatus as above. */
+NSCORE_API int nscore_container_stop(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
+/** Lets the process outlive the handle: it is not killed or reaped by nscore_container_free,
+ *  and the pidfd is closed. */
+NSCORE_API void nscore_container_detach(nscore_container *c);
+/** Frees the handle (see nscore_container for what happens to a running process). NULL ok. */
+NSCORE_API void nscore_container_free(nscore_container *c);
+
+/* ---- Join (setns, like docker exec / nsenter) ------------------------------------------- */
+
+/** What to run inside existing namespaces. */
+typedef struct nscore_join_config nscore_join_config;
+
+NSCORE_API int nscore_join_config_new(nscore_join_config **out, nscore_error **err);
+NSCORE_API void nscore_join_config_free(nscore_join_config *cfg);
+/** Join the namespaces of process pid. */
+NSCORE_API int nscore_join_config_set_target_pid(nscore_join_config *cfg, pid_t pid, nscore_error **err);
+/** Join the namespace file `path` (/proc/PID/ns/KIND or a persisted file) for kind `ns`
+ *  (exactly one NSCORE_NS_* bit). May be called once per kind; replaces a target pid. */
+NSCORE_API int nscore_join_config_set_namespace_path(nscore_join_config *cfg, uint32_t ns, const char *path, nscore_error **err);
+/** The kinds to join for a pid target; default: every kind that differs from the caller's. */
+NSCORE_API int nscore_join_config_set_namespaces(nscore_join_config *cfg, uint32_t namespaces, nscore_error **err);
+NSCORE_API int nscore_join_config_set_argv(nscore_join_config *cfg, const char *const *argv, nscore_error **err);
+NSCORE_API int nscore_join_config_set_env(nscore_join_config *cfg, const char *const *envp, nscore_error **err);
+NSCORE_API int nscore_join_config_set_cwd(nscore_join_config *cfg, const char *dir, nscore_error **err);
+NSCORE_API int nscore_join_config_set_stdio(nscore_join_config *cfg, int stream, int mode, int fd, nscore_error **err);
+NSCORE_API int nscore_join_config_set_kill_on_parent_death(nscore_join_config *cfg, int enable, nscore_error **err);
+
+/** Runs the command inside the target's namespaces in a fresh child; the caller's own
+ *  namespaces never change. Returns a container handle for the command. */
+NSCORE_API int nscore_join(const nscore_join_config *cfg, nscore_container **out, nscore_error **err);
+
+/* ---- Unshare and persist ---------------------------------------------------------------- */
+
+/** unshare(2) for the calling process. User and mount namespaces need a single-threaded
+ *  caller: NSCORE_EBUSY otherwise. PID and time namespaces apply to later children. */
+NSCORE_API int nscore_unshare(uint32_t namespaces, nscore_error **err);
+/** Bind-mounts /proc/PID/ns/KIND onto `path` (created if missing), like `ip netns add`.
+ *  `ns` is exactly one NSCORE_NS_* bit. */
+NSCORE_API int nscore_namespace_persist(pid_t pid, uint32_t ns, const char *path, nscore_error **err);
+/** Unmounts a persisted namespace file and removes it if remove_file is non-zero. */
+NSCORE_API int nscore_namespace_unpersist(const char *path, int remove_file, nscore_error **err);
+
+/* ---- Inspection ------------------------------------------------------------------------- */
+
+/** The identity of one namespace. */
+typedef struct nscore_ns_id {
+    uint32_t ns;     /**< one NSCORE_NS_* bit */
+    uint32_t reserved;
+    uint64_t inode;  /**< as in "net:[4026531840]" */
+    uint64_t device; /**< st_dev of the nsfs file */
+} nscore_ns_id;
+
+/** The `ns` namespace (one NSCORE_NS_* bit) of process pid. */
+NSCORE_API int nscore_namespace_id(pid_t pid, uint32_t ns, nscore_ns_id *out, nscore_error **err);
+/** The namespace held by a file (/proc/PID/ns/KIND or a persisted file). */
+NSCORE_API int nscore_namespace_id_at(const char *path, nscore_ns_id *out, nscore_error **err);
+/** *same = 1 if processes a and b are in the same `ns` namespace, else 0. */
+NSCORE_API int nscore_namespace_same(pid_t a, pid_t b, uint32_t ns, int *same, nscore_error **err);
+
+/** JSON documents. *json_out receives a string the caller frees with nscore_string_free(). */
+/** {"pid":N,"namespaces":[{"name":"net","type":"net","inode":N,"device":N,"for_children":false},...]} */
+NSCORE_API int nscore_inspect_namespaces_json(pid_t pid, char **json_out, nscore_error **err);
+/** Every namespace on the system, as lsns: {"namespaces":[{"ns":N,"type":"net","nprocs":N,"pid":N,"uid":N,"command":"..."}]} */
+NSCORE_API int nscore_inspect_list_json(uint32_t namespaces, char **json_out, nscore_error **err);
+/** The pid's ids across nested PID namespaces: {"pid":N,"nspid":[outer,...,inner]} */
+NSCORE_API int nscore_inspect_pid_chain_json(pid_t pid, char **json_out, nscore_error **err);
+/** The processes inside pid's PID namespace: {"pid_namespace":N,"processes":[{"pid":INNER,"host_pid":OUTER,"command":"..."}]} */
+NSCORE_API int nscore_inspect_processes_json(pid_t pid, char **json_out, nscore_error **err);
+
+NSCORE_END_DECL
+
+#endif /* NSCORE_H */
