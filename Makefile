@@ -45,7 +45,7 @@ test: all
 
 test-swift:
 	$(SWIFT) build --build-tests --scratch-path .build-test
-	$(SWIFT) test --skip-build --scratch-path .build-test
+	$(SWIFT) test --skip-build --no-parallel --scratch-path .build-test
 
 test-c: lib
 	tests-c/run.sh

@@ -164,6 +164,7 @@ enum Joiner {
         guard let pidJoin = joins.first(where: { $0.kind == .pid }) else {
             return try Spawner.run(plan)
         }
+        plan.entersPIDNamespace = true
         return try ThreadNamespace.withPIDForChildren(pidJoin.fd) { () throws(NSCoreError) in
             try Spawner.run(plan)
         }

@@ -28,6 +28,9 @@ final class SpawnPlan {
     var initArguments: [String]? = nil
     /// The executable path as text, for error messages.
     var pathText = ""
+    /// True when the child is cloned into an existing PID namespace (a join), where ENOMEM
+    /// from clone means that namespace's init has exited.
+    var entersPIDNamespace = false
     /// True when a step waits for the parent (the parent must write "go").
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").

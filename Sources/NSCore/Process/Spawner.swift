@@ -104,15 +104,15 @@ enum Spawner {
 
     private static func cloneError(_ errno: Errno, _ plan: SpawnPlan) -> NSCoreError {
         let kinds = NamespaceSet.all.kinds.filter { plan.cloneFlags & UInt64(UInt32(bitPattern: $0.cloneFlag)) != 0 }
-        let stage = "clone3(\(kinds.map(\.procName).joined(separator: ",")))"
+        let stage = kinds.isEmpty ? "clone3" : "clone3(\(kinds.map(\.procName).joined(separator: ",")))"
         var message = "\(stage): \(errno)"
         switch errno.rawValue {
         case EPERM:
             message += "; creating these namespaces needs CAP_SYS_ADMIN, or add a user namespace (.user) to create them unprivileged"
         case ENOSPC:
             message += "; a namespace limit in /proc/sys/user/max_*_namespaces was reached"
-        case ENOMEM:
-            message += "; if joining a PID namespace: its init process (PID 1) has exited, so no process can enter it"
+        case ENOMEM where plan.entersPIDNamespace:
+            message += "; the target PID namespace has no init process left (its PID 1 exited), so no process can enter it"
             return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         case EUSERS:
             message += "; the nesting limit of 32 user or PID namespaces was reached"

@@ -1,0 +1,275 @@
+import CNSCoreShim
+import Glibc
+
+// The /proc access layer of the inspection API. It is the one place in Inspect/ that makes raw
+// libc calls (opendir/readdir, fstatat, openat, read, ioctl), kept here rather than in the shared
+// Internal/Syscalls.swift so that the scanner's hot loop can stay allocation-free: paths are
+// built as bytes in one reused buffer, files are read into one reused buffer, and nothing in the
+// per-process loop creates a String.
+
+/// The `/proc/PID/ns/KIND` suffix for `kind`, as a static C string (no allocation).
+@inline(__always)
+func procNamespaceSuffix(_ kind: NamespaceKind) -> StaticString {
+    switch kind {
+    case .uts: return "/ns/uts"
+    case .ipc: return "/ns/ipc"
+    case .pid: return "/ns/pid"
+    case .network: return "/ns/net"
+    case .mount: return "/ns/mnt"
+    case .user: return "/ns/user"
+    case .cgroup: return "/ns/cgroup"
+    case .time: return "/ns/time"
+    }
+}
+
+/// An open `/proc` directory plus reusable path and read buffers.
+///
+/// Every lookup is relative to the directory's descriptor (`fstatat(2)`, `openat(2)`), so a
+/// lookup costs one path walk of `PID/...` from an already-resolved dentry.
+struct ProcReader: ~Copyable {
+    /// The `DIR *` of `/proc`; its descriptor (``procFD``) is the base of every `*at` call.
+    private let dir: OpaquePointer
+    /// `dirfd(dir)`: owned by `dir`, closed by `closedir`.
+    let procFD: Int32
+    /// Holds "PID/suffix\0"; 64 bytes fits the longest pid (10 digits) plus any suffix used here.
+    private let path: UnsafeMutablePointer<CChar>
+    private static let pathCapacity = 64
+    /// The bytes of the last ``read(_:_:)``; grows on demand up to ``readLimit``.
+    private(set) var buffer: UnsafeMutableRawBufferPointer
+    /// The most bytes read from one file (cmdline can be up to ARG_MAX; we keep the first MiB).
+    private static let readLimit = 1 << 20
+
+    /// Opens `/proc`. The corresponding call is `opendir(3)`.
+    init() throws(NSCoreError) {
+        guard let d = opendir("/proc") else {
+            let e = Errno.current
+            throw NSCoreError(.from(errno: e), errno: e, stage: "opendir /proc", message: "cannot open /proc: \(e)")
+        }
+        dir = d
+        procFD = dirfd(d)
+        path = .allocate(capacity: ProcReader.pathCapacity)
+        buffer = .allocate(byteCount: 8192, alignment: 8)
+    }
+
+    deinit {
+        closedir(dir)
+        path.deallocate()
+        buffer.deallocate()
+    }
+
+    // MARK: - Listing
+
+    /// The numeric entries of `/proc` (the processes visible in the pid namespace of this procfs
+    /// mount), ascending. The corresponding calls are `rewinddir(3)`/`readdir(3)` (getdents64).
+    func pids() -> [pid_t] {
+        rewinddir(dir)
+        var out: [pid_t] = []
+        out.reserveCapacity(1024)
+        let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+        var sorted = true
+        while let entry = readdir(dir) {
+            let type = entry.pointee.d_type
+            // 4 = DT_DIR, 0 = DT_UNKNOWN (procfs always fills d_type, but be lenient).
+            guard type == 4 || type == 0 else { continue }
+            let name = UnsafeRawPointer(entry).advanced(by: nameOffset).assumingMemoryBound(to: UInt8.self)
+            var value: Int64 = 0
+            var i = 0
+            while true {
+                let c = name[i]
+                if c == 0 { break }
+                guard c >= 0x30 && c <= 0x39 else { value = -1; break }
+                value = value * 10 + Int64(c - 0x30)
+                if value > Int64(Int32.max) { value = -1; break }
+                i += 1
+            }
+            guard i > 0, value > 0 else { continue }
+            if let last = out.last, last > pid_t(value) { sorted = false }
+            out.append(pid_t(value))
+        }
+        if !sorted { out.sort() }
+        return out
+    }
+
+    // MARK: - Paths
+
+    /// Writes "PID" followed by `suffix` and a NUL into the path buffer.
+    private func setPath(_ pid: pid_t, _ suffix: StaticString) -> UnsafePointer<CChar> {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            var v = UInt32(bitPattern: pid)
+            repeat {
+                d[n] = UInt8(v % 10) + 0x30
+                v /= 10
+                n += 1
+            } while v > 0
+            for j in 0..<n { path[j] = CChar(bitPattern: d[n - 1 - j]) }
+        }
+        let count = suffix.utf8CodeUnitCount
+        precondition(n + count < ProcReader.pathCapacity, "proc path too long")
+        suffix.utf8Start.withMemoryRebound(to: CChar.self, capacity: count) { s in
+            (path + n).update(from: s, count: count)
+        }
+        path[n + count] = 0
+        return UnsafePointer(path)
+    }
+
+    // MARK: - Calls relative to /proc
+
+    /// `fstatat(procFD, "PID<suffix>")`, following the final link (so `ns/net` yields the nsfs
+    /// inode, as `stat(1)` shows it).
+    func stat(_ pid: pid_t, _ suffix: StaticString) -> Result<stat, Errno> {
+        var st = Glibc.stat()
+        let p = setPath(pid, suffix)
+        return fstatat(procFD, p, &st, 0) == 0 ? .success(st) : .failure(.current)
+    }
+
+    /// True if `/proc/PID` exists (the process exists, possibly as a zombie).
+    func exists(_ pid: pid_t) -> Bool {
+        var st = Glibc.stat()
+        let p = setPath(pid, "")
+        return fstatat(procFD, p, &st, 0) == 0
+    }
+
+    /// `openat(procFD, "PID<suffix>", O_RDONLY | O_CLOEXEC)`.
+    func open(_ pid: pid_t, _ suffix: StaticString) -> Result<OwnedFD, Errno> {
+        let p = setPath(pid, suffix)
+        let fd = retryingEINTR { nsc_shim_openat(procFD, p, O_RDONLY | O_CLOEXEC, 0) }
+        return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
+    }
+
+    /// Reads all of `/proc/PID<suffix>` into ``buffer`` and returns the byte count.
+    mutating func read(_ pid: pid_t, _ suffix: StaticString) -> Result<Int, Errno> {
+        let fd: Int32
+        switch open(pid, suffix) {
+        case .success(let f): fd = f.release()
+        case .failure(let e): return .failure(e)
+        }
+        defer { _ = Glibc.close(fd) }
+        var total = 0
+        while true {
+            if total == buffer.count {
+                guard buffer.count < ProcReader.readLimit else { break }
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 8)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
+            if n < 0 {
+                if Glibc.errno == EINTR { continue }
+                return .failure(.current)
+            }
+            if n == 0 { break }
+            total += n
+        }
+        return .success(total)
+    }
+
+    // MARK: - Parsed values
+
+    /// The `NSpid:` line of `/proc/PID/status`: the pid in each pid namespace from this procfs's
+    /// namespace down to the process's own. `[pid]` on kernels before 4.1 (no such line).
+    mutating func nspid(_ pid: pid_t) -> Result<[pid_t], Errno> {
+        let n: Int
+        switch read(pid, "/status") {
+        case .success(let c): n = c
+        case .failure(let e): return .failure(e)
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        guard let line = ProcText.field("NSpid:", in: bytes) else { return .success([pid]) }
+        var out: [pid_t] = []
+        ProcText.forEachInteger(in: line) { out.append(pid_t(truncatingIfNeeded: $0)) }
+        return .success(out.isEmpty ? [pid] : out)
+    }
+
+    /// The real uid from the `Uid:` line of `/proc/PID/status`.
+    mutating func realUID(_ pid: pid_t) -> Result<uid_t, Errno> {
+        let n: Int
+        switch read(pid, "/status") {
+        case .success(let c): n = c
+        case .failure(let e): return .failure(e)
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        var uid: Int64?
+        if let line = ProcText.field("Uid:", in: bytes) {
+            ProcText.forEachInteger(in: line) { if uid == nil { uid = $0 } }
+        }
+        guard let uid else { return .failure(Errno(rawValue: EIO)) }
+        return .success(uid_t(truncatingIfNeeded: uid))
+    }
+
+    /// The command as lsns's COMMAND column shows it: the arguments from `/proc/PID/cmdline`
+    /// joined with spaces, or `/proc/PID/comm` when the command line is empty (kernel threads,
+    /// zombies). Fails only when neither file can be read.
+    mutating func command(_ pid: pid_t) -> Result<String, Errno> {
+        if case .success(var n) = read(pid, "/cmdline"), n > 0 {
+            let b = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            while n > 0 && (b[n - 1] == 0 || b[n - 1] == 0x20) { n -= 1 }
+            for i in 0..<n where b[i] == 0 { b[i] = 0x20 }
+            if n > 0 { return .success(String(decoding: UnsafeBufferPointer(start: b, count: n), as: UTF8.self)) }
+        }
+        switch read(pid, "/comm") {
+        case .success(var n):
+            let b = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            while n > 0 && b[n - 1] == 0x0A { n -= 1 }
+            return .success(String(decoding: UnsafeBufferPointer(start: b, count: n), as: UTF8.self))
+        case .failure(let e):
+            return .failure(e)
+        }
+    }
+
+    /// The inode of the parent of the pid or user namespace `/proc/PID<suffix>`, or `nil` when
+    /// it has none or it lies outside the caller's view (`EPERM`). The corresponding call is
+    /// `ioctl(2)` `NS_GET_PARENT`.
+    func parentInode(_ pid: pid_t, _ suffix: StaticString) -> UInt64? {
+        guard case .success(let fd) = open(pid, suffix) else { return nil }
+        let parent = nsc_shim_ns_get_parent(fd.rawValue)
+        guard parent >= 0 else { return nil }
+        let owned = OwnedFD(parent)
+        guard case .success(let st) = sys_fstat(owned.rawValue) else { return nil }
+        return UInt64(st.st_ino)
+    }
+}
+
+/// Byte-level parsing of `/proc` text files, without building Strings.
+enum ProcText {
+    /// The rest of the line that starts with `key` (e.g. `"NSpid:"`), without the newline.
+    static func field(_ key: StaticString, in bytes: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let k = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        let n = bytes.count
+        var lineStart = 0
+        while lineStart < n {
+            var lineEnd = lineStart
+            while lineEnd < n && bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            if lineEnd - lineStart >= k.count {
+                var match = true
+                for j in 0..<k.count where bytes[lineStart + j] != k[j] {
+                    match = false
+                    break
+                }
+                if match { return UnsafeRawBufferPointer(rebasing: bytes[(lineStart + k.count)..<lineEnd]) }
+            }
+            lineStart = lineEnd + 1
+        }
+        return nil
+    }
+
+    /// Calls `body` with each unsigned decimal integer in `bytes` (separated by anything else).
+    static func forEachInteger(in bytes: UnsafeRawBufferPointer, _ body: (Int64) -> Void) {
+        var value: Int64 = 0
+        var inNumber = false
+        for c in bytes {
+            if c >= 0x30 && c <= 0x39 {
+                value = value &* 10 &+ Int64(c - 0x30)
+                inNumber = true
+            } else if inNumber {
+                body(value)
+                value = 0
+                inNumber = false
+            }
+        }
+        if inNumber { body(value) }
+    }
+}

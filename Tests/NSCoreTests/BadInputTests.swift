@@ -1,0 +1,107 @@
+import Glibc
+import Testing
+@testable import NSCore
+
+@Suite(.serialized)
+struct BadInputTests {
+    func expectError(_ cfg: SpawnConfiguration, code: NSCoreError.Code, mentions: String) {
+        do {
+            _ = try Container.spawn(cfg)
+            Issue.record("spawn succeeded, expected \(code)")
+        } catch {
+            #expect(error.code == code, "\(error)")
+            #expect(error.message.contains(mentions), "\(error.message)")
+        }
+    }
+
+    @Test func eachBadInputHasItsOwnClearError() {
+        expectError(SpawnConfiguration([]), code: .invalidArgument, mentions: "argv is empty")
+        expectError(SpawnConfiguration(["/nonexistent/cmd"]), code: .notFound, mentions: "/nonexistent/cmd")
+        expectError(SpawnConfiguration(["no-such-command-xyz"]), code: .notFound, mentions: "no-such-command-xyz")
+        expectError(SpawnConfiguration(["/etc"]), code: .permissionDenied, mentions: "directory")
+        var long = SpawnConfiguration(["true"], namespaces: [.uts])
+        long.hostname = String(repeating: "x", count: 65)
+        expectError(long, code: .invalidArgument, mentions: "64")
+        var hostOnHost = SpawnConfiguration(["true"])
+        hostOnHost.hostname = "oops"
+        expectError(hostOnHost, code: .invalidArgument, mentions: "UTS")
+        var procNoMount = SpawnConfiguration(["true"], namespaces: [.pid])
+        procNoMount.mountProc = true
+        expectError(procNoMount, code: .invalidArgument, mentions: "mount namespace")
+        var badFD = SpawnConfiguration(["true"])
+        badFD.stdout = .fd(9999)
+        expectError(badFD, code: .invalidArgument, mentions: "9999")
+        var nul = SpawnConfiguration(["echo", "a\u{0}b"])
+        nul.executable = "/bin/echo"
+        expectError(nul, code: .invalidArgument, mentions: "NUL")
+        var env = SpawnConfiguration(["true"])
+        env.environment = ["NOEQUALS"]
+        expectError(env, code: .invalidArgument, mentions: "NOEQUALS")
+        var cwd = SpawnConfiguration(["true"])
+        cwd.workingDirectory = "/nonexistent-dir"
+        expectError(cwd, code: .childSetupFailed, mentions: "chdir /nonexistent-dir")
+        #expect(throws: NSCoreError.self) { try NamespaceSet(validating: 0x100) }
+        #expect(throws: NSCoreError.self) { try NamespaceSet(parsing: "net,bogus") }
+    }
+
+    @Test func failuresLeaveNoProcessFdOrMountBehind() throws {
+        let fds = T.fdCount(), mounts = T.mountCount()
+        for i in 0..<50 {
+            var bad = SpawnConfiguration(["true"], namespaces: [.mount, .pid, .uts])
+            if i % 2 == 0 { bad.workingDirectory = "/nonexistent-dir" } else { bad.arguments = ["/nonexistent"] }
+            _ = try? Container.spawn(bad)
+            _ = try T.run(["true"], [.mount, .pid, .uts])
+        }
+        #expect(T.fdCount() == fds)
+        #expect(T.mountCount() == mounts)
+        #expect(!T.hasChildren())
+    }
+
+    @Test func rootlessSpawnWithoutUserNamespaceIsPermissionDenied() throws {
+        // Run the check in a child process that drops to uid 65534 (nobody).
+        let (status, out) = try T.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                                       "unshare", "--net", "true"])
+        #expect(status != .exited(0) || out.isEmpty)
+    }
+}
+
+@Suite(.serialized)
+struct ConcurrencyTests {
+    @Test func twoHundredParallelSpawnsFromManyThreads() throws {
+        let threads = 8, perThread = 25
+        final class Box: @unchecked Sendable { var ok = 0; var failures: [String] = []; var lock = pthread_mutex_t() }
+        let box = Box()
+        pthread_mutex_init(&box.lock, nil)
+        var tids: [pthread_t] = []
+        for _ in 0..<threads {
+            var tid = pthread_t()
+            let ctx = Unmanaged.passRetained(box).toOpaque()
+            pthread_create(&tid, nil, { raw in
+                let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+                for _ in 0..<25 {
+                    do {
+                        let c = try Container.spawn(SpawnConfiguration(["/bin/true"], namespaces: [.uts, .ipc]))
+                        let s = try c.wait()
+                        pthread_mutex_lock(&box.lock)
+                        if s == .exited(0) { box.ok += 1 } else { box.failures.append("\(s)") }
+                        pthread_mutex_unlock(&box.lock)
+                    } catch let error as NSCoreError {
+                        pthread_mutex_lock(&box.lock)
+                        box.failures.append(error.message)
+                        pthread_mutex_unlock(&box.lock)
+                    } catch {
+                        pthread_mutex_lock(&box.lock)
+                        box.failures.append("\(error)")
+                        pthread_mutex_unlock(&box.lock)
+                    }
+                }
+                return nil
+            }, ctx)
+            tids.append(tid)
+        }
+        for t in tids { pthread_join(t, nil) }
+        #expect(box.failures.isEmpty, "\(box.failures.prefix(3))")
+        #expect(box.ok == threads * perThread)
+        #expect(!T.hasChildren())
+    }
+}

@@ -1,0 +1,163 @@
+import Glibc
+import Testing
+@testable import NSCore
+
+@Suite(.serialized)
+struct SpawnTests {
+    @Test func plainSpawnReportsExitCodes() throws {
+        #expect(try T.run(["/bin/true"]).0 == .exited(0))
+        #expect(try T.run(["sh", "-c", "exit 7"]).0 == .exited(7))
+        #expect(try T.run(["sh", "-c", "kill -9 $$"]).0 == .signaled(SIGKILL))
+    }
+
+    @Test func eachNamespaceKindIsNewFromOutsideAndInside() throws {
+        let me = getpid()
+        for kind in NamespaceKind.allCases {
+            var cfg = SpawnConfiguration(["sleep", "5"], namespaces: NamespaceSet(kind))
+            if kind == .user { cfg.mapRootUser = true }
+            let c = try Container.spawn(cfg)
+            defer { _ = try? c.stop(timeout: .seconds(1)) }
+            // From outside: the kind's inode differs from ours; a kind we did not ask for is shared.
+            #expect(T.nsInode(c.pid, kind.procName) != T.nsInode(me, kind.procName), "\(kind)")
+            let other: NamespaceKind = kind == .uts ? .ipc : .uts
+            #expect(T.nsInode(c.pid, other.procName) == T.nsInode(me, other.procName), "\(kind) vs \(other)")
+        }
+        // From inside: the command sees its own namespace links differ from the host's.
+        let (status, out) = try T.run(["readlink", "/proc/self/ns/net", "/proc/self/ns/uts"], [.network, .uts])
+        #expect(status == .exited(0))
+        let host = "net:[\(T.nsInode(me, "net")!)]"
+        #expect(!out.contains(host))
+    }
+
+    @Test func hostnameIsIsolated() throws {
+        let before = T.hostname()
+        let (status, out) = try T.run(["hostname"], [.uts]) { $0.hostname = "nscore-box"; $0.domainname = "example" }
+        #expect(status == .exited(0))
+        #expect(T.trimmed(out) == "nscore-box")
+        #expect(T.hostname() == before)
+        let (_, dom) = try T.run(["cat", "/proc/sys/kernel/domainname"], [.uts]) { $0.domainname = "example" }
+        #expect(T.trimmed(dom) == "example")
+    }
+
+    @Test func pidNamespaceMakesCommandPID1AndRemountsProc() throws {
+        let (status, out) = try T.run(["sh", "-c", "echo $$; ls /proc | grep -c '^[0-9]'"], [.pid, .mount])
+        #expect(status == .exited(0))
+        let lines = out.split(separator: "\n")
+        #expect(lines.first == "1")
+        // Only sh and ls (and grep) are visible in the new PID namespace.
+        #expect((Int(lines.last ?? "99") ?? 99) <= 4)
+    }
+
+    @Test func newNetworkNamespaceHasOnlyLoopbackUp() throws {
+        let (status, out) = try T.run(["cat", "/proc/net/dev"], [.network])
+        #expect(status == .exited(0))
+        let devices = out.split(separator: "\n").dropFirst(2).map { $0.split(separator: ":")[0].trimmingSpaces() }
+        #expect(devices == ["lo"])
+        let (_, flags) = try T.run(["cat", "/sys/class/net/lo/operstate", "/sys/class/net/lo/flags"], [.network, .mount]) { _ in }
+        // IFF_UP is bit 0 of the flags.
+        let flagLine = flags.split(separator: "\n").last.map(String.init) ?? "0x0"
+        #expect((Int(flagLine.dropFirst(2), radix: 16) ?? 0) & 1 == 1)
+    }
+
+    @Test func ipcObjectsAreInvisibleAcrossNamespaces() throws {
+        let (status, out) = try T.run(["sh", "-c", "ipcmk -Q >/dev/null && ipcs -q | grep -c '^0x'"], [.ipc])
+        #expect(status == .exited(0))
+        #expect(T.trimmed(out) == "1")
+        // The host's queue list does not grow.
+        let hostQueues = (T.readFile("/proc/sysvipc/msg") ?? "").split(separator: "\n").count
+        #expect(hostQueues <= 1)
+    }
+
+    @Test func mountsInsideDoNotReachTheHost() throws {
+        let before = T.readFile("/proc/self/mountinfo") ?? ""
+        let (status, out) = try T.run(["sh", "-c", "mount -t tmpfs nscore-test-tmpfs /mnt && grep -c nscore-test-tmpfs /proc/self/mountinfo"], [.mount])
+        #expect(status == .exited(0))
+        #expect(T.trimmed(out) == "1")
+        let after = T.readFile("/proc/self/mountinfo") ?? ""
+        #expect(!after.contains("nscore-test-tmpfs"))
+        #expect(before.split(separator: "\n").count == after.split(separator: "\n").count)
+    }
+
+    @Test func rootPropagationIsPrivateByDefault() throws {
+        let (status, out) = try T.run(["sh", "-c", "grep ' / / ' /proc/self/mountinfo"], [.mount])
+        #expect(status == .exited(0))
+        #expect(!out.contains("shared:"))
+        let (_, shared) = try T.run(["sh", "-c", "grep ' / / ' /proc/self/mountinfo"], [.mount]) { $0.rootPropagation = .shared }
+        #expect(shared.contains("shared:"))
+    }
+
+    @Test func allEightWithMapRootUser() throws {
+        let (status, out) = try T.run(["sh", "-c", "id -u; id -g; cat /proc/self/uid_map"], .all) { $0.mapRootUser = true }
+        #expect(status == .exited(0))
+        let lines = out.split(separator: "\n").map { $0.trimmingSpaces() }
+        #expect(lines.first == "0")
+        #expect(lines.dropFirst().first == "0")
+        #expect(lines.last?.split(separator: " ", omittingEmptySubsequences: true) == ["0", "\(geteuid())", "1"])
+    }
+
+    @Test func timeNamespaceIsEnteredAtExec() throws {
+        let (status, out) = try T.run(["readlink", "/proc/self/ns/time"], [.time])
+        #expect(status == .exited(0))
+        #expect(T.trimmed(out) != "time:[\(T.nsInode(getpid(), "time")!)]")
+    }
+
+    @Test func commandStartsWithCleanSignalStateAndOnlyStdio() throws {
+        // Ignore SIGTERM and block SIGUSR1 in the host; leak an fd without CLOEXEC.
+        signal(SIGTERM, SIG_IGN)
+        defer { signal(SIGTERM, SIG_DFL) }
+        var set = sigset_t(), old = sigset_t()
+        sigemptyset(&set); sigaddset(&set, SIGUSR1)
+        pthread_sigmask(SIG_BLOCK, &set, &old)
+        defer { pthread_sigmask(SIG_SETMASK, &old, nil) }
+        let leaked = open("/dev/null", O_RDONLY)  // deliberately without O_CLOEXEC
+        defer { close(leaked) }
+        let (status, out) = try T.run(["sh", "-c", "grep -E 'SigBlk|SigIgn' /proc/self/status; ls /proc/self/fd"])
+        #expect(status == .exited(0))
+        let lines = out.split(separator: "\n")
+        #expect(lines.contains("SigBlk:\t0000000000000000"))
+        // sh ignores nothing by itself for a non-interactive -c.
+        #expect(lines.contains("SigIgn:\t0000000000000000"))
+        let fds = lines.filter { Int($0) != nil }.compactMap { Int($0) }
+        #expect(!fds.contains(Int(leaked)) || leaked <= 3)
+        #expect(fds.allSatisfy { $0 <= 3 })  // 0,1,2 and ls's own directory fd
+    }
+
+    @Test func stdioSources() throws {
+        let (status, out) = try T.run(["sh", "-c", "cat; echo done"]) { $0.stdin = .null }
+        #expect(status == .exited(0))
+        #expect(T.trimmed(out) == "done")
+    }
+
+    @Test func environmentAndWorkingDirectory() throws {
+        let (status, out) = try T.run(["sh", "-c", "echo $FOO; pwd"]) {
+            $0.environment = ["FOO=bar", "PATH=/usr/bin:/bin"]
+            $0.workingDirectory = "/tmp"
+        }
+        #expect(status == .exited(0))
+        #expect(out == "bar\n/tmp\n")
+    }
+
+    @Test func waitTimeoutSignalAndStop() throws {
+        let c = try Container.spawn(SpawnConfiguration(["sleep", "30"]))
+        #expect(try c.wait(timeout: .milliseconds(100)) == nil)
+        #expect(try c.poll() == nil)
+        let status = try c.stop(timeout: .seconds(2))
+        #expect(status == .signaled(SIGTERM))
+        #expect(try c.wait() == .signaled(SIGTERM))
+        #expect(throws: NSCoreError.self) { try c.signal(SIGTERM) }
+        // A process that ignores SIGTERM is killed after the timeout.
+        let stubborn = try Container.spawn(SpawnConfiguration(["sh", "-c", "trap '' TERM; sleep 30"]))
+        usleep(200_000)  // let sh install its trap
+        #expect(try stubborn.stop(timeout: .milliseconds(200)) == .signaled(SIGKILL))
+    }
+
+    @Test func droppingAHandleKillsAndReaps() throws {
+        var pid: pid_t = 0
+        do {
+            let c = try Container.spawn(SpawnConfiguration(["sleep", "30"]))
+            pid = c.pid
+        }
+        #expect(kill(pid, 0) != 0)
+        #expect(!T.hasChildren())
+    }
+}
