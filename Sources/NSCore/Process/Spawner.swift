@@ -57,8 +57,8 @@ enum Spawner {
         }
         if let parentWork { try parentWork(result.pid) }
         if plan.waitsForParent {
-            var go: UInt8 = UInt8(ascii: "g")
-            if case .failure(let e) = sys_writeAll(parentSyncFD, UnsafeRawBufferPointer(start: &go, count: 1)) {
+            let go: UInt8 = UInt8(ascii: "g")
+            if case .failure(let e) = withUnsafeBytes(of: go, { sys_writeAll(parentSyncFD, $0) }) {
                 try readRecord(errPipe.read.rawValue, plan, guardian)
                 throw .sys(e, "handshake (send go)")
             }
