@@ -161,3 +161,34 @@ struct SpawnTests {
         #expect(!T.hasChildren())
     }
 }
+
+@Suite(.serialized)
+struct ParentDeathTests {
+    /// Spawns `sleep 30` from a short-lived thread and returns the container once the thread ended.
+    static func spawnFromExitingThread(killOnParentDeath: Bool) throws -> Container {
+        final class Box: @unchecked Sendable { var container: Container?; var error: NSCoreError?; var kill = false }
+        let box = Box()
+        box.kill = killOnParentDeath
+        var tid = pthread_t()
+        let ctx = Unmanaged.passRetained(box).toOpaque()
+        pthread_create(&tid, nil, { raw in
+            let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+            var cfg = SpawnConfiguration(["sleep", "30"])
+            cfg.killOnParentDeath = box.kill
+            do { box.container = try Container.spawn(cfg) } catch { box.error = error }
+            return nil
+        }, ctx)
+        pthread_join(tid, nil)
+        if let e = box.error { throw e }
+        return box.container!
+    }
+
+    @Test func killOnParentDeathFollowsTheSpawningThread() throws {
+        let killed = try Self.spawnFromExitingThread(killOnParentDeath: true)
+        #expect(try killed.wait(timeout: .seconds(5)) == .signaled(SIGKILL))
+        // Without the option, a thread that ends does not take its containers with it.
+        let kept = try Self.spawnFromExitingThread(killOnParentDeath: false)
+        #expect(try kept.wait(timeout: .milliseconds(300)) == nil)
+        #expect(try kept.stop(timeout: .seconds(1)) == .signaled(SIGTERM))
+    }
+}
