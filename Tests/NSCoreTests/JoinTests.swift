@@ -168,3 +168,21 @@ struct PersistUnshareTests {
         #expect(throws: NSCoreError.self) { try ThreadNamespace.run(in: [.mount], of: c.pid) { () throws(NSCoreError) in } }
     }
 }
+
+@Suite(.serialized)
+struct JoinWorkingDirectoryTests {
+    @Test func workingDirectoryOnBothJoinPaths() throws {
+        let c = try Container.spawn(SpawnConfiguration(["sleep", "30"], namespaces: [.uts, .mount]))
+        defer { _ = try? c.stop(timeout: .seconds(1)) }
+        var cfg = JoinConfiguration(target: .process(c.pid), ["pwd"])
+        cfg.workingDirectory = "/tmp"
+        #expect(try T.join(cfg).1 == "/tmp\n")
+        let u = try Container.spawn({ var s = SpawnConfiguration(["sleep", "30"], namespaces: [.uts, .mount]); s.mapRootUser = true; return s }())
+        defer { _ = try? u.stop(timeout: .seconds(1)) }
+        var ucfg = JoinConfiguration(target: .process(u.pid), ["pwd"])
+        ucfg.workingDirectory = "/tmp"
+        #expect(try T.join(ucfg).1 == "/tmp\n")
+        ucfg.workingDirectory = "/nonexistent-dir"
+        #expect { try T.join(ucfg) } throws: { "\($0)".contains("chdir") }
+    }
+}

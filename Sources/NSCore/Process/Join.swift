@@ -123,7 +123,9 @@ enum Joiner {
         try SpawnPlanner.lowerStdio(spawn, into: plan)
         if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
 
-        let needsTrampoline = kinds.contains(.user) || kinds.contains(.time)
+        // A CLONE_VM child cannot join user or time namespaces; and only a privileged caller
+        // can point its own thread's pid_for_children at the target.
+        let needsTrampoline = kinds.contains(.user) || kinds.contains(.time) || (kinds.contains(.pid) && geteuid() != 0)
         if needsTrampoline {
             // nscore-init joins (user ns first, done by the kernel for a pidfd), forks for PID.
             var args = ["nscore-init"]
@@ -136,9 +138,9 @@ enum Joiner {
                     plan.keepFDs.append(j.fd)
                 }
             }
+            if let dir = c.workingDirectory { args += ["-C", dir] }
             if kinds.contains(.pid) { args.append("-i") }
             try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
-            if let dir = c.workingDirectory { try addChdirUnsupported(dir) }
             return try Spawner.run(plan)
         }
 
@@ -168,10 +170,6 @@ enum Joiner {
         return try ThreadNamespace.withPIDForChildren(pidJoin.fd) { () throws(NSCoreError) in
             try Spawner.run(plan)
         }
-    }
-
-    private static func addChdirUnsupported(_ dir: String) throws(NSCoreError) {
-        throw .invalid("working directory", "join: a working directory is not supported when joining a user or time namespace yet")
     }
 
     private static func pathFor(_ kind: NamespaceKind, _ target: JoinTarget) -> String {

@@ -138,6 +138,7 @@ final class SpawnPlan {
         case 1: return "setns (in nscore-init)"
         case 105: return "fork (in nscore-init)"
         case 106: return "nscore-init command line"
+        case 107: return "chdir (in nscore-init)"
         default: return String(cString: nsc_shim_step_name(kind))
         }
     }

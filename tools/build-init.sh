@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# build-init.sh - build nscore-init and embed its bytes into the library.
+#
+#   tools/build-init.sh OUTDIR
+#
+# Compiles Sources/nscore-init/init.c into OUTDIR/nscore-init (a static, freestanding, stripped
+# ELF for this machine, built with $CC, default gcc) and, when clang and ld.lld are available,
+# OUTDIR/nscore-init.<other-arch> for the other supported architecture (x86_64 / aarch64). Then
+# writes Sources/CNSCoreShim/init_image.h with one byte array per architecture, each behind
+# `#if defined(__<arch>__)`; other architectures get an empty image (the library then reports
+# "unsupported"). An architecture that cannot be built here keeps the bytes the header already
+# has. The header is rewritten only when its contents change, so that unchanged bytes do not
+# trigger rebuilds. Works from any directory.
+#
+# Environment: CC (host compiler, default gcc), NSC_INIT_CROSS=0 to skip the other architecture.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+    echo "usage: $0 OUTDIR" >&2
+    exit 2
+fi
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+src="$root/Sources/nscore-init/init.c"
+header="$root/Sources/CNSCoreShim/init_image.h"
+outdir="$1"
+mkdir -p "$outdir"
+outdir="$(cd "$outdir" && pwd)"
+
+cc="${CC:-gcc}"
+
+# Flags shared by both compilers. -no-pie: a fixed-address ET_EXEC needs no self-relocation
+# (there is no ld.so and no libc to apply relocations of a static PIE); the kernel maps it at
+# its link address for execve and execveat alike. -z noseparate-code keeps text and headers in
+# one page instead of padding each to 4 KiB; max-page-size=4096 stops aarch64's 64 KiB padding.
+cflags=(
+    -std=c11 -Os -Wall -Wextra -Werror
+    -ffreestanding -fno-builtin -fno-stack-protector -fno-pie
+    -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-ident
+    -ffunction-sections -fdata-sections
+)
+ldflags=(
+    -static -no-pie -nostdlib -nostartfiles -s
+    -Wl,--gc-sections -Wl,--build-id=none -Wl,-z,noexecstack -Wl,-z,norelro
+    -Wl,-z,noseparate-code -Wl,-z,max-page-size=4096
+)
+
+# Per-architecture flags: no CET/BTI notes (nothing here is indirect-branch protected).
+arch_flags() {
+    case "$1" in
+        x86_64) echo "-fcf-protection=none" ;;
+        aarch64) echo "-mbranch-protection=none -mgeneral-regs-only" ;;
+    esac
+}
+
+host_arch="$("$cc" -dumpmachine)"
+host_arch="${host_arch%%-*}"
+case "$host_arch" in
+    x86_64) other_arch=aarch64 ;;
+    aarch64) other_arch=x86_64 ;;
+    *) echo "build-init.sh: unsupported architecture $host_arch" >&2; exit 1 ;;
+esac
+
+# shellcheck disable=SC2046
+"$cc" "${cflags[@]}" $(arch_flags "$host_arch") "${ldflags[@]}" -o "$outdir/nscore-init" "$src"
+
+# The other architecture: clang can target it without a sysroot, since init.c includes nothing.
+built=("$host_arch=$outdir/nscore-init")
+if [[ "${NSC_INIT_CROSS:-1}" != 0 ]] && command -v clang >/dev/null && command -v ld.lld >/dev/null; then
+    # shellcheck disable=SC2046
+    # --no-rosegment: one R+X segment as with GNU ld; drop lld's own .comment ("Linker: LLD").
+    clang --target="$other_arch-linux-gnu" -fuse-ld=lld -Wno-unused-command-line-argument \
+        "${cflags[@]}" $(arch_flags "$other_arch") "${ldflags[@]}" -Wl,--no-rosegment \
+        -o "$outdir/nscore-init.$other_arch" "$src"
+    if command -v llvm-objcopy >/dev/null; then
+        llvm-objcopy --remove-section=.comment "$outdir/nscore-init.$other_arch"
+    fi
+    built+=("$other_arch=$outdir/nscore-init.$other_arch")
+else
+    echo "build-init.sh: no clang/ld.lld for $other_arch; keeping its bytes from the existing header" >&2
+fi
+
+python3 - "$header" "${built[@]}" <<'EOF'
+import os
+import re
+import sys
+
+header = sys.argv[1]
+images = {}
+for spec in sys.argv[2:]:
+    arch, path = spec.split("=", 1)
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF":
+        sys.exit(f"build-init.sh: {path} is not an ELF file")
+    images[arch] = data
+
+ARCHES = ("x86_64", "aarch64")
+BEGIN = "/* begin {} */\n"
+END = "/* end {} */\n"
+
+old = ""
+if os.path.exists(header):
+    with open(header) as f:
+        old = f.read()
+
+def block(arch, data):
+    lines = []
+    for i in range(0, len(data), 12):
+        lines.append("    " + ", ".join(f"0x{b:02x}" for b in data[i:i + 12]) + ",")
+    return (BEGIN.format(arch)
+            + "static const unsigned char nsc_init_image[] = {\n"
+            + "\n".join(lines) + "\n};\n"
+            + "static const size_t nsc_init_image_size = sizeof nsc_init_image;\n"
+            + END.format(arch))
+
+blocks = []
+for arch in ARCHES:
+    if arch in images:
+        blocks.append((arch, block(arch, images[arch])))
+        continue
+    # Not built here: keep what the header had, if anything.
+    m = re.search(re.escape(BEGIN.format(arch)) + r".*?" + re.escape(END.format(arch)), old, re.S)
+    if m:
+        blocks.append((arch, m.group(0)))
+
+out = [
+    "/*\n",
+    " * init_image.h - GENERATED by tools/build-init.sh from Sources/nscore-init/init.c.\n",
+    " * DO NOT EDIT: change init.c and run tools/build-init.sh OUTDIR instead.\n",
+    " *\n",
+    " * The bytes of the static, freestanding nscore-init ELF for each architecture that was\n",
+    " * built; on any other architecture the image is empty and the library reports that it has\n",
+    " * no init program. Included only by init_image.c.\n",
+    " */\n",
+    "#include <stddef.h>\n",
+    "\n",
+]
+for n, (arch, text) in enumerate(blocks):
+    out.append(("#if" if n == 0 else "#elif") + f" defined(__{arch}__)\n")
+    out.append(text)
+if blocks:
+    out.append("#else\n")
+out.append("static const unsigned char nsc_init_image[1] = { 0 };\n")
+out.append("static const size_t nsc_init_image_size = 0;\n")
+if blocks:
+    out.append("#endif\n")
+new = "".join(out)
+
+if new == old:
+    print(f"build-init.sh: {os.path.relpath(header)} unchanged")
+else:
+    tmp = header + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(new)
+    os.replace(tmp, header)
+    print(f"build-init.sh: wrote {os.path.relpath(header)}")
+for arch, data in images.items():
+    print(f"build-init.sh: nscore-init ({arch}): {len(data)} bytes")
+EOF
