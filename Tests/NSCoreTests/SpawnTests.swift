@@ -175,7 +175,7 @@ struct ParentDeathTests {
             let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
             var cfg = SpawnConfiguration(["sleep", "30"])
             cfg.killOnParentDeath = box.kill
-            do { box.container = try Container.spawn(cfg) } catch { box.error = error }
+            do { box.container = try Container.spawn(cfg) } catch let e as NSCoreError { box.error = e } catch {}
             return nil
         }, ctx)
         pthread_join(tid, nil)

@@ -72,12 +72,12 @@ struct JSONWriter {
 
     mutating func value(_ b: Bool) {
         separate()
-        bytes.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+        if b { bytes.append(contentsOf: "true".utf8) } else { bytes.append(contentsOf: "false".utf8) }
     }
 
     mutating func null() {
         separate()
-        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])  // "null"
+        bytes.append(contentsOf: "null".utf8)
     }
 
     /// `"name":value` for the common cases.

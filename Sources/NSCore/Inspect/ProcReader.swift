@@ -34,6 +34,9 @@ struct ProcReader: ~Copyable {
     /// Holds "PID/suffix\0"; 64 bytes fits the longest pid (10 digits) plus any suffix used here.
     private let path: UnsafeMutablePointer<CChar>
     private static let pathCapacity = 64
+    /// Receives `readlinkat` results such as "cgroup:[4026531835]".
+    private let link: UnsafeMutablePointer<CChar>
+    private static let linkCapacity = 64
     /// The bytes of the last ``read(_:_:)``; grows on demand up to ``readLimit``.
     private(set) var buffer: UnsafeMutableRawBufferPointer
     /// The most bytes read from one file (cmdline can be up to ARG_MAX; we keep the first MiB).
@@ -48,12 +51,14 @@ struct ProcReader: ~Copyable {
         dir = d
         procFD = dirfd(d)
         path = .allocate(capacity: ProcReader.pathCapacity)
+        link = .allocate(capacity: ProcReader.linkCapacity)
         buffer = .allocate(byteCount: 8192, alignment: 8)
     }
 
     deinit {
         closedir(dir)
         path.deallocate()
+        link.deallocate()
         buffer.deallocate()
     }
 
@@ -123,6 +128,28 @@ struct ProcReader: ~Copyable {
         var st = Glibc.stat()
         let p = setPath(pid, suffix)
         return fstatat(procFD, p, &st, 0) == 0 ? .success(st) : .failure(.current)
+    }
+
+    /// The inode of the namespace `/proc/PID<suffix>` (a `/ns/KIND` suffix), read from the link
+    /// text `KIND:[INODE]`. `readlinkat(2)` on a namespace link only formats the number, while
+    /// `stat(2)` must materialise the nsfs dentry and inode, so this costs half as much; it
+    /// cannot give the device, which callers take from one `stat` per namespace.
+    func namespaceInode(_ pid: pid_t, _ suffix: StaticString) -> Result<UInt64, Errno> {
+        let p = setPath(pid, suffix)
+        let n = readlinkat(procFD, p, link, ProcReader.linkCapacity)
+        guard n > 0 else { return .failure(n == 0 ? Errno(rawValue: EIO) : .current) }
+        var i = 0
+        while i < n && link[i] != 0x5B { i += 1 }  // '['
+        i += 1
+        var inode: UInt64 = 0
+        var digits = 0
+        while i < n, link[i] >= 0x30, link[i] <= 0x39 {
+            inode = inode &* 10 &+ UInt64(link[i] - 0x30)
+            digits += 1
+            i += 1
+        }
+        guard digits > 0, i < n, link[i] == 0x5D else { return .failure(Errno(rawValue: EIO)) }  // ']'
+        return .success(inode)
     }
 
     /// True if `/proc/PID` exists (the process exists, possibly as a zombie).
