@@ -10,7 +10,7 @@ SWIFTFLAGS := -c $(CONFIG) --scratch-path $(SCRATCH) -Xswiftc -static-stdlib
 LIBFLAGS   := -Xlinker --version-script=$(CURDIR)/include/nscore.map -Xlinker -soname=libnscore.so.$(ABI_MAJOR)
 SOURCES    := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h') Package.swift include/nscore.map
 
-.PHONY: all lib cli init-image demo test test-swift test-c test-python install clean bench
+.PHONY: all lib cli init-image demo test test-swift test-c test-python test-cli test-init install clean bench
 
 all: lib cli $(BUILD)/nscore.pc
 
@@ -41,11 +41,17 @@ demo: all
 
 test: all
 	tools/deps.sh
-	$(MAKE) test-swift test-c test-python
+	$(MAKE) test-init test-swift test-c test-python test-cli
 
 test-swift:
 	$(SWIFT) build --build-tests --scratch-path .build-test
 	$(SWIFT) test --skip-build --no-parallel --scratch-path .build-test
+
+test-init:
+	tools/test-init.sh
+
+test-cli: cli
+	NSCORE_BIN=$(CURDIR)/$(BUILD)/nscore tests-cli/run.sh
 
 test-c: lib
 	tests-c/run.sh

@@ -9,6 +9,7 @@ NSCORE=${NSCORE:-build/nscore}
 view='
 printf "hostname\t%s\n" "$(hostname)"
 printf "uid (id -u)\t%s\n" "$(id -u)"
+printf "uid_map\t%s\n" "$(head -1 /proc/self/uid_map | tr -s " " | sed "s/^ //")"
 printf "pid of this shell\t%s\n" "$$"
 printf "processes in /proc\t%s\n" "$(ls /proc | grep -c "^[0-9]")"
 printf "network devices\t%s\n" "$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"

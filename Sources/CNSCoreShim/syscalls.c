@@ -60,7 +60,7 @@ int nsc_shim_ns_get_parent(int fd) { return ioctl(fd, NS_GET_PARENT); }
 int nsc_shim_ns_get_userns(int fd) { return ioctl(fd, NS_GET_USERNS); }
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid) { return ioctl(fd, NS_GET_OWNER_UID, uid); }
 
-int nsc_shim_pipe2_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+int nsc_shim_pipe2_cloexec(int *fds) { return pipe2(fds, O_CLOEXEC); }
 
 int nsc_shim_memfd_create(const char *name) { return (int)syscall(SYS_memfd_create, name, MFD_CLOEXEC | MFD_ALLOW_SEALING); }
 

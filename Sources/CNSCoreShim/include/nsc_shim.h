@@ -59,7 +59,7 @@ int nsc_shim_ns_get_parent(int fd);
 int nsc_shim_ns_get_userns(int fd);
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid);
 /* pipe2(fds, O_CLOEXEC) */
-int nsc_shim_pipe2_cloexec(int fds[2]);
+int nsc_shim_pipe2_cloexec(int *fds);
 /* memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING) */
 int nsc_shim_memfd_create(const char *name);
 /* fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) */
