@@ -111,7 +111,7 @@ static long sys6(long n, long a, long b, long c, long d, long e, long f)
 enum {
     EINTR = 4, EBADF = 9, EINVAL = 22,
     F_SETFD = 2, FD_CLOEXEC = 1,
-    SIG_SETMASK = 2, WNOHANG = 1, PR_SET_CHILD_SUBREAPER = 36,
+    SIG_SETMASK = 2, WNOHANG = 1, PR_SET_NAME = 15, PR_SET_CHILD_SUBREAPER = 36,
     SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15,
     SIGCHLD = 17, SIGCONT = 18, SIGWINCH = 28,
     KIND_SETNS = 1, KIND_EXEC = 104, KIND_FORK = 105, KIND_USAGE = 106, KIND_CHDIR = 107,
@@ -242,6 +242,8 @@ __attribute__((noreturn)) static void run_init(int efd, const char *path, char *
     /* Outside a new PID namespace, orphans of the payload come to us rather than to the host's
      * init. Best effort: a PID 1 gets them anyway. */
     sys2(NR_prctl, PR_SET_CHILD_SUBREAPER, 1);
+    /* Exec'd from a memfd, the comm would read "memfd:nscore-in"; ps should say what we are. */
+    sys2(NR_prctl, PR_SET_NAME, "nscore-init");
 
     long pid = sys2(NR_clone, SIGCHLD, 0); /* fork(): no CLONE_VM, this process is tiny */
     if (pid < 0) fail(efd, KIND_FORK, (int)-pid);

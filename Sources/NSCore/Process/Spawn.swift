@@ -98,7 +98,7 @@ enum SpawnPlanner {
         let n = name.utf8.count
         if n > maxHostname {
             throw NSCoreError(.invalidArgument, errno: Errno(rawValue: EINVAL), stage: what,
-                              message: "\(what) is \(n) bytes long; the kernel allows at most \(maxHostname)")
+                              message: "\(what) '\(name.prefix(16))...' is \(n) bytes long; the kernel allows at most \(maxHostname)")
         }
     }
 

@@ -1,0 +1,100 @@
+"""nscore: Linux namespaces and containers from Python, over libnscore's C ABI.
+
+Start a command in new namespaces, wait for it, and look at what it sees::
+
+    import os, nscore
+
+    r, w = os.pipe()
+    with nscore.spawn(["hostname"], namespaces="uts,pid,mnt", hostname="box", stdout=w) as c:
+        os.close(w)
+        print(os.read(r, 100))      # b'box\\n'
+        print(c.wait())             # 0
+
+Join a running container (``nsenter``), pin a namespace to a file (``ip netns add``), and list
+the namespaces on the system (``lsns``) with :func:`join`, :func:`persist` and
+:func:`list_namespaces`. Failures raise :class:`NSCoreError` subclasses that are also the
+matching builtin exceptions (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
+
+The shared library is found through ``NSCORE_LIBRARY``, the package directory,
+``ctypes.util.find_library("nscore")`` or the checkout's ``build/`` directory.
+"""
+
+from __future__ import annotations
+
+from . import _ffi
+from .errors import (
+    BusyError,
+    ChildSetupError,
+    ErrorCode,
+    InvalidArgumentError,
+    NotFoundError,
+    NSCoreError,
+    PermissionDeniedError,
+    ProcessExitedError,
+    SystemCallError,
+    TimedOutError,
+    UnsupportedError,
+)
+from .inspection import (
+    NamespacedProcess,
+    NamespaceEntry,
+    NamespaceID,
+    NamespaceSummary,
+    list_namespaces,
+    namespace_id,
+    namespace_id_at,
+    namespaces,
+    pid_chain,
+    processes,
+    same_namespace,
+)
+from .namespaces import Namespace, persist, unpersist, unshare
+from .process import DEVNULL, Container, Propagation, join, spawn
+
+#: The version of the loaded libnscore ("MAJOR.MINOR.PATCH").
+__version__: str = _ffi.version
+#: The loaded library's NSCORE_VERSION_NUMBER (MAJOR * 10000 + MINOR * 100 + PATCH).
+version_number: int = _ffi.version_number
+#: The path the shared library was loaded from.
+library_path: str = _ffi.path
+
+__all__ = [
+    "__version__",
+    "version_number",
+    "library_path",
+    # errors
+    "ErrorCode",
+    "NSCoreError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "UnsupportedError",
+    "ChildSetupError",
+    "BusyError",
+    "ProcessExitedError",
+    "TimedOutError",
+    "SystemCallError",
+    # namespaces
+    "Namespace",
+    "unshare",
+    "persist",
+    "unpersist",
+    # processes
+    "Container",
+    "Propagation",
+    "DEVNULL",
+    "spawn",
+    "join",
+    # inspection
+    "NamespaceID",
+    "NamespaceEntry",
+    "NamespaceSummary",
+    "NamespacedProcess",
+    "namespace_id",
+    "namespace_id_at",
+    "same_namespace",
+    "namespaces",
+    "list_namespaces",
+    "pid_chain",
+    "processes",
+]

@@ -1,0 +1,262 @@
+"""ctypes declarations for libnscore (``include/nscore.h``).
+
+This module finds and loads the shared library, declares every function of the C ABI from the
+``SIGNATURES`` table and turns failures into exceptions: every function whose last parameter is
+``nscore_error **err`` gets an ``errcheck`` that, on a negative return, reads the error object
+(code, errno, stage, message), frees it and raises the matching :mod:`nscore.errors` class.
+
+Callers pass :func:`new_error` as the ``err`` argument::
+
+    lib.nscore_unshare(bits, new_error())
+
+Where the library is looked for, in order:
+
+1. the path in the ``NSCORE_LIBRARY`` environment variable (an error if it does not load);
+2. ``libnscore.so*`` next to this package (a wheel that bundles the library);
+3. ``ctypes.util.find_library("nscore")`` (an installed ``libnscore.so.0``);
+4. ``build/libnscore.so`` of the source checkout this package sits in.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import pathlib
+from typing import Any, Callable
+
+from .errors import make_error
+
+#: The ABI version these bindings were written for (``NSCORE_ABI_VERSION``).
+ABI_VERSION = 0
+
+# ---- Opaque handles ------------------------------------------------------------------------
+
+
+class ErrorHandle(ctypes.Structure):
+    """``nscore_error`` (opaque)."""
+
+
+class SpawnConfigHandle(ctypes.Structure):
+    """``nscore_spawn_config`` (opaque)."""
+
+
+class ContainerHandle(ctypes.Structure):
+    """``nscore_container`` (opaque)."""
+
+
+class JoinConfigHandle(ctypes.Structure):
+    """``nscore_join_config`` (opaque)."""
+
+
+class NamespaceIDStruct(ctypes.Structure):
+    """``nscore_ns_id``: the one public struct of the header."""
+
+    _fields_ = [
+        ("ns", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+        ("inode", ctypes.c_uint64),
+        ("device", ctypes.c_uint64),
+    ]
+
+
+ErrorPtr = ctypes.POINTER(ErrorHandle)
+SpawnConfigPtr = ctypes.POINTER(SpawnConfigHandle)
+ContainerPtr = ctypes.POINTER(ContainerHandle)
+JoinConfigPtr = ctypes.POINTER(JoinConfigHandle)
+
+# ---- Constants (mirrors of the header's macros) --------------------------------------------
+
+STDIO_INHERIT = 0
+STDIO_NULL = 1
+STDIO_FD = 2
+
+MOUNT_PROC_AUTO = -1
+MOUNT_PROC_NO = 0
+MOUNT_PROC_YES = 1
+
+PROPAGATION_UNCHANGED = 0
+PROPAGATION_SHARED = 1
+PROPAGATION_SLAVE = 2
+PROPAGATION_PRIVATE = 3
+PROPAGATION_UNBINDABLE = 4
+
+# ---- Signatures ----------------------------------------------------------------------------
+
+_c_int = ctypes.c_int
+_u32 = ctypes.c_uint32
+_pid = ctypes.c_int  # pid_t is int on every Linux ABI
+_str = ctypes.c_char_p
+_strv = ctypes.POINTER(ctypes.c_char_p)  # const char *const * (NULL-terminated)
+_err = ctypes.POINTER(ErrorPtr)  # nscore_error **
+_json = ctypes.POINTER(ctypes.c_void_p)  # char ** (kept as void* so it can be freed)
+
+#: {name: (restype, [argtypes])}, in header order.
+SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
+    # Versions
+    "nscore_version_number": (ctypes.c_uint, []),
+    "nscore_version_string": (_str, []),
+    "nscore_abi_version": (_c_int, []),
+    # Errors
+    "nscore_error_code": (_c_int, [ErrorPtr]),
+    "nscore_error_sys_errno": (_c_int, [ErrorPtr]),
+    "nscore_error_stage": (_str, [ErrorPtr]),
+    "nscore_error_message": (_str, [ErrorPtr]),
+    "nscore_error_free": (None, [ErrorPtr]),
+    "nscore_string_free": (None, [ctypes.c_void_p]),
+    # Spawn configuration
+    "nscore_spawn_config_new": (_c_int, [ctypes.POINTER(SpawnConfigPtr), _err]),
+    "nscore_spawn_config_free": (None, [SpawnConfigPtr]),
+    "nscore_spawn_config_set_argv": (_c_int, [SpawnConfigPtr, _strv, _err]),
+    "nscore_spawn_config_set_executable": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_set_env": (_c_int, [SpawnConfigPtr, _strv, _err]),
+    "nscore_spawn_config_set_cwd": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_set_namespaces": (_c_int, [SpawnConfigPtr, _u32, _err]),
+    "nscore_spawn_config_set_hostname": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_set_domainname": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_set_mount_proc": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_root_propagation": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_init": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_map_root_user": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_stdio": (_c_int, [SpawnConfigPtr, _c_int, _c_int, _c_int, _err]),
+    # Containers
+    "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
+    "nscore_container_pid": (_pid, [ContainerPtr]),
+    "nscore_container_pidfd": (_c_int, [ContainerPtr]),
+    "nscore_container_wait": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
+    "nscore_container_signal": (_c_int, [ContainerPtr, _c_int, _err]),
+    "nscore_container_stop": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
+    "nscore_container_detach": (None, [ContainerPtr]),
+    "nscore_container_free": (None, [ContainerPtr]),
+    # Join
+    "nscore_join_config_new": (_c_int, [ctypes.POINTER(JoinConfigPtr), _err]),
+    "nscore_join_config_free": (None, [JoinConfigPtr]),
+    "nscore_join_config_set_target_pid": (_c_int, [JoinConfigPtr, _pid, _err]),
+    "nscore_join_config_set_namespace_path": (_c_int, [JoinConfigPtr, _u32, _str, _err]),
+    "nscore_join_config_set_namespaces": (_c_int, [JoinConfigPtr, _u32, _err]),
+    "nscore_join_config_set_argv": (_c_int, [JoinConfigPtr, _strv, _err]),
+    "nscore_join_config_set_env": (_c_int, [JoinConfigPtr, _strv, _err]),
+    "nscore_join_config_set_cwd": (_c_int, [JoinConfigPtr, _str, _err]),
+    "nscore_join_config_set_stdio": (_c_int, [JoinConfigPtr, _c_int, _c_int, _c_int, _err]),
+    "nscore_join_config_set_kill_on_parent_death": (_c_int, [JoinConfigPtr, _c_int, _err]),
+    "nscore_join": (_c_int, [JoinConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
+    # Unshare and persist
+    "nscore_unshare": (_c_int, [_u32, _err]),
+    "nscore_namespace_persist": (_c_int, [_pid, _u32, _str, _err]),
+    "nscore_namespace_unpersist": (_c_int, [_str, _c_int, _err]),
+    # Inspection
+    "nscore_namespace_id": (_c_int, [_pid, _u32, ctypes.POINTER(NamespaceIDStruct), _err]),
+    "nscore_namespace_id_at": (_c_int, [_str, ctypes.POINTER(NamespaceIDStruct), _err]),
+    "nscore_namespace_same": (_c_int, [_pid, _pid, _u32, ctypes.POINTER(_c_int), _err]),
+    "nscore_inspect_namespaces_json": (_c_int, [_pid, _json, _err]),
+    "nscore_inspect_list_json": (_c_int, [_u32, _json, _err]),
+    "nscore_inspect_pid_chain_json": (_c_int, [_pid, _json, _err]),
+    "nscore_inspect_processes_json": (_c_int, [_pid, _json, _err]),
+}
+
+# ---- Loading -------------------------------------------------------------------------------
+
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+
+
+def _candidates() -> list[tuple[str, str]]:
+    """(description, path or name) pairs in search order, after NSCORE_LIBRARY."""
+    found: list[tuple[str, str]] = []
+    # A library bundled into the package: prefer the soname, then anything else that matches.
+    bundled = sorted(_PACKAGE_DIR.glob("libnscore.so*"), key=lambda p: (p.name != "libnscore.so.0", p.name))
+    if bundled:
+        found.extend(("package directory", str(p)) for p in bundled)
+    else:
+        found.append(("package directory", str(_PACKAGE_DIR / "libnscore.so*")))
+    name = ctypes.util.find_library("nscore")
+    found.append(("ctypes.util.find_library('nscore')", name or ""))
+    found.append(("source checkout", str((_PACKAGE_DIR / ".." / ".." / ".." / "build" / "libnscore.so").resolve())))
+    return found
+
+
+def _load() -> tuple[ctypes.CDLL, str]:
+    explicit = os.environ.get("NSCORE_LIBRARY")
+    if explicit:
+        try:
+            return ctypes.CDLL(explicit), explicit
+        except OSError as e:
+            raise ImportError(f"nscore: cannot load NSCORE_LIBRARY={explicit!r}: {e}") from e
+    tried: list[str] = ["NSCORE_LIBRARY: not set"]
+    for where, path in _candidates():
+        if not path:
+            tried.append(f"{where}: nothing found")
+            continue
+        if os.sep in path and not os.path.exists(path):
+            tried.append(f"{where}: {path} (missing)")
+            continue
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append(f"{where}: {path} ({e})")
+    raise ImportError(
+        "nscore: cannot find libnscore.so. Build it with `make lib` or set NSCORE_LIBRARY to its path. Looked in:\n  "
+        + "\n  ".join(tried)
+    )
+
+
+def _raise_on_error(result: int, func: Callable[..., Any], args: tuple[Any, ...]) -> int:
+    """errcheck for int-returning functions whose last argument is ``nscore_error **``."""
+    if result >= 0:
+        return result
+    err = args[-1] if args else None
+    if isinstance(err, ErrorPtr) and err:
+        try:
+            code = lib.nscore_error_code(err)
+            sys_errno = lib.nscore_error_sys_errno(err)
+            stage = (lib.nscore_error_stage(err) or b"").decode("utf-8", "replace")
+            message = (lib.nscore_error_message(err) or b"").decode("utf-8", "replace")
+        finally:
+            lib.nscore_error_free(err)
+            # The object is gone: make the pointer NULL so nothing can read it again.
+            ctypes.c_void_p.from_buffer(err).value = None
+    else:
+        code, sys_errno, stage = result, 0, getattr(func, "__name__", "nscore")
+        message = f"{stage} failed with code {result} (no error object)"
+    raise make_error(code, sys_errno, stage, message)
+
+
+def _declare(library: ctypes.CDLL) -> None:
+    for name, (restype, argtypes) in SIGNATURES.items():
+        try:
+            fn = getattr(library, name)
+        except AttributeError as e:
+            raise ImportError(f"nscore: {library._name} does not export {name}; it is too old or not libnscore") from e
+        fn.restype = restype
+        fn.argtypes = argtypes
+        if restype is _c_int and argtypes and argtypes[-1] is _err:
+            fn.errcheck = _raise_on_error
+
+
+def new_error() -> Any:
+    """A fresh NULL ``nscore_error *`` to pass as the ``err`` argument (ctypes passes it byref)."""
+    return ErrorPtr()
+
+
+lib, path = _load()
+_declare(lib)
+
+if lib.nscore_abi_version() != ABI_VERSION:
+    raise ImportError(
+        f"nscore: {path} has ABI version {lib.nscore_abi_version()}, but these bindings need {ABI_VERSION}"
+    )
+
+#: The library's version string, e.g. "0.1.0".
+version: str = (lib.nscore_version_string() or b"").decode("ascii", "replace")
+#: The library's version number, MAJOR * 10000 + MINOR * 100 + PATCH.
+version_number: int = lib.nscore_version_number()
+
+
+def take_json(ptr: ctypes.c_void_p) -> bytes:
+    """Copies a JSON string the library returned and frees it with nscore_string_free."""
+    if not ptr.value:
+        return b"null"
+    try:
+        return ctypes.string_at(ptr.value)
+    finally:
+        lib.nscore_string_free(ptr)

@@ -1,0 +1,170 @@
+"""Looking at namespaces: identities, a process's namespaces, every namespace on the system
+(like ``lsns``), a pid across nested PID namespaces, and the processes inside one.
+
+The values are frozen dataclasses. The list functions parse the JSON documents the library
+returns (and free them with ``nscore_string_free``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import json
+import os
+from typing import Any
+
+from . import _ffi
+from ._convert import StrOrBytesPath, pid_arg, to_bytes
+from .namespaces import Namespace, NamespaceLike
+
+__all__ = [
+    "NamespaceID",
+    "NamespaceEntry",
+    "NamespaceSummary",
+    "NamespacedProcess",
+    "namespace_id",
+    "namespace_id_at",
+    "same_namespace",
+    "namespaces",
+    "list_namespaces",
+    "pid_chain",
+    "processes",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class NamespaceID:
+    """The identity of one namespace: two processes share it when kind, inode and device match."""
+
+    kind: Namespace
+    inode: int
+    device: int
+
+    def __str__(self) -> str:
+        """``net:[4026531840]``, as ``readlink /proc/PID/ns/net`` prints it."""
+        return f"{self.kind.proc_name}:[{self.inode}]"
+
+
+@dataclasses.dataclass(frozen=True)
+class NamespaceEntry:
+    """One entry of ``/proc/PID/ns``. ``for_children`` marks ``pid_for_children`` and
+    ``time_for_children``, the namespaces the process's future children will be created in."""
+
+    name: str
+    kind: Namespace
+    inode: int
+    device: int
+    for_children: bool
+
+    @property
+    def id(self) -> NamespaceID:
+        """The namespace this entry names."""
+        return NamespaceID(self.kind, self.inode, self.device)
+
+
+@dataclasses.dataclass(frozen=True)
+class NamespaceSummary:
+    """One namespace on the system, as one row of ``lsns``: how many processes are in it, the
+    lowest pid among them, that process's uid and command line. ``parent_inode`` is the parent
+    namespace of a pid or user namespace when the library reports it."""
+
+    kind: Namespace
+    inode: int
+    nprocs: int
+    pid: int
+    uid: int
+    command: str
+    parent_inode: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class NamespacedProcess:
+    """A process of a PID namespace: its pid inside (``pid``) and in the caller's (``host_pid``)."""
+
+    pid: int
+    host_pid: int
+    command: str
+
+
+def _kind(name: str) -> Namespace:
+    return Namespace.parse(name)
+
+
+def _json(fn: Any, *args: Any) -> Any:
+    ptr = ctypes.c_void_p()
+    fn(*args, ctypes.byref(ptr), _ffi.new_error())
+    return json.loads(_ffi.take_json(ptr))
+
+
+def _single(kind: NamespaceLike) -> int:
+    return int(Namespace.coerce(kind))
+
+
+def namespace_id(pid: int, kind: NamespaceLike) -> NamespaceID:
+    """The ``kind`` namespace (one kind) of process ``pid``."""
+    out = _ffi.NamespaceIDStruct()
+    _ffi.lib.nscore_namespace_id(pid_arg(pid), _single(kind), ctypes.byref(out), _ffi.new_error())
+    return NamespaceID(Namespace(out.ns), out.inode, out.device)
+
+
+def namespace_id_at(path: StrOrBytesPath) -> NamespaceID:
+    """The namespace held by a file: ``/proc/PID/ns/KIND`` or a persisted namespace file."""
+    out = _ffi.NamespaceIDStruct()
+    _ffi.lib.nscore_namespace_id_at(to_bytes(path, "path"), ctypes.byref(out), _ffi.new_error())
+    return NamespaceID(Namespace(out.ns), out.inode, out.device)
+
+
+def same_namespace(a: int, b: int, kind: NamespaceLike) -> bool:
+    """True if processes ``a`` and ``b`` are in the same ``kind`` namespace."""
+    same = ctypes.c_int(0)
+    _ffi.lib.nscore_namespace_same(
+        pid_arg(a, "a"), pid_arg(b, "b"), _single(kind), ctypes.byref(same), _ffi.new_error()
+    )
+    return bool(same.value)
+
+
+def namespaces(pid: int | None = None) -> list[NamespaceEntry]:
+    """The entries of ``/proc/PID/ns`` for ``pid`` (default: this process)."""
+    doc = _json(_ffi.lib.nscore_inspect_namespaces_json, os.getpid() if pid is None else pid_arg(pid))
+    return [
+        NamespaceEntry(
+            name=e["name"],
+            kind=_kind(e["type"]),
+            inode=int(e["inode"]),
+            device=int(e["device"]),
+            for_children=bool(e.get("for_children", False)),
+        )
+        for e in doc["namespaces"]
+    ]
+
+
+def list_namespaces(kinds: NamespaceLike = Namespace.ALL) -> list[NamespaceSummary]:
+    """Every namespace of the given kinds that some visible process is in, like ``lsns``."""
+    doc = _json(_ffi.lib.nscore_inspect_list_json, int(Namespace.coerce(kinds)))
+    return [
+        NamespaceSummary(
+            kind=_kind(e["type"]),
+            inode=int(e["ns"]),
+            nprocs=int(e["nprocs"]),
+            pid=int(e["pid"]),
+            uid=int(e["uid"]),
+            command=str(e.get("command", "")),
+            parent_inode=None if e.get("pns") is None else int(e["pns"]),
+        )
+        for e in doc["namespaces"]
+    ]
+
+
+def pid_chain(pid: int) -> list[int]:
+    """The ids of ``pid`` in each nested PID namespace, outermost (the caller's view) first."""
+    doc = _json(_ffi.lib.nscore_inspect_pid_chain_json, pid_arg(pid))
+    return [int(p) for p in doc["nspid"]]
+
+
+def processes(pid: int) -> list[NamespacedProcess]:
+    """The processes inside the PID namespace of ``pid``, with their inner and host pids."""
+    doc = _json(_ffi.lib.nscore_inspect_processes_json, pid_arg(pid))
+    return [
+        NamespacedProcess(pid=int(p["pid"]), host_pid=int(p["host_pid"]), command=str(p.get("command", "")))
+        for p in doc["processes"]
+    ]

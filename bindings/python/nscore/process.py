@@ -1,0 +1,481 @@
+"""Starting processes in new namespaces (:func:`spawn`) or in existing ones (:func:`join`).
+
+Both return a :class:`Container`: a handle on the started process held through a pidfd, so
+that waits and signals never reach a recycled pid. Its interface follows
+:class:`subprocess.Popen`: ``wait()``, ``poll()``, ``send_signal()``, ``terminate()``,
+``kill()`` and ``returncode`` (the exit code, or ``-N`` when signal N killed the process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import enum
+import math
+import os
+import signal as _signal
+import subprocess
+import threading
+import time
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any, Union
+
+from . import _ffi
+from ._convert import (
+    StrOrBytesPath,
+    argv_list,
+    env_list,
+    flag,
+    invalid,
+    optional_bytes,
+    pid_arg,
+    string_array,
+    to_bytes,
+)
+from .errors import ProcessExitedError, TimedOutError
+from .namespaces import Namespace, NamespaceLike
+
+__all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]
+
+#: Pass as ``stdin``, ``stdout`` or ``stderr`` to connect the stream to ``/dev/null``. It has
+#: the value of :data:`subprocess.DEVNULL`, so either constant works.
+DEVNULL: int = subprocess.DEVNULL
+
+#: A stdio source: None (inherit the caller's), :data:`DEVNULL`, an fd, or a file object.
+StdioSpec = Union[None, int, IO[Any], Any]
+
+#: How long one blocking call into the library may last while waiting without a deadline, so
+#: that Python signal handlers (KeyboardInterrupt, alarms) run during a long wait.
+_WAIT_SLICE_MS = 100
+#: The longest timeout the C int parameters can hold (about 24.8 days).
+_MAX_TIMEOUT_MS = 2**31 - 1
+
+
+#: The default of spawn(namespaces=): create none (a plain child in the caller's namespaces).
+_NO_NAMESPACES = Namespace(0)
+
+
+class Propagation(enum.IntEnum):
+    """Mount propagation applied recursively to ``/`` in a new mount namespace."""
+
+    UNCHANGED = _ffi.PROPAGATION_UNCHANGED
+    SHARED = _ffi.PROPAGATION_SHARED
+    SLAVE = _ffi.PROPAGATION_SLAVE
+    PRIVATE = _ffi.PROPAGATION_PRIVATE
+    UNBINDABLE = _ffi.PROPAGATION_UNBINDABLE
+
+
+PropagationLike = Union[Propagation, str, int, None]
+
+
+def _propagation(value: PropagationLike) -> int:
+    if value is None:
+        return Propagation.UNCHANGED
+    if isinstance(value, str):
+        try:
+            return Propagation[value.strip().upper()]
+        except KeyError:
+            raise invalid(
+                "root_propagation",
+                f"root_propagation: unknown propagation {value!r} "
+                "(expected 'private', 'slave', 'shared', 'unbindable', 'unchanged' or None)",
+            ) from None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"root_propagation must be a str, Propagation or None, not {type(value).__name__}")
+    return int(value)  # let the library reject unknown numbers
+
+
+def _mount_proc(value: bool | None) -> int:
+    if value is None:
+        return _ffi.MOUNT_PROC_AUTO
+    return _ffi.MOUNT_PROC_YES if value else _ffi.MOUNT_PROC_NO
+
+
+def _stdio(value: StdioSpec, name: str) -> tuple[int, int]:
+    """(mode, fd) for ``nscore_*_config_set_stdio``."""
+    if value is None:
+        return _ffi.STDIO_INHERIT, -1
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be None, DEVNULL, an fd or a file object, not bool")
+    if isinstance(value, int):
+        if value == DEVNULL:
+            return _ffi.STDIO_NULL, -1
+        if value == subprocess.PIPE or value == subprocess.STDOUT:
+            raise invalid(name, f"{name}: subprocess.PIPE and STDOUT are not supported; pass os.pipe() ends")
+        if value < 0:
+            raise invalid(name, f"{name}: {value} is not a file descriptor")
+        return _ffi.STDIO_FD, value
+    fileno = getattr(value, "fileno", None)
+    if callable(fileno):
+        return _ffi.STDIO_FD, int(fileno())
+    raise TypeError(f"{name} must be None, DEVNULL, an fd or an object with fileno(), not {type(value).__name__}")
+
+
+class Container:
+    """A process started by :func:`spawn` or :func:`join`.
+
+    The handle owns a pidfd. Closing it (:meth:`close`, the end of a ``with`` block, or garbage
+    collection) kills and reaps a process that still runs, unless :meth:`detach` was called.
+    The methods may be called from several threads at once (one waiting while another signals).
+    """
+
+    #: Seconds :meth:`__exit__` gives the process between SIGTERM and SIGKILL.
+    stop_timeout: float = 10.0
+
+    def __init__(self, handle: Any, args: Sequence[bytes]) -> None:
+        # Use spawn() or join(); this takes ownership of a nscore_container *.
+        self._handle = handle
+        self._pid: int = _ffi.lib.nscore_container_pid(handle)
+        self._returncode: int | None = None
+        self._detached = False
+        self._closed = False
+        # Calls in flight on the handle; close() waits for them to finish before freeing it.
+        self._cond = threading.Condition(threading.Lock())
+        self._users = 0
+        #: The argument vector the process was started with (as bytes).
+        self.args: list[bytes] = list(args)
+
+    # ---- Properties --------------------------------------------------------------------
+
+    @property
+    def pid(self) -> int:
+        """The process id as seen from the caller's PID namespace (kept after close)."""
+        return self._pid
+
+    @property
+    def pidfd(self) -> int:
+        """The pidfd, owned by the handle (do not close it); -1 after detach() or close()."""
+        with self._cond:
+            if self._closed:
+                return -1
+            return int(_ffi.lib.nscore_container_pidfd(self._handle))
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once reaped (``-N`` if killed by signal N); None before."""
+        return self._returncode
+
+    @property
+    def detached(self) -> bool:
+        """True after :meth:`detach`."""
+        return self._detached
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._closed
+
+    # ---- Handle bookkeeping ------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _use(self) -> Iterator[Any]:
+        with self._cond:
+            if self._closed:
+                raise ValueError(f"container (pid {self._pid}) is closed")
+            self._users += 1
+        try:
+            yield self._handle
+        finally:
+            with self._cond:
+                self._users -= 1
+                if self._users == 0:
+                    self._cond.notify_all()
+
+    def _record(self, wstatus: int) -> int:
+        code = os.waitstatus_to_exitcode(wstatus)
+        self._returncode = code
+        return code
+
+    # ---- Waiting -----------------------------------------------------------------------
+
+    def _wait_once(self, timeout_ms: int) -> int | None:
+        status = ctypes.c_int(0)
+        try:
+            with self._use() as handle:
+                _ffi.lib.nscore_container_wait(handle, timeout_ms, ctypes.byref(status), _ffi.new_error())
+        except TimedOutError:
+            return None
+        return self._record(status.value)
+
+    def poll(self) -> int | None:
+        """Reaps the process if it has ended and returns :attr:`returncode`, else None."""
+        if self._returncode is not None:
+            return self._returncode
+        return self._wait_once(0)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Waits for the process to end and returns its exit code (``-N`` for signal N).
+
+        With a ``timeout`` in seconds, returns None if the process still runs when it expires.
+        The wait is sliced so that Python signal handlers (Ctrl-C) run while it blocks.
+        """
+        if self._returncode is not None:
+            return self._returncode
+        if timeout is not None and (math.isnan(timeout) or timeout < 0):
+            raise invalid("wait", f"wait: timeout must be a non-negative number of seconds, not {timeout!r}")
+        deadline = None if timeout is None or timeout == math.inf else time.monotonic() + timeout
+        while True:
+            if deadline is None:
+                slice_ms = _WAIT_SLICE_MS
+            else:
+                left = deadline - time.monotonic()
+                slice_ms = max(0, min(_WAIT_SLICE_MS, math.ceil(left * 1000)))
+            code = self._wait_once(slice_ms)
+            if code is not None:
+                return code
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+
+    # ---- Signals -----------------------------------------------------------------------
+
+    def send_signal(self, sig: int) -> None:
+        """Sends signal ``sig`` through the pidfd. Does nothing once the process was reaped."""
+        if self._returncode is not None:
+            return
+        try:
+            with self._use() as handle:
+                _ffi.lib.nscore_container_signal(handle, int(sig), _ffi.new_error())
+        except ProcessExitedError:
+            pass  # reaped by a concurrent wait(): like subprocess.Popen, not an error
+
+    def terminate(self) -> None:
+        """Sends SIGTERM."""
+        self.send_signal(_signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Sends SIGKILL."""
+        self.send_signal(_signal.SIGKILL)
+
+    def stop(self, timeout: float | None = 10.0) -> int:
+        """SIGTERM, then SIGKILL if still running after ``timeout`` seconds (None: never);
+        waits, reaps and returns the exit code (``-N`` for signal N)."""
+        if self._returncode is not None:
+            return self._returncode
+        if timeout is None or timeout == math.inf:
+            timeout_ms = -1
+        elif math.isnan(timeout) or timeout < 0:
+            raise invalid("stop", f"stop: timeout must be a non-negative number of seconds or None, not {timeout!r}")
+        else:
+            timeout_ms = min(math.ceil(timeout * 1000), _MAX_TIMEOUT_MS)
+        status = ctypes.c_int(0)
+        with self._use() as handle:
+            _ffi.lib.nscore_container_stop(handle, timeout_ms, ctypes.byref(status), _ffi.new_error())
+        return self._record(status.value)
+
+    # ---- Lifetime ----------------------------------------------------------------------
+
+    def detach(self) -> None:
+        """Lets the process outlive the handle: :meth:`close` will neither kill nor reap it.
+        The pidfd is closed now, so :meth:`wait` and signals no longer work."""
+        with self._use() as handle:
+            _ffi.lib.nscore_container_detach(handle)
+            self._detached = True
+
+    def close(self) -> None:
+        """Frees the handle; kills (SIGKILL) and reaps a still-running process unless detached.
+        Idempotent. Waits for calls in flight on other threads to return first."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            while self._users:
+                self._cond.wait()
+            handle, self._handle = self._handle, None
+        if handle:
+            _ffi.lib.nscore_container_free(handle)
+
+    def __enter__(self) -> Container:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            if not self._closed and not self._detached:
+                self.stop(self.stop_timeout)
+        finally:
+            self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_closed", True):
+            return
+        try:
+            if not self._detached and self._returncode is None:
+                warnings.warn(
+                    f"nscore container {self._pid} was not closed; killing it",
+                    ResourceWarning,
+                    stacklevel=2,
+                    source=self,
+                )
+            self.close()
+        except Exception:  # interpreter shutdown: the library may already be gone
+            pass
+
+    def __repr__(self) -> str:
+        if self._returncode is not None:
+            state = f"returncode={self._returncode}"
+        elif self._detached:
+            state = "detached"
+        elif self._closed:
+            state = "closed"
+        else:
+            state = "running"
+        args = [a.decode("utf-8", "backslashreplace") for a in self.args]
+        return f"<nscore.Container pid={self._pid} {state} args={args!r}>"
+
+
+# ---- spawn ---------------------------------------------------------------------------------
+
+
+def spawn(
+    argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
+    *,
+    namespaces: NamespaceLike = _NO_NAMESPACES,
+    hostname: str | bytes | None = None,
+    domainname: str | bytes | None = None,
+    env: Mapping[Any, Any] | Iterable[Any] | None = None,
+    cwd: StrOrBytesPath | None = None,
+    executable: StrOrBytesPath | None = None,
+    mount_proc: bool | None = None,
+    root_propagation: PropagationLike = "private",
+    init: bool = False,
+    map_root_user: bool = False,
+    kill_on_parent_death: bool = False,
+    stdin: StdioSpec = None,
+    stdout: StdioSpec = None,
+    stderr: StdioSpec = None,
+) -> Container:
+    """Starts ``argv`` in new namespaces and returns once the command has been exec'd.
+
+    :param argv: the command and its arguments; ``argv[0]`` is looked up in ``PATH`` unless it
+        contains a ``/`` or ``executable`` is given. A lone string is a command without arguments.
+    :param namespaces: the kinds to create: a :class:`Namespace`, ``NSCORE_NS_*`` bits or text
+        such as ``"net,uts"``.
+    :param hostname: the hostname in the new UTS namespace (at most 64 bytes).
+    :param domainname: the NIS domain name in the new UTS namespace.
+    :param env: the environment (a mapping, or "NAME=value" strings); None inherits os.environ.
+    :param cwd: the working directory; None keeps the caller's.
+    :param executable: the file to execute instead of resolving ``argv[0]``.
+    :param mount_proc: mount a fresh /proc (None: when both PID and mount namespaces are new).
+    :param root_propagation: propagation of / in a new mount namespace: "private" (default),
+        "slave", "shared", "unbindable", or None to leave it unchanged.
+    :param init: run the command under NSCore's init as PID 1 (reaps zombies, forwards signals).
+    :param map_root_user: map root in a new user namespace to the caller's uid/gid (implies USER).
+    :param kill_on_parent_death: SIGKILL the process when the spawning *thread* exits.
+    :param stdin, stdout, stderr: None (inherit), :data:`DEVNULL`, an fd, or a file object; the
+        child gets a duplicate and the caller keeps its own descriptor.
+    :raises NSCoreError: a subclass naming the failing step; nothing is left running.
+    """
+    args = argv_list(argv)
+    ns = int(Namespace.coerce(namespaces))
+    host = optional_bytes(hostname, "hostname")
+    domain = optional_bytes(domainname, "domainname")
+    envp = None if env is None else env_list(env)
+    directory = optional_bytes(cwd, "cwd")
+    exe = optional_bytes(executable, "executable")
+    propagation = _propagation(root_propagation)
+    streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), _stdio(stderr, "stderr")]
+
+    lib, err = _ffi.lib, _ffi.new_error
+    cfg = _ffi.SpawnConfigPtr()
+    lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
+    try:
+        lib.nscore_spawn_config_set_argv(cfg, string_array(args), err())
+        if exe is not None:
+            lib.nscore_spawn_config_set_executable(cfg, exe, err())
+        if envp is not None:
+            lib.nscore_spawn_config_set_env(cfg, string_array(envp), err())
+        if directory is not None:
+            lib.nscore_spawn_config_set_cwd(cfg, directory, err())
+        lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
+        if host is not None:
+            lib.nscore_spawn_config_set_hostname(cfg, host, err())
+        if domain is not None:
+            lib.nscore_spawn_config_set_domainname(cfg, domain, err())
+        lib.nscore_spawn_config_set_mount_proc(cfg, _mount_proc(mount_proc), err())
+        lib.nscore_spawn_config_set_root_propagation(cfg, propagation, err())
+        if init:
+            lib.nscore_spawn_config_set_init(cfg, 1, err())
+        if map_root_user:
+            lib.nscore_spawn_config_set_map_root_user(cfg, 1, err())
+        if kill_on_parent_death:
+            lib.nscore_spawn_config_set_kill_on_parent_death(cfg, 1, err())
+        for stream, (mode, fd) in enumerate(streams):
+            if mode != _ffi.STDIO_INHERIT:
+                lib.nscore_spawn_config_set_stdio(cfg, stream, mode, fd, err())
+        out = _ffi.ContainerPtr()
+        lib.nscore_spawn(cfg, ctypes.byref(out), err())
+    finally:
+        lib.nscore_spawn_config_free(cfg)
+    return Container(out, args)
+
+
+# ---- join ----------------------------------------------------------------------------------
+
+#: A join target: a pid, an object with ``.pid`` (a Container), or {kind: namespace file}.
+JoinTarget = Union[int, Container, Mapping[NamespaceLike, StrOrBytesPath]]
+
+
+def join(
+    target: JoinTarget,
+    argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
+    *,
+    namespaces: NamespaceLike | None = None,
+    env: Mapping[Any, Any] | Iterable[Any] | None = None,
+    cwd: StrOrBytesPath | None = None,
+    stdin: StdioSpec = None,
+    stdout: StdioSpec = None,
+    stderr: StdioSpec = None,
+    kill_on_parent_death: bool = False,
+) -> Container:
+    """Runs ``argv`` inside existing namespaces (``setns(2)``, like ``nsenter``/``docker exec``).
+
+    The command runs in a fresh child; the caller's own namespaces never change.
+
+    :param target: a pid (or a :class:`Container`) whose namespaces to join, or a mapping from
+        a single :class:`Namespace` kind to a namespace file (``/proc/PID/ns/net`` or a file
+        made by :func:`nscore.persist`).
+    :param namespaces: for a pid target, the kinds to join; default: every kind that differs
+        from the caller's.
+    :param env, cwd, stdin, stdout, stderr, kill_on_parent_death: as for :func:`spawn`.
+    """
+    args = argv_list(argv)
+    paths: list[tuple[int, bytes]] | None = None
+    pid: int | None = None
+    if isinstance(target, Mapping):
+        if namespaces is not None:
+            raise TypeError("join: namespaces= applies to a pid target; a mapping already names the kinds")
+        paths = [(int(Namespace.coerce(k)), to_bytes(v, f"path for {k}")) for k, v in target.items()]
+        if not paths:
+            raise invalid("join", "join: the mapping of namespace files is empty")
+    else:
+        pid = pid_arg(target, "target")
+    ns = None if namespaces is None else int(Namespace.coerce(namespaces))
+    envp = None if env is None else env_list(env)
+    directory = optional_bytes(cwd, "cwd")
+    streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), _stdio(stderr, "stderr")]
+
+    lib, err = _ffi.lib, _ffi.new_error
+    cfg = _ffi.JoinConfigPtr()
+    lib.nscore_join_config_new(ctypes.byref(cfg), err())
+    try:
+        if pid is not None:
+            lib.nscore_join_config_set_target_pid(cfg, pid, err())
+        for kind, path in paths or ():
+            lib.nscore_join_config_set_namespace_path(cfg, kind, path, err())
+        if ns is not None:
+            lib.nscore_join_config_set_namespaces(cfg, ns, err())
+        lib.nscore_join_config_set_argv(cfg, string_array(args), err())
+        if envp is not None:
+            lib.nscore_join_config_set_env(cfg, string_array(envp), err())
+        if directory is not None:
+            lib.nscore_join_config_set_cwd(cfg, directory, err())
+        if kill_on_parent_death:
+            lib.nscore_join_config_set_kill_on_parent_death(cfg, flag(kill_on_parent_death), err())
+        for stream, (mode, fd) in enumerate(streams):
+            if mode != _ffi.STDIO_INHERIT:
+                lib.nscore_join_config_set_stdio(cfg, stream, mode, fd, err())
+        out = _ffi.ContainerPtr()
+        lib.nscore_join(cfg, ctypes.byref(out), err())
+    finally:
+        lib.nscore_join_config_free(cfg)
+    return Container(out, args)

@@ -1,0 +1,85 @@
+"""Inspection: identities, /proc/PID/ns entries, lsns-like listing, pid chains, processes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+
+import pytest
+from conftest import ALL_KINDS, ns_inode
+
+import nscore
+from nscore import Namespace
+
+
+def test_namespace_id_matches_stat(spawn) -> None:
+    for name in ALL_KINDS:
+        st = os.stat(f"/proc/self/ns/{name}")
+        nid = nscore.namespace_id(os.getpid(), name)
+        assert nid == nscore.NamespaceID(Namespace.parse(name), st.st_ino, st.st_dev)
+        assert str(nid) == os.readlink(f"/proc/self/ns/{name}")
+        assert nscore.namespace_id_at(f"/proc/self/ns/{name}") == nid
+    nid = nscore.namespace_id(os.getpid(), Namespace.NET)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        nid.inode = 1  # type: ignore[misc]
+
+
+def test_same_namespace(spawn) -> None:
+    c = spawn(["sleep", "30"], namespaces="net")
+    me = os.getpid()
+    assert nscore.same_namespace(me, c.pid, Namespace.UTS) is True
+    assert nscore.same_namespace(me, c.pid, Namespace.NET) is False
+    assert nscore.same_namespace(c, c.pid, "net") is True
+
+
+def test_namespaces_of_a_process(spawn) -> None:
+    entries = nscore.namespaces()
+    names = {e.name for e in entries}
+    assert set(ALL_KINDS) <= names
+    assert {"pid_for_children", "time_for_children"} <= names
+    for e in entries:
+        st = os.stat(f"/proc/self/ns/{e.name}")
+        assert (e.inode, e.device) == (st.st_ino, st.st_dev)
+        assert e.for_children == e.name.endswith("_for_children")
+        assert e.kind.proc_name == e.name.split("_")[0]
+        assert e.id == nscore.NamespaceID(e.kind, e.inode, e.device)
+    c = spawn(["sleep", "30"], namespaces="uts,net")
+    theirs = {e.name: e.inode for e in nscore.namespaces(c.pid)}
+    assert theirs["net"] == ns_inode(c.pid, "net") != ns_inode("self", "net")
+    assert theirs["ipc"] == ns_inode("self", "ipc")
+
+
+def test_list_namespaces(spawn) -> None:
+    c = spawn(["sleep", "30"], namespaces="net,uts")
+    rows = nscore.list_namespaces()
+    kinds = {r.kind for r in rows}
+    assert set(Namespace.ALL.kinds) <= kinds
+    (row,) = [r for r in rows if r.kind == Namespace.NET and r.inode == ns_inode(c.pid, "net")]
+    assert (row.nprocs, row.pid, row.uid, row.command) == (1, c.pid, 0, "sleep 30")
+    only_uts = nscore.list_namespaces(Namespace.UTS)
+    assert only_uts and all(r.kind == Namespace.UTS for r in only_uts)
+    assert any(r.inode == ns_inode(c.pid, "uts") for r in only_uts)
+    assert ns_inode(c.pid, "uts") in {r.inode for r in nscore.list_namespaces("uts")}  # text works too
+
+
+def test_pid_chain_and_processes(spawn) -> None:
+    c = spawn(["sleep", "30"], namespaces="pid,mnt")
+    assert nscore.pid_chain(c.pid) == [c.pid, 1]
+    assert nscore.pid_chain(os.getpid()) == [os.getpid()]
+    procs = nscore.processes(c.pid)
+    assert procs == [nscore.NamespacedProcess(pid=1, host_pid=c.pid, command="sleep 30")]
+
+
+def test_nested_pid_namespaces(spawn) -> None:
+    # unshare inside the container makes a second level: the chain has three entries.
+    c = spawn(["unshare", "--pid", "--fork", "sleep", "30"], namespaces="pid,mnt")
+    deadline = time.monotonic() + 10
+    while True:
+        inner = [p for p in nscore.processes(c.pid) if p.command == "sleep 30"]
+        if inner or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert inner, nscore.processes(c.pid)
+    chain = nscore.pid_chain(inner[0].host_pid)
+    assert chain == [inner[0].host_pid, inner[0].pid, 1]

@@ -1,0 +1,82 @@
+"""Rootless use: the same checks as an unprivileged uid (65534 through setpriv)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import BINDINGS
+
+NOBODY = 65534
+
+SCRIPT = textwrap.dedent(
+    """
+    import os, nscore
+    assert os.getuid() == 65534, os.getuid()
+
+    # All namespaces with root mapped to our uid: root inside.
+    r, w = os.pipe()
+    with nscore.spawn(["id", "-u"], namespaces=nscore.Namespace.ALL, map_root_user=True, stdout=w) as c:
+        os.close(w)
+        out = os.read(r, 100)
+        code = c.wait(30)
+    assert (code, out) == (0, b"0\\n"), (code, out)
+
+    # A network namespace needs CAP_SYS_ADMIN without a user namespace: EPERM, nothing left.
+    try:
+        nscore.spawn(["true"], namespaces=nscore.Namespace.NET)
+    except nscore.PermissionDeniedError as e:
+        assert isinstance(e, PermissionError)
+        print("denied:", e)
+    else:
+        raise SystemExit("a NET spawn without a user namespace succeeded unprivileged")
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        print("ok")
+    """
+)
+
+
+@pytest.fixture
+def world_readable_copy(tmp_path_factory, library_path) -> Path:
+    """The package and library copied where uid 65534 can read them."""
+    root = tmp_path_factory.mktemp("rootless")
+    root.chmod(0o755)
+    shutil.copytree(BINDINGS / "nscore", root / "nscore", ignore=shutil.ignore_patterns("__pycache__", "libnscore.so*"))
+    shutil.copy(library_path, root / "libnscore.so")
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() or path.suffix == ".so" else 0o644)
+    # tmp_path_factory's base directory is 0700; open the path down to the copy.
+    for parent in root.parents:
+        if parent == Path("/tmp") or parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
+    return root
+
+
+def test_rootless_spawn(world_readable_copy: Path) -> None:
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NSCORE_LIBRARY": str(world_readable_copy / "libnscore.so"),
+        "PYTHONPATH": str(world_readable_copy),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    result = subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", SCRIPT],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("denied: ") and lines[-1] == "ok", result.stdout
