@@ -1,0 +1,260 @@
+// Spawn+ABI.swift - nscore_spawn_config_* and nscore_spawn (nscore.h "Spawn configuration").
+//
+// Setters validate what can be validated without touching the system (flag bits, modes, NULL
+// pointers, UTF-8); the engine validates the rest at spawn (hostname length, that stdio fds are
+// open, that the command exists), because those can change between the setter and the spawn.
+import Glibc
+import NSCore
+
+/// Runs a setter on a configuration handle.
+private func withConfig(_ cfg: OpaquePointer?, _ function: String, _ err: UnsafeMutablePointer<OpaquePointer?>?,
+                        _ body: (SpawnConfigHandle) throws(NSCoreError) -> Void) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in
+        try body(try ABI.handle(cfg, SpawnConfigHandle.self, function, "cfg"))
+    }
+}
+
+/// Creates a configuration with the defaults of nscore.h.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_new")
+#endif
+public func nscore_spawn_config_new(_ out: UnsafeMutablePointer<OpaquePointer?>?,
+                                    _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in
+        guard let out else { throw ABI.null("nscore_spawn_config_new", "out") }
+        out.pointee = ABI.retain(SpawnConfigHandle())
+    }
+}
+
+/// Frees a configuration; NULL is allowed.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_free")
+#endif
+public func nscore_spawn_config_free(_ cfg: OpaquePointer?) {
+    guard let cfg else { return }
+    ABI.release(cfg, as: SpawnConfigHandle.self)
+}
+
+/// Copies argv (NULL-terminated); empty is NSCORE_EINVAL.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_argv")
+#endif
+public func nscore_spawn_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
+                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_argv"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        guard let args = try ABI.stringArray(argv, f, "argv") else { throw ABI.null(f, "argv") }
+        if args.isEmpty { throw ABI.invalid("argv", "\(f): argv is empty; give at least the command to run") }
+        h.configuration.arguments = args
+    }
+}
+
+/// The file to execute instead of resolving argv[0]; NULL resets.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_executable")
+#endif
+public func nscore_spawn_config_set_executable(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_executable"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.executable = try ABI.optionalString(path, f, "path")
+    }
+}
+
+/// Copies envp (NULL-terminated); NULL inherits the caller's environment.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_env")
+#endif
+public func nscore_spawn_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePointer<UnsafePointer<CChar>?>?,
+                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_env"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.environment = try ABI.stringArray(envp, f, "envp")
+    }
+}
+
+/// The working directory of the command; NULL keeps the caller's.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_cwd")
+#endif
+public func nscore_spawn_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePointer<CChar>?,
+                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_cwd"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.workingDirectory = try ABI.optionalString(dir, f, "dir")
+    }
+}
+
+/// The namespaces to create; unknown bits are NSCORE_EINVAL.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_namespaces")
+#endif
+public func nscore_spawn_config_set_namespaces(_ cfg: OpaquePointer?, _ namespaces: UInt32,
+                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withConfig(cfg, "nscore_spawn_config_set_namespaces", err) { h throws(NSCoreError) in
+        h.configuration.namespaces = try ABI.namespaces(namespaces, "namespaces")
+    }
+}
+
+/// The hostname in the new UTS namespace (length checked at spawn); NULL unsets.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_hostname")
+#endif
+public func nscore_spawn_config_set_hostname(_ cfg: OpaquePointer?, _ hostname: UnsafePointer<CChar>?,
+                                             _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_hostname"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.hostname = try ABI.optionalString(hostname, f, "hostname")
+    }
+}
+
+/// The NIS domain name in the new UTS namespace; NULL unsets.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_domainname")
+#endif
+public func nscore_spawn_config_set_domainname(_ cfg: OpaquePointer?, _ domainname: UnsafePointer<CChar>?,
+                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_domainname"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.domainname = try ABI.optionalString(domainname, f, "domainname")
+    }
+}
+
+/// NSCORE_MOUNT_PROC_AUTO (-1), _NO (0) or _YES (1).
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_mount_proc")
+#endif
+public func nscore_spawn_config_set_mount_proc(_ cfg: OpaquePointer?, _ mode: Int32,
+                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_mount_proc"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        switch mode {
+        case -1: h.configuration.mountProc = nil    // NSCORE_MOUNT_PROC_AUTO
+        case 0: h.configuration.mountProc = false   // NSCORE_MOUNT_PROC_NO
+        case 1: h.configuration.mountProc = true    // NSCORE_MOUNT_PROC_YES
+        default:
+            throw ABI.invalid("mode", "\(f): mode must be NSCORE_MOUNT_PROC_AUTO (-1), _NO (0) or _YES (1), "
+                              + "not \(mode)")
+        }
+    }
+}
+
+/// NSCORE_PROPAGATION_* applied recursively to / in a new mount namespace.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_root_propagation")
+#endif
+public func nscore_spawn_config_set_root_propagation(_ cfg: OpaquePointer?, _ propagation: Int32,
+                                                     _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_root_propagation"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        if propagation == 0 {                        // NSCORE_PROPAGATION_UNCHANGED
+            h.configuration.rootPropagation = nil
+        } else if let p = MountPropagation(rawValue: propagation) {  // SHARED 1 ... UNBINDABLE 4
+            h.configuration.rootPropagation = p
+        } else {
+            throw ABI.invalid("propagation", "\(f): propagation must be one of NSCORE_PROPAGATION_* (0-4), "
+                              + "not \(propagation)")
+        }
+    }
+}
+
+/// Run the command under nscore-init as PID 1; 0 or 1.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_init")
+#endif
+public func nscore_spawn_config_set_init(_ cfg: OpaquePointer?, _ enable: Int32,
+                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_init"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.useInit = try ABI.flag(enable, f)
+    }
+}
+
+/// Map root inside a new user namespace to the caller; 0 or 1.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_map_root_user")
+#endif
+public func nscore_spawn_config_set_map_root_user(_ cfg: OpaquePointer?, _ enable: Int32,
+                                                  _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_map_root_user"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.mapRootUser = try ABI.flag(enable, f)
+    }
+}
+
+/// PR_SET_PDEATHSIG(SIGKILL) tied to the spawning thread; 0 or 1.
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_kill_on_parent_death")
+#endif
+public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _ enable: Int32,
+                                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_kill_on_parent_death"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.killOnParentDeath = try ABI.flag(enable, f)
+    }
+}
+
+/// Where stream 0, 1 or 2 of the child comes from (the fd is checked at spawn).
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn_config_set_stdio")
+#endif
+public func nscore_spawn_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32, _ mode: Int32, _ fd: Int32,
+                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_stdio"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        let (n, source) = try ABI.stdio(stream: stream, mode: mode, fd: fd, f)
+        switch n {
+        case 0: h.configuration.stdin = source
+        case 1: h.configuration.stdout = source
+        default: h.configuration.stderr = source
+        }
+    }
+}
+
+/// Starts the configured process; *out receives a container handle (NULL on failure).
+#if compiler(>=6.3)
+@c
+#else
+@_cdecl("nscore_spawn")
+#endif
+public func nscore_spawn(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let out else { throw ABI.null(f, "out") }
+        out.pointee = nil
+        let h = try ABI.handle(cfg, SpawnConfigHandle.self, f, "cfg")
+        let container = try Container.spawn(h.configuration)
+        out.pointee = ABI.retain(ContainerHandle(container))
+    }
+}

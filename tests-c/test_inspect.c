@@ -1,0 +1,92 @@
+/* The inspection functions' JSON documents, against what /proc says. */
+#include "test.h"
+
+/* Runs f(pid, &json, &err) and returns the document (caller frees with nscore_string_free). */
+#define JSON(call, out_json)                                                                                  \
+    do {                                                                                                      \
+        nscore_error *err = NULL;                                                                             \
+        int json_rc_ = (call);                                                                                \
+        if (json_rc_ != 0 || (out_json) == NULL) {                                                            \
+            t_fail(__FILE__, __LINE__, #call, json_rc_, err);                                                 \
+            nscore_error_free(err);                                                                           \
+            goto out;                                                                                         \
+        }                                                                                                     \
+    } while (0)
+
+static void container_documents(void)
+{
+    const char *argv[] = {"sh", "-c", "sleep 30 & wait", NULL};
+    nscore_spawn_config *cfg = t_config(argv, NSCORE_NS_PID | NSCORE_NS_MNT | NSCORE_NS_NET);
+    nscore_container *c = NULL;
+    char *json = NULL, needle[128];
+    pid_t pid;
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn(cfg, &c, &err));
+    pid = nscore_container_pid(c);
+    usleep(100 * 1000); /* let sh start its child */
+
+    JSON(nscore_inspect_namespaces_json(pid, &json, &err), json);
+    snprintf(needle, sizeof needle, "{\"pid\":%d,\"namespaces\":[", (int)pid);
+    CHECK(strncmp(json, needle, strlen(needle)) == 0);
+    snprintf(needle, sizeof needle, "{\"name\":\"net\",\"type\":\"net\",\"inode\":%llu,", t_ns_inode(pid, "net"));
+    CHECK(strstr(json, needle) != NULL);
+    CHECK(strstr(json, "\"name\":\"pid_for_children\"") != NULL);
+    CHECK(strstr(json, "\"for_children\":true") != NULL);
+    nscore_string_free(json);
+    json = NULL;
+
+    JSON(nscore_inspect_pid_chain_json(pid, &json, &err), json);
+    snprintf(needle, sizeof needle, "{\"pid\":%d,\"nspid\":[%d,1]}", (int)pid, (int)pid);
+    if (strcmp(json, needle) != 0) fprintf(stderr, "pid chain: %s\n", json);
+    CHECK(strcmp(json, needle) == 0);
+    nscore_string_free(json);
+    json = NULL;
+
+    JSON(nscore_inspect_processes_json(pid, &json, &err), json);
+    snprintf(needle, sizeof needle, "{\"pid_namespace\":%llu,\"processes\":[{\"pid\":1,\"host_pid\":%d,", t_ns_inode(pid, "pid"), (int)pid);
+    if (strncmp(json, needle, strlen(needle)) != 0) fprintf(stderr, "processes: %s\n", json);
+    CHECK(strncmp(json, needle, strlen(needle)) == 0);
+    CHECK(strstr(json, "{\"pid\":2,") != NULL && strstr(json, "sleep 30") != NULL);
+    nscore_string_free(json);
+    json = NULL;
+
+    JSON(nscore_inspect_list_json(NSCORE_NS_NET, &json, &err), json);
+    snprintf(needle, sizeof needle, "{\"ns\":%llu,\"type\":\"net\",\"nprocs\":2,\"pid\":%d,", t_ns_inode(pid, "net"), (int)pid);
+    if (strstr(json, needle) == NULL) fprintf(stderr, "list: %s\nwanted %s\n", json, needle);
+    CHECK(strncmp(json, "{\"namespaces\":[", 15) == 0);
+    CHECK(strstr(json, needle) != NULL);
+    CHECK(strstr(json, "\"type\":\"uts\"") == NULL); /* only the kinds asked for */
+    nscore_string_free(json);
+    json = NULL;
+out:
+    nscore_string_free(json);
+    if (c != NULL) nscore_container_stop(c, 100, NULL, NULL);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+}
+
+static void own_process(void)
+{
+    nscore_ns_id id;
+    int same = -1;
+    OK(nscore_namespace_id(getpid(), NSCORE_NS_MNT, &id, &err));
+    CHECK(id.ns == NSCORE_NS_MNT && id.reserved == 0 && id.inode == t_ns_inode(0, "mnt"));
+    OK(nscore_namespace_id_at("/proc/self/ns/uts", &id, &err));
+    CHECK(id.ns == NSCORE_NS_UTS && id.inode == t_ns_inode(0, "uts"));
+    OK(nscore_namespace_same(getpid(), getppid(), NSCORE_NS_TIME, &same, &err));
+    CHECK(same == 1);
+out:
+    return;
+}
+
+int main(void)
+{
+    alarm(60);
+    if (geteuid() != 0) {
+        printf("needs root\n");
+        return T_SKIP;
+    }
+    own_process();
+    container_documents();
+    return t_result();
+}
