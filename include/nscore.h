@@ -150,7 +150,8 @@ NSCORE_API int nscore_spawn_config_set_mount_proc(nscore_spawn_config *cfg, int 
 NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg, int propagation, nscore_error **err);
 
 /** Run the command under NSCore's init as PID 1 (reaps zombies, forwards SIGTERM, SIGINT,
- *  SIGHUP, SIGUSR1, SIGUSR2, exits with the command's status). enable: 0 or 1. */
+ *  SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, exits with the command's exit code, or
+ *  128 + N when a signal N killed it, as a shell reports it). enable: 0 or 1. */
 NSCORE_API int nscore_spawn_config_set_init(nscore_spawn_config *cfg, int enable, nscore_error **err);
 /** Map root inside a new user namespace to the caller's uid/gid (implies NSCORE_NS_USER). */
 NSCORE_API int nscore_spawn_config_set_map_root_user(nscore_spawn_config *cfg, int enable, nscore_error **err);
@@ -186,7 +187,9 @@ NSCORE_API int nscore_container_pidfd(const nscore_container *c);
 NSCORE_API int nscore_container_wait(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
 /** Sends signal sig (pidfd_send_signal; never reaches a recycled pid). NSCORE_EEXITED once reaped. */
 NSCORE_API int nscore_container_signal(nscore_container *c, int sig, nscore_error **err);
-/** SIGTERM, then SIGKILL if still running after timeout_ms; waits and reaps. *wstatus as above. */
+/** SIGTERM, then SIGKILL if still running after timeout_ms (-1: never escalate); waits and
+ *  reaps. *wstatus as above. Note that a PID-namespace init without a SIGTERM handler ignores
+ *  SIGTERM (kernel rule), so without nscore's init it ends only at the SIGKILL. */
 NSCORE_API int nscore_container_stop(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
 /** Lets the process outlive the handle: it is not killed or reaped by nscore_container_free,
  *  and the pidfd is closed. */

@@ -95,23 +95,7 @@ public func nscore_container_stop(_ c: OpaquePointer?, _ timeoutMS: Int32, _ wst
     let f = "nscore_container_stop"
     return ABI.run(err) { () throws(NSCoreError) in
         let container = try container(c, f)
-        let status: ExitStatus
-        if let ms = try timeout(timeoutMS, f) {
-            status = try container.stop(timeout: .milliseconds(ms))
-        } else {
-            // -1: SIGTERM and wait without escalating. Container.stop(timeout:) has no
-            // "never escalate" form, so this is SIGTERM + wait() spelled out.
-            if let s = try container.poll() {
-                status = s
-            } else {
-                do throws(NSCoreError) {
-                    try container.signal(SIGTERM)
-                } catch {
-                    if error.code != .processExited { throw error }
-                }
-                status = try container.wait()
-            }
-        }
+        let status = try container.stop(timeout: try timeout(timeoutMS, f).map { .milliseconds($0) })
         wstatus?.pointee = waitStatus(status)
     }
 }

@@ -90,10 +90,11 @@ public final class Container: @unchecked Sendable {
         if timeoutMilliseconds < 0 { return try wait() }
         var clock = timespec()
         clock_gettime(CLOCK_MONOTONIC, &clock)
-        let deadline = clock.milliseconds + timeoutMilliseconds
+        let deadline = clock.milliseconds.addingReportingOverflow(timeoutMilliseconds)
+        if deadline.overflow { return try wait() }
         while true {
             clock_gettime(CLOCK_MONOTONIC, &clock)
-            let left = max(0, deadline - clock.milliseconds)
+            let left = max(0, deadline.partialValue - clock.milliseconds)
             if let s = try waitReadable(timeoutMilliseconds: left) { return s }
             if left == 0 { return nil }
         }
@@ -119,11 +120,17 @@ public final class Container: @unchecked Sendable {
         }
     }
 
-    /// Asks the process to stop: SIGTERM, then SIGKILL if it is still running after `timeout`.
-    /// Returns how it ended. A process that already ended just returns its status.
-    public func stop(timeout: Duration = .seconds(10)) throws(NSCoreError) -> ExitStatus {
+    /// Asks the process to stop: SIGTERM, then SIGKILL if it is still running after `timeout`
+    /// (`nil`: never escalate, wait for it to end). Returns how it ended. A process that
+    /// already ended just returns its status.
+    ///
+    /// A PID 1 without a SIGTERM handler ignores SIGTERM (the kernel protects a namespace's
+    /// init), so a container without ``SpawnConfiguration/useInit`` that does not trap TERM
+    /// ends only at the SIGKILL.
+    public func stop(timeout: Duration? = .seconds(10)) throws(NSCoreError) -> ExitStatus {
         if let s = try poll() { return s }
         do { try signal(SIGTERM) } catch where error.code == .processExited {}
+        guard let timeout else { return try wait() }
         if let s = try wait(timeout: timeout) { return s }
         do { try signal(SIGKILL) } catch where error.code == .processExited {}
         return try wait()
@@ -179,8 +186,11 @@ extension timespec {
 }
 
 extension Duration {
+    /// Whole milliseconds, saturating at Int64.max / Int64.min.
     var milliseconds: Int64 {
         let (s, atto) = components
-        return s * 1000 + atto / 1_000_000_000_000_000
+        let (ms, overflow) = s.multipliedReportingOverflow(by: 1000)
+        if overflow { return s < 0 ? .min : .max }
+        return ms.addingReportingOverflow(atto / 1_000_000_000_000_000).overflow ? .max : ms + atto / 1_000_000_000_000_000
     }
 }
