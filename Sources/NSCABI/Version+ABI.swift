@@ -1,13 +1,10 @@
 // Version+ABI.swift - the runtime version of the loaded library (nscore.h "Versions").
-// Keep these in step with NSCORE_VERSION_* and NSCORE_ABI_VERSION in include/nscore.h.
+// The numbers come from NSCoreVersion; include/nscore.h repeats them as NSCORE_VERSION_*.
+import Glibc
 import NSCore
 
-private enum Version {
-    static let major: UInt32 = 0
-    static let minor: UInt32 = 1
-    static let patch: UInt32 = 0
-    static let abi: Int32 = 0
-}
+/// NSCoreVersion.string as a C string, made once and kept for the life of the process.
+nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar> = strdup(NSCoreVersion.string)!
 
 /// MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library (100 for 0.1.0).
 #if compiler(>=6.3)
@@ -16,7 +13,7 @@ private enum Version {
 @_cdecl("nscore_version_number")
 #endif
 public func nscore_version_number() -> UInt32 {
-    Version.major * 10000 + Version.minor * 100 + Version.patch
+    UInt32(NSCoreVersion.number)
 }
 
 /// "MAJOR.MINOR.PATCH", static storage.
@@ -26,7 +23,7 @@ public func nscore_version_number() -> UInt32 {
 @_cdecl("nscore_version_string")
 #endif
 public func nscore_version_string() -> UnsafePointer<CChar>? {
-    staticCString("0.1.0")
+    UnsafePointer(versionCString)
 }
 
 /// The ABI version (the soname's number).
@@ -36,5 +33,5 @@ public func nscore_version_string() -> UnsafePointer<CChar>? {
 @_cdecl("nscore_abi_version")
 #endif
 public func nscore_abi_version() -> Int32 {
-    Version.abi
+    Int32(NSCoreVersion.abi)
 }

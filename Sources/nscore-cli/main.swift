@@ -1,27 +1,98 @@
-import NSCore
+// nscore: the command-line face of NSCore, a thin layer over the engine.
+//
+// main.swift dispatches to one enum per command (RunCommand.swift, ExecCommand.swift,
+// InspectCommands.swift, PersistCommands.swift); Arguments.swift parses, Supervisor.swift waits
+// and forwards signals, Output.swift prints. Every error ends here: usage errors exit 2 with a
+// pointer to the command's help, engine errors print their message and exit with the code the
+// command chose (125/126/127 for run and exec, 1 for the others).
 import Glibc
+import NSCore
 
-var args = Array(CommandLine.arguments.dropFirst())
-var cfg = SpawnConfiguration([])
-while let a = args.first, a.hasPrefix("-") {
-    args.removeFirst()
-    switch a {
-    case "--all": cfg.namespaces = .all
-    case "--ns": cfg.namespaces = try! NamespaceSet(parsing: args.removeFirst())
-    case "--init": cfg.useInit = true
-    case "--map-root-user": cfg.mapRootUser = true
-    case "--hostname": cfg.hostname = args.removeFirst()
-    case "--": break
-    default: break
+enum CLI {
+    /// The version of this nscore: the engine's.
+    static let version = NSCoreVersion.string
+
+    static let usage = """
+        Usage: nscore <command> [options]
+
+        Commands:
+          run         run a command in new namespaces
+          exec        run a command in the namespaces of a process or of namespace files
+          ns          list the namespaces of a process
+          ls          list every namespace on the system (like lsns)
+          ps          list the processes in a process's PID namespace
+          persist     keep a namespace alive by bind-mounting it onto a file
+          unpersist   release a namespace kept by persist
+          version     print the version (also --version)
+          help        print this help, or 'nscore help <command>' (also --help, -h)
+
+        Run 'nscore <command> --help' for the options of a command.
+
+        """
+
+    typealias Entry = (ArraySlice<String>) throws(CLIError) -> Int32
+
+    /// A subcommand's entry point and help text.
+    static func command(_ name: String) -> (main: Entry, help: String)? {
+        switch name {
+        case "run": return (RunCommand.main, RunCommand.help)
+        case "exec": return (ExecCommand.main, ExecCommand.help)
+        case "ns": return (NamespacesCommand.main, NamespacesCommand.help)
+        case "ls": return (ListCommand.main, ListCommand.help)
+        case "ps": return (ProcessesCommand.main, ProcessesCommand.help)
+        case "persist": return (PersistCommand.main, PersistCommand.help)
+        case "unpersist": return (UnpersistCommand.main, UnpersistCommand.help)
+        default: return nil
+        }
     }
-    if a == "--" { break }
+
+    static func dispatch(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+        guard let first = arguments.first else {
+            Output.err(usage)
+            return ExitCode.usage
+        }
+        let rest = arguments.dropFirst()
+        switch first {
+        case "version", "--version", "-V":
+            Output.out("nscore \(version)\n")
+            return 0
+        case "help", "--help", "-h":
+            guard let topic = rest.first else {
+                Output.out(usage)
+                return 0
+            }
+            guard let command = command(topic) else {
+                throw .usage(command: nil, message: "unknown command '\(topic)'")
+            }
+            Output.out(command.help)
+            return 0
+        default:
+            guard let command = command(first) else {
+                if first.hasPrefix("-") { throw .usage(command: nil, message: "unknown option '\(first)'") }
+                throw .usage(command: nil, message: "unknown command '\(first)'")
+            }
+            return try command.main(rest)
+        }
+    }
+
+    /// Prints `error` and returns the exit code for it.
+    static func report(_ error: CLIError) -> Int32 {
+        switch error {
+        case .usage(let command, let message):
+            let help = command.map { "nscore \($0) --help" } ?? "nscore --help"
+            Output.err("nscore: \(command.map { "\($0): " } ?? "")\(message)\nTry '\(help)'.\n")
+            return ExitCode.usage
+        case .failed(let error, let code):
+            Output.err("nscore: \(error.message)\n")
+            return code
+        }
+    }
 }
-cfg.arguments = args
+
+let status: Int32
 do {
-    let c = try Container.spawn(cfg)
-    let s = try c.wait()
-    exit(s.shellCode)
+    status = try CLI.dispatch(CommandLine.arguments.dropFirst())
 } catch {
-    print("error: \(error.message) [code=\(error.code) stage=\(error.stage)]")
-    exit(125)
+    status = CLI.report(error)
 }
+exit(status)

@@ -170,7 +170,12 @@ public final class Container: @unchecked Sendable {
             while true {
                 if nsc_shim_waitid_pidfd(s.pidfd, options, &st, &code, &p) == 0 { break }
                 if Glibc.errno == EINTR { continue }
-                return .failure(.sys(.current, "waitid pid \(pid)"))
+                let e = Errno.current
+                if e.rawValue == ECHILD {
+                    return .failure(NSCoreError(.system, errno: e, stage: "waitid pid \(pid)",
+                        message: "waitid pid \(pid): \(e); the kernel reaped it already, which happens when this process sets SIGCHLD to SIG_IGN (or SA_NOCLDWAIT): leave SIGCHLD at its default to get exit statuses"))
+                }
+                return .failure(.sys(e, "waitid pid \(pid)"))
             }
             if p == 0 { return .success(nil) }
             let status: ExitStatus = code == CLD_EXITED ? .exited(st) : .signaled(st)

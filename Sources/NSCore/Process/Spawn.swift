@@ -175,6 +175,10 @@ enum SpawnPlanner {
         }
         let mountProc = c.mountProc ?? ns.contains(.pid)
         if mountProc {
+            // The copied /proc may be a shared mount (when / was left shared): make it private
+            // first, or the new proc would propagate back over the host's /proc.
+            plan.addMount(source: nil, target: "/proc", fstype: nil, flags: UInt(MS_REC) | UInt(MS_PRIVATE),
+                          stage: "make /proc private before mounting proc")
             plan.addMount(source: "proc", target: "/proc", fstype: "proc",
                           flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
                           stage: "mount proc on /proc")

@@ -1,0 +1,100 @@
+import Glibc
+import NSCore
+
+/// `nscore persist`: keep a namespace alive on a file, like `ip netns add`.
+enum PersistCommand {
+    static let help = """
+        Usage: nscore persist --target PID --type KIND PATH
+
+        Bind-mount /proc/PID/ns/KIND onto PATH (created if missing), so the namespace
+        outlives its processes. Join it with 'nscore exec --ns-path KIND=PATH', release
+        it with 'nscore unpersist PATH'.
+
+        Options:
+          -t, --target PID   the process whose namespace to keep
+              --type KIND    uts, ipc, pid, net, mnt, user, cgroup or time
+          -h, --help         show this help
+
+        """
+
+    static let specs: [OptionSpec] = [
+        OptionSpec("target", "t", value: .required), OptionSpec("type", value: .required), OptionSpec("help", "h"),
+    ]
+
+    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+        var parser = ArgumentParser(command: "persist", arguments: arguments, specs: specs)
+        var target: pid_t?
+        var kind: NamespaceKind?
+        var path: String?
+        while let item = try parser.next() {
+            switch item {
+            case .operand(let text):
+                if path != nil { throw parser.usage("unexpected argument '\(text)' (only one PATH)") }
+                path = text
+            case .option(let option):
+                switch option.name {
+                case "target": target = try parser.pid(option.value ?? "", what: "target")
+                case "type": kind = try parser.kind(option.value ?? "", what: "'\(option.spelling)'")
+                case "help":
+                    Output.out(help)
+                    return 0
+                default: throw parser.usage("unknown option '\(option.spelling)'")
+                }
+            }
+        }
+        guard let target else { throw parser.usage("missing --target PID") }
+        guard let kind else { throw parser.usage("missing --type KIND") }
+        guard let path, !path.isEmpty else { throw parser.usage("missing PATH") }
+        do {
+            try Persist.persist(kind, of: target, at: path)
+        } catch {
+            throw .failed(error, exitCode: ExitCode.failure)
+        }
+        return 0
+    }
+}
+
+/// `nscore unpersist`: undo `persist`, like `ip netns delete`.
+enum UnpersistCommand {
+    static let help = """
+        Usage: nscore unpersist [options] PATH
+
+        Unmount a namespace persisted on PATH (lazily: processes inside keep it) and
+        delete the file.
+
+        Options:
+              --keep-file    unmount only; leave the file in place
+          -h, --help         show this help
+
+        """
+
+    static let specs: [OptionSpec] = [OptionSpec("keep-file"), OptionSpec("help", "h")]
+
+    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+        var parser = ArgumentParser(command: "unpersist", arguments: arguments, specs: specs)
+        var keepFile = false
+        var path: String?
+        while let item = try parser.next() {
+            switch item {
+            case .operand(let text):
+                if path != nil { throw parser.usage("unexpected argument '\(text)' (only one PATH)") }
+                path = text
+            case .option(let option):
+                switch option.name {
+                case "keep-file": keepFile = true
+                case "help":
+                    Output.out(help)
+                    return 0
+                default: throw parser.usage("unknown option '\(option.spelling)'")
+                }
+            }
+        }
+        guard let path, !path.isEmpty else { throw parser.usage("missing PATH") }
+        do {
+            try Persist.unpersist(at: path, remove: !keepFile)
+        } catch {
+            throw .failed(error, exitCode: ExitCode.failure)
+        }
+        return 0
+    }
+}

@@ -1,0 +1,166 @@
+import Glibc
+import NSCore
+
+/// `nscore run`: a command in new namespaces (util-linux `unshare --fork`, `docker run`).
+enum RunCommand {
+    static let help = """
+        Usage: nscore run [options] [--] COMMAND [ARG...]
+
+        Run COMMAND in new namespaces, wait for it and exit with its status (128+N if
+        signal N killed it). SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and
+        SIGWINCH sent to nscore are forwarded to COMMAND. The first argument that is not
+        an option starts COMMAND.
+
+        Namespaces:
+          -u, --uts                  new UTS namespace (hostname, domain name)
+          -i, --ipc                  new IPC namespace (System V IPC, POSIX queues)
+          -p, --pid                  new PID namespace; COMMAND is its PID 1
+          -n, --net                  new network namespace (only lo, brought up)
+          -m, --mount                new mount namespace
+          -U, --user                 new user namespace
+          -C, --cgroup               new cgroup namespace
+          -T, --time                 new time namespace
+              --all                  all eight of the above
+
+        Options:
+              --hostname H           hostname in the new UTS namespace (implies --uts)
+              --domainname D         NIS domain name in the new UTS namespace (implies --uts)
+              --mount-proc           mount a fresh /proc (implies --mount); the default
+                                     when both --pid and --mount are given
+              --no-mount-proc        do not mount /proc
+              --propagation P        propagation of / in the new mount namespace: private
+                                     (default), shared, slave, unbindable or unchanged
+              --init                 run COMMAND under a tiny init (PID 1 with --pid) that
+                                     reaps zombies and relays signals
+          -r, --map-root-user        map root inside to your uid and gid (implies --user)
+              --kill-on-parent-death kill COMMAND if nscore dies
+          -w, --wd DIR               working directory of COMMAND
+          -e, --env K=V              set an environment variable (repeatable)
+              --clear-env            start COMMAND with an empty environment
+          -f, --fork                 accepted for unshare compatibility (nscore always forks)
+          -h, --help                 show this help
+
+        Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
+        be executed, 127 if it was not found, 2 for a usage error.
+
+        """
+
+    static let specs: [OptionSpec] = KindFlags.specs + [
+        OptionSpec("all"),
+        OptionSpec("hostname", value: .required),
+        OptionSpec("domainname", value: .required),
+        OptionSpec("mount-proc"),
+        OptionSpec("no-mount-proc"),
+        OptionSpec("propagation", value: .required),
+        OptionSpec("init"),
+        OptionSpec("map-root-user", "r"),
+        OptionSpec("kill-on-parent-death"),
+        OptionSpec("wd", "w", value: .required),
+        OptionSpec("env", "e", value: .required),
+        OptionSpec("clear-env"),
+        OptionSpec("fork", "f"),
+        OptionSpec("help", "h"),
+    ]
+
+    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+        var parser = ArgumentParser(command: "run", arguments: arguments, specs: specs, stopAtFirstOperand: true)
+        var config = SpawnConfiguration([])
+        var namespaces: NamespaceSet = []
+        var setEnvironment: [String] = []
+        var clearEnvironment = false
+
+        while let item = try parser.next() {
+            guard case .option(let option) = item else { break }
+            if let kind = KindFlags.kind(option.name) {
+                namespaces.insert(NamespaceSet(kind))
+                continue
+            }
+            switch option.name {
+            case "all": namespaces = .all
+            case "hostname":
+                config.hostname = option.value
+                namespaces.insert(.uts)
+            case "domainname":
+                config.domainname = option.value
+                namespaces.insert(.uts)
+            case "mount-proc":
+                config.mountProc = true
+                namespaces.insert(.mount)
+            case "no-mount-proc": config.mountProc = false
+            case "propagation": config.rootPropagation = try propagation(option, parser)
+            case "init": config.useInit = true
+            case "map-root-user": config.mapRootUser = true
+            case "kill-on-parent-death": config.killOnParentDeath = true
+            case "wd": config.workingDirectory = try parser.nonEmpty(option)
+            case "env":
+                let value = option.value ?? ""
+                guard let eq = value.firstIndex(of: "="), eq != value.startIndex else {
+                    throw parser.usage(
+                        "invalid environment variable '\(value)' for '\(option.spelling)': expected NAME=VALUE")
+                }
+                setEnvironment.append(value)
+            case "clear-env": clearEnvironment = true
+            case "fork": break
+            case "help":
+                Output.out(help)
+                return 0
+            default: throw parser.usage("unknown option '\(option.spelling)'")
+            }
+        }
+        let command = parser.remaining
+        guard !command.isEmpty, !command[0].isEmpty else { throw parser.usage("missing COMMAND to run") }
+
+        config.arguments = command
+        config.namespaces = namespaces
+        if clearEnvironment || !setEnvironment.isEmpty {
+            config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
+        }
+
+        Supervisor.blockSignals()
+        let container: Container
+        do {
+            container = try Container.spawn(config)
+        } catch {
+            throw .failed(error, exitCode: ExitCode.forSpawnError(error))
+        }
+        do {
+            return try Supervisor.wait(for: container).shellCode
+        } catch {
+            throw .failed(error, exitCode: ExitCode.runtimeFailed)
+        }
+    }
+
+    /// The value of `--propagation`; `nil` for "unchanged".
+    private static func propagation(_ option: ParsedOption,
+                                    _ parser: ArgumentParser) throws(CLIError) -> MountPropagation? {
+        let value = option.value ?? ""
+        if value == "unchanged" { return nil }
+        guard let p = MountPropagation.allCases.first(where: { $0.description == value }) else {
+            throw parser.usage(
+                "invalid propagation '\(value)' (expected private, shared, slave, unbindable or unchanged)")
+        }
+        return p
+    }
+}
+
+/// The command's environment when `--env` or `--clear-env` is given.
+enum Environment {
+    /// nscore's own environment (unless `clear`), with each `NAME=VALUE` of `set` replacing
+    /// any earlier value of NAME.
+    static func build(clear: Bool, set: [String]) -> [String] {
+        var result: [String] = []
+        if !clear {
+            var p = environ
+            while let entry = p.pointee {
+                result.append(String(cString: entry))
+                p += 1
+            }
+        }
+        for assignment in set {
+            let name = assignment.prefix(while: { $0 != "=" })
+            result.removeAll { $0.hasPrefix(name + "=") }
+            result.append(assignment)
+        }
+        return result
+    }
+}

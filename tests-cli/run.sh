@@ -1,0 +1,550 @@
+#!/usr/bin/env bash
+# tests-cli/run.sh - end-to-end tests of the nscore command line, on the real kernel.
+#
+# Usage: [NSCORE_BIN=path/to/nscore] tests-cli/run.sh      (as root; default: <repo>/build/nscore)
+#
+# One line per check ("ok" or "FAIL"), a summary, and a non-zero exit on any failure.
+# Runs as root and, where it applies, as uid 65534 through setpriv. Every process and mount it
+# starts is removed by the EXIT trap; the last checks verify that nothing was left behind.
+set -u
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${NSCORE_BIN:-$REPO/build/nscore}
+case $BIN in /*) ;; *) BIN=$PWD/$BIN ;; esac
+
+if [ "$(id -u)" != 0 ]; then echo "tests-cli: must run as root" >&2; exit 2; fi
+if [ ! -x "$BIN" ]; then echo "tests-cli: no nscore binary at $BIN (set NSCORE_BIN)" >&2; exit 2; fi
+
+# A marker no other process on the machine uses: every long-running test process is
+# `sleep $MARK`, so leftovers are easy to find.
+MARK=2718281
+TMP=$(mktemp -d /tmp/nscore-cli-tests.XXXXXX)
+chmod 0755 "$TMP"
+PASS=0 FAIL=0
+BG=()        # background nscore (or unshare) processes started by the tests
+CHILDREN=()  # their container processes
+PERSISTED=() # namespace files that may still be bind-mounted
+QID=""       # a System V message queue made on the host
+
+cleanup() {
+    local p
+    for p in "${CHILDREN[@]}" "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    for p in "${PERSISTED[@]}"; do umount -l "$p" 2>/dev/null; done
+    [ -n "$QID" ] && ipcrm -q "$QID" 2>/dev/null
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+MOUNTS_BEFORE=$(wc -l < /proc/self/mountinfo)
+
+# ---- helpers ---------------------------------------------------------------------------------
+
+ok() { PASS=$((PASS + 1)); echo "ok   - $1"; }
+bad() {
+    FAIL=$((FAIL + 1)); echo "FAIL - $1"
+    [ -n "${2:-}" ] && printf '       %s\n' "$2"
+}
+# t CMD...: run a command, capturing OUT, ERR and RC.
+t() {
+    OUT=$("$@" 2>"$TMP/stderr")
+    RC=$?
+    ERR=$(cat "$TMP/stderr")
+}
+
+# The last command's result, for failure messages.
+result() { printf 'rc=%s stdout=[%s] stderr=[%s]' "$RC" "$(head -c 400 <<<"$OUT")" "$(head -c 400 <<<"$ERR")"; }
+
+# A Swift runtime trap (fatalError, a failed precondition, a bad unwrap) never counts as handled.
+crashed() {
+    [ "$RC" -ge 128 ] && [ "$RC" -le 159 ] && [ "$RC" != 130 ] && [ "$RC" != 137 ] && [ "$RC" != 143 ] && return 0
+    grep -qE 'Fatal error|Stack dump|Current stack trace|Illegal instruction|Segmentation fault' <<<"$ERR"
+}
+
+# expect NAME RC [STDOUT|-] [STDERR-SUBSTRING]: checks the last `t`.
+expect() {
+    local name=$1 rc=$2 out=${3--} err=${4-}
+    if crashed; then bad "$name" "crash trace: $(result)"; return; fi
+    if [ "$RC" != "$rc" ]; then bad "$name" "expected rc=$rc, got $(result)"; return; fi
+    if [ "$out" != - ] && [ "$OUT" != "$out" ]; then bad "$name" "expected stdout [$out], got $(result)"; return; fi
+    if [ -n "$err" ] && ! grep -qF -- "$err" <<<"$ERR"; then bad "$name" "expected stderr to mention [$err], got $(result)"; return; fi
+    ok "$name"
+}
+
+# check NAME EXPR: EXPR is evaluated by bash; the last `t` is shown on failure.
+check() {
+    local name=$1 expr=$2
+    if crashed; then bad "$name" "crash trace: $(result)"; return; fi
+    if eval "$expr"; then ok "$name"; else bad "$name" "[$expr] is false; $(result)"; fi
+}
+
+# argv[0] of process $1.
+argv0() { tr '\0' '\n' < /proc/"$1"/cmdline 2>/dev/null | head -n 1; }
+
+# The first child of process $1 whose argv[0] is $2, once it exists (a container has exec'd its
+# command exactly when its command line changes from nscore's).
+child_running() {
+    local parent=$1 name=$2 i c
+    for i in $(seq 200); do
+        for c in $(cat /proc/"$parent"/task/*/children 2>/dev/null); do
+            if [ "$(argv0 "$c")" = "$name" ]; then echo "$c"; return 0; fi
+        done
+        kill -0 "$parent" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# Waits until process $1 catches signal number $2 (its SigCgt mask has the bit).
+wait_caught() {
+    local pid=$1 sig=$2 i mask
+    for i in $(seq 200); do
+        mask=$(awk '/^SigCgt:/ { print $2 }' /proc/"$pid"/status 2>/dev/null)
+        if [ -n "$mask" ] && (( (16#$mask >> (sig - 1)) & 1 )); then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# Waits up to ~5 s for process $1 to disappear.
+wait_gone() {
+    local i
+    for i in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.05; done
+    return 1
+}
+
+# start_container COMM ARGS...: starts `nscore ARGS...` in the background and waits until its
+# container runs COMM. Sets CLI and CTR (0 if it never started).
+start_container() {
+    local comm=$1; shift
+    "$BIN" "$@" </dev/null >"$TMP/bg.out" 2>"$TMP/bg.err" &
+    CLI=$!
+    BG+=("$CLI")
+    CTR=$(child_running "$CLI" "$comm") || CTR=0
+    [ "$CTR" != 0 ] && CHILDREN+=("$CTR")
+}
+
+# Stops the container CTR (SIGKILL) and reaps its nscore CLI.
+stop_container() {
+    [ "$CTR" != 0 ] && kill -KILL "$CTR" 2>/dev/null
+    wait "$CLI" 2>/dev/null
+}
+
+# Line $1 of the last command's stdout; its first line with the padding squeezed out.
+line() { sed -n "$1p" <<<"$OUT"; }
+header() { line 1 | tr -s ' ' | sed 's/^ //'; }
+
+# The interface names in the network namespace of a command's /proc/net/dev output.
+ifaces() { tail -n +3 | cut -d: -f1 | tr -d ' ' | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+NOBODY=(setpriv --reuid 65534 --regid 65534 --clear-groups)
+# Runs a command as uid 65534 from / (a directory it can read).
+as_nobody() { (cd / && "${NOBODY[@]}" "$@"); }
+
+# ---- run -------------------------------------------------------------------------------------
+
+echo "# run"
+t "$BIN" run -- true;                            expect "run -- true exits 0" 0 ""
+t "$BIN" run -- sh -c 'exit 7';                  expect "run -- sh -c 'exit 7' exits 7" 7
+t "$BIN" run -- sh -c 'kill -KILL $$';           expect "a command killed by SIGKILL gives 137" 137
+t "$BIN" run true;                               expect "the first operand starts the command (no --)" 0
+t "$BIN" run -f -- true;                         expect "-f is accepted and ignored" 0
+t "$BIN" run -- sh -c 'echo out; echo err >&2';  expect "stdout and stderr are inherited" 0 "out" "err"
+OUT=$(echo piped | "$BIN" run -- cat 2>&1); RC=$?; ERR=""
+expect "stdin is inherited" 0 "piped"
+t "$BIN" run -- sh -c 'echo "$0 $1 [$2]"' a 'b c' '';   expect "arguments are passed verbatim" 0 "a b c []"
+
+host_hostname=$(hostname)
+t "$BIN" run --uts --hostname box -- hostname;   expect "run --uts --hostname box prints box" 0 "box"
+check "the host hostname is unchanged" '[ "$(hostname)" = "$host_hostname" ]'
+t "$BIN" run --hostname implied -- hostname;     expect "--hostname implies --uts" 0 "implied"
+t "$BIN" run -u --domainname dom.example -- cat /proc/sys/kernel/domainname
+expect "--domainname sets the NIS domain name" 0 "dom.example"
+t "$BIN" run -u -- sh -c 'hostname inside && hostname'; expect "hostname set inside a new UTS namespace" 0 "inside"
+check "... and the host's is still unchanged" '[ "$(hostname)" = "$host_hostname" ]'
+
+t "$BIN" run --pid --mount -- sh -c 'echo $$; ls /proc | grep -c "^[0-9]"'
+check "run --pid --mount: the shell is PID 1 and sees few processes" \
+    '[ "$RC" = 0 ] && [ "$(line 1)" = 1 ] && [ "$(line 2)" -le 3 ]'
+t "$BIN" run -p --mount-proc -- sh -c 'ls /proc | grep -c "^[0-9]"'
+check "--mount-proc implies --mount and mounts a fresh /proc" '[ "$RC" = 0 ] && [ "$OUT" -le 3 ]'
+t "$BIN" run -p -m --no-mount-proc -- sh -c 'ls /proc | grep -c "^[0-9]"'
+check "--no-mount-proc keeps the host's /proc" '[ "$RC" = 0 ] && [ "$OUT" -gt 10 ]'
+t "$BIN" run --pid -- sh -c 'echo $$';           expect "run --pid alone: the command is PID 1" 0 "1"
+
+t "$BIN" run --net -- cat /proc/net/dev
+check "run --net sees only lo" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+t "$BIN" run -n -- ip -o link show lo
+check "lo is up in the new network namespace" '[ "$RC" = 0 ] && grep -q "[<,]UP[,>]" <<<"$OUT"'
+check "the host still has its interfaces" '[ "$(ifaces < /proc/net/dev)" != lo ]'
+
+t "$BIN" run --all --map-root-user -- id -u;     expect "run --all --map-root-user: id -u is 0" 0 "0"
+t "$BIN" run -U -r -- sh -c 'id -u; id -g';      expect "-U -r maps uid and gid 0" 0 $'0\n0'
+t "$BIN" run --user -- id -u;                    expect "--user without a map: the overflow uid" 0 "65534"
+t "$BIN" run --all -- sh -c 'for n in uts ipc pid net mnt user cgroup time; do readlink /proc/self/ns/$n; done'
+host_links() { for n in uts ipc pid net mnt user cgroup time; do readlink /proc/self/ns/$n; done; }
+check "--all: every namespace differs from the host's" \
+    '[ "$RC" = 0 ] && [ "$(wc -l <<<"$OUT")" = 8 ] && [ -z "$(host_links | grep -Fx -f - <<<"$OUT")" ]'
+t "$BIN" run --time -- readlink /proc/self/ns/time
+check "run --time: a new time namespace" '[ "$RC" = 0 ] && [ "$OUT" != "$(readlink /proc/self/ns/time)" ] && [ -n "$OUT" ]'
+t "$BIN" run --cgroup -- cat /proc/self/cgroup
+check "run --cgroup: every cgroup path is /" '[ "$RC" = 0 ] && [ -n "$OUT" ] && ! grep -qv ":/$" <<<"$OUT"'
+t "$BIN" run -C -i -T -- true;                   expect "short kind flags -C -i -T" 0
+
+QID=$(ipcmk -Q | awk '{ print $NF }')
+t "$BIN" run --ipc -- ipcs -q
+check "run --ipc does not see the host's message queue" '[ "$RC" = 0 ] && ! grep -qw "$QID" <<<"$OUT"'
+t "$BIN" run -- ipcs -q
+check "without --ipc the queue is visible" '[ "$RC" = 0 ] && grep -qw "$QID" <<<"$OUT"'
+ipcrm -q "$QID"; QID=""
+before_q=$(ipcs -q | grep -c '^0x')
+t "$BIN" run --ipc -- sh -c 'ipcmk -Q >/dev/null && ipcs -q | grep -c "^0x"'
+check "a queue made inside --ipc exists there..." '[ "$RC" = 0 ] && [ "$OUT" = 1 ]'
+check "... and never on the host" '[ "$(ipcs -q | grep -c "^0x")" = "$before_q" ]'
+
+t "$BIN" run --env FOO=bar --env FOO=baz -e X=1 -- sh -c 'echo "$FOO $X"'
+expect "--env sets variables (the last one wins)" 0 "baz 1"
+t "$BIN" run --clear-env -- /usr/bin/env;        expect "--clear-env: an empty environment" 0 ""
+t "$BIN" run --clear-env --env A=b -- /usr/bin/env; expect "--clear-env --env A=b" 0 "A=b"
+t "$BIN" run --wd /tmp -- pwd;                   expect "--wd sets the working directory" 0 "/tmp"
+t "$BIN" run -w /nonexistent-dir -- true;        expect "--wd to a missing directory fails with 125" 125 "" "/nonexistent-dir"
+
+host_root_prop=$(awk '$5 == "/" { print ($7 ~ /shared:/) ? "shared" : "private" }' /proc/self/mountinfo | head -1)
+t "$BIN" run --mount -- sh -c 'awk "\$5 == \"/\" { print \$7 }" /proc/self/mountinfo'
+check "--mount: / is private by default" '[ "$RC" = 0 ] && ! grep -q "shared:" <<<"$OUT"'
+t "$BIN" run --mount --propagation shared -- sh -c 'awk "\$5 == \"/\" { print \$7 }" /proc/self/mountinfo'
+check "--propagation shared: / is shared" '[ "$RC" = 0 ] && grep -q "shared:" <<<"$OUT"'
+t "$BIN" run --mount --propagation unchanged -- sh -c 'awk "\$5 == \"/\" { print (\$7 ~ /shared:/) ? \"shared\" : \"private\" }" /proc/self/mountinfo | head -1'
+expect "--propagation unchanged keeps the host's propagation" 0 "$host_root_prop"
+t "$BIN" run --mount --propagation slave -- true;      expect "--propagation slave" 0
+t "$BIN" run --mount --propagation unbindable -- true; expect "--propagation unbindable" 0
+# The container's /proc must never cover the caller's, even when the caller's / is shared (as
+# systemd makes it). Checked inside a throwaway `unshare --mount --propagation shared`
+# namespace, so that a failure can never touch the host's own /proc.
+for p in private slave unbindable shared unchanged; do
+    t unshare --mount --propagation shared sh -c \
+        "\"\$0\" run --pid --mount --propagation $p -- true && test -e /proc/self/mountinfo" "$BIN"
+    check "--pid --mount --propagation $p under a shared / leaves the caller's /proc alone" '[ "$RC" = 0 ]'
+done
+
+# --init: the command runs under nscore-init (PID 1), which reaps orphans.
+t "$BIN" run --init --pid --mount -- sh -c 'echo $$; tr "\0" "\n" < /proc/1/cmdline | head -n 1'
+expect "run --init --pid: the command is PID 2 under nscore-init" 0 $'2\nnscore-init'
+t "$BIN" run --init -- sh -c 'exit 9';           expect "run --init passes the exit code through" 9
+t "$BIN" run --init --pid --mount -- sh -c 'sh -c "sleep 0.2 &"; sleep 0.8; grep -l "^State:.*Z" /proc/[0-9]*/status 2>/dev/null | wc -l'
+expect "--init reaps orphaned zombies" 0 "0"
+
+# ---- signals ---------------------------------------------------------------------------------
+
+echo "# signals"
+forward_test() {  # NAME SIGNAL SIGNUM CODE NSCORE-ARGS...
+    local name=$1 sig=$2 num=$3 code=$4; shift 4
+    # The marker in the script lets the leftover check find it; --kill-on-parent-death makes
+    # sure the container goes when its nscore is killed, even if this test lost track of it.
+    local script="trap 'exit $code' $sig; while :; do sleep 0.1; done; : $MARK"
+    "$BIN" "$@" --kill-on-parent-death -- sh -c "$script" </dev/null >/dev/null 2>"$TMP/sig.err" &
+    local cli=$! target
+    BG+=("$cli")
+    if [[ " $* " == *" --init "* ]]; then
+        local init
+        init=$(child_running "$cli" nscore-init) && CHILDREN+=("$init") && target=$(child_running "$init" sh)
+    else
+        target=$(child_running "$cli" sh)
+    fi
+    if [ -z "${target:-}" ] || ! wait_caught "$target" "$num"; then
+        RC=-1 OUT="" ERR=$(cat "$TMP/sig.err"); bad "$name" "the container never started: $(result)"; return
+    fi
+    CHILDREN+=("$target")
+    kill -"$sig" "$cli"
+    wait "$cli"
+    RC=$? OUT="" ERR=$(cat "$TMP/sig.err")
+    expect "$name" "$code"
+}
+forward_test "SIGTERM to nscore run --init --pid reaches the command (exit 42)" TERM 15 42 run --init --pid
+forward_test "SIGTERM is forwarded to a PID-namespace init that handles it" TERM 15 42 run --pid
+forward_test "SIGINT is forwarded" INT 2 43 run
+forward_test "SIGHUP is forwarded" HUP 1 44 run --uts
+forward_test "SIGUSR1 is forwarded through nscore-init" USR1 10 45 run --init --pid --mount
+forward_test "SIGQUIT is forwarded" QUIT 3 46 run
+t "$BIN" run -- sh -c 'kill -TERM $$';           expect "a command killed by SIGTERM gives 143" 143
+t python3 -c 'import os, signal, sys; signal.signal(signal.SIGCHLD, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])' \
+    "$BIN" run -- sh -c 'exit 6'
+expect "an inherited ignored SIGCHLD does not lose the exit status" 6
+
+start_container sleep run --kill-on-parent-death -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    kill -KILL "$CLI"; wait "$CLI" 2>/dev/null
+    check "--kill-on-parent-death: the command dies with nscore" 'wait_gone "$CTR"'
+else
+    bad "--kill-on-parent-death" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+# ---- exec ------------------------------------------------------------------------------------
+
+echo "# exec"
+start_container sleep run --uts --hostname joined --pid --mount --net --ipc --kill-on-parent-death -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    t "$BIN" exec --target "$CTR" --uts -- hostname;  expect "exec --target PID --uts -- hostname" 0 "joined"
+    t "$BIN" exec -t "$CTR" -- hostname;              expect "exec without kinds joins all that differ" 0 "joined"
+    t "$BIN" exec -t "$CTR" -a -- hostname;           expect "exec -a" 0 "joined"
+    t "$BIN" exec -t"$CTR" -u hostname;               expect "exec -tPID -u hostname (no --)" 0 "joined"
+    t "$BIN" exec -t "$CTR" -n -- cat /proc/net/dev
+    check "exec --net: only lo" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+    t "$BIN" exec -t "$CTR" --pid --mount -- sh -c 'echo $$; ls /proc | grep -c "^[0-9]"'
+    check "exec --pid --mount: inside the container's PID namespace" \
+        '[ "$RC" = 0 ] && [ "$(line 1)" -gt 1 ] && [ "$(line 2)" -le 4 ]'
+    t "$BIN" exec -t "$CTR" -- sh -c 'exit 3';        expect "exec passes the exit code through" 3
+    t "$BIN" exec -t "$CTR" -m -w /tmp -- pwd;        expect "exec --wd" 0 "/tmp"
+    t nsenter -t "$CTR" --uts hostname;               expect "nsenter sees the same hostname" 0 "joined"
+    t "$BIN" exec -t "$CTR" -- /nonexistent;          expect "exec -- /nonexistent exits 127" 127 "" "/nonexistent"
+    forward_test "SIGTERM to nscore exec reaches the joined command" TERM 15 47 exec -t "$CTR" --uts
+
+    # ps and ns on the container
+    t "$BIN" ps "$CTR"
+    check "ps PID lists inner PID 1 as the container's process" \
+        '[ "$RC" = 0 ] && [ "$(header)" = "PID HOST_PID COMMAND" ] && [ "$(line 2 | awk "{ print \$1, \$2 }")" = "1 $CTR" ]'
+    t "$BIN" ps --json "$CTR"
+    check "ps --json: pid 1 is the container, host_pid matches" "[ \"\$RC\" = 0 ] && python3 -c '
+import json, os, sys
+d = json.loads(sys.argv[1]); c = int(sys.argv[2])
+assert d[\"pid_namespace\"] == os.stat(\"/proc/%d/ns/pid\" % c).st_ino
+p = d[\"processes\"][0]
+assert p[\"pid\"] == 1 and p[\"host_pid\"] == c and \"sleep\" in p[\"command\"], p
+' \"\$OUT\" \"$CTR\""
+    t "$BIN" ns --json "$CTR"
+    check "ns PID --json parses and matches readlink /proc/PID/ns/*" "[ \"\$RC\" = 0 ] && python3 -c '
+import json, os, sys
+d = json.loads(sys.argv[1]); pid = int(sys.argv[2])
+assert d[\"pid\"] == pid
+got = {e[\"name\"]: e for e in d[\"namespaces\"]}
+names = sorted(os.listdir(\"/proc/%d/ns\" % pid))
+assert sorted(got) == names, (sorted(got), names)
+assert \"pid_for_children\" in got and \"time_for_children\" in got
+for n in names:
+    link = os.readlink(\"/proc/%d/ns/%s\" % (pid, n))
+    assert link == \"%s:[%d]\" % (got[n][\"type\"], got[n][\"inode\"]), (n, link, got[n])
+' \"\$OUT\" \"$CTR\""
+    t "$BIN" ns "$CTR"
+    check "ns PID (table) shows the net inode" \
+        '[ "$RC" = 0 ] && grep -Eq "^net +net +$(stat -L -c %i /proc/"$CTR"/ns/net)$" <<<"$OUT"'
+    t "$BIN" ns
+    check "ns without PID shows nscore's own (= the host's) namespaces" \
+        '[ "$RC" = 0 ] && grep -Eq "^uts +uts +$(stat -L -c %i /proc/self/ns/uts)$" <<<"$OUT"'
+
+    # persist / exec --ns-path / unpersist
+    NSFILE=$TMP/netns
+    PERSISTED+=("$NSFILE")
+    t "$BIN" persist --target "$CTR" --type net "$NSFILE"
+    expect "persist --target PID --type net PATH" 0 ""
+    check "the file is the container's network namespace" \
+        '[ "$(stat -L -c %i "$NSFILE")" = "$(stat -L -c %i /proc/"$CTR"/ns/net)" ]'
+    t "$BIN" persist --target "$CTR" --type net "$NSFILE"
+    expect "persist onto a path already in use fails" 1 "" "$NSFILE"
+    stop_container
+    t "$BIN" exec --ns-path net="$NSFILE" -- cat /proc/net/dev
+    check "exec --ns-path net=PATH joins the persisted namespace after its processes died" \
+        '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+    t "$BIN" exec --net="$NSFILE" -- cat /proc/net/dev
+    check "exec --net=PATH (nsenter style)" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+    t "$BIN" unpersist "$NSFILE"
+    expect "unpersist PATH" 0 ""
+    check "unpersist removed the mount and the file" '[ ! -e "$NSFILE" ] && ! grep -qF "$NSFILE" /proc/self/mountinfo'
+    t "$BIN" unpersist "$NSFILE";                     expect "unpersist of a missing file fails" 1 "" "$NSFILE"
+else
+    bad "exec tests" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+start_container sleep run --uts --hostname keep --kill-on-parent-death -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    UTSFILE=$TMP/uts
+    PERSISTED+=("$UTSFILE")
+    t "$BIN" persist -t "$CTR" --type uts "$UTSFILE";  expect "persist a UTS namespace" 0
+    t "$BIN" unpersist --keep-file "$UTSFILE";         expect "unpersist --keep-file" 0
+    check "--keep-file leaves an unmounted, empty file" '[ -f "$UTSFILE" ] && ! grep -qF "$UTSFILE" /proc/self/mountinfo'
+    t "$BIN" exec --ns-path uts="$UTSFILE" -- true;    expect "exec --ns-path on a plain file fails with 125" 125 "" "not a namespace"
+    stop_container
+else
+    bad "persist --keep-file" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+# Interoperability: targets made by util-linux unshare.
+unshare --net --uts sh -c "hostname from-unshare && exec sleep $MARK" </dev/null >/dev/null 2>&1 &
+U=$!
+BG+=("$U")
+for i in $(seq 100); do [ "$(cat /proc/$U/comm 2>/dev/null)" = sleep ] && break; sleep 0.05; done
+t "$BIN" exec --target "$U" --uts -- hostname;    expect "exec into an unshare --uts process" 0 "from-unshare"
+t "$BIN" exec --target "$U" --net -- cat /proc/net/dev
+check "exec into an unshare --net process sees only lo" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+t "$BIN" exec --ns-path net=/proc/"$U"/ns/net --ns-path uts=/proc/"$U"/ns/uts -- hostname
+expect "exec --ns-path with /proc/PID/ns files" 0 "from-unshare"
+t "$BIN" exec -t "$U" --ns-path net=/proc/self/ns/net --uts -- sh -c 'hostname; tail -n +3 /proc/net/dev | wc -l'
+check "--target with --ns-path: the path overrides that kind" \
+    '[ "$RC" = 0 ] && [ "$(line 1)" = from-unshare ] && [ "$(line 2)" -gt 1 ]'
+
+# ls against lsns, while the unshare target holds an extra network namespace.
+ls_matches_lsns() {
+    "$BIN" ls --json --type net > "$TMP/ours.json" 2>"$TMP/stderr" || return 1
+    lsns --json -t net > "$TMP/lsns.json" 2>/dev/null || return 1
+    python3 - "$TMP/ours.json" "$TMP/lsns.json" "$U" <<'EOF'
+import json, os, sys
+ours = {(n["type"], n["ns"]) for n in json.load(open(sys.argv[1]))["namespaces"]}
+theirs = {(n["type"], int(n["ns"])) for n in json.load(open(sys.argv[2]))["namespaces"] if n.get("nprocs")}
+extra = ("net", os.stat("/proc/%s/ns/net" % sys.argv[3]).st_ino)
+sys.exit(0 if ours == theirs and extra in ours else 1)
+EOF
+}
+matched=1
+for i in 1 2 3; do ls_matches_lsns && { matched=0; break; }; sleep 0.3; done
+RC=$matched OUT=$(head -c 300 "$TMP/ours.json") ERR=$(cat "$TMP/stderr")
+check "ls --json --type net has the same (type, ns) pairs as lsns --json -t net" '[ "$matched" = 0 ]'
+t "$BIN" ls
+check "ls prints lsns columns" '[ "$RC" = 0 ] && [ "$(header)" = "NS TYPE NPROCS PID USER COMMAND" ]'
+check "ls shows the host's net namespace, owned by root" \
+    'awk -v ns="$(stat -L -c %i /proc/self/ns/net)" "\$1 == ns && \$2 == \"net\" && \$5 == \"root\" { f = 1 } END { exit !f }" <<<"$OUT"'
+check "ls shows the unshare target's UTS namespace" 'grep -Eq "^ *$(stat -L -c %i /proc/$U/ns/uts) +uts +1 +$U +root +sleep $MARK$" <<<"$OUT"'
+t "$BIN" ls -t uts,net
+check "ls -t uts,net lists only those kinds" \
+    '[ "$RC" = 0 ] && [ -z "$(tail -n +2 <<<"$OUT" | awk "{ print \$2 }" | grep -vx -e uts -e net)" ]'
+kill -KILL "$U"; wait "$U" 2>/dev/null
+
+# ---- bad input -------------------------------------------------------------------------------
+
+echo "# bad input"
+t "$BIN" run --bogus -- true;            expect "unknown flag: exit 2, names it" 2 "" "--bogus"
+check "... and points at the help" 'grep -qF "Try '"'"'nscore run --help'"'"'." <<<"$ERR"'
+t "$BIN" run -Z -- true;                 expect "unknown short flag: exit 2, names it" 2 "" "-Z"
+t "$BIN" run;                            expect "run without a command: exit 2" 2 "" "COMMAND"
+t "$BIN" run --uts --;                   expect "run -- without a command: exit 2" 2 "" "COMMAND"
+t "$BIN" run -;                          expect "run - runs a command named '-'" 127 "" "'-'"
+t "$BIN" run -- /nonexistent;            expect "run -- /nonexistent: exit 127, names the path" 127 "" "/nonexistent"
+t "$BIN" run -- no-such-command-xyz;     expect "an unknown command name: exit 127" 127 "" "no-such-command-xyz"
+t "$BIN" run -- /etc;                    expect "a directory as command: exit 126" 126 "" "/etc"
+t "$BIN" run -- /etc/passwd;             expect "a non-executable file: exit 126" 126 "" "/etc/passwd"
+t "$BIN" run --uts --hostname "$(printf 'h%.0s' $(seq 65))" -- true
+expect "a 65-byte hostname: exit 125, mentions 64" 125 "" "64"
+t "$BIN" run --hostname;                 expect "--hostname without a value: exit 2" 2 "" "--hostname"
+t "$BIN" run --init=yes -- true;         expect "a value for a flag: exit 2" 2 "" "--init"
+t "$BIN" run --propagation sideways -- true; expect "a bad --propagation: exit 2" 2 "" "sideways"
+t "$BIN" run --env NOEQUALS -- true;     expect "--env without '=': exit 2" 2 "" "NOEQUALS"
+t "$BIN" run --mount-proc=/x -- true;    expect "--mount-proc takes no value" 2 "" "--mount-proc"
+t "$BIN" exec --target 999999999 -- true
+check "exec --target 999999999: 125 or 2 with a clear message" '[ "$RC" = 125 -o "$RC" = 2 ] && grep -q "999999999" <<<"$ERR"'
+t "$BIN" exec --target abc -- true;      expect "exec --target abc: exit 2" 2 "" "abc"
+t "$BIN" exec -t 0 -- true;              expect "exec --target 0: exit 2" 2 "" "'0'"
+t "$BIN" exec -- true;                   expect "exec without --target: exit 2" 2 "" "--target"
+t "$BIN" exec -t 1;                      expect "exec without a command: exit 2" 2 "" "COMMAND"
+t "$BIN" exec --net -- true;             expect "exec --net without --target: exit 2" 2 "" "--target"
+t "$BIN" exec --ns-path net=/etc/passwd -- true; expect "--ns-path net=/etc/passwd: 125, not a namespace" 125 "" "not a namespace"
+t "$BIN" exec --ns-path uts=/proc/self/ns/net -- true; expect "--ns-path of the wrong kind: 125" 125 "" "not uts"
+t "$BIN" exec --ns-path net=/nonexistent -- true; expect "--ns-path to a missing file: 125" 125 "" "/nonexistent"
+t "$BIN" exec --ns-path bogus=/x -- true; expect "--ns-path with an unknown kind: exit 2" 2 "" "bogus"
+t "$BIN" exec --ns-path netonly -- true; expect "--ns-path without '=': exit 2" 2 "" "netonly"
+t "$BIN" exec -t $$ -- true;             expect "exec into nscore's own namespaces: 125, nothing to join" 125 "" "nothing to join"
+t "$BIN" ns abc;                         expect "ns abc: exit 2" 2 "" "abc"
+t "$BIN" ns -5;                          expect "ns -5: exit 2" 2 "" "-5"
+t "$BIN" ns 1 2;                         expect "ns with two PIDs: exit 2" 2 "" "'2'"
+t "$BIN" ns 999999999;                   expect "ns of a missing process: exit 1" 1 "" "999999999"
+t "$BIN" ns 99999999999999999999;        expect "an out-of-range PID: exit 2" 2 "" "99999999999999999999"
+t "$BIN" ps;                             expect "ps without PID: exit 2" 2 "" "PID"
+t "$BIN" ps 999999999;                   expect "ps of a missing process: exit 1" 1 "" "999999999"
+t "$BIN" ls --type bogus;                expect "ls --type bogus: exit 2" 2 "" "bogus"
+t "$BIN" ls extra;                       expect "ls with an operand: exit 2" 2 "" "extra"
+t "$BIN" persist --type net "$TMP/x";    expect "persist without --target: exit 2" 2 "" "--target"
+t "$BIN" persist -t 1 "$TMP/x";          expect "persist without --type: exit 2" 2 "" "--type"
+t "$BIN" persist -t 1 --type net;        expect "persist without PATH: exit 2" 2 "" "PATH"
+t "$BIN" persist -t 999999999 --type net "$TMP/x"; expect "persist of a missing process: exit 1" 1 "" "999999999"
+t "$BIN" unpersist /etc/passwd;          expect "unpersist of a plain file: exit 1" 1 "" "not a persisted namespace"
+t "$BIN" frobnicate;                     expect "an unknown command: exit 2" 2 "" "frobnicate"
+t "$BIN";                                expect "no arguments: usage, exit 2" 2 "" "Usage: nscore"
+# Odd inputs must give a message and a normal exit code, never a crash trace.
+for args in "-" "--" "--=" "-t" "run --=x" "exec -t" "exec -tt" "exec --ns-path =" "exec --ns-path net=" \
+            "ns ''" "ns -- -1" "ls -t ," "ls -t ''" "run --env =x -- true" "run -w '' -- true" "run -- ''" \
+            "persist -t 1 --type net ''" "unpersist ''" "help nope" "run -e" "exec --net= -- true"; do
+    eval "t \"\$BIN\" $args"
+    check "no crash on: nscore $args (rc=$RC)" '[ "$RC" -lt 126 ] && [ -n "$ERR" ]'
+done
+
+# ---- help and version ------------------------------------------------------------------------
+
+echo "# help"
+t "$BIN" --help
+check "--help lists every command" \
+    '[ "$RC" = 0 ] && (for c in run exec ns ls ps persist unpersist version help; do grep -qw "$c" <<<"$OUT" || exit 1; done)'
+t "$BIN" -h;         expect "-h" 0
+t "$BIN" help;       expect "help" 0
+t "$BIN" help exec;  check "help exec shows exec's help" '[ "$RC" = 0 ] && grep -q "nscore exec" <<<"$OUT"'
+t "$BIN" version;    check "version prints a version" '[ "$RC" = 0 ] && grep -Eq "^nscore [0-9]+\.[0-9]+\.[0-9]+$" <<<"$OUT"'
+t "$BIN" --version;  check "--version prints a version" '[ "$RC" = 0 ] && grep -Eq "^nscore [0-9]+\.[0-9]+\.[0-9]+$" <<<"$OUT"'
+help_lists() {  # COMMAND FLAG...: `nscore COMMAND --help` mentions every FLAG
+    local cmd=$1; shift
+    t "$BIN" "$cmd" --help
+    local missing="" f
+    for f in "$@"; do grep -qF -- "$f" <<<"$OUT" || missing+=" $f"; done
+    check "$cmd --help lists every flag${missing:+ (missing:$missing)}" '[ "$RC" = 0 ] && [ -z "$missing" ]'
+}
+help_lists run -u --uts -i --ipc -p --pid -n --net -m --mount -U --user -C --cgroup -T --time --all --hostname \
+    --domainname --mount-proc --no-mount-proc --propagation --init -r --map-root-user --kill-on-parent-death \
+    -w --wd -e --env --clear-env -f --fork -h --help
+help_lists exec -t --target -u --uts -i --ipc -p --pid -n --net -m --mount -U --user -C --cgroup -T --time \
+    -a --all --ns-path -w --wd --kill-on-parent-death -h --help
+help_lists ns --json -h --help
+help_lists ls --type --json -h --help
+help_lists ps --json -h --help
+help_lists persist --target --type -h --help
+help_lists unpersist --keep-file -h --help
+
+# ---- rootless --------------------------------------------------------------------------------
+
+echo "# rootless (uid 65534)"
+RBIN=$BIN
+if ! as_nobody test -x "$BIN"; then
+    mkdir -p "$TMP/bin" && cp "$BIN" "$TMP/bin/nscore" && chmod 0755 "$TMP/bin" "$TMP/bin/nscore"
+    RBIN=$TMP/bin/nscore
+fi
+t as_nobody "$RBIN" run --all --map-root-user -- id -u;  expect "rootless run --all --map-root-user: id -u is 0" 0 "0"
+t as_nobody "$RBIN" run -U -r --uts --hostname rootless -- hostname; expect "rootless hostname in a user namespace" 0 "rootless"
+t as_nobody "$RBIN" run -U -r --pid --mount -- sh -c 'echo $$; ls /proc | grep -c "^[0-9]"'
+check "rootless --pid --mount: PID 1 and a fresh /proc" '[ "$RC" = 0 ] && [ "$(line 1)" = 1 ] && [ "$(line 2)" -le 3 ]'
+t as_nobody "$RBIN" run -U -r --net -- cat /proc/net/dev
+check "rootless --net sees only lo" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+t as_nobody "$RBIN" run -U -r --init --pid --mount -- sh -c 'echo $$'; expect "rootless --init --pid" 0 "2"
+t as_nobody "$RBIN" run -U -- id -u;     expect "rootless --user without a map: uid 65534" 0 "65534"
+t as_nobody "$RBIN" run --uts -- true;   expect "rootless --uts without --user: 125, EPERM explained" 125 "" "EPERM"
+t as_nobody "$RBIN" run -- id -u;        expect "rootless plain run" 0 "65534"
+t as_nobody "$RBIN" ns --json
+check "rootless ns --json (self)" '[ "$RC" = 0 ] && python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert len(d[\"namespaces\"]) >= 8" "$OUT"'
+t as_nobody "$RBIN" ns 1;                expect "rootless ns 1: permission denied, exit 1" 1 "" "pid 1"
+t as_nobody "$RBIN" ls;                  expect "rootless ls" 0
+(cd / && exec "${NOBODY[@]}" "$RBIN" run -U -r --uts --hostname rl --kill-on-parent-death -- sleep "$MARK") </dev/null >/dev/null 2>"$TMP/bg.err" &
+CLI=$!
+BG+=("$CLI")
+CTR=$(child_running "$CLI" sleep) || CTR=0
+if [ "$CTR" != 0 ]; then
+    CHILDREN+=("$CTR")
+    t as_nobody "$RBIN" exec -t "$CTR" -- hostname;   expect "rootless exec into its own container (user + uts)" 0 "rl"
+    t as_nobody "$RBIN" exec -t "$CTR" -- id -u;      expect "rootless exec is root in the container" 0 "0"
+    t as_nobody "$RBIN" exec -t "$CTR" -w /tmp -- pwd; expect "rootless exec --wd (through the user namespace)" 0 "/tmp"
+    t as_nobody "$RBIN" ps "$CTR";                    check "rootless ps of its own container" '[ "$RC" = 0 ]'
+    stop_container
+else
+    bad "rootless exec" "container did not start: $(cat "$TMP/bg.err")"
+fi
+t as_nobody "$RBIN" exec -t 1 -- true;  expect "rootless exec into PID 1: refused with 125" 125
+
+# ---- leftovers -------------------------------------------------------------------------------
+
+echo "# leftovers"
+for p in "${CHILDREN[@]}" "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
+wait 2>/dev/null
+for i in $(seq 40); do pgrep -f "$MARK" >/dev/null || break; sleep 0.05; done
+t pgrep -af "$MARK"
+check "no test process is left running" '[ -z "$OUT" ]'
+mounts_now() { wc -l < /proc/self/mountinfo; }
+for i in $(seq 20); do [ "$(mounts_now)" = "$MOUNTS_BEFORE" ] && break; sleep 0.1; done
+check "no mount is left behind ($MOUNTS_BEFORE mounts before, $(mounts_now) after)" '[ "$(mounts_now)" = "$MOUNTS_BEFORE" ] && ! grep -qF "$TMP" /proc/self/mountinfo'
+check "no zombie children" '! ps -o stat= --ppid $$ | grep -q Z'
+
+echo
+echo "tests-cli: $PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
