@@ -186,3 +186,26 @@ struct JoinWorkingDirectoryTests {
         #expect { try T.join(ucfg) } throws: { "\($0)".contains("chdir") }
     }
 }
+
+@Suite(.serialized)
+struct IPNetnsInteropTests {
+    @Test func joinANamespaceMadeByIPNetnsAdd() throws {
+        let name = "nscore-test-\(getpid())"
+        #expect(try T.run(["ip", "netns", "add", name]).0 == .exited(0))
+        defer { _ = try? T.run(["ip", "netns", "delete", name]) }
+        let path = "/run/netns/\(name)"
+        let id = try Inspect.namespace(atPath: path)
+        #expect(id.kind == .network)
+        let (status, out) = try T.join(JoinConfiguration(target: .paths([.network: path]), ["readlink", "/proc/self/ns/net"]))
+        #expect(status == .exited(0))
+        #expect(T.trimmed(out) == "net:[\(id.inode)]")
+        // And `ip netns exec` sees a namespace NSCore persisted.
+        let c = try Container.spawn(SpawnConfiguration(["sleep", "30"], namespaces: [.network]))
+        defer { _ = try? c.stop(timeout: .seconds(1)) }
+        let mine = "nscore-test-p\(getpid())"
+        try Persist.persist(.network, of: c.pid, at: "/run/netns/\(mine)")
+        defer { try? Persist.unpersist(at: "/run/netns/\(mine)") }
+        let (_, viaIP) = try T.run(["ip", "netns", "exec", mine, "readlink", "/proc/self/ns/net"])
+        #expect(T.trimmed(viaIP) == "net:[\(T.nsInode(c.pid, "net")!)]")
+    }
+}
