@@ -10,7 +10,7 @@ SWIFTFLAGS := -c $(CONFIG) --scratch-path $(SCRATCH) -Xswiftc -static-stdlib
 LIBFLAGS   := -Xlinker --version-script=$(CURDIR)/include/nscore.map -Xlinker -soname=libnscore.so.$(ABI_MAJOR)
 SOURCES    := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h') Package.swift include/nscore.map
 
-.PHONY: all lib cli init-image demo test test-swift test-c test-python test-cli test-init install clean bench
+.PHONY: all lib cli init-image demo test test-swift test-c test-python test-cli test-init test-install install clean bench
 
 all: lib cli $(BUILD)/nscore.pc
 
@@ -32,20 +32,28 @@ $(BUILD)/nscore: $(SOURCES) Sources/CNSCoreShim/init_image.h
 	$(SWIFT) build $(SWIFTFLAGS) --product nscore
 	cp $(SCRATCH)/$(CONFIG)/nscore $(BUILD)/nscore
 
+# The .pc names PREFIX, so it is written again at install time for the PREFIX given there.
+define write-pc
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: nscore\nDescription: Embeddable Linux namespace and container engine\nVersion: %s\nLibs: -L$${libdir} -lnscore\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $(1)
+endef
+
 $(BUILD)/nscore.pc: Makefile
 	@mkdir -p $(BUILD)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: nscore\nDescription: Embeddable Linux namespace and container engine\nVersion: %s\nLibs: -L$${libdir} -lnscore\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $@
+	$(call write-pc,$@)
 
 demo: all
 	tools/demo.sh
 
 test: all
 	tools/deps.sh
-	$(MAKE) test-init test-swift test-c test-python test-cli
+	$(MAKE) test-init test-swift test-c test-python test-cli test-install
 
 test-swift:
 	$(SWIFT) build --build-tests --scratch-path .build-test
 	$(SWIFT) test --skip-build --no-parallel --scratch-path .build-test
+
+test-install: all
+	tools/test-install.sh
 
 test-init:
 	tools/test-init.sh
@@ -67,7 +75,7 @@ install: all
 	install -m 0755 $(BUILD)/libnscore.so.$(ABI_MAJOR) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf libnscore.so.$(ABI_MAJOR) $(DESTDIR)$(PREFIX)/lib/libnscore.so
 	install -m 0644 include/nscore.h $(DESTDIR)$(PREFIX)/include/
-	install -m 0644 $(BUILD)/nscore.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	$(call write-pc,$(DESTDIR)$(PREFIX)/lib/pkgconfig/nscore.pc)
 	install -m 0755 $(BUILD)/nscore $(DESTDIR)$(PREFIX)/bin/
 
 clean:
