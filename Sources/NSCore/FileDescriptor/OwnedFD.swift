@@ -22,5 +22,5 @@ public struct OwnedFD: ~Copyable, Sendable {
         discard self
     }
 
-    deinit { _ = Glibc.close(rawValue) }
+    deinit { if rawValue >= 0 { _ = Glibc.close(rawValue) } }
 }

@@ -39,11 +39,15 @@ final class SpawnPlan {
     // Arrays handed to C must stay at a fixed address while the child runs.
     private var stepBuffer: UnsafeMutablePointer<nsc_step>? = nil
     private var keepBuffer: UnsafeMutablePointer<Int32>? = nil
+    /// The C plan itself: the child reads it after `nsc_shim_spawn_start` returned, so it
+    /// lives on the heap with the plan, never on the parent's stack.
+    private var planBuffer: UnsafeMutablePointer<nsc_plan>? = nil
 
     deinit {
         for p in allocations { free(p) }
         stepBuffer?.deallocate()
         keepBuffer?.deallocate()
+        planBuffer?.deallocate()
         for fd in ownedFDs { _ = Glibc.close(fd) }
     }
 
@@ -98,8 +102,9 @@ final class SpawnPlan {
             stage: stage)
     }
 
-    /// Builds the C view of the plan. The result points into this object: keep it alive.
-    func cPlan(errFD: Int32, syncFD: Int32) -> nsc_plan {
+    /// Builds the C view of the plan, at an address that stays valid (and unchanged) for the
+    /// life of this object, which the caller keeps alive until the child exec'd or was reaped.
+    func cPlan(errFD: Int32, syncFD: Int32) -> UnsafePointer<nsc_plan> {
         if let ia = initArguments, argv == nil {
             argv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
             keepFDs.append(errFD)
@@ -127,7 +132,9 @@ final class SpawnPlan {
         plan.path = path
         plan.argv = argv
         plan.envp = envp
-        return plan
+        if planBuffer == nil { planBuffer = .allocate(capacity: 1) } else { planBuffer!.deinitialize(count: 1) }
+        planBuffer!.initialize(to: plan)
+        return UnsafePointer(planBuffer!)
     }
 
     /// The description of a failure record the child wrote.

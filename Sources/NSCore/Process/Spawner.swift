@@ -35,15 +35,15 @@ enum Spawner {
             if childSyncFD >= 0 { _ = Glibc.close(childSyncFD) }
         }
 
-        var cplan = plan.cPlan(errFD: errPipe.write.rawValue, syncFD: childSyncFD)
+        let cplan = plan.cPlan(errFD: errPipe.write.rawValue, syncFD: childSyncFD)
         var result = nsc_spawn_result()
-        let rc = withUnsafePointer(to: &cplan) { nsc_shim_spawn_start($0, &result) }
+        let rc = nsc_shim_spawn_start(cplan, &result)
         // Our copy of the error pipe's write end must go now, or EOF can never arrive.
-        errPipe.write = OwnedFD(-1)
+        errPipe.write = OwnedFD(-1)  // closes our copy; -1 is never closed
         if childSyncFD >= 0 { _ = Glibc.close(childSyncFD); childSyncFD = -1 }
         if rc < 0 { throw cloneError(Errno(rawValue: -rc), plan) }
 
-        let guardian = ChildGuard(pid: result.pid, pidfd: result.pidfd, stack: result)
+        let guardian = ChildGuard(pid: result.pid, pidfd: result.pidfd, stack: result, plan: plan)
         // From here every throw kills and reaps the child (ChildGuard.deinit).
 
         if plan.signalsReady {
@@ -64,7 +64,7 @@ enum Spawner {
             }
         }
         try readRecord(errPipe.read.rawValue, plan, guardian)
-        // EOF: the child exec'd, it no longer uses our memory.
+        // EOF: the child exec'd and no longer uses our memory (stack and plan).
         return guardian.disarm()
     }
 
@@ -123,18 +123,21 @@ enum Spawner {
 }
 
 /// Owns a child that has not yet exec'd: unless disarmed, it SIGKILLs and reaps it, and frees
-/// the child's stack only then (crun's `cleanup_pid`).
+/// the child's stack and plan only then (crun's `cleanup_pid`).
 final class ChildGuard {
     let pid: pid_t
     private var pidfd: Int32
     private var stack: nsc_spawn_result
+    /// The plan the child reads from; held until the child exec'd or was reaped.
+    private var plan: SpawnPlan?
     private var reaped = false
     private var armed = true
 
-    init(pid: pid_t, pidfd: Int32, stack: nsc_spawn_result) {
+    init(pid: pid_t, pidfd: Int32, stack: nsc_spawn_result, plan: SpawnPlan) {
         self.pid = pid
         self.pidfd = pidfd
         self.stack = stack
+        self.plan = plan
     }
 
     /// Waits for the child (which is exiting on its own after reporting a failure).
@@ -144,12 +147,14 @@ final class ChildGuard {
         while nsc_shim_waitid_pidfd(pidfd, WEXITED, &status, &code, &p) < 0 && Glibc.errno == EINTR {}
         reaped = true
         nsc_shim_spawn_release(&stack)
+        plan = nil
     }
 
     /// The child exec'd: hand its pidfd to a ``Container``.
     func disarm() -> Container {
         armed = false
         nsc_shim_spawn_release(&stack)
+        plan = nil
         let fd = pidfd
         pidfd = -1
         return Container(pid: pid, pidfd: fd)
