@@ -42,6 +42,15 @@ enum Spawner {
         errPipe.write = OwnedFD(-1)  // closes our copy; -1 is never closed
         if childSyncFD >= 0 { _ = Glibc.close(childSyncFD); childSyncFD = -1 }
         if rc < 0 { throw cloneError(Errno(rawValue: -rc), plan) }
+        if result.pidfd < 0 {
+            // Only kernels before 5.2 clone without a pidfd; every wait and signal needs one.
+            _ = kill(result.pid, SIGKILL)
+            var status: Int32 = 0
+            while waitpid(result.pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+            nsc_shim_spawn_release(&result)
+            throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOSYS), stage: "clone3(CLONE_PIDFD)",
+                              message: "clone3(CLONE_PIDFD): the kernel returned no pidfd; NSCore needs Linux 5.3 or later")
+        }
 
         let guardian = ChildGuard(pid: result.pid, pidfd: result.pidfd, stack: result, plan: plan)
         // From here every throw kills and reaps the child (ChildGuard.deinit).
