@@ -192,3 +192,31 @@ struct ParentDeathTests {
         #expect(try kept.stop(timeout: .seconds(1)) == .signaled(SIGTERM))
     }
 }
+
+@Suite(.serialized)
+struct POSIXMessageQueueTests {
+    /// A POSIX message queue tool in Python (glibc's mq_open through ctypes): prints whether
+    /// queue `argv[1]` can be opened, then creates queue `argv[2]` if given.
+    static let tool = """
+        import ctypes, os, sys
+        rt = ctypes.CDLL("librt.so.1", use_errno=True)
+        fd = rt.mq_open(sys.argv[1].encode(), os.O_RDONLY)
+        print("visible" if fd >= 0 else "invisible")
+        if len(sys.argv) > 2 and sys.argv[2] == "unlink": rt.mq_unlink(sys.argv[1].encode())
+        if len(sys.argv) > 2 and sys.argv[2] == "create":
+            rt.mq_open(sys.argv[1].encode() + b"-created", os.O_CREAT | os.O_RDWR, 0o600, None)
+        """
+
+    @Test func queuesAreInvisibleAcrossIPCNamespaces() throws {
+        let host = "/nscore-test-host-\(getpid())"
+        // The host creates a queue (tool run in the host's IPC namespace).
+        _ = try T.run(["python3", "-c", Self.tool + "\nrt.mq_open(b'\(host)', os.O_CREAT | os.O_RDWR, 0o600, None)", "/unused"])
+        defer { _ = try? T.run(["python3", "-c", Self.tool, host, "unlink"]) }
+        #expect(try T.run(["python3", "-c", Self.tool, host]).1 == "visible\n")
+        // Inside a new IPC namespace the host's queue is invisible; one made inside stays inside.
+        let inside = "/nscore-test-inside-\(getpid())"
+        #expect(try T.run(["python3", "-c", Self.tool, host], [.ipc]).1 == "invisible\n")
+        _ = try T.run(["python3", "-c", Self.tool, inside, "create"], [.ipc])
+        #expect(try T.run(["python3", "-c", Self.tool, inside + "-created"]).1 == "invisible\n")
+    }
+}
