@@ -384,14 +384,20 @@ check "--target with --ns-path: the path overrides that kind" \
 
 # ls against lsns, while the unshare target holds an extra network namespace.
 ls_matches_lsns() {
+    # lsns runs before and after ours, so that namespaces other programs create or drop
+    # meanwhile cannot make the comparison flaky: ours must hold every namespace both lsns runs
+    # saw, and nothing neither saw.
+    lsns --json -t net > "$TMP/lsns1.json" 2>/dev/null || return 1
     "$BIN" ls --json --type net > "$TMP/ours.json" 2>"$TMP/stderr" || return 1
-    lsns --json -t net > "$TMP/lsns.json" 2>/dev/null || return 1
-    python3 - "$TMP/ours.json" "$TMP/lsns.json" "$U" <<'EOF'
+    lsns --json -t net > "$TMP/lsns2.json" 2>/dev/null || return 1
+    python3 - "$TMP/ours.json" "$TMP/lsns1.json" "$TMP/lsns2.json" "$U" <<'EOF'
 import json, os, sys
 ours = {(n["type"], n["ns"]) for n in json.load(open(sys.argv[1]))["namespaces"]}
-theirs = {(n["type"], int(n["ns"])) for n in json.load(open(sys.argv[2]))["namespaces"] if n.get("nprocs")}
-extra = ("net", os.stat("/proc/%s/ns/net" % sys.argv[3]).st_ino)
-sys.exit(0 if ours == theirs and extra in ours else 1)
+def lsns(path):
+    return {(n["type"], int(n["ns"])) for n in json.load(open(path))["namespaces"] if n.get("nprocs")}
+before, after = lsns(sys.argv[2]), lsns(sys.argv[3])
+extra = ("net", os.stat("/proc/%s/ns/net" % sys.argv[4]).st_ino)
+sys.exit(0 if (before & after) <= ours <= (before | after) and extra in ours else 1)
 EOF
 }
 matched=1
