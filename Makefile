@@ -53,6 +53,7 @@ demo: all
 test: all
 	tools/deps.sh
 	$(MAKE) test-init test-swift test-c test-python test-cli test-install
+	$(MAKE) bench QUICK=1
 
 test-swift:
 	$(SWIFT) build --build-tests --scratch-path .build-test

@@ -1,0 +1,653 @@
+/*
+ * bench.c - NSCore through its C ABI, in-process, against the raw clone3/setns loops of
+ * rawloop.c run in the same process, interleaved round by round (A B, B A, A B, ...).
+ *
+ *   bench spawn    --rounds R --batch N [--modes a,b,c]   spawn /bin/true + wait
+ *   bench join     --rounds R --batch N                   join a running container + /bin/true
+ *   bench hostsize --rounds R --batch N --mib M           spawn from a host that touched M MiB
+ *   bench threads  --rounds R --total N --threads 1,2,8   spawns/s from T threads at once
+ *   bench inspect  --rounds R --batch N                   nscore_inspect_* against lsns --json
+ *   bench initrss  --rounds R                             RSS of nscore-init as PID 1
+ *   bench scale    --total N --block B [--cmd PATH]       N live netns containers, rate per block
+ *
+ * Modes: a = no new namespace, b = pid+ipc+uts+mnt+net, c = all eight (user with a root mapping).
+ * Every result is a JSON line on stdout (benchutil.h); progress and errors go to stderr.
+ */
+#include "benchutil.h"
+
+#include <nscore.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <sys/prctl.h>
+
+#include "rawloop.h"
+
+static const char *TRUE_PATH = "/bin/true";
+static const char *SLEEP_PATH = "/bin/sleep";
+
+static int rounds = 5, batch = 10, total = 100, block = 10, mib = 2048;
+static char modes[8] = "abc";
+static char threads_arg[64] = "1,2,8";
+static const char *scale_cmd = "/bin/sleep";
+
+typedef struct {
+    char letter;
+    const char *name;
+    uint32_t ns;
+    int map_root;
+} mode_t_;
+
+static const mode_t_ MODES[] = {
+    { 'a', "no new namespace", 0, 0 },
+    { 'b', "pid+ipc+uts+mnt+net", NSCORE_NS_PID | NSCORE_NS_IPC | NSCORE_NS_UTS | NSCORE_NS_MNT | NSCORE_NS_NET, 0 },
+    { 'c', "all eight (user, root mapped)", NSCORE_NS_ALL, 1 },
+};
+
+static const mode_t_ *mode_of(char letter)
+{
+    for (size_t i = 0; i < sizeof MODES / sizeof MODES[0]; i++)
+        if (MODES[i].letter == letter)
+            return &MODES[i];
+    die("unknown mode %c", letter);
+}
+
+/* ---- NSCore side --------------------------------------------------------------------------- */
+
+static void check(int rc, nscore_error *err, const char *what)
+{
+    if (rc < 0) {
+        fprintf(stderr, "bench: %s: %s\n", what, err ? nscore_error_message(err) : "(no error object)");
+        exit(1);
+    }
+}
+
+static nscore_spawn_config *make_cfg(const mode_t_ *m, const char *const *argv, int kill_on_parent_death)
+{
+    nscore_spawn_config *cfg = NULL;
+    nscore_error *err = NULL;
+    check(nscore_spawn_config_new(&cfg, &err), err, "nscore_spawn_config_new");
+    check(nscore_spawn_config_set_argv(cfg, argv, &err), err, "set_argv");
+    check(nscore_spawn_config_set_namespaces(cfg, m->ns, &err), err, "set_namespaces");
+    if (m->map_root)
+        check(nscore_spawn_config_set_map_root_user(cfg, 1, &err), err, "set_map_root_user");
+    if (kill_on_parent_death)
+        check(nscore_spawn_config_set_kill_on_parent_death(cfg, 1, &err), err, "set_kill_on_parent_death");
+    return cfg;
+}
+
+static nscore_spawn_config *true_cfg(const mode_t_ *m)
+{
+    const char *argv[] = { TRUE_PATH, NULL };
+    return make_cfg(m, argv, 0);
+}
+
+static void ns_spawn_wait(const nscore_spawn_config *cfg)
+{
+    nscore_container *c = NULL;
+    nscore_error *err = NULL;
+    int status = -1;
+    check(nscore_spawn(cfg, &c, &err), err, "nscore_spawn");
+    check(nscore_container_wait(c, -1, &status, &err), err, "nscore_container_wait");
+    nscore_container_free(c);
+    if (status != 0)
+        die("nscore_spawn: /bin/true exited with status 0x%x", status);
+}
+
+static double ns_spawn_batch_us(const nscore_spawn_config *cfg, int n)
+{
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++)
+        ns_spawn_wait(cfg);
+    return (double)(now_ns() - t0) / n / 1e3;
+}
+
+static double raw_spawn_batch_us(uint32_t ns, int n)
+{
+    int64_t dt = raw_spawn_batch(ns, TRUE_PATH, n);
+    if (dt < 0)
+        die("raw spawn (ns 0x%x): %s", ns, strerror((int)-dt));
+    return (double)dt / n / 1e3;
+}
+
+/* The raw loop run by a small C process (rawonce.c, no libnscore mapped: its fork-style clones
+ * copy fewer page tables than ours), which prints its own elapsed time in ns. */
+extern char **environ;
+
+static double small_c_us(const char *a1, const char *a2, const char *a3, int n)
+{
+    const char *rawonce = getenv("NSBENCH_RAWONCE");
+    if (!rawonce)
+        die("NSBENCH_RAWONCE is not set");
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        die("pipe: %s", strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    char *argv[] = { (char *)rawonce, (char *)a1, (char *)a2, (char *)a3, NULL };
+    pid_t pid;
+    int rc = posix_spawn(&pid, rawonce, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0)
+        die("posix_spawn %s: %s", rawonce, strerror(rc));
+    char buf[64] = "";
+    ssize_t got = 0, k;
+    while ((k = read(fds[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
+        got += k;
+    close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (status != 0 || got <= 0)
+        die("%s %s %s %s failed (status 0x%x)", rawonce, a1, a2, a3, status);
+    return atof(buf) / n / 1e3;
+}
+
+/* ---- spawn --------------------------------------------------------------------------------- */
+
+/* Three series per round, the order rotating: NSCore, the raw loop in a small C process (the
+ * target's baseline) and the raw loop in this process. */
+static void cmd_spawn(void)
+{
+    for (const char *p = modes; *p; p++) {
+        const mode_t_ *m = mode_of(*p);
+        nscore_spawn_config *cfg = true_cfg(m);
+        double subj[BENCH_MAX_ROUNDS], small[BENCH_MAX_ROUNDS], same[BENCH_MAX_ROUNDS];
+        char letter[2] = { m->letter, 0 }, nbuf[16], wbuf[16];
+        snprintf(nbuf, sizeof nbuf, "%d", batch);
+        snprintf(wbuf, sizeof wbuf, "%d", batch / 4 + 1);
+        /* warm-up: page cache, the library's lazy state, the kernel's slabs */
+        (void)raw_spawn_batch_us(m->ns, batch / 4 + 1);
+        (void)small_c_us("--batch", wbuf, letter, batch / 4 + 1);
+        (void)ns_spawn_batch_us(cfg, batch / 4 + 1);
+        for (int r = 0; r < rounds; r++) {
+            for (int k = 0; k < 3; k++) {
+                switch ((k + r) % 3) {
+                case 0: subj[r] = ns_spawn_batch_us(cfg, batch); break;
+                case 1: small[r] = small_c_us("--batch", nbuf, letter, batch); break;
+                default: same[r] = raw_spawn_batch_us(m->ns, batch); break;
+                }
+            }
+        }
+        char id[64], params[128];
+        const char *sec = "1. spawn /bin/true + wait, in-process";
+        snprintf(params, sizeof params, "\"mode\":\"%c\",\"namespaces\":\"%s\",\"batch\":%d", m->letter, m->name, batch);
+        snprintf(id, sizeof id, "spawn.c.%c", m->letter);
+        emit(id, sec, "C ABI nscore_spawn", "raw clone3 loop (small C process)", "us/op", "lower", subj, small, rounds,
+             params);
+        snprintf(id, sizeof id, "spawn.c.%c.inproc", m->letter);
+        emit(id, sec, "C ABI nscore_spawn", "raw clone3 loop (C, in this process, libnscore loaded)", "us/op", "lower",
+             subj, same, rounds, params);
+        nscore_spawn_config_free(cfg);
+    }
+}
+
+/* ---- join ---------------------------------------------------------------------------------- */
+
+static nscore_container *start_target(void)
+{
+    const char *argv[] = { SLEEP_PATH, "100000", NULL };
+    nscore_spawn_config *cfg = make_cfg(mode_of('b'), argv, 1);
+    nscore_error *err = NULL;
+    nscore_container *c = NULL;
+    check(nscore_spawn_config_set_stdio(cfg, 0, NSCORE_STDIO_NULL, -1, &err), err, "set_stdio");
+    check(nscore_spawn(cfg, &c, &err), err, "spawn the join target");
+    nscore_spawn_config_free(cfg);
+    return c;
+}
+
+static double ns_join_batch_us(const nscore_join_config *cfg, int n)
+{
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        nscore_container *c = NULL;
+        nscore_error *err = NULL;
+        int status = -1;
+        check(nscore_join(cfg, &c, &err), err, "nscore_join");
+        check(nscore_container_wait(c, -1, &status, &err), err, "nscore_container_wait");
+        nscore_container_free(c);
+        if (status != 0)
+            die("nscore_join: /bin/true exited with status 0x%x", status);
+    }
+    return (double)(now_ns() - t0) / n / 1e3;
+}
+
+static double raw_join_batch_us(const raw_join *j, int n)
+{
+    int64_t dt = raw_join_batch(j, TRUE_PATH, n);
+    if (dt < 0)
+        die("raw join: %s", strerror((int)-dt));
+    return (double)dt / n / 1e3;
+}
+
+static void cmd_join(void)
+{
+    nscore_container *target = start_target();
+    pid_t pid = nscore_container_pid(target);
+    nscore_join_config *cfg = NULL;
+    nscore_error *err = NULL;
+    const char *argv[] = { TRUE_PATH, NULL };
+    check(nscore_join_config_new(&cfg, &err), err, "nscore_join_config_new");
+    check(nscore_join_config_set_target_pid(cfg, pid, &err), err, "set_target_pid");
+    check(nscore_join_config_set_argv(cfg, argv, &err), err, "set_argv");
+    raw_join j;
+    int rc = raw_join_open(&j, pid);
+    if (rc < 0)
+        die("raw_join_open: %s", strerror(-rc));
+
+    double subj[BENCH_MAX_ROUNDS], small[BENCH_MAX_ROUNDS], same[BENCH_MAX_ROUNDS];
+    char pidbuf[16], nbuf[16], wbuf[16];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)pid);
+    snprintf(nbuf, sizeof nbuf, "%d", batch);
+    snprintf(wbuf, sizeof wbuf, "%d", batch / 4 + 1);
+    (void)raw_join_batch_us(&j, batch / 4 + 1);
+    (void)small_c_us("--join", wbuf, pidbuf, batch / 4 + 1);
+    (void)ns_join_batch_us(cfg, batch / 4 + 1);
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 3; k++) {
+            switch ((k + r) % 3) {
+            case 0: subj[r] = ns_join_batch_us(cfg, batch); break;
+            case 1: small[r] = small_c_us("--join", nbuf, pidbuf, batch); break;
+            default: same[r] = raw_join_batch_us(&j, batch); break;
+            }
+        }
+    }
+    char params[96];
+    const char *sec = "2. join a running container + /bin/true";
+    snprintf(params, sizeof params, "\"target\":\"pid+ipc+uts+mnt+net\",\"batch\":%d", batch);
+    emit("join.c", sec, "C ABI nscore_join", "raw setns+clone loop (small C process)", "us/op", "lower", subj, small,
+         rounds, params);
+    emit("join.c.inproc", sec, "C ABI nscore_join", "raw setns+clone loop (C, in this process, libnscore loaded)",
+         "us/op", "lower", subj, same, rounds, params);
+    raw_join_close(&j);
+    nscore_join_config_free(cfg);
+    nscore_container_free(target); /* SIGKILL + reap */
+}
+
+/* ---- host size ----------------------------------------------------------------------------- */
+
+/* One round: a small-host phase and a big-host phase, their order alternating. In the big phase
+ * NSCore runs before the raw loop: a fork of a 2 GiB host leaves the machine busy for a while
+ * (freeing the copied page tables, cold caches), which would otherwise be billed to NSCore. Each
+ * phase starts with one discarded spawn of each kind. */
+static void cmd_hostsize(void)
+{
+    const mode_t_ *m = mode_of('a');
+    nscore_spawn_config *cfg = true_cfg(m);
+    size_t bytes = (size_t)mib << 20;
+    double ns_small[BENCH_MAX_ROUNDS], ns_big[BENCH_MAX_ROUNDS], raw_small[BENCH_MAX_ROUNDS], raw_big[BENCH_MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int big = (phase == 0) == (r % 2 == 1); /* small first on even rounds */
+            void *mem = NULL;
+            if (big && !(mem = raw_big_alloc(bytes)))
+                die("cannot map %d MiB", mib);
+            (void)ns_spawn_batch_us(cfg, 1);
+            (void)raw_spawn_batch_us(m->ns, 1);
+            (void)ns_spawn_batch_us(cfg, 1);
+            (big ? ns_big : ns_small)[r] = ns_spawn_batch_us(cfg, batch);
+            (big ? raw_big : raw_small)[r] = raw_spawn_batch_us(m->ns, batch);
+            raw_big_free(mem, bytes);
+        }
+    }
+    char params[128], big_name[32], subj_name[128];
+    snprintf(params, sizeof params, "\"mode\":\"a\",\"host_mib\":%d,\"batch\":%d", mib, batch);
+    snprintf(big_name, sizeof big_name, "%d MiB", mib);
+    snprintf(subj_name, sizeof subj_name, "C ABI spawn, host touched %s", big_name);
+    emit("hostsize.c", "3. host-size independence", subj_name, "C ABI spawn, small host", "us/op", "lower", ns_big,
+         ns_small, rounds, params);
+    snprintf(subj_name, sizeof subj_name, "raw fork-style clone3, host touched %s", big_name);
+    emit("hostsize.c.raw", "3. host-size independence", subj_name, "raw fork-style clone3, small host", "us/op", "lower",
+         raw_big, raw_small, rounds, params);
+    snprintf(subj_name, sizeof subj_name, "C ABI spawn, host touched %s", big_name);
+    char base_name[128];
+    snprintf(base_name, sizeof base_name, "raw fork-style clone3, host touched %s", big_name);
+    emit("hostsize.c.vsraw", "3. host-size independence", subj_name, base_name, "us/op", "lower", ns_big, raw_big,
+         rounds, params);
+    nscore_spawn_config_free(cfg);
+}
+
+/* ---- threads ------------------------------------------------------------------------------- */
+
+typedef struct {
+    pthread_barrier_t *start;
+    int use_nscore;
+    int n;
+    const mode_t_ *mode;
+} worker_arg;
+
+static void *worker(void *p)
+{
+    worker_arg *a = p;
+    nscore_spawn_config *cfg = a->use_nscore ? true_cfg(a->mode) : NULL;
+    pthread_barrier_wait(a->start);
+    for (int i = 0; i < a->n; i++) {
+        if (cfg)
+            ns_spawn_wait(cfg);
+        else if (raw_spawn_wait(a->mode->ns, TRUE_PATH) != 0)
+            die("raw spawn failed in a thread");
+    }
+    nscore_spawn_config_free(cfg);
+    return NULL;
+}
+
+/* Spawns per second with `nthreads` threads doing total/nthreads spawns each. */
+static double run_threads(int nthreads, int use_nscore, const mode_t_ *m)
+{
+    pthread_t tids[64];
+    worker_arg args[64];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
+    int per = total / nthreads;
+    for (int i = 0; i < nthreads; i++) {
+        args[i] = (worker_arg){ &start, use_nscore, per, m };
+        if (pthread_create(&tids[i], NULL, worker, &args[i]) != 0)
+            die("pthread_create");
+    }
+    pthread_barrier_wait(&start);
+    int64_t t0 = now_ns();
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(tids[i], NULL);
+    int64_t dt = now_ns() - t0;
+    pthread_barrier_destroy(&start);
+    return (double)per * nthreads / ((double)dt / 1e9);
+}
+
+static void cmd_threads(void)
+{
+    int counts[16];
+    int nt = parse_list(threads_arg, counts, 16);
+    const mode_t_ *m = mode_of('a');
+    (void)run_threads(2, 0, m);
+    (void)run_threads(2, 1, m);
+    for (int t = 0; t < nt; t++) {
+        double subj[BENCH_MAX_ROUNDS], base[BENCH_MAX_ROUNDS];
+        for (int r = 0; r < rounds; r++) {
+            if (r % 2 == 0) {
+                base[r] = run_threads(counts[t], 0, m);
+                subj[r] = run_threads(counts[t], 1, m);
+            } else {
+                subj[r] = run_threads(counts[t], 1, m);
+                base[r] = run_threads(counts[t], 0, m);
+            }
+        }
+        char id[64], params[128], sname[64], bname[64];
+        snprintf(id, sizeof id, "threads.c.%d", counts[t]);
+        snprintf(params, sizeof params, "\"threads\":%d,\"spawns_per_round\":%d,\"mode\":\"a\"", counts[t],
+                 total / counts[t] * counts[t]);
+        snprintf(sname, sizeof sname, "C ABI spawn, %d thread%s", counts[t], counts[t] > 1 ? "s" : "");
+        snprintf(bname, sizeof bname, "raw fork-style clone3, %d thread%s", counts[t], counts[t] > 1 ? "s" : "");
+        emit(id, "4. parallel spawns (throughput)", sname, bname, "spawns/s", "higher", subj, base, rounds, params);
+    }
+}
+
+/* ---- inspection ---------------------------------------------------------------------------- */
+
+static double lsns_batch_us(char *const argv[], int n)
+{
+    int64_t t = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t dt = run_cmd(argv, -1, NULL, NULL);
+        if (dt < 0)
+            die("%s failed", argv[0]);
+        t += dt;
+    }
+    return (double)t / n / 1e3;
+}
+
+static double inspect_batch_us(int list, pid_t pid, int n)
+{
+    int64_t t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        char *json = NULL;
+        nscore_error *err = NULL;
+        int rc = list ? nscore_inspect_list_json(NSCORE_NS_ALL, &json, &err)
+                      : nscore_inspect_namespaces_json(pid, &json, &err);
+        check(rc, err, list ? "nscore_inspect_list_json" : "nscore_inspect_namespaces_json");
+        if (strlen(json) < 16)
+            die("inspection returned %s", json);
+        nscore_string_free(json);
+    }
+    return (double)(now_ns() - t0) / n / 1e3;
+}
+
+static void cmd_inspect(void)
+{
+    nscore_container *target = start_target();
+    pid_t pid = nscore_container_pid(target);
+    char pidtext[16];
+    snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
+    char *lsns_pid[] = { "lsns", "--json", "-p", pidtext, NULL };
+    char *lsns_all[] = { "lsns", "--json", NULL };
+    for (int list = 0; list < 2; list++) {
+        char *const *argv = list ? lsns_all : lsns_pid;
+        double subj[BENCH_MAX_ROUNDS], base[BENCH_MAX_ROUNDS];
+        (void)lsns_batch_us(argv, 1);
+        (void)inspect_batch_us(list, pid, 2);
+        for (int r = 0; r < rounds; r++) {
+            if (r % 2 == 0) {
+                base[r] = lsns_batch_us(argv, batch);
+                subj[r] = inspect_batch_us(list, pid, batch);
+            } else {
+                subj[r] = inspect_batch_us(list, pid, batch);
+                base[r] = lsns_batch_us(argv, batch);
+            }
+        }
+        char params[64];
+        snprintf(params, sizeof params, "\"batch\":%d", batch);
+        if (list)
+            emit("inspect.c.list", "5. inspection", "nscore_inspect_list_json (in-process)", "lsns --json", "us/op",
+                 "lower", subj, base, rounds, params);
+        else
+            emit("inspect.c.pid", "5. inspection", "nscore_inspect_namespaces_json(pid) (in-process)",
+                 "lsns --json -p PID", "us/op", "lower", subj, base, rounds, params);
+    }
+    nscore_container_free(target);
+}
+
+/* ---- nscore-init's memory -------------------------------------------------------------------- */
+
+static long status_kib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            v = atol(line + n + 1);
+    fclose(f);
+    return v;
+}
+
+static pid_t first_child(pid_t pid)
+{
+    char path[96], buf[64] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    pid_t c = -1;
+    if (fgets(buf, sizeof buf, f))
+        c = (pid_t)atoi(buf);
+    fclose(f);
+    return c > 0 ? c : -1;
+}
+
+static void cmd_initrss(void)
+{
+    const char *argv[] = { SLEEP_PATH, "100000", NULL };
+    mode_t_ m = { 'i', "pid+mnt, --init", NSCORE_NS_PID | NSCORE_NS_MNT, 0 };
+    double init_kib[BENCH_MAX_ROUNDS], cmd_kib[BENCH_MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        nscore_spawn_config *cfg = make_cfg(&m, argv, 1);
+        nscore_error *err = NULL;
+        nscore_container *c = NULL;
+        check(nscore_spawn_config_set_init(cfg, 1, &err), err, "set_init");
+        check(nscore_spawn(cfg, &c, &err), err, "spawn with init");
+        pid_t pid = nscore_container_pid(c), child = -1;
+        for (int i = 0; i < 2000 && child < 0; i++) {
+            child = first_child(pid);
+            if (child < 0)
+                usleep(1000);
+        }
+        /* wait until the command has exec'd sleep (its comm changes), then let it settle */
+        char comm_path[64], comm[32] = "";
+        snprintf(comm_path, sizeof comm_path, "/proc/%d/comm", (int)child);
+        for (int i = 0; i < 2000 && strncmp(comm, "sleep", 5) != 0; i++) {
+            FILE *f = fopen(comm_path, "r");
+            if (f) {
+                if (!fgets(comm, sizeof comm, f))
+                    comm[0] = 0;
+                fclose(f);
+            }
+            if (strncmp(comm, "sleep", 5) != 0)
+                usleep(1000);
+        }
+        usleep(20000);
+        init_kib[r] = (double)status_kib(pid, "VmHWM");
+        cmd_kib[r] = (double)status_kib(child, "VmHWM");
+        if (init_kib[r] <= 0 || cmd_kib[r] <= 0)
+            die("cannot read VmHWM of init %d / command %d", (int)pid, (int)child);
+        nscore_container_free(c);
+        nscore_spawn_config_free(cfg);
+    }
+    emit("mem.init", "6. memory", "nscore-init as PID 1 (VmHWM)", "the sleep(1) it supervises (VmHWM)", "KiB", "lower",
+         init_kib, cmd_kib, rounds, "\"how\":\"/proc/PID/status VmHWM\"");
+}
+
+/* ---- scale: many live network-namespace containers ------------------------------------------ */
+
+/* `total` live containers in a row, each in a new network namespace, running a static pause
+ * program until the end; blocks of `block`, NSCore and raw alternating by pairs of blocks (the
+ * order flipping from pair to pair), so each kind makes total/2 of them and both see the same
+ * number of live namespaces. Every block is timed; teardown likewise. */
+static void cmd_scale(void)
+{
+    raise_nofile();
+    int npairs = total / block / 2;
+    if (npairs < 1 || npairs > BENCH_MAX_ROUNDS)
+        die("scale: need at least two blocks");
+    const mode_t_ net = { 'n', "net", NSCORE_NS_NET, 0 };
+    const char *argv[] = { scale_cmd, "100000", NULL };
+    char *raw_argv[] = { (char *)scale_cmd, "100000", NULL };
+    nscore_spawn_config *cfg = make_cfg(&net, argv, 1);
+    nscore_error *err = NULL;
+    check(nscore_spawn_config_set_stdio(cfg, 0, NSCORE_STDIO_NULL, -1, &err), err, "set_stdio");
+    int per_kind = npairs * block;
+    nscore_container **cs = calloc((size_t)per_kind, sizeof *cs);
+    pid_t *raw = calloc((size_t)per_kind, sizeof *raw);
+    double ns_rate[BENCH_MAX_ROUNDS], raw_rate[BENCH_MAX_ROUNDS], first[BENCH_MAX_ROUNDS], raw_first[BENCH_MAX_ROUNDS];
+    double ns_down[BENCH_MAX_ROUNDS], raw_down[BENCH_MAX_ROUNDS];
+    raw_pdeathsig = SIGKILL;
+    raw_wait_exec = 1; /* as nscore_spawn, return once the command is exec'd */
+    for (int k = 0; k < npairs; k++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int use_ns = (phase == 0) == (k % 2 == 0);
+            int64_t t0 = now_ns();
+            for (int i = k * block; i < (k + 1) * block; i++) {
+                if (use_ns) {
+                    check(nscore_spawn(cfg, &cs[i], &err), err, "nscore_spawn (scale)");
+                } else if ((raw[i] = raw_spawn_start(RAW_NS_NET, scale_cmd, raw_argv)) < 0) {
+                    die("raw spawn (scale) #%d: %s", i, strerror(-raw[i]));
+                }
+            }
+            (use_ns ? ns_rate : raw_rate)[k] = block / ((double)(now_ns() - t0) / 1e9);
+        }
+        fprintf(stderr, "scale: %d live network-namespace containers\n", 2 * (k + 1) * block);
+    }
+    for (int k = 0; k < npairs; k++) {
+        first[k] = ns_rate[0];
+        raw_first[k] = raw_rate[0];
+    }
+    for (int k = 0; k < npairs; k++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int use_ns = (phase == 0) == (k % 2 == 0);
+            int64_t t0 = now_ns();
+            for (int i = k * block; i < (k + 1) * block; i++) {
+                if (use_ns) {
+                    nscore_container_free(cs[i]); /* SIGKILL + reap through the pidfd */
+                } else {
+                    kill(raw[i], SIGKILL);
+                    while (waitpid(raw[i], NULL, 0) < 0 && errno == EINTR) {
+                    }
+                }
+            }
+            (use_ns ? ns_down : raw_down)[k] = block / ((double)(now_ns() - t0) / 1e9);
+        }
+    }
+
+    char params[160];
+    const char *base = strrchr(scale_cmd, '/');
+    snprintf(params, sizeof params, "\"containers\":%d,\"per_kind\":%d,\"block\":%d,\"command\":\"%s\"", 2 * per_kind,
+             per_kind, block, base ? base + 1 : scale_cmd);
+    const char *sec = "7. scale: live network-namespace containers";
+    emit("scale.rate", sec, "C ABI spawn rate, per block", "raw clone3 rate (waits for exec), paired block",
+         "spawns/s", "higher", ns_rate, raw_rate, npairs, params);
+    emit("scale.decay", sec, "C ABI spawn rate, per block", "C ABI spawn rate, first block", "spawns/s", "higher",
+         ns_rate, first, npairs, params);
+    emit("scale.decay.raw", sec, "raw clone3 rate, per block", "raw clone3 rate, first block", "spawns/s", "higher",
+         raw_rate, raw_first, npairs, params);
+    emit("scale.teardown", sec, "nscore_container_free (kill + reap), per block", "kill + waitpid (raw), paired block",
+         "containers/s", "higher", ns_down, raw_down, npairs, params);
+    free(cs);
+    free(raw);
+    nscore_spawn_config_free(cfg);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        die("usage: bench spawn|join|hostsize|threads|inspect|initrss|scale [options]");
+    for (int i = 2; i + 1 < argc; i += 2) {
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "--rounds"))
+            rounds = atoi(v);
+        else if (!strcmp(k, "--batch"))
+            batch = atoi(v);
+        else if (!strcmp(k, "--total"))
+            total = atoi(v);
+        else if (!strcmp(k, "--block"))
+            block = atoi(v);
+        else if (!strcmp(k, "--mib"))
+            mib = atoi(v);
+        else if (!strcmp(k, "--modes")) {
+            size_t n = 0;
+            for (const char *p = v; *p && n + 1 < sizeof modes; p++)
+                if (*p != ',')
+                    modes[n++] = *p;
+            modes[n] = 0;
+        } else if (!strcmp(k, "--cmd"))
+            scale_cmd = v;
+        else if (!strcmp(k, "--threads"))
+            snprintf(threads_arg, sizeof threads_arg, "%s", v);
+        else
+            die("unknown option %s", k);
+    }
+    if (rounds < 1 || rounds > BENCH_MAX_ROUNDS || batch < 1 || total < 1 || block < 1)
+        die("bad sizes");
+    /* Die with our parent (run.sh's timeout), so that nothing outlives a killed run. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "spawn"))
+        cmd_spawn();
+    else if (!strcmp(cmd, "join"))
+        cmd_join();
+    else if (!strcmp(cmd, "hostsize"))
+        cmd_hostsize();
+    else if (!strcmp(cmd, "threads"))
+        cmd_threads();
+    else if (!strcmp(cmd, "inspect"))
+        cmd_inspect();
+    else if (!strcmp(cmd, "initrss"))
+        cmd_initrss();
+    else if (!strcmp(cmd, "scale"))
+        cmd_scale();
+    else
+        die("unknown benchmark %s", cmd);
+    return 0;
+}

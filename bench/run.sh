@@ -1,0 +1,326 @@
+#!/usr/bin/env bash
+# NSCore benchmarks: one table, every figure measured in the same run as its baseline.
+#
+#   bench/run.sh            full run (a few minutes): bench/results/latest.md and latest.json
+#   bench/run.sh --quick    every benchmark at tiny sizes (< 1 minute): checks that each one
+#                           runs and produces numbers; targets are shown but not judged
+#                           (bench/results/quick.md and quick.json)
+#
+# `make bench` (QUICK=1 for --quick) builds the release library and CLI first. This script
+# snapshots them, builds the C programs (bench/c), the Swift benchmark (bench/swift, its own
+# SwiftPM package) and runs, each under a timeout:
+#   C ABI (bench/c/bench.c), Python (bench/python/bench.py), Swift API (bench/swift), each
+#   against the raw clone3/setns loops of bench/c/rawloop.c; whole processes (procbench.c:
+#   `nscore run`/`exec`/`ns`/`ls` against the raw C program, unshare, nsenter, lsns, crun,
+#   bwrap). Peers that are not installed are skipped with a note (bench/peers.sh installs them).
+# Results: JSON lines collected in a temp dir, rendered by bench/report.py. Everything this
+# script starts (containers, temp dirs, crun state) is cleaned up on exit, even on failure.
+set -euo pipefail
+
+QUICK=0
+case "${1:-}" in
+--quick) QUICK=1 ;;
+"") ;;
+*)
+    echo "usage: bench/run.sh [--quick]" >&2
+    exit 2
+    ;;
+esac
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+RESULTS=$BENCH/results
+START=$(date +%s)
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "bench/run.sh: must run as root (it creates namespaces of every kind)" >&2
+    exit 1
+fi
+for f in build/libnscore.so.0 build/nscore; do
+    if [[ ! -e $ROOT/$f ]]; then
+        echo "bench/run.sh: $f is missing: run 'make all' (or 'make bench')" >&2
+        exit 1
+    fi
+done
+
+WORK=$(mktemp -d /tmp/nscore-bench.XXXXXX)
+TARGET_PID=""
+CRUN_IDS=()
+cleanup() {
+    local rc=$?
+    set +e
+    if [[ -n ${CURRENT:-} ]]; then
+        kill -TERM "$CURRENT" 2>/dev/null
+        wait "$CURRENT" 2>/dev/null
+    fi
+    if [[ -n $TARGET_PID ]]; then
+        # SIGKILL nscore: --kill-on-parent-death takes the container (sleep as PID 1) with it.
+        kill -KILL "$TARGET_PID" 2>/dev/null
+        wait "$TARGET_PID" 2>/dev/null
+    fi
+    for id in "${CRUN_IDS[@]}"; do crun delete -f "$id" >/dev/null 2>&1; done
+    rm -rf "$WORK"
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[bench %3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
+
+# The kernel destroys network namespaces in the background, slowly (about 100/s here): after a
+# run that made thousands, the next one would compete with that work for a minute or two.
+# settle SECONDS waits, at most that long, until their number stops falling.
+netns_count() { awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo 2>/dev/null; }
+settle() {
+    local prev cur waited=0
+    prev=$(netns_count)
+    [[ -n $prev ]] || return 0
+    while ((waited < $1)); do
+        sleep 5
+        waited=$((waited + 5))
+        cur=$(netns_count)
+        ((cur < prev - 10)) || return 0
+        ((waited > 5)) || log "waiting for the kernel to finish destroying network namespaces ($cur left)"
+        prev=$cur
+    done
+}
+
+# ---- sizes ------------------------------------------------------------------------------------
+if ((QUICK)); then
+    R=2 B=2 R_PROC=1 B_PROC=1 HOST_MIB=64 HOST_R=1 HOST_B=2 THR_R=1 THR_TOTAL=8
+    INSP_R=1 INSP_B=1 MEM_R=1 MEM_N=5 SCALE_TOTAL=40 SCALE_BLOCK=10 TMO=60
+else
+    R=15 B=20 R_PROC=21 B_PROC=10 HOST_MIB=2048 HOST_R=5 HOST_B=5 THR_R=7 THR_TOTAL=240
+    INSP_R=7 INSP_B=5 MEM_R=5 MEM_N=100 SCALE_TOTAL=5000 SCALE_BLOCK=500 TMO=600
+fi
+
+((QUICK)) || settle 180
+
+# ---- build ------------------------------------------------------------------------------------
+# Snapshot the library and CLI: others may rebuild build/ while we measure.
+mkdir -p "$WORK/lib" "$WORK/bin" "$WORK/logs" "$RESULTS"
+cp "$ROOT/build/libnscore.so.0" "$WORK/lib/"
+ln -s libnscore.so.0 "$WORK/lib/libnscore.so"
+cp "$ROOT/build/nscore" "$WORK/bin/nscore"
+NSCORE=$WORK/bin/nscore
+
+log "building the C programs"
+CFLAGS=(-O2 -Wall -Wextra -Werror -I"$BENCH/c")
+gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$WORK/bin/bench" "$BENCH/c/bench.c" "$BENCH/c/rawloop.c" \
+    -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib" -pthread
+gcc "${CFLAGS[@]}" -o "$WORK/bin/rawonce" "$BENCH/c/rawonce.c" "$BENCH/c/rawloop.c"
+gcc "${CFLAGS[@]}" -o "$WORK/bin/procbench" "$BENCH/c/procbench.c"
+gcc "${CFLAGS[@]}" -fPIC -shared -o "$WORK/lib/librawloop.so" "$BENCH/c/rawloop.c"
+# The scale benchmark's containers run a static pause program (as Kubernetes' pause container);
+# without a static libc, /bin/sleep.
+PAUSE=/bin/sleep
+if gcc -O2 -static -o "$WORK/bin/pause" "$BENCH/c/pause.c" 2>/dev/null; then
+    PAUSE=$WORK/bin/pause
+fi
+
+log "building the Swift benchmark (bench/swift, release)"
+swift_build() {
+    swift build -c release --package-path "$BENCH/swift" --scratch-path "$BENCH/swift/.build" \
+        >"$WORK/logs/swift-build.log" 2>&1
+}
+# It compiles NSCore from Sources/: retry once, in case someone was saving a file just then.
+if ! swift_build && ! { sleep 15 && swift_build; }; then
+    tail -30 "$WORK/logs/swift-build.log" >&2
+    echo "bench/run.sh: the Swift benchmark did not build" >&2
+    exit 1
+fi
+SWIFT_BENCH=$BENCH/swift/.build/release/nscore-bench-swift
+
+export NSCORE_LIBRARY=$WORK/lib/libnscore.so
+export NSBENCH_RAWLOOP=$WORK/lib/librawloop.so
+export NSBENCH_RAWONCE=$WORK/bin/rawonce
+export PYTHONPATH=$ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH}
+export PYTHONDONTWRITEBYTECODE=1
+
+OUT=$WORK/results.jsonl
+: >"$OUT"
+NOTES=()
+
+# run NAME CMD...: runs one benchmark program under a timeout, appending its JSON lines. It runs
+# in the background so that a signal to this script is handled at once (cleanup stops it); the
+# programs die with their parent (PR_SET_PDEATHSIG) and so do the containers they keep.
+CURRENT=""
+run() {
+    local name=$1
+    shift
+    log "$name"
+    timeout -k 5 "$TMO" "$@" >>"$OUT" 2>"$WORK/logs/$name.log" &
+    CURRENT=$!
+    if ! wait "$CURRENT"; then
+        CURRENT=""
+        echo "bench/run.sh: benchmark '$name' failed:" >&2
+        tail -20 "$WORK/logs/$name.log" >&2
+        exit 1
+    fi
+    CURRENT=""
+}
+
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# ---- peers ------------------------------------------------------------------------------------
+# crun gets a minimal OCI bundle: a read-only rootfs of /bin/true and the libraries it needs.
+# crun 1.8 refuses cgroup "hybrid" hosts that have controllers on the v2 hierarchy; the
+# whole-process groups that include crun then run in a private mount namespace where
+# /sys/fs/cgroup/unified is unmounted (for every command alike). crun runs with
+# --cgroup-manager=disabled, as NSCore creates no cgroup either.
+CRUN_OK=0
+if have crun; then
+    BUNDLE=$WORK/oci
+    mkdir -p "$BUNDLE/rootfs/proc" "$BUNDLE/rootfs/dev"
+    for f in /bin/true $(ldd /bin/true | grep -o '/[^ ]*'); do
+        mkdir -p "$BUNDLE/rootfs$(dirname "$f")"
+        cp -L "$f" "$BUNDLE/rootfs$f"
+    done
+    python3 - "$BUNDLE" <<'EOF'
+import json, os, sys
+bundle = sys.argv[1]
+base = {
+    "ociVersion": "1.0.2",
+    "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": ["/bin/true"],
+                "env": ["PATH=/bin:/usr/bin"], "cwd": "/", "noNewPrivileges": True},
+    "root": {"path": os.path.join(bundle, "rootfs"), "readonly": True},
+    "hostname": "bench",
+    "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],
+    "linux": {"namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")]},
+}
+os.makedirs(os.path.join(bundle, "b"))
+json.dump(base, open(os.path.join(bundle, "b", "config.json"), "w"))
+base["linux"]["namespaces"] += [{"type": t} for t in ("user", "cgroup", "time")]
+base["linux"]["uidMappings"] = [{"containerID": 0, "hostID": os.geteuid(), "size": 1}]
+base["linux"]["gidMappings"] = [{"containerID": 0, "hostID": os.getegid(), "size": 1}]
+os.makedirs(os.path.join(bundle, "c"))
+json.dump(base, open(os.path.join(bundle, "c", "config.json"), "w"))
+EOF
+    CRUN_OK=1
+    CRUN_IDS=("nsbench-$$-b" "nsbench-$$-c")
+else
+    NOTES+=("crun is not installed: its rows are skipped (bench/peers.sh installs it).")
+fi
+have bwrap || NOTES+=("bwrap is not installed: its rows are skipped (bench/peers.sh installs it).")
+have runc && NOTES+=("runc is installed but not measured (the issue's reference figure for it: 9.7 MiB peak RSS).")
+
+# A command prefix that runs a group where crun works (see above); empty when crun is absent.
+IN_CRUN_NS=()
+if ((CRUN_OK)); then
+    IN_CRUN_NS=(unshare --mount --propagation private -- sh -c
+        'if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then umount -l /sys/fs/cgroup/unified; fi; exec "$@"'
+        sh)
+fi
+
+# ---- 1. spawn, in-process ---------------------------------------------------------------------
+run spawn-c "$WORK/bin/bench" spawn --rounds $R --batch $B
+run spawn-python python3 "$BENCH/python/bench.py" spawn --rounds $R --batch $B
+run spawn-swift "$SWIFT_BENCH" spawn --rounds $R --batch $B
+
+# ---- 1. spawn, whole process (and 6. peak RSS of each) ------------------------------------------
+SEC_PROC="1. spawn /bin/true + wait, whole process"
+for m in a b c; do
+    case $m in
+    a)
+        NS_FLAGS="" UNSHARE="" BWRAP=""
+        ;;
+    b)
+        NS_FLAGS="-p -i -u -m -n"
+        UNSHARE="unshare --fork --pid --mount-proc --ipc --uts --net /bin/true"
+        BWRAP="bwrap --ro-bind / / --proc /proc --unshare-pid --unshare-ipc --unshare-uts --unshare-net /bin/true"
+        ;;
+    c)
+        NS_FLAGS="--all -r"
+        UNSHARE="unshare --fork --pid --mount-proc --ipc --uts --net --user --map-root-user --cgroup --time /bin/true"
+        BWRAP="bwrap --ro-bind / / --proc /proc --unshare-user --uid 0 --gid 0 --unshare-pid --unshare-ipc --unshare-uts --unshare-net --unshare-cgroup /bin/true"
+        ;;
+    esac
+    args=(--section "$SEC_PROC" --rounds $R_PROC --batch $B_PROC
+        --base "raw C program ($m)" "$WORK/bin/rawonce $m /bin/true"
+        --subj "run.$m" "nscore run ($m)" "$NSCORE run $NS_FLAGS -- /bin/true")
+    if [[ -n $UNSHARE ]]; then
+        args+=(--peer "unshare.$m" "unshare --fork ($m)" "$UNSHARE")
+        if have bwrap; then
+            BWRAP_NAME="bwrap ($m)"
+            [[ $m != c ]] || BWRAP_NAME="bwrap ($m, no time ns)"
+            args+=(--peer "bwrap.$m" "$BWRAP_NAME" "$BWRAP")
+        else
+            args+=(--skip "bwrap.$m" "bwrap ($m)" "not installed (bench/peers.sh)")
+        fi
+        if ((CRUN_OK)); then
+            args+=(--peer "crun.$m" "crun run ($m)" "crun --cgroup-manager=disabled run --bundle $BUNDLE/$m nsbench-$$-$m")
+        else
+            args+=(--skip "crun.$m" "crun run ($m)" "not installed (bench/peers.sh)")
+        fi
+    fi
+    if [[ $m == b ]]; then
+        args+=(--rss --rss-subject run.b --ref floor "/bin/true alone (the exec floor)" "/bin/true")
+    fi
+    run "spawn-cli-$m" "${IN_CRUN_NS[@]}" "$WORK/bin/procbench" "${args[@]}"
+done
+
+# ---- 2. join ----------------------------------------------------------------------------------
+run join-c "$WORK/bin/bench" join --rounds $R --batch $B
+run join-python python3 "$BENCH/python/bench.py" join --rounds $R --batch $B
+run join-swift "$SWIFT_BENCH" join --rounds $R --batch $B
+
+# A running container for `nscore exec`, `nsenter`, `nscore ns` and `lsns -p`.
+"$NSCORE" run -p -i -u -m -n --kill-on-parent-death -- /bin/sleep 100000 </dev/null &
+TARGET_PID=$!
+CONTAINER_PID=""
+for _ in $(seq 100); do
+    CONTAINER_PID=$(cat "/proc/$TARGET_PID/task/$TARGET_PID/children" 2>/dev/null | awk '{print $1}')
+    [[ -n $CONTAINER_PID && $(readlink "/proc/$CONTAINER_PID/exe" 2>/dev/null) == */sleep ]] && break
+    sleep 0.05
+done
+[[ -n $CONTAINER_PID ]] || { echo "bench/run.sh: the target container did not start" >&2; exit 1; }
+
+run exec-cli "$WORK/bin/procbench" --section "2. join a running container + /bin/true" \
+    --rounds $R_PROC --batch $B_PROC \
+    --base "nsenter -t PID -a" "nsenter -t $CONTAINER_PID -a /bin/true" \
+    --subj exec.nscore "nscore exec -t PID -a" "$NSCORE exec -t $CONTAINER_PID -a -- /bin/true" \
+    --subj exec.raw "raw C program (setns + clone)" "$WORK/bin/rawonce --join 1 $CONTAINER_PID"
+
+# ---- 3. host size, 4. threads -----------------------------------------------------------------
+run hostsize-c "$WORK/bin/bench" hostsize --rounds $HOST_R --batch $HOST_B --mib $HOST_MIB
+run hostsize-python python3 "$BENCH/python/bench.py" hostsize --rounds $HOST_R --batch $HOST_B --mib $HOST_MIB
+run threads-c "$WORK/bin/bench" threads --rounds $THR_R --total $THR_TOTAL --threads 1,2,8
+run threads-python python3 "$BENCH/python/bench.py" threads --rounds $THR_R --total $THR_TOTAL --threads 1,2,8
+
+# ---- 5. inspection ----------------------------------------------------------------------------
+run inspect-c "$WORK/bin/bench" inspect --rounds $INSP_R --batch $INSP_B
+run inspect-cli-pid "$WORK/bin/procbench" --section "5. inspection" --rounds $INSP_R --batch $INSP_B \
+    --base "lsns --json -p PID" "lsns --json -p $CONTAINER_PID" \
+    --subj inspect.cli.pid "nscore ns PID --json" "$NSCORE ns $CONTAINER_PID --json"
+run inspect-cli-list "$WORK/bin/procbench" --section "5. inspection" --rounds $INSP_R --batch $INSP_B \
+    --base "lsns --json" "lsns --json" \
+    --subj inspect.cli.list "nscore ls --json" "$NSCORE ls --json"
+
+# ---- 6. memory --------------------------------------------------------------------------------
+run initrss-c "$WORK/bin/bench" initrss --rounds $MEM_R
+run memory-python python3 "$BENCH/python/bench.py" memory --rounds $MEM_R --containers $MEM_N
+
+# ---- 7. scale ---------------------------------------------------------------------------------
+run scale-c "$WORK/bin/bench" scale --total $SCALE_TOTAL --block $SCALE_BLOCK --cmd "$PAUSE"
+
+# ---- report -----------------------------------------------------------------------------------
+ELAPSED=$(($(date +%s) - START))
+COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$ROOT" status --porcelain -- Sources include 2>/dev/null | head -1)
+NOTES+=("Modes: (a) no new namespace; (b) pid+ipc+uts+mnt+net; (c) all eight, user with a root mapping. The raw baselines (bench/c/rawloop.c) do what a default NSCore spawn does for the same set: fork-style clone3 with the same CLONE_NEW* flags, uid/gid maps written by the parent behind a pipe handshake, / made private, a fresh /proc with pid+mnt, lo up with net; then execve and waitpid.")
+NOTES+=("Targets compare with the raw loop run by a small C process (bench/c/rawonce.c, without libnscore), interleaved with the host's own rounds: the best a hand-written loop does. The 'in this process' rows run the same loop inside the host (C with libnscore loaded, python3, Swift), whose fork-style clone copies the host's page tables.")
+NOTES+=("Whole-process times include fork+exec of the command from a small C driver (bench/c/procbench.c); peak RSS is wait4's ru_maxrss (what GNU time's %M prints), which also counts the driver's forked pages before exec: compare with the '/bin/true alone' floor.")
+NOTES+=("Host-size rows use mode (a) and a host that touched its memory in 4 KiB pages (MADV_NOHUGEPAGE), as a real heap. In each round the small- and big-host phases alternate, and in the big phase NSCore runs before the raw loop: a fork-style clone of a 2 GiB host leaves the machine busy (cold caches, freed page tables) for the next few spawns, which would otherwise be billed to whichever ran next.")
+NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces, and the same inherited fd table: every clone copies the host's fds, NSCore's pidfds included). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's (network namespace creation slows as thousands accumulate).")
+# A quick run (part of `make test`) must not overwrite the last full run's table.
+NAME=latest
+((QUICK)) && NAME=quick
+python3 "$BENCH/report.py" "$OUT" --md "$RESULTS/$NAME.md" --json "$RESULTS/$NAME.json" \
+    $( ((QUICK)) && echo --quick) \
+    --meta "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
+    --meta "commit=$COMMIT${DIRTY:+ (+ uncommitted changes)}" \
+    --meta "kernel=$(uname -r) $(uname -m), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" \
+    --meta "duration=${ELAPSED}s" \
+    "${NOTES[@]/#/--note=}"
+cp "$OUT" "$RESULTS/$NAME.jsonl"
+log "done in $(($(date +%s) - START))s: $RESULTS/$NAME.md, $RESULTS/$NAME.json"
