@@ -191,8 +191,14 @@ struct JoinWorkingDirectoryTests {
 struct IPNetnsInteropTests {
     @Test func joinANamespaceMadeByIPNetnsAdd() throws {
         let name = "nscore-test-\(getpid())"
+        // `ip netns add` makes /run/netns a shared mount the first time; undo that afterwards
+        // if it was not there before, so that the test leaves the host's mounts as it found them.
+        let hadRunNetns = (T.readFile("/proc/self/mountinfo") ?? "").contains(" /run/netns ")
         #expect(try T.run(["ip", "netns", "add", name]).0 == .exited(0))
-        defer { _ = try? T.run(["ip", "netns", "delete", name]) }
+        defer {
+            _ = try? T.run(["ip", "netns", "delete", name])
+            if !hadRunNetns { _ = umount2("/run/netns", Int32(MNT_DETACH)) }
+        }
         let path = "/run/netns/\(name)"
         let id = try Inspect.namespace(atPath: path)
         #expect(id.kind == .network)

@@ -145,17 +145,22 @@ def test_stdio_sources(capture, pipes, spawn, tmp_path) -> None:
 
 
 def test_root_propagation(spawn) -> None:
-    def optional_fields(pid: int) -> list[str]:
+    def optional_fields(pid: int) -> dict[str, str]:
+        # mount point -> optional fields ("shared:N", "master:N", "" for private)
         with open(f"/proc/{pid}/mountinfo") as f:
-            return [" ".join(line.split(" - ")[0].split()[6:]) for line in f]
+            return {line.split()[4]: " ".join(line.split(" - ")[0].split()[6:]) for line in f}
+
+    def kinds(fields: dict[str, str]) -> dict[str, str]:
+        return {point: f.split(":")[0] for point, f in fields.items()}
 
     c = spawn(["sleep", "30"], namespaces="mnt")  # default: private
-    assert all(fields == "" for fields in optional_fields(c.pid))
+    assert all(fields == "" for fields in optional_fields(c.pid).values())
     shared = spawn(["sleep", "30"], namespaces="mnt", root_propagation="shared")
-    assert all(fields.startswith("shared:") for fields in optional_fields(shared.pid))
+    assert all(fields.startswith("shared:") for fields in optional_fields(shared.pid).values())
     unchanged = spawn(["sleep", "30"], namespaces="mnt", root_propagation=None)
-    mine = optional_fields(os.getpid())
-    assert [f.split(":")[0] for f in optional_fields(unchanged.pid)] == [f.split(":")[0] for f in mine]
+    mine = kinds(optional_fields(os.getpid()))
+    theirs = kinds(optional_fields(unchanged.pid))
+    assert {p: mine[p] for p in mine if p in theirs} == {p: theirs[p] for p in mine if p in theirs}
 
 
 def test_wait_timeout_returns_none_and_stop_kills(spawn, pipes) -> None:
