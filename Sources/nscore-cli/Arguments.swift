@@ -14,6 +14,75 @@ enum CLIError: Error {
     case failed(NSCoreError, exitCode: Int32)
 }
 
+/// The command line as the kernel passed it: C strings, read in place.
+///
+/// `nscore run` turns into `String`s only what it keeps (option values, the command). Building
+/// `CommandLine.arguments` and comparing `String`s would page in much more of the static
+/// binary's code (the standard library's string internals, and the runtime's demangler to make
+/// the array's metadata), which is most of the peak RSS of a short `nscore run`.
+struct CommandArguments {
+    private let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
+    /// The index of the first argument in `argv`.
+    let startIndex: Int
+    /// One past the last.
+    let endIndex: Int
+
+    /// The process's arguments after the program name.
+    static func process() -> CommandArguments {
+        CommandArguments(argv: CommandLine.unsafeArgv, startIndex: 1, endIndex: Int(CommandLine.argc))
+    }
+
+    private init(argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>, startIndex: Int, endIndex: Int) {
+        self.argv = argv
+        self.startIndex = startIndex
+        self.endIndex = max(startIndex, endIndex)
+    }
+
+    var isEmpty: Bool { startIndex == endIndex }
+
+    /// The argument at `index` as a C string.
+    subscript(index: Int) -> UnsafePointer<CChar> { UnsafePointer(argv[index]!) }
+
+    /// The argument at `index` as a `String`.
+    func string(_ index: Int) -> String { String(cString: self[index]) }
+
+    /// The first argument, if any.
+    var first: String? { isEmpty ? nil : string(startIndex) }
+
+    /// Every argument but the first.
+    func dropFirst() -> CommandArguments {
+        CommandArguments(argv: argv, startIndex: min(startIndex + 1, endIndex), endIndex: endIndex)
+    }
+
+    /// The arguments from `index` on, as `String`s.
+    func strings(from index: Int) -> [String] {
+        var out: [String] = []
+        out.reserveCapacity(endIndex - index)
+        for i in index..<endIndex { out.append(string(i)) }
+        return out
+    }
+}
+
+/// The name of an option (`hostname`, `net`), without dashes: a static string, compared byte
+/// by byte with the command line. Commands match on it as on a string: `case "hostname":`.
+struct OptionName: Equatable, ExpressibleByStringLiteral, CustomStringConvertible {
+    let text: StaticString
+
+    init(stringLiteral text: StaticString) { self.text = text }
+
+    static func == (a: OptionName, b: OptionName) -> Bool {
+        a.text.utf8CodeUnitCount == b.text.utf8CodeUnitCount
+            && memcmp(a.text.utf8Start, b.text.utf8Start, a.text.utf8CodeUnitCount) == 0
+    }
+
+    /// Whether the `count` bytes at `bytes` spell this name.
+    func matches(_ bytes: UnsafePointer<CChar>, count: Int) -> Bool {
+        text.utf8CodeUnitCount == count && memcmp(text.utf8Start, bytes, count) == 0
+    }
+
+    var description: String { text.description }
+}
+
 /// One option a command accepts.
 struct OptionSpec {
     /// Whether an option takes a value.
@@ -26,30 +95,50 @@ struct OptionSpec {
         case optionalAttached
     }
 
-    /// The canonical long name, without dashes; what ``ParsedOption/name`` reports.
-    let name: String
+    /// The canonical long name; what ``ParsedOption/name`` reports.
+    let name: OptionName
     /// Other long names that mean the same (`fork` for `-f`).
-    let aliases: [String]
-    /// The single-letter form, if any.
-    let short: Character?
+    let aliases: [OptionName]
+    /// The single-letter form (ASCII), if any.
+    let short: Unicode.Scalar?
     let value: Value
 
-    init(_ name: String, _ short: Character? = nil, value: Value = .none, aliases: [String] = []) {
+    init(_ name: OptionName, _ short: Unicode.Scalar? = nil, value: Value = .none, aliases: [OptionName] = []) {
         self.name = name
         self.short = short
         self.value = value
         self.aliases = aliases
     }
+
+    /// Whether `--NAME` (the `count` bytes at `bytes`) names this option.
+    func matches(long bytes: UnsafePointer<CChar>, count: Int) -> Bool {
+        name.matches(bytes, count: count) || aliases.contains { $0.matches(bytes, count: count) }
+    }
 }
 
 /// An option as it appeared on the command line.
 struct ParsedOption {
+    /// How an option was written.
+    enum Spelling {
+        /// `--NAME`: the name or alias the user typed.
+        case long(OptionName)
+        /// `-L`: the letter.
+        case short(Unicode.Scalar)
+    }
+
     /// The canonical long name of the option.
-    let name: String
+    let name: OptionName
     /// Its value, when it took one.
     let value: String?
+    let spelledAs: Spelling
+
     /// How the user spelled it (`-t`, `--target`), for error messages.
-    let spelling: String
+    var spelling: String {
+        switch spelledAs {
+        case .long(let name): return "--\(name)"
+        case .short(let letter): return "-\(letter)"
+        }
+    }
 }
 
 /// Walks one command's arguments.
@@ -60,16 +149,18 @@ struct ArgumentParser {
     /// For run/exec: the first operand ends option parsing, and it and everything after it is
     /// the command (``remaining``).
     private let stopAtFirstOperand: Bool
-    private let args: [String]
-    private var index = 0
-    /// The rest of a short-option cluster still to be read (`"n"` after `-u` in `-un`).
-    private var cluster: Substring = ""
+    private let args: CommandArguments
+    private var index: Int
+    /// The rest of a short-option cluster still to be read (`"n"` after `-u` in `-un`); it
+    /// points into the argument, and is empty (points at its NUL) when there is none.
+    private var cluster: UnsafePointer<UInt8>?
     /// True once `--` was seen.
     private var optionsEnded = false
 
-    init(command: String, arguments: some Sequence<String>, specs: [OptionSpec], stopAtFirstOperand: Bool = false) {
+    init(command: String, arguments: CommandArguments, specs: [OptionSpec], stopAtFirstOperand: Bool = false) {
         self.command = command
-        self.args = Array(arguments)
+        self.args = arguments
+        self.index = arguments.startIndex
         self.specs = specs
         self.stopAtFirstOperand = stopAtFirstOperand
     }
@@ -80,79 +171,89 @@ struct ArgumentParser {
         case operand(String)
     }
 
+    private static let dash = CChar(UInt8(ascii: "-"))
+
     /// The next option or operand, or `nil` at the end (or, in stop mode, at the first operand).
     mutating func next() throws(CLIError) -> Item? {
-        if !cluster.isEmpty { return .option(try shortOption()) }
-        guard index < args.count else { return nil }
+        if let rest = cluster, rest[0] != 0 { return .option(try shortOption()) }
+        guard index < args.endIndex else { return nil }
         let arg = args[index]
-        if optionsEnded || arg == "-" || !arg.hasPrefix("-") {
+        // An operand: after `--`, `-` alone, or anything not starting with `-`.
+        if optionsEnded || arg[0] != Self.dash || arg[1] == 0 {
             if stopAtFirstOperand { return nil }
             index += 1
-            return .operand(arg)
-        }
-        if arg == "--" {
-            index += 1
-            optionsEnded = true
-            if stopAtFirstOperand { return nil }
-            return try next()
+            return .operand(String(cString: arg))
         }
         index += 1
-        if arg.hasPrefix("--") { return .option(try longOption(arg)) }
-        cluster = arg.dropFirst()
+        if arg[1] == Self.dash {
+            if arg[2] == 0 {  // `--`
+                optionsEnded = true
+                if stopAtFirstOperand { return nil }
+                return try next()
+            }
+            return .option(try longOption(arg + 2))
+        }
+        cluster = UnsafeRawPointer(arg + 1).assumingMemoryBound(to: UInt8.self)
         return .option(try shortOption())
     }
 
     /// The arguments not consumed yet: in stop mode, the command and its arguments.
-    var remaining: [String] { Array(args[index...]) }
+    var remaining: [String] { args.strings(from: index) }
 
-    private mutating func longOption(_ arg: String) throws(CLIError) -> ParsedOption {
-        let body = arg.dropFirst(2)
-        let name: Substring, attached: String?
-        if let eq = body.firstIndex(of: "=") {
-            name = body[..<eq]
-            attached = String(body[body.index(after: eq)...])
-        } else {
-            name = body
-            attached = nil
-        }
-        guard let spec = specs.first(where: { $0.name == name || $0.aliases.contains(String(name)) }) else {
+    /// `--NAME`, `--NAME=VALUE` or `--NAME VALUE`; `body` points after the dashes.
+    private mutating func longOption(_ body: UnsafePointer<CChar>) throws(CLIError) -> ParsedOption {
+        let eq = strchr(body, Int32(UInt8(ascii: "=")))
+        let length = eq.map { UnsafePointer($0) - body } ?? strlen(body)
+        let attached = eq.map { String(cString: $0 + 1) }
+        guard let spec = specs.first(where: { $0.matches(long: body, count: length) }) else {
+            let name = String(decoding: UnsafeRawBufferPointer(start: body, count: length), as: UTF8.self)
             throw usage("unknown option '--\(name)'")
         }
-        let spelling = "--\(name)"
+        // The name as typed (the canonical one or an alias), for error messages.
+        let typed = spec.name.matches(body, count: length)
+            ? spec.name : spec.aliases.first { $0.matches(body, count: length) }!
+        let spelling = ParsedOption.Spelling.long(typed)
         switch spec.value {
         case .none:
-            if attached != nil { throw usage("option '\(spelling)' does not take a value") }
-            return ParsedOption(name: spec.name, value: nil, spelling: spelling)
+            if attached != nil { throw usage("option '--\(typed)' does not take a value") }
+            return ParsedOption(name: spec.name, value: nil, spelledAs: spelling)
         case .optionalAttached:
-            return ParsedOption(name: spec.name, value: attached, spelling: spelling)
+            return ParsedOption(name: spec.name, value: attached, spelledAs: spelling)
         case .required:
-            if let attached { return ParsedOption(name: spec.name, value: attached, spelling: spelling) }
-            guard index < args.count else { throw usage("option '\(spelling)' needs a value") }
-            let value = args[index]
+            if let attached { return ParsedOption(name: spec.name, value: attached, spelledAs: spelling) }
+            guard index < args.endIndex else { throw usage("option '--\(typed)' needs a value") }
+            let value = args.string(index)
             index += 1
-            return ParsedOption(name: spec.name, value: value, spelling: spelling)
+            return ParsedOption(name: spec.name, value: value, spelledAs: spelling)
         }
     }
 
+    /// The next letter of a short-option cluster (`-u`, `-un`, `-t42`, `-t 42`).
     private mutating func shortOption() throws(CLIError) -> ParsedOption {
-        let letter = cluster.removeFirst()
-        guard let spec = specs.first(where: { $0.short == letter }) else {
-            throw usage("unknown option '-\(letter)'")
+        let rest = cluster!
+        // A letter is one byte, unless it is not ASCII or a combining mark follows it: then
+        // the whole character is the (unknown) option.
+        var width = 1
+        if rest[0] >= 0x80 || rest[1] >= 0x80 { width = String(cString: rest).first!.utf8.count }
+        cluster = rest + width
+        let letter = Unicode.Scalar(rest[0])
+        let spelling = ParsedOption.Spelling.short(letter)
+        guard width == 1, let spec = specs.first(where: { $0.short == letter }) else {
+            let character = String(decoding: UnsafeRawBufferPointer(start: rest, count: width), as: UTF8.self)
+            throw usage("unknown option '-\(character)'")
         }
-        let spelling = "-\(letter)"
         guard spec.value == .required else {
-            return ParsedOption(name: spec.name, value: nil, spelling: spelling)
+            return ParsedOption(name: spec.name, value: nil, spelledAs: spelling)
         }
         // The rest of the cluster is the value (`-t42`), else the next argument (`-t 42`).
-        if !cluster.isEmpty {
-            let value = String(cluster)
-            cluster = ""
-            return ParsedOption(name: spec.name, value: value, spelling: spelling)
+        if let value = cluster, value[0] != 0 {
+            cluster = nil
+            return ParsedOption(name: spec.name, value: String(cString: value), spelledAs: spelling)
         }
-        guard index < args.count else { throw usage("option '\(spelling)' needs a value") }
-        let value = args[index]
+        guard index < args.endIndex else { throw usage("option '-\(letter)' needs a value") }
+        let value = args.string(index)
         index += 1
-        return ParsedOption(name: spec.name, value: value, spelling: spelling)
+        return ParsedOption(name: spec.name, value: value, spelledAs: spelling)
     }
 
     /// A usage error for this command.
@@ -200,7 +301,7 @@ enum KindFlags {
     ]
 
     /// The kind named by a parsed kind flag, or nil if the option is not one.
-    static func kind(_ optionName: String) -> NamespaceKind? {
+    static func kind(_ optionName: OptionName) -> NamespaceKind? {
         switch optionName {
         case "uts": return .uts
         case "ipc": return .ipc

@@ -48,7 +48,7 @@ enum ExecCommand {
         OptionSpec("help", "h"),
     ]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "exec", arguments: arguments, specs: specs, stopAtFirstOperand: true)
         var target: pid_t?
         var kinds: NamespaceSet = []

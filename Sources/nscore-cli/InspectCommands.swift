@@ -20,7 +20,7 @@ enum NamespacesCommand {
 
     static let specs: [OptionSpec] = [OptionSpec("json", "J"), OptionSpec("help", "h")]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "ns", arguments: arguments, specs: specs)
         var json = false
         var pid: pid_t?
@@ -77,7 +77,7 @@ enum ListCommand {
         OptionSpec("type", "t", value: .required), OptionSpec("json", "J"), OptionSpec("help", "h"),
     ]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "ls", arguments: arguments, specs: specs)
         var json = false
         var kinds: NamespaceSet = []
@@ -139,7 +139,7 @@ enum ProcessesCommand {
 
     static let specs: [OptionSpec] = [OptionSpec("json", "J"), OptionSpec("help", "h")]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "ps", arguments: arguments, specs: specs)
         var json = false
         var pid: pid_t?

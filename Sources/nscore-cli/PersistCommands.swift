@@ -21,7 +21,7 @@ enum PersistCommand {
         OptionSpec("target", "t", value: .required), OptionSpec("type", value: .required), OptionSpec("help", "h"),
     ]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "persist", arguments: arguments, specs: specs)
         var target: pid_t?
         var kind: NamespaceKind?
@@ -70,7 +70,7 @@ enum UnpersistCommand {
 
     static let specs: [OptionSpec] = [OptionSpec("keep-file"), OptionSpec("help", "h")]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "unpersist", arguments: arguments, specs: specs)
         var keepFile = false
         var path: String?

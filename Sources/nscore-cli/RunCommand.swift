@@ -62,7 +62,7 @@ enum RunCommand {
         OptionSpec("help", "h"),
     ]
 
-    static func main(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "run", arguments: arguments, specs: specs, stopAtFirstOperand: true)
         var config = SpawnConfiguration([])
         var namespaces: NamespaceSet = []

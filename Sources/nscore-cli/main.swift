@@ -30,7 +30,7 @@ enum CLI {
 
         """
 
-    typealias Entry = (ArraySlice<String>) throws(CLIError) -> Int32
+    typealias Entry = (CommandArguments) throws(CLIError) -> Int32
 
     /// A subcommand's entry point and help text.
     static func command(_ name: String) -> (main: Entry, help: String)? {
@@ -46,7 +46,7 @@ enum CLI {
         }
     }
 
-    static func dispatch(_ arguments: ArraySlice<String>) throws(CLIError) -> Int32 {
+    static func dispatch(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         guard let first = arguments.first else {
             Output.err(usage)
             return ExitCode.usage
@@ -91,7 +91,7 @@ enum CLI {
 
 let status: Int32
 do {
-    status = try CLI.dispatch(CommandLine.arguments.dropFirst())
+    status = try CLI.dispatch(CommandArguments.process())
 } catch {
     status = CLI.report(error)
 }
