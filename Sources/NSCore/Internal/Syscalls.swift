@@ -35,18 +35,24 @@ struct FDPair: ~Copyable {
 }
 
 func sys_pipe() -> Result<FDPair, Errno> {
-    var fds: [Int32] = [-1, -1]
-    if nsc_shim_pipe2_cloexec(&fds) != 0 { return .failure(.current) }
-    return .success(FDPair(read: OwnedFD(fds[0]), write: OwnedFD(fds[1])))
+    var fds: (Int32, Int32) = (-1, -1)
+    let r = withUnsafeMutablePointer(to: &fds) {
+        $0.withMemoryRebound(to: Int32.self, capacity: 2) { nsc_shim_pipe2_cloexec($0) }
+    }
+    if r != 0 { return .failure(.current) }
+    return .success(FDPair(read: OwnedFD(fds.0), write: OwnedFD(fds.1)))
 }
 
 /// A CLOEXEC AF_UNIX stream socketpair; `read`/`write` name the parent's and the child's end.
 func sys_socketpair() -> Result<FDPair, Errno> {
-    var fds: [Int32] = [-1, -1]
-    if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) != 0 {
-        return .failure(.current)
+    var fds: (Int32, Int32) = (-1, -1)
+    let r = withUnsafeMutablePointer(to: &fds) {
+        $0.withMemoryRebound(to: Int32.self, capacity: 2) {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, $0)
+        }
     }
-    return .success(FDPair(read: OwnedFD(fds[0]), write: OwnedFD(fds[1])))
+    if r != 0 { return .failure(.current) }
+    return .success(FDPair(read: OwnedFD(fds.0), write: OwnedFD(fds.1)))
 }
 
 /// Reads until `count` bytes, EOF or an error other than EINTR. Returns the bytes read.

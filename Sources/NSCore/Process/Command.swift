@@ -70,15 +70,4 @@ enum Command {
         guard getcwd(&buffer, buffer.count) != nil else { return "." }
         return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
-
-    /// A copy of the caller's environment (`environ`).
-    static func callerEnvironment() -> [String] {
-        var out: [String] = []
-        var p = environ
-        while let entry = p.pointee {
-            out.append(String(cString: entry))
-            p += 1
-        }
-        return out
-    }
 }

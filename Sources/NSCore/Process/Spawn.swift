@@ -120,7 +120,11 @@ enum SpawnPlanner {
         } else {
             plan.pathText = try Command.resolve(c.arguments[0], environment: c.environment)
         }
-        plan.envp = plan.cStringArray(c.environment ?? Command.callerEnvironment())
+        if let environment = c.environment {
+            plan.envp = plan.cStringArray(environment)
+        } else {
+            plan.envp = plan.cStringArray(copying: environ)
+        }
     }
 
     /// Makes the child exec the embedded nscore-init with `arguments` (the spawner inserts the

@@ -69,6 +69,23 @@ final class SpawnPlan {
         return UnsafePointer(array)
     }
 
+    /// A NULL-terminated copy of a C string array such as `environ`, owned by the plan. Copies
+    /// the bytes directly: no Swift `String` is made for each entry.
+    func cStringArray(copying source: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
+        var count = 0
+        while source[count] != nil { count += 1 }
+        let raw = malloc((count + 1) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)!
+        allocations.append(raw)
+        let array = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count + 1)
+        for i in 0..<count {
+            let p = strdup(source[i]!)!
+            allocations.append(UnsafeMutableRawPointer(p))
+            array[i] = p
+        }
+        array[count] = nil
+        return UnsafePointer(array)
+    }
+
     /// A byte buffer owned by the plan.
     func bytes(_ b: [UInt8]) -> UnsafeRawPointer {
         let raw = malloc(max(b.count, 1))!
