@@ -41,6 +41,7 @@ CLI_LDFLAGS := -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/$(
 	-Xlinker --no-warn-symbol-ordering -Xlinker --no-rosegment -Xlinker --icf=safe
 $(BUILD)/nscore: $(SOURCES) Sources/CNSCoreShim/init_image.h $(CLI_ORDER)
 	@mkdir -p $(BUILD)
+	rm -f $(CLI_SCRATCH)/$(CONFIG)/nscore  # SwiftPM does not relink when only the order file changed
 	$(SWIFT) build -c $(CONFIG) --scratch-path $(CLI_SCRATCH) -Xswiftc -static-executable $(CLI_LDFLAGS) --product nscore 2>&1 \
 		| grep -v 'statically linked applications requires at runtime' || true
 	test -x $(CLI_SCRATCH)/$(CONFIG)/nscore
