@@ -123,18 +123,7 @@ enum ExecCommand {
         config.workingDirectory = workingDirectory
         config.killOnParentDeath = killOnParentDeath
 
-        Supervisor.blockSignals()
-        let container: Container
-        do {
-            container = try Container.join(config)
-        } catch {
-            throw .failed(error, exitCode: ExitCode.forSpawnError(error))
-        }
-        do {
-            return try Supervisor.wait(for: container).shellCode
-        } catch {
-            throw .failed(error, exitCode: ExitCode.runtimeFailed)
-        }
+        return try Supervisor.run { () throws(NSCoreError) in try Container.join(config) }
     }
 
     /// The kinds in which `pid` is in another namespace than nscore (nsenter --all). Joining

@@ -116,18 +116,7 @@ enum RunCommand {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
         }
 
-        Supervisor.blockSignals()
-        let container: Container
-        do {
-            container = try Container.spawn(config)
-        } catch {
-            throw .failed(error, exitCode: ExitCode.forSpawnError(error))
-        }
-        do {
-            return try Supervisor.wait(for: container).shellCode
-        } catch {
-            throw .failed(error, exitCode: ExitCode.runtimeFailed)
-        }
+        return try Supervisor.run { () throws(NSCoreError) in try Container.spawn(config) }
     }
 
     /// The value of `--propagation`; `nil` for "unchanged".

@@ -46,6 +46,25 @@ enum Supervisor {
         }
     }
 
+    /// Starts a container with `start` (after blocking the forwarded signals, so none is lost
+    /// between the spawn and the wait), waits for it, and returns the shell-style status.
+    /// A failure to start exits with the code for that error (125/126/127); a failure while
+    /// waiting with 125.
+    static func run(_ start: () throws(NSCoreError) -> Container) throws(CLIError) -> Int32 {
+        blockSignals()
+        let container: Container
+        do {
+            container = try start()
+        } catch {
+            throw .failed(error, exitCode: ExitCode.forSpawnError(error))
+        }
+        do {
+            return try wait(for: container).shellCode
+        } catch {
+            throw .failed(error, exitCode: ExitCode.runtimeFailed)
+        }
+    }
+
     private static func waitSet() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)

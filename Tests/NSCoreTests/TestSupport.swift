@@ -5,15 +5,22 @@ import Glibc
 /// Helpers shared by the engine tests: run a command in a container and capture its output,
 /// read /proc, count fds and mounts. Everything here runs on the real kernel.
 enum T {
-    /// Spawns `config` with stdout (and stderr) captured; waits and returns (status, stdout).
+    /// Spawns `config` with stdout captured; waits and returns (status, stdout).
     static func run(_ config: SpawnConfiguration) throws -> (ExitStatus, String) {
-        var cfg = config
+        try capture { stdout in
+            var cfg = config
+            cfg.stdout = stdout
+            return try Container.spawn(cfg)
+        }
+    }
+
+    /// Runs `start` with a pipe as the child's stdout; waits and returns (status, stdout).
+    static func capture(_ start: (StdioSource) throws -> Container) throws -> (ExitStatus, String) {
         var fds: [Int32] = [-1, -1]
         precondition(nsc_shim_pipe2_cloexec(&fds) == 0)
-        cfg.stdout = .fd(fds[1])
         let c: Container
         do {
-            c = try Container.spawn(cfg)
+            c = try start(.fd(fds[1]))
         } catch {
             close(fds[0]); close(fds[1])
             throw error
@@ -34,21 +41,11 @@ enum T {
 
     /// Joins per `config` with stdout captured.
     static func join(_ config: JoinConfiguration) throws -> (ExitStatus, String) {
-        var cfg = config
-        var fds: [Int32] = [-1, -1]
-        precondition(nsc_shim_pipe2_cloexec(&fds) == 0)
-        cfg.stdout = .fd(fds[1])
-        let c: Container
-        do {
-            c = try Container.join(cfg)
-        } catch {
-            close(fds[0]); close(fds[1])
-            throw error
+        try capture { stdout in
+            var cfg = config
+            cfg.stdout = stdout
+            return try Container.join(cfg)
         }
-        close(fds[1])
-        let out = readAll(fds[0])
-        close(fds[0])
-        return (try c.wait(), out)
     }
 
     static func readAll(_ fd: Int32) -> String {
