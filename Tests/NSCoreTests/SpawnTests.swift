@@ -146,7 +146,8 @@ struct SpawnTests {
         #expect(try c.wait() == .signaled(SIGTERM))
         #expect(throws: NSCoreError.self) { try c.signal(SIGTERM) }
         // A process that ignores SIGTERM is killed after the timeout.
-        let stubborn = try Container.spawn(SpawnConfiguration(["sh", "-c", "trap '' TERM; sleep 30"]))
+        // In a PID namespace, so that the SIGKILL of sh (PID 1) also ends its sleep.
+        let stubborn = try Container.spawn(SpawnConfiguration(["sh", "-c", "trap '' TERM; sleep 30"], namespaces: [.pid]))
         usleep(200_000)  // let sh install its trap
         #expect(try stubborn.stop(timeout: .milliseconds(200)) == .signaled(SIGKILL))
     }

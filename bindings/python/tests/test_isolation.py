@@ -20,7 +20,7 @@ def host_queue_keys() -> set[str]:
 
 def test_message_queue_inside_is_invisible_on_the_host(spawn, pipes) -> None:
     r, w = pipes()
-    script = "ipcmk -Q >/dev/null && ipcs -q && echo END && sleep 30"
+    script = "ipcmk -Q >/dev/null && ipcs -q && echo END && exec sleep 30"
     c = spawn(["sh", "-c", script], namespaces="ipc", stdout=w)
     close_fd(w)
     lines = []
@@ -60,7 +60,7 @@ def test_mount_inside_is_invisible_on_the_host(spawn, pipes) -> None:
     before = mountinfo()
     r, w = pipes()
     c = spawn(
-        ["sh", "-c", f"mount -t tmpfs {source} /mnt && grep -c {source} /proc/self/mountinfo && sleep 30"],
+        ["sh", "-c", f"mount -t tmpfs {source} /mnt && grep -c {source} /proc/self/mountinfo && exec sleep 30"],
         namespaces="mnt",
         stdout=w,
     )
