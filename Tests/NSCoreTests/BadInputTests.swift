@@ -105,3 +105,27 @@ struct ConcurrencyTests {
         #expect(!T.hasChildren())
     }
 }
+
+@Suite(.serialized)
+struct HandshakeTests {
+    @Test func aChildThatDiesBeforeGoIsAnErrorNotASIGPIPE() throws {
+        // With SIGPIPE at its default action, a plain write to the dead child's socket would
+        // end this test process.
+        let old = signal(SIGPIPE, SIG_DFL)
+        defer { signal(SIGPIPE, old) }
+        var cfg = SpawnConfiguration(["true"], namespaces: [.user])
+        cfg.mapRootUser = true
+        let plan = try SpawnPlanner.plan(cfg)
+        #expect {
+            _ = try Spawner.run(plan) { pid throws(NSCoreError) in
+                kill(pid, SIGKILL)
+                // Wait until it is a zombie, so its end of the socket is closed.
+                while let stat = T.readFile("/proc/\(pid)/stat"), !stat.contains(") Z ") { usleep(1000) }
+            }
+        } throws: { error in
+            let e = error as? NSCoreError
+            return e?.stage == "handshake (send go)" && e?.errno?.rawValue == EPIPE
+        }
+        #expect(!T.hasChildren())
+    }
+}

@@ -83,6 +83,17 @@ func sys_writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Void, 
     return .success(())
 }
 
+/// Sends one byte on a socket without ever raising SIGPIPE (`send(2)` with `MSG_NOSIGNAL`).
+func sys_sendByte(_ fd: Int32, _ byte: UInt8) -> Result<Void, Errno> {
+    var b = byte
+    while true {
+        let n = send(fd, &b, 1, Int32(MSG_NOSIGNAL))
+        if n == 1 { return .success(()) }
+        if n < 0 && Glibc.errno == EINTR { continue }
+        return .failure(n < 0 ? .current : Errno(rawValue: EIO))
+    }
+}
+
 /// Reads a whole (small) file such as /proc/PID/status. Returns the bytes.
 func sys_readFile(_ path: String, limit: Int = 1 << 20) -> Result<[UInt8], Errno> {
     let fd: OwnedFD

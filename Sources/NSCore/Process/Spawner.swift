@@ -66,8 +66,9 @@ enum Spawner {
         }
         if let parentWork { try parentWork(result.pid) }
         if plan.waitsForParent {
-            let go: UInt8 = UInt8(ascii: "g")
-            if case .failure(let e) = withUnsafeBytes(of: go, { sys_writeAll(parentSyncFD, $0) }) {
+            // send(MSG_NOSIGNAL), not write: if the child has died, a write would raise SIGPIPE
+            // in the host, whose default action ends the host process.
+            if case .failure(let e) = sys_sendByte(parentSyncFD, UInt8(ascii: "g")) {
                 try readRecord(errPipe.read.rawValue, plan, guardian)
                 throw .sys(e, "handshake (send go)")
             }
