@@ -119,7 +119,7 @@ enum Joiner {
             throw .invalid("namespaces", "join: the target shares every requested namespace with the caller; nothing to join")
         }
 
-        try SpawnPlanner.lowerCommandForJoin(spawn, into: plan)
+        try SpawnPlanner.lowerExecutableAndEnvironment(spawn, into: plan)
         try SpawnPlanner.lowerStdio(spawn, into: plan)
         if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
 

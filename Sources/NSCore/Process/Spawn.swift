@@ -103,7 +103,7 @@ enum SpawnPlanner {
     }
 
     private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
-        try lowerCommandForJoin(c, into: plan)
+        try lowerExecutableAndEnvironment(c, into: plan)
         if c.useInit {
             try useInit(plan, arguments: ["nscore-init", "-i", "--", plan.pathText] + c.arguments)
         } else {
@@ -113,7 +113,7 @@ enum SpawnPlanner {
     }
 
     /// Resolves the executable and copies the environment; argv is left to the caller.
-    static func lowerCommandForJoin(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+    static func lowerExecutableAndEnvironment(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
         if let exe = c.executable {
             if exe.containsNUL { throw .invalid("executable", "executable path contains a NUL byte") }
             plan.pathText = try Command.resolve(exe, environment: c.environment)
