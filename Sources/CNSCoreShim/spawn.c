@@ -337,6 +337,11 @@ static int nsc_child_main(void *arg)
 #define NSC_STACK_SIZE (64 * 1024)
 #define NSC_GUARD_SIZE 4096
 
+/* Tests set this to run the clone() fallback on a kernel that has clone3. */
+static int nsc_shim_force_clone_fallback = 0;
+
+void nsc_shim_set_force_clone_fallback(int on) { nsc_shim_force_clone_fallback = on; }
+
 int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out)
 {
     out->pid = -1;
@@ -367,7 +372,7 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)plan->cgroup_fd;
     }
-    long pid = nsc_clone3_vm(&args, sizeof args, nsc_child_main, (void *)plan);
+    long pid = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_clone3_vm(&args, sizeof args, nsc_child_main, (void *)plan);
     if (pid == -ENOSYS && plan->cgroup_fd < 0) {
         /* Kernels before 5.3: clone() with the glibc wrapper, which also switches stacks. */
         pid = clone(nsc_child_main, (char *)stack + size, (int)(CLONE_VM | CLONE_PIDFD | plan->clone_flags | SIGCHLD),

@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 import Testing
 @testable import NSCore
@@ -219,5 +220,29 @@ struct POSIXMessageQueueTests {
         #expect(try T.run(["python3", "-c", Self.tool, host], [.ipc]).1 == "invisible\n")
         _ = try T.run(["python3", "-c", Self.tool, inside, "create"], [.ipc])
         #expect(try T.run(["python3", "-c", Self.tool, inside + "-created"]).1 == "invisible\n")
+    }
+}
+
+@Suite(.serialized)
+struct CloneFallbackTests {
+    /// The clone() path that kernels without clone3 take, forced on this kernel.
+    @Test func spawnAndJoinThroughTheCloneFallback() throws {
+        nsc_shim_set_force_clone_fallback(1)
+        defer { nsc_shim_set_force_clone_fallback(0) }
+        #expect(try T.run(["sh", "-c", "exit 3"]).0 == .exited(3))
+        let (status, out) = try T.run(["sh", "-c", "hostname; echo $$; id -u"], [.uts, .pid, .mount, .network, .ipc, .user]) {
+            $0.hostname = "fallback"
+            $0.mapRootUser = true
+        }
+        #expect(status == .exited(0))
+        #expect(out == "fallback\n1\n0\n")
+        let c = try Container.spawn(SpawnConfiguration(["sleep", "30"], namespaces: [.uts, .pid, .mount]))
+        defer { _ = try? c.stop(timeout: .seconds(1)) }
+        #expect(c.pidfd >= 0)
+        let (_, joined) = try T.join(JoinConfiguration(target: .process(c.pid), ["readlink", "/proc/self/ns/pid"]))
+        #expect(T.trimmed(joined) == "pid:[\(T.nsInode(c.pid, "pid")!)]")
+        #expect { try T.run(["true"], [.uts]) { $0.workingDirectory = "/nonexistent-dir" } } throws: {
+            ($0 as? NSCoreError)?.stage == "chdir /nonexistent-dir"
+        }
     }
 }

@@ -39,6 +39,11 @@ extern "C" {
  */
 int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out);
 
+/* Non-zero makes nsc_shim_spawn_start skip clone3 and use the clone() fallback that kernels
+ * before 5.3 take (for tests of that path; never called by the library). Not thread-safe:
+ * set it only while no other thread spawns. */
+void nsc_shim_set_force_clone_fallback(int on);
+
 /* Unmaps the child stack of a spawn whose child has exec'd or been reaped. */
 void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
