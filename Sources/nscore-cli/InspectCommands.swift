@@ -4,6 +4,36 @@ import NSCore
 // `nscore ns`, `nscore ls` and `nscore ps`: read-only views over NSCore's `Inspect`.
 // Failures exit 1 (as lsns does), usage errors 2.
 
+/// The command line of `ns` and `ps`: `[-J|--json] [-h|--help] [PID]`.
+enum PIDViewArguments {
+    static let specs: [OptionSpec] = [OptionSpec("json", "J"), OptionSpec("help", "h")]
+
+    /// The PID operand (if any) and whether JSON was asked for; `nil` once `--help` was printed.
+    static func parse(_ command: String, _ arguments: CommandArguments, help: String)
+        throws(CLIError) -> (pid: pid_t?, json: Bool)?
+    {
+        var parser = ArgumentParser(command: command, arguments: arguments, specs: specs)
+        var json = false
+        var pid: pid_t?
+        while let item = try parser.next() {
+            switch item {
+            case .operand(let text):
+                if pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
+                pid = try parser.pid(text, what: "PID")
+            case .option(let option):
+                switch option.name {
+                case "json": json = true
+                case "help":
+                    Output.out(help)
+                    return nil
+                default: throw parser.usage("unknown option '\(option.spelling)'")
+                }
+            }
+        }
+        return (pid, json)
+    }
+}
+
 /// `nscore ns [PID]`: the namespaces of one process, like `ls -l /proc/PID/ns`.
 enum NamespacesCommand {
     static let help = """
@@ -18,27 +48,8 @@ enum NamespacesCommand {
 
         """
 
-    static let specs: [OptionSpec] = [OptionSpec("json", "J"), OptionSpec("help", "h")]
-
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        var parser = ArgumentParser(command: "ns", arguments: arguments, specs: specs)
-        var json = false
-        var pid: pid_t?
-        while let item = try parser.next() {
-            switch item {
-            case .operand(let text):
-                if pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
-                pid = try parser.pid(text, what: "PID")
-            case .option(let option):
-                switch option.name {
-                case "json": json = true
-                case "help":
-                    Output.out(help)
-                    return 0
-                default: throw parser.usage("unknown option '\(option.spelling)'")
-                }
-            }
-        }
+        guard let (pid, json) = try PIDViewArguments.parse("ns", arguments, help: help) else { return 0 }
         let target = pid ?? getpid()
         let entries: [NamespaceEntry]
         do {
@@ -137,28 +148,9 @@ enum ProcessesCommand {
 
         """
 
-    static let specs: [OptionSpec] = [OptionSpec("json", "J"), OptionSpec("help", "h")]
-
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        var parser = ArgumentParser(command: "ps", arguments: arguments, specs: specs)
-        var json = false
-        var pid: pid_t?
-        while let item = try parser.next() {
-            switch item {
-            case .operand(let text):
-                if pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
-                pid = try parser.pid(text, what: "PID")
-            case .option(let option):
-                switch option.name {
-                case "json": json = true
-                case "help":
-                    Output.out(help)
-                    return 0
-                default: throw parser.usage("unknown option '\(option.spelling)'")
-                }
-            }
-        }
-        guard let pid else { throw parser.usage("missing PID") }
+        guard let (operand, json) = try PIDViewArguments.parse("ps", arguments, help: help) else { return 0 }
+        guard let pid = operand else { throw CLIError.usage(command: "ps", message: "missing PID") }
         let namespace: NamespaceID
         let processes: [NamespacedProcess]
         do {
