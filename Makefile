@@ -16,7 +16,7 @@ all: lib cli $(BUILD)/nscore.pc
 
 # nscore-init is a freestanding static program embedded into the library (Sources/CNSCoreShim/init_image.h).
 init-image: Sources/CNSCoreShim/init_image.h
-Sources/CNSCoreShim/init_image.h: Sources/nscore-init/init.c tools/build-init.sh
+Sources/CNSCoreShim/init_image.h: Sources/nscore-init/init.c Sources/CNSCoreShim/raw_syscall.h tools/build-init.sh
 	tools/build-init.sh $(BUILD)
 
 lib: $(BUILD)/libnscore.so

@@ -64,47 +64,8 @@ struct nsc_clone_args {
 };
 _Static_assert(sizeof(struct nsc_clone_args) == 88, "clone_args VER2 is 88 bytes (Linux 5.7)");
 
-/* ---- raw system calls: no errno, no TLS, no locks ---------------------------------------- */
-
-#if defined(__x86_64__)
-static inline long nsc_raw(long n, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-    register long r10 __asm__("r10") = a4;
-    register long r8 __asm__("r8") = a5;
-    register long r9 __asm__("r9") = a6;
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
-#elif defined(__aarch64__)
-static inline long nsc_raw(long n, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-    register long x8 __asm__("x8") = n;
-    register long x0 __asm__("x0") = a1;
-    register long x1 __asm__("x1") = a2;
-    register long x2 __asm__("x2") = a3;
-    register long x3 __asm__("x3") = a4;
-    register long x4 __asm__("x4") = a5;
-    register long x5 __asm__("x5") = a6;
-    __asm__ volatile("svc 0"
-                     : "+r"(x0)
-                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-                     : "memory");
-    return x0;
-}
-#else
-#error "spawn.c needs a raw syscall sequence for this architecture (x86_64 and aarch64 exist)"
-#endif
-
-#define R0(n) nsc_raw((n), 0, 0, 0, 0, 0, 0)
-#define R1(n, a) nsc_raw((n), (long)(a), 0, 0, 0, 0, 0)
-#define R2(n, a, b) nsc_raw((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define R3(n, a, b, c) nsc_raw((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define R4(n, a, b, c, d) nsc_raw((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define R5(n, a, b, c, d, e) nsc_raw((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+/* Raw system calls (no errno, no TLS, no locks): nsc_raw and nsc_sys0..5. */
+#include "raw_syscall.h"
 
 /*
  * clone3 on a new stack. The child cannot return through a C function frame that lives on the
@@ -160,27 +121,27 @@ static __attribute__((noreturn)) void nsc_fail(const struct nsc_plan *p, int32_t
     struct nsc_error_record rec = { step, kind, (int32_t)-err };
     /* A short write cannot happen for 12 bytes on a pipe; if the write fails the parent still
      * sees the child exit 127 before exec and reports that. */
-    (void)R3(SYS_write, p->err_fd, &rec, sizeof rec);
+    (void)nsc_sys3(SYS_write, p->err_fd, &rec, sizeof rec);
     for (;;)
-        (void)R1(SYS_exit_group, 127);
+        (void)nsc_sys1(SYS_exit_group, 127);
 }
 
 /* Brings "lo" up in the current network namespace. Returns 0 or -errno. */
 static long nsc_loopback_up(void)
 {
-    long s = R3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    long s = nsc_sys3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return s;
     struct ifreq ifr;
     memset(&ifr, 0, sizeof ifr);
     ifr.ifr_name[0] = 'l';
     ifr.ifr_name[1] = 'o';
-    long r = R3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
+    long r = nsc_sys3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
     if (r == 0) {
         ifr.ifr_flags |= IFF_UP;
-        r = R3(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
+        r = nsc_sys3(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
     }
-    (void)R1(SYS_close, s);
+    (void)nsc_sys1(SYS_close, s);
     return r;
 }
 
@@ -188,14 +149,14 @@ static long nsc_loopback_up(void)
  * buffer: the fallback for kernels before 5.11 (no CLOSE_RANGE_CLOEXEC). */
 static long nsc_cloexec_walk(void)
 {
-    long dir = R4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    long dir = nsc_sys4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (dir < 0)
         return dir;
     char buf[2048] __attribute__((aligned(8)));
     for (;;) {
-        long n = R3(SYS_getdents64, dir, buf, sizeof buf);
+        long n = nsc_sys3(SYS_getdents64, dir, buf, sizeof buf);
         if (n < 0) {
-            (void)R1(SYS_close, dir);
+            (void)nsc_sys1(SYS_close, dir);
             return n;
         }
         if (n == 0)
@@ -209,11 +170,11 @@ static long nsc_cloexec_walk(void)
             for (; *name >= '0' && *name <= '9'; name++, digits++)
                 fd = fd * 10 + (*name - '0');
             if (digits > 0 && *name == 0 && fd >= 3 && fd != dir)
-                (void)R3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+                (void)nsc_sys3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
             off += reclen;
         }
     }
-    (void)R1(SYS_close, dir);
+    (void)nsc_sys1(SYS_close, dir);
     return 0;
 }
 
@@ -223,40 +184,40 @@ static long nsc_run_step(const struct nsc_plan *p, const struct nsc_step *s)
     long r;
     switch (s->kind) {
     case NSC_STEP_SETNS:
-        return R2(SYS_setns, s->fd, s->flags);
+        return nsc_sys2(SYS_setns, s->fd, s->flags);
     case NSC_STEP_UNSHARE:
-        return R1(SYS_unshare, s->flags);
+        return nsc_sys1(SYS_unshare, s->flags);
     case NSC_STEP_SYNC_READY:
         do
-            r = R3(SYS_write, p->sync_fd, &byte, 1);
+            r = nsc_sys3(SYS_write, p->sync_fd, &byte, 1);
         while (r == -EINTR);
         return r < 0 ? r : 0;
     case NSC_STEP_SYNC_WAIT:
         do
-            r = R3(SYS_read, p->sync_fd, &byte, 1);
+            r = nsc_sys3(SYS_read, p->sync_fd, &byte, 1);
         while (r == -EINTR);
         /* EOF means the parent gave up (or died) before saying "go". */
         return r == 1 ? 0 : (r < 0 ? r : -ECONNABORTED);
     case NSC_STEP_SETHOSTNAME:
-        return R2(SYS_sethostname, s->a, s->len);
+        return nsc_sys2(SYS_sethostname, s->a, s->len);
     case NSC_STEP_SETDOMAINNAME:
-        return R2(SYS_setdomainname, s->a, s->len);
+        return nsc_sys2(SYS_setdomainname, s->a, s->len);
     case NSC_STEP_MOUNT:
-        return R5(SYS_mount, s->a, s->b, s->c, s->flags, s->d);
+        return nsc_sys5(SYS_mount, s->a, s->b, s->c, s->flags, s->d);
     case NSC_STEP_UMOUNT:
-        return R2(SYS_umount2, s->b, s->flags);
+        return nsc_sys2(SYS_umount2, s->b, s->flags);
     case NSC_STEP_LOOPBACK_UP:
         return nsc_loopback_up();
     case NSC_STEP_CHDIR:
-        return R1(SYS_chdir, s->a);
+        return nsc_sys1(SYS_chdir, s->a);
     case NSC_STEP_SETRESGID:
-        return R3(SYS_setresgid, s->flags, s->flags, s->flags);
+        return nsc_sys3(SYS_setresgid, s->flags, s->flags, s->flags);
     case NSC_STEP_SETRESUID:
-        return R3(SYS_setresuid, s->flags, s->flags, s->flags);
+        return nsc_sys3(SYS_setresuid, s->flags, s->flags, s->flags);
     case NSC_STEP_SETGROUPS:
-        return R2(SYS_setgroups, s->len, s->d);
+        return nsc_sys2(SYS_setgroups, s->len, s->d);
     case NSC_STEP_PRCTL:
-        return R5(SYS_prctl, s->fd, s->flags, 0, 0, 0);
+        return nsc_sys5(SYS_prctl, s->fd, s->flags, 0, 0, 0);
     default:
         return -EINVAL;
     }
@@ -274,12 +235,12 @@ static int nsc_child_main(void *arg)
     for (int sig = 1; sig < 65; sig++) {
         if (sig == SIGKILL || sig == SIGSTOP)
             continue;
-        r = R4(SYS_rt_sigaction, sig, act, 0, 8);
+        r = nsc_sys4(SYS_rt_sigaction, sig, act, 0, 8);
         if (r < 0 && r != -EINVAL)
             nsc_fail(p, -1, NSC_STEP_SIGNALS, r);
     }
     /* 2. Parent-death signal, before anything that might block on the parent. */
-    if (p->pdeathsig > 0 && (r = R5(SYS_prctl, PR_SET_PDEATHSIG, p->pdeathsig, 0, 0, 0)) < 0)
+    if (p->pdeathsig > 0 && (r = nsc_sys5(SYS_prctl, PR_SET_PDEATHSIG, p->pdeathsig, 0, 0, 0)) < 0)
         nsc_fail(p, -1, NSC_STEP_PDEATHSIG, r);
 
     /* 3. The plan, in the order the parent chose (handshake, setns, hostname, mounts, ids). */
@@ -295,38 +256,38 @@ static int nsc_child_main(void *arg)
     for (int i = 0; i < 3; i++) {
         if (p->stdio[i] < 0)
             continue;
-        tmp[i] = R3(SYS_fcntl, p->stdio[i], F_DUPFD_CLOEXEC, 3);
+        tmp[i] = nsc_sys3(SYS_fcntl, p->stdio[i], F_DUPFD_CLOEXEC, 3);
         if (tmp[i] < 0)
             nsc_fail(p, -1, NSC_STEP_STDIO, tmp[i]);
     }
     for (int i = 0; i < 3; i++) {
         if (tmp[i] < 0)
             continue;
-        if ((r = R3(SYS_dup3, tmp[i], i, 0)) < 0)
+        if ((r = nsc_sys3(SYS_dup3, tmp[i], i, 0)) < 0)
             nsc_fail(p, -1, NSC_STEP_STDIO, r);
     }
 
     /* 5. Only stdio and keep_fds cross exec: everything else the host had open becomes
      *    close-on-exec (our own pipes already are). */
-    r = R3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    r = nsc_sys3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (r == -ENOSYS || r == -EINVAL)
         r = nsc_cloexec_walk();
     if (r < 0)
         nsc_fail(p, -1, NSC_STEP_CLOSE_FDS, r);
     for (uint32_t i = 0; i < p->nkeep; i++)
-        if ((r = R3(SYS_fcntl, p->keep_fds[i], F_SETFD, 0)) < 0)
+        if ((r = nsc_sys3(SYS_fcntl, p->keep_fds[i], F_SETFD, 0)) < 0)
             nsc_fail(p, -1, NSC_STEP_CLOSE_FDS, r);
 
     /* 6. Empty signal mask, then exec. */
     uint64_t empty = 0;
-    (void)R4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
+    (void)nsc_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
     if (p->exec_fd >= 0)
-        r = R5(SYS_execveat, p->exec_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
+        r = nsc_sys5(SYS_execveat, p->exec_fd, "", p->argv, p->envp, AT_EMPTY_PATH);
     else
-        r = R3(SYS_execve, p->path, p->argv, p->envp);
+        r = nsc_sys3(SYS_execve, p->path, p->argv, p->envp);
     /* Block again so that nothing interrupts the report. */
     uint64_t full = ~(uint64_t)0;
-    (void)R4(SYS_rt_sigprocmask, SIG_SETMASK, &full, 0, 8);
+    (void)nsc_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &full, 0, 8);
     nsc_fail(p, -1, NSC_STEP_EXEC, r);
 }
 

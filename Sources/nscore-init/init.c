@@ -47,18 +47,6 @@ __asm__(".text\n"
         "    call nsc_init_main\n"
         "    hlt\n");
 
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long r10 __asm__("r10") = d;
-    register long r8 __asm__("r8") = e;
-    register long r9 __asm__("r9") = f;
-    long ret;
-    __asm__ volatile("syscall"
-                     : "=a"(ret)
-                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
-                     : "rcx", "r11", "memory");
-    return ret;
-}
 
 #elif defined(__aarch64__)
 
@@ -80,31 +68,14 @@ __asm__(".text\n"
         "    bl nsc_init_main\n"
         "    brk #0\n");
 
-static long sys6(long n, long a, long b, long c, long d, long e, long f)
-{
-    register long x8 __asm__("x8") = n;
-    register long x0 __asm__("x0") = a;
-    register long x1 __asm__("x1") = b;
-    register long x2 __asm__("x2") = c;
-    register long x3 __asm__("x3") = d;
-    register long x4 __asm__("x4") = e;
-    register long x5 __asm__("x5") = f;
-    __asm__ volatile("svc #0"
-                     : "+r"(x0)
-                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
-                     : "memory", "cc");
-    return x0;
-}
 
 #else
 #error "nscore-init supports x86_64 and aarch64 only"
 #endif
 
-#define sys0(n) sys6((n), 0, 0, 0, 0, 0, 0)
-#define sys1(n, a) sys6((n), (long)(a), 0, 0, 0, 0, 0)
-#define sys2(n, a, b) sys6((n), (long)(a), (long)(b), 0, 0, 0, 0)
-#define sys3(n, a, b, c) sys6((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define sys4(n, a, b, c, d) sys6((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+/* Raw system calls, shared with the library's child executor: nsc_raw and nsc_sys0..5. */
+#include "../CNSCoreShim/raw_syscall.h"
+
 
 /* ---- constants (identical on x86_64 and aarch64) ---------------------------------------- */
 
@@ -130,7 +101,7 @@ static void write_all(int fd, const void *buf, long len)
 {
     const char *p = buf;
     while (len > 0) {
-        long n = sys3(NR_write, fd, p, len);
+        long n = nsc_sys3(NR_write, fd, p, len);
         if (n == -EINTR) continue;
         if (n <= 0) return;
         p += n;
@@ -171,7 +142,7 @@ __attribute__((noreturn)) static void fail(int efd, int kind, int err)
         write_all(2, num + i, (long)sizeof num - i);
         write_all(2, "\n", 1);
     }
-    for (;;) sys1(NR_exit_group, 127);
+    for (;;) nsc_sys1(NR_exit_group, 127);
 }
 
 /* ---- command line ------------------------------------------------------------------------- */
@@ -224,7 +195,7 @@ static int parse_setns(const char *s, int *fd, int *flags)
 static void default_disposition(int sig)
 {
     unsigned long act[4] = { 0, 0, 0, 0 };
-    sys4(NR_rt_sigaction, sig, act, 0, SIGSET_SIZE);
+    nsc_sys4(NR_rt_sigaction, sig, act, 0, SIGSET_SIZE);
 }
 
 /* Forks the payload, then relays signals and reaps children until the payload exits. */
@@ -235,42 +206,42 @@ __attribute__((noreturn)) static void run_init(int efd, const char *path, char *
     /* Block everything before the fork: signals that arrive from here on stay pending until
      * rt_sigtimedwait takes them (a blocked signal is queued even for a PID 1 whose handler is
      * SIG_DFL), so none is lost between fork and the first wait. */
-    sys4(NR_rt_sigprocmask, SIG_SETMASK, &all, 0, SIGSET_SIZE);
+    nsc_sys4(NR_rt_sigprocmask, SIG_SETMASK, &all, 0, SIGSET_SIZE);
     /* SIGCHLD set to SIG_IGN (inherited across exec) would make the kernel auto-reap the
      * payload and hide its status. */
     default_disposition(SIGCHLD);
     /* Outside a new PID namespace, orphans of the payload come to us rather than to the host's
      * init. Best effort: a PID 1 gets them anyway. */
-    sys2(NR_prctl, PR_SET_CHILD_SUBREAPER, 1);
+    nsc_sys2(NR_prctl, PR_SET_CHILD_SUBREAPER, 1);
     /* Exec'd from a memfd, the comm would read "memfd:nscore-in"; ps should say what we are. */
-    sys2(NR_prctl, PR_SET_NAME, "nscore-init");
+    nsc_sys2(NR_prctl, PR_SET_NAME, "nscore-init");
 
-    long pid = sys2(NR_clone, SIGCHLD, 0); /* fork(): no CLONE_VM, this process is tiny */
+    long pid = nsc_sys2(NR_clone, SIGCHLD, 0); /* fork(): no CLONE_VM, this process is tiny */
     if (pid < 0) fail(efd, KIND_FORK, (int)-pid);
     if (pid == 0) {
         /* The payload: the error pipe is still open here (CLOEXEC), so the library reads EOF
          * exactly when this execve succeeds. */
-        sys4(NR_rt_sigprocmask, SIG_SETMASK, &none, 0, SIGSET_SIZE);
-        long r = sys3(NR_execve, path, argv, envp);
+        nsc_sys4(NR_rt_sigprocmask, SIG_SETMASK, &none, 0, SIGSET_SIZE);
+        long r = nsc_sys3(NR_execve, path, argv, envp);
         fail(efd, KIND_EXEC, (int)-r);
     }
-    if (efd >= 0) sys1(NR_close, efd);
+    if (efd >= 0) nsc_sys1(NR_close, efd);
 
     for (;;) {
         /* Reap first: SIGCHLD may already be pending (or coalesced from several exits). */
         for (;;) {
             int st = 0;
-            long r = sys4(NR_wait4, -1, &st, WNOHANG, 0);
+            long r = nsc_sys4(NR_wait4, -1, &st, WNOHANG, 0);
             if (r == -EINTR) continue;
             if (r <= 0) break; /* 0: children left, none exited; -ECHILD: none left */
             if (r == pid) {
                 int code = (st & 0x7f) == 0 ? (st >> 8) & 0xff : 128 + (st & 0x7f);
-                for (;;) sys1(NR_exit_group, code);
+                for (;;) nsc_sys1(NR_exit_group, code);
             }
         }
         unsigned long info[16]; /* siginfo_t is 128 bytes */
-        long sig = sys4(NR_rt_sigtimedwait, &waited, info, 0, SIGSET_SIZE);
-        if (sig > 0 && sig != SIGCHLD) sys2(NR_kill, pid, sig);
+        long sig = nsc_sys4(NR_rt_sigtimedwait, &waited, info, 0, SIGSET_SIZE);
+        if (sig > 0 && sig != SIGCHLD) nsc_sys2(NR_kill, pid, sig);
     }
 }
 
@@ -290,7 +261,7 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
     for (i = 1; i + 1 < argc && !str_eq(argv[i], "--"); i++) {
         if (str_eq(argv[i], "-e")) {
             if (parse_fd(argv[i + 1], &fd)) {
-                if (sys3(NR_fcntl, fd, F_SETFD, FD_CLOEXEC) < 0) fail(-1, KIND_USAGE, EBADF);
+                if (nsc_sys3(NR_fcntl, fd, F_SETFD, FD_CLOEXEC) < 0) fail(-1, KIND_USAGE, EBADF);
                 efd = fd;
             }
             break;
@@ -325,20 +296,20 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
     for (i = 1; !str_eq(argv[i], "--"); i++) {
         if (str_eq(argv[i], "-s")) {
             parse_setns(argv[++i], &fd, &flags);
-            long r = sys2(NR_setns, fd, flags);
+            long r = nsc_sys2(NR_setns, fd, flags);
             if (r < 0) fail(efd, KIND_SETNS, (int)-r);
-            sys1(NR_close, fd);
+            nsc_sys1(NR_close, fd);
         } else if (str_eq(argv[i], "-e") || str_eq(argv[i], "-C")) {
             i++;
         }
     }
     /* After the joins, so that DIR resolves in the joined mount namespace. */
     if (dir) {
-        long c = sys1(NR_chdir, dir);
+        long c = nsc_sys1(NR_chdir, dir);
         if (c < 0) fail(efd, KIND_CHDIR, (int)-c);
     }
 
     if (init) run_init(efd, path, payload_argv, envp);
-    long r = sys3(NR_execve, path, payload_argv, envp);
+    long r = nsc_sys3(NR_execve, path, payload_argv, envp);
     fail(efd, KIND_EXEC, (int)-r);
 }
