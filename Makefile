@@ -34,10 +34,14 @@ cli: $(BUILD)/nscore
 # first, in the order of tools/cli-order.txt (tools/gen-cli-order.sh regenerates it): the kernel
 # pages code in 64 KiB at a time, so scattered functions cost their neighbours too.
 # --no-rosegment (read-only data in the code's segment) and --icf=safe (identical functions
-# folded) save a few more of those blocks. Peak RSS of `nscore run`: 2.1-2.25 MiB, not 3.8.
+# folded) save a few more of those blocks. Peak RSS of `nscore run`: 1.34 MiB (3.8 before all this).
 CLI_SCRATCH ?= .build-static
 CLI_ORDER   := tools/cli-order.txt
-CLI_LDFLAGS := -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/$(CLI_ORDER) \
+# Concrete generic metadata (such as [String]'s array storage) is instantiated through accessor
+# functions rather than by demangling a type name at run time: the runtime's demangler is
+# ~100 KiB of code a short run would otherwise fault in.
+CLI_SWIFTC  := -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
+CLI_LDFLAGS := $(CLI_SWIFTC) -Xswiftc -use-ld=lld -Xlinker --symbol-ordering-file=$(CURDIR)/$(CLI_ORDER) \
 	-Xlinker --no-warn-symbol-ordering -Xlinker --no-rosegment -Xlinker --icf=safe
 $(BUILD)/nscore: $(SOURCES) Sources/CNSCoreShim/init_image.h $(CLI_ORDER)
 	@mkdir -p $(BUILD)

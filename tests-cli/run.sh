@@ -154,6 +154,9 @@ t "$BIN" run -- sh -c 'echo out; echo err >&2';  expect "stdout and stderr are i
 OUT=$(echo piped | "$BIN" run -- cat 2>&1); RC=$?; ERR=""
 expect "stdin is inherited" 0 "piped"
 t "$BIN" run -- sh -c 'echo "$0 $1 [$2]"' a 'b c' '';   expect "arguments are passed verbatim" 0 "a b c []"
+t "$BIN" run -- sh -c 'printf %s "$1" | od -An -tx1 | tr -d " "' x "$(printf '\377\376')"
+expect "bytes that are not UTF-8 reach the command unchanged" 0 "fffe"
+t "$BIN" run -- ''; expect "an empty command name is a usage error" 2 "" "missing COMMAND"
 
 host_hostname=$(hostname)
 t "$BIN" run --uts --hostname box -- hostname;   expect "run --uts --hostname box prints box" 0 "box"

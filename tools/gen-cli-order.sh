@@ -37,7 +37,8 @@ cd "$ROOT"
 # used if there is one, so that the traced binary is laid out like the one that ships.
 ORDER_FLAGS=()
 [[ -s $OUT ]] && ORDER_FLAGS=(-Xlinker --symbol-ordering-file="$OUT" -Xlinker --no-warn-symbol-ordering)
-swift build -c release --scratch-path "$SCRATCH" -Xswiftc -static-executable -Xswiftc -use-ld=lld \
+swift build -c release --scratch-path "$SCRATCH" -Xswiftc -static-executable \
+    -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors -Xswiftc -use-ld=lld \
     "${ORDER_FLAGS[@]}" -Xlinker --no-rosegment -Xlinker --icf=safe -Xlinker -Map="$WORK/nscore.map" \
     --product nscore 2>&1 \
     | grep -v 'statically linked applications requires at runtime' || true

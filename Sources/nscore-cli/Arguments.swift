@@ -16,10 +16,12 @@ enum CLIError: Error {
 
 /// The command line as the kernel passed it: C strings, read in place.
 ///
-/// `nscore run` turns into `String`s only what it keeps (option values, the command). Building
-/// `CommandLine.arguments` and comparing `String`s would page in much more of the static
-/// binary's code (the standard library's string internals, and the runtime's demangler to make
-/// the array's metadata), which is most of the peak RSS of a short `nscore run`.
+/// `nscore run` makes a `String` only of option values; the command name is matched and the
+/// command's argv copied as C strings (SpawnConfiguration.setArguments(cStrings:count:)). A
+/// short `nscore run` thus creates no `Array` and no `String` at all: the first array a process
+/// makes has the runtime instantiate its metadata (and register every prespecialized array
+/// type), and string building runs the standard library's string internals; both page in code
+/// scattered over the static binary, which was most of the peak RSS (2.1 MiB, now 1.34).
 struct CommandArguments {
     private let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
     /// The index of the first argument in `argv`.
@@ -49,18 +51,21 @@ struct CommandArguments {
     /// The first argument, if any.
     var first: String? { isEmpty ? nil : string(startIndex) }
 
+    /// Whether the argument at `index` is `text`, compared byte by byte.
+    func argument(_ index: Int, is text: StaticString) -> Bool {
+        OptionName(stringLiteral: text).matches(self[index], count: strlen(self[index]))
+    }
+
+    /// The arguments from `index` on, in place (argv's own NULL ends them).
+    func pointers(from index: Int) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
+        UnsafePointer(argv + index)
+    }
+
     /// Every argument but the first.
     func dropFirst() -> CommandArguments {
         CommandArguments(argv: argv, startIndex: min(startIndex + 1, endIndex), endIndex: endIndex)
     }
 
-    /// The arguments from `index` on, as `String`s.
-    func strings(from index: Int) -> [String] {
-        var out: [String] = []
-        out.reserveCapacity(endIndex - index)
-        for i in index..<endIndex { out.append(string(i)) }
-        return out
-    }
 }
 
 /// The name of an option (`hostname`, `net`), without dashes: a static string, compared byte
@@ -95,24 +100,45 @@ struct OptionSpec {
         case optionalAttached
     }
 
-    /// The canonical long name; what ``ParsedOption/name`` reports.
+    /// The long name; what ``ParsedOption/name`` reports.
     let name: OptionName
-    /// Other long names that mean the same (`fork` for `-f`).
-    let aliases: [OptionName]
     /// The single-letter form (ASCII), if any.
     let short: Unicode.Scalar?
     let value: Value
 
-    init(_ name: OptionName, _ short: Unicode.Scalar? = nil, value: Value = .none, aliases: [OptionName] = []) {
+    init(_ name: OptionName, _ short: Unicode.Scalar? = nil, value: Value = .none) {
         self.name = name
         self.short = short
         self.value = value
-        self.aliases = aliases
+    }
+}
+
+/// The options a command accepts, in static memory that is never freed.
+///
+/// Not an `Array`: the first array a process makes has the runtime instantiate its metadata,
+/// which pages in code a short `nscore run` otherwise never runs (see CommandArguments).
+struct OptionTable: @unchecked Sendable {  // written only while it is built
+    private let base: UnsafeMutablePointer<OptionSpec>
+    private var count = 0
+    private let capacity: Int
+
+    /// A table filled by `build`, which calls ``add(_:)`` for each option.
+    init(capacity: Int = 32, _ build: (inout OptionTable) -> Void) {
+        base = .allocate(capacity: capacity)
+        self.capacity = capacity
+        build(&self)
     }
 
-    /// Whether `--NAME` (the `count` bytes at `bytes`) names this option.
-    func matches(long bytes: UnsafePointer<CChar>, count: Int) -> Bool {
-        name.matches(bytes, count: count) || aliases.contains { $0.matches(bytes, count: count) }
+    mutating func add(_ spec: OptionSpec) {
+        precondition(count < capacity, "option table is full")
+        (base + count).initialize(to: spec)
+        count += 1
+    }
+
+    /// The first option that satisfies `predicate`.
+    func first(where predicate: (OptionSpec) -> Bool) -> OptionSpec? {
+        for i in 0..<count where predicate(base[i]) { return base[i] }
+        return nil
     }
 }
 
@@ -145,7 +171,7 @@ struct ParsedOption {
 struct ArgumentParser {
     /// The subcommand, for error messages (`run`, `exec`, ...).
     let command: String
-    private let specs: [OptionSpec]
+    private let specs: OptionTable
     /// For run/exec: the first operand ends option parsing, and it and everything after it is
     /// the command (``remaining``).
     private let stopAtFirstOperand: Bool
@@ -157,7 +183,7 @@ struct ArgumentParser {
     /// True once `--` was seen.
     private var optionsEnded = false
 
-    init(command: String, arguments: CommandArguments, specs: [OptionSpec], stopAtFirstOperand: Bool = false) {
+    init(command: String, arguments: CommandArguments, specs: OptionTable, stopAtFirstOperand: Bool = false) {
         self.command = command
         self.args = arguments
         self.index = arguments.startIndex
@@ -197,21 +223,25 @@ struct ArgumentParser {
         return .option(try shortOption())
     }
 
-    /// The arguments not consumed yet: in stop mode, the command and its arguments.
-    var remaining: [String] { args.strings(from: index) }
+    /// The number of arguments not consumed yet: in stop mode, the command and its arguments.
+    var remainingCount: Int { args.endIndex - index }
+
+    /// The arguments not consumed yet, in place (NULL-terminated).
+    var remainingPointers: UnsafePointer<UnsafeMutablePointer<CChar>?> { args.pointers(from: index) }
+
+    /// Whether the first argument not consumed yet is empty (`""`).
+    var remainingStartsEmpty: Bool { index < args.endIndex && args[index][0] == 0 }
 
     /// `--NAME`, `--NAME=VALUE` or `--NAME VALUE`; `body` points after the dashes.
     private mutating func longOption(_ body: UnsafePointer<CChar>) throws(CLIError) -> ParsedOption {
         let eq = strchr(body, Int32(UInt8(ascii: "=")))
         let length = eq.map { UnsafePointer($0) - body } ?? strlen(body)
         let attached = eq.map { String(cString: $0 + 1) }
-        guard let spec = specs.first(where: { $0.matches(long: body, count: length) }) else {
+        guard let spec = specs.first(where: { $0.name.matches(body, count: length) }) else {
             let name = String(decoding: UnsafeRawBufferPointer(start: body, count: length), as: UTF8.self)
             throw usage("unknown option '--\(name)'")
         }
-        // The name as typed (the canonical one or an alias), for error messages.
-        let typed = spec.name.matches(body, count: length)
-            ? spec.name : spec.aliases.first { $0.matches(body, count: length) }!
+        let typed = spec.name
         let spelling = ParsedOption.Spelling.long(typed)
         switch spec.value {
         case .none:
@@ -295,10 +325,17 @@ extension ArgumentParser {
 
 /// The namespace-kind flags shared by `run` and `exec`, with util-linux's short letters.
 enum KindFlags {
-    static let specs: [OptionSpec] = [
-        OptionSpec("uts", "u"), OptionSpec("ipc", "i"), OptionSpec("pid", "p"), OptionSpec("net", "n"),
-        OptionSpec("mount", "m"), OptionSpec("user", "U"), OptionSpec("cgroup", "C"), OptionSpec("time", "T"),
-    ]
+    /// Adds the eight flags to `table`, each taking `value`.
+    static func add(to table: inout OptionTable, value: OptionSpec.Value = .none) {
+        table.add(OptionSpec("uts", "u", value: value))
+        table.add(OptionSpec("ipc", "i", value: value))
+        table.add(OptionSpec("pid", "p", value: value))
+        table.add(OptionSpec("net", "n", value: value))
+        table.add(OptionSpec("mount", "m", value: value))
+        table.add(OptionSpec("user", "U", value: value))
+        table.add(OptionSpec("cgroup", "C", value: value))
+        table.add(OptionSpec("time", "T", value: value))
+    }
 
     /// The kind named by a parsed kind flag, or nil if the option is not one.
     static func kind(_ optionName: OptionName) -> NamespaceKind? {

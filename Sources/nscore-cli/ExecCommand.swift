@@ -37,16 +37,15 @@ enum ExecCommand {
 
         """
 
-    static let specs: [OptionSpec] = KindFlags.specs.map {
-        OptionSpec($0.name, $0.short, value: .optionalAttached)
-    } + [
-        OptionSpec("target", "t", value: .required),
-        OptionSpec("all", "a"),
-        OptionSpec("ns-path", value: .required),
-        OptionSpec("wd", "w", value: .required),
-        OptionSpec("kill-on-parent-death"),
-        OptionSpec("help", "h"),
-    ]
+    static let specs = OptionTable { t in
+        KindFlags.add(to: &t, value: .optionalAttached)
+        t.add(OptionSpec("target", "t", value: .required))
+        t.add(OptionSpec("all", "a"))
+        t.add(OptionSpec("ns-path", value: .required))
+        t.add(OptionSpec("wd", "w", value: .required))
+        t.add(OptionSpec("kill-on-parent-death"))
+        t.add(OptionSpec("help", "h"))
+    }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "exec", arguments: arguments, specs: specs, stopAtFirstOperand: true)
@@ -88,8 +87,9 @@ enum ExecCommand {
             default: throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
-        let command = parser.remaining
-        guard !command.isEmpty, !command[0].isEmpty else { throw parser.usage("missing COMMAND to run") }
+        guard parser.remainingCount > 0, !parser.remainingStartsEmpty else {
+            throw parser.usage("missing COMMAND to run")
+        }
 
         let joinTarget: JoinTarget
         var namespaces: NamespaceSet? = nil
@@ -119,7 +119,8 @@ enum ExecCommand {
             joinTarget = .paths(map)
         }
 
-        var config = JoinConfiguration(target: joinTarget, command, namespaces: namespaces)
+        var config = JoinConfiguration(target: joinTarget, [], namespaces: namespaces)
+        config.setArguments(cStrings: parser.remainingPointers, count: parser.remainingCount)
         config.workingDirectory = workingDirectory
         config.killOnParentDeath = killOnParentDeath
 

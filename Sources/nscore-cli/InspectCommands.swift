@@ -6,7 +6,10 @@ import NSCore
 
 /// The command line of `ns` and `ps`: `[-J|--json] [-h|--help] [PID]`.
 enum PIDViewArguments {
-    static let specs: [OptionSpec] = [OptionSpec("json", "J"), OptionSpec("help", "h")]
+    static let specs = OptionTable { t in
+        t.add(OptionSpec("json", "J"))
+        t.add(OptionSpec("help", "h"))
+    }
 
     /// The PID operand (if any) and whether JSON was asked for; `nil` once `--help` was printed.
     static func parse(_ command: String, _ arguments: CommandArguments, help: String)
@@ -84,9 +87,11 @@ enum ListCommand {
 
         """
 
-    static let specs: [OptionSpec] = [
-        OptionSpec("type", "t", value: .required), OptionSpec("json", "J"), OptionSpec("help", "h"),
-    ]
+    static let specs = OptionTable { t in
+        t.add(OptionSpec("type", "t", value: .required))
+        t.add(OptionSpec("json", "J"))
+        t.add(OptionSpec("help", "h"))
+    }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "ls", arguments: arguments, specs: specs)

@@ -17,9 +17,11 @@ enum PersistCommand {
 
         """
 
-    static let specs: [OptionSpec] = [
-        OptionSpec("target", "t", value: .required), OptionSpec("type", value: .required), OptionSpec("help", "h"),
-    ]
+    static let specs = OptionTable { t in
+        t.add(OptionSpec("target", "t", value: .required))
+        t.add(OptionSpec("type", value: .required))
+        t.add(OptionSpec("help", "h"))
+    }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "persist", arguments: arguments, specs: specs)
@@ -68,7 +70,10 @@ enum UnpersistCommand {
 
         """
 
-    static let specs: [OptionSpec] = [OptionSpec("keep-file"), OptionSpec("help", "h")]
+    static let specs = OptionTable { t in
+        t.add(OptionSpec("keep-file"))
+        t.add(OptionSpec("help", "h"))
+    }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "unpersist", arguments: arguments, specs: specs)

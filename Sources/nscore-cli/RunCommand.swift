@@ -45,22 +45,23 @@ enum RunCommand {
 
         """
 
-    static let specs: [OptionSpec] = KindFlags.specs + [
-        OptionSpec("all"),
-        OptionSpec("hostname", value: .required),
-        OptionSpec("domainname", value: .required),
-        OptionSpec("mount-proc"),
-        OptionSpec("no-mount-proc"),
-        OptionSpec("propagation", value: .required),
-        OptionSpec("init"),
-        OptionSpec("map-root-user", "r"),
-        OptionSpec("kill-on-parent-death"),
-        OptionSpec("wd", "w", value: .required),
-        OptionSpec("env", "e", value: .required),
-        OptionSpec("clear-env"),
-        OptionSpec("fork", "f"),
-        OptionSpec("help", "h"),
-    ]
+    static let specs = OptionTable { t in
+        KindFlags.add(to: &t)
+        t.add(OptionSpec("all"))
+        t.add(OptionSpec("hostname", value: .required))
+        t.add(OptionSpec("domainname", value: .required))
+        t.add(OptionSpec("mount-proc"))
+        t.add(OptionSpec("no-mount-proc"))
+        t.add(OptionSpec("propagation", value: .required))
+        t.add(OptionSpec("init"))
+        t.add(OptionSpec("map-root-user", "r"))
+        t.add(OptionSpec("kill-on-parent-death"))
+        t.add(OptionSpec("wd", "w", value: .required))
+        t.add(OptionSpec("env", "e", value: .required))
+        t.add(OptionSpec("clear-env"))
+        t.add(OptionSpec("fork", "f"))
+        t.add(OptionSpec("help", "h"))
+    }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
         var parser = ArgumentParser(command: "run", arguments: arguments, specs: specs, stopAtFirstOperand: true)
@@ -107,10 +108,11 @@ enum RunCommand {
             default: throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
-        let command = parser.remaining
-        guard !command.isEmpty, !command[0].isEmpty else { throw parser.usage("missing COMMAND to run") }
-
-        config.arguments = command
+        guard parser.remainingCount > 0, !parser.remainingStartsEmpty else {
+            throw parser.usage("missing COMMAND to run")
+        }
+        // The command's argv is copied from nscore's own, without a String per argument.
+        config.setArguments(cStrings: parser.remainingPointers, count: parser.remainingCount)
         config.namespaces = namespaces
         if clearEnvironment || !setEnvironment.isEmpty {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)

@@ -8,8 +8,17 @@ import NSCore
 /// spawn, and ``wait(for:)`` collects them with sigtimedwait(2). The engine's child empties its
 /// signal mask before execve, so the command does not inherit the block.
 enum Supervisor {
-    /// The signals passed on to the container's process.
-    static let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
+    /// Adds the signals passed on to the container's process to `set`: SIGTERM, SIGINT,
+    /// SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH.
+    static func addForwarded(to set: inout sigset_t) {
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGHUP)
+        sigaddset(&set, SIGQUIT)
+        sigaddset(&set, SIGUSR1)
+        sigaddset(&set, SIGUSR2)
+        sigaddset(&set, SIGWINCH)
+    }
 
     /// `si_code` of a signal the kernel generated itself, e.g. a terminal's SIGINT on Ctrl-C
     /// (`SI_KERNEL` in <asm-generic/siginfo.h>).
@@ -68,7 +77,7 @@ enum Supervisor {
     private static func waitSet() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        for s in forwarded { sigaddset(&set, s) }
+        addForwarded(to: &set)
         sigaddset(&set, SIGCHLD)
         return set
     }

@@ -32,26 +32,31 @@ enum CLI {
 
     typealias Entry = (CommandArguments) throws(CLIError) -> Int32
 
-    /// A subcommand's entry point and help text.
-    static func command(_ name: String) -> (main: Entry, help: String)? {
-        switch name {
-        case "run": return (RunCommand.main, RunCommand.help)
-        case "exec": return (ExecCommand.main, ExecCommand.help)
-        case "ns": return (NamespacesCommand.main, NamespacesCommand.help)
-        case "ls": return (ListCommand.main, ListCommand.help)
-        case "ps": return (ProcessesCommand.main, ProcessesCommand.help)
-        case "persist": return (PersistCommand.main, PersistCommand.help)
-        case "unpersist": return (UnpersistCommand.main, UnpersistCommand.help)
-        default: return nil
-        }
+    /// The subcommands: name, entry point, help text.
+    static func command(named matches: (StaticString) -> Bool) -> (main: Entry, help: String)? {
+        if matches("run") { return (RunCommand.main, RunCommand.help) }
+        if matches("exec") { return (ExecCommand.main, ExecCommand.help) }
+        if matches("ns") { return (NamespacesCommand.main, NamespacesCommand.help) }
+        if matches("ls") { return (ListCommand.main, ListCommand.help) }
+        if matches("ps") { return (ProcessesCommand.main, ProcessesCommand.help) }
+        if matches("persist") { return (PersistCommand.main, PersistCommand.help) }
+        if matches("unpersist") { return (UnpersistCommand.main, UnpersistCommand.help) }
+        return nil
     }
 
+    /// Runs the command the arguments name. The command name is compared in place, as a C
+    /// string, so that `nscore run` makes no `String` of it.
     static func dispatch(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        guard let first = arguments.first else {
+        guard !arguments.isEmpty else {
             Output.err(usage)
             return ExitCode.usage
         }
+        let index = arguments.startIndex
         let rest = arguments.dropFirst()
+        if let command = command(named: { arguments.argument(index, is: $0) }) {
+            return try command.main(rest)
+        }
+        let first = arguments.string(index)
         switch first {
         case "version", "--version", "-V":
             Output.out("nscore \(version)\n")
@@ -61,17 +66,14 @@ enum CLI {
                 Output.out(usage)
                 return 0
             }
-            guard let command = command(topic) else {
+            guard let command = command(named: { topic == $0.description }) else {
                 throw .usage(command: nil, message: "unknown command '\(topic)'")
             }
             Output.out(command.help)
             return 0
         default:
-            guard let command = command(first) else {
-                if first.hasPrefix("-") { throw .usage(command: nil, message: "unknown option '\(first)'") }
-                throw .usage(command: nil, message: "unknown command '\(first)'")
-            }
-            return try command.main(rest)
+            if first.hasPrefix("-") { throw .usage(command: nil, message: "unknown option '\(first)'") }
+            throw .usage(command: nil, message: "unknown command '\(first)'")
         }
     }
 

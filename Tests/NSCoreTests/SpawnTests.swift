@@ -138,6 +138,75 @@ struct SpawnTests {
         #expect(out == "bar\n/tmp\n")
     }
 
+    @Test func argumentsAndEnvironmentFromCStringsArePassedByteForByte() throws {
+        // Bytes that are not UTF-8 reach the command unchanged (a String would repair them).
+        let raw: [[CChar]] = [Array("sh".utf8CString), Array("-c".utf8CString),
+                              Array("printf '%s|%s|%s' \"$1\" \"$FOO\" \"$#\" | od -An -tx1".utf8CString),
+                              Array("x".utf8CString), [CChar(bitPattern: 0xff), CChar(bitPattern: 0xfe), 0]]
+        let env: [[CChar]] = [Array("FOO=b\u{e9}".utf8CString), Array("PATH=/usr/bin:/bin".utf8CString)]
+        var pointers = raw.map { strdup($0)! } as [UnsafeMutablePointer<CChar>?]
+        var envPointers = env.map { strdup($0)! } as [UnsafeMutablePointer<CChar>?]
+        envPointers.append(nil)
+        defer { pointers.forEach { free($0) }; envPointers.forEach { free($0) } }
+        var cfg = SpawnConfiguration([])
+        cfg.setArguments(cStrings: &pointers, count: pointers.count)
+        cfg.setEnvironment(cStrings: &envPointers)
+        #expect(cfg.arguments.count == 5)
+        #expect(cfg.arguments[2].hasPrefix("printf"))
+        #expect(cfg.environment == ["FOO=b\u{e9}", "PATH=/usr/bin:/bin"])
+        let (status, out) = try T.run(cfg)
+        #expect(status == .exited(0))
+        // "\xff\xfe|b\xc3\xa9|1" in hex ($0 is "x").
+        #expect(out.split(whereSeparator: { $0 == " " || $0 == "\n" }) == ["ff", "fe", "7c", "62", "c3", "a9", "7c", "31"])
+        // Assigning `arguments` replaces what the C strings set; nil inherits the environment.
+        cfg.arguments = ["true"]
+        cfg.setEnvironment(cStrings: nil)
+        #expect(cfg.environment == nil)
+        #expect(try T.run(cfg).0 == .exited(0))
+    }
+
+    @Test func commandSearchFollowsTheChildsPath() throws {
+        // The child's PATH decides, as execvp would; an empty entry is the current directory.
+        var template = Array("/tmp/nscore-path.XXXXXX".utf8CString)
+        let dir = String(cString: mkdtemp(&template)!)
+        func create(_ name: String, _ text: String, mode: mode_t) {
+            let fd = open(dir + "/" + name, O_WRONLY | O_CREAT | O_CLOEXEC, mode)
+            _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+        create("tool", "#!/bin/sh\necho found-it\n", mode: 0o755)
+        create("noexec", "x", mode: 0o644)
+        defer { unlink(dir + "/tool"); unlink(dir + "/noexec"); rmdir(dir) }
+
+        var (status, out) = try T.run(["tool"]) { $0.environment = ["PATH=/nonexistent:\(dir)"] }
+        #expect(status == .exited(0) && out == "found-it\n")
+
+        var saved = [CChar](repeating: 0, count: Int(PATH_MAX))
+        _ = getcwd(&saved, saved.count)
+        _ = chdir(dir)
+        let relative = Result { try T.run(["tool"]) { $0.environment = ["PATH=/nonexistent::/bin"] } }
+        _ = chdir(saved)
+        (status, out) = try relative.get()
+        #expect(status == .exited(0) && out == "found-it\n")
+
+        var noexec = SpawnConfiguration(["noexec"])
+        noexec.environment = ["PATH=\(dir)"]
+        do {
+            _ = try Container.spawn(noexec)
+            Issue.record("a file without x permission was run")
+        } catch {
+            #expect(error.code == .permissionDenied && error.message.contains("not executable"), "\(error)")
+        }
+        var elsewhere = SpawnConfiguration(["tool"])
+        elsewhere.environment = ["PATH=/a:/b"]
+        do {
+            _ = try Container.spawn(elsewhere)
+            Issue.record("found a command outside PATH")
+        } catch {
+            #expect(error.code == .notFound && error.message.contains("PATH=/a:/b"), "\(error)")
+        }
+    }
+
     @Test func waitTimeoutSignalAndStop() throws {
         let c = try Container.spawn(SpawnConfiguration(["sleep", "30"]))
         #expect(try c.wait(timeout: .milliseconds(100)) == nil)

@@ -70,8 +70,11 @@ public enum NamespaceKind: Int32, CaseIterable, Sendable, CustomStringConvertibl
 
     /// The kind with this `CLONE_NEW*` flag (as `NS_GET_NSTYPE` returns it), or `nil`.
     public init?(cloneFlag: Int32) {
-        guard let k = NamespaceKind.allCases.first(where: { $0.cloneFlag == cloneFlag }) else { return nil }
-        self = k
+        for raw in Int32(0)...7 where NamespaceKind(rawValue: raw)!.cloneFlag == cloneFlag {
+            self.init(rawValue: raw)
+            return
+        }
+        return nil
     }
 
     /// The same as ``procName``.
@@ -95,7 +98,7 @@ public struct NamespaceSet: OptionSet, Hashable, Sendable, CustomStringConvertib
     public static let cgroup = NamespaceSet(.cgroup)
     public static let time = NamespaceSet(.time)
     /// All eight kinds.
-    public static let all: NamespaceSet = [.uts, .ipc, .pid, .network, .mount, .user, .cgroup, .time]
+    public static let all = NamespaceSet(rawValue: 0xFF)
 
     /// The bits that name a kind; anything else is invalid input.
     public static let validBits: UInt32 = all.rawValue
@@ -104,7 +107,15 @@ public struct NamespaceSet: OptionSet, Hashable, Sendable, CustomStringConvertib
     public var kinds: [NamespaceKind] { NamespaceKind.allCases.filter { contains(NamespaceSet($0)) } }
 
     /// The OR of the members' `CLONE_NEW*` flags.
-    public var cloneFlags: Int32 { kinds.reduce(0) { $0 | $1.cloneFlag } }
+    public var cloneFlags: Int32 {
+        var flags: Int32 = 0
+        var bits = rawValue & NamespaceSet.validBits
+        while bits != 0 {
+            flags |= NamespaceKind(rawValue: Int32(bits.trailingZeroBitCount))!.cloneFlag
+            bits &= bits - 1
+        }
+        return flags
+    }
 
     /// Validates raw bits from C or Python.
     /// - Throws: ``NSCoreError`` (invalid argument) naming the unknown bits.

@@ -2,72 +2,105 @@ import Glibc
 
 /// Resolving a command name to an executable path in the parent, as `execvp` would, so that the
 /// child runs `execve` on an absolute path and a missing command is reported by `spawn`.
+///
+/// Works on C strings in the plan's arena: resolving makes no Swift `String` unless it fails.
 enum Command {
-    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    static let defaultPath: StaticString = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// The absolute path to execute for `name`.
+    /// The absolute path to execute for `name`, as a C string owned by `plan`.
     /// - Parameters:
     ///   - name: a command name (searched in `PATH`) or a path containing `/`.
     ///   - environment: the child's environment; its `PATH` is searched, else the caller's.
     /// - Throws: ``NSCoreError`` (not found / permission denied) naming the command.
-    static func resolve(_ name: String, environment: [String]?) throws(NSCoreError) -> String {
-        if name.isEmpty { throw .invalid("resolve command", "command name is empty") }
-        if name.contains("/") {
-            let path = name.hasPrefix("/") ? name : currentDirectory() + "/" + name
+    static func resolve(_ name: UnsafePointer<CChar>, environment: CStringList?,
+                        plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
+        if name[0] == 0 { throw .invalid("resolve command", "command name is empty") }
+        let nameLength = strlen(name)
+        if strchr(name, Int32(UInt8(ascii: "/"))) != nil {
+            let path = name[0] == slash ? UnsafePointer(plan.cString(bytes: name, count: nameLength))
+                                        : try absolute(name, plan: plan)
             try checkExecutable(path, shown: name)
             return path
         }
-        let search: String
+        let search: UnsafePointer<CChar>
         if let env = environment {
-            search = env.first(where: { $0.hasPrefix("PATH=") }).map { String($0.dropFirst(5)) } ?? defaultPath
-        } else if let p = getenv("PATH") {
-            search = String(cString: p)
+            search = env.value(of: "PATH=") ?? UnsafePointer(plan.cString(defaultPath))
         } else {
-            search = defaultPath
+            search = getenv("PATH").map { UnsafePointer($0) } ?? UnsafePointer(plan.cString(defaultPath))
         }
+        // Each candidate "DIR/NAME" is assembled in one buffer.
+        let capacity = Int(PATH_MAX) + 1
+        let buffer = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
         var denied = false
-        for dir in search.split(separator: ":", omittingEmptySubsequences: false) {
-            let base = dir.isEmpty ? "." : String(dir)
-            let candidate = base + "/" + name
-            if isExecutableFile(candidate) {
-                return candidate.hasPrefix("/") ? candidate : currentDirectory() + "/" + candidate
+        var dir = search
+        while true {
+            var end = dir
+            while end[0] != 0 && end[0] != colon { end += 1 }
+            let dirLength = end - dir
+            // An empty entry means the current directory.
+            let baseLength = dirLength == 0 ? 1 : dirLength
+            if baseLength + 1 + nameLength < capacity {
+                if dirLength == 0 { buffer[0] = CChar(UInt8(ascii: ".")) } else { memcpy(buffer, dir, dirLength) }
+                buffer[baseLength] = slash
+                memcpy(buffer + baseLength + 1, name, nameLength + 1)
+                if isExecutableFile(buffer) {
+                    return buffer[0] == slash ? UnsafePointer(buffer) : try absolute(buffer, plan: plan)
+                }
+                if access(buffer, F_OK) == 0 { denied = true }
             }
-            if access(candidate, F_OK) == 0 { denied = true }
+            if end[0] == 0 { break }
+            dir = end + 1
         }
+        let shown = String(cString: name)
         if denied {
             throw NSCoreError(.permissionDenied, errno: Errno(rawValue: EACCES), stage: "resolve command",
-                              message: "command '\(name)' was found in PATH but is not executable")
+                              message: "command '\(shown)' was found in PATH but is not executable")
         }
         throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "resolve command",
-                          message: "command not found: '\(name)' (searched PATH=\(search))")
+                          message: "command not found: '\(shown)' (searched PATH=\(String(cString: search)))")
     }
 
-    private static func checkExecutable(_ path: String, shown: String) throws(NSCoreError) {
+    private static let slash = CChar(UInt8(ascii: "/"))
+    private static let colon = CChar(UInt8(ascii: ":"))
+
+    /// `relative` made absolute against the current directory, in the plan's arena.
+    private static func absolute(_ relative: UnsafePointer<CChar>, plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
+        let capacity = Int(PATH_MAX) + 1
+        let cwd = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
+        if getcwd(cwd, capacity) == nil {
+            let e = Errno.current
+            throw NSCoreError(.from(errno: e), errno: e, stage: "getcwd",
+                              message: "getcwd (to resolve '\(String(cString: relative))'): \(e)")
+        }
+        let cwdLength = strlen(cwd)
+        let length = strlen(relative)
+        let out = plan.allocate(cwdLength + 1 + length + 1).bindMemory(to: CChar.self, capacity: cwdLength + length + 2)
+        memcpy(out, cwd, cwdLength)
+        out[cwdLength] = slash
+        memcpy(out + cwdLength + 1, relative, length + 1)
+        return UnsafePointer(out)
+    }
+
+    private static func checkExecutable(_ path: UnsafePointer<CChar>, shown: UnsafePointer<CChar>) throws(NSCoreError) {
         var st = stat()
         if stat(path, &st) != 0 {
             let e = Errno.current
             throw NSCoreError(.from(errno: e), errno: e, stage: "resolve command",
-                              message: "command not found: '\(shown)': \(e)")
+                              message: "command not found: '\(String(cString: shown))': \(e)")
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             throw NSCoreError(.permissionDenied, errno: Errno(rawValue: EACCES), stage: "resolve command",
-                              message: "command '\(shown)' is a directory")
+                              message: "command '\(String(cString: shown))' is a directory")
         }
         if access(path, X_OK) != 0 {
             let e = Errno.current
             throw NSCoreError(.permissionDenied, errno: e, stage: "resolve command",
-                              message: "command '\(shown)' is not executable: \(e)")
+                              message: "command '\(String(cString: shown))' is not executable: \(e)")
         }
     }
 
-    private static func isExecutableFile(_ path: String) -> Bool {
+    private static func isExecutableFile(_ path: UnsafePointer<CChar>) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
-    }
-
-    static func currentDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return "." }
-        return buffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 }

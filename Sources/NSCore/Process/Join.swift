@@ -17,11 +17,17 @@ public struct JoinConfiguration: Sendable {
     /// which the target differs from the caller (as `nsenter --all`). Ignored for paths.
     public var namespaces: NamespaceSet?
     /// The command and its arguments. Required.
-    public var arguments: [String]
+    public var arguments: [String] {
+        get { argumentList.strings }
+        set { argumentList = CStringList(newValue) }
+    }
     /// The file to execute; `nil` resolves `arguments[0]` through `PATH` in the caller.
     public var executable: String?
     /// `"NAME=value"` strings; `nil` passes the caller's environment.
-    public var environment: [String]?
+    public var environment: [String]? {
+        get { environmentList?.strings }
+        set { environmentList = newValue.map { CStringList($0) } }
+    }
     /// The working directory. `nil`: `/` of the joined mount namespace, else the caller's.
     public var workingDirectory: String?
     /// Kill the command when the spawning thread exits (`PR_SET_PDEATHSIG`).
@@ -30,18 +36,35 @@ public struct JoinConfiguration: Sendable {
     public var stdout: StdioSource
     public var stderr: StdioSource
 
+    /// ``arguments`` and ``environment`` as C strings (see ``SpawnConfiguration``).
+    var argumentList: CStringList
+    var environmentList: CStringList?
+
     /// Runs `arguments` in the namespaces of `target`.
     public init(target: JoinTarget, _ arguments: [String], namespaces: NamespaceSet? = nil) {
         self.target = target
         self.namespaces = namespaces
-        self.arguments = arguments
+        self.argumentList = arguments.isEmpty ? .empty : CStringList(arguments)
         self.executable = nil
-        self.environment = nil
+        self.environmentList = nil
         self.workingDirectory = nil
         self.killOnParentDeath = false
         self.stdin = .inherit
         self.stdout = .inherit
         self.stderr = .inherit
+    }
+}
+
+extension JoinConfiguration {
+    /// Sets ``arguments`` to a copy of `count` C strings (see
+    /// ``SpawnConfiguration/setArguments(cStrings:count:)``).
+    public mutating func setArguments(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
+        argumentList = CStringList(copying: cStrings, count: max(count, 0))
+    }
+
+    /// Sets ``environment`` to a copy of a NULL-terminated array of C strings; `nil` inherits.
+    public mutating func setEnvironment(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>?) {
+        environmentList = cStrings.map { CStringList(copying: $0) }
     }
 }
 
@@ -72,9 +95,10 @@ enum Joiner {
     static let fileOrder: [NamespaceKind] = [.user, .cgroup, .ipc, .uts, .network, .pid, .time, .mount]
 
     static func join(_ c: JoinConfiguration) throws(NSCoreError) -> Container {
-        var spawn = SpawnConfiguration(c.arguments)
+        var spawn = SpawnConfiguration([])
+        spawn.argumentList = c.argumentList
         spawn.executable = c.executable
-        spawn.environment = c.environment
+        spawn.environmentList = c.environmentList
         spawn.killOnParentDeath = c.killOnParentDeath
         spawn.stdin = c.stdin
         spawn.stdout = c.stdout
@@ -131,11 +155,11 @@ enum Joiner {
             var args = ["nscore-init"]
             if pidfd >= 0 {
                 args += ["-s", "\(pidfd):\(kinds.cloneFlags)"]
-                plan.keepFDs.append(pidfd)
+                plan.keep(pidfd)
             } else {
                 for j in joins {
                     args += ["-s", "\(j.fd):\(j.kind.cloneFlag)"]
-                    plan.keepFDs.append(j.fd)
+                    plan.keep(j.fd)
                 }
             }
             if let dir = c.workingDirectory { args += ["-C", dir] }
@@ -149,19 +173,21 @@ enum Joiner {
             let childKinds = kinds.subtracting(.pid)
             if !childKinds.isEmpty {
                 plan.add(Int32(NSC_STEP_SETNS.rawValue), fd: pidfd, flags: UInt64(UInt32(bitPattern: childKinds.cloneFlags)),
-                         stage: "setns(\(childKinds)) into the namespaces of the target")
+                         what: .setnsTarget(childKinds))
             }
         } else {
             for j in joins where j.kind != .pid {
                 plan.add(Int32(NSC_STEP_SETNS.rawValue), fd: j.fd, flags: UInt64(UInt32(bitPattern: j.kind.cloneFlag)),
-                         stage: "setns(\(j.kind)) into \(pathFor(j.kind, c.target))")
+                         what: .setnsFile(j.kind, plan.cString(pathFor(j.kind, c.target))))
             }
         }
         if let dir = c.workingDirectory {
-            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: UnsafePointer(plan.cString(dir)), stage: "chdir \(dir)")
+            let p = UnsafePointer(plan.cString(dir))
+            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: p, what: .textAndString("chdir ", p))
         }
-        plan.path = UnsafePointer(plan.cString(plan.pathText))
-        plan.argv = plan.cStringArray(spawn.arguments)
+        plan.path = plan.executablePath
+        plan.argumentList = spawn.argumentList
+        plan.argv = UnsafePointer(spawn.argumentList.pointers)
 
         guard let pidJoin = joins.first(where: { $0.kind == .pid }) else {
             return try Spawner.run(plan)

@@ -42,20 +42,21 @@ enum SpawnPlanner {
         // namespace for children, and the child enters it at execve.
         if namespaces.contains(.time) {
             plan.add(Int32(NSC_STEP_UNSHARE.rawValue), flags: UInt64(NamespaceKind.time.cloneFlag),
-                     stage: "unshare(time)")
+                     what: .text("unshare(time)"))
         }
         // Id maps must be written before the child acts as root in its new user namespace.
         if c.mapRootUser {
-            plan.add(Int32(NSC_STEP_SYNC_WAIT.rawValue), stage: "wait for the parent to write uid/gid maps")
+            plan.add(Int32(NSC_STEP_SYNC_WAIT.rawValue), what: .text("wait for the parent to write uid/gid maps"))
         }
         lowerUTS(c, into: plan)
         lowerMounts(c, namespaces, into: plan)
         // A new network namespace has only "lo", and it starts down.
         if namespaces.contains(.network) {
-            plan.add(Int32(NSC_STEP_LOOPBACK_UP.rawValue), stage: "bring up lo in the new network namespace")
+            plan.add(Int32(NSC_STEP_LOOPBACK_UP.rawValue), what: .text("bring up lo in the new network namespace"))
         }
         if let dir = c.workingDirectory {
-            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: UnsafePointer(plan.cString(dir)), stage: "chdir \(dir)")
+            let p = UnsafePointer(plan.cString(dir))
+            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: p, what: .textAndString("chdir ", p))
         }
         return plan
     }
@@ -75,15 +76,21 @@ enum SpawnPlanner {
 
     /// Checks argv, environment and working directory (shared with joins).
     static func validateCommand(_ c: SpawnConfiguration) throws(NSCoreError) {
-        if c.arguments.isEmpty {
+        let args = c.argumentList
+        if args.count == 0 {
             throw .invalid("arguments", "arguments: argv is empty; give at least the command to run")
         }
-        for (i, a) in c.arguments.enumerated() where a.containsNUL {
+        if let i = args.firstNULIndex {
             throw .invalid("arguments", "arguments[\(i)] contains a NUL byte")
         }
-        for (i, e) in (c.environment ?? []).enumerated() {
-            if e.containsNUL { throw .invalid("environment", "environment[\(i)] contains a NUL byte") }
-            if !e.contains("=") { throw .invalid("environment", "environment[\(i)] '\(e)' is not NAME=value") }
+        if let env = c.environmentList {
+            let bad = env.firstNonAssignment
+            if let i = env.firstNULIndex, bad.map({ i <= $0 }) ?? true {
+                throw .invalid("environment", "environment[\(i)] contains a NUL byte")
+            }
+            if let i = bad {
+                throw .invalid("environment", "environment[\(i)] '\(String(cString: env[i]))' is not NAME=value")
+            }
         }
         if let dir = c.workingDirectory, dir.isEmpty || dir.containsNUL {
             throw .invalid("working directory", "working directory must be a non-empty path without NUL bytes")
@@ -107,8 +114,9 @@ enum SpawnPlanner {
         if c.useInit {
             try useInit(plan, arguments: ["nscore-init", "-i", "--", plan.pathText] + c.arguments)
         } else {
-            plan.path = UnsafePointer(plan.cString(plan.pathText))
-            plan.argv = plan.cStringArray(c.arguments)
+            plan.path = plan.executablePath
+            plan.argumentList = c.argumentList
+            plan.argv = UnsafePointer(c.argumentList.pointers)
         }
     }
 
@@ -116,15 +124,15 @@ enum SpawnPlanner {
     static func lowerExecutableAndEnvironment(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
         if let exe = c.executable {
             if exe.containsNUL { throw .invalid("executable", "executable path contains a NUL byte") }
-            plan.pathText = try Command.resolve(exe, environment: c.environment)
+            plan.executablePath = try Command.resolve(plan.cString(exe), environment: c.environmentList, plan: plan)
         } else {
-            plan.pathText = try Command.resolve(c.arguments[0], environment: c.environment)
+            plan.executablePath = try Command.resolve(c.argumentList[0], environment: c.environmentList, plan: plan)
         }
-        if let environment = c.environment {
-            plan.envp = plan.cStringArray(environment)
-        } else {
-            plan.envp = plan.cStringArray(copying: environ)
-        }
+        // The caller's environment is copied: another thread's setenv may change `environ`
+        // while the child reads it.
+        let environment = c.environmentList ?? CStringList(copying: environ)
+        plan.environmentList = environment
+        plan.envp = UnsafePointer(environment.pointers)
     }
 
     /// Makes the child exec the embedded nscore-init with `arguments` (the spawner inserts the
@@ -162,12 +170,14 @@ enum SpawnPlanner {
 
     private static func lowerUTS(_ c: SpawnConfiguration, into plan: SpawnPlan) {
         if let h = c.hostname {
-            plan.add(Int32(NSC_STEP_SETHOSTNAME.rawValue), a: UnsafePointer(plan.cString(h)),
-                     len: UInt64(h.utf8.count), stage: "sethostname \(h)")
+            let p = UnsafePointer(plan.cString(h))
+            plan.add(Int32(NSC_STEP_SETHOSTNAME.rawValue), a: p, len: UInt64(h.utf8.count),
+                     what: .textAndString("sethostname ", p))
         }
         if let d = c.domainname {
-            plan.add(Int32(NSC_STEP_SETDOMAINNAME.rawValue), a: UnsafePointer(plan.cString(d)),
-                     len: UInt64(d.utf8.count), stage: "setdomainname \(d)")
+            let p = UnsafePointer(plan.cString(d))
+            plan.add(Int32(NSC_STEP_SETDOMAINNAME.rawValue), a: p, len: UInt64(d.utf8.count),
+                     what: .textAndString("setdomainname ", p))
         }
     }
 
@@ -175,17 +185,17 @@ enum SpawnPlanner {
         guard ns.contains(.mount) else { return }
         if let propagation = c.rootPropagation {
             plan.addMount(source: nil, target: "/", fstype: nil, flags: UInt(MS_REC) | propagation.mountFlag,
-                          stage: "make / \(propagation) (recursive) in the new mount namespace")
+                          what: .rootPropagation(propagation))
         }
         let mountProc = c.mountProc ?? ns.contains(.pid)
         if mountProc {
             // The copied /proc may be a shared mount (when / was left shared): make it private
             // first, or the new proc would propagate back over the host's /proc.
             plan.addMount(source: nil, target: "/proc", fstype: nil, flags: UInt(MS_REC) | UInt(MS_PRIVATE),
-                          stage: "make /proc private before mounting proc")
+                          what: .text("make /proc private before mounting proc"))
             plan.addMount(source: "proc", target: "/proc", fstype: "proc",
                           flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
-                          stage: "mount proc on /proc")
+                          what: .text("mount proc on /proc"))
         }
     }
 }

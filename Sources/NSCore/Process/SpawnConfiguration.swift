@@ -17,12 +17,18 @@ public enum StdioSource: Sendable, Equatable {
 /// namespace they change is new, so that a typo never changes the host.
 public struct SpawnConfiguration: Sendable {
     /// The command and its arguments; `arguments[0]` is the command name. Required.
-    public var arguments: [String]
+    public var arguments: [String] {
+        get { argumentList.strings }
+        set { argumentList = CStringList(newValue) }
+    }
     /// The file to execute. `nil` resolves `arguments[0]` through `PATH` in the parent, as
     /// `execvp` would, so that a missing command fails `spawn` instead of exiting 127.
     public var executable: String?
     /// The environment as `"NAME=value"` strings. `nil` passes the caller's environment.
-    public var environment: [String]?
+    public var environment: [String]? {
+        get { environmentList?.strings }
+        set { environmentList = newValue.map { CStringList($0) } }
+    }
     /// The working directory of the command. `nil` keeps the caller's.
     public var workingDirectory: String?
     /// The namespaces to create.
@@ -53,11 +59,15 @@ public struct SpawnConfiguration: Sendable {
     public var stdout: StdioSource
     public var stderr: StdioSource
 
+    /// ``arguments`` and ``environment`` as C strings, the form the child receives them in.
+    var argumentList: CStringList
+    var environmentList: CStringList?
+
     /// A configuration that runs `arguments` in the caller's namespaces.
     public init(_ arguments: [String], namespaces: NamespaceSet = []) {
-        self.arguments = arguments
+        self.argumentList = arguments.isEmpty ? .empty : CStringList(arguments)
         self.executable = nil
-        self.environment = nil
+        self.environmentList = nil
         self.workingDirectory = nil
         self.namespaces = namespaces
         self.hostname = nil
@@ -70,6 +80,21 @@ public struct SpawnConfiguration: Sendable {
         self.stdin = .inherit
         self.stdout = .inherit
         self.stderr = .inherit
+    }
+}
+
+extension SpawnConfiguration {
+    /// Sets ``arguments`` to a copy of `count` C strings, such as the tail of
+    /// `CommandLine.unsafeArgv`: the same as assigning `arguments`, without making a `String`
+    /// of each.
+    public mutating func setArguments(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
+        argumentList = CStringList(copying: cStrings, count: max(count, 0))
+    }
+
+    /// Sets ``environment`` to a copy of a NULL-terminated array of `"NAME=value"` C strings
+    /// (such as `environ`); `nil` passes the caller's environment.
+    public mutating func setEnvironment(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>?) {
+        environmentList = cStrings.map { CStringList(copying: $0) }
     }
 }
 

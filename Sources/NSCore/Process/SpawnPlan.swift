@@ -6,28 +6,43 @@ import Glibc
 /// Every allocation a spawn needs happens here, in the parent, before clone: C strings,
 /// argv/envp arrays, the step array. The child only reads this memory, and the parent keeps it
 /// alive and unchanged until the child has exec'd or been reaped (``Spawner``). Each step has a
-/// parallel human description ("mount proc on /proc") so that a failure record `{step, errno}`
-/// from the child becomes an error that names what failed.
+/// parallel ``StepDescription`` so that a failure record `{step, errno}` from the child becomes
+/// an error that names what failed ("mount proc on /proc").
+///
+/// The plan is built from C memory only: strings and pointer arrays go into one bump arena,
+/// steps and fds into malloc'd buffers. A spawn makes no Swift `Array` or `String` (those are
+/// made only for an error), which keeps the in-process spawn short and a `nscore run` small.
 final class SpawnPlan {
-    private var allocations: [UnsafeMutableRawPointer] = []
-    private(set) var steps: [nsc_step] = []
-    private(set) var stages: [String] = []
+    // The arena: malloc'd chunks, each starting with a pointer to the previous one.
+    private var chunk: UnsafeMutableRawPointer? = nil
+    private var chunkUsed = 0
+    private var chunkSize = 0
+
+    private var stepBuffer: UnsafeMutablePointer<nsc_step>? = nil
+    private var descriptions: UnsafeMutablePointer<StepDescription>? = nil
+    private(set) var stepCount = 0
+    private var stepCapacity = 0
+
     /// Owned fds the plan refers to (ns files, /dev/null); closed when the plan is released.
-    private var ownedFDs: [Int32] = []
+    private var ownedFDs = FDList()
+    /// Fds left open across execve (for nscore-init).
+    private var keepFDs = FDList()
 
     var stdio: (Int32, Int32, Int32) = (-1, -1, -1)
     var pdeathsig: Int32 = 0
     var cloneFlags: UInt64 = 0
     var execFD: Int32 = -1
-    var keepFDs: [Int32] = []
+    /// The resolved executable (absolute path), also for error messages.
+    var executablePath: UnsafePointer<CChar>? = nil
     var path: UnsafePointer<CChar>? = nil
     var argv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil
     var envp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil
+    /// The lists `argv` and `envp` may point into, kept alive with the plan.
+    var argumentList: CStringList? = nil
+    var environmentList: CStringList? = nil
     /// When set, the child execs nscore-init (``execFD``) with these arguments; the spawner
     /// inserts `-e ERRFD` after the program name and keeps the error pipe open across exec.
     var initArguments: [String]? = nil
-    /// The executable path as text, for error messages.
-    var pathText = ""
     /// True when the child is cloned into an existing PID namespace (a join), where ENOMEM
     /// from clone means that namespace's init has exited.
     var entersPIDNamespace = false
@@ -36,60 +51,83 @@ final class SpawnPlan {
     /// True when a step signals the parent before waiting (the parent must read "ready").
     var signalsReady = false
 
-    // Arrays handed to C must stay at a fixed address while the child runs.
-    private var stepBuffer: UnsafeMutablePointer<nsc_step>? = nil
-    private var keepBuffer: UnsafeMutablePointer<Int32>? = nil
     /// The C plan itself: the child reads it after `nsc_shim_spawn_start` returned, so it
     /// lives on the heap with the plan, never on the parent's stack.
     private var planBuffer: UnsafeMutablePointer<nsc_plan>? = nil
 
     deinit {
-        for p in allocations { free(p) }
-        stepBuffer?.deallocate()
-        keepBuffer?.deallocate()
+        var c = chunk
+        while let p = c {
+            c = p.load(as: UnsafeMutableRawPointer?.self)
+            free(p)
+        }
+        free(stepBuffer)
+        free(descriptions)
+        for i in 0..<ownedFDs.count { _ = Glibc.close(ownedFDs[i]) }
+        ownedFDs.release()
+        keepFDs.release()
         planBuffer?.deallocate()
-        for fd in ownedFDs { _ = Glibc.close(fd) }
+    }
+
+    /// The executable path as text, for error messages and nscore-init's command line.
+    var pathText: String { executablePath.map { String(cString: $0) } ?? "" }
+
+    /// `n` bytes from the arena, 16-byte aligned, valid for the life of the plan.
+    func allocate(_ n: Int) -> UnsafeMutableRawPointer {
+        var offset = (chunkUsed + 15) & ~15
+        if chunk == nil || offset + n > chunkSize {
+            let size = max(4096, n + 16)
+            let c = malloc(size)!
+            c.storeBytes(of: chunk, as: UnsafeMutableRawPointer?.self)
+            chunk = c
+            chunkSize = size
+            offset = 16
+        }
+        chunkUsed = offset + n
+        return chunk! + offset
     }
 
     /// Copies `s` into a NUL-terminated C string owned by the plan.
     func cString(_ s: String) -> UnsafeMutablePointer<CChar> {
-        let p = strdup(s)!
-        allocations.append(UnsafeMutableRawPointer(p))
+        var s = s
+        return s.withUTF8 { buffer in
+            let p = allocate(buffer.count + 1).bindMemory(to: CChar.self, capacity: buffer.count + 1)
+            if let base = buffer.baseAddress { memcpy(p, base, buffer.count) }
+            p[buffer.count] = 0
+            return p
+        }
+    }
+
+    /// Copies a static string into a NUL-terminated C string owned by the plan.
+    func cString(_ s: StaticString) -> UnsafeMutablePointer<CChar> {
+        let n = s.utf8CodeUnitCount
+        let p = allocate(n + 1).bindMemory(to: CChar.self, capacity: n + 1)
+        memcpy(p, s.utf8Start, n)
+        p[n] = 0
+        return p
+    }
+
+    /// Copies `count` bytes at `bytes` and a NUL into a C string owned by the plan.
+    func cString(bytes: UnsafeRawPointer, count: Int) -> UnsafeMutablePointer<CChar> {
+        let p = allocate(count + 1).bindMemory(to: CChar.self, capacity: count + 1)
+        memcpy(p, bytes, count)
+        p[count] = 0
         return p
     }
 
     /// A NULL-terminated array of C strings owned by the plan.
     func cStringArray(_ list: [String]) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
         let count = list.count + 1
-        let raw = malloc(count * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)!
-        allocations.append(raw)
-        let array = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
-        for (i, s) in list.enumerated() { array[i] = cString(s) }
+        let array = allocate(count * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)
+            .bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count)
+        for i in 0..<list.count { array[i] = cString(list[i]) }
         array[list.count] = nil
-        return UnsafePointer(array)
-    }
-
-    /// A NULL-terminated copy of a C string array such as `environ`, owned by the plan. Copies
-    /// the bytes directly: no Swift `String` is made for each entry.
-    func cStringArray(copying source: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> UnsafePointer<UnsafeMutablePointer<CChar>?> {
-        var count = 0
-        while source[count] != nil { count += 1 }
-        let raw = malloc((count + 1) * MemoryLayout<UnsafeMutablePointer<CChar>?>.stride)!
-        allocations.append(raw)
-        let array = raw.bindMemory(to: UnsafeMutablePointer<CChar>?.self, capacity: count + 1)
-        for i in 0..<count {
-            let p = strdup(source[i]!)!
-            allocations.append(UnsafeMutableRawPointer(p))
-            array[i] = p
-        }
-        array[count] = nil
         return UnsafePointer(array)
     }
 
     /// A byte buffer owned by the plan.
     func bytes(_ b: [UInt8]) -> UnsafeRawPointer {
-        let raw = malloc(max(b.count, 1))!
-        allocations.append(raw)
+        let raw = allocate(max(b.count, 1))
         b.withUnsafeBytes { if let base = $0.baseAddress { raw.copyMemory(from: base, byteCount: $0.count) } }
         return UnsafeRawPointer(raw)
     }
@@ -101,22 +139,32 @@ final class SpawnPlan {
         return raw
     }
 
+    /// Leaves `fd` open across execve.
+    func keep(_ fd: Int32) { keepFDs.append(fd) }
+
     /// Appends a step with the description used if it fails.
     func add(_ kind: Int32, fd: Int32 = -1, flags: UInt64 = 0, a: UnsafePointer<CChar>? = nil,
              b: UnsafePointer<CChar>? = nil, c: UnsafePointer<CChar>? = nil, d: UnsafeRawPointer? = nil,
-             len: UInt64 = 0, stage: String) {
-        steps.append(nsc_step(kind: kind, fd: fd, flags: flags, a: a, b: b, c: c, d: d, len: len))
-        stages.append(stage)
+             len: UInt64 = 0, what: StepDescription) {
+        if stepCount == stepCapacity {
+            stepCapacity = max(8, stepCapacity * 2)
+            stepBuffer = realloc(stepBuffer, stepCapacity * MemoryLayout<nsc_step>.stride)!
+                .bindMemory(to: nsc_step.self, capacity: stepCapacity)
+            descriptions = realloc(descriptions, stepCapacity * MemoryLayout<StepDescription>.stride)!
+                .bindMemory(to: StepDescription.self, capacity: stepCapacity)
+        }
+        (stepBuffer! + stepCount).initialize(to: nsc_step(kind: kind, fd: fd, flags: flags, a: a, b: b, c: c, d: d, len: len))
+        (descriptions! + stepCount).initialize(to: what)
+        stepCount += 1
         if kind == Int32(NSC_STEP_SYNC_WAIT.rawValue) { waitsForParent = true }
         if kind == Int32(NSC_STEP_SYNC_READY.rawValue) { signalsReady = true }
     }
 
-    /// Adds `mount(source, target, fstype, flags, data)`.
-    func addMount(source: String?, target: String, fstype: String?, flags: UInt, data: String? = nil, stage: String) {
+    /// Adds `mount(source, target, fstype, flags, NULL)`.
+    func addMount(source: StaticString?, target: StaticString, fstype: StaticString?, flags: UInt, what: StepDescription) {
         add(Int32(NSC_STEP_MOUNT.rawValue), flags: UInt64(flags),
             a: source.map { UnsafePointer(cString($0)) }, b: UnsafePointer(cString(target)),
-            c: fstype.map { UnsafePointer(cString($0)) }, d: data.map { UnsafeRawPointer(cString($0)) },
-            stage: stage)
+            c: fstype.map { UnsafePointer(cString($0)) }, what: what)
     }
 
     /// Builds the C view of the plan, at an address that stays valid (and unchanged) for the
@@ -126,17 +174,9 @@ final class SpawnPlan {
             argv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
             keepFDs.append(errFD)
         }
-        if stepBuffer == nil, !steps.isEmpty {
-            stepBuffer = .allocate(capacity: steps.count)
-            stepBuffer!.initialize(from: steps, count: steps.count)
-        }
-        if keepBuffer == nil, !keepFDs.isEmpty {
-            keepBuffer = .allocate(capacity: keepFDs.count)
-            keepBuffer!.initialize(from: keepFDs, count: keepFDs.count)
-        }
         var plan = nsc_plan()
         plan.steps = UnsafePointer(stepBuffer)
-        plan.nsteps = UInt32(steps.count)
+        plan.nsteps = UInt32(stepCount)
         plan.err_fd = errFD
         plan.sync_fd = syncFD
         plan.stdio = stdio
@@ -144,7 +184,7 @@ final class SpawnPlan {
         plan.pdeathsig = pdeathsig
         plan.cgroup_fd = -1
         plan.nkeep = UInt32(keepFDs.count)
-        plan.keep_fds = UnsafePointer(keepBuffer)
+        plan.keep_fds = UnsafePointer(keepFDs.base)
         plan.clone_flags = cloneFlags
         plan.path = path
         plan.argv = argv
@@ -156,7 +196,7 @@ final class SpawnPlan {
 
     /// The description of a failure record the child wrote.
     func describe(step: Int32, kind: Int32) -> String {
-        if step >= 0, Int(step) < stages.count { return stages[Int(step)] }
+        if step >= 0, Int(step) < stepCount { return descriptions![Int(step)].text }
         switch kind {
         case Int32(NSC_STEP_EXEC.rawValue): return "execve \(pathText)"
         case 1: return "setns (in nscore-init)"
@@ -166,4 +206,49 @@ final class SpawnPlan {
         default: return String(cString: nsc_shim_step_name(kind))
         }
     }
+}
+
+/// What a plan step does, in words, for the error when it fails. It is made into text only
+/// then, so that a spawn that succeeds builds no strings.
+enum StepDescription {
+    case text(StaticString)
+    /// The text followed by a string of the plan: "chdir /srv", "sethostname box".
+    case textAndString(StaticString, UnsafePointer<CChar>)
+    /// Making / recursively shared, slave, private or unbindable.
+    case rootPropagation(MountPropagation)
+    /// One setns through the target's pidfd.
+    case setnsTarget(NamespaceSet)
+    /// One setns into a namespace file.
+    case setnsFile(NamespaceKind, UnsafePointer<CChar>)
+
+    var text: String {
+        switch self {
+        case .text(let t): return t.description
+        case .textAndString(let t, let s): return t.description + String(cString: s)
+        case .rootPropagation(let p): return "make / \(p) (recursive) in the new mount namespace"
+        case .setnsTarget(let kinds): return "setns(\(kinds)) into the namespaces of the target"
+        case .setnsFile(let kind, let path): return "setns(\(kind)) into \(String(cString: path))"
+        }
+    }
+}
+
+/// A growable list of fds in malloc'd memory (no Swift array on the spawn path).
+struct FDList {
+    private(set) var base: UnsafeMutablePointer<Int32>? = nil
+    private(set) var count = 0
+    private var capacity = 0
+
+    subscript(index: Int) -> Int32 { base![index] }
+
+    mutating func append(_ fd: Int32) {
+        if count == capacity {
+            capacity = max(8, capacity * 2)
+            base = realloc(base, capacity * MemoryLayout<Int32>.stride)!.bindMemory(to: Int32.self, capacity: capacity)
+        }
+        base![count] = fd
+        count += 1
+    }
+
+    /// Frees the memory (the fds are the owner's business).
+    func release() { free(base) }
 }
