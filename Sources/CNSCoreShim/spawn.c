@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <unistd.h>
 
 #include "nsc_shim.h"
@@ -40,6 +41,9 @@
 #endif
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL /* Linux 5.7 */
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1) /* Linux 5.9 */
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2) /* Linux 5.11 */
@@ -116,12 +120,26 @@ __asm__(".text\n"
 
 /* ---- the child ------------------------------------------------------------------------- */
 
-static __attribute__((noreturn)) void nsc_fail(const struct nsc_plan *p, int32_t step, int32_t kind, long err)
+/* What the child is handed: it lives at the top of the child's stack mapping. */
+struct nsc_child_block {
+    const struct nsc_plan *plan;
+    struct nsc_child_status *status; /* share_files: where failures go; else NULL */
+    int32_t unshare_from;            /* share_files: the lowest fd the child does not need */
+    struct nsc_child_status status_storage;
+};
+
+static __attribute__((noreturn)) void nsc_fail(const struct nsc_child_block *b, int32_t step, int32_t kind, long err)
 {
     struct nsc_error_record rec = { step, kind, (int32_t)-err };
-    /* A short write cannot happen for 12 bytes on a pipe; if the write fails the parent still
-     * sees the child exit 127 before exec and reports that. */
-    (void)nsc_sys3(SYS_write, p->err_fd, &rec, sizeof rec);
+    if (b->status != NULL) {
+        /* Shared memory: the parent reads it once the kernel has cleared `alive` at exit. */
+        b->status->record = rec;
+        __atomic_store_n(&b->status->failed, 1, __ATOMIC_RELEASE);
+    } else {
+        /* A short write cannot happen for 12 bytes on a pipe; if the write fails the parent
+         * still sees the child exit 127 before exec and reports that. */
+        (void)nsc_sys3(SYS_write, b->plan->err_fd, &rec, sizeof rec);
+    }
     for (;;)
         (void)nsc_sys1(SYS_exit_group, 127);
 }
@@ -225,8 +243,23 @@ static long nsc_run_step(const struct nsc_plan *p, const struct nsc_step *s)
 
 static int nsc_child_main(void *arg)
 {
-    const struct nsc_plan *p = arg;
+    const struct nsc_child_block *b = arg;
+    const struct nsc_plan *p = b->plan;
     long r;
+
+    /* 0. With share_files the fd table is still the host's: before anything else, take a copy
+     *    of only the fds below unshare_from (the host's stdio and the few the plan names), so
+     *    neither the kernel nor exec walks the thousands a big host may hold. */
+    if (b->status != NULL) {
+        r = nsc_sys3(SYS_close_range, b->unshare_from, ~0U, CLOSE_RANGE_UNSHARE);
+        if (r == -ENOSYS || r == -EINVAL)
+            r = nsc_sys1(SYS_unshare, CLONE_FILES); /* before Linux 5.9: a full copy */
+        if (r < 0)
+            nsc_fail(b, -1, NSC_STEP_FILES, r);
+    }
+    /* The parent's end of the handshake: without it, the parent's death is EOF here. */
+    if (p->sync_peer_fd >= 0)
+        (void)nsc_sys1(SYS_close, p->sync_peer_fd);
 
     /* 1. Default dispositions for every signal: the host's handlers are host code and must
      *    never run here, and the command must start with a clean signal state. A zeroed
@@ -237,34 +270,47 @@ static int nsc_child_main(void *arg)
             continue;
         r = nsc_sys4(SYS_rt_sigaction, sig, act, 0, 8);
         if (r < 0 && r != -EINVAL)
-            nsc_fail(p, -1, NSC_STEP_SIGNALS, r);
+            nsc_fail(b, -1, NSC_STEP_SIGNALS, r);
     }
     /* 2. Parent-death signal, before anything that might block on the parent. */
     if (p->pdeathsig > 0 && (r = nsc_sys5(SYS_prctl, PR_SET_PDEATHSIG, p->pdeathsig, 0, 0, 0)) < 0)
-        nsc_fail(p, -1, NSC_STEP_PDEATHSIG, r);
+        nsc_fail(b, -1, NSC_STEP_PDEATHSIG, r);
 
     /* 3. The plan, in the order the parent chose (handshake, setns, hostname, mounts, ids). */
     for (uint32_t i = 0; i < p->nsteps; i++) {
         r = nsc_run_step(p, &p->steps[i]);
         if (r < 0)
-            nsc_fail(p, (int32_t)i, p->steps[i].kind, r);
+            nsc_fail(b, (int32_t)i, p->steps[i].kind, r);
     }
 
     /* 4. stdio: first copy every source above 2 so that one source cannot be overwritten by
      *    another's dup3 (a caller may pass its stdout as our stderr), then place them. */
     long tmp[3] = { -1, -1, -1 };
+    long null_fd = -1;
     for (int i = 0; i < 3; i++) {
+        if (p->stdio[i] == NSC_STDIO_NULL) {
+            /* Opened here, so the parent passes no fd; kept above 2 like the other sources. */
+            if (null_fd < 0) {
+                null_fd = nsc_sys4(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0);
+                if (null_fd >= 0 && null_fd < 3)
+                    null_fd = nsc_sys3(SYS_fcntl, null_fd, F_DUPFD_CLOEXEC, 3);
+                if (null_fd < 0)
+                    nsc_fail(b, -1, NSC_STEP_STDIO, null_fd);
+            }
+            tmp[i] = null_fd;
+            continue;
+        }
         if (p->stdio[i] < 0)
             continue;
         tmp[i] = nsc_sys3(SYS_fcntl, p->stdio[i], F_DUPFD_CLOEXEC, 3);
         if (tmp[i] < 0)
-            nsc_fail(p, -1, NSC_STEP_STDIO, tmp[i]);
+            nsc_fail(b, -1, NSC_STEP_STDIO, tmp[i]);
     }
     for (int i = 0; i < 3; i++) {
         if (tmp[i] < 0)
             continue;
         if ((r = nsc_sys3(SYS_dup3, tmp[i], i, 0)) < 0)
-            nsc_fail(p, -1, NSC_STEP_STDIO, r);
+            nsc_fail(b, -1, NSC_STEP_STDIO, r);
     }
 
     /* 5. Only stdio and keep_fds cross exec: everything else the host had open becomes
@@ -273,12 +319,14 @@ static int nsc_child_main(void *arg)
     if (r == -ENOSYS || r == -EINVAL)
         r = nsc_cloexec_walk();
     if (r < 0)
-        nsc_fail(p, -1, NSC_STEP_CLOSE_FDS, r);
+        nsc_fail(b, -1, NSC_STEP_CLOSE_FDS, r);
     for (uint32_t i = 0; i < p->nkeep; i++)
         if ((r = nsc_sys3(SYS_fcntl, p->keep_fds[i], F_SETFD, 0)) < 0)
-            nsc_fail(p, -1, NSC_STEP_CLOSE_FDS, r);
+            nsc_fail(b, -1, NSC_STEP_CLOSE_FDS, r);
 
     /* 6. Empty signal mask, then exec. */
+    if (b->status != NULL)
+        __atomic_store_n(&b->status->execing, 1, __ATOMIC_RELEASE);
     uint64_t empty = 0;
     (void)nsc_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
     if (p->exec_fd >= 0)
@@ -288,7 +336,7 @@ static int nsc_child_main(void *arg)
     /* Block again so that nothing interrupts the report. */
     uint64_t full = ~(uint64_t)0;
     (void)nsc_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &full, 0, 8);
-    nsc_fail(p, -1, NSC_STEP_EXEC, r);
+    nsc_fail(b, -1, NSC_STEP_EXEC, r);
 }
 
 /* ---- the parent side ----------------------------------------------------------------------- */
@@ -303,18 +351,56 @@ static int nsc_shim_force_clone_fallback = 0;
 
 void nsc_shim_set_force_clone_fallback(int on) { nsc_shim_force_clone_fallback = on; }
 
+/* The lowest fd a share_files child can do without: one above every fd the plan names. */
+static int32_t nsc_unshare_from(const struct nsc_plan *p)
+{
+    int32_t from = 3;
+#define NSC_NEED(fd) do { if ((fd) >= from) from = (fd) + 1; } while (0)
+    for (int i = 0; i < 3; i++)
+        NSC_NEED(p->stdio[i]);
+    NSC_NEED(p->exec_fd);
+    NSC_NEED(p->err_fd);
+    NSC_NEED(p->sync_fd);
+    NSC_NEED(p->sync_peer_fd);
+    for (uint32_t i = 0; i < p->nkeep; i++)
+        NSC_NEED(p->keep_fds[i]);
+    for (uint32_t i = 0; i < p->nsteps; i++)
+        if (p->steps[i].kind == NSC_STEP_SETNS)
+            NSC_NEED(p->steps[i].fd);
+#undef NSC_NEED
+    return from;
+}
+
 int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out)
 {
     out->pid = -1;
     out->pidfd = -1;
     out->stack = NULL;
     out->stack_size = 0;
+    out->status = NULL;
 
     size_t size = NSC_STACK_SIZE + NSC_GUARD_SIZE;
     void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
         return -errno;
     (void)mprotect(stack, NSC_GUARD_SIZE, PROT_NONE);
+
+    /* The child's block sits at the top of the mapping; its stack starts below it. */
+    struct nsc_child_block *block =
+        (struct nsc_child_block *)(((uintptr_t)stack + size - sizeof(struct nsc_child_block)) & ~(uintptr_t)63);
+    block->plan = plan;
+    block->status = NULL;
+    block->unshare_from = 0;
+    uint64_t flags = CLONE_VM | CLONE_PIDFD | plan->clone_flags;
+    if (plan->share_files) {
+        block->status = &block->status_storage;
+        block->status->alive = 1;
+        block->status->failed = 0;
+        block->status->execing = 0;
+        block->unshare_from = nsc_unshare_from(plan);
+        flags |= CLONE_FILES | CLONE_CHILD_CLEARTID;
+    }
+    char *stack_top = (char *)block;
 
     /* Block every signal (the raw call also blocks glibc's internal ones) so the child starts
      * with all of them blocked and no host handler can run on its stack. */
@@ -324,20 +410,22 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
     int pidfd = -1;
     struct nsc_clone_args args;
     memset(&args, 0, sizeof args);
-    args.flags = CLONE_VM | CLONE_PIDFD | plan->clone_flags;
+    args.flags = flags;
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    if (block->status != NULL)
+        args.child_tid = (uint64_t)(uintptr_t)&block->status->alive;
     args.exit_signal = SIGCHLD;
     args.stack = (uint64_t)(uintptr_t)((char *)stack + NSC_GUARD_SIZE);
-    args.stack_size = NSC_STACK_SIZE;
+    args.stack_size = (uint64_t)(stack_top - ((char *)stack + NSC_GUARD_SIZE));
     if (plan->cgroup_fd >= 0) {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)plan->cgroup_fd;
     }
-    long pid = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_clone3_vm(&args, sizeof args, nsc_child_main, (void *)plan);
+    long pid = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_clone3_vm(&args, sizeof args, nsc_child_main, block);
     if (pid == -ENOSYS && plan->cgroup_fd < 0) {
         /* Kernels before 5.3: clone() with the glibc wrapper, which also switches stacks. */
-        pid = clone(nsc_child_main, (char *)stack + size, (int)(CLONE_VM | CLONE_PIDFD | plan->clone_flags | SIGCHLD),
-                    (void *)plan, &pidfd);
+        pid = clone(nsc_child_main, stack_top, (int)(flags | SIGCHLD), block, &pidfd, NULL,
+                    block->status != NULL ? (void *)&block->status->alive : NULL);
         if (pid < 0)
             pid = -errno;
     }
@@ -352,7 +440,18 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
     out->pidfd = pidfd;
     out->stack = stack;
     out->stack_size = size;
+    out->status = block->status;
     return 0;
+}
+
+void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result)
+{
+    struct nsc_child_status *st = result->status;
+    int32_t v;
+    /* FUTEX_WAIT without FUTEX_PRIVATE_FLAG: the kernel's CLONE_CHILD_CLEARTID wake is a
+     * shared-key wake. */
+    while ((v = __atomic_load_n(&st->alive, __ATOMIC_ACQUIRE)) != 0)
+        (void)syscall(SYS_futex, &st->alive, FUTEX_WAIT, v, NULL, NULL, 0);
 }
 
 void nsc_shim_spawn_release(struct nsc_spawn_result *result)
@@ -361,4 +460,5 @@ void nsc_shim_spawn_release(struct nsc_spawn_result *result)
         munmap(result->stack, result->stack_size);
     result->stack = NULL;
     result->stack_size = 0;
+    result->status = NULL;
 }

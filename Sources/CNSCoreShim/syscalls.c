@@ -114,6 +114,7 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_STDIO: return "set up stdio";
     case NSC_STEP_CLOSE_FDS: return "close inherited fds";
     case NSC_STEP_EXEC: return "execve";
+    case NSC_STEP_FILES: return "unshare the fd table";
     default: return "unknown step";
     }
 }

@@ -123,6 +123,33 @@ struct SpawnTests {
         #expect(fds.allSatisfy { $0 <= 3 })  // 0,1,2 and ls's own directory fd
     }
 
+    @Test func aHostWithThousandsOfFdsKeepsThemAndTheCommandGetsOnlyStdio() throws {
+        // The child shares the host's fd table at clone and unshares a small copy itself: the
+        // host's table must come out untouched, and the command must get only 0-2, even with
+        // stdio sources placed above thousands of fds.
+        var host: [Int32] = []
+        for i in 0..<3000 {
+            let fd = i % 2 == 0 ? open("/dev/null", O_RDONLY) : open("/dev/null", O_RDONLY | O_CLOEXEC)
+            #expect(fd >= 0)
+            host.append(fd)
+        }
+        defer { host.forEach { close($0) } }
+        let flagsBefore = host.map { fcntl($0, F_GETFD) }
+        for ns: NamespaceSet in [[], [.network, .mount, .pid]] {
+            let (status, out) = try T.run(["sh", "-c", "ls /proc/self/fd | wc -l; cat"], ns) {
+                $0.stdin = .null
+                $0.stderr = .null
+            }
+            #expect(status == .exited(0))
+            #expect(T.trimmed(out) == "4")  // 0, 1, 2 and ls's directory
+        }
+        #expect(host.map { fcntl($0, F_GETFD) } == flagsBefore)
+        // A failure after clone (in the child) also leaves the host's table alone.
+        #expect(throws: NSCoreError.self) { _ = try T.run(["true"]) { $0.workingDirectory = "/nonexistent-dir" } }
+        #expect(host.map { fcntl($0, F_GETFD) } == flagsBefore)
+        #expect(fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0)
+    }
+
     @Test func stdioSources() throws {
         let (status, out) = try T.run(["sh", "-c", "cat; echo done"]) { $0.stdin = .null }
         #expect(status == .exited(0))

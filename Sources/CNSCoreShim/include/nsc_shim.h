@@ -44,6 +44,10 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
  * set it only while no other thread spawns. */
 void nsc_shim_set_force_clone_fallback(int on);
 
+/* For a share_files spawn: waits until the child's memory is released, that is until it has
+ * exec'd or exited (result->status->failed then tells which, with the record). */
+void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result);
+
 /* Unmaps the child stack of a spawn whose child has exec'd or been reaped. */
 void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 

@@ -34,6 +34,31 @@ enum nsc_step_kind {
     NSC_STEP_STDIO = 102,        /* dup3 of the stdio sources onto 0, 1, 2                   */
     NSC_STEP_CLOSE_FDS = 103,    /* marking every other fd close-on-exec                     */
     NSC_STEP_EXEC = 104,         /* execve / execveat                                        */
+    /* 105-107 are nscore-init's (fork, command line, chdir). */
+    NSC_STEP_FILES = 108,        /* unsharing the fd table (share_files)                     */
+};
+
+/* stdio[i] value: the child opens /dev/null itself (no fd of the parent is needed). */
+#define NSC_STDIO_NULL (-2)
+
+/* What the child writes (to err_fd, or into nsc_child_status) before _exit(127). */
+struct nsc_error_record {
+    int32_t step;   /* index into steps, or -1 for a fixed-frame stage */
+    int32_t kind;   /* enum nsc_step_kind */
+    int32_t err;    /* errno */
+};
+
+/* Where a child cloned with share_files reports. It lives in the child's stack mapping, which
+ * the parent unmaps only after the child exec'd or was reaped. */
+struct nsc_child_status {
+    /* CLONE_CHILD_CLEARTID word: non-zero until the child's memory is released, that is when
+     * it execs (after the point of no return) or exits; the kernel then writes 0 and wakes. */
+    volatile int32_t alive;
+    /* 1 once `record` holds the child's failure (written before it exits). */
+    volatile int32_t failed;
+    /* 1 once the child calls execve: released with neither flag set means it died before. */
+    volatile int32_t execing;
+    struct nsc_error_record record;
 };
 
 struct nsc_step {
@@ -62,20 +87,23 @@ struct nsc_plan {
     const char *path;      /* absolute executable path (resolved by the parent)            */
     char *const *argv;     /* NULL-terminated                                               */
     char *const *envp;     /* NULL-terminated                                               */
+    /* Non-zero: clone with CLONE_FILES, so the kernel copies no fd table at clone; the child's
+     * first act is to unshare one that holds only the fds below the highest one it needs
+     * (close_range(CLOSE_RANGE_UNSHARE)), so spawn cost does not grow with the host's fd
+     * count. Failures go to the status block (nsc_spawn_result.status), not err_fd, and the
+     * parent learns of exec or exit through CLONE_CHILD_CLEARTID. The parent must keep every
+     * fd the plan names open until then. */
+    int32_t share_files;
+    int32_t sync_peer_fd;  /* the parent's end of the sync socketpair, closed in the child, or -1 */
 };
 
-/* What the child writes to err_fd before _exit(127). */
-struct nsc_error_record {
-    int32_t step;   /* index into steps, or -1 for a fixed-frame stage */
-    int32_t kind;   /* enum nsc_step_kind */
-    int32_t err;    /* errno */
-};
 
 struct nsc_spawn_result {
     int32_t pid;
     int32_t pidfd;   /* -1 when the kernel gave none */
     void *stack;
     size_t stack_size;
+    struct nsc_child_status *status;  /* share_files only, else NULL */
 };
 
 #ifndef __cplusplus

@@ -144,7 +144,6 @@ enum SpawnPlanner {
 
 
     static func lowerStdio(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
-        var nullFD: Int32 = -1
         func source(_ s: StdioSource, _ name: String) throws(NSCoreError) -> Int32 {
             switch s {
             case .inherit:
@@ -156,13 +155,7 @@ enum SpawnPlanner {
                 }
                 return fd
             case .null:
-                if nullFD < 0 {
-                    switch sys_open("/dev/null", O_RDWR) {
-                    case .success(let f): nullFD = plan.own(f)
-                    case .failure(let e): throw .sys(e, "open /dev/null")
-                    }
-                }
-                return nullFD
+                return NSC_STDIO_NULL  // the child opens /dev/null itself
             }
         }
         plan.stdio = (try source(c.stdin, "stdin"), try source(c.stdout, "stdout"), try source(c.stderr, "stderr"))

@@ -169,7 +169,7 @@ final class SpawnPlan {
 
     /// Builds the C view of the plan, at an address that stays valid (and unchanged) for the
     /// life of this object, which the caller keeps alive until the child exec'd or was reaped.
-    func cPlan(errFD: Int32, syncFD: Int32) -> UnsafePointer<nsc_plan> {
+    func cPlan(errFD: Int32, syncFD: Int32, syncPeerFD: Int32, shareFiles: Bool) -> UnsafePointer<nsc_plan> {
         if let ia = initArguments, argv == nil {
             argv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
             keepFDs.append(errFD)
@@ -189,6 +189,8 @@ final class SpawnPlan {
         plan.path = path
         plan.argv = argv
         plan.envp = envp
+        plan.share_files = shareFiles ? 1 : 0
+        plan.sync_peer_fd = syncPeerFD
         if planBuffer == nil { planBuffer = .allocate(capacity: 1) } else { planBuffer!.deinitialize(count: 1) }
         planBuffer!.initialize(to: plan)
         return UnsafePointer(planBuffer!)

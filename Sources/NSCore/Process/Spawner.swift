@@ -1,27 +1,46 @@
 import CNSCoreShim
 import Glibc
 
-/// Runs a ``SpawnPlan``: clone, the parent's half of the handshake, and the exec-or-error pipe.
+/// Runs a ``SpawnPlan``: clone, the parent's half of the handshake, and learning whether the
+/// child exec'd.
 ///
 /// The sequence (DESIGN.md "The child side must be async-signal-safe"):
-/// 1. create the CLOEXEC error pipe and, when the plan needs one, the sync socketpair;
+/// 1. create the sync socketpair when the plan needs one;
 /// 2. `nsc_shim_spawn_start` clones a CLONE_VM child that runs the plan in C;
 /// 3. if the plan signals "ready", wait for it, then do the parent's work (id maps, ...);
 /// 4. if the plan waits for "go", send it;
-/// 5. read the error pipe: EOF means execve succeeded; a 12-byte record names the failed step.
+/// 5. learn the outcome. Usually the child shares the fd table at clone (`CLONE_FILES`), so the
+///    kernel copies none, and unshares a small one itself; the parent then waits for the
+///    kernel to release the child's memory (`CLONE_CHILD_CLEARTID`: at exec or exit) and reads
+///    a failure record from shared memory. When the child execs nscore-init, which reports
+///    after its own exec, a CLOEXEC error pipe is used instead: EOF means success, a 12-byte
+///    record names the failed step.
 /// From the moment the child exists, any failure kills and reaps it (``ChildGuard``).
 enum Spawner {
     /// Parent-side work done while the child waits (write id maps, move a veth, ...).
     typealias ParentWork = (_ pid: pid_t) throws(NSCoreError) -> Void
 
     static func run(_ plan: SpawnPlan, parentWork: ParentWork? = nil) throws(NSCoreError) -> Container {
-        var errPipe: FDPair
-        switch sys_pipe() {
-        case .success(let p): errPipe = p
-        case .failure(let e): throw .sys(e, "pipe2 (error pipe)")
+        // nscore-init needs the error pipe across its exec; a "ready" step needs EOF on the
+        // socketpair if the child dies, which a shared fd table would hold open.
+        let shareFiles = plan.initArguments == nil && !plan.signalsReady
+        var errRead: Int32 = -1, errWrite: Int32 = -1
+        var parentSyncFD: Int32 = -1, childSyncFD: Int32 = -1
+        defer {
+            if errRead >= 0 { _ = Glibc.close(errRead) }
+            if errWrite >= 0 { _ = Glibc.close(errWrite) }
+            if parentSyncFD >= 0 { _ = Glibc.close(parentSyncFD) }
+            if childSyncFD >= 0 { _ = Glibc.close(childSyncFD) }
+        }
+        if !shareFiles {
+            switch sys_pipe() {
+            case .success(let p):
+                errRead = p.read.release()
+                errWrite = p.write.release()
+            case .failure(let e): throw .sys(e, "pipe2 (error pipe)")
+            }
         }
         // The handshake socketpair, only when the plan has a step that talks to the parent.
-        var parentSyncFD: Int32 = -1, childSyncFD: Int32 = -1
         if plan.waitsForParent || plan.signalsReady {
             switch sys_socketpair() {
             case .success(let p):
@@ -30,17 +49,17 @@ enum Spawner {
             case .failure(let e): throw .sys(e, "socketpair (handshake)")
             }
         }
-        defer {
-            if parentSyncFD >= 0 { _ = Glibc.close(parentSyncFD) }
-            if childSyncFD >= 0 { _ = Glibc.close(childSyncFD) }
-        }
 
-        let cplan = plan.cPlan(errFD: errPipe.write.rawValue, syncFD: childSyncFD)
+        let cplan = plan.cPlan(errFD: errWrite, syncFD: childSyncFD, syncPeerFD: parentSyncFD, shareFiles: shareFiles)
         var result = nsc_spawn_result()
         let rc = nsc_shim_spawn_start(cplan, &result)
-        // Our copy of the error pipe's write end must go now, or EOF can never arrive.
-        errPipe.write = OwnedFD(-1)  // closes our copy; -1 is never closed
-        if childSyncFD >= 0 { _ = Glibc.close(childSyncFD); childSyncFD = -1 }
+        if !shareFiles {
+            // Our copies of the child's ends must go now, or EOF can never arrive. (A child
+            // that shares the fd table needs them until it has unshared: the defer closes them.)
+            _ = Glibc.close(errWrite)
+            errWrite = -1
+            if childSyncFD >= 0 { _ = Glibc.close(childSyncFD); childSyncFD = -1 }
+        }
         if rc < 0 { throw cloneError(Errno(rawValue: -rc), plan) }
         if result.pidfd < 0 {
             // Only kernels before 5.2 clone without a pidfd; every wait and signal needs one.
@@ -60,7 +79,7 @@ enum Spawner {
             let n = sys_readFully(parentSyncFD, &byte, 1)
             if case .success(1) = n {} else {
                 // The child failed before it was ready: its record explains why.
-                try readRecord(errPipe.read.rawValue, plan, guardian)
+                try outcome(shareFiles, result, errRead, plan, guardian)
                 throw NSCoreError(.childSetupFailed, stage: "handshake", message: "handshake: the child exited before it was ready")
             }
         }
@@ -69,13 +88,40 @@ enum Spawner {
             // send(MSG_NOSIGNAL), not write: if the child has died, a write would raise SIGPIPE
             // in the host, whose default action ends the host process.
             if case .failure(let e) = sys_sendByte(parentSyncFD, UInt8(ascii: "g")) {
-                try readRecord(errPipe.read.rawValue, plan, guardian)
+                try outcome(shareFiles, result, errRead, plan, guardian)
                 throw .sys(e, "handshake (send go)")
             }
         }
-        try readRecord(errPipe.read.rawValue, plan, guardian)
-        // EOF: the child exec'd and no longer uses our memory (stack and plan).
+        try outcome(shareFiles, result, errRead, plan, guardian)
+        // The child exec'd and no longer uses our memory (stack and plan).
         return guardian.disarm()
+    }
+
+    /// Returns once the child exec'd; throws the failure it reported.
+    private static func outcome(_ shareFiles: Bool, _ result: nsc_spawn_result, _ errRead: Int32, _ plan: SpawnPlan,
+                                _ guardian: ChildGuard) throws(NSCoreError) {
+        if shareFiles { try readStatus(result, plan, guardian) } else { try readRecord(errRead, plan, guardian) }
+    }
+
+    /// Waits until the kernel released a share_files child's memory (exec or exit). Returns if
+    /// it exec'd; throws the failure it recorded.
+    private static func readStatus(_ result: nsc_spawn_result, _ plan: SpawnPlan, _ guardian: ChildGuard) throws(NSCoreError) {
+        var result = result
+        nsc_shim_spawn_wait_released(&result)
+        guard let status = result.status else { return }
+        if status.pointee.failed == 0 {
+            if status.pointee.execing != 0 { return }
+            // Released without a record and before execve: something killed it.
+            let (code, value) = guardian.reapStatus()
+            let how = code == CLD_EXITED ? "exited with status \(value)" : "was killed by signal \(value)"
+            throw NSCoreError(.childSetupFailed, stage: "set up the child",
+                              message: "set up the child: it \(how) before it could exec the command")
+        }
+        let record = status.pointee.record
+        guardian.reap()
+        let errno = Errno(rawValue: record.err)
+        let stage = plan.describe(step: record.step, kind: record.kind)
+        throw childError(errno, stage: stage, kind: record.kind, plan: plan)
     }
 
     /// Reads the error pipe. Returns on EOF (exec succeeded); throws the child's failure.
@@ -151,13 +197,17 @@ final class ChildGuard {
     }
 
     /// Waits for the child (which is exiting on its own after reporting a failure).
-    func reap() {
-        guard !reaped else { return }
+    func reap() { _ = reapStatus() }
+
+    /// Waits for the child, returning `si_code` (CLD_EXITED, CLD_KILLED, ...) and `si_status`.
+    func reapStatus() -> (code: Int32, status: Int32) {
+        guard !reaped else { return (0, 0) }
         var status: Int32 = 0, code: Int32 = 0, p: pid_t = 0
         while nsc_shim_waitid_pidfd(pidfd, WEXITED, &status, &code, &p) < 0 && Glibc.errno == EINTR {}
         reaped = true
         nsc_shim_spawn_release(&stack)
         plan = nil
+        return (code, status)
     }
 
     /// The child exec'd: hand its pidfd to a ``Container``.
