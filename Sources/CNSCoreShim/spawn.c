@@ -7,7 +7,8 @@
  * it runs no Swift, calls no malloc, no stdio, no glibc function that sets errno or takes a
  * lock (the host thread's TLS, and so its errno, is shared). Every system call below goes
  * through nsc_raw(), which returns -errno in a register and touches nothing else. The plan
- * it reads is immutable until the parent sees EOF on the error pipe or has reaped the child.
+ * it reads is immutable until the child has exec'd (the CLONE_CHILD_CLEARTID word is cleared, or
+ * EOF on the error pipe for nscore-init) or the parent has reaped it.
  *
  * Signals are blocked in the parent thread around clone, so no host signal handler can ever
  * run on the child's stack; the child resets every disposition to SIG_DFL before unblocking.

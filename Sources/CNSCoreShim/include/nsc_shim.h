@@ -34,7 +34,8 @@ extern "C" {
  * Starts the child described by `plan` and returns without waiting for it: 0 with `out` filled,
  * or -errno from clone3/clone. The child shares the caller's address space (CLONE_VM) and runs
  * on its own stack until execve, so `plan`, everything it points to and `out->stack` must stay
- * untouched until the error pipe reports EOF (exec succeeded) or the child has been reaped.
+ * untouched until the child has exec'd (nsc_shim_spawn_wait_released for share_files, else EOF on
+ * the error pipe) or has been reaped.
  * Then call nsc_shim_spawn_release(). Signals are blocked in the calling thread around clone.
  */
 int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out);

@@ -75,7 +75,7 @@ struct nsc_step {
 struct nsc_plan {
     const struct nsc_step *steps;
     uint32_t nsteps;
-    int32_t err_fd;        /* write end of the CLOEXEC error pipe                          */
+    int32_t err_fd;        /* write end of the CLOEXEC error pipe, or -1 with share_files  */
     int32_t sync_fd;       /* child's end of the CLOEXEC sync socketpair, or -1            */
     int32_t stdio[3];      /* fd to place on 0, 1, 2; -1 leaves the inherited one           */
     int32_t exec_fd;       /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of path   */
