@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -347,6 +348,46 @@ static int nsc_child_main(void *arg)
 #define NSC_STACK_SIZE (64 * 1024)
 #define NSC_GUARD_SIZE 4096
 
+/* Released child stacks are kept for the next spawn: mapping, guarding and faulting in a fresh
+ * 64 KiB each time costs three system calls, a few page faults and, at munmap, a TLB
+ * shootdown to the CPU the child ran on. The pool is taken with trylock only, so a spawn never
+ * waits for another thread (nor deadlocks in a child forked while the lock was held): it maps
+ * a new stack instead. */
+#define NSC_STACK_POOL 8
+static pthread_mutex_t nsc_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *nsc_pool[NSC_STACK_POOL];
+static int nsc_pool_count;
+
+static void *nsc_stack_get(size_t size)
+{
+    void *stack = NULL;
+    if (pthread_mutex_trylock(&nsc_pool_lock) == 0) {
+        if (nsc_pool_count > 0)
+            stack = nsc_pool[--nsc_pool_count];
+        pthread_mutex_unlock(&nsc_pool_lock);
+    }
+    if (stack != NULL)
+        return stack;
+    stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED)
+        return NULL;
+    (void)mprotect(stack, NSC_GUARD_SIZE, PROT_NONE);
+    return stack;
+}
+
+static void nsc_stack_put(void *stack, size_t size)
+{
+    if (pthread_mutex_trylock(&nsc_pool_lock) == 0) {
+        if (nsc_pool_count < NSC_STACK_POOL) {
+            nsc_pool[nsc_pool_count++] = stack;
+            stack = NULL;
+        }
+        pthread_mutex_unlock(&nsc_pool_lock);
+    }
+    if (stack != NULL)
+        munmap(stack, size);
+}
+
 /* Tests set this to run the clone() fallback on a kernel that has clone3. */
 static int nsc_shim_force_clone_fallback = 0;
 
@@ -381,10 +422,9 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
     out->status = NULL;
 
     size_t size = NSC_STACK_SIZE + NSC_GUARD_SIZE;
-    void *stack = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED)
+    void *stack = nsc_stack_get(size);
+    if (stack == NULL)
         return -errno;
-    (void)mprotect(stack, NSC_GUARD_SIZE, PROT_NONE);
 
     /* The child's block sits at the top of the mapping; its stack starts below it. */
     struct nsc_child_block *block =
@@ -434,7 +474,7 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
     (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 
     if (pid < 0) {
-        munmap(stack, size);
+        nsc_stack_put(stack, size);
         return -saved;
     }
     out->pid = (int32_t)pid;
@@ -458,7 +498,7 @@ void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result)
 void nsc_shim_spawn_release(struct nsc_spawn_result *result)
 {
     if (result->stack != NULL)
-        munmap(result->stack, result->stack_size);
+        nsc_stack_put(result->stack, result->stack_size);
     result->stack = NULL;
     result->stack_size = 0;
     result->status = NULL;

@@ -10,7 +10,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,6 +61,41 @@ int nsc_shim_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
 int nsc_shim_ns_get_parent(int fd) { return ioctl(fd, NS_GET_PARENT); }
 int nsc_shim_ns_get_userns(int fd) { return ioctl(fd, NS_GET_USERNS); }
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid) { return ioctl(fd, NS_GET_OWNER_UID, uid); }
+
+/* Namespace file names in NSCore's kind order (NamespaceKind.rawValue, NSCORE_NS_* bit numbers). */
+static const char *const nsc_ns_names[8] = { "uts", "ipc", "pid", "net", "mnt", "user", "cgroup", "time" };
+
+int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind)
+{
+    char path[32];
+    *differ = 0;
+    *failed_kind = -1;
+    snprintf(path, sizeof path, "/proc/%d/ns", (int)pid);
+    int theirs = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (theirs < 0)
+        return -errno;
+    int mine = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    for (int k = 0; k < 8; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        struct stat a, b;
+        if (fstatat(theirs, nsc_ns_names[k], &a, 0) != 0) {
+            int e = errno;
+            close(theirs);
+            if (mine >= 0)
+                close(mine);
+            *failed_kind = k;
+            return -e;
+        }
+        /* A kind this kernel lacks for the caller cannot be compared: it counts as the same. */
+        if (mine >= 0 && fstatat(mine, nsc_ns_names[k], &b, 0) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+            *differ |= 1u << k;
+    }
+    close(theirs);
+    if (mine >= 0)
+        close(mine);
+    return 0;
+}
 
 int nsc_shim_pipe2_cloexec(int *fds) { return pipe2(fds, O_CLOEXEC); }
 

@@ -49,7 +49,7 @@ void nsc_shim_set_force_clone_fallback(int on);
  * exec'd or exited (result->status->failed then tells which, with the record). */
 void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result);
 
-/* Unmaps the child stack of a spawn whose child has exec'd or been reaped. */
+/* Releases the child stack of a spawn whose child has exec'd or been reaped (kept for reuse). */
 void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
 /* ---- syscalls.c ------------------------------------------------------------------------- */
@@ -65,6 +65,13 @@ int nsc_shim_unshare(int flags);
 int nsc_shim_prctl_set_pdeathsig(int sig);
 /* ioctl(fd, NS_GET_NSTYPE / NS_GET_PARENT / NS_GET_USERNS / NS_GET_OWNER_UID) */
 int nsc_shim_ns_get_nstype(int fd);
+
+/* For each kind in `mask` (bit k = NSCore kind k: uts ipc pid net mnt user cgroup time), sets
+ * bit k of *differ if process `pid`'s namespace is not the caller's (/proc/self/ns). Returns 0,
+ * or -errno when the target's cannot be read, with *failed_kind = the kind (-1: its ns
+ * directory), ENOENT or ESRCH when the process is gone. Two path lookups, then one fstatat
+ * per file. */
+int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind);
 int nsc_shim_ns_get_parent(int fd);
 int nsc_shim_ns_get_userns(int fd);
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid);

@@ -208,24 +208,24 @@ enum Joiner {
     /// so `nsenter --all` skips them too. An explicitly requested kind is kept unless it is
     /// the user namespace.
     static func differingKinds(pid: pid_t, requested: NamespaceSet, explicit: Bool) throws(NSCoreError) -> NamespaceSet {
-        var out: NamespaceSet = []
-        for kind in requested.kinds {
-            let theirs: stat
-            switch sys_stat("/proc/\(pid)/ns/\(kind.procName)") {
-            case .success(let st): theirs = st
-            case .failure(let e):
-                if e.rawValue == ENOENT || e.rawValue == ESRCH {
-                    throw NSCoreError(.processExited, errno: e, stage: "open /proc/\(pid)/ns/\(kind.procName)",
-                                      message: "join: process \(pid) has exited")
-                }
-                throw NSCoreError(.from(errno: e), errno: e, stage: "stat /proc/\(pid)/ns/\(kind.procName)",
-                                  message: "join: cannot read the \(kind) namespace of pid \(pid): \(e)")
+        var differ: UInt32 = 0
+        var failedKind: Int32 = -1
+        let rc = nsc_shim_ns_differ(pid, requested.rawValue & NamespaceSet.validBits, &differ, &failedKind)
+        if rc < 0 {
+            let e = Errno(rawValue: -rc)
+            let file = failedKind >= 0 ? "/proc/\(pid)/ns/\(NamespaceKind(rawValue: failedKind)!.procName)" : "/proc/\(pid)/ns"
+            if e.rawValue == ENOENT || e.rawValue == ESRCH {
+                throw NSCoreError(.processExited, errno: e, stage: "open \(file)", message: "join: process \(pid) has exited")
             }
-            guard case .success(let mine) = sys_stat("/proc/self/ns/\(kind.procName)") else { continue }
-            let same = theirs.st_ino == mine.st_ino && theirs.st_dev == mine.st_dev
-            if !same || (explicit && kind != .user && kind != .pid && kind != .time) {
-                out.insert(NamespaceSet(kind))
-            }
+            let what = failedKind >= 0 ? "the \(NamespaceKind(rawValue: failedKind)!) namespace" : "the namespaces"
+            throw NSCoreError(.from(errno: e), errno: e, stage: "stat \(file)",
+                              message: "join: cannot read \(what) of pid \(pid): \(e)")
+        }
+        var out = NamespaceSet(rawValue: differ)
+        if explicit {
+            // An explicitly requested kind is joined even when shared, except user, pid and
+            // time (setns into one's own user namespace fails; the others would be no-ops).
+            out.formUnion(requested.subtracting(NamespaceSet.user.union(.pid).union(.time)))
         }
         return out
     }
