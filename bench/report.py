@@ -32,6 +32,7 @@ TARGETS = {
     "exec.nscore": ("ratio_max", 1.0, "< 1x (faster)"),
     "hostsize.c": ("ratio_max", 1.2, "<= 1.2x"),
     "hostsize.py": ("ratio_max", 1.2, "<= 1.2x"),
+    "fdcount.c": ("ratio_max", 1.2, "<= 1.2x (as host size)"),
     "threads.c.8": ("ratio_min", 0.9, ">= 0.9x"),
     "threads.py.8": ("ratio_min", 0.9, ">= 0.9x"),
     "run.b.rss.": ("abs_max", 2.0, "<= 2 MiB"),

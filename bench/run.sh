@@ -88,10 +88,10 @@ settle() {
 # ---- sizes ------------------------------------------------------------------------------------
 if ((QUICK)); then
     R=2 B=2 R_PROC=1 B_PROC=1 HOST_MIB=64 HOST_R=1 HOST_B=2 THR_R=1 THR_TOTAL=8
-    INSP_R=1 INSP_B=1 MEM_R=1 MEM_N=5 SCALE_TOTAL=40 SCALE_BLOCK=10 TMO=60
+    INSP_R=1 INSP_B=1 MEM_R=1 MEM_N=5 SCALE_TOTAL=40 SCALE_BLOCK=10 TMO=60 FDS=200 FD_R=1 FD_B=2
 else
     R=15 B=20 R_PROC=21 B_PROC=10 HOST_MIB=2048 HOST_R=5 HOST_B=5 THR_R=7 THR_TOTAL=240
-    INSP_R=7 INSP_B=5 MEM_R=5 MEM_N=100 SCALE_TOTAL=5000 SCALE_BLOCK=500 TMO=600
+    INSP_R=7 INSP_B=5 MEM_R=5 MEM_N=100 SCALE_TOTAL=5000 SCALE_BLOCK=500 TMO=600 FDS=10000 FD_R=9 FD_B=10
 fi
 
 ((QUICK)) || settle 180
@@ -284,6 +284,7 @@ run exec-cli "$WORK/bin/procbench" --section "2. join a running container + /bin
 # ---- 3. host size, 4. threads -----------------------------------------------------------------
 run hostsize-c "$WORK/bin/bench" hostsize --rounds $HOST_R --batch $HOST_B --mib $HOST_MIB
 run hostsize-python python3 "$BENCH/python/bench.py" hostsize --rounds $HOST_R --batch $HOST_B --mib $HOST_MIB
+run fdcount-c "$WORK/bin/bench" fdcount --rounds $FD_R --batch $FD_B --fds $FDS
 run threads-c "$WORK/bin/bench" threads --rounds $THR_R --total $THR_TOTAL --threads 1,2,8
 run threads-python python3 "$BENCH/python/bench.py" threads --rounds $THR_R --total $THR_TOTAL --threads 1,2,8
 
@@ -311,7 +312,8 @@ NOTES+=("Modes: (a) no new namespace; (b) pid+ipc+uts+mnt+net; (c) all eight, us
 NOTES+=("Targets compare with the raw loop run by a small C process (bench/c/rawonce.c, without libnscore), interleaved with the host's own rounds: the best a hand-written loop does. The 'in this process' rows run the same loop inside the host (C with libnscore loaded, python3, Swift), whose fork-style clone copies the host's page tables.")
 NOTES+=("Whole-process times include fork+exec of the command from a small C driver (bench/c/procbench.c); peak RSS is wait4's ru_maxrss (what GNU time's %M prints), which also counts the driver's forked pages before exec: compare with the '/bin/true alone' floor.")
 NOTES+=("Host-size rows use mode (a) and a host that touched its memory in 4 KiB pages (MADV_NOHUGEPAGE), as a real heap. In each round the small- and big-host phases alternate, and in the big phase NSCore runs before the raw loop: a fork-style clone of a 2 GiB host leaves the machine busy (cold caches, freed page tables) for the next few spawns, which would otherwise be billed to whichever ran next.")
-NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces, and the same inherited fd table: every clone copies the host's fds, NSCore's pidfds included). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's (network namespace creation slows as thousands accumulate).")
+NOTES+=("Fd-count rows use mode (a) and, in the many phase, a host holding $FDS more open fds (close-on-exec duplicates of /dev/null, as a container manager holds pidfds); phases alternate as for host size. A fork-style clone copies the fd table and exec then closes every copy; NSCore's child shares the table at clone and keeps a copy of fds 0-2 only.")
+NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces and the same host fd table, which holds NSCore's pidfds: the raw loop's clone copies it, NSCore's child shares it at clone and keeps a copy of fds 0-2 only). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's: each new network namespace registers its sysctl and /proc/net entries, which a profile (perf record -a -g during the run) shows slowing as thousands accumulate (insert_header, find_entry, namecmp, proc_match).")
 # A quick run (part of `make test`) must not overwrite the last full run's table.
 NAME=latest
 ((QUICK)) && NAME=quick

@@ -5,6 +5,7 @@
  *   bench spawn    --rounds R --batch N [--modes a,b,c]   spawn /bin/true + wait
  *   bench join     --rounds R --batch N                   join a running container + /bin/true
  *   bench hostsize --rounds R --batch N --mib M           spawn from a host that touched M MiB
+ *   bench fdcount  --rounds R --batch N --fds F           spawn from a host holding F open fds
  *   bench threads  --rounds R --total N --threads 1,2,8   spawns/s from T threads at once
  *   bench inspect  --rounds R --batch N                   nscore_inspect_* against lsns --json
  *   bench initrss  --rounds R                             RSS of nscore-init as PID 1
@@ -308,6 +309,51 @@ static void cmd_hostsize(void)
     nscore_spawn_config_free(cfg);
 }
 
+/* ---- fd-count independence ---------------------------------------------------------------- */
+
+/* As host size, with a host that holds `fds` open descriptors (a container manager's pidfds,
+ * a server's sockets) instead of touched memory. */
+static int nfds = 10000;
+
+static void cmd_fdcount(void)
+{
+    raise_nofile();
+    const mode_t_ *m = mode_of('a');
+    nscore_spawn_config *cfg = true_cfg(m);
+    int *held = calloc((size_t)nfds, sizeof *held);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (!held || null < 0)
+        die("fdcount: setup");
+    double ns_few[BENCH_MAX_ROUNDS], ns_many[BENCH_MAX_ROUNDS], raw_few[BENCH_MAX_ROUNDS], raw_many[BENCH_MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int many = (phase == 0) == (r % 2 == 1);
+            if (many)
+                for (int i = 0; i < nfds; i++)
+                    if ((held[i] = fcntl(null, F_DUPFD_CLOEXEC, 0)) < 0)
+                        die("fdcount: cannot open %d fds: %s", nfds, strerror(errno));
+            (void)ns_spawn_batch_us(cfg, 1);
+            (void)raw_spawn_batch_us(m->ns, 1);
+            (many ? ns_many : ns_few)[r] = ns_spawn_batch_us(cfg, batch);
+            (many ? raw_many : raw_few)[r] = raw_spawn_batch_us(m->ns, batch);
+            if (many)
+                for (int i = 0; i < nfds; i++)
+                    close(held[i]);
+        }
+    }
+    char params[96], subj[96], raw_subj[96];
+    snprintf(params, sizeof params, "\"mode\":\"a\",\"fds\":%d,\"batch\":%d", nfds, batch);
+    snprintf(subj, sizeof subj, "C ABI spawn, host holds %d fds", nfds);
+    snprintf(raw_subj, sizeof raw_subj, "raw fork-style clone3, host holds %d fds", nfds);
+    const char *sec = "3. host-size independence";
+    emit("fdcount.c", sec, subj, "C ABI spawn, host holds a few fds", "us/op", "lower", ns_many, ns_few, rounds, params);
+    emit("fdcount.c.raw", sec, raw_subj, "raw fork-style clone3, host holds a few fds", "us/op", "lower", raw_many,
+         raw_few, rounds, params);
+    close(null);
+    free(held);
+    nscore_spawn_config_free(cfg);
+}
+
 /* ---- threads ------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -602,7 +648,7 @@ static void cmd_scale(void)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: bench spawn|join|hostsize|threads|inspect|initrss|scale [options]");
+        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale [options]");
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--rounds"))
@@ -615,6 +661,8 @@ int main(int argc, char **argv)
             block = atoi(v);
         else if (!strcmp(k, "--mib"))
             mib = atoi(v);
+        else if (!strcmp(k, "--fds"))
+            nfds = atoi(v);
         else if (!strcmp(k, "--modes")) {
             size_t n = 0;
             for (const char *p = v; *p && n + 1 < sizeof modes; p++)
@@ -639,6 +687,8 @@ int main(int argc, char **argv)
         cmd_join();
     else if (!strcmp(cmd, "hostsize"))
         cmd_hostsize();
+    else if (!strcmp(cmd, "fdcount"))
+        cmd_fdcount();
     else if (!strcmp(cmd, "threads"))
         cmd_threads();
     else if (!strcmp(cmd, "inspect"))
