@@ -489,6 +489,8 @@ void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result)
 {
     struct nsc_child_status *st = result->status;
     int32_t v;
+    if (st == NULL)
+        return;
     /* FUTEX_WAIT without FUTEX_PRIVATE_FLAG: the kernel's CLONE_CHILD_CLEARTID wake is a
      * shared-key wake. */
     while ((v = __atomic_load_n(&st->alive, __ATOMIC_ACQUIRE)) != 0)
