@@ -120,6 +120,9 @@ __asm__(".text\n"
         ".size nsc_clone3_vm, .-nsc_clone3_vm\n");
 #endif
 
+/* Tests set this to take the paths of kernels without clone3 and close_range (both sides read it). */
+static volatile int nsc_shim_force_clone_fallback = 0;
+
 /* ---- the child ------------------------------------------------------------------------- */
 
 /* What the child is handed: it lives at the top of the child's stack mapping. */
@@ -253,9 +256,9 @@ static int nsc_child_main(void *arg)
      *    of only the fds below unshare_from (the host's stdio and the few the plan names), so
      *    neither the kernel nor exec walks the thousands a big host may hold. */
     if (b->status != NULL) {
-        r = nsc_sys3(SYS_close_range, b->unshare_from, ~0U, CLOSE_RANGE_UNSHARE);
-        if (r == -ENOSYS || r == -EINVAL)
-            r = nsc_sys1(SYS_unshare, CLONE_FILES); /* before Linux 5.9: a full copy */
+        r = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_sys3(SYS_close_range, b->unshare_from, ~0U, CLOSE_RANGE_UNSHARE);
+        if (r == -ENOSYS || r == -EINVAL || r == -EPERM)
+            r = nsc_sys1(SYS_unshare, CLONE_FILES); /* before Linux 5.9, or a seccomp filter: a full copy */
         if (r < 0)
             nsc_fail(b, -1, NSC_STEP_FILES, r);
     }
@@ -317,7 +320,7 @@ static int nsc_child_main(void *arg)
 
     /* 5. Only stdio and keep_fds cross exec: everything else the host had open becomes
      *    close-on-exec (our own pipes already are). */
-    r = nsc_sys3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    r = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_sys3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (r == -ENOSYS || r == -EINVAL)
         r = nsc_cloexec_walk();
     if (r < 0)
@@ -388,8 +391,6 @@ static void nsc_stack_put(void *stack, size_t size)
         munmap(stack, size);
 }
 
-/* Tests set this to run the clone() fallback on a kernel that has clone3. */
-static int nsc_shim_force_clone_fallback = 0;
 
 void nsc_shim_set_force_clone_fallback(int on) { nsc_shim_force_clone_fallback = on; }
 

@@ -340,5 +340,13 @@ struct CloneFallbackTests {
         #expect { try T.run(["true"], [.uts]) { $0.workingDirectory = "/nonexistent-dir" } } throws: {
             ($0 as? NSCoreError)?.stage == "chdir /nonexistent-dir"
         }
+        // Without close_range the child unshares a full copy of the fd table and walks
+        // /proc/self/fd: still only 0-2 reach the command, and the host's fds are untouched.
+        var host: [Int32] = []
+        for _ in 0..<200 { host.append(open("/dev/null", O_RDONLY)) }
+        defer { host.forEach { close($0) } }
+        let (st, listed) = try T.run(["sh", "-c", "ls /proc/self/fd | wc -l"], [.network]) { $0.stdin = .null }
+        #expect(st == .exited(0) && T.trimmed(listed) == "4")
+        #expect(host.allSatisfy { fcntl($0, F_GETFD) == 0 })
     }
 }

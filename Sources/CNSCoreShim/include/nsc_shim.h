@@ -40,9 +40,10 @@ extern "C" {
  */
 int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out);
 
-/* Non-zero makes nsc_shim_spawn_start skip clone3 and use the clone() fallback that kernels
- * before 5.3 take (for tests of that path; never called by the library). Not thread-safe:
- * set it only while no other thread spawns. */
+/* Non-zero makes spawns take the paths of kernels before 5.3: clone() instead of clone3, and
+ * no close_range (the child unshares its whole fd table, and marks fds close-on-exec by
+ * walking /proc/self/fd). For tests of those paths; never called by the library. Not
+ * thread-safe: set it only while no other thread spawns. */
 void nsc_shim_set_force_clone_fallback(int on);
 
 /* For a share_files spawn: waits until the child's memory is released, that is until it has
