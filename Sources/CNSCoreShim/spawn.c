@@ -130,8 +130,44 @@ struct nsc_child_block {
     const struct nsc_plan *plan;
     struct nsc_child_status *status; /* share_files: where failures go; else NULL */
     int32_t unshare_from;            /* share_files: the lowest fd the child does not need */
+    int32_t go_locked;               /* parent side: the spawning thread holds go_lock */
+    /* share_files handshake: a robust mutex the spawning thread holds from before clone until
+     * "go". The child waits on its futex word: 0 is "go"; FUTEX_OWNER_DIED (set by the kernel
+     * when the holder exits, whatever way) is "the parent is gone". */
+    pthread_mutex_t go_lock;
     struct nsc_child_status status_storage;
 };
+
+/* The block at the top of a child stack mapping. */
+static struct nsc_child_block *nsc_block_of(void *stack, size_t size)
+{
+    return (struct nsc_child_block *)(((uintptr_t)stack + size - sizeof(struct nsc_child_block)) & ~(uintptr_t)63);
+}
+
+/* Waits for the parent's "go" on the block's robust mutex (share_files). 0, or -ECONNABORTED
+ * when the thread holding it exited without saying it. The lock word is the first int of
+ * pthread_mutex_t: the owner's tid with the kernel's robust-futex bits. */
+static long nsc_wait_go(const struct nsc_child_block *b)
+{
+    int *w = (int *)&b->go_lock;
+    for (;;) {
+        int v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+        if (v & FUTEX_OWNER_DIED)
+            return -ECONNABORTED;
+        if ((v & FUTEX_TID_MASK) == 0)
+            return 0;
+        /* Announce a waiter, so that the unlock wakes us (as another locker would). */
+        if (!(v & FUTEX_WAITERS)) {
+            if (!__atomic_compare_exchange_n(w, &v, v | FUTEX_WAITERS, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                continue;
+            v |= FUTEX_WAITERS;
+        }
+        /* Shared-key wait: glibc wakes robust mutexes with shared-key wakes, as the kernel
+         * does at the holder's death. The timeout is only a safety net. */
+        struct timespec ts = { 1, 0 };
+        (void)nsc_sys4(SYS_futex, w, FUTEX_WAIT, v, &ts);
+    }
+}
 
 static __attribute__((noreturn)) void nsc_fail(const struct nsc_child_block *b, int32_t step, int32_t kind, long err)
 {
@@ -201,8 +237,9 @@ static long nsc_cloexec_walk(void)
     return 0;
 }
 
-static long nsc_run_step(const struct nsc_plan *p, const struct nsc_step *s)
+static long nsc_run_step(const struct nsc_child_block *blk, const struct nsc_step *s)
 {
+    const struct nsc_plan *p = blk->plan;
     char byte = 'r';
     long r;
     switch (s->kind) {
@@ -216,6 +253,8 @@ static long nsc_run_step(const struct nsc_plan *p, const struct nsc_step *s)
         while (r == -EINTR);
         return r < 0 ? r : 0;
     case NSC_STEP_SYNC_WAIT:
+        if (blk->status != NULL)
+            return nsc_wait_go(blk);
         do
             r = nsc_sys3(SYS_read, p->sync_fd, &byte, 1);
         while (r == -EINTR);
@@ -283,7 +322,7 @@ static int nsc_child_main(void *arg)
 
     /* 3. The plan, in the order the parent chose (handshake, setns, hostname, mounts, ids). */
     for (uint32_t i = 0; i < p->nsteps; i++) {
-        r = nsc_run_step(p, &p->steps[i]);
+        r = nsc_run_step(b, &p->steps[i]);
         if (r < 0)
             nsc_fail(b, (int32_t)i, p->steps[i].kind, r);
     }
@@ -428,11 +467,11 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
         return -errno;
 
     /* The child's block sits at the top of the mapping; its stack starts below it. */
-    struct nsc_child_block *block =
-        (struct nsc_child_block *)(((uintptr_t)stack + size - sizeof(struct nsc_child_block)) & ~(uintptr_t)63);
+    struct nsc_child_block *block = nsc_block_of(stack, size);
     block->plan = plan;
     block->status = NULL;
     block->unshare_from = 0;
+    block->go_locked = 0;
     uint64_t flags = CLONE_VM | CLONE_PIDFD | plan->clone_flags;
     if (plan->share_files) {
         block->status = &block->status_storage;
@@ -441,6 +480,18 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
         block->status->execing = 0;
         block->unshare_from = nsc_unshare_from(plan);
         flags |= CLONE_FILES | CLONE_CHILD_CLEARTID;
+        for (uint32_t i = 0; i < plan->nsteps; i++) {
+            if (plan->steps[i].kind != NSC_STEP_SYNC_WAIT)
+                continue;
+            pthread_mutexattr_t attr;
+            pthread_mutexattr_init(&attr);
+            pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+            pthread_mutex_init(&block->go_lock, &attr);
+            pthread_mutexattr_destroy(&attr);
+            pthread_mutex_lock(&block->go_lock);
+            block->go_locked = 1;
+            break;
+        }
     }
     char *stack_top = (char *)block;
 
@@ -475,6 +526,10 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
     (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, 8);
 
     if (pid < 0) {
+        if (block->go_locked) {
+            pthread_mutex_unlock(&block->go_lock);
+            block->go_locked = 0;
+        }
         nsc_stack_put(stack, size);
         return -saved;
     }
@@ -498,8 +553,26 @@ void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result)
         (void)syscall(SYS_futex, &st->alive, FUTEX_WAIT, v, NULL, NULL, 0);
 }
 
+void nsc_shim_exit_thread_now(void)
+{
+    for (;;)
+        (void)syscall(SYS_exit, 0);
+}
+
+void nsc_shim_spawn_go(struct nsc_spawn_result *result)
+{
+    if (result->stack == NULL)
+        return;
+    struct nsc_child_block *block = nsc_block_of(result->stack, result->stack_size);
+    if (block->go_locked) {
+        block->go_locked = 0;
+        pthread_mutex_unlock(&block->go_lock);
+    }
+}
+
 void nsc_shim_spawn_release(struct nsc_spawn_result *result)
 {
+    nsc_shim_spawn_go(result); /* a robust mutex must not stay locked in memory we reuse */
     if (result->stack != NULL)
         nsc_stack_put(result->stack, result->stack_size);
     result->stack = NULL;

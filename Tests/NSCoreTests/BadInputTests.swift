@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 import Testing
 @testable import NSCore
@@ -104,6 +105,7 @@ struct ConcurrencyTests {
         #expect(box.ok == threads * perThread)
         #expect(!T.hasChildren())
     }
+
 }
 
 @Suite(.serialized)
@@ -130,5 +132,42 @@ struct HandshakeTests {
                 || (e?.code == .childSetupFailed && e?.message.contains("killed by signal 9 before it could exec") == true)
         }
         #expect(!T.hasChildren())
+    }
+
+    /// The spawning thread dies while the child waits for "go" (the maps are never written):
+    /// the child must notice and exit, not wait forever.
+    @Test func aChildWhoseSpawningThreadDiesBeforeGoExitsInsteadOfHanging() throws {
+        final class Shared: @unchecked Sendable { var pid: pid_t = 0 }
+        let shared = Shared()
+        var cfg = SpawnConfiguration(["true"], namespaces: [.user, .network])
+        cfg.mapRootUser = true
+        let plan = try SpawnPlanner.plan(cfg)
+        final class Context: @unchecked Sendable {
+            let plan: SpawnPlan, shared: Shared
+            init(_ plan: SpawnPlan, _ shared: Shared) { self.plan = plan; self.shared = shared }
+        }
+        let context = Unmanaged.passRetained(Context(plan, shared)).toOpaque()
+        var thread = pthread_t()
+        #expect(pthread_create(&thread, nil, { raw in
+            let c = Unmanaged<Context>.fromOpaque(raw!).takeUnretainedValue()
+            _ = try? Spawner.run(c.plan) { pid throws(NSCoreError) in
+                c.shared.pid = pid
+                nsc_shim_exit_thread_now()  // dies holding the lock the child waits on
+            }
+            return nil
+        }, context) == 0)
+        pthread_join(thread, nil)
+        let pid = shared.pid
+        #expect(pid > 0)
+        // The child reports ECONNABORTED and exits 127, within the 1 s futex safety net at most.
+        var status: Int32 = 0
+        var reaped: pid_t = 0
+        for _ in 0..<500 where reaped == 0 {
+            reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == 0 { usleep(10_000) }
+        }
+        #expect(reaped == pid, "the child still waits for go")
+        #expect((status & 0x7f) == 0 && (status >> 8) & 0xff == 127)
+        if reaped == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) }
     }
 }

@@ -135,10 +135,11 @@ struct SpawnTests {
         }
         defer { host.forEach { close($0) } }
         let flagsBefore = host.map { fcntl($0, F_GETFD) }
-        for ns: NamespaceSet in [[], [.network, .mount, .pid]] {
+        for (ns, mapRoot): (NamespaceSet, Bool) in [([], false), ([.network, .mount, .pid], false), ([.user, .network], true)] {
             let (status, out) = try T.run(["sh", "-c", "ls /proc/self/fd | wc -l; cat"], ns) {
                 $0.stdin = .null
                 $0.stderr = .null
+                $0.mapRootUser = mapRoot  // the handshake: the child waits on the parent's lock
             }
             #expect(status == .exited(0))
             #expect(T.trimmed(out) == "4")  // 0, 1, 2 and ls's directory

@@ -50,7 +50,16 @@ void nsc_shim_set_force_clone_fallback(int on);
  * exec'd or exited (result->status->failed then tells which, with the record). */
 void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result);
 
-/* Releases the child stack of a spawn whose child has exec'd or been reaped (kept for reuse). */
+/* Ends the calling thread at once (SYS_exit), skipping every cleanup: for tests of a spawning
+ * thread that dies in the middle of a handshake. Never called by the library. */
+void nsc_shim_exit_thread_now(void) __attribute__((noreturn));
+
+/* Says "go" to a share_files child waiting in a SYNC_WAIT step (releases the lock the spawning
+ * thread took before clone). Call on the spawning thread; idempotent. */
+void nsc_shim_spawn_go(struct nsc_spawn_result *result);
+
+/* Releases the child stack of a spawn whose child has exec'd or been reaped (kept for reuse).
+ * Call on the spawning thread (it also says "go" if that was never said). */
 void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
 /* ---- syscalls.c ------------------------------------------------------------------------- */

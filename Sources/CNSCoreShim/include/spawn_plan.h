@@ -17,7 +17,8 @@ enum nsc_step_kind {
     NSC_STEP_SETNS = 1,          /* setns(fd, flags)                                         */
     NSC_STEP_UNSHARE = 2,        /* unshare(flags)                                           */
     NSC_STEP_SYNC_READY = 3,     /* write one byte on sync_fd: "the parent may act now"      */
-    NSC_STEP_SYNC_WAIT = 4,      /* read one byte from sync_fd: "the parent is done"; EOF fails */
+    NSC_STEP_SYNC_WAIT = 4,      /* wait for "go": a byte on sync_fd (EOF fails), or with
+                                    share_files the parent's lock (its death fails) */
     NSC_STEP_SETHOSTNAME = 5,    /* sethostname(a, len)                                      */
     NSC_STEP_SETDOMAINNAME = 6,  /* setdomainname(a, len)                                    */
     NSC_STEP_MOUNT = 7,          /* mount(a, b, c, flags, d)                                 */

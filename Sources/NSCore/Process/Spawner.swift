@@ -5,7 +5,8 @@ import Glibc
 /// child exec'd.
 ///
 /// The sequence (DESIGN.md "The child side must be async-signal-safe"):
-/// 1. create the sync socketpair when the plan needs one;
+/// 1. create the sync socketpair when the plan needs one (only without `CLONE_FILES`; with it,
+///    the child waits on a robust mutex the spawning thread holds until "go");
 /// 2. `nsc_shim_spawn_start` clones a CLONE_VM child that runs the plan in C;
 /// 3. if the plan signals "ready", wait for it, then do the parent's work (id maps, ...);
 /// 4. if the plan waits for "go", send it;
@@ -40,8 +41,9 @@ enum Spawner {
             case .failure(let e): throw .sys(e, "pipe2 (error pipe)")
             }
         }
-        // The handshake socketpair, only when the plan has a step that talks to the parent.
-        if plan.waitsForParent || plan.signalsReady {
+        // The handshake socketpair, only when the plan has a step that talks to the parent
+        // (a child that shares the fd table waits on a lock in its stack block instead).
+        if !shareFiles && (plan.waitsForParent || plan.signalsReady) {
             switch sys_socketpair() {
             case .success(let p):
                 parentSyncFD = p.read.release()
@@ -84,7 +86,9 @@ enum Spawner {
             }
         }
         if let parentWork { try parentWork(result.pid) }
-        if plan.waitsForParent {
+        if plan.waitsForParent && shareFiles {
+            nsc_shim_spawn_go(&result)
+        } else if plan.waitsForParent {
             // send(MSG_NOSIGNAL), not write: if the child has died, a write would raise SIGPIPE
             // in the host, whose default action ends the host process.
             if case .failure(let e) = sys_sendByte(parentSyncFD, UInt8(ascii: "g")) {
