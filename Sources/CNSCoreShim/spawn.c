@@ -293,8 +293,15 @@ static int nsc_child_main(void *arg)
 
     /* 0. With share_files the fd table is still the host's: before anything else, take a copy
      *    of only the fds below unshare_from (the host's stdio and the few the plan names), so
-     *    neither the kernel nor exec walks the thousands a big host may hold. */
+     *    neither the kernel nor exec walks the thousands a big host may hold. A join's leading
+     *    setns steps run first, through the shared table, so that the copy need not reach the
+     *    fds the parent opened for this call. setns only reads its fd, and every signal is
+     *    still blocked. */
+    uint32_t first = 0;
     if (b->status != NULL) {
+        for (; first < p->nsteps && p->steps[first].kind == NSC_STEP_SETNS; first++)
+            if ((r = nsc_run_step(b, &p->steps[first])) < 0)
+                nsc_fail(b, (int32_t)first, NSC_STEP_SETNS, r);
         r = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_sys3(SYS_close_range, b->unshare_from, ~0U, CLOSE_RANGE_UNSHARE);
         if (r == -ENOSYS || r == -EINVAL || r == -EPERM)
             r = nsc_sys1(SYS_unshare, CLONE_FILES); /* before Linux 5.9, or a seccomp filter: a full copy */
@@ -321,7 +328,7 @@ static int nsc_child_main(void *arg)
         nsc_fail(b, -1, NSC_STEP_PDEATHSIG, r);
 
     /* 3. The plan, in the order the parent chose (handshake, setns, hostname, mounts, ids). */
-    for (uint32_t i = 0; i < p->nsteps; i++) {
+    for (uint32_t i = first; i < p->nsteps; i++) {
         r = nsc_run_step(b, &p->steps[i]);
         if (r < 0)
             nsc_fail(b, (int32_t)i, p->steps[i].kind, r);
@@ -446,7 +453,10 @@ static int32_t nsc_unshare_from(const struct nsc_plan *p)
     NSC_NEED(p->sync_peer_fd);
     for (uint32_t i = 0; i < p->nkeep; i++)
         NSC_NEED(p->keep_fds[i]);
-    for (uint32_t i = 0; i < p->nsteps; i++)
+    uint32_t i = 0;
+    while (i < p->nsteps && p->steps[i].kind == NSC_STEP_SETNS)
+        i++; /* the leading setns steps run before the unshare (nsc_child_main) */
+    for (; i < p->nsteps; i++)
         if (p->steps[i].kind == NSC_STEP_SETNS)
             NSC_NEED(p->steps[i].fd);
 #undef NSC_NEED

@@ -145,6 +145,17 @@ struct SpawnTests {
             #expect(T.trimmed(out) == "4")  // 0, 1, 2 and ls's directory
         }
         #expect(host.map { fcntl($0, F_GETFD) } == flagsBefore)
+        // Joins too: the child setns-es through the fds opened for the call, then keeps 0-2.
+        let target = try Container.spawn(SpawnConfiguration(["sleep", "30"], namespaces: [.network, .uts]))
+        defer { _ = try? target.stop(timeout: .seconds(1)) }
+        let net = "net:[\(T.nsInode(target.pid, "net")!)]"
+        let script = ["sh", "-c", "ls /proc/self/fd | wc -l; readlink /proc/self/ns/net"]
+        for joinTarget in [JoinTarget.process(target.pid), .paths([.network: "/proc/\(target.pid)/ns/net"])] {
+            let (joined, listed) = try T.join(JoinConfiguration(target: joinTarget, script))
+            #expect(joined == .exited(0))
+            #expect(listed == "4\n\(net)\n", "\(joinTarget)")
+        }
+        #expect(host.map { fcntl($0, F_GETFD) } == flagsBefore)
         // A failure after clone (in the child) also leaves the host's table alone.
         #expect(throws: NSCoreError.self) { _ = try T.run(["true"]) { $0.workingDirectory = "/nonexistent-dir" } }
         #expect(host.map { fcntl($0, F_GETFD) } == flagsBefore)
