@@ -185,9 +185,7 @@ enum Joiner {
             let p = UnsafePointer(plan.cString(dir))
             plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: p, what: .textAndString("chdir ", p))
         }
-        plan.path = plan.executablePath
         plan.argumentList = spawn.argumentList
-        plan.argv = UnsafePointer(spawn.argumentList.pointers)
 
         guard let pidJoin = joins.first(where: { $0.kind == .pid }) else {
             return try Spawner.run(plan)
@@ -205,8 +203,8 @@ enum Joiner {
 
     /// The kinds in `requested` whose namespace differs between `pid` and the caller.
     /// `setns` into one's own user namespace fails with EINVAL, and the others are no-ops,
-    /// so `nsenter --all` skips them too. An explicitly requested kind is kept unless it is
-    /// the user namespace.
+    /// so `nsenter --all` skips them too. An explicitly requested kind is kept even when shared,
+    /// unless it is the user, PID or time namespace.
     static func differingKinds(pid: pid_t, requested: NamespaceSet, explicit: Bool) throws(NSCoreError) -> NamespaceSet {
         var differ: UInt32 = 0
         var failedKind: Int32 = -1

@@ -114,9 +114,7 @@ enum SpawnPlanner {
         if c.useInit {
             try useInit(plan, arguments: ["nscore-init", "-i", "--", plan.pathText] + c.arguments)
         } else {
-            plan.path = plan.executablePath
             plan.argumentList = c.argumentList
-            plan.argv = UnsafePointer(c.argumentList.pointers)
         }
     }
 
@@ -130,9 +128,7 @@ enum SpawnPlanner {
         }
         // The caller's environment is copied: another thread's setenv may change `environ`
         // while the child reads it.
-        let environment = c.environmentList ?? CStringList(copying: environ)
-        plan.environmentList = environment
-        plan.envp = UnsafePointer(environment.pointers)
+        plan.environmentList = c.environmentList ?? CStringList(copying: environ)
     }
 
     /// Makes the child exec the embedded nscore-init with `arguments` (the spawner inserts the

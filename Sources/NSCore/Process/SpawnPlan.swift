@@ -32,17 +32,17 @@ final class SpawnPlan {
     var pdeathsig: Int32 = 0
     var cloneFlags: UInt64 = 0
     var execFD: Int32 = -1
-    /// The resolved executable (absolute path), also for error messages.
+    /// The resolved executable (absolute path): what the child execs unless ``execFD`` is set,
+    /// and what error messages name.
     var executablePath: UnsafePointer<CChar>? = nil
-    var path: UnsafePointer<CChar>? = nil
-    var argv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil
-    var envp: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil
-    /// The lists `argv` and `envp` may point into, kept alive with the plan.
+    /// The command's argv (unless nscore-init is exec'd) and its environment, handed to the
+    /// child as they are.
     var argumentList: CStringList? = nil
     var environmentList: CStringList? = nil
     /// When set, the child execs nscore-init (``execFD``) with these arguments; the spawner
     /// inserts `-e ERRFD` after the program name and keeps the error pipe open across exec.
     var initArguments: [String]? = nil
+    private var initArgv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil
     /// True when the child is cloned into an existing PID namespace (a join), where ENOMEM
     /// from clone means that namespace's init has exited.
     var entersPIDNamespace = false
@@ -125,13 +125,6 @@ final class SpawnPlan {
         return UnsafePointer(array)
     }
 
-    /// A byte buffer owned by the plan.
-    func bytes(_ b: [UInt8]) -> UnsafeRawPointer {
-        let raw = allocate(max(b.count, 1))
-        b.withUnsafeBytes { if let base = $0.baseAddress { raw.copyMemory(from: base, byteCount: $0.count) } }
-        return UnsafeRawPointer(raw)
-    }
-
     /// Hands an fd to the plan, which closes it when released.
     func own(_ fd: consuming OwnedFD) -> Int32 {
         let raw = fd.release()
@@ -170,8 +163,8 @@ final class SpawnPlan {
     /// Builds the C view of the plan, at an address that stays valid (and unchanged) for the
     /// life of this object, which the caller keeps alive until the child exec'd or was reaped.
     func cPlan(errFD: Int32, syncFD: Int32, syncPeerFD: Int32, shareFiles: Bool) -> UnsafePointer<nsc_plan> {
-        if let ia = initArguments, argv == nil {
-            argv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
+        if let ia = initArguments, initArgv == nil {
+            initArgv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
             keepFDs.append(errFD)
         }
         var plan = nsc_plan()
@@ -186,9 +179,9 @@ final class SpawnPlan {
         plan.nkeep = UInt32(keepFDs.count)
         plan.keep_fds = UnsafePointer(keepFDs.base)
         plan.clone_flags = cloneFlags
-        plan.path = path
-        plan.argv = argv
-        plan.envp = envp
+        plan.path = execFD >= 0 ? nil : executablePath
+        plan.argv = initArgv ?? argumentList.map { UnsafePointer($0.pointers) }
+        plan.envp = environmentList.map { UnsafePointer($0.pointers) }
         plan.share_files = shareFiles ? 1 : 0
         plan.sync_peer_fd = syncPeerFD
         if planBuffer == nil { planBuffer = .allocate(capacity: 1) } else { planBuffer!.deinitialize(count: 1) }
