@@ -34,7 +34,7 @@ cli: $(BUILD)/nscore
 # first, in the order of tools/cli-order.txt (tools/gen-cli-order.sh regenerates it): the kernel
 # pages code in 64 KiB at a time, so scattered functions cost their neighbours too.
 # --no-rosegment (read-only data in the code's segment) and --icf=safe (identical functions
-# folded) save a few more of those blocks. Peak RSS of `nscore run`: 1.34 MiB (3.8 before all this).
+# folded) save a few more of those blocks. Peak RSS of `nscore run`: about 1.4 MiB (3.8 before all this).
 CLI_SCRATCH ?= .build-static
 CLI_ORDER   := tools/cli-order.txt
 # Concrete generic metadata (such as [String]'s array storage) is instantiated through accessor

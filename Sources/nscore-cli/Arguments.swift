@@ -21,7 +21,7 @@ enum CLIError: Error {
 /// short `nscore run` thus creates no `Array` and no `String` at all: the first array a process
 /// makes has the runtime instantiate its metadata (and register every prespecialized array
 /// type), and string building runs the standard library's string internals; both page in code
-/// scattered over the static binary, which was most of the peak RSS (2.1 MiB, now 1.34).
+/// scattered over the static binary, which was most of the peak RSS (2.1 MiB, now about 1.4).
 struct CommandArguments {
     private let argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>
     /// The index of the first argument in `argv`.
