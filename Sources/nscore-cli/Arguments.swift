@@ -173,7 +173,7 @@ struct ArgumentParser {
     let command: String
     private let specs: OptionTable
     /// For run/exec: the first operand ends option parsing, and it and everything after it is
-    /// the command (``remaining``).
+    /// the command (``commandArguments()``).
     private let stopAtFirstOperand: Bool
     private let args: CommandArguments
     private var index: Int
@@ -223,14 +223,13 @@ struct ArgumentParser {
         return .option(try shortOption())
     }
 
-    /// The number of arguments not consumed yet: in stop mode, the command and its arguments.
-    var remainingCount: Int { args.endIndex - index }
-
-    /// The arguments not consumed yet, in place (NULL-terminated).
-    var remainingPointers: UnsafePointer<UnsafeMutablePointer<CChar>?> { args.pointers(from: index) }
-
-    /// Whether the first argument not consumed yet is empty (`""`).
-    var remainingStartsEmpty: Bool { index < args.endIndex && args[index][0] == 0 }
+    /// In stop mode, the command and its arguments: those not consumed yet, in place
+    /// (argv's own NULL ends them), for `setArguments(cStrings:count:)`.
+    /// - Throws: a usage error when there is no command, or it is empty.
+    func commandArguments() throws(CLIError) -> (argv: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
+        guard index < args.endIndex, args[index][0] != 0 else { throw usage("missing COMMAND to run") }
+        return (args.pointers(from: index), args.endIndex - index)
+    }
 
     /// `--NAME`, `--NAME=VALUE` or `--NAME VALUE`; `body` points after the dashes.
     private mutating func longOption(_ body: UnsafePointer<CChar>) throws(CLIError) -> ParsedOption {

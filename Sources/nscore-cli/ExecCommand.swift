@@ -87,9 +87,7 @@ enum ExecCommand {
             default: throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
-        guard parser.remainingCount > 0, !parser.remainingStartsEmpty else {
-            throw parser.usage("missing COMMAND to run")
-        }
+        let command = try parser.commandArguments()
 
         let joinTarget: JoinTarget
         var namespaces: NamespaceSet? = nil
@@ -120,7 +118,7 @@ enum ExecCommand {
         }
 
         var config = JoinConfiguration(target: joinTarget, [], namespaces: namespaces)
-        config.setArguments(cStrings: parser.remainingPointers, count: parser.remainingCount)
+        config.setArguments(cStrings: command.argv, count: command.count)
         config.workingDirectory = workingDirectory
         config.killOnParentDeath = killOnParentDeath
 

@@ -108,11 +108,9 @@ enum RunCommand {
             default: throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
-        guard parser.remainingCount > 0, !parser.remainingStartsEmpty else {
-            throw parser.usage("missing COMMAND to run")
-        }
         // The command's argv is copied from nscore's own, without a String per argument.
-        config.setArguments(cStrings: parser.remainingPointers, count: parser.remainingCount)
+        let command = try parser.commandArguments()
+        config.setArguments(cStrings: command.argv, count: command.count)
         config.namespaces = namespaces
         if clearEnvironment || !setEnvironment.isEmpty {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
