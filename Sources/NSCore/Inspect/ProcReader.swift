@@ -230,12 +230,29 @@ struct ProcReader: ~Copyable {
     /// The command as lsns's COMMAND column shows it: the arguments from `/proc/PID/cmdline`
     /// joined with spaces, or `/proc/PID/comm` when the command line is empty (kernel threads,
     /// zombies). Fails only when neither file can be read.
+    ///
+    /// A process caught inside execve(2) (after the kernel installed the new address space, before
+    /// it recorded the argument area) also reads an empty command line for a few microseconds:
+    /// a spawn returns at that point, as posix_spawn(3) does. Such a process is read again, for up
+    /// to ``midExecWaitNanoseconds``, so that a command spawned just before shows its arguments.
     mutating func command(_ pid: pid_t) -> Result<String, Errno> {
-        if case .success(var n) = read(pid, "/cmdline"), n > 0 {
-            let b = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            while n > 0 && (b[n - 1] == 0 || b[n - 1] == 0x20) { n -= 1 }
-            for i in 0..<n where b[i] == 0 { b[i] = 0x20 }
-            if n > 0 { return .success(String(decoding: UnsafeBufferPointer(start: b, count: n), as: UTF8.self)) }
+        if let text = commandLine(pid) { return .success(text) }
+        var start = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &start)
+        var nap = timespec(tv_sec: 0, tv_nsec: 20_000)
+        while true {
+            // The state is sampled before the command line is read again: a process that was
+            // still inside execve(2) at the first read is read once more after it leaves.
+            let midExec = isMidExec(pid)
+            if let text = commandLine(pid) { return .success(text) }
+            guard midExec else { break }
+            var now = timespec()
+            clock_gettime(CLOCK_MONOTONIC, &now)
+            let elapsed = (Int64(now.tv_sec) - Int64(start.tv_sec)) * 1_000_000_000
+                + (Int64(now.tv_nsec) - Int64(start.tv_nsec))
+            guard elapsed < ProcReader.midExecWaitNanoseconds else { break }
+            sched_yield()
+            nanosleep(&nap, nil)
         }
         switch read(pid, "/comm") {
         case .success(var n):
@@ -245,6 +262,52 @@ struct ProcReader: ~Copyable {
         case .failure(let e):
             return .failure(e)
         }
+    }
+
+    /// How long ``command(_:)`` waits for a process inside execve(2) to record its arguments.
+    static let midExecWaitNanoseconds: Int64 = 20_000_000
+
+    /// `/proc/PID/cmdline` with NULs shown as spaces, or `nil` when it is empty or unreadable.
+    private mutating func commandLine(_ pid: pid_t) -> String? {
+        guard case .success(var n) = read(pid, "/cmdline"), n > 0 else { return nil }
+        let b = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        while n > 0 && (b[n - 1] == 0 || b[n - 1] == 0x20) { n -= 1 }
+        for i in 0..<n where b[i] == 0 { b[i] = 0x20 }
+        return n > 0 ? String(decoding: UnsafeBufferPointer(start: b, count: n), as: UTF8.self) : nil
+    }
+
+    /// Whether `/proc/PID/stat` shows a live user process with no argument area yet: state not
+    /// zombie or dead, neither `PF_KTHREAD` nor `PF_EXITING` in the flags (field 9), and
+    /// `arg_end` (field 49) still 0. A process that blanked its own arguments has a nonzero
+    /// `arg_end` and is not waited for. (Without ptrace read access the kernel shows 0 there;
+    /// the wait is bounded.)
+    private mutating func isMidExec(_ pid: pid_t) -> Bool {
+        guard case .success(let n) = read(pid, "/stat"), n > 0 else { return false }
+        let b = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        // Fields after the command name, which ends at the last ')': field 3 (state) onwards.
+        guard let close = b.lastIndex(of: 0x29), close + 2 < n else { return false }
+        let state = b[close + 2]
+        guard state != 0x5A && state != 0x58 && state != 0x78 else { return false }  // Z, X, x
+        var field = 3
+        var value: Int64 = 0
+        var i = close + 2
+        var flags: Int64 = -1
+        while i <= n {
+            let c: UInt8 = i < n ? b[i] : 0x20
+            if c == 0x20 || c == 0x0A {
+                if field == 9 { flags = value }
+                if field == 49 {
+                    let pfExiting: Int64 = 0x4, pfKthread: Int64 = 0x20_0000
+                    return flags >= 0 && flags & (pfExiting | pfKthread) == 0 && value == 0
+                }
+                field += 1
+                value = 0
+            } else if c >= 0x30 && c <= 0x39 {
+                value = value &* 10 &+ Int64(c - 0x30)
+            }
+            i += 1
+        }
+        return false
     }
 
     /// The inode of the parent of the pid or user namespace `/proc/PID<suffix>`, or `nil` when

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 
 import pytest
@@ -69,6 +70,45 @@ def test_pid_chain_and_processes(spawn) -> None:
     assert nscore.pid_chain(os.getpid()) == [os.getpid()]
     procs = nscore.processes(c.pid)
     assert procs == [nscore.NamespacedProcess(pid=1, host_pid=c.pid, command="sleep 30")]
+
+
+def test_command_read_right_after_spawn(spawn) -> None:
+    # A spawn returns once the command's execve(2) has replaced the address space, a few
+    # microseconds before the kernel records the new argument area; /proc/PID/cmdline reads empty
+    # in between. Inspection right after the spawn still shows the arguments, not only the name.
+    for i in range(150):
+        c = spawn(["sleep", "30"], namespaces="pid,mnt")
+        try:
+            assert [p.command for p in nscore.processes(c.pid)] == ["sleep 30"], i
+            rows = nscore.list_namespaces("pid")
+            assert [r.command for r in rows if r.pid == c.pid] == ["sleep 30"], i
+        finally:
+            c.kill()
+            c.wait()
+
+
+def test_command_of_a_blanked_command_line(spawn, tmp_path) -> None:
+    # A process that zeroed its own argument area shows its name (comm), as lsns does.
+    ready = tmp_path / "ready"
+    script = (
+        "import ctypes, os, sys, time\n"
+        "f = open('/proc/self/stat').read().rsplit(')', 1)[1].split()\n"
+        "start, end = int(f[45]), int(f[46])\n"
+        "ctypes.memset(start, 0, end - start)\n"
+        f"open({str(ready)!r}, 'w').close()\n"
+        "time.sleep(30)\n"
+    )
+    c = spawn([sys.executable, "-c", script])
+    deadline = time.monotonic() + 10
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert ready.exists()
+    with open(f"/proc/{c.pid}/cmdline", "rb") as f:
+        assert f.read().strip(b"\0") == b""
+    with open(f"/proc/{c.pid}/comm") as f:
+        comm = f.read().strip()
+    (proc,) = [p for p in nscore.processes(c.pid) if p.host_pid == c.pid]
+    assert proc.command == comm
 
 
 def test_nested_pid_namespaces(spawn) -> None:
