@@ -58,6 +58,10 @@ def test_join_by_path(box, capture) -> None:
 
 def test_join_pid_namespace_forks_into_it(spawn, capture) -> None:
     c = spawn(["sleep", "60"], namespaces="pid,mnt")
+    # The spawn returns a few microseconds before execve(2) records the command line.
+    deadline = time.monotonic() + 10
+    while pathlib.Path(f"/proc/{c.pid}/cmdline").read_bytes() == b"" and time.monotonic() < deadline:
+        time.sleep(0.001)
     code, out = capture(["sh", "-c", "echo $$; readlink /proc/self/ns/pid; cat /proc/1/cmdline"], join=c.pid)
     assert code == 0
     inner_pid, pid_ns, init_cmdline = out.split("\n", 2)
