@@ -270,11 +270,13 @@ static void cmd_join(void)
 
 /* One round: a small-host phase and a big-host phase, their order alternating. In the big phase
  * NSCore runs before the raw loop: a fork of a 2 GiB host leaves the machine busy for a while
- * (freeing the copied page tables, cold caches), which would otherwise be billed to NSCore; after
- * the big phase the machine gets HOST_SETTLE_US to recover before the next phase. Each phase
- * starts with one discarded spawn of each kind. NSCore's spawn is measured over
- * HOST_NS_BATCH_FACTOR times the batch: it is ~100x shorter than the raw loop's fork of a big
- * host, and a lone scheduling blip would otherwise decide a sample. */
+ * (freeing the copied page tables, cold caches), which would otherwise be billed to NSCore. The
+ * machine gets HOST_SETTLE_US after touching the big host and after freeing it: for a while after
+ * 2 GiB were touched, any spawn is slower, posix_spawn(3) as much (up to 2x in a test here), and
+ * that transient is not the host's size. Each phase starts with one discarded spawn of each
+ * kind. NSCore's spawn is measured over HOST_NS_BATCH_FACTOR times the batch: it is ~100x shorter
+ * than the raw loop's fork of a big host, and a lone scheduling blip would otherwise decide a
+ * sample. */
 #define HOST_NS_BATCH_FACTOR 4
 #define HOST_SETTLE_US 200000
 static void cmd_hostsize(void)
@@ -289,6 +291,8 @@ static void cmd_hostsize(void)
             void *mem = NULL;
             if (big && !(mem = raw_big_alloc(bytes)))
                 die("cannot map %d MiB", mib);
+            if (big)
+                usleep(HOST_SETTLE_US);
             (void)ns_spawn_batch_us(cfg, 1);
             (void)raw_spawn_batch_us(m->ns, 1);
             (void)ns_spawn_batch_us(cfg, 1);

@@ -180,7 +180,8 @@ def cmd_join(a, nscore, raw):
 
 
 # As bench.c: NSCore's spawn is ~100x shorter than the raw loop's fork of a big host, so it is
-# measured over more spawns; the machine recovers from freeing the big host before the next phase.
+# measured over more spawns. The machine gets HOST_SETTLE_S after touching the big host (any spawn,
+# posix_spawn too, is slower for a while after 2 GiB were touched) and after freeing it.
 HOST_NS_BATCH_FACTOR = 4
 HOST_SETTLE_S = 0.2
 
@@ -188,7 +189,7 @@ HOST_SETTLE_S = 0.2
 def cmd_hostsize(a, nscore, raw):
     """As bench.c's hostsize: a small-host and a big-host phase per round, their order
     alternating; NSCore before the raw loop in each phase, one discarded spawn of each first,
-    NSCore over HOST_NS_BATCH_FACTOR times the batch, and HOST_SETTLE_S after each big phase."""
+    NSCore over HOST_NS_BATCH_FACTOR times the batch, HOST_SETTLE_S after touching and freeing."""
     size = a.mib << 20
     ns_small, ns_big, raw_small, raw_big = [], [], [], []
     for r in range(a.rounds):
@@ -197,6 +198,8 @@ def cmd_hostsize(a, nscore, raw):
             mem = raw.raw_big_alloc(size) if big else None
             if big and not mem:
                 raise MemoryError(f"cannot map {a.mib} MiB")
+            if big:
+                time.sleep(HOST_SETTLE_S)
             try:
                 nscore_batch_us(nscore, 0, False, 1)
                 raw_batch_us(raw, 0, 1)
