@@ -198,9 +198,9 @@ def cmd_hostsize(a, nscore, raw):
             mem = raw.raw_big_alloc(size) if big else None
             if big and not mem:
                 raise MemoryError(f"cannot map {a.mib} MiB")
-            if big:
-                time.sleep(HOST_SETTLE_S)
             try:
+                if big:
+                    time.sleep(HOST_SETTLE_S)
                 nscore_batch_us(nscore, 0, False, 1)
                 raw_batch_us(raw, 0, 1)
                 nscore_batch_us(nscore, 0, False, 1)

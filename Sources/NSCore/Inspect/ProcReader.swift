@@ -234,11 +234,12 @@ struct ProcReader: ~Copyable {
     /// A process caught inside execve(2) (after the kernel installed the new address space, before
     /// it recorded the argument area) also reads an empty command line for a few microseconds:
     /// a spawn returns at that point, as posix_spawn(3) does. Such a process is read again, for up
-    /// to ``midExecWaitNanoseconds``, so that a command spawned just before shows its arguments.
+    /// to ``midExecWaitMilliseconds``, so that a command spawned just before shows its arguments.
     mutating func command(_ pid: pid_t) -> Result<String, Errno> {
         if let text = commandLine(pid) { return .success(text) }
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        var clock = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &clock)
+        let deadline = clock.milliseconds + ProcReader.midExecWaitMilliseconds
         var nap = timespec(tv_sec: 0, tv_nsec: 20_000)
         while true {
             // The state is sampled before the command line is read again: a process that was
@@ -246,12 +247,8 @@ struct ProcReader: ~Copyable {
             let midExec = isMidExec(pid)
             if let text = commandLine(pid) { return .success(text) }
             guard midExec else { break }
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            let elapsed = (Int64(now.tv_sec) - Int64(start.tv_sec)) * 1_000_000_000
-                + (Int64(now.tv_nsec) - Int64(start.tv_nsec))
-            guard elapsed < ProcReader.midExecWaitNanoseconds else { break }
-            sched_yield()
+            clock_gettime(CLOCK_MONOTONIC, &clock)
+            guard clock.milliseconds < deadline else { break }
             nanosleep(&nap, nil)
         }
         switch read(pid, "/comm") {
@@ -265,7 +262,7 @@ struct ProcReader: ~Copyable {
     }
 
     /// How long ``command(_:)`` waits for a process inside execve(2) to record its arguments.
-    static let midExecWaitNanoseconds: Int64 = 20_000_000
+    static let midExecWaitMilliseconds: Int64 = 20
 
     /// `/proc/PID/cmdline` with NULs shown as spaces, or `nil` when it is empty or unreadable.
     private mutating func commandLine(_ pid: pid_t) -> String? {
