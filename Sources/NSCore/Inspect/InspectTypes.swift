@@ -8,7 +8,7 @@ import Glibc
 /// Two processes are in the same namespace exactly when `stat(2)` of their
 /// `/proc/PID/ns/KIND` files gives the same device and inode; `readlink(2)` prints the same
 /// identity as `KIND:[INODE]`, and that is this type's ``description``.
-public struct NamespaceID: Hashable, Sendable, CustomStringConvertible {
+public struct NamespaceID: Hashable, Sendable, CustomStringConvertible, JSONWritable {
     /// The kind of namespace.
     public var kind: NamespaceKind
     /// The namespace's inode number (`st_ino`), the number `lsns` shows in its NS column.
@@ -27,11 +27,7 @@ public struct NamespaceID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(kind.procName):[\(inode)]" }
 
     /// `{"type":"net","inode":N,"device":N}`.
-    public var json: String {
-        var w = JSONWriter()
-        write(to: &w)
-        return w.string
-    }
+    public var json: String { JSONWriter.document(self) }
 
     func write(to w: inout JSONWriter) {
         w.beginObject()
@@ -44,7 +40,7 @@ public struct NamespaceID: Hashable, Sendable, CustomStringConvertible {
 
 /// One entry of `/proc/PID/ns`: a namespace a process is in, or (for `pid_for_children` and
 /// `time_for_children`) the namespace its future children will be created in.
-public struct NamespaceEntry: Hashable, Sendable, CustomStringConvertible {
+public struct NamespaceEntry: Hashable, Sendable, CustomStringConvertible, JSONWritable {
     /// The file name under `/proc/PID/ns`: `"net"`, `"mnt"`, `"pid_for_children"`, ...
     public var name: String
     /// The kind of namespace.
@@ -72,11 +68,7 @@ public struct NamespaceEntry: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(name) -> \(id)" }
 
     /// `{"name":"net","type":"net","inode":N,"device":N,"for_children":false}`.
-    public var json: String {
-        var w = JSONWriter()
-        write(to: &w)
-        return w.string
-    }
+    public var json: String { JSONWriter.document(self) }
 
     func write(to w: inout JSONWriter) {
         w.beginObject()
@@ -90,7 +82,7 @@ public struct NamespaceEntry: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// One namespace on the system, summarised as one row of `lsns`.
-public struct NamespaceSummary: Hashable, Sendable, CustomStringConvertible {
+public struct NamespaceSummary: Hashable, Sendable, CustomStringConvertible, JSONWritable {
     /// The namespace.
     public var id: NamespaceID
     /// How many processes (not threads) are in it (lsns NPROCS).
@@ -130,11 +122,7 @@ public struct NamespaceSummary: Hashable, Sendable, CustomStringConvertible {
     /// `{"ns":N,"type":"net","nprocs":N,"pid":N,"uid":N,"command":"..."}`, the keys of
     /// `lsns --json` with the numeric `uid` in place of the user name; `"pns"` (lsns's parent
     /// namespace column) is added when ``parentInode`` is known.
-    public var json: String {
-        var w = JSONWriter()
-        write(to: &w)
-        return w.string
-    }
+    public var json: String { JSONWriter.document(self) }
 
     func write(to w: inout JSONWriter) {
         w.beginObject()
@@ -150,7 +138,7 @@ public struct NamespaceSummary: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A process seen from inside a pid namespace.
-public struct NamespacedProcess: Hashable, Sendable, CustomStringConvertible {
+public struct NamespacedProcess: Hashable, Sendable, CustomStringConvertible, JSONWritable {
     /// The process's pid inside the inspected pid namespace (1 for its init).
     public var innerPID: pid_t
     /// The process's pid in the caller's pid namespace (the `/proc` entry).
@@ -172,11 +160,7 @@ public struct NamespacedProcess: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(innerPID) (host \(outerPID)) \(command)" }
 
     /// `{"pid":INNER,"host_pid":OUTER,"command":"..."}`.
-    public var json: String {
-        var w = JSONWriter()
-        write(to: &w)
-        return w.string
-    }
+    public var json: String { JSONWriter.document(self) }
 
     func write(to w: inout JSONWriter) {
         w.beginObject()

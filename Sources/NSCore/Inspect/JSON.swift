@@ -4,8 +4,20 @@
 // ones as \n \t ..., the rest as \u00XX). Swift strings are always valid UTF-8, so the output is
 // too. Key order is the order of the calls, so output is stable and diffable.
 
+/// A value that writes itself as one JSON value.
+protocol JSONWritable {
+    func write(to w: inout JSONWriter)
+}
+
 /// Builds one JSON document. Commas are inserted automatically between members.
 struct JSONWriter {
+    /// The JSON text of `value` alone.
+    static func document(_ value: some JSONWritable) -> String {
+        var w = JSONWriter()
+        value.write(to: &w)
+        return w.string
+    }
+
     /// The document so far.
     private(set) var bytes: [UInt8] = []
     /// One entry per open container: whether a member has been written into it yet.

@@ -176,20 +176,16 @@ struct ProcReader: ~Copyable {
         defer { _ = Glibc.close(fd) }
         var total = 0
         while true {
-            if total == buffer.count {
-                guard buffer.count < ProcReader.readLimit else { break }
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 8)
-                bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
-                buffer.deallocate()
-                buffer = bigger
+            switch sys_readFully(fd, buffer.baseAddress! + total, buffer.count - total) {
+            case .success(let n): total += n
+            case .failure(let e): return .failure(e)
             }
-            let n = Glibc.read(fd, buffer.baseAddress! + total, buffer.count - total)
-            if n < 0 {
-                if Glibc.errno == EINTR { continue }
-                return .failure(.current)
-            }
-            if n == 0 { break }
-            total += n
+            // Short of full: EOF. Full: grow and read on, up to the limit.
+            guard total == buffer.count, buffer.count < ProcReader.readLimit else { break }
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 8)
+            bigger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+            buffer.deallocate()
+            buffer = bigger
         }
         return .success(total)
     }
