@@ -20,7 +20,7 @@ CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -pthread -I"$include" -I"$here"
 LDFLAGS=(-L"$libdir" -lnscore -Wl,-rpath,"$libdir")
 
 # Tests that also run unprivileged (they adapt their expectations to the uid).
-ROOTLESS="test_spawn_basic test_user_ns test_bad_input test_leaks test_concurrency"
+ROOTLESS="test_spawn_basic test_user_ns test_bad_input test_leaks test_concurrency test_join_exposure"
 
 failed=0
 passed=0
@@ -86,6 +86,18 @@ if ldd "$lib" | grep -q 'libswift'; then
     fail "ldd" "libnscore.so links a Swift runtime library dynamically" "$work/ldd.log"
 else
     pass "ldd: no libswift*"
+fi
+
+# ---- Helper programs the tests run inside containers (tests-c/helpers). -----------------------
+# noop is static so that it opens no file (no dynamic loader): test_join_exposure counts any fd
+# above 2 in a joined process as a leak.
+export NSCORE_TEST_HELPERS="$work/helpers"
+mkdir -p "$NSCORE_TEST_HELPERS"
+if "$CC" -O2 -Wall -Wextra -Werror -o "$NSCORE_TEST_HELPERS/watcher" "$here/helpers/watcher.c" > "$work/helpers.log" 2>&1 &&
+    "$CC" -O2 -static -o "$NSCORE_TEST_HELPERS/noop" "$here/helpers/noop.c" >> "$work/helpers.log" 2>&1; then
+    chmod -R a+rX "$NSCORE_TEST_HELPERS"
+else
+    fail "helpers" "tests-c/helpers do not compile" "$work/helpers.log"
 fi
 
 # ---- Build and run each test. ----------------------------------------------------------------

@@ -291,6 +291,79 @@ else
     fail "join a PID namespace with -i: pid [$out], status $rc"
 fi
 
+echo "== join mode (-r FD): the report page, CLONE_PARENT, nothing but stdio in the command"
+if emulated "CLONE_PARENT and a shared report page need the kernel's own clone"; then :
+elif ! python3 - "$bin" "$psleep" <<'EOF'
+import errno, os, struct, subprocess, sys
+
+bin, pidns_target = sys.argv[1], int(sys.argv[2])
+failures = 0
+
+def run(args, extra_fds=()):
+    """nscore-init -r 3 ARGS as our child, the memfd on fd 3 and extra_fds on 4, 5...; returns
+    (report (state, kind, err, step, pid), nscore-init's exit code, the command's wait status,
+    the command's stdout)."""
+    m = os.memfd_create("report", 0)
+    r, w = os.pipe()
+    fds = [m] + list(extra_fds)
+    def child():
+        high = [os.dup2(fd, 100 + i) for i, fd in enumerate(fds)]  # no source is overwritten
+        for i, fd in enumerate(high):
+            os.dup2(fd, 3 + i)
+        os.dup2(w, 1)
+    p = subprocess.Popen([bin, "-r", "3"] + args, preexec_fn=child, close_fds=False, stderr=subprocess.DEVNULL)
+    os.close(w)
+    rc = p.wait()
+    rep = struct.unpack("=5i", os.pread(m, 20, 0).ljust(20, b"\0"))
+    cmd_status = None
+    if rep[4] > 0:
+        # The command is our child (CLONE_PARENT), not nscore-init's.
+        cmd_status = os.waitpid(rep[4], 0)[1]
+    data = b""
+    while chunk := os.read(r, 4096):
+        data += chunk
+    os.close(r)
+    os.close(m)
+    return rep, rc, cmd_status, data.decode().strip()
+
+def check(name, ok, detail):
+    global failures
+    print(("ok    " if ok else "FAIL  ") + f"-r {name}: {detail}")
+    failures += not ok
+
+rep, rc, st, out = run(["--", "/bin/sh", "sh", "-c", "echo $PPID; ls /proc/self/fd | tr '\\n' ' '"])
+ppid, fds = (out.split("\n") + [""])[:2]
+check("exec'd: report EXECED with the command's pid, nscore-init exits 0", rep[0] == 1 and rep[4] > 0 and rc == 0, f"{rep} rc {rc}")
+check("the command is the caller's child (CLONE_PARENT)", ppid == str(os.getpid()), f"PPid {ppid}, us {os.getpid()}")
+check("the command has only stdio (+ the fd ls opens)", fds.split() == ["0", "1", "2", "3"], f"fds [{fds}]")
+check("the command's status reaches the caller", st == 0, f"status {st}")
+rep, rc, st, out = run(["--", "/nonexistent", "x"])
+check("execve failure: FAILED 104 ENOENT with the (exited) command's pid",
+      rep[:3] == (2, 104, errno.ENOENT) and rep[4] > 0 and rc == 127 and os.WEXITSTATUS(st) == 127, f"{rep} rc {rc} st {st}")
+rep, rc, st, out = run(["-s", "99:0", "--", "/bin/true", "true"])
+check("setns failure: FAILED 1 EBADF, step 0", rep[:4] == (2, 1, errno.EBADF, 0) and rc == 127, f"{rep}")
+ns = os.open("/proc/self/ns/uts", os.O_RDONLY)
+rep, rc, st, out = run(["-s", "4:0", "-s", "98:0", "--", "/bin/true", "true"], [ns])
+check("the second -s fails: step 1", rep[:4] == (2, 1, errno.EBADF, 1), f"{rep}")
+rep, rc, st, out = run(["-C", "/nonexistent", "--", "/bin/true", "true"])
+check("chdir failure: FAILED 107 ENOENT", rep[:3] == (2, 107, errno.ENOENT), f"{rep}")
+for bad in (["-i"], ["-e", "4"], ["-r", "3"], ["-k", "0"], ["-k", "65"]):
+    rep, rc, st, out = run(bad + ["--", "/bin/true", "true"], [ns])
+    check(f"{' '.join(bad)} is a usage error", rep[:3] == (2, 106, errno.EINVAL) and rc == 127, f"{rep} rc {rc}")
+os.close(ns)
+pidns = os.open(f"/proc/{pidns_target}/ns/pid", os.O_RDONLY)
+rep, rc, st, out = run(["-s", "4:%d" % 0x20000000, "-k", "9", "--", "/bin/sh", "sh", "-c",
+    'while read -r k v; do [ "$k" = NSpid: ] && echo $v; done < /proc/self/status'], [pidns])
+nspid = out.split()
+check("PID join: the command is in the target PID namespace", rep[0] == 1 and len(nspid) == 2 and nspid[0] == str(rep[4]),
+      f"{rep} NSpid {nspid}")
+os.close(pidns)
+sys.exit(1 if failures else 0)
+EOF
+then
+    failures=$((failures + 1))
+fi
+
 echo "== exec from a sealed memfd (as the library does)"
 out="$(python3 -c '
 import fcntl, os, sys

@@ -54,71 +54,10 @@
 #define SYS_execveat 322 /* Linux 3.19, x86_64 number; other arches define it */
 #endif
 
-/* struct clone_args as of Linux 5.7 (CLONE_ARGS_SIZE_VER2). */
-struct nsc_clone_args {
-    uint64_t flags;
-    uint64_t pidfd;
-    uint64_t child_tid;
-    uint64_t parent_tid;
-    uint64_t exit_signal;
-    uint64_t stack;
-    uint64_t stack_size;
-    uint64_t tls;
-    uint64_t set_tid;
-    uint64_t set_tid_size;
-    uint64_t cgroup;
-};
-_Static_assert(sizeof(struct nsc_clone_args) == 88, "clone_args VER2 is 88 bytes (Linux 5.7)");
-
-/* Raw system calls (no errno, no TLS, no locks): nsc_raw and nsc_sys0..5. */
+/* Raw system calls (no errno, no TLS, no locks): nsc_raw and nsc_sys0..5; struct
+ * nsc_clone_args and nsc_clone3_vm (clone3 onto a new stack). */
 #include "raw_syscall.h"
-
-/*
- * clone3 on a new stack. The child cannot return through a C function frame that lives on the
- * parent's stack, so the syscall is issued from assembly: in the child (rax/x0 == 0) it calls
- * fn(arg) on the new stack and exits with its result; the parent returns the pid or -errno.
- */
-long nsc_clone3_vm(struct nsc_clone_args *args, size_t size, int (*fn)(void *), void *arg);
-#if defined(__x86_64__)
-__asm__(".text\n"
-        ".p2align 4\n"
-        ".type nsc_clone3_vm,@function\n"
-        "nsc_clone3_vm:\n"
-        "    mov %rdx, %r8\n"        /* fn survives the syscall in r8 */
-        "    mov %rcx, %r9\n"        /* arg in r9 */
-        "    mov $435, %eax\n"       /* SYS_clone3 */
-        "    syscall\n"
-        "    test %rax, %rax\n"
-        "    jnz 1f\n"
-        "    xor %ebp, %ebp\n"       /* child: outermost frame */
-        "    mov %r9, %rdi\n"
-        "    call *%r8\n"
-        "    mov %eax, %edi\n"
-        "    mov $231, %eax\n"       /* SYS_exit_group */
-        "    syscall\n"
-        "    hlt\n"
-        "1:  ret\n"
-        ".size nsc_clone3_vm, .-nsc_clone3_vm\n");
-#elif defined(__aarch64__)
-__asm__(".text\n"
-        ".p2align 2\n"
-        ".type nsc_clone3_vm,%function\n"
-        "nsc_clone3_vm:\n"
-        "    mov x9, x2\n"
-        "    mov x10, x3\n"
-        "    mov x8, #435\n"
-        "    svc #0\n"
-        "    cbnz x0, 1f\n"
-        "    mov x29, xzr\n"
-        "    mov x30, xzr\n"
-        "    mov x0, x10\n"
-        "    blr x9\n"
-        "    mov x8, #94\n"          /* SYS_exit_group */
-        "    svc #0\n"
-        "    brk #0\n"
-        "1:  ret\n"
-        ".size nsc_clone3_vm, .-nsc_clone3_vm\n");
-#endif
+_Static_assert(sizeof(struct nsc_clone_args) == 88, "clone_args VER2 is 88 bytes (Linux 5.7)");
 
 /* Tests set this to take the paths of kernels without clone3 and close_range (both sides read it). */
 static volatile int nsc_shim_force_clone_fallback = 0;

@@ -65,6 +65,10 @@ int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid) { return ioctl(fd, NS_GET_OWNE
 /* Namespace file names in NSCore's kind order (NamespaceKind.rawValue, NSCORE_NS_* bit numbers). */
 static const char *const nsc_ns_names[8] = { "uts", "ipc", "pid", "net", "mnt", "user", "cgroup", "time" };
 
+/* Compares the namespaces of `pid` with the calling thread's (whose namespaces a process it
+ * clones starts in). readlink, not stat: the link text "net:[INODE]" names the namespace, and
+ * reading it costs a few string copies where stat makes procfs build an nsfs inode and dentry
+ * for each file (a join compared 16 of them, a third of its time in the caller). */
 int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind)
 {
     char path[32];
@@ -74,12 +78,13 @@ int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_k
     int theirs = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (theirs < 0)
         return -errno;
-    int mine = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int mine = open("/proc/thread-self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
     for (int k = 0; k < 8; k++) {
         if (!(mask & (1u << k)))
             continue;
-        struct stat a, b;
-        if (fstatat(theirs, nsc_ns_names[k], &a, 0) != 0) {
+        char a[64], b[64];
+        ssize_t na = readlinkat(theirs, nsc_ns_names[k], a, sizeof a);
+        if (na < 0) {
             int e = errno;
             close(theirs);
             if (mine >= 0)
@@ -88,7 +93,8 @@ int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_k
             return -e;
         }
         /* A kind this kernel lacks for the caller cannot be compared: it counts as the same. */
-        if (mine >= 0 && fstatat(mine, nsc_ns_names[k], &b, 0) == 0 && (a.st_ino != b.st_ino || a.st_dev != b.st_dev))
+        ssize_t nb = mine >= 0 ? readlinkat(mine, nsc_ns_names[k], b, sizeof b) : -1;
+        if (nb >= 0 && (na != nb || memcmp(a, b, (size_t)na) != 0))
             *differ |= 1u << k;
     }
     close(theirs);

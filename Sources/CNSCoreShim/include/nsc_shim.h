@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "spawn_plan.h"
+#include "nsc_init_protocol.h"
 
 #ifdef __cplusplus
 extern "C" {

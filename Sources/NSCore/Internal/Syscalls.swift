@@ -147,6 +147,36 @@ func sys_pidfd_open(_ pid: pid_t) -> Result<OwnedFD, Errno> {
     return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
 }
 
+/// A CLOEXEC memfd (`memfd_create(2)`).
+func sys_memfd(_ name: String) -> Result<OwnedFD, Errno> {
+    let fd = nsc_shim_memfd_create(name)
+    return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
+}
+
+/// `pread(2)` until `count` bytes, EOF or an error other than EINTR. Returns the bytes read.
+func sys_preadFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, offset: Int) -> Result<Int, Errno> {
+    var done = 0
+    while done < count {
+        let n = pread(fd, buffer + done, count - done, off_t(offset + done))
+        if n < 0 {
+            if Glibc.errno == EINTR { continue }
+            return .failure(.current)
+        }
+        if n == 0 { break }
+        done += n
+    }
+    return .success(done)
+}
+
+/// `kill(2)`, for a pid that cannot be recycled (an unreaped child of this process).
+func sys_kill(_ pid: pid_t, _ signal: Int32) { _ = Glibc.kill(pid, signal) }
+
+/// Waits for the child `pid` (`waitpid(2)`), retrying on EINTR.
+func sys_waitChild(_ pid: pid_t) {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+}
+
 func sys_setns(_ fd: Int32, _ nstype: Int32) -> Result<Void, Errno> {
     nsc_shim_setns(fd, nstype) == 0 ? .success(()) : .failure(.current)
 }

@@ -66,26 +66,4 @@ public enum ThreadNamespace {
         }
         return try body()
     }
-
-    /// Runs `body` with this thread's `pid_for_children` set to the PID namespace `fd`, so
-    /// that a process cloned in `body` starts inside it; restores it afterwards.
-    static func withPIDForChildren<T>(_ fd: Int32, _ body: () throws(NSCoreError) -> T) throws(NSCoreError) -> T {
-        let saved: OwnedFD
-        switch sys_open("/proc/thread-self/ns/pid_for_children", O_RDONLY) {
-        case .success(let f): saved = f
-        case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/pid_for_children")
-        }
-        if nsc_shim_setns(fd, NamespaceKind.pid.cloneFlag) != 0 {
-            let e = Errno.current
-            throw NSCoreError(.from(errno: e), errno: e, stage: "setns(pid)",
-                              message: "setns(pid) into the target's PID namespace: \(e)")
-        }
-        let savedFD = saved.rawValue
-        defer {
-            if nsc_shim_setns(savedFD, NamespaceKind.pid.cloneFlag) != 0 {
-                preconditionFailure("NSCore: cannot restore the thread's pid_for_children: \(Errno.current)")
-            }
-        }
-        return try body()
-    }
 }

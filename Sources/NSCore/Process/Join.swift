@@ -71,13 +71,14 @@ extension JoinConfiguration {
 extension Container {
     /// Runs a command inside the namespaces of a running process or of namespace files.
     ///
-    /// The caller's own namespaces never change. The command is a fresh child: for the PID
-    /// namespace, the calling thread's `pid_for_children` is pointed at the target for the
-    /// duration of one clone and restored before returning; the child joins the other kinds
-    /// with one `setns(pidfd, flags)` (or one `setns` per file) and execs. Joining a user or
-    /// time namespace needs a process with memory of its own, so then the child execs the
-    /// embedded `nscore-init`, which joins, forks (so the PID namespace takes effect) and
-    /// relays signals and the exit status, as `nsenter` does.
+    /// The caller's own namespaces never change, and no process of the target ever sees a
+    /// process that shares the caller's memory or holds one of its fds. The library's child
+    /// (which shares the caller's memory until it execs) joins nothing: it execs the embedded
+    /// `nscore-init` first, in the caller's namespaces. That process, which owns its memory and
+    /// is not dumpable, joins with one `setns(pidfd, flags)` (or one `setns` per file), closes
+    /// every fd but stdio and forks the command (so that a PID namespace takes effect) as a
+    /// child of the caller (`CLONE_PARENT`), then exits once the command has exec'd, as
+    /// `nsenter` and `runc exec` do. The handle is the command's own: its pid, its pidfd.
     ///
     /// The corresponding syscalls are `pidfd_open(2)`, `setns(2)`, `clone3(2)`, `execve(2)`.
     /// - Throws: ``NSCoreError``: not found / process exited for a bad pid or path, invalid
@@ -107,10 +108,9 @@ enum Joiner {
         try SpawnPlanner.validateCommand(spawn)
 
         let plan = SpawnPlan()
-        // Each target namespace as (kind, fd owned by the plan).
-        var joins: [(kind: NamespaceKind, fd: Int32)] = []
-        var pidfd: Int32 = -1
-        var kinds: NamespaceSet = []
+        // nscore-init's setns options: the fd (owned by the plan) and its flags, and what the
+        // step is called if it fails.
+        var setns: [(fd: Int32, flags: Int32, what: StepDescription)] = []
 
         switch c.target {
         case .process(let pid):
@@ -118,87 +118,53 @@ enum Joiner {
             if let requested = c.namespaces {
                 _ = try NamespaceSet(validating: requested.rawValue, stage: "namespaces")
             }
+            let pidfd: Int32
             switch sys_pidfd_open(pid) {
             case .success(let fd): pidfd = plan.own(fd)
             case .failure(let e):
                 throw NSCoreError(e.rawValue == ESRCH ? .notFound : .from(errno: e), errno: e, stage: "pidfd_open",
                                   message: "join: no process with pid \(pid): \(e)")
             }
-            kinds = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
-            // /proc/PID/ns files for the PID namespace (needed on the calling thread).
-            if kinds.contains(.pid) {
-                let fd = try openNamespace("/proc/\(pid)/ns/pid", kind: .pid, plan: plan, pid: pid)
-                joins.append((.pid, fd))
-            }
+            let kinds = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
+            if kinds.isEmpty { throw nothingToJoin }
+            // One setns through the pidfd: the kernel joins the user namespace first, and
+            // for a PID namespace sets only pid_for_children (the fork below enters it).
+            setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))
         case .paths(let map):
             if map.isEmpty { throw .invalid("target", "join: no namespace paths given") }
             for kind in fileOrder {
                 guard let path = map[kind] else { continue }
                 let fd = try openNamespace(path, kind: kind, plan: plan, pid: nil)
-                joins.append((kind, fd))
-                kinds.insert(NamespaceSet(kind))
+                setns.append((fd, kind.cloneFlag, .setnsFile(kind, plan.cString(path))))
             }
-        }
-        if kinds.isEmpty {
-            throw .invalid("namespaces", "join: the target shares every requested namespace with the caller; nothing to join")
+            if setns.isEmpty { throw nothingToJoin }
         }
 
         try SpawnPlanner.lowerExecutableAndEnvironment(spawn, into: plan)
         try SpawnPlanner.lowerStdio(spawn, into: plan)
         if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
 
-        // A CLONE_VM child cannot join user or time namespaces; and only a privileged caller
-        // can point its own thread's pid_for_children at the target.
-        let needsTrampoline = kinds.contains(.user) || kinds.contains(.time) || (kinds.contains(.pid) && geteuid() != 0)
-        if needsTrampoline {
-            // nscore-init joins (user ns first, done by the kernel for a pidfd), forks for PID.
-            var args = ["nscore-init"]
-            if pidfd >= 0 {
-                args += ["-s", "\(pidfd):\(kinds.cloneFlags)"]
-                plan.keep(pidfd)
-            } else {
-                for j in joins {
-                    args += ["-s", "\(j.fd):\(j.kind.cloneFlag)"]
-                    plan.keep(j.fd)
-                }
-            }
-            if let dir = c.workingDirectory { args += ["-C", dir] }
-            if kinds.contains(.pid) { args.append("-i") }
-            try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
-            return try Spawner.run(plan)
+        // The report page nscore-init writes the outcome (the command's pid) to.
+        let report: Int32
+        switch sys_memfd("nscore-join") {
+        case .success(let fd): report = plan.own(fd)
+        case .failure(let e): throw .sys(e, "memfd_create (join report)")
         }
-
-        // Fast path: the child setns-es itself; the PID namespace is set on this thread.
-        if pidfd >= 0 {
-            let childKinds = kinds.subtracting(.pid)
-            if !childKinds.isEmpty {
-                plan.add(Int32(NSC_STEP_SETNS.rawValue), fd: pidfd, flags: UInt64(UInt32(bitPattern: childKinds.cloneFlags)),
-                         what: .setnsTarget(childKinds))
-            }
-        } else {
-            for j in joins where j.kind != .pid {
-                plan.add(Int32(NSC_STEP_SETNS.rawValue), fd: j.fd, flags: UInt64(UInt32(bitPattern: j.kind.cloneFlag)),
-                         what: .setnsFile(j.kind, plan.cString(pathFor(j.kind, c.target))))
-            }
+        plan.keep(report)
+        var args = ["nscore-init", "-r", String(report)]
+        for s in setns {
+            args += ["-s", "\(s.fd):\(UInt32(bitPattern: s.flags))"]
+            plan.keep(s.fd)
         }
-        if let dir = c.workingDirectory {
-            let p = UnsafePointer(plan.cString(dir))
-            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: p, what: .textAndString("chdir ", p))
-        }
-        plan.argumentList = spawn.argumentList
-
-        guard let pidJoin = joins.first(where: { $0.kind == .pid }) else {
-            return try Spawner.run(plan)
-        }
-        plan.entersPIDNamespace = true
-        return try ThreadNamespace.withPIDForChildren(pidJoin.fd) { () throws(NSCoreError) in
-            try Spawner.run(plan)
-        }
+        if let dir = c.workingDirectory { args += ["-C", dir] }
+        if c.killOnParentDeath { args += ["-k", String(SIGKILL)] }
+        try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
+        plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what))
+        return try Spawner.run(plan)
     }
 
-    private static func pathFor(_ kind: NamespaceKind, _ target: JoinTarget) -> String {
-        if case .paths(let m) = target, let p = m[kind] { return p }
-        return kind.procName
+    private static var nothingToJoin: NSCoreError {
+        .invalid("namespaces", "join: the target shares every requested namespace with the caller; nothing to join")
     }
 
     /// The kinds in `requested` whose namespace differs between `pid` and the caller.
@@ -216,7 +182,7 @@ enum Joiner {
                 throw NSCoreError(.processExited, errno: e, stage: "open \(file)", message: "join: process \(pid) has exited")
             }
             let what = failedKind >= 0 ? "the \(NamespaceKind(rawValue: failedKind)!) namespace" : "the namespaces"
-            throw NSCoreError(.from(errno: e), errno: e, stage: "stat \(file)",
+            throw NSCoreError(.from(errno: e), errno: e, stage: "readlink \(file)",
                               message: "join: cannot read \(what) of pid \(pid): \(e)")
         }
         var out = NamespaceSet(rawValue: differ)

@@ -43,9 +43,9 @@ final class SpawnPlan {
     /// inserts `-e ERRFD` after the program name and keeps the error pipe open across exec.
     var initArguments: [String]? = nil
     private var initArgv: UnsafePointer<UnsafeMutablePointer<CChar>?>? = nil
-    /// True when the child is cloned into an existing PID namespace (a join), where ENOMEM
-    /// from clone means that namespace's init has exited.
-    var entersPIDNamespace = false
+    /// Set for a join: nscore-init (``initArguments``) reports on a memfd page instead of
+    /// the error pipe, and forks the command as the caller's child.
+    var join: JoinPlan? = nil
     /// True when a step waits for the parent (the parent must write "go").
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").
@@ -164,8 +164,12 @@ final class SpawnPlan {
     /// life of this object, which the caller keeps alive until the child exec'd or was reaped.
     func cPlan(errFD: Int32, syncFD: Int32, syncPeerFD: Int32, shareFiles: Bool) -> UnsafePointer<nsc_plan> {
         if let ia = initArguments, initArgv == nil {
-            initArgv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
-            keepFDs.append(errFD)
+            if join == nil {
+                initArgv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
+                keepFDs.append(errFD)
+            } else {
+                initArgv = cStringArray(ia)
+            }
         }
         var plan = nsc_plan()
         plan.steps = UnsafePointer(stepBuffer)
@@ -194,13 +198,22 @@ final class SpawnPlan {
         if step >= 0, Int(step) < stepCount { return descriptions![Int(step)].text }
         switch kind {
         case Int32(NSC_STEP_EXEC.rawValue): return "execve \(pathText)"
-        case 1: return "setns (in nscore-init)"
-        case 105: return "fork (in nscore-init)"
-        case 106: return "nscore-init command line"
-        case 107: return "chdir (in nscore-init)"
+        case Int32(NSC_INIT_KIND_SETNS.rawValue): return "setns (in nscore-init)"
+        case Int32(NSC_INIT_KIND_FORK.rawValue): return "fork (in nscore-init)"
+        case Int32(NSC_INIT_KIND_USAGE.rawValue): return "nscore-init command line"
+        case Int32(NSC_INIT_KIND_CHDIR.rawValue): return "chdir (in nscore-init)"
+        case Int32(NSC_INIT_KIND_REPORT.rawValue): return "prepare the join (in nscore-init)"
         default: return String(cString: nsc_shim_step_name(kind))
         }
     }
+}
+
+/// What a join adds to its plan (``Joiner``).
+struct JoinPlan {
+    /// The memfd nscore-init writes its `nsc_join_report` to (owned by the plan).
+    var reportFD: Int32
+    /// What each `-s` option of nscore-init joins, in order, for the error when one fails.
+    var setnsSteps: [StepDescription]
 }
 
 /// What a plan step does, in words, for the error when it fails. It is made into text only

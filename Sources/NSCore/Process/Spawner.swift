@@ -22,9 +22,10 @@ enum Spawner {
     typealias ParentWork = (_ pid: pid_t) throws(NSCoreError) -> Void
 
     static func run(_ plan: SpawnPlan, parentWork: ParentWork? = nil) throws(NSCoreError) -> Container {
-        // nscore-init needs the error pipe across its exec; a "ready" step needs EOF on the
-        // socketpair if the child dies, which a shared fd table would hold open.
-        let shareFiles = plan.initArguments == nil && !plan.signalsReady
+        // nscore-init needs the error pipe across its exec (except for a join, which reports on
+        // a page); a "ready" step needs EOF on the socketpair if the child dies, which a shared
+        // fd table would hold open.
+        let shareFiles = (plan.initArguments == nil || plan.join != nil) && !plan.signalsReady
         var errRead: Int32 = -1, errWrite: Int32 = -1
         var parentSyncFD: Int32 = -1, childSyncFD: Int32 = -1
         defer {
@@ -96,9 +97,59 @@ enum Spawner {
                 throw .sys(e, "handshake (send go)")
             }
         }
+        if let join = plan.join, shareFiles { return try finishJoin(join, result, plan, guardian) }
         try outcome(shareFiles, result, errRead, plan, guardian)
         // The child exec'd and no longer uses our memory (stack and plan).
         return guardian.disarm()
+    }
+
+    /// A join's child execs nscore-init, which joins, forks the command as our child and exits
+    /// once the command has exec'd. Waits for that exit (one wait: the child's exec needs no
+    /// wake-up of its own), then reads the child's failure record or nscore-init's report.
+    private static func finishJoin(_ join: JoinPlan, _ result: nsc_spawn_result, _ plan: SpawnPlan,
+                                   _ guardian: ChildGuard) throws(NSCoreError) -> Container {
+        let (code, value) = guardian.reapStatus(releasingStack: false)
+        if let status = result.status, status.pointee.failed != 0 {
+            // It failed before it could exec nscore-init.
+            let record = status.pointee.record
+            guardian.releaseStack()
+            throw childError(Errno(rawValue: record.err), stage: plan.describe(step: record.step, kind: record.kind),
+                             kind: record.kind, plan: plan)
+        }
+        guardian.releaseStack()
+        var report = nsc_join_report()
+        let n = withUnsafeMutableBytes(of: &report) { sys_preadFully(join.reportFD, $0.baseAddress!, $0.count, offset: 0) }
+        if case .success(let got) = n, got == MemoryLayout<nsc_join_report>.size {} else { report.state = 0 }
+        switch UInt32(bitPattern: report.state) {
+        case NSC_JOIN_EXECED.rawValue:
+            // Our child (CLONE_PARENT) and not yet reaped, so the pid cannot have been reused.
+            switch sys_pidfd_open(report.pid) {
+            case .success(let fd): return Container(pid: report.pid, pidfd: fd.release())
+            case .failure(let e):
+                sys_kill(report.pid, SIGKILL)
+                sys_waitChild(report.pid)
+                throw .sys(e, "pidfd_open (joined command)")
+            }
+        case NSC_JOIN_FAILED.rawValue:
+            if report.pid > 0 {
+                // The forked command failed to exec and exits 127; it is ours to reap. Killed
+                // first: nothing in the container can keep it from exiting.
+                sys_kill(report.pid, SIGKILL)
+                sys_waitChild(report.pid)
+            }
+            let errno = Errno(rawValue: report.err)
+            let stage: String
+            if report.kind == Int32(NSC_INIT_KIND_SETNS.rawValue), report.step >= 0, Int(report.step) < join.setnsSteps.count {
+                stage = join.setnsSteps[Int(report.step)].text
+            } else {
+                stage = plan.describe(step: -1, kind: report.kind)
+            }
+            throw childError(errno, stage: stage, kind: report.kind, plan: plan)
+        default:
+            let how = code == CLD_EXITED ? "exited with status \(value)" : "was killed by signal \(value)"
+            throw NSCoreError(.childSetupFailed, stage: "join (nscore-init)",
+                              message: "join: nscore-init \(how) before it reported whether the command started")
+        }
     }
 
     /// Returns once the child exec'd; throws the failure it reported.
@@ -155,7 +206,7 @@ enum Spawner {
             return NSCoreError(code, errno: errno, stage: stage, message: "\(stage): \(errno)")
         }
         var message = "\(stage): \(errno)"
-        if kind == 1 && errno.rawValue == ENOMEM || (kind == 105 && errno.rawValue == ENOMEM) {
+        if errno.rawValue == ENOMEM && (kind == Int32(NSC_INIT_KIND_SETNS.rawValue) || kind == Int32(NSC_INIT_KIND_FORK.rawValue)) {
             message += "; the target PID namespace has no init process left (its PID 1 exited), so no process can enter it"
             return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         }
@@ -171,9 +222,6 @@ enum Spawner {
             message += "; creating these namespaces needs CAP_SYS_ADMIN, or add a user namespace (.user) to create them unprivileged"
         case ENOSPC:
             message += "; a namespace limit in /proc/sys/user/max_*_namespaces was reached"
-        case ENOMEM where plan.entersPIDNamespace:
-            message += "; the target PID namespace has no init process left (its PID 1 exited), so no process can enter it"
-            return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         case EUSERS:
             message += "; the nesting limit of 32 user or PID namespaces was reached"
         default: break
@@ -204,14 +252,21 @@ final class ChildGuard {
     func reap() { _ = reapStatus() }
 
     /// Waits for the child, returning `si_code` (CLD_EXITED, CLD_KILLED, ...) and `si_status`.
-    func reapStatus() -> (code: Int32, status: Int32) {
+    /// Unless `releasingStack` is false (the caller then reads the status block in it first and
+    /// calls ``releaseStack()``), frees the child's stack and plan.
+    func reapStatus(releasingStack: Bool = true) -> (code: Int32, status: Int32) {
         guard !reaped else { return (0, 0) }
         var status: Int32 = 0, code: Int32 = 0, p: pid_t = 0
         while nsc_shim_waitid_pidfd(pidfd, WEXITED, &status, &code, &p) < 0 && Glibc.errno == EINTR {}
         reaped = true
+        if releasingStack { releaseStack() }
+        return (code, status)
+    }
+
+    /// Frees the child's stack and plan (once it has been reaped).
+    func releaseStack() {
         nsc_shim_spawn_release(&stack)
         plan = nil
-        return (code, status)
     }
 
     /// The child exec'd: hand its pidfd to a ``Container``.
