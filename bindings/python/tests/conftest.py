@@ -13,6 +13,7 @@ from __future__ import annotations
 import faulthandler
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -233,3 +234,20 @@ def child_env(library_path: str) -> dict[str, str]:
     env["NSCORE_LIBRARY"] = library_path
     env["PYTHONPATH"] = str(BINDINGS) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
+
+
+@pytest.fixture
+def world_readable_copy(tmp_path_factory, library_path) -> Path:
+    """The package and library copied where uid 65534 can read them."""
+    root = tmp_path_factory.mktemp("rootless")
+    root.chmod(0o755)
+    shutil.copytree(BINDINGS / "nscore", root / "nscore", ignore=shutil.ignore_patterns("__pycache__", "libnscore.so*"))
+    shutil.copy(library_path, root / "libnscore.so")
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() or path.suffix == ".so" else 0o644)
+    # tmp_path_factory's base directory is 0700; open the path down to the copy.
+    for parent in root.parents:
+        if parent == Path("/tmp") or parent == Path("/"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o005)
+    return root

@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import BINDINGS
 
 NOBODY = 65534
 
@@ -41,23 +40,6 @@ SCRIPT = textwrap.dedent(
         print("ok")
     """
 )
-
-
-@pytest.fixture
-def world_readable_copy(tmp_path_factory, library_path) -> Path:
-    """The package and library copied where uid 65534 can read them."""
-    root = tmp_path_factory.mktemp("rootless")
-    root.chmod(0o755)
-    shutil.copytree(BINDINGS / "nscore", root / "nscore", ignore=shutil.ignore_patterns("__pycache__", "libnscore.so*"))
-    shutil.copy(library_path, root / "libnscore.so")
-    for path in [root, *root.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() or path.suffix == ".so" else 0o644)
-    # tmp_path_factory's base directory is 0700; open the path down to the copy.
-    for parent in root.parents:
-        if parent == Path("/tmp") or parent == Path("/"):
-            break
-        parent.chmod(parent.stat().st_mode | 0o005)
-    return root
 
 
 def test_rootless_spawn(world_readable_copy: Path) -> None:
