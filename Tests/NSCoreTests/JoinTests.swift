@@ -12,6 +12,37 @@ struct JoinTests {
         return try Container.spawn(cfg)
     }
 
+    /// A join's handle is the command itself: the caller's own child (nscore-init, which started
+    /// it, is gone and reaped), in the target's PID namespace, with nothing open but stdio.
+    @Test func joinedCommandIsTheCallersChildWithOnlyStdio() throws {
+        let c = try Self.target([.uts, .pid, .mount, .ipc])
+        defer { _ = try? c.stop(timeout: .milliseconds(50)) }
+        for target in [JoinTarget.process(c.pid), .paths([.pid: "/proc/\(c.pid)/ns/pid", .mount: "/proc/\(c.pid)/ns/mnt"])] {
+            var cfg = JoinConfiguration(target: target, ["sleep", "5"])
+            cfg.stdin = .null
+            let j = try Container.join(cfg)
+            defer { _ = try? j.stop(timeout: .milliseconds(50)) }
+            let status = T.readFile("/proc/\(j.pid)/status") ?? ""
+            #expect(status.contains("PPid:\t\(getpid())\n"), "\(status)")
+            #expect(T.nsInode(j.pid, "pid") == T.nsInode(c.pid, "pid"))
+            // Its parent (us) sees it as j.pid, the container as a small pid of its own.
+            let nspid = status.split(separator: "\n").first { $0.hasPrefix("NSpid:") }?.split(separator: "\t") ?? []
+            #expect(nspid.count == 3 && nspid[1] == "\(j.pid)", "\(nspid)")
+            // The dynamic loader may hold the libraries open for a moment after exec.
+            var fds: [String] = []
+            for _ in 0..<100 {
+                fds = T.listDirectory("/proc/\(j.pid)/fd")
+                if fds == ["0", "1", "2"] { break }
+                usleep(10_000)
+            }
+            #expect(fds == ["0", "1", "2"])
+            #expect(T.trimmed(T.readFile("/proc/\(j.pid)/comm") ?? "") == "sleep")
+            // No nscore-init left behind, not even as a zombie.
+            let children = T.children()
+            #expect(children.sorted() == [c.pid, j.pid].sorted(), "\(children)")
+        }
+    }
+
     @Test func joinByPidSeesTheContainersNamespaces() throws {
         let c = try Self.target([.uts, .network, .ipc, .pid, .mount], hostname: "joined")
         defer { _ = try? c.stop(timeout: .seconds(1)) }

@@ -100,6 +100,25 @@ enum T {
 
     static var isRoot: Bool { geteuid() == 0 }
 
+    /// The names in a directory (without . and ..), sorted.
+    static func listDirectory(_ path: String) -> [String] {
+        guard let d = opendir(path) else { return [] }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { (Int($0) ?? 0, $0) < (Int($1) ?? 0, $1) }
+    }
+
+    /// This process's children (every thread's), running or zombie.
+    static func children() -> [pid_t] {
+        T.listDirectory("/proc/self/task").flatMap { tid in
+            (readFile("/proc/self/task/\(tid)/children") ?? "").split(separator: " ").compactMap { pid_t($0) }
+        }
+    }
+
     static func trimmed(_ s: String) -> String {
         var t = Substring(s)
         while let l = t.last, l == "\n" || l == " " { t.removeLast() }
