@@ -168,6 +168,25 @@ func sys_preadFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int
     return .success(done)
 }
 
+/// The target of the symbolic link `path` (`readlink(2)`), up to 255 bytes.
+func sys_readlink(_ path: String) -> Result<String, Errno> {
+    var buf = [UInt8](repeating: 0, count: 256)
+    let n = buf.withUnsafeMutableBufferPointer { b in
+        path.withCString { readlink($0, UnsafeMutableRawPointer(b.baseAddress!).assumingMemoryBound(to: CChar.self), b.count) }
+    }
+    return n < 0 ? .failure(.current) : .success(String(decoding: buf[0..<n], as: UTF8.self))
+}
+
+/// True if the process of `pidfd` is a child of this process that has not been reaped
+/// (`waitid(P_PIDFD, WNOHANG | WNOWAIT)`: ECHILD for anyone else's).
+func sys_isUnreapedChild(_ pidfd: Int32) -> Bool {
+    var status: Int32 = 0, code: Int32 = 0, p: pid_t = 0
+    while true {
+        if nsc_shim_waitid_pidfd(pidfd, WEXITED | WNOHANG | WNOWAIT, &status, &code, &p) == 0 { return true }
+        if Glibc.errno != EINTR { return false }
+    }
+}
+
 /// `kill(2)`, for a pid that cannot be recycled (an unreaped child of this process).
 func sys_kill(_ pid: pid_t, _ signal: Int32) { _ = Glibc.kill(pid, signal) }
 

@@ -111,6 +111,9 @@ enum Joiner {
         // nscore-init's setns options: the fd (owned by the plan) and its flags, and what the
         // step is called if it fails.
         var setns: [(fd: Int32, flags: Int32, what: StepDescription)] = []
+        // The PID namespace the command must end up in ("pid:[INODE]"): the target's, or the
+        // one this thread's children start in.
+        var pidNamespace: String? = nil
 
         switch c.target {
         case .process(let pid):
@@ -127,6 +130,7 @@ enum Joiner {
             }
             let kinds = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
             if kinds.isEmpty { throw nothingToJoin }
+            if kinds.contains(.pid) { pidNamespace = try? sys_readlink("/proc/\(pid)/ns/pid").get() }
             // One setns through the pidfd: the kernel joins the user namespace first, and
             // for a PID namespace sets only pid_for_children (the fork below enters it).
             setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))
@@ -136,6 +140,7 @@ enum Joiner {
                 guard let path = map[kind] else { continue }
                 let fd = try openNamespace(path, kind: kind, plan: plan, pid: nil)
                 setns.append((fd, kind.cloneFlag, .setnsFile(kind, plan.cString(path))))
+                if kind == .pid { pidNamespace = try? sys_readlink("/proc/self/fd/\(fd)").get() }
             }
             if setns.isEmpty { throw nothingToJoin }
         }
@@ -159,7 +164,8 @@ enum Joiner {
         if let dir = c.workingDirectory { args += ["-C", dir] }
         if c.killOnParentDeath { args += ["-k", String(SIGKILL)] }
         try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
-        plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what))
+        if pidNamespace == nil { pidNamespace = try? sys_readlink("/proc/thread-self/ns/pid_for_children").get() }
+        plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what), pidNamespace: pidNamespace)
         return try Spawner.run(plan)
     }
 

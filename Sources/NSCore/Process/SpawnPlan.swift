@@ -214,6 +214,8 @@ struct JoinPlan {
     var reportFD: Int32
     /// What each `-s` option of nscore-init joins, in order, for the error when one fails.
     var setnsSteps: [StepDescription]
+    /// The PID namespace the command must be in (`pid:[INODE]`), checked against the report.
+    var pidNamespace: String?
 }
 
 /// What a plan step does, in words, for the error when it fails. It is made into text only

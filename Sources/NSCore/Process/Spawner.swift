@@ -123,13 +123,31 @@ enum Spawner {
         switch UInt32(bitPattern: report.state) {
         case NSC_JOIN_EXECED.rawValue:
             // Our child (CLONE_PARENT) and not yet reaped, so the pid cannot have been reused.
+            let fd: OwnedFD
             switch sys_pidfd_open(report.pid) {
-            case .success(let fd): return Container(pid: report.pid, pidfd: fd.release())
+            case .success(let f): fd = f
             case .failure(let e):
                 sys_kill(report.pid, SIGKILL)
                 sys_waitChild(report.pid)
                 throw .sys(e, "pidfd_open (joined command)")
             }
+            // Until its exec the command shared nscore-init's pages, report included: trust the
+            // pid only if it is our own child in the PID namespace it had to enter (a reader
+            // without the right to look, e.g. at a setuid command, is not a reason to refuse).
+            let child = sys_isUnreapedChild(fd.rawValue)
+            var inPlace = true
+            if let want = join.pidNamespace, case .success(let have) = sys_readlink("/proc/\(report.pid)/ns/pid") {
+                inPlace = have == want
+            }
+            if !child || !inPlace {
+                if child {
+                    _ = nsc_shim_pidfd_send_signal(fd.rawValue, SIGKILL, 0)
+                    sys_waitChild(report.pid)
+                }
+                throw NSCoreError(.childSetupFailed, stage: "join (nscore-init)",
+                                  message: "join: nscore-init reported pid \(report.pid), which is not the command it started")
+            }
+            return Container(pid: report.pid, pidfd: fd.release())
         case NSC_JOIN_FAILED.rawValue:
             if report.pid > 0 {
                 // The forked command failed to exec and exits 127; it is ours to reap. Killed
