@@ -218,7 +218,12 @@ NSCORE_API int nscore_join_config_set_stdio(nscore_join_config *cfg, int stream,
 NSCORE_API int nscore_join_config_set_kill_on_parent_death(nscore_join_config *cfg, int enable, nscore_error **err);
 
 /** Runs the command inside the target's namespaces in a fresh child; the caller's own
- *  namespaces never change. Returns a container handle for the command. */
+ *  namespaces never change. Returns a container handle for the command itself: it is the
+ *  caller's child (waitable, signalled through its pidfd), in the target's PID namespace when
+ *  that is joined. Nothing of the caller is ever visible to the target: the library's child
+ *  execs the embedded nscore-init before it joins anything, and that process (its own memory,
+ *  not dumpable) joins, closes every fd but stdio and starts the command (see the README, "How
+ *  a spawn works"). Returns only once the command has exec'd; failures name the step. */
 NSCORE_API int nscore_join(const nscore_join_config *cfg, nscore_container **out, nscore_error **err);
 
 /* ---- Unshare and persist ---------------------------------------------------------------- */

@@ -69,7 +69,7 @@ static const char *const nsc_ns_names[8] = { "uts", "ipc", "pid", "net", "mnt", 
  * clones starts in). readlink, not stat: the link text "net:[INODE]" names the namespace, and
  * reading it costs a few string copies where stat makes procfs build an nsfs inode and dentry
  * for each file (a join compared 16 of them, a third of its time in the caller). */
-int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind)
+int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind, char *pid_link, size_t pid_link_size)
 {
     char path[32];
     *differ = 0;
@@ -93,6 +93,11 @@ int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_k
             return -e;
         }
         /* A kind this kernel lacks for the caller cannot be compared: it counts as the same. */
+        if (k == 2 && pid_link != NULL && pid_link_size > 0) { /* the target's "pid:[INODE]" */
+            size_t n = (size_t)na < pid_link_size - 1 ? (size_t)na : pid_link_size - 1;
+            memcpy(pid_link, a, n);
+            pid_link[n] = 0;
+        }
         ssize_t nb = mine >= 0 ? readlinkat(mine, nsc_ns_names[k], b, sizeof b) : -1;
         if (nb >= 0 && (na != nb || memcmp(a, b, (size_t)na) != 0))
             *differ |= 1u << k;

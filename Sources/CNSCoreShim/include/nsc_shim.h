@@ -78,11 +78,13 @@ int nsc_shim_prctl_set_pdeathsig(int sig);
 int nsc_shim_ns_get_nstype(int fd);
 
 /* For each kind in `mask` (bit k = NSCore kind k: uts ipc pid net mnt user cgroup time), sets
- * bit k of *differ if process `pid`'s namespace is not the caller's (/proc/self/ns). Returns 0,
- * or -errno when the target's cannot be read, with *failed_kind = the kind (-1: its ns
- * directory), ENOENT or ESRCH when the process is gone. Two path lookups, then one fstatat
- * per file. */
-int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind);
+ * bit k of *differ if process `pid`'s namespace is not the calling thread's
+ * (/proc/thread-self/ns). When the pid kind is in `mask` and pid_link is not NULL, copies the
+ * target's link text ("pid:[INODE]") there. Returns 0, or -errno when the target's cannot be
+ * read, with *failed_kind = the kind (-1: its ns directory), ENOENT or ESRCH when the process
+ * is gone. Two path lookups, then one readlinkat per file. */
+int nsc_shim_ns_differ(pid_t pid, uint32_t mask, uint32_t *differ, int *failed_kind, char *NSC_NULLABLE pid_link,
+                       size_t pid_link_size);
 int nsc_shim_ns_get_parent(int fd);
 int nsc_shim_ns_get_userns(int fd);
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid);

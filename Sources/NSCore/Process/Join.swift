@@ -128,9 +128,9 @@ enum Joiner {
                 throw NSCoreError(e.rawValue == ESRCH ? .notFound : .from(errno: e), errno: e, stage: "pidfd_open",
                                   message: "join: no process with pid \(pid): \(e)")
             }
-            let kinds = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
+            let (kinds, targetPID) = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
             if kinds.isEmpty { throw nothingToJoin }
-            if kinds.contains(.pid) { pidNamespace = try? sys_readlink("/proc/\(pid)/ns/pid").get() }
+            if kinds.contains(.pid) { pidNamespace = targetPID }
             // One setns through the pidfd: the kernel joins the user namespace first, and
             // for a PID namespace sets only pid_for_children (the fork below enters it).
             setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))
@@ -177,10 +177,17 @@ enum Joiner {
     /// `setns` into one's own user namespace fails with EINVAL, and the others are no-ops,
     /// so `nsenter --all` skips them too. An explicitly requested kind is kept even when shared,
     /// unless it is the user, PID or time namespace.
-    static func differingKinds(pid: pid_t, requested: NamespaceSet, explicit: Bool) throws(NSCoreError) -> NamespaceSet {
+    /// Also returns the target's PID namespace as `pid:[INODE]` when `requested` has it.
+    static func differingKinds(pid: pid_t, requested: NamespaceSet, explicit: Bool) throws(NSCoreError)
+        -> (NamespaceSet, String?)
+    {
         var differ: UInt32 = 0
         var failedKind: Int32 = -1
-        let rc = nsc_shim_ns_differ(pid, requested.rawValue & NamespaceSet.validBits, &differ, &failedKind)
+        var link = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        let rc = withUnsafeMutableBytes(of: &link) { buf in
+            nsc_shim_ns_differ(pid, requested.rawValue & NamespaceSet.validBits, &differ, &failedKind,
+                               buf.baseAddress!.assumingMemoryBound(to: CChar.self), buf.count)
+        }
         if rc < 0 {
             let e = Errno(rawValue: -rc)
             let file = failedKind >= 0 ? "/proc/\(pid)/ns/\(NamespaceKind(rawValue: failedKind)!.procName)" : "/proc/\(pid)/ns"
@@ -197,7 +204,8 @@ enum Joiner {
             // time (setns into one's own user namespace fails; the others would be no-ops).
             out.formUnion(requested.subtracting(NamespaceSet.user.union(.pid).union(.time)))
         }
-        return out
+        let pidLink = withUnsafeBytes(of: &link) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return (out, pidLink.isEmpty ? nil : pidLink)
     }
 
     /// Opens a namespace file and checks that it is one (of `kind`).

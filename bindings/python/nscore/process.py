@@ -429,7 +429,11 @@ def join(
 ) -> Container:
     """Runs ``argv`` inside existing namespaces (``setns(2)``, like ``nsenter``/``docker exec``).
 
-    The command runs in a fresh child; the caller's own namespaces never change.
+    The command runs in a fresh child; the caller's own namespaces never change. The returned
+    :class:`Container` is the command itself, a child of this process. Nothing of this process
+    (its memory, environment or fds) is ever visible inside the target: the library's child
+    execs NSCore's small init before it joins anything, and that process joins and starts the
+    command with nothing but its stdio.
 
     :param target: a pid (or a :class:`Container`) whose namespaces to join, or a mapping from
         a single :class:`Namespace` kind to a namespace file (``/proc/PID/ns/net`` or a file
