@@ -40,7 +40,7 @@ enum {
     NR_write = 1, NR_close = 3, NR_rt_sigaction = 13, NR_rt_sigprocmask = 14,
     NR_clone = 56, NR_execve = 59, NR_wait4 = 61, NR_kill = 62, NR_fcntl = 72,
     NR_rt_sigtimedwait = 128, NR_prctl = 157, NR_exit_group = 231, NR_setns = 308,
-    NR_chdir = 80, NR_mmap = 9, NR_madvise = 28, NR_ftruncate = 77, NR_close_range = 436,
+    NR_chdir = 80, NR_mmap = 9, NR_ftruncate = 77, NR_close_range = 436,
 };
 
 /* The kernel enters with rsp -> argc, 16-byte aligned; `call` leaves rsp+8 aligned as the
@@ -62,7 +62,7 @@ enum {
     NR_fcntl = 25, NR_close = 57, NR_write = 64, NR_exit_group = 94, NR_kill = 129,
     NR_rt_sigaction = 134, NR_rt_sigprocmask = 135, NR_rt_sigtimedwait = 137, NR_prctl = 167,
     NR_clone = 220, NR_execve = 221, NR_wait4 = 260, NR_setns = 268,
-    NR_chdir = 49, NR_mmap = 222, NR_madvise = 233, NR_ftruncate = 46, NR_close_range = 436,
+    NR_chdir = 49, NR_mmap = 222, NR_ftruncate = 46, NR_close_range = 436,
 };
 
 /* sp -> argc, 16-byte aligned. x29/x30 = 0 end any frame walk. */
@@ -96,7 +96,7 @@ enum {
     PR_SET_PDEATHSIG = 1, PR_SET_DUMPABLE = 4,
     SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15,
     SIGCHLD = 17, SIGCONT = 18, SIGWINCH = 28,
-    PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1, MAP_ANONYMOUS = 0x20, MADV_DONTFORK = 10,
+    PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1,
     CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, PAGE = 4096,
     KIND_SETNS = NSC_INIT_KIND_SETNS, KIND_EXEC = NSC_INIT_KIND_EXEC, KIND_FORK = NSC_INIT_KIND_FORK,
     KIND_USAGE = NSC_INIT_KIND_USAGE, KIND_CHDIR = NSC_INIT_KIND_CHDIR, KIND_REPORT = NSC_INIT_KIND_REPORT,
@@ -286,15 +286,14 @@ __attribute__((noreturn)) static void run_init(const struct out *o, const char *
 
 /* ---- join mode ---------------------------------------------------------------------------- */
 
-/* Maps the join report page of memfd `fd` and closes `fd`. The page is MADV_DONTFORK: the
- * command forked below never has it, so nothing in the container can write a false report. */
+/* Maps the join report page of memfd `fd` and closes `fd` (so that the command, whose fd table
+ * is a copy of ours, never holds it). */
 static void open_report(struct out *o, int fd)
 {
     long r = nsc_sys2(NR_ftruncate, fd, PAGE);
     if (r < 0) fail(o, KIND_REPORT, (int)-r);
     long p = nsc_raw(NR_mmap, 0, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (p < 0 && p > -4096) fail(o, KIND_REPORT, (int)-p);
-    if ((r = nsc_sys3(NR_madvise, p, PAGE, MADV_DONTFORK)) < 0) fail(o, KIND_REPORT, (int)-r);
     nsc_sys1(NR_close, fd);
     o->rep = (volatile struct nsc_join_report *)p;
 }

@@ -28,9 +28,11 @@ enum nsc_join_state {
 };
 
 /*
- * The join report: nscore-init -r FD maps the first page of the memfd FD (MAP_SHARED,
- * MADV_DONTFORK, so that the command never has it), closes FD and writes this at offset 0 just
- * before it exits. The library reads it with pread once nscore-init has exited.
+ * The join report: nscore-init -r FD maps the first page of the memfd FD (MAP_SHARED), closes
+ * FD and writes this at offset 0 just before it exits. The library reads it with pread once
+ * nscore-init has exited. Until its execve the command shares nscore-init's memory, this page
+ * included, so the library trusts `pid` only as its own unreaped child in the PID namespace the
+ * command had to enter.
  */
 struct nsc_join_report {
     int state; /* enum nsc_join_state                                           */
