@@ -68,8 +68,10 @@ struct nsc_clone_args {
  * parent's stack (with CLONE_VM that frame is the parent's own memory), so the syscall is
  * issued from assembly: in the child (rax/x0 == 0) it calls fn(arg) on the new stack and exits
  * its thread group with fn's result; the parent returns the pid or -errno. The assembler
- * symbol is local (no .globl): each object that includes this header has its own copy.
+ * symbol is local (no .globl): each object that defines NSC_RAW_WANT_CLONE3 before including
+ * this header has its own copy.
  */
+#ifdef NSC_RAW_WANT_CLONE3
 long nsc_clone3_vm(struct nsc_clone_args *args, unsigned long size, int (*fn)(void *), void *arg);
 #if defined(__x86_64__)
 __asm__(".text\n"
@@ -111,5 +113,6 @@ __asm__(".text\n"
         "1:  ret\n"
         ".size nsc_clone3_vm, .-nsc_clone3_vm\n");
 #endif
+#endif /* NSC_RAW_WANT_CLONE3 */
 
 #endif

@@ -33,6 +33,8 @@
 #define MFD_ALLOW_SEALING 0x0002U
 #endif
 
+const int nsc_shim_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+
 int nsc_shim_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
 
 int nsc_shim_pidfd_send_signal(int pidfd, int sig, unsigned int flags)
@@ -143,25 +145,33 @@ const char *nsc_shim_errno_name(int err)
 const char *nsc_shim_step_name(int kind)
 {
     switch (kind) {
+    case NSC_STEP_RESET_SIGNALS: return "reset signal dispositions";
+    case NSC_STEP_PRCTL: return "prctl";
+    case NSC_STEP_STDIO: return "set up stdio";
+    case NSC_STEP_CLOSE_FDS: return "close inherited fds";
+    case NSC_STEP_EXEC: return "execve";
     case NSC_STEP_SETNS: return "setns";
     case NSC_STEP_UNSHARE: return "unshare";
     case NSC_STEP_SYNC_READY: return "handshake (ready)";
     case NSC_STEP_SYNC_WAIT: return "handshake (wait for parent)";
     case NSC_STEP_SETHOSTNAME: return "sethostname";
     case NSC_STEP_SETDOMAINNAME: return "setdomainname";
+    case NSC_STEP_LOOPBACK_UP: return "bring up lo";
     case NSC_STEP_MOUNT: return "mount";
     case NSC_STEP_UMOUNT: return "umount";
-    case NSC_STEP_LOOPBACK_UP: return "bring up lo";
     case NSC_STEP_CHDIR: return "chdir";
+    case NSC_STEP_FCHDIR: return "fchdir";
+    case NSC_STEP_OPENAT2: return "openat2";
+    case NSC_STEP_OPEN_TREE: return "open_tree";
+    case NSC_STEP_MOVE_MOUNT: return "move_mount";
+    case NSC_STEP_MOUNT_SETATTR: return "mount_setattr";
+    case NSC_STEP_FSOPEN: return "fsopen";
+    case NSC_STEP_FSCONFIG: return "fsconfig";
+    case NSC_STEP_FSMOUNT: return "fsmount";
+    case NSC_STEP_CLOSE: return "close";
     case NSC_STEP_SETRESGID: return "setresgid";
     case NSC_STEP_SETRESUID: return "setresuid";
     case NSC_STEP_SETGROUPS: return "setgroups";
-    case NSC_STEP_PRCTL: return "prctl";
-    case NSC_STEP_SIGNALS: return "reset signal dispositions";
-    case NSC_STEP_PDEATHSIG: return "prctl(PR_SET_PDEATHSIG)";
-    case NSC_STEP_STDIO: return "set up stdio";
-    case NSC_STEP_CLOSE_FDS: return "close inherited fds";
-    case NSC_STEP_EXEC: return "execve";
     case NSC_STEP_FILES: return "unshare the fd table";
     default: return "unknown step";
     }

@@ -82,6 +82,7 @@ __asm__(".text\n"
 #endif
 
 /* Raw system calls, shared with the library's child executor: nsc_raw and nsc_sys0..5. */
+#define NSC_RAW_WANT_CLONE3 /* nsc_clone3_vm, for the command of a join */
 #include "../CNSCoreShim/raw_syscall.h"
 /* The failure kinds and the join report, shared with the library. */
 #include "../CNSCoreShim/include/nsc_init_protocol.h"

@@ -65,6 +65,9 @@ void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
 /* ---- syscalls.c ------------------------------------------------------------------------- */
 
+/* Constants from headers Swift's Glibc module does not import (sys/prctl.h). */
+extern const int nsc_shim_PR_SET_PDEATHSIG;
+
 /* Each returns what the syscall returns, with -1 and errno set on failure. */
 int nsc_shim_pidfd_open(pid_t pid, unsigned int flags);
 int nsc_shim_pidfd_send_signal(int pidfd, int sig, unsigned int flags);

@@ -1,10 +1,12 @@
 /*
- * spawn_plan.h - the plan that Swift compiles and the child-side executor (spawn.c) runs.
+ * spawn_plan.h - the plan that Swift compiles and the child-side executor (executor.c) runs.
  *
  * Plain data only. Every pointer points into memory the Swift side allocated before clone and
  * keeps alive, unchanged, until the child has exec'd or been reaped. Every string is
- * NUL-terminated, every fd already open. The executor makes no decision of its own beyond the
- * fixed frame (reset signals first, stdio and fd closing and exec last).
+ * NUL-terminated, every fd already open. The executor makes no decision of its own: every step,
+ * the frame included (signal reset, stdio, closing inherited fds, exec), is placed by Swift in
+ * the order it chose. Only the fd-table takeover of a share_files child comes before the first
+ * step, because the plan's own fds are reachable only through that table.
  */
 #ifndef NSC_SPAWN_PLAN_H
 #define NSC_SPAWN_PLAN_H
@@ -12,39 +14,69 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Step kinds. The numbering is internal (not ABI); Swift mirrors it through these names. */
+/* Step kinds. The numbering is internal (not ABI); Swift builds steps through typed builders
+ * (SpawnPlan+Steps.swift) and never writes these numbers itself. Arguments are in arg[0..5];
+ * an argument marked (fd) is an fd operand: a plain fd, NSC_AT_FDCWD, or NSC_SLOT(k), the fd an
+ * earlier step left in result slot k. Steps marked -> slot store the fd they produce in slot
+ * `out`. */
 enum nsc_step_kind {
-    NSC_STEP_SETNS = 1,          /* setns(fd, flags)                                         */
-    NSC_STEP_UNSHARE = 2,        /* unshare(flags)                                           */
-    NSC_STEP_SYNC_READY = 3,     /* write one byte on sync_fd: "the parent may act now"      */
-    NSC_STEP_SYNC_WAIT = 4,      /* wait for "go": a byte on sync_fd (EOF fails), or with
-                                    share_files the parent's lock (its death fails) */
-    NSC_STEP_SETHOSTNAME = 5,    /* sethostname(a, len)                                      */
-    NSC_STEP_SETDOMAINNAME = 6,  /* setdomainname(a, len)                                    */
-    NSC_STEP_MOUNT = 7,          /* mount(a, b, c, flags, d)                                 */
-    NSC_STEP_UMOUNT = 8,         /* umount2(b, flags)                                        */
-    NSC_STEP_LOOPBACK_UP = 9,    /* set IFF_UP on "lo" through SIOCSIFFLAGS                  */
-    NSC_STEP_CHDIR = 10,         /* chdir(a)                                                 */
-    NSC_STEP_SETRESGID = 11,     /* setresgid(flags, flags, flags), raw syscall              */
-    NSC_STEP_SETRESUID = 12,     /* setresuid(flags, flags, flags), raw syscall              */
-    NSC_STEP_SETGROUPS = 13,     /* setgroups(len, d), raw syscall                           */
-    NSC_STEP_PRCTL = 14,         /* prctl(fd, flags, 0, 0, 0)                                */
-    /* Fixed frame stages, reported with step index -1. */
-    NSC_STEP_SIGNALS = 100,      /* resetting dispositions                                   */
-    NSC_STEP_PDEATHSIG = 101,    /* prctl(PR_SET_PDEATHSIG)                                  */
-    NSC_STEP_STDIO = 102,        /* dup3 of the stdio sources onto 0, 1, 2                   */
-    NSC_STEP_CLOSE_FDS = 103,    /* marking every other fd close-on-exec                     */
-    NSC_STEP_EXEC = 104,         /* execve / execveat                                        */
-    /* 105-107 are nscore-init's (fork, command line, chdir). */
-    NSC_STEP_FILES = 108,        /* unsharing the fd table (share_files)                     */
+    /* The frame. */
+    NSC_STEP_RESET_SIGNALS = 1,  /* every disposition to SIG_DFL (signals stay blocked)       */
+    NSC_STEP_PRCTL = 2,          /* prctl(arg0, arg1, arg2, arg3, arg4)                        */
+    NSC_STEP_STDIO = 3,          /* place sources arg0..2 on fds 0..2: (fd), -1 to leave it, or
+                                    NSC_STDIO_NULL to open /dev/null                          */
+    NSC_STEP_CLOSE_FDS = 4,      /* every fd >= 3 close-on-exec, then the arg1 fds (an int32
+                                    array at arg0) inheritable                                 */
+    NSC_STEP_EXEC = 5,           /* empty the signal mask, then execveat(arg0 (fd), "", ...,
+                                    AT_EMPTY_PATH) when arg0 >= 0, else execve(arg1 path);
+                                    argv arg2, envp arg3. Must be last.                        */
+    /* Namespaces, hostname, handshake. */
+    NSC_STEP_SETNS = 10,         /* setns(arg0 (fd), arg1)                                      */
+    NSC_STEP_UNSHARE = 11,       /* unshare(arg0)                                               */
+    NSC_STEP_SYNC_READY = 12,    /* write one byte on the plan's sync_fd: "the parent may act"  */
+    NSC_STEP_SYNC_WAIT = 13,     /* wait for "go": a byte on sync_fd (EOF fails), or with
+                                    share_files the parent's lock (its death fails)           */
+    NSC_STEP_SETHOSTNAME = 14,   /* sethostname(arg0, arg1)                                     */
+    NSC_STEP_SETDOMAINNAME = 15, /* setdomainname(arg0, arg1)                                   */
+    NSC_STEP_LOOPBACK_UP = 16,   /* set IFF_UP on "lo" through SIOCSIFFLAGS                     */
+    /* Files and mounts. */
+    NSC_STEP_MOUNT = 20,         /* mount(arg0, arg1, arg2, arg3, arg4)                         */
+    NSC_STEP_UMOUNT = 21,        /* umount2(arg0, arg1)                                         */
+    NSC_STEP_CHDIR = 22,         /* chdir(arg0)                                                 */
+    NSC_STEP_FCHDIR = 23,        /* fchdir(arg0 (fd))                                           */
+    NSC_STEP_OPENAT2 = 24,       /* openat2(arg0 (fd), arg1, &{arg2 flags|O_CLOEXEC, arg3 mode,
+                                    arg4 resolve}) -> slot                                     */
+    NSC_STEP_OPEN_TREE = 25,     /* open_tree(arg0 (fd), arg1, arg2 | OPEN_TREE_CLOEXEC) -> slot */
+    NSC_STEP_MOVE_MOUNT = 26,    /* move_mount(arg0 (fd), arg1, arg2 (fd), arg3, arg4)           */
+    NSC_STEP_MOUNT_SETATTR = 27, /* mount_setattr(arg0 (fd), arg1, arg2, &{arg3 set, arg4 clr,
+                                    arg5 propagation}, size)                                   */
+    NSC_STEP_FSOPEN = 28,        /* fsopen(arg0, arg1 | FSOPEN_CLOEXEC) -> slot                 */
+    NSC_STEP_FSCONFIG = 29,      /* fsconfig(arg0 (fd), arg1, arg2, arg3, arg4)                 */
+    NSC_STEP_FSMOUNT = 30,       /* fsmount(arg0 (fd), arg1 | FSMOUNT_CLOEXEC, arg2) -> slot     */
+    NSC_STEP_CLOSE = 31,         /* close(arg0 (fd)); a slot is emptied                          */
+    /* Credentials (raw syscalls: glibc's wrappers would wait for the host's other threads). */
+    NSC_STEP_SETRESGID = 40,     /* setresgid(arg0, arg0, arg0)                                 */
+    NSC_STEP_SETRESUID = 41,     /* setresuid(arg0, arg0, arg0)                                 */
+    NSC_STEP_SETGROUPS = 42,     /* setgroups(arg0, arg1)                                       */
+    /* Reported, never planned: the fd-table takeover of a share_files child (step -1). */
+    NSC_STEP_FILES = 108,
 };
 
-/* stdio[i] value: the child opens /dev/null itself (no fd of the parent is needed). */
+/* nscore-init's own failure kinds (104-107, 109) are in nsc_init_protocol.h. */
+
+/* Fd operands. AT_FDCWD (-100) passes through; -1000 - k names result slot k. */
+#define NSC_AT_FDCWD (-100)
+#define NSC_SLOT_BASE (-1000)
+#define NSC_SLOT(k) (NSC_SLOT_BASE - (k))
+/* Result slots a plan may use. */
+#define NSC_MAX_SLOTS 16
+
+/* NSC_STEP_STDIO source: the child opens /dev/null itself (no fd of the parent is needed). */
 #define NSC_STDIO_NULL (-2)
 
 /* What the child writes (to err_fd, or into nsc_child_status) before _exit(127). */
 struct nsc_error_record {
-    int32_t step;   /* index into steps, or -1 for a fixed-frame stage */
+    int32_t step;   /* index into steps, or -1 for the fd-table takeover */
     int32_t kind;   /* enum nsc_step_kind */
     int32_t err;    /* errno */
 };
@@ -64,13 +96,8 @@ struct nsc_child_status {
 
 struct nsc_step {
     int32_t kind;
-    int32_t fd;
-    uint64_t flags;
-    const char *a;
-    const char *b;
-    const char *c;
-    const void *d;
-    uint64_t len;
+    int32_t out;       /* result slot for steps marked -> slot, else -1 */
+    uint64_t arg[6];
 };
 
 struct nsc_plan {
@@ -78,24 +105,17 @@ struct nsc_plan {
     uint32_t nsteps;
     int32_t err_fd;        /* write end of the CLOEXEC error pipe, or -1 with share_files  */
     int32_t sync_fd;       /* child's end of the CLOEXEC sync socketpair, or -1            */
-    int32_t stdio[3];      /* fd to place on 0, 1, 2; -1 leaves the inherited one           */
-    int32_t exec_fd;       /* >= 0: execveat(exec_fd, "", AT_EMPTY_PATH) instead of path   */
-    int32_t pdeathsig;     /* signal for PR_SET_PDEATHSIG, 0 for none                      */
+    int32_t sync_peer_fd;  /* the parent's end of it, closed in the child first, or -1     */
     int32_t cgroup_fd;     /* >= 0: CLONE_INTO_CGROUP target                               */
-    uint32_t nkeep;        /* number of fds in keep_fds                                    */
-    const int32_t *keep_fds; /* fds left open across execve (for nscore-init), or NULL     */
     uint64_t clone_flags;  /* CLONE_NEW* bits for clone3 (CLONE_NEWTIME is done by unshare) */
-    const char *path;      /* absolute executable path (resolved by the parent)            */
-    char *const *argv;     /* NULL-terminated                                               */
-    char *const *envp;     /* NULL-terminated                                               */
-    /* Non-zero: clone with CLONE_FILES, so the kernel copies no fd table at clone; the child's
-     * first act is to unshare one that holds only the fds below the highest one it needs
+    /* Non-zero: clone with CLONE_FILES, so the kernel copies no fd table at clone; before its
+     * first step the child takes one that holds only the fds below `unshare_from`
      * (close_range(CLOSE_RANGE_UNSHARE)), so spawn cost does not grow with the host's fd
      * count. Failures go to the status block (nsc_spawn_result.status), not err_fd, and the
      * parent learns of exec or exit through CLONE_CHILD_CLEARTID. The parent must keep every
      * fd the plan names open until then. */
     int32_t share_files;
-    int32_t sync_peer_fd;  /* the parent's end of the sync socketpair, closed in the child, or -1 */
+    int32_t unshare_from;  /* one above the highest fd the plan names (Swift computes it)  */
 };
 
 
@@ -109,6 +129,7 @@ struct nsc_spawn_result {
 
 #ifndef __cplusplus
 _Static_assert(sizeof(struct nsc_error_record) == 12, "error record is three int32");
+_Static_assert(sizeof(struct nsc_step) == 56, "a step is two int32 and six uint64");
 #endif
 
 #endif

@@ -146,8 +146,10 @@ enum Joiner {
         }
 
         try SpawnPlanner.lowerExecutableAndEnvironment(spawn, into: plan)
-        try SpawnPlanner.lowerStdio(spawn, into: plan)
-        if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
+        let stdio = try SpawnPlanner.stdioSources(spawn)
+        // The child joins nothing: it only execs nscore-init (see the README's rule).
+        plan.resetSignals()
+        if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
 
         // The report page nscore-init writes the outcome (the command's pid) to.
         let report: Int32
@@ -166,6 +168,7 @@ enum Joiner {
         try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
         if pidNamespace == nil { pidNamespace = try? sys_readlink("/proc/thread-self/ns/pid_for_children").get() }
         plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what), pidNamespace: pidNamespace)
+        SpawnPlanner.lowerExec(stdio, into: plan)
         return try Spawner.run(plan)
     }
 

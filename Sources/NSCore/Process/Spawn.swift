@@ -34,31 +34,38 @@ enum SpawnPlanner {
 
         let plan = SpawnPlan()
         try lowerCommand(c, into: plan)
-        try lowerStdio(c, into: plan)
-        if c.killOnParentDeath { plan.pdeathsig = SIGKILL }
+        let stdio = try stdioSources(c)
         plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(.time).cloneFlags))
 
+        // The host's handlers must never run in the child, and the command starts with none.
+        plan.resetSignals()
+        // Before anything that might wait for the parent.
+        if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
         // A time namespace cannot be created by clone with CLONE_VM; unshare makes it the
         // namespace for children, and the child enters it at execve.
         if namespaces.contains(.time) {
-            plan.add(Int32(NSC_STEP_UNSHARE.rawValue), flags: UInt64(NamespaceKind.time.cloneFlag),
-                     what: .text("unshare(time)"))
+            plan.unshare(NamespaceKind.time.cloneFlag, what: .text("unshare(time)"))
         }
         // Id maps must be written before the child acts as root in its new user namespace.
         if c.mapRootUser {
-            plan.add(Int32(NSC_STEP_SYNC_WAIT.rawValue), what: .text("wait for the parent to write uid/gid maps"))
+            plan.waitForParent(what: .text("wait for the parent to write uid/gid maps"))
         }
         lowerUTS(c, into: plan)
         lowerMounts(c, namespaces, into: plan)
         // A new network namespace has only "lo", and it starts down.
         if namespaces.contains(.network) {
-            plan.add(Int32(NSC_STEP_LOOPBACK_UP.rawValue), what: .text("bring up lo in the new network namespace"))
+            plan.loopbackUp(what: .text("bring up lo in the new network namespace"))
         }
-        if let dir = c.workingDirectory {
-            let p = UnsafePointer(plan.cString(dir))
-            plan.add(Int32(NSC_STEP_CHDIR.rawValue), a: p, what: .textAndString("chdir ", p))
-        }
+        if let dir = c.workingDirectory { plan.chdir(dir) }
+        lowerExec(stdio, into: plan)
         return plan
+    }
+
+    /// The end of every plan: stdio, then only what the command is given stays open, then exec.
+    static func lowerExec(_ stdio: (Int32, Int32, Int32), into plan: SpawnPlan) {
+        plan.stdio(stdio)
+        plan.closeInheritedFDs()
+        plan.exec()
     }
 
     private static func validate(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) {
@@ -139,7 +146,9 @@ enum SpawnPlanner {
     }
 
 
-    static func lowerStdio(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+    /// The stdio sources of `c` for ``SpawnPlan/stdio(_:)``: checked fds, -1 (inherit) or
+    /// `NSC_STDIO_NULL`.
+    static func stdioSources(_ c: SpawnConfiguration) throws(NSCoreError) -> (Int32, Int32, Int32) {
         func source(_ s: StdioSource, _ name: String) throws(NSCoreError) -> Int32 {
             switch s {
             case .inherit:
@@ -154,37 +163,30 @@ enum SpawnPlanner {
                 return NSC_STDIO_NULL  // the child opens /dev/null itself
             }
         }
-        plan.stdio = (try source(c.stdin, "stdin"), try source(c.stdout, "stdout"), try source(c.stderr, "stderr"))
+        return (try source(c.stdin, "stdin"), try source(c.stdout, "stdout"), try source(c.stderr, "stderr"))
     }
 
     private static func lowerUTS(_ c: SpawnConfiguration, into plan: SpawnPlan) {
-        if let h = c.hostname {
-            let p = UnsafePointer(plan.cString(h))
-            plan.add(Int32(NSC_STEP_SETHOSTNAME.rawValue), a: p, len: UInt64(h.utf8.count),
-                     what: .textAndString("sethostname ", p))
-        }
-        if let d = c.domainname {
-            let p = UnsafePointer(plan.cString(d))
-            plan.add(Int32(NSC_STEP_SETDOMAINNAME.rawValue), a: p, len: UInt64(d.utf8.count),
-                     what: .textAndString("setdomainname ", p))
-        }
+        if let h = c.hostname { plan.sethostname(h) }
+        if let d = c.domainname { plan.setdomainname(d) }
     }
 
     private static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, into plan: SpawnPlan) {
         guard ns.contains(.mount) else { return }
         if let propagation = c.rootPropagation {
-            plan.addMount(source: nil, target: "/", fstype: nil, flags: UInt(MS_REC) | propagation.mountFlag,
-                          what: .rootPropagation(propagation))
+            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | propagation.mountFlag,
+                       what: .rootPropagation(propagation))
         }
         let mountProc = c.mountProc ?? ns.contains(.pid)
         if mountProc {
             // The copied /proc may be a shared mount (when / was left shared): make it private
             // first, or the new proc would propagate back over the host's /proc.
-            plan.addMount(source: nil, target: "/proc", fstype: nil, flags: UInt(MS_REC) | UInt(MS_PRIVATE),
-                          what: .text("make /proc private before mounting proc"))
-            plan.addMount(source: "proc", target: "/proc", fstype: "proc",
-                          flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
-                          what: .text("mount proc on /proc"))
+            let proc = plan.string("/proc")
+            plan.mount(source: nil, target: proc, flags: UInt(MS_REC) | UInt(MS_PRIVATE),
+                       what: .text("make /proc private before mounting proc"))
+            plan.mount(source: plan.string("proc"), target: proc, fstype: plan.string("proc"),
+                       flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
+                       what: .text("mount proc on /proc"))
         }
     }
 }

@@ -1,7 +1,7 @@
 import CNSCoreShim
 import Glibc
 
-/// The flat, pre-allocated plan the child-side executor (`spawn.c`) runs.
+/// The flat, pre-allocated plan the child-side executor (`executor.c`) runs.
 ///
 /// Every allocation a spawn needs happens here, in the parent, before clone: C strings,
 /// argv/envp arrays, the step array. The child only reads this memory, and the parent keeps it
@@ -23,13 +23,19 @@ final class SpawnPlan {
     private(set) var stepCount = 0
     private var stepCapacity = 0
 
-    /// Owned fds the plan refers to (ns files, /dev/null); closed when the plan is released.
+    /// Owned fds the plan refers to (ns files, the join report); closed when the plan is released.
     private var ownedFDs = FDList()
     /// Fds left open across execve (for nscore-init).
     private var keepFDs = FDList()
+    /// The highest fd the plan names: a child that shares the fd table keeps a copy of the fds
+    /// up to this one only.
+    private(set) var highestFD: Int32 = 2
+    /// Result slots handed out to steps that produce fds (see ``FDSlot``).
+    var slotCount: Int32 = 0
+    /// Where the exec and close-fds steps are, for the values only ``cPlan`` knows.
+    private var execStep = -1
+    private var closeStep = -1
 
-    var stdio: (Int32, Int32, Int32) = (-1, -1, -1)
-    var pdeathsig: Int32 = 0
     var cloneFlags: UInt64 = 0
     var execFD: Int32 = -1
     /// The resolved executable (absolute path): what the child execs unless ``execFD`` is set,
@@ -129,16 +135,26 @@ final class SpawnPlan {
     func own(_ fd: consuming OwnedFD) -> Int32 {
         let raw = fd.release()
         ownedFDs.append(raw)
+        note(fd: raw)
         return raw
     }
 
     /// Leaves `fd` open across execve.
-    func keep(_ fd: Int32) { keepFDs.append(fd) }
+    func keep(_ fd: Int32) {
+        keepFDs.append(fd)
+        note(fd: fd)
+    }
 
-    /// Appends a step with the description used if it fails.
-    func add(_ kind: Int32, fd: Int32 = -1, flags: UInt64 = 0, a: UnsafePointer<CChar>? = nil,
-             b: UnsafePointer<CChar>? = nil, c: UnsafePointer<CChar>? = nil, d: UnsafeRawPointer? = nil,
-             len: UInt64 = 0, what: StepDescription) {
+    /// Records that the child needs `fd` (so that a shared fd table is copied that far).
+    func note(fd: Int32) {
+        if fd > highestFD { highestFD = fd }
+    }
+
+    /// Appends a step (see the typed builders in SpawnPlan+Steps.swift) with the description
+    /// used if it fails. Returns its index.
+    @discardableResult
+    func append(_ kind: nsc_step_kind, out: Int32 = -1, _ a0: UInt64 = 0, _ a1: UInt64 = 0, _ a2: UInt64 = 0,
+                _ a3: UInt64 = 0, _ a4: UInt64 = 0, _ a5: UInt64 = 0, what: StepDescription) -> Int {
         if stepCount == stepCapacity {
             stepCapacity = max(8, stepCapacity * 2)
             stepBuffer = realloc(stepBuffer, stepCapacity * MemoryLayout<nsc_step>.stride)!
@@ -146,19 +162,21 @@ final class SpawnPlan {
             descriptions = realloc(descriptions, stepCapacity * MemoryLayout<StepDescription>.stride)!
                 .bindMemory(to: StepDescription.self, capacity: stepCapacity)
         }
-        (stepBuffer! + stepCount).initialize(to: nsc_step(kind: kind, fd: fd, flags: flags, a: a, b: b, c: c, d: d, len: len))
+        (stepBuffer! + stepCount).initialize(to: nsc_step(kind: Int32(kind.rawValue), out: out, arg: (a0, a1, a2, a3, a4, a5)))
         (descriptions! + stepCount).initialize(to: what)
         stepCount += 1
-        if kind == Int32(NSC_STEP_SYNC_WAIT.rawValue) { waitsForParent = true }
-        if kind == Int32(NSC_STEP_SYNC_READY.rawValue) { signalsReady = true }
+        switch kind {
+        case NSC_STEP_SYNC_WAIT: waitsForParent = true
+        case NSC_STEP_SYNC_READY: signalsReady = true
+        case NSC_STEP_EXEC: execStep = stepCount - 1
+        case NSC_STEP_CLOSE_FDS: closeStep = stepCount - 1
+        default: break
+        }
+        return stepCount - 1
     }
 
-    /// Adds `mount(source, target, fstype, flags, NULL)`.
-    func addMount(source: StaticString?, target: StaticString, fstype: StaticString?, flags: UInt, what: StepDescription) {
-        add(Int32(NSC_STEP_MOUNT.rawValue), flags: UInt64(flags),
-            a: source.map { UnsafePointer(cString($0)) }, b: UnsafePointer(cString(target)),
-            c: fstype.map { UnsafePointer(cString($0)) }, what: what)
-    }
+    /// The kind of step `index` (for tests and checks).
+    func kind(ofStep index: Int) -> nsc_step_kind { nsc_step_kind(rawValue: UInt32(stepBuffer![index].kind)) }
 
     /// Builds the C view of the plan, at an address that stays valid (and unchanged) for the
     /// life of this object, which the caller keeps alive until the child exec'd or was reaped.
@@ -166,38 +184,44 @@ final class SpawnPlan {
         if let ia = initArguments, initArgv == nil {
             if join == nil {
                 initArgv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
-                keepFDs.append(errFD)
+                keep(errFD)
             } else {
                 initArgv = cStringArray(ia)
             }
         }
+        // The exec and close-fds steps take values that are final only now: nscore-init's argv
+        // (with the error pipe) and the list of kept fds (which may have grown).
+        precondition(execStep == stepCount - 1, "NSCore: a plan must end with its exec step")
+        let argv = initArgv ?? argumentList.map { UnsafePointer($0.pointers) }
+        let envp = environmentList.map { UnsafePointer($0.pointers) }
+        stepBuffer![execStep].arg = (UInt64(bitPattern: Int64(execFD)), address(execFD >= 0 ? nil : executablePath),
+                                     address(argv), address(envp), 0, 0)
+        if closeStep >= 0 {
+            stepBuffer![closeStep].arg.0 = address(keepFDs.base)
+            stepBuffer![closeStep].arg.1 = UInt64(keepFDs.count)
+        }
+        for fd in [errFD, syncFD, syncPeerFD] { note(fd: fd) }
         var plan = nsc_plan()
         plan.steps = UnsafePointer(stepBuffer)
         plan.nsteps = UInt32(stepCount)
         plan.err_fd = errFD
         plan.sync_fd = syncFD
-        plan.stdio = stdio
-        plan.exec_fd = execFD
-        plan.pdeathsig = pdeathsig
-        plan.cgroup_fd = -1
-        plan.nkeep = UInt32(keepFDs.count)
-        plan.keep_fds = UnsafePointer(keepFDs.base)
-        plan.clone_flags = cloneFlags
-        plan.path = execFD >= 0 ? nil : executablePath
-        plan.argv = initArgv ?? argumentList.map { UnsafePointer($0.pointers) }
-        plan.envp = environmentList.map { UnsafePointer($0.pointers) }
-        plan.share_files = shareFiles ? 1 : 0
         plan.sync_peer_fd = syncPeerFD
+        plan.cgroup_fd = -1
+        plan.clone_flags = cloneFlags
+        plan.share_files = shareFiles ? 1 : 0
+        plan.unshare_from = highestFD + 1
         if planBuffer == nil { planBuffer = .allocate(capacity: 1) } else { planBuffer!.deinitialize(count: 1) }
         planBuffer!.initialize(to: plan)
         return UnsafePointer(planBuffer!)
     }
 
-    /// The description of a failure record the child wrote.
+    /// The description of a failure record the child wrote: a step of the plan (step >= 0),
+    /// or, with step -1, the fd-table takeover or a failure nscore-init reported.
     func describe(step: Int32, kind: Int32) -> String {
         if step >= 0, Int(step) < stepCount { return descriptions![Int(step)].text }
         switch kind {
-        case Int32(NSC_STEP_EXEC.rawValue): return "execve \(pathText)"
+        case Int32(NSC_INIT_KIND_EXEC.rawValue): return "execve \(pathText)"
         case Int32(NSC_INIT_KIND_SETNS.rawValue): return "setns (in nscore-init)"
         case Int32(NSC_INIT_KIND_FORK.rawValue): return "fork (in nscore-init)"
         case Int32(NSC_INIT_KIND_USAGE.rawValue): return "nscore-init command line"
@@ -207,6 +231,12 @@ final class SpawnPlan {
         }
     }
 }
+
+/// The address of a C value as a step argument (0 for nil).
+@inline(__always)
+func address<T>(_ p: UnsafePointer<T>?) -> UInt64 { UInt64(UInt(bitPattern: p)) }
+@inline(__always)
+func address<T>(_ p: UnsafeMutablePointer<T>?) -> UInt64 { UInt64(UInt(bitPattern: p)) }
 
 /// What a join adds to its plan (``Joiner``).
 struct JoinPlan {
@@ -230,6 +260,8 @@ enum StepDescription {
     case setnsTarget(NamespaceSet)
     /// One setns into a namespace file.
     case setnsFile(NamespaceKind, UnsafePointer<CChar>)
+    /// The exec of the command (its resolved path; nil for nscore-init, run from a memfd).
+    case exec(UnsafePointer<CChar>?)
 
     var text: String {
         switch self {
@@ -238,6 +270,7 @@ enum StepDescription {
         case .rootPropagation(let p): return "make / \(p) (recursive) in the new mount namespace"
         case .setnsTarget(let kinds): return "setns(\(kinds)) into the namespaces of the target"
         case .setnsFile(let kind, let path): return "setns(\(kind)) into \(String(cString: path))"
+        case .exec(let path): return path.map { "execve " + String(cString: $0) } ?? "execve nscore-init"
         }
     }
 }

@@ -114,7 +114,7 @@ enum Spawner {
             let record = status.pointee.record
             guardian.releaseStack()
             throw childError(Errno(rawValue: record.err), stage: plan.describe(step: record.step, kind: record.kind),
-                             kind: record.kind, plan: plan)
+                             step: record.step, kind: record.kind, plan: plan)
         }
         guardian.releaseStack()
         var report = nsc_join_report()
@@ -162,7 +162,7 @@ enum Spawner {
             } else {
                 stage = plan.describe(step: -1, kind: report.kind)
             }
-            throw childError(errno, stage: stage, kind: report.kind, plan: plan)
+            throw childError(errno, stage: stage, step: -1, kind: report.kind, plan: plan)
         default:
             let how = code == CLD_EXITED ? "exited with status \(value)" : "was killed by signal \(value)"
             throw NSCoreError(.childSetupFailed, stage: "join (nscore-init)",
@@ -194,7 +194,7 @@ enum Spawner {
         guardian.reap()
         let errno = Errno(rawValue: record.err)
         let stage = plan.describe(step: record.step, kind: record.kind)
-        throw childError(errno, stage: stage, kind: record.kind, plan: plan)
+        throw childError(errno, stage: stage, step: record.step, kind: record.kind, plan: plan)
     }
 
     /// Reads the error pipe. Returns on EOF (exec succeeded); throws the child's failure.
@@ -208,7 +208,7 @@ enum Spawner {
             guardian.reap()
             let errno = Errno(rawValue: record.err)
             let stage = plan.describe(step: record.step, kind: record.kind)
-            throw childError(errno, stage: stage, kind: record.kind, plan: plan)
+            throw childError(errno, stage: stage, step: record.step, kind: record.kind, plan: plan)
         case .success(let short):
             throw NSCoreError(.system, errno: Errno(rawValue: EIO), stage: "read error pipe",
                               message: "read error pipe: short record of \(short) bytes from the child")
@@ -217,14 +217,19 @@ enum Spawner {
         }
     }
 
-    private static func childError(_ errno: Errno, stage: String, kind: Int32, plan: SpawnPlan) -> NSCoreError {
-        if kind == Int32(NSC_STEP_EXEC.rawValue) {
+    /// The error for a failure record: a step of the plan (`step` >= 0, an executor kind), or,
+    /// with `step` -1, the fd-table takeover or one of nscore-init's kinds.
+    private static func childError(_ errno: Errno, stage: String, step: Int32, kind: Int32, plan: SpawnPlan) -> NSCoreError {
+        let fromInit = step < 0
+        let isExec = fromInit ? kind == Int32(NSC_INIT_KIND_EXEC.rawValue) : kind == Int32(NSC_STEP_EXEC.rawValue)
+        if isExec {
             let code: NSCoreError.Code = errno.rawValue == ENOENT ? .notFound
                 : (errno.rawValue == EACCES || errno.rawValue == EPERM) ? .permissionDenied : .childSetupFailed
             return NSCoreError(code, errno: errno, stage: stage, message: "\(stage): \(errno)")
         }
         var message = "\(stage): \(errno)"
-        if errno.rawValue == ENOMEM && (kind == Int32(NSC_INIT_KIND_SETNS.rawValue) || kind == Int32(NSC_INIT_KIND_FORK.rawValue)) {
+        if errno.rawValue == ENOMEM && fromInit
+            && (kind == Int32(NSC_INIT_KIND_SETNS.rawValue) || kind == Int32(NSC_INIT_KIND_FORK.rawValue)) {
             message += "; the target PID namespace has no init process left (its PID 1 exited), so no process can enter it"
             return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         }

@@ -1,0 +1,435 @@
+/*
+ * executor.c - the only code that runs between clone() and execve(): it walks the plan.
+ *
+ * The child is created with CLONE_VM (spawn.c): it shares the host's address space and runs on a
+ * stack of its own, so spawning costs the same from a 10 MiB host as from a 10 GiB one (no page
+ * tables are copied). The price is that the child must never touch memory the host might use:
+ * it runs no Swift, calls no malloc, no stdio, no glibc function that sets errno or takes a
+ * lock (the host thread's TLS, and so its errno, is shared). Every system call below goes
+ * through nsc_raw(), which returns -errno in a register and touches nothing else. The plan
+ * it reads is immutable until the child has exec'd (the CLONE_CHILD_CLEARTID word is cleared, or
+ * EOF on the error pipe for nscore-init) or the parent has reaped it.
+ *
+ * The executor holds no policy: Swift placed every step, the frame's too (signal reset first,
+ * stdio and fd closing late, exec last). Signals are blocked in the parent thread around clone,
+ * so no host signal handler can ever run on the child's stack; they stay blocked until the
+ * exec step. Fds that steps produce (openat2, open_tree, fsmount, ...) live in result slots
+ * on this stack, where later steps find them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <linux/sched.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "spawn_child.h"
+
+/* Raw system calls (no errno, no TLS, no locks): nsc_raw and nsc_sys0..5. */
+#include "raw_syscall.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436 /* Linux 5.9 */
+#endif
+#ifndef SYS_execveat
+#define SYS_execveat 322 /* Linux 3.19, x86_64 number; other arches define it */
+#endif
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* Linux 5.6 */
+#endif
+#ifndef SYS_open_tree
+#define SYS_open_tree 428 /* Linux 5.2 */
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429 /* Linux 5.2 */
+#endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430 /* Linux 5.2 */
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431 /* Linux 5.2 */
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432 /* Linux 5.2 */
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442 /* Linux 5.12 */
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1U << 1) /* Linux 5.9 */
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2) /* Linux 5.11 */
+#endif
+/* The new mount API's close-on-exec flags (linux/mount.h, Linux 5.2). */
+#define NSC_OPEN_TREE_CLOEXEC O_CLOEXEC
+#define NSC_FSOPEN_CLOEXEC 0x00000001
+#define NSC_FSMOUNT_CLOEXEC 0x00000001
+
+/* struct open_how (Linux 5.6) and struct mount_attr (Linux 5.12), as the kernel lays them out. */
+struct nsc_open_how {
+    uint64_t flags;
+    uint64_t mode;
+    uint64_t resolve;
+};
+_Static_assert(sizeof(struct nsc_open_how) == 24, "open_how VER0 is 24 bytes (Linux 5.6)");
+struct nsc_mount_attr {
+    uint64_t attr_set;
+    uint64_t attr_clr;
+    uint64_t propagation;
+    uint64_t userns_fd;
+};
+_Static_assert(sizeof(struct nsc_mount_attr) == 32, "mount_attr VER0 is 32 bytes (Linux 5.12)");
+
+/* The executor's state: the block it was handed and its result slots. */
+struct nsc_exec_state {
+    const struct nsc_child_block *blk;
+    int32_t slots[NSC_MAX_SLOTS];
+};
+
+/* Waits for the parent's "go" on the block's robust mutex (share_files). 0, or -ECONNABORTED
+ * when the thread holding it exited without saying it. The lock word is the first int of
+ * pthread_mutex_t: the owner's tid with the kernel's robust-futex bits. */
+static long nsc_wait_go(const struct nsc_child_block *b)
+{
+    int *w = (int *)&b->go_lock;
+    for (;;) {
+        int v = __atomic_load_n(w, __ATOMIC_ACQUIRE);
+        if (v & FUTEX_OWNER_DIED)
+            return -ECONNABORTED;
+        if ((v & FUTEX_TID_MASK) == 0)
+            return 0;
+        /* Announce a waiter, so that the unlock wakes us (as another locker would). */
+        if (!(v & FUTEX_WAITERS)) {
+            if (!__atomic_compare_exchange_n(w, &v, v | FUTEX_WAITERS, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+                continue;
+            v |= FUTEX_WAITERS;
+        }
+        /* Shared-key wait: glibc wakes robust mutexes with shared-key wakes, as the kernel
+         * does at the holder's death. The timeout is only a safety net. */
+        struct timespec ts = { 1, 0 };
+        (void)nsc_sys4(SYS_futex, w, FUTEX_WAIT, v, &ts);
+    }
+}
+
+static __attribute__((noreturn)) void nsc_fail(const struct nsc_child_block *b, int32_t step, int32_t kind, long err)
+{
+    struct nsc_error_record rec = { step, kind, (int32_t)-err };
+    if (b->status != NULL) {
+        /* Shared memory: the parent reads it once the kernel has cleared `alive` at exit. */
+        b->status->record = rec;
+        __atomic_store_n(&b->status->failed, 1, __ATOMIC_RELEASE);
+    } else {
+        /* A short write cannot happen for 12 bytes on a pipe; if the write fails the parent
+         * still sees the child exit 127 before exec and reports that. */
+        (void)nsc_sys3(SYS_write, b->plan->err_fd, &rec, sizeof rec);
+    }
+    for (;;)
+        (void)nsc_sys1(SYS_exit_group, 127);
+}
+
+/* Brings "lo" up in the current network namespace. Returns 0 or -errno. */
+static long nsc_loopback_up(void)
+{
+    long s = nsc_sys3(SYS_socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return s;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_name[0] = 'l';
+    ifr.ifr_name[1] = 'o';
+    long r = nsc_sys3(SYS_ioctl, s, SIOCGIFFLAGS, &ifr);
+    if (r == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        r = nsc_sys3(SYS_ioctl, s, SIOCSIFFLAGS, &ifr);
+    }
+    (void)nsc_sys1(SYS_close, s);
+    return r;
+}
+
+/* Marks every fd >= 3 close-on-exec by walking /proc/self/fd with getdents64 into a stack
+ * buffer: the fallback for kernels before 5.11 (no CLOSE_RANGE_CLOEXEC). */
+static long nsc_cloexec_walk(void)
+{
+    long dir = nsc_sys4(SYS_openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (dir < 0)
+        return dir;
+    char buf[2048] __attribute__((aligned(8)));
+    for (;;) {
+        long n = nsc_sys3(SYS_getdents64, dir, buf, sizeof buf);
+        if (n < 0) {
+            (void)nsc_sys1(SYS_close, dir);
+            return n;
+        }
+        if (n == 0)
+            break;
+        for (long off = 0; off < n;) {
+            /* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[] */
+            unsigned short reclen = *(unsigned short *)(buf + off + 16);
+            const char *name = buf + off + 19;
+            long fd = 0;
+            int digits = 0;
+            for (; *name >= '0' && *name <= '9'; name++, digits++)
+                fd = fd * 10 + (*name - '0');
+            if (digits > 0 && *name == 0 && fd >= 3 && fd != dir)
+                (void)nsc_sys3(SYS_fcntl, fd, F_SETFD, FD_CLOEXEC);
+            off += reclen;
+        }
+    }
+    (void)nsc_sys1(SYS_close, dir);
+    return 0;
+}
+
+/* An fd operand: a plain fd, AT_FDCWD, or the fd in a result slot (-EBADF for an empty one). */
+static long nsc_fd(const struct nsc_exec_state *st, uint64_t v)
+{
+    int64_t x = (int64_t)v;
+    if (x > NSC_SLOT_BASE)
+        return x;
+    int64_t k = NSC_SLOT_BASE - x;
+    if (k >= NSC_MAX_SLOTS || st->slots[k] < 0)
+        return -EBADF;
+    return st->slots[k];
+}
+
+/* Places the stdio sources on 0, 1, 2: first each source is copied above 2, so that one source
+ * cannot be overwritten by another's dup3 (a caller may pass its stdout as our stderr). */
+static long nsc_stdio(const struct nsc_exec_state *st, const struct nsc_step *s)
+{
+    long tmp[3] = { -1, -1, -1 };
+    long null_fd = -1;
+    for (int i = 0; i < 3; i++) {
+        int64_t src = (int64_t)s->arg[i];
+        if (src == NSC_STDIO_NULL) {
+            /* Opened here, so the parent passes no fd; kept above 2 like the other sources. */
+            if (null_fd < 0) {
+                null_fd = nsc_sys4(SYS_openat, AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC, 0);
+                if (null_fd >= 0 && null_fd < 3)
+                    null_fd = nsc_sys3(SYS_fcntl, null_fd, F_DUPFD_CLOEXEC, 3);
+                if (null_fd < 0)
+                    return null_fd;
+            }
+            tmp[i] = null_fd;
+            continue;
+        }
+        if (src == -1)
+            continue;
+        long fd = nsc_fd(st, (uint64_t)src);
+        if (fd < 0)
+            return fd;
+        tmp[i] = nsc_sys3(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 3);
+        if (tmp[i] < 0)
+            return tmp[i];
+    }
+    for (int i = 0; i < 3; i++) {
+        long r;
+        if (tmp[i] >= 0 && (r = nsc_sys3(SYS_dup3, tmp[i], i, 0)) < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Only stdio and the kept fds cross exec: everything else the host had open becomes
+ * close-on-exec (our own pipes already are). */
+static long nsc_close_fds(const struct nsc_step *s)
+{
+    long r = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_sys3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (r == -ENOSYS || r == -EINVAL)
+        r = nsc_cloexec_walk();
+    if (r < 0)
+        return r;
+    const int32_t *keep = (const int32_t *)(uintptr_t)s->arg[0];
+    for (uint64_t i = 0; i < s->arg[1]; i++)
+        if ((r = nsc_sys3(SYS_fcntl, keep[i], F_SETFD, 0)) < 0)
+            return r;
+    return 0;
+}
+
+/* Empties the signal mask and execs. Returns only on failure, with signals blocked again. */
+static long nsc_exec(const struct nsc_exec_state *st, const struct nsc_step *s)
+{
+    const struct nsc_child_block *b = st->blk;
+    long r;
+    if (b->status != NULL)
+        __atomic_store_n(&b->status->execing, 1, __ATOMIC_RELEASE);
+    uint64_t empty = 0;
+    (void)nsc_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &empty, 0, 8);
+    if ((int64_t)s->arg[0] >= 0)
+        r = nsc_sys5(SYS_execveat, nsc_fd(st, s->arg[0]), "", s->arg[2], s->arg[3], AT_EMPTY_PATH);
+    else
+        r = nsc_sys3(SYS_execve, s->arg[1], s->arg[2], s->arg[3]);
+    /* Block again so that nothing interrupts the report. */
+    uint64_t full = ~(uint64_t)0;
+    (void)nsc_sys4(SYS_rt_sigprocmask, SIG_SETMASK, &full, 0, 8);
+    return r;
+}
+
+/* Stores an fd a step produced in its result slot; -EINVAL for a bad slot (a library bug). */
+static long nsc_store(struct nsc_exec_state *st, const struct nsc_step *s, long fd)
+{
+    if (fd < 0)
+        return fd;
+    if (s->out < 0 || s->out >= NSC_MAX_SLOTS) {
+        (void)nsc_sys1(SYS_close, fd);
+        return -EINVAL;
+    }
+    st->slots[s->out] = (int32_t)fd;
+    return 0;
+}
+
+static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
+{
+    const struct nsc_plan *p = st->blk->plan;
+    const uint64_t *a = s->arg;
+    char byte = 'r';
+    long r, fd;
+    switch (s->kind) {
+    case NSC_STEP_RESET_SIGNALS: {
+        /* A zeroed kernel sigaction is SIG_DFL with no flags and an empty mask on every
+         * architecture. The host's handlers are host code and must never run here, and the
+         * command must start with a clean signal state. */
+        unsigned long act[4] = { 0, 0, 0, 0 };
+        for (int sig = 1; sig < 65; sig++) {
+            if (sig == SIGKILL || sig == SIGSTOP)
+                continue;
+            r = nsc_sys4(SYS_rt_sigaction, sig, act, 0, 8);
+            if (r < 0 && r != -EINVAL)
+                return r;
+        }
+        return 0;
+    }
+    case NSC_STEP_PRCTL:
+        return nsc_sys5(SYS_prctl, a[0], a[1], a[2], a[3], a[4]);
+    case NSC_STEP_STDIO:
+        return nsc_stdio(st, s);
+    case NSC_STEP_CLOSE_FDS:
+        return nsc_close_fds(s);
+    case NSC_STEP_EXEC:
+        return nsc_exec(st, s);
+    case NSC_STEP_SETNS:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_sys2(SYS_setns, fd, a[1]);
+    case NSC_STEP_UNSHARE:
+        return nsc_sys1(SYS_unshare, a[0]);
+    case NSC_STEP_SYNC_READY:
+        do
+            r = nsc_sys3(SYS_write, p->sync_fd, &byte, 1);
+        while (r == -EINTR);
+        return r < 0 ? r : 0;
+    case NSC_STEP_SYNC_WAIT:
+        if (st->blk->status != NULL)
+            return nsc_wait_go(st->blk);
+        do
+            r = nsc_sys3(SYS_read, p->sync_fd, &byte, 1);
+        while (r == -EINTR);
+        /* EOF means the parent gave up (or died) before saying "go". */
+        return r == 1 ? 0 : (r < 0 ? r : -ECONNABORTED);
+    case NSC_STEP_SETHOSTNAME:
+        return nsc_sys2(SYS_sethostname, a[0], a[1]);
+    case NSC_STEP_SETDOMAINNAME:
+        return nsc_sys2(SYS_setdomainname, a[0], a[1]);
+    case NSC_STEP_LOOPBACK_UP:
+        return nsc_loopback_up();
+    case NSC_STEP_MOUNT:
+        return nsc_sys5(SYS_mount, a[0], a[1], a[2], a[3], a[4]);
+    case NSC_STEP_UMOUNT:
+        return nsc_sys2(SYS_umount2, a[0], a[1]);
+    case NSC_STEP_CHDIR:
+        return nsc_sys1(SYS_chdir, a[0]);
+    case NSC_STEP_FCHDIR:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_sys1(SYS_fchdir, fd);
+    case NSC_STEP_OPENAT2: {
+        struct nsc_open_how how = { a[2] | O_CLOEXEC, a[3], a[4] };
+        if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
+            return fd;
+        return nsc_store(st, s, nsc_sys4(SYS_openat2, fd, a[1], &how, sizeof how));
+    }
+    case NSC_STEP_OPEN_TREE:
+        if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
+            return fd;
+        return nsc_store(st, s, nsc_sys3(SYS_open_tree, fd, a[1], a[2] | NSC_OPEN_TREE_CLOEXEC));
+    case NSC_STEP_MOVE_MOUNT: {
+        long to;
+        if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
+            return fd;
+        if ((to = nsc_fd(st, a[2])) < 0 && to != NSC_AT_FDCWD)
+            return to;
+        return nsc_sys5(SYS_move_mount, fd, a[1], to, a[3], a[4]);
+    }
+    case NSC_STEP_MOUNT_SETATTR: {
+        struct nsc_mount_attr attr = { a[3], a[4], a[5], 0 };
+        if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
+            return fd;
+        return nsc_sys5(SYS_mount_setattr, fd, a[1], a[2], &attr, sizeof attr);
+    }
+    case NSC_STEP_FSOPEN:
+        return nsc_store(st, s, nsc_sys2(SYS_fsopen, a[0], a[1] | NSC_FSOPEN_CLOEXEC));
+    case NSC_STEP_FSCONFIG:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_sys5(SYS_fsconfig, fd, a[1], a[2], a[3], a[4]);
+    case NSC_STEP_FSMOUNT:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_store(st, s, nsc_sys3(SYS_fsmount, fd, a[1] | NSC_FSMOUNT_CLOEXEC, a[2]));
+    case NSC_STEP_CLOSE: {
+        int64_t x = (int64_t)a[0];
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        if (x <= NSC_SLOT_BASE)
+            st->slots[NSC_SLOT_BASE - x] = -1;
+        return nsc_sys1(SYS_close, fd);
+    }
+    case NSC_STEP_SETRESGID:
+        return nsc_sys3(SYS_setresgid, a[0], a[0], a[0]);
+    case NSC_STEP_SETRESUID:
+        return nsc_sys3(SYS_setresuid, a[0], a[0], a[0]);
+    case NSC_STEP_SETGROUPS:
+        return nsc_sys2(SYS_setgroups, a[0], a[1]);
+    default:
+        return -EINVAL;
+    }
+}
+
+int nsc_child_main(void *arg)
+{
+    struct nsc_exec_state st;
+    st.blk = arg;
+    for (int i = 0; i < NSC_MAX_SLOTS; i++)
+        st.slots[i] = -1;
+    const struct nsc_plan *p = st.blk->plan;
+    long r;
+
+    /* With share_files the fd table is still the host's: before anything else, take a copy of
+     * only the fds below unshare_from (the host's stdio and the few the plan names), so neither
+     * the kernel nor exec walks the thousands a big host may hold. */
+    if (st.blk->status != NULL) {
+        r = nsc_shim_force_clone_fallback ? -ENOSYS : nsc_sys3(SYS_close_range, p->unshare_from, ~0U, CLOSE_RANGE_UNSHARE);
+        if (r == -ENOSYS || r == -EINVAL || r == -EPERM)
+            r = nsc_sys1(SYS_unshare, CLONE_FILES); /* before Linux 5.9, or a seccomp filter: a full copy */
+        if (r < 0)
+            nsc_fail(st.blk, -1, NSC_STEP_FILES, r);
+    }
+    /* The parent's end of the handshake: without it, the parent's death is EOF here. */
+    if (p->sync_peer_fd >= 0)
+        (void)nsc_sys1(SYS_close, p->sync_peer_fd);
+
+    /* The plan, in the order Swift chose; its last step execs. */
+    for (uint32_t i = 0; i < p->nsteps; i++) {
+        r = nsc_run_step(&st, &p->steps[i]);
+        if (r < 0)
+            nsc_fail(st.blk, (int32_t)i, p->steps[i].kind, r);
+    }
+    /* A plan without an exec step is a library bug: report it as the last step's EINVAL. */
+    nsc_fail(st.blk, (int32_t)p->nsteps - 1, NSC_STEP_EXEC, -EINVAL);
+}

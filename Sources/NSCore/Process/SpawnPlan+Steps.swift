@@ -1,0 +1,219 @@
+import CNSCoreShim
+import Glibc
+
+/// A result slot: where a step that produces an fd (`openat2`, `open_tree`, `fsmount`, ...)
+/// leaves it for later steps of the same plan. The fd lives in the child only.
+struct FDSlot: Equatable {
+    let index: Int32
+}
+
+/// An fd a step reads: one the plan holds open, the working directory, or a result slot.
+enum FDOperand {
+    case fd(Int32)
+    case cwd
+    case slot(FDSlot)
+
+    /// The executor's encoding (spawn_plan.h): a plain fd, `NSC_AT_FDCWD`, or `NSC_SLOT(k)`.
+    var raw: UInt64 {
+        switch self {
+        case .fd(let fd): return UInt64(bitPattern: Int64(fd))
+        case .cwd: return UInt64(bitPattern: Int64(NSC_AT_FDCWD))
+        case .slot(let s): return UInt64(bitPattern: Int64(NSC_SLOT_BASE) - Int64(s.index))
+        }
+    }
+}
+
+/// A NUL-terminated string the plan owns (``SpawnPlan/string(_:)``). Builders take these rather
+/// than raw pointers, so that a Swift string can never reach a step as a temporary pointer that
+/// is gone before the child reads it.
+struct PlanString {
+    let pointer: UnsafePointer<CChar>
+}
+
+/// Typed builders for the executor's steps. Each emits one step with the arguments the C side
+/// reads for its kind (spawn_plan.h), copies its strings into the plan, and records the fds the
+/// child will need. Feature lowerings call these; none of them writes a step kind by number.
+extension SpawnPlan {
+    // ---- The frame -----------------------------------------------------------------------
+
+    /// Every signal disposition back to SIG_DFL (signals stay blocked until ``exec()``).
+    func resetSignals() {
+        append(NSC_STEP_RESET_SIGNALS, what: .text("reset signal dispositions"))
+    }
+
+    /// `prctl(option, a2, a3, a4, a5)`.
+    func prctl(_ option: Int32, _ a2: UInt64 = 0, _ a3: UInt64 = 0, _ a4: UInt64 = 0, _ a5: UInt64 = 0,
+               what: StepDescription) {
+        append(NSC_STEP_PRCTL, UInt64(option), a2, a3, a4, a5, what: what)
+    }
+
+    /// `PR_SET_PDEATHSIG`: the child gets `signal` when the spawning thread exits.
+    func parentDeathSignal(_ signal: Int32) {
+        prctl(nsc_shim_PR_SET_PDEATHSIG, UInt64(signal), what: .text("prctl(PR_SET_PDEATHSIG)"))
+    }
+
+    /// Places the sources on fds 0, 1 and 2: an fd of the caller, -1 to leave one as it is, or
+    /// `NSC_STDIO_NULL` for /dev/null (opened by the child).
+    func stdio(_ sources: (Int32, Int32, Int32)) {
+        for fd in [sources.0, sources.1, sources.2] { note(fd: fd) }
+        append(NSC_STEP_STDIO, UInt64(bitPattern: Int64(sources.0)), UInt64(bitPattern: Int64(sources.1)),
+               UInt64(bitPattern: Int64(sources.2)), what: .text("set up stdio"))
+    }
+
+    /// Every fd above 2 close-on-exec, except those the plan keeps (``keep(_:)``).
+    func closeInheritedFDs() {
+        append(NSC_STEP_CLOSE_FDS, what: .text("close inherited fds"))
+    }
+
+    /// Empties the signal mask and execs: ``execFD`` when set (nscore-init), else
+    /// ``executablePath``, with the plan's argv and environment. Must be the last step.
+    func exec() {
+        if execFD >= 0 { note(fd: execFD) }
+        append(NSC_STEP_EXEC, what: .exec(UnsafePointer(executablePath)))
+    }
+
+    // ---- Namespaces, names, the handshake ------------------------------------------------
+
+    /// `setns(fd, nstype)`.
+    func setns(_ fd: FDOperand, _ nstype: Int32, what: StepDescription) {
+        if case .fd(let f) = fd { note(fd: f) }
+        append(NSC_STEP_SETNS, fd.raw, UInt64(UInt32(bitPattern: nstype)), what: what)
+    }
+
+    /// `unshare(flags)`.
+    func unshare(_ flags: Int32, what: StepDescription) {
+        append(NSC_STEP_UNSHARE, UInt64(UInt32(bitPattern: flags)), what: what)
+    }
+
+    /// Tells the parent it may act now (one byte on the handshake).
+    func signalReady(what: StepDescription) { append(NSC_STEP_SYNC_READY, what: what) }
+
+    /// Waits for the parent's "go" (its death fails the spawn).
+    func waitForParent(what: StepDescription) { append(NSC_STEP_SYNC_WAIT, what: what) }
+
+    /// `sethostname(name)`.
+    func sethostname(_ name: String) {
+        let p = UnsafePointer(cString(name))
+        append(NSC_STEP_SETHOSTNAME, address(p), UInt64(name.utf8.count), what: .textAndString("sethostname ", p))
+    }
+
+    /// `setdomainname(name)`.
+    func setdomainname(_ name: String) {
+        let p = UnsafePointer(cString(name))
+        append(NSC_STEP_SETDOMAINNAME, address(p), UInt64(name.utf8.count), what: .textAndString("setdomainname ", p))
+    }
+
+    /// Sets IFF_UP on `lo` in the child's network namespace.
+    func loopbackUp(what: StepDescription) { append(NSC_STEP_LOOPBACK_UP, what: what) }
+
+    // ---- Files and mounts ----------------------------------------------------------------
+
+    /// A copy of `s` owned by the plan, for the builders that take strings.
+    func string(_ s: String) -> PlanString { PlanString(pointer: UnsafePointer(cString(s))) }
+    func string(_ s: StaticString) -> PlanString { PlanString(pointer: UnsafePointer(cString(s))) }
+
+    /// `mount(source, target, fstype, flags, data)`.
+    func mount(source: PlanString?, target: PlanString, fstype: PlanString? = nil, flags: UInt,
+               data: PlanString? = nil, what: StepDescription) {
+        append(NSC_STEP_MOUNT, address(source?.pointer), address(target.pointer), address(fstype?.pointer),
+               UInt64(flags), address(data?.pointer), what: what)
+    }
+
+    /// `umount2(target, flags)`.
+    func umount(_ target: PlanString, flags: Int32, what: StepDescription) {
+        append(NSC_STEP_UMOUNT, address(target.pointer), UInt64(UInt32(bitPattern: flags)), what: what)
+    }
+
+    /// `chdir(path)`.
+    func chdir(_ path: String) {
+        let p = UnsafePointer(cString(path))
+        append(NSC_STEP_CHDIR, address(p), what: .textAndString("chdir ", p))
+    }
+
+    /// `fchdir(fd)`.
+    func fchdir(_ fd: FDOperand, what: StepDescription) {
+        if case .fd(let f) = fd { note(fd: f) }
+        append(NSC_STEP_FCHDIR, fd.raw, what: what)
+    }
+
+    /// A new result slot; a plan has at most `NSC_MAX_SLOTS`.
+    private func newSlot() -> FDSlot {
+        precondition(slotCount < NSC_MAX_SLOTS, "NSCore: a plan uses more than \(NSC_MAX_SLOTS) result slots")
+        slotCount += 1
+        return FDSlot(index: slotCount - 1)
+    }
+
+    /// `openat2(dir, path, {flags | O_CLOEXEC, mode, resolve})` into a new slot.
+    func openat2(_ dir: FDOperand, _ path: String, flags: Int32, mode: UInt32 = 0, resolve: UInt64,
+                 what: StepDescription) -> FDSlot {
+        if case .fd(let f) = dir { note(fd: f) }
+        let slot = newSlot()
+        append(NSC_STEP_OPENAT2, out: slot.index, dir.raw, address(UnsafePointer(cString(path))),
+               UInt64(UInt32(bitPattern: flags)), UInt64(mode), resolve, what: what)
+        return slot
+    }
+
+    /// `open_tree(dir, path, flags | OPEN_TREE_CLOEXEC)` into a new slot.
+    func openTree(_ dir: FDOperand, _ path: String, flags: UInt32, what: StepDescription) -> FDSlot {
+        if case .fd(let f) = dir { note(fd: f) }
+        let slot = newSlot()
+        append(NSC_STEP_OPEN_TREE, out: slot.index, dir.raw, address(UnsafePointer(cString(path))), UInt64(flags),
+               what: what)
+        return slot
+    }
+
+    /// `move_mount(from, fromPath, to, toPath, flags)`.
+    func moveMount(from: FDOperand, _ fromPath: String, to: FDOperand, _ toPath: String, flags: UInt32,
+                   what: StepDescription) {
+        for op in [from, to] { if case .fd(let f) = op { note(fd: f) } }
+        append(NSC_STEP_MOVE_MOUNT, from.raw, address(UnsafePointer(cString(fromPath))), to.raw,
+               address(UnsafePointer(cString(toPath))), UInt64(flags), what: what)
+    }
+
+    /// `mount_setattr(dir, path, flags, {set, clear, propagation})`.
+    func mountSetattr(_ dir: FDOperand, _ path: String, flags: UInt32, set: UInt64, clear: UInt64,
+                      propagation: UInt64, what: StepDescription) {
+        if case .fd(let f) = dir { note(fd: f) }
+        append(NSC_STEP_MOUNT_SETATTR, dir.raw, address(UnsafePointer(cString(path))), UInt64(flags), set, clear,
+               propagation, what: what)
+    }
+
+    /// `fsopen(fstype, flags | FSOPEN_CLOEXEC)` into a new slot.
+    func fsopen(_ fstype: String, flags: UInt32 = 0, what: StepDescription) -> FDSlot {
+        let slot = newSlot()
+        append(NSC_STEP_FSOPEN, out: slot.index, address(UnsafePointer(cString(fstype))), UInt64(flags), what: what)
+        return slot
+    }
+
+    /// `fsconfig(fd, command, key, value, aux)`.
+    func fsconfig(_ fd: FDOperand, command: UInt32, key: String?, value: String?, aux: Int32 = 0,
+                  what: StepDescription) {
+        append(NSC_STEP_FSCONFIG, fd.raw, UInt64(command), address(key.map { UnsafePointer(cString($0)) }),
+               address(value.map { UnsafePointer(cString($0)) }), UInt64(bitPattern: Int64(aux)), what: what)
+    }
+
+    /// `fsmount(fd, flags | FSMOUNT_CLOEXEC, attributes)` into a new slot.
+    func fsmount(_ fd: FDOperand, flags: UInt32 = 0, attributes: UInt32 = 0, what: StepDescription) -> FDSlot {
+        let slot = newSlot()
+        append(NSC_STEP_FSMOUNT, out: slot.index, fd.raw, UInt64(flags), UInt64(attributes), what: what)
+        return slot
+    }
+
+    /// Closes the fd in `slot` (the slot is then empty).
+    func close(_ slot: FDSlot, what: StepDescription) {
+        append(NSC_STEP_CLOSE, FDOperand.slot(slot).raw, what: what)
+    }
+
+    // ---- Credentials ---------------------------------------------------------------------
+
+    /// `setresgid(gid, gid, gid)`, raw.
+    func setresgid(_ gid: gid_t) { append(NSC_STEP_SETRESGID, UInt64(gid), what: .text("setresgid")) }
+
+    /// `setresuid(uid, uid, uid)`, raw.
+    func setresuid(_ uid: uid_t) { append(NSC_STEP_SETRESUID, UInt64(uid), what: .text("setresuid")) }
+
+    /// `setgroups(count, list)`, raw; `list` must live as long as the plan.
+    func setgroups(_ list: UnsafePointer<gid_t>?, count: Int) {
+        append(NSC_STEP_SETGROUPS, UInt64(count), address(list), what: .text("setgroups"))
+    }
+}

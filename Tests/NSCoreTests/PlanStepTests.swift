@@ -1,0 +1,162 @@
+import CNSCoreShim
+import Glibc
+import Testing
+@testable import NSCore
+
+/// The executor's steps that produce fds into result slots, run on the real kernel through
+/// hand-built plans: what the root filesystem and mount features are built on.
+@Suite(.serialized)
+struct PlanStepTests {
+    static let RESOLVE_IN_ROOT: UInt64 = 0x10  // linux/openat2.h
+    static let OPEN_TREE_CLONE: UInt32 = 1  // linux/mount.h
+    static let AT_RECURSIVE: UInt32 = 0x8000
+    static let MOVE_MOUNT_F_EMPTY_PATH: UInt32 = 0x4
+    static let MOUNT_ATTR_RDONLY: UInt64 = 0x1
+    static let FSCONFIG_SET_STRING: UInt32 = 1
+    static let FSCONFIG_CMD_CREATE: UInt32 = 6
+    static let AT_EMPTY_PATH: UInt32 = 0x1000
+    static let O_PATH: Int32 = 0o10000000  // fcntl.h (_GNU_SOURCE, which Swift's Glibc lacks)
+
+    /// Runs `args` after the steps `build` adds; stdin may be a slot. Returns (status, stdout).
+    static func run(_ args: [String], namespaces: NamespaceSet = [], stdin: Int32 = -1,
+                    _ build: (SpawnPlan) throws -> Void) throws -> (NSCore.ExitStatus, String) {
+        try T.capture { stdout in
+            guard case .fd(let out) = stdout else { fatalError("capture gives an fd") }
+            let plan = SpawnPlan()
+            try SpawnPlanner.lowerExecutableAndEnvironment(SpawnConfiguration(args), into: plan)
+            plan.argumentList = CStringList(args)
+            plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.cloneFlags))
+            plan.resetSignals()
+            try build(plan)
+            SpawnPlanner.lowerExec((stdin, out, -1), into: plan)
+            return try Spawner.run(plan)
+        }
+    }
+
+    static func tempDir() -> String {
+        var template = Array("/tmp/nscore-steps-XXXXXX".utf8CString)
+        let p = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        precondition(p != nil)
+        return String(cString: p!)
+    }
+
+    static func write(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        precondition(fd >= 0)
+        _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+
+    @Test func aSlotCarriesAnFDToLaterSteps() throws {
+        let (status, out) = try Self.run(["pwd"]) { plan in
+            let dir = plan.openat2(.cwd, "/usr", flags: Self.O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /usr"))
+            plan.fchdir(.slot(dir), what: .text("fchdir /usr"))
+            plan.close(dir, what: .text("close /usr"))
+        }
+        #expect(status == .exited(0))
+        #expect(out == "/usr\n")
+    }
+
+    @Test func resolveInRootKeepsASymlinkInsideTheRoot() throws {
+        let root = Self.tempDir()
+        defer { _ = unlink("\(root)/etc/name"); _ = rmdir("\(root)/etc"); _ = unlink("\(root)/esc"); _ = rmdir(root) }
+        #expect(mkdir("\(root)/etc", 0o755) == 0)
+        Self.write("\(root)/etc/name", "inside\n")
+        #expect(symlink("/etc", "\(root)/esc") == 0)  // absolute: out of the root, unless resolved in it
+        // esc/name is the root's etc/name; esc/hostname (which the host has) does not exist there.
+        let (status, out) = try Self.run(["cat"]) { plan in
+            let rootFD: Int32
+            switch sys_open(root, Self.O_PATH | O_DIRECTORY) {
+            case .success(let fd): rootFD = plan.own(fd)
+            case .failure(let e): throw e
+            }
+            let file = plan.openat2(.fd(rootFD), "esc/name", flags: O_RDONLY, resolve: Self.RESOLVE_IN_ROOT,
+                                    what: .text("open esc/name in the root"))
+            plan.stdio((Int32(NSC_SLOT_BASE) - file.index, -1, -1))
+        }
+        #expect(status == .exited(0))
+        #expect(out == "inside\n")
+        #expect {
+            _ = try Self.run(["cat"]) { plan in
+                let rootFD: Int32
+                switch sys_open(root, Self.O_PATH | O_DIRECTORY) {
+                case .success(let fd): rootFD = plan.own(fd)
+                case .failure(let e): throw e
+                }
+                _ = plan.openat2(.fd(rootFD), "esc/hostname", flags: O_RDONLY, resolve: Self.RESOLVE_IN_ROOT,
+                                 what: .text("open esc/hostname in the root"))
+            }
+        } throws: { error in
+            let e = error as? NSCoreError
+            return e?.errno?.rawValue == ENOENT && e?.stage == "open esc/hostname in the root"
+        }
+    }
+
+    @Test func openTreeAndMoveMountBindADirectory() throws {
+        let target = Self.tempDir()
+        defer { _ = rmdir(target) }
+        let before = T.mountCount()
+        let (status, out) = try Self.run(["ls", target], namespaces: [.mount]) { plan in
+            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE),
+                       what: .text("make / private"))
+            let tree = plan.openTree(.cwd, "/usr", flags: Self.OPEN_TREE_CLONE, what: .text("open_tree /usr"))
+            plan.moveMount(from: .slot(tree), "", to: .cwd, target, flags: Self.MOVE_MOUNT_F_EMPTY_PATH,
+                           what: .text("move_mount onto the target"))
+        }
+        #expect(status == .exited(0))
+        #expect(out.split(separator: "\n").contains("bin"))
+        #expect(T.mountCount() == before)  // only in the child's mount namespace
+    }
+
+    @Test func fsmountCreatesAFilesystemAndMountSetattrMakesItReadOnly() throws {
+        let target = Self.tempDir()
+        defer { _ = rmdir(target) }
+        // A fresh tmpfs: writable.
+        let (ok, _) = try Self.run(["sh", "-c", "touch \(target)/x && ls \(target)"], namespaces: [.mount]) { plan in
+            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE),
+                       what: .text("make / private"))
+            let fs = plan.fsopen("tmpfs", what: .text("fsopen tmpfs"))
+            plan.fsconfig(.slot(fs), command: Self.FSCONFIG_SET_STRING, key: "size", value: "1m", what: .text("size=1m"))
+            plan.fsconfig(.slot(fs), command: Self.FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create"))
+            let mnt = plan.fsmount(.slot(fs), what: .text("fsmount"))
+            plan.moveMount(from: .slot(mnt), "", to: .cwd, target, flags: Self.MOVE_MOUNT_F_EMPTY_PATH,
+                           what: .text("move_mount"))
+        }
+        #expect(ok == .exited(0))
+        // The same, made read-only with mount_setattr before it is attached: writes fail.
+        let (ro, _) = try Self.run(["sh", "-c", "touch \(target)/x 2>/dev/null"], namespaces: [.mount]) { plan in
+            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE),
+                       what: .text("make / private"))
+            let fs = plan.fsopen("tmpfs", what: .text("fsopen tmpfs"))
+            plan.fsconfig(.slot(fs), command: Self.FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create"))
+            let mnt = plan.fsmount(.slot(fs), what: .text("fsmount"))
+            plan.mountSetattr(.slot(mnt), "", flags: Self.AT_EMPTY_PATH | Self.AT_RECURSIVE,
+                              set: Self.MOUNT_ATTR_RDONLY, clear: 0, propagation: 0, what: .text("read-only"))
+            plan.moveMount(from: .slot(mnt), "", to: .cwd, target, flags: Self.MOVE_MOUNT_F_EMPTY_PATH,
+                           what: .text("move_mount"))
+        }
+        #expect(ro != NSCore.ExitStatus.exited(0))
+        #expect(access("\(target)/x", F_OK) != 0)  // nothing reached the host's directory
+    }
+
+    @Test func anEmptySlotFailsTheStepThatReadsIt() throws {
+        #expect {
+            _ = try Self.run(["true"]) { plan in
+                let dir = plan.openat2(.cwd, "/", flags: Self.O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /"))
+                plan.close(dir, what: .text("close /"))
+                plan.fchdir(.slot(dir), what: .text("fchdir into the closed slot"))
+            }
+        } throws: { error in
+            let e = error as? NSCoreError
+            return e?.errno?.rawValue == EBADF && e?.stage == "fchdir into the closed slot"
+        }
+        #expect(!T.hasChildren())
+    }
+
+    @Test func theFrameIsOrdinarySteps() throws {
+        let plan = try SpawnPlanner.plan(SpawnConfiguration(["true"], namespaces: [.uts]))
+        let kinds = (0..<plan.stepCount).map { plan.kind(ofStep: $0) }
+        #expect(kinds.first == NSC_STEP_RESET_SIGNALS)
+        #expect(Array(kinds.suffix(3)) == [NSC_STEP_STDIO, NSC_STEP_CLOSE_FDS, NSC_STEP_EXEC])
+    }
+}
