@@ -118,12 +118,14 @@ struct HandshakeTests {
         var cfg = SpawnConfiguration(["true"], namespaces: [.user])
         cfg.mapRootUser = true
         let plan = try SpawnPlanner.plan(cfg)
+        plan.parentActions = [ParentAction(name: "kill the child") { pid throws(NSCoreError) in
+            kill(pid, SIGKILL)
+            // Wait until it is a zombie, so its end of the socket is closed.
+            while let stat = T.readFile("/proc/\(pid)/stat"), !stat.contains(") Z ") { usleep(1000) }
+            return nil
+        }]
         #expect {
-            _ = try Spawner.run(plan) { pid throws(NSCoreError) in
-                kill(pid, SIGKILL)
-                // Wait until it is a zombie, so its end of the socket is closed.
-                while let stat = T.readFile("/proc/\(pid)/stat"), !stat.contains(") Z ") { usleep(1000) }
-            }
+            _ = try Spawner.run(plan)
         } throws: { error in
             // The go byte cannot reach a dead child: depending on how the spawn learns of exec,
             // the send fails (EPIPE) or the spawn sees the child die before exec.
@@ -150,10 +152,11 @@ struct HandshakeTests {
         var thread = pthread_t()
         #expect(pthread_create(&thread, nil, { raw in
             let c = Unmanaged<Context>.fromOpaque(raw!).takeUnretainedValue()
-            _ = try? Spawner.run(c.plan) { pid throws(NSCoreError) in
+            c.plan.parentActions = [ParentAction(name: "die") { pid throws(NSCoreError) in
                 c.shared.pid = pid
                 nsc_shim_exit_thread_now()  // dies holding the lock the child waits on
-            }
+            }]
+            _ = try? Spawner.run(c.plan)
             return nil
         }, context) == 0)
         pthread_join(thread, nil)

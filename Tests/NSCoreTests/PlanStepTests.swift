@@ -160,3 +160,60 @@ struct PlanStepTests {
         #expect(Array(kinds.suffix(3)) == [NSC_STEP_STDIO, NSC_STEP_CLOSE_FDS, NSC_STEP_EXEC])
     }
 }
+
+/// The parent's actions during the handshake: run in order while the child waits, undone in
+/// reverse when a later one or the spawn fails, kept when the command runs.
+@Suite(.serialized)
+struct ParentActionTests {
+    final class Log: @unchecked Sendable { var entries: [String] = [] }
+
+    static func plan(_ args: [String], log: Log, failSecond: Bool) throws -> SpawnPlan {
+        let plan = SpawnPlan()
+        try SpawnPlanner.lowerExecutableAndEnvironment(SpawnConfiguration(args), into: plan)
+        plan.argumentList = CStringList(args)
+        plan.resetSignals()
+        plan.waitForParent(what: .text("wait for the parent"))
+        plan.parentActions.append(ParentAction(name: "first") { pid throws(NSCoreError) in
+            log.entries.append("first \(pid > 0)")
+            return { log.entries.append("undo first") }
+        })
+        plan.parentActions.append(ParentAction(name: "second") { _ throws(NSCoreError) in
+            if failSecond { throw .invalid("second", "second: refused") }
+            log.entries.append("second")
+            return { log.entries.append("undo second") }
+        })
+        SpawnPlanner.lowerExec((-1, -1, -1), into: plan)
+        return plan
+    }
+
+    @Test func aFailingActionUndoesTheEarlierOnesAndLeavesNoChild() throws {
+        let log = Log()
+        #expect { _ = try Spawner.run(Self.plan(["true"], log: log, failSecond: true)) } throws: {
+            ($0 as? NSCoreError)?.stage == "second"
+        }
+        #expect(log.entries == ["first true", "undo first"])
+        #expect(!T.hasChildren())
+    }
+
+    @Test func aCommandThatCannotBeExecutedUndoesEveryAction() throws {
+        // Executable, but not a format the kernel runs: execve fails with ENOEXEC in the child.
+        let dir = PlanStepTests.tempDir()
+        let bogus = "\(dir)/bogus"
+        PlanStepTests.write(bogus, "\u{1}\u{2}not a program\n")
+        _ = chmod(bogus, 0o755)
+        defer { _ = unlink(bogus); _ = rmdir(dir) }
+        let log = Log()
+        #expect { _ = try Spawner.run(Self.plan([bogus], log: log, failSecond: false)) } throws: {
+            ($0 as? NSCoreError)?.errno?.rawValue == ENOEXEC
+        }
+        #expect(log.entries == ["first true", "second", "undo second", "undo first"])
+        #expect(!T.hasChildren())
+    }
+
+    @Test func aCommandThatRunsKeepsWhatTheActionsDid() throws {
+        let log = Log()
+        let c = try Spawner.run(Self.plan(["true"], log: log, failSecond: false))
+        #expect(try c.wait() == .exited(0))
+        #expect(log.entries == ["first true", "second"])
+    }
+}

@@ -7,6 +7,18 @@ import Glibc
 /// a map for its own child only after `setgroups` is set to "deny" (user_namespaces(7)); root
 /// leaves setgroups allowed.
 enum IDMap {
+    /// Lowers ``SpawnConfiguration/mapRootUser``: the child waits at this point of its plan
+    /// while the parent writes its maps.
+    static func lower(_ c: SpawnConfiguration, into plan: SpawnPlan) {
+        guard c.mapRootUser else { return }
+        plan.waitForParent(what: .text("wait for the parent to write uid/gid maps"))
+        // No undo: the maps go with the user namespace, which goes with the child.
+        plan.parentActions.append(ParentAction(name: "write uid/gid maps") { pid throws(NSCoreError) in
+            try writeRootMapping(pid: pid)
+            return nil
+        })
+    }
+
     /// Maps root inside `pid`'s user namespace to the caller's euid/egid.
     /// - Throws: ``NSCoreError`` naming the /proc file that could not be written.
     static func writeRootMapping(pid: pid_t) throws(NSCoreError) {
@@ -32,4 +44,8 @@ extension String {
         while s.hasSuffix("\n") { s.removeLast() }
         return s
     }
+}
+
+extension SpawnPlanner {
+    static func lowerIDMaps(_ c: SpawnConfiguration, into plan: SpawnPlan) { IDMap.lower(c, into: plan) }
 }

@@ -13,17 +13,13 @@ extension Container {
     /// - Parameter configuration: what to run and how to isolate it.
     /// - Throws: ``NSCoreError``.
     public static func spawn(_ configuration: SpawnConfiguration) throws(NSCoreError) -> Container {
-        let plan = try SpawnPlanner.plan(configuration)
-        let mapRoot = configuration.mapRootUser
-        if mapRoot {
-            return try Spawner.run(plan) { pid throws(NSCoreError) in try IDMap.writeRootMapping(pid: pid) }
-        }
-        return try Spawner.run(plan)
+        try Spawner.run(SpawnPlanner.plan(configuration))
     }
 }
 
-/// Validates a ``SpawnConfiguration`` and lowers it into a ``SpawnPlan`` in the fixed order
-/// of STYLE.md §4.5.
+/// Validates a ``SpawnConfiguration`` and lowers it into a ``SpawnPlan``. This file fixes the
+/// order of the steps; each feature lowers itself in a file of its own (UTS.swift,
+/// Mounts/MountLowering.swift, Network/Loopback.swift, IDMap.swift, Stdio.swift, Command.swift).
 enum SpawnPlanner {
     static let maxHostname = 64
 
@@ -46,16 +42,12 @@ enum SpawnPlanner {
         if namespaces.contains(.time) {
             plan.unshare(NamespaceKind.time.cloneFlag, what: .text("unshare(time)"))
         }
-        // Id maps must be written before the child acts as root in its new user namespace.
-        if c.mapRootUser {
-            plan.waitForParent(what: .text("wait for the parent to write uid/gid maps"))
-        }
+        // The parent's work (id maps) must be done before the child acts as root in its new
+        // user namespace: the child waits here.
+        lowerIDMaps(c, into: plan)
         lowerUTS(c, into: plan)
         lowerMounts(c, namespaces, into: plan)
-        // A new network namespace has only "lo", and it starts down.
-        if namespaces.contains(.network) {
-            plan.loopbackUp(what: .text("bring up lo in the new network namespace"))
-        }
+        lowerLoopback(namespaces, into: plan)
         if let dir = c.workingDirectory { plan.chdir(dir) }
         lowerExec(stdio, into: plan)
         return plan
@@ -104,17 +96,6 @@ enum SpawnPlanner {
         }
     }
 
-    private static func checkUTSName(_ name: String, what: String, _ ns: NamespaceSet) throws(NSCoreError) {
-        if !ns.contains(.uts) {
-            throw .invalid(what, "\(what): setting it needs a new UTS namespace (add .uts), or it would change the host's")
-        }
-        if name.containsNUL { throw .invalid(what, "\(what) contains a NUL byte") }
-        let n = name.utf8.count
-        if n > maxHostname {
-            throw NSCoreError(.invalidArgument, errno: Errno(rawValue: EINVAL), stage: what,
-                              message: "\(what) '\(name.prefix(16))...' is \(n) bytes long; the kernel allows at most \(maxHostname)")
-        }
-    }
 
     private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
         try lowerExecutableAndEnvironment(c, into: plan)
@@ -143,50 +124,5 @@ enum SpawnPlanner {
     static func useInit(_ plan: SpawnPlan, arguments: [String]) throws(NSCoreError) {
         plan.execFD = try InitImage.fd()
         plan.initArguments = arguments
-    }
-
-
-    /// The stdio sources of `c` for ``SpawnPlan/stdio(_:)``: checked fds, -1 (inherit) or
-    /// `NSC_STDIO_NULL`.
-    static func stdioSources(_ c: SpawnConfiguration) throws(NSCoreError) -> (Int32, Int32, Int32) {
-        func source(_ s: StdioSource, _ name: String) throws(NSCoreError) -> Int32 {
-            switch s {
-            case .inherit:
-                return -1
-            case .fd(let fd):
-                if fd < 0 || nsc_shim_fd_flags(fd) < 0 {
-                    throw NSCoreError(.invalidArgument, errno: Errno(rawValue: EBADF), stage: name,
-                                      message: "\(name): fd \(fd) is not an open file descriptor")
-                }
-                return fd
-            case .null:
-                return NSC_STDIO_NULL  // the child opens /dev/null itself
-            }
-        }
-        return (try source(c.stdin, "stdin"), try source(c.stdout, "stdout"), try source(c.stderr, "stderr"))
-    }
-
-    private static func lowerUTS(_ c: SpawnConfiguration, into plan: SpawnPlan) {
-        if let h = c.hostname { plan.sethostname(h) }
-        if let d = c.domainname { plan.setdomainname(d) }
-    }
-
-    private static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, into plan: SpawnPlan) {
-        guard ns.contains(.mount) else { return }
-        if let propagation = c.rootPropagation {
-            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | propagation.mountFlag,
-                       what: .rootPropagation(propagation))
-        }
-        let mountProc = c.mountProc ?? ns.contains(.pid)
-        if mountProc {
-            // The copied /proc may be a shared mount (when / was left shared): make it private
-            // first, or the new proc would propagate back over the host's /proc.
-            let proc = plan.string("/proc")
-            plan.mount(source: nil, target: proc, flags: UInt(MS_REC) | UInt(MS_PRIVATE),
-                       what: .text("make /proc private before mounting proc"))
-            plan.mount(source: plan.string("proc"), target: proc, fstype: plan.string("proc"),
-                       flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
-                       what: .text("mount proc on /proc"))
-        }
     }
 }

@@ -52,6 +52,8 @@ final class SpawnPlan {
     /// Set for a join: nscore-init (``initArguments``) reports on a memfd page instead of
     /// the error pipe, and forks the command as the caller's child.
     var join: JoinPlan? = nil
+    /// What the parent does while the child waits at its handshake step, in order.
+    var parentActions: [ParentAction] = []
     /// True when a step waits for the parent (the parent must write "go").
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").
@@ -237,6 +239,15 @@ final class SpawnPlan {
 func address<T>(_ p: UnsafePointer<T>?) -> UInt64 { UInt64(UInt(bitPattern: p)) }
 @inline(__always)
 func address<T>(_ p: UnsafeMutablePointer<T>?) -> UInt64 { UInt64(UInt(bitPattern: p)) }
+
+/// Work the parent does for the child while the child waits at its handshake step (write id
+/// maps; move a veth peer into its network namespace; place it in a cgroup). `run` returns an
+/// undo, or nil when the work needs none (it goes with the child's namespaces). If a later
+/// action or the spawn fails, the undos run in reverse order and the child is killed.
+struct ParentAction {
+    let name: StaticString
+    let run: (_ pid: pid_t) throws(NSCoreError) -> (() -> Void)?
+}
 
 /// What a join adds to its plan (``Joiner``).
 struct JoinPlan {

@@ -8,7 +8,8 @@ import Glibc
 /// 1. create the sync socketpair when the plan needs one (only without `CLONE_FILES`; with it,
 ///    the child waits on a robust mutex the spawning thread holds until "go");
 /// 2. `nsc_shim_spawn_start` clones a CLONE_VM child that runs the plan in C;
-/// 3. if the plan signals "ready", wait for it, then do the parent's work (id maps, ...);
+/// 3. if the plan signals "ready", wait for it, then run the plan's parent actions (id maps, ...),
+///    each undone in reverse if anything after it fails;
 /// 4. if the plan waits for "go", send it;
 /// 5. learn the outcome. Usually the child shares the fd table at clone (`CLONE_FILES`), so the
 ///    kernel copies none, and unshares a small one itself; the parent then waits for the
@@ -18,10 +19,7 @@ import Glibc
 ///    record names the failed step.
 /// From the moment the child exists, any failure kills and reaps it (``ChildGuard``).
 enum Spawner {
-    /// Parent-side work done while the child waits (write id maps, move a veth, ...).
-    typealias ParentWork = (_ pid: pid_t) throws(NSCoreError) -> Void
-
-    static func run(_ plan: SpawnPlan, parentWork: ParentWork? = nil) throws(NSCoreError) -> Container {
+    static func run(_ plan: SpawnPlan) throws(NSCoreError) -> Container {
         // nscore-init needs the error pipe across its exec (except for a join, which reports on
         // a page); a "ready" step needs EOF on the socketpair if the child dies, which a shared
         // fd table would hold open.
@@ -86,7 +84,12 @@ enum Spawner {
                 throw NSCoreError(.childSetupFailed, stage: "handshake", message: "handshake: the child exited before it was ready")
             }
         }
-        if let parentWork { try parentWork(result.pid) }
+        // The parent's actions, each undone (in reverse) if anything after it fails.
+        var undos: [() -> Void] = []
+        defer { for undo in undos.reversed() { undo() } }
+        for action in plan.parentActions {
+            if let undo = try action.run(result.pid) { undos.append(undo) }
+        }
         if plan.waitsForParent && shareFiles {
             nsc_shim_spawn_go(&result)
         } else if plan.waitsForParent {
@@ -97,8 +100,13 @@ enum Spawner {
                 throw .sys(e, "handshake (send go)")
             }
         }
-        if let join = plan.join, shareFiles { return try finishJoin(join, result, plan, guardian) }
+        if let join = plan.join, shareFiles {
+            let container = try finishJoin(join, result, plan, guardian)
+            undos.removeAll()
+            return container
+        }
         try outcome(shareFiles, result, errRead, plan, guardian)
+        undos.removeAll()  // the command runs with what they set up
         // The child exec'd and no longer uses our memory (stack and plan).
         return guardian.disarm()
     }
