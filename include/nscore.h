@@ -165,6 +165,33 @@ NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config 
 /** Sets where stream `stream` (0, 1 or 2) of the child comes from. fd is used with NSCORE_STDIO_FD. */
 NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int stream, int mode, int fd, nscore_error **err);
 
+/* ---- Process configuration -------------------------------------------------------------- */
+
+/** The process a spawn or a join starts: command, environment, working directory, standard
+ *  streams and parent-death signal. It is part of its spawn or join configuration, which owns
+ *  it: get it with nscore_spawn_config_process() or nscore_join_config_process(); it is valid
+ *  as long as that configuration, and is never freed on its own. The setters below are the same
+ *  for spawns and joins (nscore_spawn_config_set_argv() and its siblings do the same thing). */
+typedef struct nscore_process_config nscore_process_config;
+
+/** The process part of `cfg`, borrowed from it. NULL for NULL. */
+NSCORE_API nscore_process_config *nscore_spawn_config_process(nscore_spawn_config *cfg);
+/** Sets argv (NULL-terminated; argv[0] is the command, resolved through PATH unless it holds
+ *  a '/'). Copied. Required before the spawn or join. An empty argv is NSCORE_EINVAL. */
+NSCORE_API int nscore_process_config_set_argv(nscore_process_config *p, const char *const *argv, nscore_error **err);
+/** Sets the file to execute instead of resolving argv[0]. NULL resets. Copied. */
+NSCORE_API int nscore_process_config_set_executable(nscore_process_config *p, const char *path, nscore_error **err);
+/** Sets the environment ("NAME=value" strings, NULL-terminated). NULL inherits the caller's. */
+NSCORE_API int nscore_process_config_set_env(nscore_process_config *p, const char *const *envp, nscore_error **err);
+/** Sets the working directory of the command. NULL keeps the caller's (for a join that enters a
+ *  mount namespace: that namespace's /). */
+NSCORE_API int nscore_process_config_set_cwd(nscore_process_config *p, const char *dir, nscore_error **err);
+/** Sets where stream `stream` (0, 1 or 2) comes from (NSCORE_STDIO_*); fd is used with
+ *  NSCORE_STDIO_FD. */
+NSCORE_API int nscore_process_config_set_stdio(nscore_process_config *p, int stream, int mode, int fd, nscore_error **err);
+/** SIGKILL the process when the *thread* that started it exits (PR_SET_PDEATHSIG). Default 0. */
+NSCORE_API int nscore_process_config_set_kill_on_parent_death(nscore_process_config *p, int enable, nscore_error **err);
+
 /* ---- Containers ------------------------------------------------------------------------- */
 
 /** A started process, held through a pidfd. Freeing a handle whose process still runs kills
@@ -216,6 +243,9 @@ NSCORE_API int nscore_join_config_set_env(nscore_join_config *cfg, const char *c
 NSCORE_API int nscore_join_config_set_cwd(nscore_join_config *cfg, const char *dir, nscore_error **err);
 NSCORE_API int nscore_join_config_set_stdio(nscore_join_config *cfg, int stream, int mode, int fd, nscore_error **err);
 NSCORE_API int nscore_join_config_set_kill_on_parent_death(nscore_join_config *cfg, int enable, nscore_error **err);
+/** The process part of `cfg` (see nscore_process_config), borrowed from it. NULL for NULL. The
+ *  nscore_join_config_set_argv() family above sets the same things. */
+NSCORE_API nscore_process_config *nscore_join_config_process(nscore_join_config *cfg);
 
 /** Runs the command inside the target's namespaces in a fresh child; the caller's own
  *  namespaces never change. Returns a container handle for the command itself: it is the

@@ -43,7 +43,17 @@ final class ErrorHandle {
 /// `nscore_spawn_config`: a mutable SpawnConfiguration. Not synchronised: nscore.h forbids
 /// modifying a configuration while another thread uses it.
 final class SpawnConfigHandle {
+    /// Everything but the process part, which lives in ``process``.
     var configuration = SpawnConfiguration([])
+    /// The process part (`nscore_spawn_config_process`).
+    let process = ProcessConfigHandle()
+
+    /// The configuration to spawn.
+    var assembled: SpawnConfiguration {
+        var c = configuration
+        c.process = process.process
+        return c
+    }
 }
 
 /// `nscore_join_config`: the pieces of a JoinConfiguration, assembled by nscore_join (a
@@ -52,11 +62,8 @@ final class JoinConfigHandle {
     var targetPID: pid_t?
     var paths: [NamespaceKind: String] = [:]
     var namespaces: NamespaceSet?
-    var arguments: [String] = []
-    var environment: [String]?
-    var workingDirectory: String?
-    var killOnParentDeath = false
-    var stdio: [StdioSource] = [.inherit, .inherit, .inherit]
+    /// The process part (`nscore_join_config_process`).
+    let process = ProcessConfigHandle()
 }
 
 /// `nscore_container`: a Container (itself thread-safe; the handle adds no state).

@@ -91,9 +91,7 @@ public func nscore_join_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePoi
                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_argv"
     return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in
-        guard let args = try ABI.stringArray(argv, f, "argv") else { throw ABI.null(f, "argv") }
-        if args.isEmpty { throw ABI.invalid("argv", "\(f): argv is empty; give at least the command to run") }
-        h.arguments = args
+        try ProcessABI.setArgv(h.process, argv, f)
     }
 }
 
@@ -107,7 +105,7 @@ public func nscore_join_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePoin
                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_env"
     return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.environment = try ABI.stringArray(envp, f, "envp")
+        try ProcessABI.setEnv(h.process, envp, f)
     }
 }
 
@@ -121,7 +119,7 @@ public func nscore_join_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePoint
                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_cwd"
     return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.workingDirectory = try ABI.optionalString(dir, f, "dir")
+        try ProcessABI.setCwd(h.process, dir, f)
     }
 }
 
@@ -135,8 +133,7 @@ public func nscore_join_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32,
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_stdio"
     return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in
-        let (n, source) = try ABI.stdio(stream: stream, mode: mode, fd: fd, f)
-        h.stdio[n] = source
+        try ProcessABI.setStdio(h.process, stream, mode, fd, f)
     }
 }
 
@@ -150,7 +147,7 @@ public func nscore_join_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _
                                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_kill_on_parent_death"
     return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.killOnParentDeath = try ABI.flag(enable, f)
+        try ProcessABI.setKillOnParentDeath(h.process, enable, f)
     }
 }
 
@@ -176,14 +173,7 @@ public func nscore_join(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<Opaqu
             throw ABI.invalid("target", "\(f): no target; call nscore_join_config_set_target_pid or "
                               + "nscore_join_config_set_namespace_path first")
         }
-        var c = JoinConfiguration(target: target, h.arguments, namespaces: h.namespaces)
-        c.environment = h.environment
-        c.workingDirectory = h.workingDirectory
-        c.killOnParentDeath = h.killOnParentDeath
-        c.stdin = h.stdio[0]
-        c.stdout = h.stdio[1]
-        c.stderr = h.stdio[2]
-        let container = try Container.join(c)
+        let container = try Container.join(JoinConfiguration(target: target, h.process.process, namespaces: h.namespaces))
         out.pointee = ABI.retain(ContainerHandle(container))
     }
 }

@@ -49,9 +49,7 @@ public func nscore_spawn_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePo
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_argv"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        guard let args = try ABI.stringArray(argv, f, "argv") else { throw ABI.null(f, "argv") }
-        if args.isEmpty { throw ABI.invalid("argv", "\(f): argv is empty; give at least the command to run") }
-        h.configuration.arguments = args
+        try ProcessABI.setArgv(h.process, argv, f)
     }
 }
 
@@ -65,7 +63,7 @@ public func nscore_spawn_config_set_executable(_ cfg: OpaquePointer?, _ path: Un
                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_executable"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.configuration.executable = try ABI.optionalString(path, f, "path")
+        try ProcessABI.setExecutable(h.process, path, f)
     }
 }
 
@@ -79,7 +77,7 @@ public func nscore_spawn_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePoi
                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_env"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.configuration.environment = try ABI.stringArray(envp, f, "envp")
+        try ProcessABI.setEnv(h.process, envp, f)
     }
 }
 
@@ -93,7 +91,7 @@ public func nscore_spawn_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePoin
                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_cwd"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.configuration.workingDirectory = try ABI.optionalString(dir, f, "dir")
+        try ProcessABI.setCwd(h.process, dir, f)
     }
 }
 
@@ -218,7 +216,7 @@ public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, 
                                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_kill_on_parent_death"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        h.configuration.killOnParentDeath = try ABI.flag(enable, f)
+        try ProcessABI.setKillOnParentDeath(h.process, enable, f)
     }
 }
 
@@ -232,12 +230,7 @@ public func nscore_spawn_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32
                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_stdio"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        let (n, source) = try ABI.stdio(stream: stream, mode: mode, fd: fd, f)
-        switch n {
-        case 0: h.configuration.stdin = source
-        case 1: h.configuration.stdout = source
-        default: h.configuration.stderr = source
-        }
+        try ProcessABI.setStdio(h.process, stream, mode, fd, f)
     }
 }
 
@@ -254,7 +247,7 @@ public func nscore_spawn(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<Opaq
         guard let out else { throw ABI.null(f, "out") }
         out.pointee = nil
         let h = try ABI.handle(cfg, SpawnConfigHandle.self, f, "cfg")
-        let container = try Container.spawn(h.configuration)
+        let container = try Container.spawn(h.assembled)
         out.pointee = ABI.retain(ContainerHandle(container))
     }
 }

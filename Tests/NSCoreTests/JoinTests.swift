@@ -43,6 +43,22 @@ struct JoinTests {
         }
     }
 
+    /// One ProcessConfiguration, started by a spawn and by a join: the same command line,
+    /// environment, working directory and executable, and the same output.
+    @Test func oneProcessConfigurationForSpawnAndJoin() throws {
+        var process = ProcessConfiguration(["custom-name", "-c", "echo \"$0 $GREETING\"; pwd"])
+        process.executable = "/bin/sh"
+        process.environment = ["GREETING=hi"]
+        process.workingDirectory = "/usr"
+        let spawned = try T.run(SpawnConfiguration(process, namespaces: [.uts]))
+        let c = try Self.target([.uts])
+        defer { _ = try? c.stop(timeout: .milliseconds(50)) }
+        let joined = try T.join(JoinConfiguration(target: .process(c.pid), process, namespaces: [.uts]))
+        #expect(spawned.0 == .exited(0) && joined.0 == .exited(0))
+        #expect(spawned.1 == "custom-name hi\n/usr\n")
+        #expect(joined.1 == spawned.1)
+    }
+
     @Test func joinByPidSeesTheContainersNamespaces() throws {
         let c = try Self.target([.uts, .network, .ipc, .pid, .mount], hostname: "joined")
         defer { _ = try? c.stop(timeout: .seconds(1)) }

@@ -23,7 +23,7 @@ struct PlanStepTests {
         try T.capture { stdout in
             guard case .fd(let out) = stdout else { fatalError("capture gives an fd") }
             let plan = SpawnPlan()
-            try SpawnPlanner.lowerExecutableAndEnvironment(SpawnConfiguration(args), into: plan)
+            try SpawnPlanner.lowerExecutableAndEnvironment(ProcessConfiguration(args), into: plan)
             plan.argumentList = CStringList(args)
             plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.cloneFlags))
             plan.resetSignals()
@@ -169,7 +169,7 @@ struct ParentActionTests {
 
     static func plan(_ args: [String], log: Log, failSecond: Bool) throws -> SpawnPlan {
         let plan = SpawnPlan()
-        try SpawnPlanner.lowerExecutableAndEnvironment(SpawnConfiguration(args), into: plan)
+        try SpawnPlanner.lowerExecutableAndEnvironment(ProcessConfiguration(args), into: plan)
         plan.argumentList = CStringList(args)
         plan.resetSignals()
         plan.waitForParent(what: .text("wait for the parent"))

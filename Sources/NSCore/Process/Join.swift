@@ -10,61 +10,27 @@ public enum JoinTarget: Sendable, Equatable {
 }
 
 /// A command to run inside existing namespaces, the `docker exec` / `nsenter` way.
-public struct JoinConfiguration: Sendable {
+public struct JoinConfiguration: Sendable, ProcessConfigurable {
     /// Whose namespaces to enter.
     public var target: JoinTarget
     /// The kinds to join, for a ``JoinTarget/process(_:)`` target. `nil` joins every kind in
     /// which the target differs from the caller (as `nsenter --all`). Ignored for paths.
     public var namespaces: NamespaceSet?
-    /// The command and its arguments. Required.
-    public var arguments: [String] {
-        get { argumentList.strings }
-        set { argumentList = CStringList(newValue) }
-    }
-    /// The file to execute; `nil` resolves `arguments[0]` through `PATH` in the caller.
-    public var executable: String?
-    /// `"NAME=value"` strings; `nil` passes the caller's environment.
-    public var environment: [String]? {
-        get { environmentList?.strings }
-        set { environmentList = newValue.map { CStringList($0) } }
-    }
-    /// The working directory. `nil`: `/` of the joined mount namespace, else the caller's.
-    public var workingDirectory: String?
-    /// Kill the command when the spawning thread exits (`PR_SET_PDEATHSIG`).
-    public var killOnParentDeath: Bool
-    public var stdin: StdioSource
-    public var stdout: StdioSource
-    public var stderr: StdioSource
-
-    /// ``arguments`` and ``environment`` as C strings (see ``SpawnConfiguration``).
-    var argumentList: CStringList
-    var environmentList: CStringList?
+    /// The process to start: command, environment, working directory (`nil`: `/` of the
+    /// joined mount namespace, else the caller's), stdio, parent-death signal. Its settings
+    /// are also reachable directly (``arguments``, ``stdout``, ...).
+    public var process: ProcessConfiguration
 
     /// Runs `arguments` in the namespaces of `target`.
     public init(target: JoinTarget, _ arguments: [String], namespaces: NamespaceSet? = nil) {
+        self.init(target: target, ProcessConfiguration(arguments), namespaces: namespaces)
+    }
+
+    /// Starts `process` in the namespaces of `target`.
+    public init(target: JoinTarget, _ process: ProcessConfiguration, namespaces: NamespaceSet? = nil) {
         self.target = target
         self.namespaces = namespaces
-        self.argumentList = arguments.isEmpty ? .empty : CStringList(arguments)
-        self.executable = nil
-        self.environmentList = nil
-        self.workingDirectory = nil
-        self.killOnParentDeath = false
-        self.stdin = .inherit
-        self.stdout = .inherit
-        self.stderr = .inherit
-    }
-}
-
-extension JoinConfiguration {
-    /// Sets ``arguments`` to a copy of `count` C strings (see
-    /// ``SpawnConfiguration/setArguments(cStrings:count:)``).
-    public mutating func setArguments(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
-        argumentList = CStringList(copying: cStrings, count: max(count, 0))
-    }
-
-    /// Sets ``environment`` to a copy of a NULL-terminated array of C strings; `nil` inherits.
-    public mutating func setEnvironment(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>?) {
-        environmentList = cStrings.map { CStringList(copying: $0) }
+        self.process = process
     }
 }
 
@@ -96,16 +62,7 @@ enum Joiner {
     static let fileOrder: [NamespaceKind] = [.user, .cgroup, .ipc, .uts, .network, .pid, .time, .mount]
 
     static func join(_ c: JoinConfiguration) throws(NSCoreError) -> Container {
-        var spawn = SpawnConfiguration([])
-        spawn.argumentList = c.argumentList
-        spawn.executable = c.executable
-        spawn.environmentList = c.environmentList
-        spawn.killOnParentDeath = c.killOnParentDeath
-        spawn.stdin = c.stdin
-        spawn.stdout = c.stdout
-        spawn.stderr = c.stderr
-        spawn.rootPropagation = nil
-        try SpawnPlanner.validateCommand(spawn)
+        try SpawnPlanner.validate(c.process)
 
         let plan = SpawnPlan()
         // nscore-init's setns options: the fd (owned by the plan) and its flags, and what the
@@ -145,8 +102,8 @@ enum Joiner {
             if setns.isEmpty { throw nothingToJoin }
         }
 
-        try SpawnPlanner.lowerExecutableAndEnvironment(spawn, into: plan)
-        let stdio = try SpawnPlanner.stdioSources(spawn)
+        try SpawnPlanner.lowerExecutableAndEnvironment(c.process, into: plan)
+        let stdio = try SpawnPlanner.stdioSources(c.process)
         // The child joins nothing: it only execs nscore-init (see the README's rule).
         plan.resetSignals()
         if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
@@ -165,7 +122,7 @@ enum Joiner {
         }
         if let dir = c.workingDirectory { args += ["-C", dir] }
         if c.killOnParentDeath { args += ["-k", String(SIGKILL)] }
-        try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + spawn.arguments)
+        try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + c.arguments)
         if pidNamespace == nil { pidNamespace = try? sys_readlink("/proc/thread-self/ns/pid_for_children").get() }
         plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what), pidNamespace: pidNamespace)
         SpawnPlanner.lowerExec(stdio, into: plan)

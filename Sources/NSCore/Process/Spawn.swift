@@ -30,7 +30,7 @@ enum SpawnPlanner {
 
         let plan = SpawnPlan()
         try lowerCommand(c, into: plan)
-        let stdio = try stdioSources(c)
+        let stdio = try stdioSources(c.process)
         plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(.time).cloneFlags))
 
         // The host's handlers must never run in the child, and the command starts with none.
@@ -61,7 +61,7 @@ enum SpawnPlanner {
     }
 
     private static func validate(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) {
-        try validateCommand(c)
+        try validate(c.process)
         if let h = c.hostname {
             try checkUTSName(h, what: "hostname", ns)
         }
@@ -74,7 +74,7 @@ enum SpawnPlanner {
     }
 
     /// Checks argv, environment and working directory (shared with joins).
-    static func validateCommand(_ c: SpawnConfiguration) throws(NSCoreError) {
+    static func validate(_ c: ProcessConfiguration) throws(NSCoreError) {
         let args = c.argumentList
         if args.count == 0 {
             throw .invalid("arguments", "arguments: argv is empty; give at least the command to run")
@@ -98,16 +98,16 @@ enum SpawnPlanner {
 
 
     private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
-        try lowerExecutableAndEnvironment(c, into: plan)
+        try lowerExecutableAndEnvironment(c.process, into: plan)
         if c.useInit {
             try useInit(plan, arguments: ["nscore-init", "-i", "--", plan.pathText] + c.arguments)
         } else {
-            plan.argumentList = c.argumentList
+            plan.argumentList = c.process.argumentList
         }
     }
 
     /// Resolves the executable and copies the environment; argv is left to the caller.
-    static func lowerExecutableAndEnvironment(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+    static func lowerExecutableAndEnvironment(_ c: ProcessConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
         if let exe = c.executable {
             if exe.containsNUL { throw .invalid("executable", "executable path contains a NUL byte") }
             plan.executablePath = try Command.resolve(plan.cString(exe), environment: c.environmentList, plan: plan)

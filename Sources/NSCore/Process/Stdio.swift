@@ -4,7 +4,7 @@ import Glibc
 extension SpawnPlanner {
     /// The stdio sources of `c` for ``SpawnPlan/stdio(_:)``: checked fds, -1 (inherit) or
     /// `NSC_STDIO_NULL`.
-    static func stdioSources(_ c: SpawnConfiguration) throws(NSCoreError) -> (Int32, Int32, Int32) {
+    static func stdioSources(_ c: ProcessConfiguration) throws(NSCoreError) -> (Int32, Int32, Int32) {
         func source(_ s: StdioSource, _ name: String) throws(NSCoreError) -> Int32 {
             switch s {
             case .inherit:

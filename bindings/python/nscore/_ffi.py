@@ -49,6 +49,10 @@ class JoinConfigHandle(ctypes.Structure):
     """``nscore_join_config`` (opaque)."""
 
 
+class ProcessConfigHandle(ctypes.Structure):
+    """``nscore_process_config`` (opaque; borrowed from a spawn or join configuration)."""
+
+
 class NamespaceIDStruct(ctypes.Structure):
     """``nscore_ns_id``: the one public struct of the header."""
 
@@ -64,6 +68,7 @@ ErrorPtr = ctypes.POINTER(ErrorHandle)
 SpawnConfigPtr = ctypes.POINTER(SpawnConfigHandle)
 ContainerPtr = ctypes.POINTER(ContainerHandle)
 JoinConfigPtr = ctypes.POINTER(JoinConfigHandle)
+ProcessConfigPtr = ctypes.POINTER(ProcessConfigHandle)
 
 # ---- Constants (mirrors of the header's macros) --------------------------------------------
 
@@ -120,6 +125,14 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_map_root_user": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_stdio": (_c_int, [SpawnConfigPtr, _c_int, _c_int, _c_int, _err]),
+    # Process configuration (of a spawn or a join)
+    "nscore_spawn_config_process": (ProcessConfigPtr, [SpawnConfigPtr]),
+    "nscore_process_config_set_argv": (_c_int, [ProcessConfigPtr, _strv, _err]),
+    "nscore_process_config_set_executable": (_c_int, [ProcessConfigPtr, _str, _err]),
+    "nscore_process_config_set_env": (_c_int, [ProcessConfigPtr, _strv, _err]),
+    "nscore_process_config_set_cwd": (_c_int, [ProcessConfigPtr, _str, _err]),
+    "nscore_process_config_set_stdio": (_c_int, [ProcessConfigPtr, _c_int, _c_int, _c_int, _err]),
+    "nscore_process_config_set_kill_on_parent_death": (_c_int, [ProcessConfigPtr, _c_int, _err]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),
@@ -140,6 +153,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_join_config_set_cwd": (_c_int, [JoinConfigPtr, _str, _err]),
     "nscore_join_config_set_stdio": (_c_int, [JoinConfigPtr, _c_int, _c_int, _c_int, _err]),
     "nscore_join_config_set_kill_on_parent_death": (_c_int, [JoinConfigPtr, _c_int, _err]),
+    "nscore_join_config_process": (ProcessConfigPtr, [JoinConfigPtr]),
     "nscore_join": (_c_int, [JoinConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     # Unshare and persist
     "nscore_unshare": (_c_int, [_u32, _err]),

@@ -323,6 +323,47 @@ class Container:
         return f"<nscore.Container pid={self._pid} {state} args={args!r}>"
 
 
+# ---- the process part, shared by spawn and join ---------------------------------------------
+
+
+class _Process:
+    """The process settings of a spawn or a join, checked and converted (before any C call)."""
+
+    def __init__(
+        self,
+        argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
+        env: Mapping[Any, Any] | Iterable[Any] | None,
+        cwd: StrOrBytesPath | None,
+        executable: StrOrBytesPath | None,
+        stdin: StdioSpec,
+        stdout: StdioSpec,
+        stderr: StdioSpec,
+        kill_on_parent_death: bool,
+    ) -> None:
+        self.args = argv_list(argv)
+        self.envp = None if env is None else env_list(env)
+        self.directory = optional_bytes(cwd, "cwd")
+        self.exe = optional_bytes(executable, "executable")
+        self.streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), _stdio(stderr, "stderr")]
+        self.kill_on_parent_death = kill_on_parent_death
+
+    def apply(self, p: Any) -> None:
+        """Sets everything on ``p``, an ``nscore_process_config *``."""
+        lib, err = _ffi.lib, _ffi.new_error
+        lib.nscore_process_config_set_argv(p, string_array(self.args), err())
+        if self.exe is not None:
+            lib.nscore_process_config_set_executable(p, self.exe, err())
+        if self.envp is not None:
+            lib.nscore_process_config_set_env(p, string_array(self.envp), err())
+        if self.directory is not None:
+            lib.nscore_process_config_set_cwd(p, self.directory, err())
+        if self.kill_on_parent_death:
+            lib.nscore_process_config_set_kill_on_parent_death(p, flag(self.kill_on_parent_death), err())
+        for stream, (mode, fd) in enumerate(self.streams):
+            if mode != _ffi.STDIO_INHERIT:
+                lib.nscore_process_config_set_stdio(p, stream, mode, fd, err())
+
+
 # ---- spawn ---------------------------------------------------------------------------------
 
 
@@ -365,27 +406,17 @@ def spawn(
         child gets a duplicate and the caller keeps its own descriptor.
     :raises NSCoreError: a subclass naming the failing step; nothing is left running.
     """
-    args = argv_list(argv)
+    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death)
     ns = int(Namespace.coerce(namespaces))
     host = optional_bytes(hostname, "hostname")
     domain = optional_bytes(domainname, "domainname")
-    envp = None if env is None else env_list(env)
-    directory = optional_bytes(cwd, "cwd")
-    exe = optional_bytes(executable, "executable")
     propagation = _propagation(root_propagation)
-    streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), _stdio(stderr, "stderr")]
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
     lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
     try:
-        lib.nscore_spawn_config_set_argv(cfg, string_array(args), err())
-        if exe is not None:
-            lib.nscore_spawn_config_set_executable(cfg, exe, err())
-        if envp is not None:
-            lib.nscore_spawn_config_set_env(cfg, string_array(envp), err())
-        if directory is not None:
-            lib.nscore_spawn_config_set_cwd(cfg, directory, err())
+        process.apply(lib.nscore_spawn_config_process(cfg))
         lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
         if host is not None:
             lib.nscore_spawn_config_set_hostname(cfg, host, err())
@@ -397,16 +428,11 @@ def spawn(
             lib.nscore_spawn_config_set_init(cfg, 1, err())
         if map_root_user:
             lib.nscore_spawn_config_set_map_root_user(cfg, 1, err())
-        if kill_on_parent_death:
-            lib.nscore_spawn_config_set_kill_on_parent_death(cfg, 1, err())
-        for stream, (mode, fd) in enumerate(streams):
-            if mode != _ffi.STDIO_INHERIT:
-                lib.nscore_spawn_config_set_stdio(cfg, stream, mode, fd, err())
         out = _ffi.ContainerPtr()
         lib.nscore_spawn(cfg, ctypes.byref(out), err())
     finally:
         lib.nscore_spawn_config_free(cfg)
-    return Container(out, args)
+    return Container(out, process.args)
 
 
 # ---- join ----------------------------------------------------------------------------------
@@ -422,6 +448,7 @@ def join(
     namespaces: NamespaceLike | None = None,
     env: Mapping[Any, Any] | Iterable[Any] | None = None,
     cwd: StrOrBytesPath | None = None,
+    executable: StrOrBytesPath | None = None,
     stdin: StdioSpec = None,
     stdout: StdioSpec = None,
     stderr: StdioSpec = None,
@@ -440,9 +467,10 @@ def join(
         made by :func:`nscore.persist`).
     :param namespaces: for a pid target, the kinds to join; default: every kind that differs
         from the caller's.
-    :param env, cwd, stdin, stdout, stderr, kill_on_parent_death: as for :func:`spawn`.
+    :param env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death: as for
+        :func:`spawn` (``cwd=None`` in a joined mount namespace is its ``/``).
     """
-    args = argv_list(argv)
+    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death)
     paths: list[tuple[int, bytes]] | None = None
     pid: int | None = None
     if isinstance(target, Mapping):
@@ -454,9 +482,6 @@ def join(
     else:
         pid = pid_arg(target, "target")
     ns = None if namespaces is None else int(Namespace.coerce(namespaces))
-    envp = None if env is None else env_list(env)
-    directory = optional_bytes(cwd, "cwd")
-    streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), _stdio(stderr, "stderr")]
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.JoinConfigPtr()
@@ -468,18 +493,9 @@ def join(
             lib.nscore_join_config_set_namespace_path(cfg, kind, path, err())
         if ns is not None:
             lib.nscore_join_config_set_namespaces(cfg, ns, err())
-        lib.nscore_join_config_set_argv(cfg, string_array(args), err())
-        if envp is not None:
-            lib.nscore_join_config_set_env(cfg, string_array(envp), err())
-        if directory is not None:
-            lib.nscore_join_config_set_cwd(cfg, directory, err())
-        if kill_on_parent_death:
-            lib.nscore_join_config_set_kill_on_parent_death(cfg, flag(kill_on_parent_death), err())
-        for stream, (mode, fd) in enumerate(streams):
-            if mode != _ffi.STDIO_INHERIT:
-                lib.nscore_join_config_set_stdio(cfg, stream, mode, fd, err())
+        process.apply(lib.nscore_join_config_process(cfg))
         out = _ffi.ContainerPtr()
         lib.nscore_join(cfg, ctypes.byref(out), err())
     finally:
         lib.nscore_join_config_free(cfg)
-    return Container(out, args)
+    return Container(out, process.args)

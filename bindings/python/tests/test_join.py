@@ -35,6 +35,15 @@ def test_join_by_pid(box, capture) -> None:
     assert capture(["hostname"], join=box) == (0, "joined-box\n")
 
 
+def test_join_takes_the_same_process_settings_as_spawn(box, capture) -> None:
+    # One set of process settings (argv, executable, env, cwd, stdio) for spawn and join.
+    settings = dict(executable="/bin/sh", env={"GREETING": "hi"}, cwd="/usr")
+    argv = ["custom-name", "-c", 'echo "$0 $GREETING"; pwd']
+    spawned = capture(argv, namespaces="uts", **settings)
+    joined = capture(argv, join=box.pid, namespaces="uts", **settings)
+    assert spawned == joined == (0, "custom-name hi\n/usr\n")
+
+
 def test_join_selected_kinds_only(box, capture) -> None:
     code, out = capture(["sh", "-c", "hostname; readlink /proc/self/ns/net"], join=box.pid, namespaces="uts")
     assert code == 0

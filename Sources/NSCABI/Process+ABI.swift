@@ -1,0 +1,121 @@
+// Process+ABI.swift - nscore_process_config_* (nscore.h "Process configuration"): the command,
+// environment, working directory, stdio and parent-death signal of a spawn or a join, set once
+// here for both. The nscore_spawn_config_set_argv / nscore_join_config_set_argv family of
+// setters forward to the same functions.
+import Glibc
+import NSCore
+
+/// `nscore_process_config`: the ProcessConfiguration of a spawn or join configuration handle,
+/// which owns it (the C caller borrows it through nscore_spawn_config_process and
+/// nscore_join_config_process).
+final class ProcessConfigHandle {
+    var process = ProcessConfiguration()
+}
+
+/// The setters, shared by nscore_process_config_* and the spawn and join config setters. `f`
+/// is the C function's name, for the messages.
+enum ProcessABI {
+    static func setArgv(_ h: ProcessConfigHandle, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
+                        _ f: String) throws(NSCoreError) {
+        guard let args = try ABI.stringArray(argv, f, "argv") else { throw ABI.null(f, "argv") }
+        if args.isEmpty { throw ABI.invalid("argv", "\(f): argv is empty; give at least the command to run") }
+        h.process.arguments = args
+    }
+
+    static func setExecutable(_ h: ProcessConfigHandle, _ path: UnsafePointer<CChar>?, _ f: String) throws(NSCoreError) {
+        h.process.executable = try ABI.optionalString(path, f, "path")
+    }
+
+    static func setEnv(_ h: ProcessConfigHandle, _ envp: UnsafePointer<UnsafePointer<CChar>?>?,
+                       _ f: String) throws(NSCoreError) {
+        h.process.environment = try ABI.stringArray(envp, f, "envp")
+    }
+
+    static func setCwd(_ h: ProcessConfigHandle, _ dir: UnsafePointer<CChar>?, _ f: String) throws(NSCoreError) {
+        h.process.workingDirectory = try ABI.optionalString(dir, f, "dir")
+    }
+
+    static func setStdio(_ h: ProcessConfigHandle, _ stream: Int32, _ mode: Int32, _ fd: Int32,
+                         _ f: String) throws(NSCoreError) {
+        let (n, source) = try ABI.stdio(stream: stream, mode: mode, fd: fd, f)
+        switch n {
+        case 0: h.process.stdin = source
+        case 1: h.process.stdout = source
+        default: h.process.stderr = source
+        }
+    }
+
+    static func setKillOnParentDeath(_ h: ProcessConfigHandle, _ enable: Int32, _ f: String) throws(NSCoreError) {
+        h.process.killOnParentDeath = try ABI.flag(enable, f)
+    }
+}
+
+/// Runs a setter on a process configuration handle.
+private func withProcess(_ p: OpaquePointer?, _ function: String, _ err: UnsafeMutablePointer<OpaquePointer?>?,
+                         _ body: (ProcessConfigHandle) throws(NSCoreError) -> Void) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in
+        try body(try ABI.handle(p, ProcessConfigHandle.self, function, "p"))
+    }
+}
+
+/// The process part of a spawn configuration, borrowed; NULL for NULL.
+@c
+public func nscore_spawn_config_process(_ cfg: OpaquePointer?) -> OpaquePointer? {
+    guard let cfg else { return nil }
+    return OpaquePointer(Unmanaged.passUnretained(ABI.borrow(cfg, as: SpawnConfigHandle.self).process).toOpaque())
+}
+
+/// The process part of a join configuration, borrowed; NULL for NULL.
+@c
+public func nscore_join_config_process(_ cfg: OpaquePointer?) -> OpaquePointer? {
+    guard let cfg else { return nil }
+    return OpaquePointer(Unmanaged.passUnretained(ABI.borrow(cfg, as: JoinConfigHandle.self).process).toOpaque())
+}
+
+/// Copies argv (NULL-terminated); empty is NSCORE_EINVAL.
+@c
+public func nscore_process_config_set_argv(_ p: OpaquePointer?, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
+                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_argv"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setArgv(h, argv, f) }
+}
+
+/// The file to execute instead of resolving argv[0]; NULL resets.
+@c
+public func nscore_process_config_set_executable(_ p: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                                                 _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_executable"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setExecutable(h, path, f) }
+}
+
+/// Copies envp (NULL-terminated); NULL inherits the caller's environment.
+@c
+public func nscore_process_config_set_env(_ p: OpaquePointer?, _ envp: UnsafePointer<UnsafePointer<CChar>?>?,
+                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_env"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setEnv(h, envp, f) }
+}
+
+/// The working directory; NULL resets.
+@c
+public func nscore_process_config_set_cwd(_ p: OpaquePointer?, _ dir: UnsafePointer<CChar>?,
+                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_cwd"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setCwd(h, dir, f) }
+}
+
+/// Where stream 0, 1 or 2 comes from.
+@c
+public func nscore_process_config_set_stdio(_ p: OpaquePointer?, _ stream: Int32, _ mode: Int32, _ fd: Int32,
+                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_stdio"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setStdio(h, stream, mode, fd, f) }
+}
+
+/// PR_SET_PDEATHSIG(SIGKILL) tied to the starting thread; 0 or 1.
+@c
+public func nscore_process_config_set_kill_on_parent_death(_ p: OpaquePointer?, _ enable: Int32,
+                                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_kill_on_parent_death"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setKillOnParentDeath(h, enable, f) }
+}

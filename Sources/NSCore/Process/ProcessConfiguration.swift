@@ -1,0 +1,126 @@
+import Glibc
+
+/// Where a standard stream of the child comes from.
+public enum StdioSource: Sendable, Equatable {
+    /// The caller's own fd 0, 1 or 2.
+    case inherit
+    /// `/dev/null`.
+    case null
+    /// A descriptor the caller owns; the child gets a duplicate, the caller keeps its own.
+    case fd(Int32)
+}
+
+/// The process a spawn or a join starts: its command, environment, working directory, standard
+/// streams and parent-death signal. ``SpawnConfiguration`` and ``JoinConfiguration`` each hold
+/// one (``SpawnConfiguration/process``), and both lower it the same way.
+public struct ProcessConfiguration: Sendable {
+    /// The command and its arguments; `arguments[0]` is the command name. Required.
+    public var arguments: [String] {
+        get { argumentList.strings }
+        set { argumentList = CStringList(newValue) }
+    }
+    /// The file to execute. `nil` resolves `arguments[0]` through `PATH` in the parent, as
+    /// `execvp` would, so that a missing command fails the call instead of exiting 127.
+    public var executable: String?
+    /// The environment as `"NAME=value"` strings. `nil` passes the caller's environment.
+    public var environment: [String]? {
+        get { environmentList?.strings }
+        set { environmentList = newValue.map { CStringList($0) } }
+    }
+    /// The working directory of the command. `nil` keeps the caller's (for a join that enters
+    /// a mount namespace: that namespace's `/`).
+    public var workingDirectory: String?
+    /// Send SIGKILL to the process when the thread that started it exits
+    /// (`PR_SET_PDEATHSIG`). Off by default: the signal follows the starting *thread*, so a
+    /// worker thread that ends would otherwise kill the processes it started.
+    public var killOnParentDeath: Bool
+    /// Standard input, output and error of the command.
+    public var stdin: StdioSource
+    public var stdout: StdioSource
+    public var stderr: StdioSource
+
+    /// ``arguments`` and ``environment`` as C strings, the form the child receives them in.
+    var argumentList: CStringList
+    var environmentList: CStringList?
+
+    /// A process that runs `arguments` with the caller's environment and streams.
+    public init(_ arguments: [String] = []) {
+        self.argumentList = arguments.isEmpty ? .empty : CStringList(arguments)
+        self.executable = nil
+        self.environmentList = nil
+        self.workingDirectory = nil
+        self.killOnParentDeath = false
+        self.stdin = .inherit
+        self.stdout = .inherit
+        self.stderr = .inherit
+    }
+
+    /// Sets ``arguments`` to a copy of `count` C strings, such as the tail of
+    /// `CommandLine.unsafeArgv`: the same as assigning `arguments`, without making a `String`
+    /// of each.
+    public mutating func setArguments(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
+        argumentList = CStringList(copying: cStrings, count: max(count, 0))
+    }
+
+    /// Sets ``environment`` to a copy of a NULL-terminated array of `"NAME=value"` C strings
+    /// (such as `environ`); `nil` passes the caller's environment.
+    public mutating func setEnvironment(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>?) {
+        environmentList = cStrings.map { CStringList(copying: $0) }
+    }
+}
+
+/// A configuration that starts a ``ProcessConfiguration``: its settings read and write through.
+public protocol ProcessConfigurable {
+    var process: ProcessConfiguration { get set }
+}
+
+extension ProcessConfigurable {
+    /// ``ProcessConfiguration/arguments``.
+    public var arguments: [String] {
+        get { process.arguments }
+        set { process.arguments = newValue }
+    }
+    /// ``ProcessConfiguration/executable``.
+    public var executable: String? {
+        get { process.executable }
+        set { process.executable = newValue }
+    }
+    /// ``ProcessConfiguration/environment``.
+    public var environment: [String]? {
+        get { process.environment }
+        set { process.environment = newValue }
+    }
+    /// ``ProcessConfiguration/workingDirectory``.
+    public var workingDirectory: String? {
+        get { process.workingDirectory }
+        set { process.workingDirectory = newValue }
+    }
+    /// ``ProcessConfiguration/killOnParentDeath``.
+    public var killOnParentDeath: Bool {
+        get { process.killOnParentDeath }
+        set { process.killOnParentDeath = newValue }
+    }
+    /// ``ProcessConfiguration/stdin``.
+    public var stdin: StdioSource {
+        get { process.stdin }
+        set { process.stdin = newValue }
+    }
+    /// ``ProcessConfiguration/stdout``.
+    public var stdout: StdioSource {
+        get { process.stdout }
+        set { process.stdout = newValue }
+    }
+    /// ``ProcessConfiguration/stderr``.
+    public var stderr: StdioSource {
+        get { process.stderr }
+        set { process.stderr = newValue }
+    }
+    /// ``ProcessConfiguration/setArguments(cStrings:count:)``.
+    public mutating func setArguments(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int) {
+        process.setArguments(cStrings: cStrings, count: count)
+    }
+    /// ``ProcessConfiguration/setEnvironment(cStrings:)``.
+    public mutating func setEnvironment(cStrings: UnsafePointer<UnsafeMutablePointer<CChar>?>?) {
+        process.setEnvironment(cStrings: cStrings)
+    }
+}
