@@ -43,8 +43,7 @@ enum ExitCode {
     /// The exit code for an error thrown by spawn or join: 127 for a command that does not
     /// exist, 126 for one that cannot be executed, else 125.
     static func forSpawnError(_ error: NSCoreError) -> Int32 {
-        let commandStage = error.stage == "resolve command" || error.stage.hasPrefix("execve")
-        guard commandStage else { return runtimeFailed }
+        guard error.isCommandFailure else { return runtimeFailed }
         if error.code == .notFound { return notFound }
         if error.code == .permissionDenied { return notExecutable }
         return runtimeFailed

@@ -90,6 +90,11 @@ public struct NSCoreError: Error, CustomStringConvertible, Sendable, Equatable {
     public var stage: String
     /// A complete sentence for a human: what failed, on what, and why.
     public var message: String
+    /// True when the command itself could not be started: resolving it found nothing or
+    /// nothing executable, or its `execve(2)` failed. With ``code`` (``Code/notFound``,
+    /// ``Code/permissionDenied``) this is what shells and container runtimes turn into exit
+    /// status 127 or 126.
+    public var isCommandFailure: Bool = false
 
     /// Creates an error. `message` defaults to "`stage`: `strerror(errno)`".
     public init(_ code: Code, errno: Errno? = nil, stage: String, message: String? = nil) {
@@ -116,4 +121,11 @@ public struct NSCoreError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { message }
+
+    /// This error, marked as a failure to start the command (``isCommandFailure``).
+    func aboutCommand() -> NSCoreError {
+        var e = self
+        e.isCommandFailure = true
+        return e
+    }
 }

@@ -108,11 +108,15 @@ enum SpawnPlanner {
 
     /// Resolves the executable and copies the environment; argv is left to the caller.
     static func lowerExecutableAndEnvironment(_ c: ProcessConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
-        if let exe = c.executable {
-            if exe.containsNUL { throw .invalid("executable", "executable path contains a NUL byte") }
-            plan.executablePath = try Command.resolve(plan.cString(exe), environment: c.environmentList, plan: plan)
-        } else {
-            plan.executablePath = try Command.resolve(c.argumentList[0], environment: c.environmentList, plan: plan)
+        do throws(NSCoreError) {
+            if let exe = c.executable {
+                if exe.containsNUL { throw NSCoreError.invalid("executable", "executable path contains a NUL byte") }
+                plan.executablePath = try Command.resolve(plan.cString(exe), environment: c.environmentList, plan: plan)
+            } else {
+                plan.executablePath = try Command.resolve(c.argumentList[0], environment: c.environmentList, plan: plan)
+            }
+        } catch {
+            throw error.aboutCommand()
         }
         // The caller's environment is copied: another thread's setenv may change `environ`
         // while the child reads it.

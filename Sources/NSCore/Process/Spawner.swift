@@ -233,7 +233,7 @@ enum Spawner {
         if isExec {
             let code: NSCoreError.Code = errno.rawValue == ENOENT ? .notFound
                 : (errno.rawValue == EACCES || errno.rawValue == EPERM) ? .permissionDenied : .childSetupFailed
-            return NSCoreError(code, errno: errno, stage: stage, message: "\(stage): \(errno)")
+            return NSCoreError(code, errno: errno, stage: stage, message: "\(stage): \(errno)").aboutCommand()
         }
         var message = "\(stage): \(errno)"
         if errno.rawValue == ENOMEM && fromInit
