@@ -108,11 +108,15 @@ enum ExecCommand {
             // the explicit files for the rest.
             var fromTarget = kinds
             if all || kinds.isEmpty {
-                fromTarget = try differingKinds(pid)
+                do {
+                    fromTarget = try Inspect.differingNamespaces(of: pid)
+                } catch {
+                    throw .failed(error, exitCode: ExitCode.runtimeFailed)
+                }
             }
             var map = paths
             for kind in fromTarget.kinds where map[kind] == nil {
-                map[kind] = "/proc/\(pid)/ns/\(kind.procName)"
+                map[kind] = kind.path(of: pid)
             }
             joinTarget = .paths(map)
         }
@@ -123,22 +127,6 @@ enum ExecCommand {
         config.killOnParentDeath = killOnParentDeath
 
         return try Supervisor.run { () throws(NSCoreError) in try Container.join(config) }
-    }
-
-    /// The kinds in which `pid` is in another namespace than nscore (nsenter --all). Joining
-    /// one's own user namespace is an error, and the others would be no-ops.
-    private static func differingKinds(_ pid: pid_t) throws(CLIError) -> NamespaceSet {
-        var out: NamespaceSet = []
-        for kind in NamespaceKind.allCases {
-            do {
-                if try !Inspect.shareNamespace(kind, pid, getpid()) { out.insert(NamespaceSet(kind)) }
-            } catch where error.code == .unsupported {
-                continue  // A kernel without this kind.
-            } catch {
-                throw .failed(error, exitCode: ExitCode.runtimeFailed)
-            }
-        }
-        return out
     }
 
     private static func kindFlag(_ kinds: NamespaceSet) -> String {

@@ -238,6 +238,17 @@ struct InspectTests {
         #expect(entries.first { $0.name == "net" }?.inode == theirs.inode)
     }
 
+    @Test func differingNamespacesAreWhatNsenterAllWouldJoin() throws {
+        let p = try unshareSleep(["--net", "--uts"])
+        defer { p.stop() }
+        #expect(try Inspect.differingNamespaces(of: p.pid) == [.network, .uts])
+        #expect(try Inspect.differingNamespaces(of: p.pid, among: [.uts, .ipc]) == [.uts])
+        #expect(try Inspect.differingNamespaces(of: getpid()).isEmpty)
+        #expect { try Inspect.differingNamespaces(of: 0) } throws: { ($0 as? NSCoreError)?.code == .invalidArgument }
+        #expect { try Inspect.differingNamespaces(of: 999_999_999) } throws: { ($0 as? NSCoreError)?.code == .processExited }
+        #expect(NamespaceKind.network.path(of: p.pid) == "/proc/\(p.pid)/ns/net")
+    }
+
     @Test func namespaceAtPath() throws {
         let p = try unshareSleep(["--net", "--uts"])
         defer { p.stop() }

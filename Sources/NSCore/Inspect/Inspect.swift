@@ -82,7 +82,7 @@ public enum Inspect {
     ///   unsupported when the kernel lacks that kind; permission denied without ptrace access.
     public static func namespace(_ kind: NamespaceKind, of pid: pid_t) throws(NSCoreError) -> NamespaceID {
         try validate(pid, "namespace")
-        let path = "/proc/\(pid)/ns/\(kind.procName)"
+        let path = kind.path(of: pid)
         switch sys_stat(path) {
         case .success(let st):
             return NamespaceID(kind: kind, inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
@@ -149,6 +149,18 @@ public enum Inspect {
         // be the device of our own namespace files.
         if case .success(let own) = sys_stat("/proc/self/ns/user"), own.st_dev != st.st_dev { throw notNamespace }
         return NamespaceID(kind: kind, inode: UInt64(st.st_ino), device: UInt64(st.st_dev))
+    }
+
+    /// The kinds among `kinds` in which process `pid` is in another namespace than the calling
+    /// thread: what `nsenter --all` (and a join without explicit kinds) enters. A kind this
+    /// kernel lacks counts as shared.
+    ///
+    /// The corresponding call is `readlink(2)` on `/proc/PID/ns/*` and `/proc/thread-self/ns/*`.
+    /// - Throws: ``NSCoreError`` (process exited) when `pid` is gone, (permission denied) when
+    ///   its namespaces cannot be read.
+    public static func differingNamespaces(of pid: pid_t, among kinds: NamespaceSet = .all) throws(NSCoreError) -> NamespaceSet {
+        guard pid > 0 else { throw .invalid("pid", "pid \(pid) is not a valid pid") }
+        return try Joiner.differingKinds(pid: pid, requested: kinds, explicit: false).0
     }
 
     /// Whether two processes are in the same namespace of `kind`.

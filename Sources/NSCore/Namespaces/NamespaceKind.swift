@@ -52,6 +52,9 @@ public enum NamespaceKind: Int32, CaseIterable, Sendable, CustomStringConvertibl
         }
     }
 
+    /// The namespace file of this kind for process `pid`: `/proc/PID/ns/NAME`.
+    public func path(of pid: pid_t) -> String { "/proc/\(pid)/ns/\(procName)" }
+
     /// The kind with this `/proc/PID/ns` name or util-linux spelling (`"net"`, `"network"`,
     /// `"mnt"`, `"mount"`), or `nil`.
     public init?(name: String) {

@@ -14,7 +14,7 @@ public enum Persist {
     public static func persist(_ kind: NamespaceKind, of pid: pid_t, at path: String) throws(NSCoreError) {
         guard pid > 0 else { throw .invalid("pid", "persist: pid \(pid) is not a valid pid") }
         guard !path.isEmpty, !path.containsNUL else { throw .invalid("path", "persist: the target path is empty or contains NUL") }
-        let source = "/proc/\(pid)/ns/\(kind.procName)"
+        let source = kind.path(of: pid)
         let nsfd: OwnedFD
         switch sys_open(source, O_RDONLY) {
         case .success(let f): nsfd = f

@@ -36,11 +36,11 @@ public enum ThreadNamespace {
             for (_, fd) in saved { _ = Glibc.close(fd) }
         }
         for kind in kinds.kinds {
-            switch sys_open("/proc/\(pid)/ns/\(kind.procName)", O_RDONLY) {
+            switch sys_open(kind.path(of: pid), O_RDONLY) {
             case .success(let f): targets.append((kind, f.release()))
             case .failure(let e):
                 throw NSCoreError(e.rawValue == ENOENT ? .notFound : .from(errno: e), errno: e,
-                                  stage: "open /proc/\(pid)/ns/\(kind.procName)",
+                                  stage: "open \(kind.path(of: pid))",
                                   message: "no process with pid \(pid) (or its \(kind) namespace is not readable): \(e)")
             }
             switch sys_open("/proc/thread-self/ns/\(kind.procName)", O_RDONLY) {
