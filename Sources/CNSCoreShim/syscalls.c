@@ -176,3 +176,16 @@ const char *nsc_shim_step_name(int kind)
     default: return "unknown step";
     }
 }
+
+int nsc_shim_thread_drop_to(uid_t uid, gid_t gid)
+{
+    if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, gid, gid, gid) != 0 ||
+        syscall(SYS_setresuid, uid, uid, uid) != 0)
+        return -errno;
+    /* A credential change leaves the (process-wide) mm not dumpable, which would make the
+     * /proc files of the process and of its CLONE_VM children root's: as it is for a process
+     * that started unprivileged. */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
+        return -errno;
+    return 0;
+}

@@ -58,11 +58,46 @@ struct BadInputTests {
         #expect(!T.hasChildren())
     }
 
+    /// An unprivileged caller: credentials are per thread in Linux, so a thread that drops to
+    /// uid 65534 with the raw syscalls calls the library as nobody while the rest of the test
+    /// process stays root. Without a user namespace, a network namespace is refused with an
+    /// error that says what to add; with one (root mapped) the same spawn works.
     @Test func rootlessSpawnWithoutUserNamespaceIsPermissionDenied() throws {
-        // Run the check in a child process that drops to uid 65534 (nobody).
-        let (status, out) = try T.run(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-                                       "unshare", "--net", "true"])
-        #expect(status != .exited(0) || out.isEmpty)
+        final class Result: @unchecked Sendable {
+            var dropped: Int32 = -1
+            var denied: NSCoreError?
+            var spawnedWithUser: NSCore.ExitStatus?
+            var other: String?
+        }
+        let result = Result()
+        var thread = pthread_t()
+        let ctx = Unmanaged.passRetained(result).toOpaque()
+        #expect(pthread_create(&thread, nil, { raw in
+            let r = Unmanaged<Result>.fromOpaque(raw!).takeRetainedValue()
+            r.dropped = nsc_shim_thread_drop_to(65534, 65534)
+            guard r.dropped == 0 else { return nil }
+            do {
+                _ = try Container.spawn(SpawnConfiguration(["true"], namespaces: [.network]))
+                r.other = "a network namespace was created without privilege"
+            } catch {
+                r.denied = error as? NSCoreError
+            }
+            do {
+                var cfg = SpawnConfiguration(["true"], namespaces: [.network])
+                cfg.mapRootUser = true
+                r.spawnedWithUser = try Container.spawn(cfg).wait()
+            } catch {
+                r.other = "with a user namespace: \(error)"
+            }
+            return nil
+        }, ctx) == 0)
+        pthread_join(thread, nil)
+        #expect(result.dropped == 0)
+        #expect(result.other == nil, "\(result.other ?? "")")
+        #expect(result.denied?.code == .permissionDenied)
+        #expect(result.denied?.message.contains("user namespace") == true, "\(result.denied?.message ?? "")")
+        #expect(result.spawnedWithUser == .exited(0))
+        #expect(getuid() == 0 || !T.isRoot)  // the rest of the process kept its credentials
     }
 }
 

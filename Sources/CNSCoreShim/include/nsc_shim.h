@@ -51,6 +51,12 @@ void nsc_shim_set_force_clone_fallback(int on);
  * exec'd or exited (result->status->failed then tells which, with the record). */
 void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result);
 
+/* Changes the credentials of the calling thread only (raw setgroups(0), setresgid, setresuid:
+ * glibc's wrappers would change every thread of the process), and makes the process dumpable
+ * again (a credential change clears that, process-wide). For tests that act as an unprivileged
+ * caller from one thread. Returns 0 or -errno. Never called by the library. */
+int nsc_shim_thread_drop_to(uid_t uid, gid_t gid);
+
 /* Ends the calling thread at once (SYS_exit), skipping every cleanup: for tests of a spawning
  * thread that dies in the middle of a handshake. Never called by the library. */
 void nsc_shim_exit_thread_now(void) __attribute__((noreturn));
