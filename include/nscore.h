@@ -106,6 +106,11 @@ NSCORE_API void nscore_string_free(char *s);
 #define NSCORE_NS_TIME (1u << 7)
 #define NSCORE_NS_ALL 0xffu
 
+/** The /proc/PID/ns name of the single kind `ns` ("uts", "ipc", "pid", "net", "mnt", "user",
+ *  "cgroup", "time"): a static string, never to be freed. NULL unless exactly one valid bit is
+ *  set. Thread-safe. */
+NSCORE_API const char *nscore_namespace_name(uint32_t ns);
+
 /* ---- Spawn configuration ---------------------------------------------------------------- */
 
 /** What to run and how to isolate it. Defaults: no new namespace, inherit environment,

@@ -79,9 +79,26 @@ out:
     return;
 }
 
+/* nscore_namespace_name: each kind's /proc/PID/ns name, the file that exists for it. */
+static void namespace_names(void)
+{
+    static const char *const want[] = {"uts", "ipc", "pid", "net", "mnt", "user", "cgroup", "time"};
+    for (unsigned k = 0; k < 8; k++) {
+        const char *name = nscore_namespace_name(1u << k);
+        char path[64];
+        CHECK(name != NULL && strcmp(name, want[k]) == 0);
+        snprintf(path, sizeof path, "/proc/self/ns/%s", name ? name : "?");
+        CHECK(access(path, F_OK) == 0);
+    }
+    CHECK(nscore_namespace_name(0) == NULL);
+    CHECK(nscore_namespace_name(NSCORE_NS_NET | NSCORE_NS_UTS) == NULL);
+    CHECK(nscore_namespace_name(1u << 8) == NULL);
+}
+
 int main(void)
 {
     alarm(60);
+    namespace_names();
     if (geteuid() != 0) {
         printf("needs root\n");
         return T_SKIP;

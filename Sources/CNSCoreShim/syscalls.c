@@ -64,8 +64,11 @@ int nsc_shim_ns_get_parent(int fd) { return ioctl(fd, NS_GET_PARENT); }
 int nsc_shim_ns_get_userns(int fd) { return ioctl(fd, NS_GET_USERNS); }
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid) { return ioctl(fd, NS_GET_OWNER_UID, uid); }
 
-/* Namespace file names in NSCore's kind order (NamespaceKind.rawValue, NSCORE_NS_* bit numbers). */
+/* Namespace file names in NSCore's kind order (NamespaceKind.rawValue, NSCORE_NS_* bit numbers):
+ * the one table of them, which Swift, the C ABI and Python read through nsc_shim_ns_name. */
 static const char *const nsc_ns_names[8] = { "uts", "ipc", "pid", "net", "mnt", "user", "cgroup", "time" };
+
+const char *nsc_shim_ns_name(int kind) { return kind >= 0 && kind < 8 ? nsc_ns_names[kind] : NULL; }
 
 /* Compares the namespaces of `pid` with the calling thread's (whose namespaces a process it
  * clones starts in). readlink, not stat: the link text "net:[INODE]" names the namespace, and

@@ -3,6 +3,13 @@
 import Glibc
 import NSCore
 
+/// The /proc/PID/ns name of the single kind `ns`, static; NULL unless exactly one valid bit.
+@c
+public func nscore_namespace_name(_ ns: UInt32) -> UnsafePointer<CChar>? {
+    guard ns != 0, ns & (ns - 1) == 0, ns & NamespaceSet.validBits != 0 else { return nil }
+    return NamespaceKind(rawValue: Int32(ns.trailingZeroBitCount))?.cName
+}
+
 /// unshare(2) for the calling process (NSCORE_EBUSY when a kind needs one thread).
 #if compiler(>=6.3)
 @c

@@ -322,7 +322,8 @@ extension ArgumentParser {
     }
 }
 
-/// The namespace-kind flags shared by `run` and `exec`, with util-linux's short letters.
+/// The namespace-kind flags shared by `run` and `exec`: util-linux's long names and letters
+/// (declared as static strings, which the parser compares in place).
 enum KindFlags {
     /// Adds the eight flags to `table`, each taking `value`.
     static func add(to table: inout OptionTable, value: OptionSpec.Value = .none) {
@@ -336,18 +337,14 @@ enum KindFlags {
         table.add(OptionSpec("time", "T", value: value))
     }
 
-    /// The kind named by a parsed kind flag, or nil if the option is not one.
+    /// The kind named by a parsed kind flag, or nil if the option is not one: the kinds' own
+    /// /proc/PID/ns names (NamespaceKind.cName), and util-linux's `mount` for `mnt`. Compared in
+    /// place, without making strings.
     static func kind(_ optionName: OptionName) -> NamespaceKind? {
-        switch optionName {
-        case "uts": return .uts
-        case "ipc": return .ipc
-        case "pid": return .pid
-        case "net": return .network
-        case "mount": return .mount
-        case "user": return .user
-        case "cgroup": return .cgroup
-        case "time": return .time
-        default: return nil
+        if optionName == "mount" { return .mount }
+        for kind in NamespaceKind.allCases where optionName.matches(kind.cName, count: strlen(kind.cName)) {
+            return kind
         }
+        return nil
     }
 }

@@ -86,6 +86,10 @@ int nsc_shim_prctl_set_pdeathsig(int sig);
 /* ioctl(fd, NS_GET_NSTYPE / NS_GET_PARENT / NS_GET_USERNS / NS_GET_OWNER_UID) */
 int nsc_shim_ns_get_nstype(int fd);
 
+/* The /proc/PID/ns name of kind k (0..7: uts ipc pid net mnt user cgroup time), static; NULL
+ * for any other k. */
+const char *NSC_NULLABLE nsc_shim_ns_name(int kind);
+
 /* For each kind in `mask` (bit k = NSCore kind k: uts ipc pid net mnt user cgroup time), sets
  * bit k of *differ if process `pid`'s namespace is not the calling thread's
  * (/proc/thread-self/ns). When the pid kind is in `mask` and pid_link is not NULL, copies the

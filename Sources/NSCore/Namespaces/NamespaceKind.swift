@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 
 /// One of the eight kinds of Linux namespace.
@@ -39,18 +40,11 @@ public enum NamespaceKind: Int32, CaseIterable, Sendable, CustomStringConvertibl
     }
 
     /// The file name under `/proc/PID/ns/` (`"net"` for ``network``, `"mnt"` for ``mount``).
-    public var procName: String {
-        switch self {
-        case .uts: return "uts"
-        case .ipc: return "ipc"
-        case .pid: return "pid"
-        case .network: return "net"
-        case .mount: return "mnt"
-        case .user: return "user"
-        case .cgroup: return "cgroup"
-        case .time: return "time"
-        }
-    }
+    public var procName: String { String(cString: cName) }
+
+    /// ``procName`` as a static C string (valid for the life of the process), from the one
+    /// table of names that Swift, the C ABI (`nscore_namespace_name`) and Python share.
+    public var cName: UnsafePointer<CChar> { nsc_shim_ns_name(rawValue)! }
 
     /// The namespace file of this kind for process `pid`: `/proc/PID/ns/NAME`.
     public func path(of pid: pid_t) -> String { "/proc/\(pid)/ns/\(procName)" }
@@ -58,16 +52,13 @@ public enum NamespaceKind: Int32, CaseIterable, Sendable, CustomStringConvertibl
     /// The kind with this `/proc/PID/ns` name or util-linux spelling (`"net"`, `"network"`,
     /// `"mnt"`, `"mount"`), or `nil`.
     public init?(name: String) {
-        switch name.lowercased() {
-        case "uts": self = .uts
-        case "ipc": self = .ipc
-        case "pid": self = .pid
-        case "net", "network": self = .network
-        case "mnt", "mount": self = .mount
-        case "user": self = .user
-        case "cgroup": self = .cgroup
-        case "time": self = .time
-        default: return nil
+        let name = name.lowercased()
+        switch name {
+        case "network": self = .network
+        case "mount": self = .mount
+        default:
+            guard let kind = NamespaceKind.allCases.first(where: { $0.procName == name }) else { return nil }
+            self = kind
         }
     }
 

@@ -109,6 +109,8 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_error_message": (_str, [ErrorPtr]),
     "nscore_error_free": (None, [ErrorPtr]),
     "nscore_string_free": (None, [ctypes.c_void_p]),
+    # Namespace kinds
+    "nscore_namespace_name": (ctypes.c_char_p, [_u32]),
     # Spawn configuration
     "nscore_spawn_config_new": (_c_int, [ctypes.POINTER(SpawnConfigPtr), _err]),
     "nscore_spawn_config_free": (None, [SpawnConfigPtr]),

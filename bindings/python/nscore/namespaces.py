@@ -95,15 +95,11 @@ class Namespace(enum.IntFlag):
         return ",".join(words)
 
 
+#: Each kind's /proc/PID/ns name, from the library's one table (``nscore_namespace_name``).
 _NAMES: dict[Namespace, str] = {
-    Namespace.UTS: "uts",
-    Namespace.IPC: "ipc",
-    Namespace.PID: "pid",
-    Namespace.NET: "net",
-    Namespace.MNT: "mnt",
-    Namespace.USER: "user",
-    Namespace.CGROUP: "cgroup",
-    Namespace.TIME: "time",
+    kind: _ffi.lib.nscore_namespace_name(int(kind)).decode()
+    for kind in (Namespace.UTS, Namespace.IPC, Namespace.PID, Namespace.NET,
+                 Namespace.MNT, Namespace.USER, Namespace.CGROUP, Namespace.TIME)
 }
 _BY_NAME: dict[str, Namespace] = {name: kind for kind, name in _NAMES.items()}
 _BY_NAME.update({"network": Namespace.NET, "mount": Namespace.MNT, "all": Namespace.ALL})
