@@ -254,7 +254,7 @@ __attribute__((noreturn)) static void run_init(const struct out *o, const char *
      * init. Best effort: a PID 1 gets them anyway. */
     nsc_sys2(NR_prctl, PR_SET_CHILD_SUBREAPER, 1);
     /* Exec'd from a memfd, the comm would read "memfd:nscore-in"; ps should say what we are. */
-    nsc_sys2(NR_prctl, PR_SET_NAME, "nscore-init");
+    nsc_sys2(NR_prctl, PR_SET_NAME, NSC_INIT_ARGV0);
 
     long pid = nsc_sys2(NR_clone, SIGCHLD, 0); /* fork(): no CLONE_VM, this process is tiny */
     if (pid < 0) fail(o, KIND_FORK, (int)-pid);
@@ -373,22 +373,22 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
      * In join mode nothing of this process may be observed from a container (its memory holds
      * the report page, its fds the caller's namespace fds): not dumpable, before anything else.
      * The command forked later inherits that until its execve. */
-    for (i = 1; i + 1 < argc && !str_eq(argv[i], "--"); i++) {
-        if (str_eq(argv[i], "-e")) {
+    for (i = 1; i + 1 < argc && !str_eq(argv[i], NSC_INIT_OPT_END); i++) {
+        if (str_eq(argv[i], NSC_INIT_OPT_ERROR_PIPE)) {
             if (parse_fd(argv[i + 1], &fd)) {
                 if (nsc_sys3(NR_fcntl, fd, F_SETFD, FD_CLOEXEC) < 0) fail(o, KIND_USAGE, EBADF);
                 out.efd = fd;
             }
             break;
         }
-        if (str_eq(argv[i], "-r")) {
+        if (str_eq(argv[i], NSC_INIT_OPT_REPORT)) {
             long r = nsc_sys2(NR_prctl, PR_SET_DUMPABLE, 0);
             if (r < 0) fail(o, KIND_REPORT, (int)-r);
             if (!parse_fd(argv[i + 1], &fd)) fail(o, KIND_USAGE, EINVAL);
             open_report(o, fd);
             break;
         }
-        if ((str_eq(argv[i], "-s") || str_eq(argv[i], "-C") || str_eq(argv[i], "-k")) && !str_eq(argv[i + 1], "--"))
+        if ((str_eq(argv[i], NSC_INIT_OPT_SETNS) || str_eq(argv[i], NSC_INIT_OPT_CHDIR) || str_eq(argv[i], NSC_INIT_OPT_PDEATHSIG)) && !str_eq(argv[i + 1], NSC_INIT_OPT_END))
             i++; /* skip its value */
     }
 
@@ -396,22 +396,22 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : 0;
-        if (str_eq(a, "--")) break;
-        if (str_eq(a, "-i") && !out.rep) {
+        if (str_eq(a, NSC_INIT_OPT_END)) break;
+        if (str_eq(a, NSC_INIT_OPT_INIT) && !out.rep) {
             init = 1;
-        } else if (str_eq(a, "-e") && v && !have_e && !have_r && parse_fd(v, &fd)) {
+        } else if (str_eq(a, NSC_INIT_OPT_ERROR_PIPE) && v && !have_e && !have_r && parse_fd(v, &fd)) {
             have_e = 1;
             i++;
-        } else if (str_eq(a, "-r") && v && !have_r && !have_e && !init && out.rep) {
+        } else if (str_eq(a, NSC_INIT_OPT_REPORT) && v && !have_r && !have_e && !init && out.rep) {
             have_r = 1;
             i++;
-        } else if (str_eq(a, "-s") && v && parse_setns(v, &fd, &flags)) {
+        } else if (str_eq(a, NSC_INIT_OPT_SETNS) && v && parse_setns(v, &fd, &flags)) {
             if (fd == out.efd) fail(o, KIND_USAGE, EINVAL);
             i++;
-        } else if (str_eq(a, "-C") && v && !dir && v[0] != 0) {
+        } else if (str_eq(a, NSC_INIT_OPT_CHDIR) && v && !dir && v[0] != 0) {
             dir = v;
             i++;
-        } else if (str_eq(a, "-k") && v && out.rep && !pdeathsig && parse_num(&v, '\0', 64, &pdeathsig) && pdeathsig) {
+        } else if (str_eq(a, NSC_INIT_OPT_PDEATHSIG) && v && out.rep && !pdeathsig && parse_num(&v, '\0', 64, &pdeathsig) && pdeathsig) {
             i++;
         } else {
             fail(o, KIND_USAGE, EINVAL);
@@ -423,14 +423,14 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
     char **payload_argv = argv + i + 2;
 
     /* Pass 3: the joins, in order. */
-    for (i = 1; !str_eq(argv[i], "--"); i++) {
-        if (str_eq(argv[i], "-s")) {
+    for (i = 1; !str_eq(argv[i], NSC_INIT_OPT_END); i++) {
+        if (str_eq(argv[i], NSC_INIT_OPT_SETNS)) {
             parse_setns(argv[++i], &fd, &flags);
             long r = nsc_sys2(NR_setns, fd, flags);
             if (r < 0) fail_at(o, KIND_SETNS, (int)-r, setns_index, 0);
             nsc_sys1(NR_close, fd);
             setns_index++;
-        } else if (str_eq(argv[i], "-e") || str_eq(argv[i], "-r") || str_eq(argv[i], "-C") || str_eq(argv[i], "-k")) {
+        } else if (str_eq(argv[i], NSC_INIT_OPT_ERROR_PIPE) || str_eq(argv[i], NSC_INIT_OPT_REPORT) || str_eq(argv[i], NSC_INIT_OPT_CHDIR) || str_eq(argv[i], NSC_INIT_OPT_PDEATHSIG)) {
             i++;
         }
     }

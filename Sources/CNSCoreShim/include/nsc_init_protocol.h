@@ -8,6 +8,18 @@
 #ifndef NSC_INIT_PROTOCOL_H
 #define NSC_INIT_PROTOCOL_H
 
+/* nscore-init's command line (init.c's header comment says what each does):
+ *   nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-i] -- PATH ARGV0 [ARGS...]
+ * The library builds it through InitCommandLine (Swift) from these spellings. */
+#define NSC_INIT_OPT_ERROR_PIPE "-e" /* FD: the CLOEXEC error pipe                         */
+#define NSC_INIT_OPT_REPORT "-r"     /* FD: join mode, the memfd of the report page          */
+#define NSC_INIT_OPT_SETNS "-s"      /* FD:FLAGS: setns(FD, FLAGS), then close(FD)           */
+#define NSC_INIT_OPT_CHDIR "-C"      /* DIR: chdir after the joins                          */
+#define NSC_INIT_OPT_PDEATHSIG "-k"  /* SIG: PR_SET_PDEATHSIG in the command (join mode)    */
+#define NSC_INIT_OPT_INIT "-i"       /* init mode: fork, relay signals, reap               */
+#define NSC_INIT_OPT_END "--"        /* then PATH ARGV0 [ARGS...]                            */
+#define NSC_INIT_ARGV0 "nscore-init"
+
 /* Failure kinds nscore-init reports (the executor's own kinds are in spawn_plan.h; 104 is
  * execve for both). */
 enum nsc_init_kind {

@@ -115,14 +115,15 @@ enum Joiner {
         case .failure(let e): throw .sys(e, "memfd_create (join report)")
         }
         plan.keep(report)
-        var args = ["nscore-init", "-r", String(report)]
+        var line = InitCommandLine()
+        line.report(report)
         for s in setns {
-            args += ["-s", "\(s.fd):\(UInt32(bitPattern: s.flags))"]
+            line.setns(s.fd, s.flags)
             plan.keep(s.fd)
         }
-        if let dir = c.workingDirectory { args += ["-C", dir] }
-        if c.killOnParentDeath { args += ["-k", String(SIGKILL)] }
-        try SpawnPlanner.useInit(plan, arguments: args + ["--", plan.pathText] + c.arguments)
+        if let dir = c.workingDirectory { line.chdir(dir) }
+        if c.killOnParentDeath { line.parentDeathSignal(SIGKILL) }
+        try SpawnPlanner.useInit(plan, arguments: line.command(plan.pathText, c.arguments))
         if pidNamespace == nil { pidNamespace = try? sys_readlink("/proc/thread-self/ns/pid_for_children").get() }
         plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what), pidNamespace: pidNamespace)
         SpawnPlanner.lowerExec(stdio, into: plan)

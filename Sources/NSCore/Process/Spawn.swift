@@ -100,7 +100,9 @@ enum SpawnPlanner {
     private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
         try lowerExecutableAndEnvironment(c.process, into: plan)
         if c.useInit {
-            try useInit(plan, arguments: ["nscore-init", "-i", "--", plan.pathText] + c.arguments)
+            var line = InitCommandLine()
+            line.initMode()
+            try useInit(plan, arguments: line.command(plan.pathText, c.arguments))
         } else {
             plan.argumentList = c.process.argumentList
         }

@@ -185,7 +185,7 @@ final class SpawnPlan {
     func cPlan(errFD: Int32, syncFD: Int32, syncPeerFD: Int32, shareFiles: Bool) -> UnsafePointer<nsc_plan> {
         if let ia = initArguments, initArgv == nil {
             if join == nil {
-                initArgv = cStringArray([ia[0], "-e", String(errFD)] + ia.dropFirst())
+                initArgv = cStringArray(InitCommandLine.withErrorPipe(ia, errFD))
                 keep(errFD)
             } else {
                 initArgv = cStringArray(ia)
