@@ -18,9 +18,9 @@ public struct OwnedFD: ~Copyable, Sendable {
 
     /// Closes the descriptor now.
     public consuming func close() {
-        _ = Glibc.close(rawValue)
+        sys_close(rawValue)
         discard self
     }
 
-    deinit { if rawValue >= 0 { _ = Glibc.close(rawValue) } }
+    deinit { if rawValue >= 0 { sys_close(rawValue) } }
 }

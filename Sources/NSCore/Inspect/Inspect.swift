@@ -28,18 +28,20 @@ public enum Inspect {
         case .success(let f): dirFD = f.release()
         case .failure(let e): throw processError(e, pid: pid, stage: "open \(dirPath)")
         }
-        guard let dir = fdopendir(dirFD) else {
-            let e = Errno.current
-            _ = close(dirFD)
+        let dir: OpaquePointer
+        switch sys_fdopendir(dirFD) {
+        case .success(let d): dir = d
+        case .failure(let e):
+            sys_close(dirFD)
             throw processError(e, pid: pid, stage: "fdopendir \(dirPath)")
         }
-        defer { closedir(dir) }
+        defer { sys_closedir(dir) }
 
         // Collect the names the kernel offers first, so an entry it does not have (an old kernel
         // without time namespaces) is told apart from one that vanished (the process exited).
         var names: [(name: String, kind: NamespaceKind, forChildren: Bool)] = []
         let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
-        while let ent = readdir(dir) {
+        while let ent = sys_readdir(dir) {
             let raw = UnsafeRawPointer(ent).advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
             let name = String(cString: raw)
             if name.hasPrefix(".") { continue }
@@ -56,9 +58,10 @@ public enum Inspect {
         entries.reserveCapacity(names.count)
         let fd = dirfd(dir)
         for n in names {
-            var st = stat()
-            if fstatat(fd, n.name, &st, 0) != 0 {
-                let e = Errno.current
+            let st: stat
+            switch sys_fstatat(fd, n.name) {
+            case .success(let s): st = s
+            case .failure(let e):
                 if n.forChildren && e.rawValue == ENOENT { continue }
                 if e.rawValue == ENOENT || e.rawValue == ESRCH {
                     throw exitedError(e, pid: pid, stage: "stat \(dirPath)/\(n.name)")

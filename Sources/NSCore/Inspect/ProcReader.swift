@@ -44,11 +44,12 @@ struct ProcReader: ~Copyable {
 
     /// Opens `/proc`. The corresponding call is `opendir(3)`.
     init() throws(NSCoreError) {
-        guard let d = opendir("/proc") else {
-            let e = Errno.current
+        switch sys_opendir("/proc") {
+        case .success(let d): dir = d
+        case .failure(let e):
             throw NSCoreError(.from(errno: e), errno: e, stage: "opendir /proc", message: "cannot open /proc: \(e)")
         }
-        dir = d
+        let d = dir
         procFD = dirfd(d)
         path = .allocate(capacity: ProcReader.pathCapacity)
         link = .allocate(capacity: ProcReader.linkCapacity)
@@ -56,7 +57,7 @@ struct ProcReader: ~Copyable {
     }
 
     deinit {
-        closedir(dir)
+        sys_closedir(dir)
         path.deallocate()
         link.deallocate()
         buffer.deallocate()
@@ -72,7 +73,7 @@ struct ProcReader: ~Copyable {
         out.reserveCapacity(1024)
         let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
         var sorted = true
-        while let entry = readdir(dir) {
+        while let entry = sys_readdir(dir) {
             let type = entry.pointee.d_type
             // 4 = DT_DIR, 0 = DT_UNKNOWN (procfs always fills d_type, but be lenient).
             guard type == 4 || type == 0 else { continue }
@@ -125,9 +126,7 @@ struct ProcReader: ~Copyable {
     /// `fstatat(procFD, "PID<suffix>")`, following the final link (so `ns/net` yields the nsfs
     /// inode, as `stat(1)` shows it).
     func stat(_ pid: pid_t, _ suffix: StaticString) -> Result<stat, Errno> {
-        var st = Glibc.stat()
-        let p = setPath(pid, suffix)
-        return fstatat(procFD, p, &st, 0) == 0 ? .success(st) : .failure(.current)
+        sys_fstatat(procFD, setPath(pid, suffix))
     }
 
     /// The inode of the namespace `/proc/PID<suffix>` (a `/ns/KIND` suffix), read from the link
@@ -136,8 +135,12 @@ struct ProcReader: ~Copyable {
     /// cannot give the device, which callers take from one `stat` per namespace.
     func namespaceInode(_ pid: pid_t, _ suffix: StaticString) -> Result<UInt64, Errno> {
         let p = setPath(pid, suffix)
-        let n = readlinkat(procFD, p, link, ProcReader.linkCapacity)
-        guard n > 0 else { return .failure(n == 0 ? Errno(rawValue: EIO) : .current) }
+        let n: Int
+        switch sys_readlinkat(procFD, p, link, ProcReader.linkCapacity) {
+        case .success(let got): n = got
+        case .failure(let e): return .failure(e)
+        }
+        guard n > 0 else { return .failure(Errno(rawValue: EIO)) }
         var i = 0
         while i < n && link[i] != 0x5B { i += 1 }  // '['
         i += 1
@@ -154,9 +157,8 @@ struct ProcReader: ~Copyable {
 
     /// True if `/proc/PID` exists (the process exists, possibly as a zombie).
     func exists(_ pid: pid_t) -> Bool {
-        var st = Glibc.stat()
-        let p = setPath(pid, "")
-        return fstatat(procFD, p, &st, 0) == 0
+        if case .success = sys_fstatat(procFD, setPath(pid, "")) { return true }
+        return false
     }
 
     /// `openat(procFD, "PID<suffix>", O_RDONLY | O_CLOEXEC)`.
@@ -173,7 +175,7 @@ struct ProcReader: ~Copyable {
         case .success(let f): fd = f.release()
         case .failure(let e): return .failure(e)
         }
-        defer { _ = Glibc.close(fd) }
+        defer { sys_close(fd) }
         var total = 0
         while true {
             switch sys_readFully(fd, buffer.baseAddress! + total, buffer.count - total) {

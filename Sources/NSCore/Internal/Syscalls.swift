@@ -187,6 +187,83 @@ func sys_isUnreapedChild(_ pidfd: Int32) -> Bool {
     }
 }
 
+/// `close(2)`. An fd is gone after close even when it reports an error (EINTR included), so
+/// there is nothing to retry and nothing to report.
+@inline(__always)
+func sys_close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+/// `poll(2)` on one fd for `events`; the number of ready fds (0 on timeout).
+func sys_poll(_ fd: Int32, events: Int16, timeoutMilliseconds: Int32) -> Result<Int32, Errno> {
+    var pfd = pollfd(fd: fd, events: events, revents: 0)
+    let r = Glibc.poll(&pfd, 1, timeoutMilliseconds)
+    return r < 0 ? .failure(.current) : .success(r)
+}
+
+/// `mount(2)`.
+func sys_mount(_ source: String?, _ target: String, _ fstype: String?, _ flags: UInt) -> Result<Void, Errno> {
+    Glibc.mount(source, target, fstype, flags, nil) == 0 ? .success(()) : .failure(.current)
+}
+
+/// `umount2(2)`.
+func sys_umount2(_ target: String, _ flags: Int32) -> Result<Void, Errno> {
+    Glibc.umount2(target, flags) == 0 ? .success(()) : .failure(.current)
+}
+
+/// `unlink(2)`.
+func sys_unlink(_ path: String) -> Result<Void, Errno> {
+    Glibc.unlink(path) == 0 ? .success(()) : .failure(.current)
+}
+
+/// `stat(2)` of a C string path.
+@inline(__always)
+func sys_stat(_ path: UnsafePointer<CChar>) -> Result<stat, Errno> {
+    var st = stat()
+    return stat(path, &st) == 0 ? .success(st) : .failure(.current)
+}
+
+/// `fstatat(2)` relative to `dir`.
+@inline(__always)
+func sys_fstatat(_ dir: Int32, _ path: UnsafePointer<CChar>, _ flags: Int32 = 0) -> Result<stat, Errno> {
+    var st = stat()
+    return fstatat(dir, path, &st, flags) == 0 ? .success(st) : .failure(.current)
+}
+
+/// `readlinkat(2)` into `buffer`; the length read (not NUL-terminated).
+@inline(__always)
+func sys_readlinkat(_ dir: Int32, _ path: UnsafePointer<CChar>, _ buffer: UnsafeMutablePointer<CChar>,
+                    _ capacity: Int) -> Result<Int, Errno> {
+    let n = readlinkat(dir, path, buffer, capacity)
+    return n < 0 ? .failure(.current) : .success(n)
+}
+
+/// `access(2)`: whether the caller may access `path` in `mode` (`F_OK`, `X_OK`, ...).
+@inline(__always)
+func sys_access(_ path: UnsafePointer<CChar>, _ mode: Int32) -> Bool { access(path, mode) == 0 }
+
+/// `getcwd(3)` into `buffer`.
+func sys_getcwd(_ buffer: UnsafeMutablePointer<CChar>, _ capacity: Int) -> Result<Void, Errno> {
+    getcwd(buffer, capacity) == nil ? .failure(.current) : .success(())
+}
+
+/// A directory stream over `fd` (`fdopendir(3)`, which then owns the fd), or the errno.
+func sys_fdopendir(_ fd: Int32) -> Result<OpaquePointer, Errno> {
+    guard let d = fdopendir(fd) else { return .failure(.current) }
+    return .success(d)
+}
+
+/// A directory stream over `path` (`opendir(3)`).
+func sys_opendir(_ path: String) -> Result<OpaquePointer, Errno> {
+    guard let d = opendir(path) else { return .failure(.current) }
+    return .success(d)
+}
+
+/// The next entry of a directory stream (`readdir(3)`), nil at the end.
+@inline(__always)
+func sys_readdir(_ dir: OpaquePointer) -> UnsafeMutablePointer<dirent>? { readdir(dir) }
+
+/// Closes a directory stream and its fd (`closedir(3)`).
+func sys_closedir(_ dir: OpaquePointer) { _ = closedir(dir) }
+
 /// `kill(2)`, for a pid that cannot be recycled (an unreaped child of this process).
 func sys_kill(_ pid: pid_t, _ signal: Int32) { _ = Glibc.kill(pid, signal) }
 

@@ -37,9 +37,8 @@ public enum Persist {
             throw NSCoreError(.from(errno: e), errno: e, stage: "create \(path)", message: "persist: cannot create \(path): \(e)")
         }
         let fdPath = "/proc/self/fd/\(nsfd.rawValue)"
-        if mount(fdPath, path, nil, UInt(MS_BIND), nil) != 0 {
-            let e = Errno.current
-            if created { unlink(path) }
+        if case .failure(let e) = sys_mount(fdPath, path, nil, UInt(MS_BIND)) {
+            if created { _ = sys_unlink(path) }
             throw NSCoreError(.from(errno: e), errno: e, stage: "mount --bind \(source) \(path)",
                               message: "persist: bind-mount \(source) on \(path): \(e)")
         }
@@ -61,12 +60,10 @@ public enum Persist {
         case .failure(let e):
             throw NSCoreError(.from(errno: e), errno: e, stage: "open \(path)", message: "unpersist: \(path): \(e)")
         }
-        if umount2(path, Int32(MNT_DETACH)) != 0 {
-            let e = Errno.current
+        if case .failure(let e) = sys_umount2(path, Int32(MNT_DETACH)) {
             throw NSCoreError(.from(errno: e), errno: e, stage: "umount \(path)", message: "unpersist: umount \(path): \(e)")
         }
-        if remove && unlink(path) != 0 && Glibc.errno != ENOENT {
-            let e = Errno.current
+        if remove, case .failure(let e) = sys_unlink(path), e.rawValue != ENOENT {
             throw NSCoreError(.from(errno: e), errno: e, stage: "unlink \(path)", message: "unpersist: remove \(path): \(e)")
         }
     }

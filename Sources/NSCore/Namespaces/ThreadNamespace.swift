@@ -32,8 +32,8 @@ public enum ThreadNamespace {
         var targets: [(NamespaceKind, Int32)] = []
         var saved: [(NamespaceKind, Int32)] = []
         defer {
-            for (_, fd) in targets { _ = Glibc.close(fd) }
-            for (_, fd) in saved { _ = Glibc.close(fd) }
+            for (_, fd) in targets { sys_close(fd) }
+            for (_, fd) in saved { sys_close(fd) }
         }
         for kind in kinds.kinds {
             switch sys_open(kind.path(of: pid), O_RDONLY) {

@@ -46,7 +46,7 @@ enum Command {
                 if isExecutableFile(buffer) {
                     return buffer[0] == slash ? UnsafePointer(buffer) : try absolute(buffer, plan: plan)
                 }
-                if access(buffer, F_OK) == 0 { denied = true }
+                if sys_access(buffer, F_OK) { denied = true }
             }
             if end[0] == 0 { break }
             dir = end + 1
@@ -67,8 +67,7 @@ enum Command {
     private static func absolute(_ relative: UnsafePointer<CChar>, plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
         let capacity = Int(PATH_MAX) + 1
         let cwd = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
-        if getcwd(cwd, capacity) == nil {
-            let e = Errno.current
+        if case .failure(let e) = sys_getcwd(cwd, capacity) {
             throw NSCoreError(.from(errno: e), errno: e, stage: "getcwd",
                               message: "getcwd (to resolve '\(String(cString: relative))'): \(e)")
         }
@@ -82,9 +81,10 @@ enum Command {
     }
 
     private static func checkExecutable(_ path: UnsafePointer<CChar>, shown: UnsafePointer<CChar>) throws(NSCoreError) {
-        var st = stat()
-        if stat(path, &st) != 0 {
-            let e = Errno.current
+        let st: stat
+        switch sys_stat(path) {
+        case .success(let s): st = s
+        case .failure(let e):
             throw NSCoreError(.from(errno: e), errno: e, stage: "resolve command",
                               message: "command not found: '\(String(cString: shown))': \(e)")
         }
@@ -92,7 +92,7 @@ enum Command {
             throw NSCoreError(.permissionDenied, errno: Errno(rawValue: EACCES), stage: "resolve command",
                               message: "command '\(String(cString: shown))' is a directory")
         }
-        if access(path, X_OK) != 0 {
+        if !sys_access(path, X_OK) {
             let e = Errno.current
             throw NSCoreError(.permissionDenied, errno: e, stage: "resolve command",
                               message: "command '\(String(cString: shown))' is not executable: \(e)")
@@ -100,7 +100,7 @@ enum Command {
     }
 
     private static func isExecutableFile(_ path: UnsafePointer<CChar>) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+        guard case .success(let st) = sys_stat(path) else { return false }
+        return (st.st_mode & S_IFMT) == S_IFREG && sys_access(path, X_OK)
     }
 }

@@ -58,7 +58,7 @@ public final class Container: @unchecked Sendable {
             var st: Int32 = 0, code: Int32 = 0, p: pid_t = 0
             while nsc_shim_waitid_pidfd(s.pidfd, WEXITED, &st, &code, &p) < 0 && Glibc.errno == EINTR {}
         }
-        _ = Glibc.close(s.pidfd)
+        sys_close(s.pidfd)
     }
 
     /// The exit status if the process has ended (reaping it), or `nil` while it runs.
@@ -140,7 +140,7 @@ public final class Container: @unchecked Sendable {
     /// goes away, and the pidfd is closed now.
     public func detach() {
         state.withLock {
-            if $0.pidfd >= 0 { _ = Glibc.close($0.pidfd) }
+            if $0.pidfd >= 0 { sys_close($0.pidfd) }
             $0.pidfd = -1
             $0.detached = true
         }
@@ -152,10 +152,10 @@ public final class Container: @unchecked Sendable {
         let fd = state.withLock { $0.pidfd }
         guard fd >= 0 else { throw NSCoreError(.invalidArgument, stage: "wait", message: "wait: the handle was detached") }
         if let s = state.withLock({ $0.status }) { return s }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let timeout = Int32(clamping: timeoutMilliseconds)
-        let r = Glibc.poll(&pfd, 1, timeout)
-        if r < 0 && Glibc.errno != EINTR { throw .sys(.current, "poll pidfd") }
+        if case .failure(let e) = sys_poll(fd, events: Int16(POLLIN), timeoutMilliseconds: timeout), e.rawValue != EINTR {
+            throw .sys(e, "poll pidfd")
+        }
         return try reap(blocking: false)
     }
 

@@ -23,12 +23,12 @@ enum InitImage {
             let m = nsc_shim_memfd_create("nscore-init")
             if m < 0 { return .failure(.sys(.current, "memfd_create(nscore-init)")) }
             if case .failure(let e) = sys_writeAll(m, UnsafeRawBufferPointer(start: image, count: size)) {
-                _ = Glibc.close(m)
+                sys_close(m)
                 return .failure(.sys(e, "write nscore-init image"))
             }
             if nsc_shim_seal_all(m) != 0 {
                 let e = Errno.current
-                _ = Glibc.close(m)
+                sys_close(m)
                 return .failure(.sys(e, "seal nscore-init memfd"))
             }
             fd = m

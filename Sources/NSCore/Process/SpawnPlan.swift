@@ -71,7 +71,7 @@ final class SpawnPlan {
         }
         free(stepBuffer)
         free(descriptions)
-        for i in 0..<ownedFDs.count { _ = Glibc.close(ownedFDs[i]) }
+        for i in 0..<ownedFDs.count { sys_close(ownedFDs[i]) }
         ownedFDs.release()
         keepFDs.release()
         planBuffer?.deallocate()

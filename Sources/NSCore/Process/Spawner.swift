@@ -27,10 +27,10 @@ enum Spawner {
         var errRead: Int32 = -1, errWrite: Int32 = -1
         var parentSyncFD: Int32 = -1, childSyncFD: Int32 = -1
         defer {
-            if errRead >= 0 { _ = Glibc.close(errRead) }
-            if errWrite >= 0 { _ = Glibc.close(errWrite) }
-            if parentSyncFD >= 0 { _ = Glibc.close(parentSyncFD) }
-            if childSyncFD >= 0 { _ = Glibc.close(childSyncFD) }
+            if errRead >= 0 { sys_close(errRead) }
+            if errWrite >= 0 { sys_close(errWrite) }
+            if parentSyncFD >= 0 { sys_close(parentSyncFD) }
+            if childSyncFD >= 0 { sys_close(childSyncFD) }
         }
         if !shareFiles {
             switch sys_pipe() {
@@ -57,16 +57,15 @@ enum Spawner {
         if !shareFiles {
             // Our copies of the child's ends must go now, or EOF can never arrive. (A child
             // that shares the fd table needs them until it has unshared: the defer closes them.)
-            _ = Glibc.close(errWrite)
+            sys_close(errWrite)
             errWrite = -1
-            if childSyncFD >= 0 { _ = Glibc.close(childSyncFD); childSyncFD = -1 }
+            if childSyncFD >= 0 { sys_close(childSyncFD); childSyncFD = -1 }
         }
         if rc < 0 { throw cloneError(Errno(rawValue: -rc), plan) }
         if result.pidfd < 0 {
             // Only kernels before 5.2 clone without a pidfd; every wait and signal needs one.
-            _ = kill(result.pid, SIGKILL)
-            var status: Int32 = 0
-            while waitpid(result.pid, &status, 0) < 0 && Glibc.errno == EINTR {}
+            sys_kill(result.pid, SIGKILL)
+            sys_waitChild(result.pid)
             nsc_shim_spawn_release(&result)
             throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOSYS), stage: "clone3(CLONE_PIDFD)",
                               message: "clone3(CLONE_PIDFD): the kernel returned no pidfd; NSCore needs Linux 5.3 or later")
@@ -318,6 +317,6 @@ final class ChildGuard {
             }
             nsc_shim_spawn_release(&stack)
         }
-        if pidfd >= 0 { _ = Glibc.close(pidfd) }
+        if pidfd >= 0 { sys_close(pidfd) }
     }
 }
