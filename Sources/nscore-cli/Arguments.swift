@@ -342,8 +342,10 @@ enum KindFlags {
     /// place, without making strings.
     static func kind(_ optionName: OptionName) -> NamespaceKind? {
         if optionName == "mount" { return .mount }
-        for kind in NamespaceKind.allCases where optionName.matches(kind.cName, count: strlen(kind.cName)) {
-            return kind
+        // By raw value, not allCases: no array (and no generic metadata) on `nscore run`'s path.
+        for raw in Int32(0)..<8 {
+            let kind = NamespaceKind(rawValue: raw)!
+            if optionName.matches(kind.cName, count: strlen(kind.cName)) { return kind }
         }
         return nil
     }

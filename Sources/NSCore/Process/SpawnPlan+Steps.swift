@@ -55,7 +55,9 @@ extension SpawnPlan {
     /// Places the sources on fds 0, 1 and 2: an fd of the caller, -1 to leave one as it is, or
     /// `NSC_STDIO_NULL` for /dev/null (opened by the child).
     func stdio(_ sources: (Int32, Int32, Int32)) {
-        for fd in [sources.0, sources.1, sources.2] { note(fd: fd) }
+        note(fd: sources.0)  // no array: the spawn path makes none
+        note(fd: sources.1)
+        note(fd: sources.2)
         append(NSC_STEP_STDIO, UInt64(bitPattern: Int64(sources.0)), UInt64(bitPattern: Int64(sources.1)),
                UInt64(bitPattern: Int64(sources.2)), what: .text("set up stdio"))
     }
@@ -165,7 +167,8 @@ extension SpawnPlan {
     /// `move_mount(from, fromPath, to, toPath, flags)`.
     func moveMount(from: FDOperand, _ fromPath: String, to: FDOperand, _ toPath: String, flags: UInt32,
                    what: StepDescription) {
-        for op in [from, to] { if case .fd(let f) = op { note(fd: f) } }
+        if case .fd(let f) = from { note(fd: f) }
+        if case .fd(let f) = to { note(fd: f) }
         append(NSC_STEP_MOVE_MOUNT, from.raw, address(UnsafePointer(cString(fromPath))), to.raw,
                address(UnsafePointer(cString(toPath))), UInt64(flags), what: what)
     }

@@ -202,7 +202,9 @@ final class SpawnPlan {
             stepBuffer![closeStep].arg.0 = address(keepFDs.base)
             stepBuffer![closeStep].arg.1 = UInt64(keepFDs.count)
         }
-        for fd in [errFD, syncFD, syncPeerFD] { note(fd: fd) }
+        note(fd: errFD)
+        note(fd: syncFD)
+        note(fd: syncPeerFD)
         var plan = nsc_plan()
         plan.steps = UnsafePointer(stepBuffer)
         plan.nsteps = UInt32(stepCount)

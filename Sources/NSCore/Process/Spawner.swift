@@ -85,7 +85,7 @@ enum Spawner {
         }
         // The parent's actions, each undone (in reverse) if anything after it fails.
         var undos: [() -> Void] = []
-        defer { for undo in undos.reversed() { undo() } }
+        defer { if !undos.isEmpty { for undo in undos.reversed() { undo() } } }
         for action in plan.parentActions {
             if let undo = try action.run(result.pid) { undos.append(undo) }
         }
@@ -101,11 +101,11 @@ enum Spawner {
         }
         if let join = plan.join, shareFiles {
             let container = try finishJoin(join, result, plan, guardian)
-            undos.removeAll()
+            if !undos.isEmpty { undos.removeAll() }
             return container
         }
         try outcome(shareFiles, result, errRead, plan, guardian)
-        undos.removeAll()  // the command runs with what they set up
+        if !undos.isEmpty { undos.removeAll() }  // the command runs with what they set up
         // The child exec'd and no longer uses our memory (stack and plan).
         return guardian.disarm()
     }
