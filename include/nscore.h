@@ -298,6 +298,12 @@ NSCORE_API int nscore_inspect_list_json(uint32_t namespaces, char **json_out, ns
 NSCORE_API int nscore_inspect_pid_chain_json(pid_t pid, char **json_out, nscore_error **err);
 /** The processes inside pid's PID namespace: {"pid_namespace":N,"processes":[{"pid":INNER,"host_pid":OUTER,"command":"..."}]} */
 NSCORE_API int nscore_inspect_processes_json(pid_t pid, char **json_out, nscore_error **err);
+/** The mounts of pid's mount namespace as pid sees them (/proc/PID/mountinfo, in the kernel's
+ *  order): {"pid":N,"mounts":[{"id":N,"parent":N,"major":N,"minor":N,"root":"/","target":"/proc",
+ *  "source":"proc","fstype":"proc","options":"rw,nosuid","super_options":"rw","propagation":
+ *  "shared|slave|shared+slave|private|unbindable","shared":N|null,"master":N|null,
+ *  "propagate_from":N|null},...]} */
+NSCORE_API int nscore_inspect_mounts_json(pid_t pid, char **json_out, nscore_error **err);
 
 NSCORE_END_DECL
 

@@ -95,10 +95,49 @@ static void namespace_names(void)
     CHECK(nscore_namespace_name(1u << 8) == NULL);
 }
 
+/* nscore_inspect_mounts_json: a tmpfs a container mounts (unbindable) in its own mount
+ * namespace shows up in its document, with its propagation, and not in ours. */
+static void mounts_document(void)
+{
+    char dir[] = "/tmp/nscore-ctest-mounts-XXXXXX", script[512], ready[600], needle[600];
+    nscore_spawn_config *cfg = NULL;
+    nscore_container *c = NULL;
+    char *json = NULL;
+    REQUIRE(mkdtemp(dir) != NULL);
+    snprintf(script, sizeof script,
+             "mount -t tmpfs -o size=1m nscore-ctest %s && mount --make-unbindable %s && touch %s.ready && exec sleep 30",
+             dir, dir, dir);
+    snprintf(ready, sizeof ready, "%s.ready", dir);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    cfg = t_config(argv, NSCORE_NS_MNT);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn(cfg, &c, &err));
+    for (int i = 0; i < 500 && access(ready, F_OK) != 0; i++) usleep(10000);
+    JSON(nscore_inspect_mounts_json(nscore_container_pid(c), &json, &err), json);
+    snprintf(needle, sizeof needle, "\"root\":\"/\",\"target\":\"%s\",\"source\":\"nscore-ctest\",\"fstype\":\"tmpfs\"", dir);
+    if (strstr(json, needle) == NULL) fprintf(stderr, "mounts: %.600s\nwanted %s\n", json, needle);
+    CHECK(strstr(json, needle) != NULL);
+    CHECK(strstr(json, "\"propagation\":\"unbindable\"") != NULL);
+    nscore_string_free(json);
+    json = NULL;
+    JSON(nscore_inspect_mounts_json(getpid(), &json, &err), json);
+    snprintf(needle, sizeof needle, "\"target\":\"%s\"", dir);
+    CHECK(strstr(json, needle) == NULL);
+    FAILS(nscore_inspect_mounts_json(999999999, &json, &err), NSCORE_EEXITED, "exited");
+out:
+    nscore_string_free(json);
+    if (c != NULL) nscore_container_stop(c, 50, NULL, NULL);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    unlink(ready);
+    rmdir(dir);
+}
+
 int main(void)
 {
     alarm(60);
     namespace_names();
+    mounts_document();
     if (geteuid() != 0) {
         printf("needs root\n");
         return T_SKIP;

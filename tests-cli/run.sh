@@ -315,6 +315,18 @@ assert d[\"pid_namespace\"] == os.stat(\"/proc/%d/ns/pid\" % c).st_ino
 p = d[\"processes\"][0]
 assert p[\"pid\"] == 1 and p[\"host_pid\"] == c and \"sleep\" in p[\"command\"], p
 ' \"\$OUT\" \"$CTR\""
+    t "$BIN" mounts "$CTR"
+    check "mounts PID: a tree with / and the container's own /proc" \
+        '[ "$RC" = 0 ] && [ "$(header)" = "TARGET SOURCE FSTYPE OPTIONS PROPAGATION" ] && [ "$(line 2 | awk "{ print \$1 }")" = / ] && grep -q "^.-/proc *proc *proc" <<<"$OUT"'
+    t "$BIN" mounts --json "$CTR"
+    check "mounts --json: the container's /proc, private as --propagation private made /" "[ \"\$RC\" = 0 ] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d[\"pid\"] == int(sys.argv[2])
+root = [m for m in d[\"mounts\"] if m[\"target\"] == \"/\"][0]
+assert root[\"propagation\"] == \"private\", root
+assert [m for m in d[\"mounts\"] if m[\"target\"] == \"/proc\" and m[\"fstype\"] == \"proc\"]
+' \"\$OUT\" \"$CTR\""
     t "$BIN" ns --json "$CTR"
     check "ns PID --json parses and matches readlink /proc/PID/ns/*" "[ \"\$RC\" = 0 ] && python3 -c '
 import json, os, sys
@@ -457,6 +469,8 @@ t "$BIN" ns 999999999;                   expect "ns of a missing process: exit 1
 t "$BIN" ns 99999999999999999999;        expect "an out-of-range PID: exit 2" 2 "" "99999999999999999999"
 t "$BIN" ps;                             expect "ps without PID: exit 2" 2 "" "PID"
 t "$BIN" ps 999999999;                   expect "ps of a missing process: exit 1" 1 "" "999999999"
+t "$BIN" mounts 999999999;               expect "mounts of a missing process: exit 1" 1 "" "999999999"
+t "$BIN" mounts --bogus;                 expect "mounts with an unknown option: exit 2" 2 "" "--bogus"
 t "$BIN" ls --type bogus;                expect "ls --type bogus: exit 2" 2 "" "bogus"
 t "$BIN" ls extra;                       expect "ls with an operand: exit 2" 2 "" "extra"
 t "$BIN" persist --type net "$TMP/x";    expect "persist without --target: exit 2" 2 "" "--target"
@@ -479,7 +493,7 @@ done
 echo "# help"
 t "$BIN" --help
 check "--help lists every command" \
-    '[ "$RC" = 0 ] && (for c in run exec ns ls ps persist unpersist version help; do grep -qw "$c" <<<"$OUT" || exit 1; done)'
+    '[ "$RC" = 0 ] && (for c in run exec ns ls ps mounts persist unpersist version help; do grep -qw "$c" <<<"$OUT" || exit 1; done)'
 t "$BIN" -h;         expect "-h" 0
 t "$BIN" help;       expect "help" 0
 t "$BIN" help exec;  check "help exec shows exec's help" '[ "$RC" = 0 ] && grep -q "nscore exec" <<<"$OUT"'
@@ -500,6 +514,7 @@ help_lists exec -t --target -u --uts -i --ipc -p --pid -n --net -m --mount -U --
 help_lists ns --json -h --help
 help_lists ls --type --json -h --help
 help_lists ps --json -h --help
+help_lists mounts --list --json -h --help
 help_lists persist --target --type -h --help
 help_lists unpersist --keep-file -h --help
 

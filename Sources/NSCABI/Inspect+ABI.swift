@@ -123,3 +123,12 @@ public func nscore_inspect_processes_json(_ pid: pid_t, _ jsonOut: UnsafeMutable
         return Inspect.json(try Inspect.processes(inPIDNamespaceOf: pid), pidNamespace: ns.inode)
     }
 }
+
+/// The mounts of `pid`'s mount namespace (/proc/PID/mountinfo), as JSON.
+@c
+public func nscore_inspect_mounts_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                       _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    json(jsonOut, "nscore_inspect_mounts_json", err) { () throws(NSCoreError) in
+        Inspect.json(try Inspect.mounts(of: pid), pid: pid)
+    }
+}

@@ -21,6 +21,7 @@ enum CLI {
           ns          list the namespaces of a process
           ls          list every namespace on the system (like lsns)
           ps          list the processes in a process's PID namespace
+          mounts      list the mounts of a process's mount namespace (like findmnt)
           persist     keep a namespace alive by bind-mounting it onto a file
           unpersist   release a namespace kept by persist
           version     print the version (also --version)
@@ -39,6 +40,7 @@ enum CLI {
         if matches("ns") { return (NamespacesCommand.main, NamespacesCommand.help) }
         if matches("ls") { return (ListCommand.main, ListCommand.help) }
         if matches("ps") { return (ProcessesCommand.main, ProcessesCommand.help) }
+        if matches("mounts") { return (MountsCommand.main, MountsCommand.help) }
         if matches("persist") { return (PersistCommand.main, PersistCommand.help) }
         if matches("unpersist") { return (UnpersistCommand.main, UnpersistCommand.help) }
         return nil

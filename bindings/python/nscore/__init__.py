@@ -36,11 +36,13 @@ from .errors import (
     UnsupportedError,
 )
 from .inspection import (
+    Mount,
     NamespacedProcess,
     NamespaceEntry,
     NamespaceID,
     NamespaceSummary,
     list_namespaces,
+    mounts,
     namespace_id,
     namespace_id_at,
     namespaces,
@@ -97,4 +99,6 @@ __all__ = [
     "list_namespaces",
     "pid_chain",
     "processes",
+    "Mount",
+    "mounts",
 ]

@@ -161,6 +161,49 @@ def pid_chain(pid: int) -> list[int]:
     return [int(p) for p in doc["nspid"]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Mount:
+    """One line of ``/proc/PID/mountinfo`` (proc(5)). ``propagation`` is one of ``"shared"``,
+    ``"slave"``, ``"shared+slave"``, ``"private"`` and ``"unbindable"``, derived from the
+    optional fields ``shared:N`` (``shared``), ``master:N`` (``master``), ``propagate_from:N`` and
+    ``unbindable``."""
+
+    id: int
+    parent: int
+    major: int
+    minor: int
+    root: str
+    target: str
+    source: str
+    fstype: str
+    options: tuple[str, ...]
+    super_options: tuple[str, ...]
+    propagation: str
+    shared: int | None
+    master: int | None
+    propagate_from: int | None
+
+    @property
+    def read_only(self) -> bool:
+        return "ro" in self.options
+
+
+def mounts(pid: int) -> list[Mount]:
+    """The mounts of ``pid``'s mount namespace as ``pid`` sees them, in the kernel's order."""
+    doc = _json(_ffi.lib.nscore_inspect_mounts_json, pid_arg(pid))
+    return [
+        Mount(
+            id=int(m["id"]), parent=int(m["parent"]), major=int(m["major"]), minor=int(m["minor"]),
+            root=str(m["root"]), target=str(m["target"]), source=str(m["source"]), fstype=str(m["fstype"]),
+            options=tuple(filter(None, str(m["options"]).split(","))),
+            super_options=tuple(filter(None, str(m["super_options"]).split(","))),
+            propagation=str(m["propagation"]), shared=m["shared"], master=m["master"],
+            propagate_from=m["propagate_from"],
+        )
+        for m in doc["mounts"]
+    ]
+
+
 def processes(pid: int) -> list[NamespacedProcess]:
     """The processes inside the PID namespace of ``pid``, with their inner and host pids."""
     doc = _json(_ffi.lib.nscore_inspect_processes_json, pid_arg(pid))

@@ -123,3 +123,35 @@ def test_nested_pid_namespaces(spawn) -> None:
     assert inner, nscore.processes(c.pid)
     chain = nscore.pid_chain(inner[0].host_pid)
     assert chain == [inner[0].host_pid, inner[0].pid, 1]
+
+
+def test_mounts_show_the_five_propagation_states(spawn, tmp_path) -> None:
+    # A container makes one mount in each propagation state in its own mount namespace; the
+    # host reads them from its mountinfo, typed.
+    tmp_path.chmod(0o755)
+    script = f"""set -e
+cd {tmp_path}
+mkdir shared slave both private unbind
+mount -t tmpfs py-shared shared && mount --make-shared shared
+mount --bind shared slave && mount --make-slave slave
+mount --bind shared both && mount --make-slave both && mount --make-shared both
+mount -t tmpfs -o ro py-private private && mount --make-private private
+mount -t tmpfs py-unbind unbind && mount --make-unbindable unbind
+touch ready
+exec sleep 30
+"""
+    c = spawn(["sh", "-c", script], namespaces="mnt")
+    deadline = time.monotonic() + 10
+    while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    found = {m.target.rsplit("/", 1)[-1]: m for m in nscore.mounts(c.pid) if m.target.startswith(str(tmp_path) + "/")}
+    assert found["shared"].propagation == "shared" and found["shared"].shared is not None
+    assert found["slave"].propagation == "slave" and found["slave"].master == found["shared"].shared
+    assert found["both"].propagation == "shared+slave"
+    assert found["private"].propagation == "private" and found["private"].read_only
+    assert found["unbind"].propagation == "unbindable"
+    assert found["private"].fstype == "tmpfs" and found["private"].source == "py-private"
+    # None of it is in the caller's mount namespace.
+    assert not [m for m in nscore.mounts(os.getpid()) if m.target.startswith(str(tmp_path) + "/")]
+    with pytest.raises(nscore.ProcessExitedError):
+        nscore.mounts(999_999_999)

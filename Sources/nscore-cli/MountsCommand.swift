@@ -1,0 +1,89 @@
+import Glibc
+import NSCore
+
+/// `nscore mounts [PID]`: the mounts of a process's mount namespace, as a tree like `findmnt`
+/// (or flat with --list), with each mount's propagation state.
+enum MountsCommand {
+    static let help = """
+        Usage: nscore mounts [options] [PID]
+
+        List the mounts of the mount namespace of process PID (default: nscore itself), as
+        PID sees them (/proc/PID/mountinfo): a tree of mount points, like findmnt, with the
+        source, filesystem type, options and propagation (shared, slave, shared+slave,
+        private or unbindable) of each.
+
+        Options:
+          -l, --list    a flat list in the kernel's order instead of a tree
+          -J, --json    print JSON: {"pid":N,"mounts":[{"id","parent","major","minor","root",
+                        "target","source","fstype","options","super_options","propagation",
+                        "shared","master","propagate_from"},...]}
+          -h, --help    show this help
+
+        """
+
+    static let specs = OptionTable { t in
+        t.add(OptionSpec("list", "l"))
+        t.add(OptionSpec("json", "J"))
+        t.add(OptionSpec("help", "h"))
+    }
+
+    static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
+        var parser = ArgumentParser(command: "mounts", arguments: arguments, specs: specs)
+        var json = false, list = false
+        var pid: pid_t?
+        while let item = try parser.next() {
+            switch item {
+            case .operand(let text):
+                if pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
+                pid = try parser.pid(text, what: "PID")
+            case .option(let option):
+                switch option.name {
+                case "json": json = true
+                case "list": list = true
+                case "help":
+                    Output.out(help)
+                    return 0
+                default: throw parser.usage("unknown option '\(option.spelling)'")
+                }
+            }
+        }
+        let target = pid ?? getpid()
+        let mounts: [MountEntry]
+        do {
+            mounts = try Inspect.mounts(of: target)
+        } catch {
+            throw .failed(error, exitCode: ExitCode.failure)
+        }
+        if json {
+            Output.out(Inspect.json(mounts, pid: target) + "\n")
+            return 0
+        }
+        var table = Table([("TARGET", .left), ("SOURCE", .left), ("FSTYPE", .left), ("OPTIONS", .left),
+                           ("PROPAGATION", .left)])
+        func row(_ m: MountEntry, _ prefix: String) {
+            table.append([prefix + m.mountPoint, m.source, m.fsType, m.options.joined(separator: ","),
+                          m.propagation.rawValue])
+        }
+        if list {
+            for m in mounts { row(m, "") }
+        } else {
+            // A tree by parent id; a mount whose parent is not listed (outside the process's
+            // root) is a root of the tree.
+            let ids = Set(mounts.map(\.id))
+            var children: [Int: [MountEntry]] = [:]
+            var roots: [MountEntry] = []
+            for m in mounts {
+                if m.parentID != m.id && ids.contains(m.parentID) { children[m.parentID, default: []].append(m) } else { roots.append(m) }
+            }
+            func walk(_ m: MountEntry, _ indent: String, _ last: Bool, _ top: Bool) {
+                row(m, top ? "" : indent + (last ? "`-" : "|-"))
+                let kids = children[m.id] ?? []
+                let next = top ? "" : indent + (last ? "  " : "| ")
+                for (i, k) in kids.enumerated() { walk(k, next, i == kids.count - 1, false) }
+            }
+            for r in roots { walk(r, "", true, true) }
+        }
+        Output.out(table.render())
+        return 0
+    }
+}
