@@ -87,6 +87,9 @@ NSCORE_API int nscore_error_sys_errno(const nscore_error *err);
 NSCORE_API const char *nscore_error_stage(const nscore_error *err);
 /** A complete sentence saying what failed and why. Owned by err. */
 NSCORE_API const char *nscore_error_message(const nscore_error *err);
+/** 1 when the command itself could not be started: it was not found, is not executable, or its
+ *  execve failed (what a shell reports as exit status 127 or 126); else 0. 0 for NULL. */
+NSCORE_API int nscore_error_is_command_failure(const nscore_error *err);
 /** Frees an error. NULL is allowed. */
 NSCORE_API void nscore_error_free(nscore_error *err);
 
@@ -288,6 +291,10 @@ NSCORE_API int nscore_namespace_id(pid_t pid, uint32_t ns, nscore_ns_id *out, ns
 NSCORE_API int nscore_namespace_id_at(const char *path, nscore_ns_id *out, nscore_error **err);
 /** *same = 1 if processes a and b are in the same `ns` namespace, else 0. */
 NSCORE_API int nscore_namespace_same(pid_t a, pid_t b, uint32_t ns, int *same, nscore_error **err);
+/** *differ = the kinds among `namespaces` (NSCORE_NS_* bits) in which process `pid` is in another
+ *  namespace than the calling thread: what `nsenter --all` (and a join without explicit kinds)
+ *  enters. A kind the kernel lacks counts as shared. */
+NSCORE_API int nscore_namespace_differing(pid_t pid, uint32_t namespaces, uint32_t *differ, nscore_error **err);
 
 /** JSON documents. *json_out receives a string the caller frees with nscore_string_free(). */
 /** {"pid":N,"namespaces":[{"name":"net","type":"net","inode":N,"device":N,"for_children":false},...]} */

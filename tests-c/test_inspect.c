@@ -133,11 +133,49 @@ out:
     rmdir(dir);
 }
 
+/* nscore_namespace_differing and nscore_error_is_command_failure. */
+static void differing_and_command_failures(void)
+{
+    const char *argv[] = {"sleep", "30", NULL};
+    const char *missing[] = {"/nonexistent/command", NULL};
+    nscore_spawn_config *cfg = t_config(argv, NSCORE_NS_UTS | NSCORE_NS_NET), *bad = NULL;
+    nscore_container *c = NULL, *x = NULL;
+    nscore_error *e = NULL;
+    uint32_t differ = 0;
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn(cfg, &c, &err));
+    OK(nscore_namespace_differing(nscore_container_pid(c), NSCORE_NS_ALL, &differ, &err));
+    CHECK(differ == (NSCORE_NS_UTS | NSCORE_NS_NET));
+    OK(nscore_namespace_differing(getpid(), NSCORE_NS_ALL, &differ, &err));
+    CHECK(differ == 0);
+    FAILS(nscore_namespace_differing(999999999, NSCORE_NS_ALL, &differ, &err), NSCORE_EEXITED, NULL);
+    FAILS(nscore_namespace_differing(getpid(), NSCORE_NS_ALL, NULL, &err), NSCORE_EINVAL, "differ");
+    bad = t_config(missing, 0);
+    REQUIRE(bad != NULL);
+    CHECK(nscore_spawn(bad, &x, &e) == NSCORE_ENOTFOUND);
+    CHECK(e != NULL && nscore_error_is_command_failure(e) == 1);
+    nscore_error_free(e);
+    e = NULL;
+    OK(nscore_spawn_config_set_argv(bad, argv, &err));
+    OK(nscore_spawn_config_set_cwd(bad, "/nonexistent-dir", &err));
+    CHECK(nscore_spawn(bad, &x, &e) < 0);
+    CHECK(e != NULL && nscore_error_is_command_failure(e) == 0);
+    CHECK(nscore_error_is_command_failure(NULL) == 0);
+out:
+    nscore_error_free(e);
+    if (c != NULL) nscore_container_stop(c, 50, NULL, NULL);
+    nscore_container_free(c);
+    nscore_container_free(x);
+    nscore_spawn_config_free(cfg);
+    nscore_spawn_config_free(bad);
+}
+
 int main(void)
 {
     alarm(60);
     namespace_names();
     mounts_document();
+    differing_and_command_failures();
     if (geteuid() != 0) {
         printf("needs root\n");
         return T_SKIP;

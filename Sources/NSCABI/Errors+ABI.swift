@@ -66,3 +66,11 @@ public func nscore_error_free(_ err: OpaquePointer?) {
 public func nscore_string_free(_ s: UnsafeMutablePointer<CChar>?) {
     free(s)
 }
+
+/// 1 when the command itself could not be started (not found, not executable, its execve
+/// failed), else 0; 0 for NULL.
+@c
+public func nscore_error_is_command_failure(_ err: OpaquePointer?) -> Int32 {
+    guard let err else { return 0 }
+    return ABI.borrow(err, as: ErrorHandle.self).isCommandFailure ? 1 : 0
+}

@@ -26,8 +26,11 @@ final class ErrorHandle {
     let stage: UnsafeMutablePointer<CChar>?
     /// strdup'd; nil only if strdup failed.
     let message: UnsafeMutablePointer<CChar>?
+    /// NSCoreError.isCommandFailure.
+    let isCommandFailure: Bool
 
     init(_ error: NSCoreError) {
+        isCommandFailure = error.isCommandFailure
         code = ABI.returnCode(error.code)
         sysErrno = error.errno?.rawValue ?? 0
         stage = strdup(error.stage)

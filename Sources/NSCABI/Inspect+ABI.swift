@@ -132,3 +132,15 @@ public func nscore_inspect_mounts_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePoi
         Inspect.json(try Inspect.mounts(of: pid), pid: pid)
     }
 }
+
+/// *differ = the kinds among `namespaces` in which `pid` is in another namespace than the
+/// calling thread (what nsenter --all enters).
+@c
+public func nscore_namespace_differing(_ pid: pid_t, _ namespaces: UInt32, _ differ: UnsafeMutablePointer<UInt32>?,
+                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_namespace_differing"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let differ else { throw ABI.null(f, "differ") }
+        differ.pointee = try Inspect.differingNamespaces(of: pid, among: try ABI.namespaces(namespaces, f)).rawValue
+    }
+}

@@ -4,19 +4,26 @@ import NSCore
 // `nscore ns`, `nscore ls` and `nscore ps`: read-only views over NSCore's `Inspect`.
 // Failures exit 1 (as lsns does), usage errors 2.
 
-/// The command line of `ns` and `ps`: `[-J|--json] [-h|--help] [PID]`.
+/// The command line of `ns`, `ps` and `mounts`: `[-J|--json] [-h|--help] [PID]`, and for
+/// `mounts` also `[-l|--list]`.
 enum PIDViewArguments {
     static let specs = OptionTable { t in
         t.add(OptionSpec("json", "J"))
         t.add(OptionSpec("help", "h"))
     }
+    static let specsWithList = OptionTable { t in
+        t.add(OptionSpec("json", "J"))
+        t.add(OptionSpec("list", "l"))
+        t.add(OptionSpec("help", "h"))
+    }
 
-    /// The PID operand (if any) and whether JSON was asked for; `nil` once `--help` was printed.
-    static func parse(_ command: String, _ arguments: CommandArguments, help: String)
-        throws(CLIError) -> (pid: pid_t?, json: Bool)?
+    /// The PID operand (if any), whether JSON was asked for, and whether --list was (when
+    /// `withList`); `nil` once `--help` was printed.
+    static func parse(_ command: String, _ arguments: CommandArguments, help: String, withList: Bool = false)
+        throws(CLIError) -> (pid: pid_t?, json: Bool, list: Bool)?
     {
-        var parser = ArgumentParser(command: command, arguments: arguments, specs: specs)
-        var json = false
+        var parser = ArgumentParser(command: command, arguments: arguments, specs: withList ? specsWithList : specs)
+        var json = false, list = false
         var pid: pid_t?
         while let item = try parser.next() {
             switch item {
@@ -26,6 +33,7 @@ enum PIDViewArguments {
             case .option(let option):
                 switch option.name {
                 case "json": json = true
+                case "list": list = true
                 case "help":
                     Output.out(help)
                     return nil
@@ -33,7 +41,7 @@ enum PIDViewArguments {
                 }
             }
         }
-        return (pid, json)
+        return (pid, json, list)
     }
 }
 
@@ -52,7 +60,7 @@ enum NamespacesCommand {
         """
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        guard let (pid, json) = try PIDViewArguments.parse("ns", arguments, help: help) else { return 0 }
+        guard let (pid, json, _) = try PIDViewArguments.parse("ns", arguments, help: help) else { return 0 }
         let target = pid ?? getpid()
         let entries: [NamespaceEntry]
         do {
@@ -154,7 +162,7 @@ enum ProcessesCommand {
         """
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        guard let (operand, json) = try PIDViewArguments.parse("ps", arguments, help: help) else { return 0 }
+        guard let (operand, json, _) = try PIDViewArguments.parse("ps", arguments, help: help) else { return 0 }
         guard let pid = operand else { throw CLIError.usage(command: "ps", message: "missing PID") }
         let namespace: NamespaceID
         let processes: [NamespacedProcess]

@@ -21,31 +21,9 @@ enum MountsCommand {
 
         """
 
-    static let specs = OptionTable { t in
-        t.add(OptionSpec("list", "l"))
-        t.add(OptionSpec("json", "J"))
-        t.add(OptionSpec("help", "h"))
-    }
-
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        var parser = ArgumentParser(command: "mounts", arguments: arguments, specs: specs)
-        var json = false, list = false
-        var pid: pid_t?
-        while let item = try parser.next() {
-            switch item {
-            case .operand(let text):
-                if pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
-                pid = try parser.pid(text, what: "PID")
-            case .option(let option):
-                switch option.name {
-                case "json": json = true
-                case "list": list = true
-                case "help":
-                    Output.out(help)
-                    return 0
-                default: throw parser.usage("unknown option '\(option.spelling)'")
-                }
-            }
+        guard let (pid, json, list) = try PIDViewArguments.parse("mounts", arguments, help: help, withList: true) else {
+            return 0
         }
         let target = pid ?? getpid()
         let mounts: [MountEntry]

@@ -178,29 +178,14 @@ extension Inspect {
     ///   - entries: the entries, as ``namespaces(of:)`` returned them.
     ///   - pid: the process they belong to.
     public static func json(_ entries: [NamespaceEntry], pid: pid_t) -> String {
-        var w = JSONWriter(capacity: 96 * entries.count + 32)
-        w.beginObject()
-        w.field("pid", pid)
-        w.key("namespaces")
-        w.beginArray()
-        for e in entries { e.write(to: &w) }
-        w.endArray()
-        w.endObject()
-        return w.string
+        JSONWriter.listDocument(entries, key: "namespaces", perItem: 96) { $0.field("pid", pid) }
     }
 
     /// The JSON for ``listNamespaces(kinds:)``, shaped like `lsns --json`:
     /// `{"namespaces":[{"ns":N,"type":"net","nprocs":N,"pid":N,"uid":N,"command":"..."},...]}`.
     /// - Parameter summaries: the rows, as ``listNamespaces(kinds:)`` returned them.
     public static func json(_ summaries: [NamespaceSummary]) -> String {
-        var w = JSONWriter(capacity: 112 * summaries.count + 32)
-        w.beginObject()
-        w.key("namespaces")
-        w.beginArray()
-        for s in summaries { s.write(to: &w) }
-        w.endArray()
-        w.endObject()
-        return w.string
+        JSONWriter.listDocument(summaries, key: "namespaces", perItem: 112)
     }
 
     /// The JSON for ``processes(inPIDNamespaceOf:)``:
@@ -209,15 +194,7 @@ extension Inspect {
     ///   - processes: the processes, as ``processes(inPIDNamespaceOf:)`` returned them.
     ///   - pidNamespace: the inode of the inspected pid namespace.
     public static func json(_ processes: [NamespacedProcess], pidNamespace: UInt64) -> String {
-        var w = JSONWriter(capacity: 64 * processes.count + 48)
-        w.beginObject()
-        w.field("pid_namespace", pidNamespace)
-        w.key("processes")
-        w.beginArray()
-        for p in processes { p.write(to: &w) }
-        w.endArray()
-        w.endObject()
-        return w.string
+        JSONWriter.listDocument(processes, key: "processes", perItem: 64) { $0.field("pid_namespace", pidNamespace) }
     }
 
     /// The JSON for ``pidChain(of:)``: `{"pid":N,"nspid":[OUTERMOST,...,INNERMOST]}`.

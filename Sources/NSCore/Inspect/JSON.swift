@@ -18,6 +18,21 @@ struct JSONWriter {
         return w.string
     }
 
+    /// An object whose fields `header` writes, then `key` with the array of `items`:
+    /// `{"pid":N,"mounts":[...]}`. `perItem` sizes the buffer.
+    static func listDocument<T: JSONWritable>(_ items: [T], key: String, perItem: Int,
+                                              header: (inout JSONWriter) -> Void = { _ in }) -> String {
+        var w = JSONWriter(capacity: perItem * items.count + 48)
+        w.beginObject()
+        header(&w)
+        w.key(key)
+        w.beginArray()
+        for item in items { item.write(to: &w) }
+        w.endArray()
+        w.endObject()
+        return w.string
+    }
+
     /// The document so far.
     private(set) var bytes: [UInt8] = []
     /// One entry per open container: whether a member has been written into it yet.

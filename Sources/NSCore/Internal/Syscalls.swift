@@ -55,11 +55,13 @@ func sys_socketpair() -> Result<FDPair, Errno> {
     return .success(FDPair(read: OwnedFD(fds.0), write: OwnedFD(fds.1)))
 }
 
-/// Reads until `count` bytes, EOF or an error other than EINTR. Returns the bytes read.
-func sys_readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Result<Int, Errno> {
+/// Calls `read(done)` (which reads into the buffer after the first `done` bytes and returns what
+/// read(2) returns) until `count` bytes, EOF or an error other than EINTR. The bytes read.
+@inline(__always)
+private func readLoop(_ count: Int, _ read: (_ done: Int) -> Int) -> Result<Int, Errno> {
     var done = 0
     while done < count {
-        let n = read(fd, buffer + done, count - done)
+        let n = read(done)
         if n < 0 {
             if Glibc.errno == EINTR { continue }
             return .failure(.current)
@@ -68,6 +70,11 @@ func sys_readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int)
         done += n
     }
     return .success(done)
+}
+
+/// Reads until `count` bytes, EOF or an error other than EINTR. Returns the bytes read.
+func sys_readFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int) -> Result<Int, Errno> {
+    readLoop(count) { done in Glibc.read(fd, buffer + done, count - done) }
 }
 
 func sys_writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Void, Errno> {
@@ -155,17 +162,7 @@ func sys_memfd(_ name: String) -> Result<OwnedFD, Errno> {
 
 /// `pread(2)` until `count` bytes, EOF or an error other than EINTR. Returns the bytes read.
 func sys_preadFully(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, offset: Int) -> Result<Int, Errno> {
-    var done = 0
-    while done < count {
-        let n = pread(fd, buffer + done, count - done, off_t(offset + done))
-        if n < 0 {
-            if Glibc.errno == EINTR { continue }
-            return .failure(.current)
-        }
-        if n == 0 { break }
-        done += n
-    }
-    return .success(done)
+    readLoop(count) { done in pread(fd, buffer + done, count - done, off_t(offset + done)) }
 }
 
 /// The target of the symbolic link `path` (`readlink(2)`), up to 255 bytes.

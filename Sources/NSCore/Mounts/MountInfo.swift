@@ -178,14 +178,6 @@ extension Inspect {
 
     /// The JSON for ``mounts(of:)``: `{"pid":N,"mounts":[{"id":N,"parent":N,"target":...},...]}`.
     public static func json(_ mounts: [MountEntry], pid: pid_t) -> String {
-        var w = JSONWriter(capacity: 200 * mounts.count + 32)
-        w.beginObject()
-        w.field("pid", pid)
-        w.key("mounts")
-        w.beginArray()
-        for m in mounts { m.write(to: &w) }
-        w.endArray()
-        w.endObject()
-        return w.string
+        JSONWriter.listDocument(mounts, key: "mounts", perItem: 200) { $0.field("pid", pid) }
     }
 }

@@ -41,6 +41,7 @@ from .inspection import (
     NamespaceEntry,
     NamespaceID,
     NamespaceSummary,
+    differing_namespaces,
     list_namespaces,
     mounts,
     namespace_id,
@@ -101,4 +102,5 @@ __all__ = [
     "processes",
     "Mount",
     "mounts",
+    "differing_namespaces",
 ]

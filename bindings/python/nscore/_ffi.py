@@ -107,6 +107,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_error_sys_errno": (_c_int, [ErrorPtr]),
     "nscore_error_stage": (_str, [ErrorPtr]),
     "nscore_error_message": (_str, [ErrorPtr]),
+    "nscore_error_is_command_failure": (_c_int, [ErrorPtr]),
     "nscore_error_free": (None, [ErrorPtr]),
     "nscore_string_free": (None, [ctypes.c_void_p]),
     # Namespace kinds
@@ -165,6 +166,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_namespace_id": (_c_int, [_pid, _u32, ctypes.POINTER(NamespaceIDStruct), _err]),
     "nscore_namespace_id_at": (_c_int, [_str, ctypes.POINTER(NamespaceIDStruct), _err]),
     "nscore_namespace_same": (_c_int, [_pid, _pid, _u32, ctypes.POINTER(_c_int), _err]),
+    "nscore_namespace_differing": (_c_int, [_pid, _u32, ctypes.POINTER(_u32), _err]),
     "nscore_inspect_namespaces_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_list_json": (_c_int, [_u32, _json, _err]),
     "nscore_inspect_pid_chain_json": (_c_int, [_pid, _json, _err]),
@@ -228,6 +230,7 @@ def _raise_on_error(result: int, func: Callable[..., Any], args: tuple[Any, ...]
             sys_errno = lib.nscore_error_sys_errno(err)
             stage = (lib.nscore_error_stage(err) or b"").decode("utf-8", "replace")
             message = (lib.nscore_error_message(err) or b"").decode("utf-8", "replace")
+            command_failure = bool(lib.nscore_error_is_command_failure(err))
         finally:
             lib.nscore_error_free(err)
             # The object is gone: make the pointer NULL so nothing can read it again.
@@ -235,7 +238,10 @@ def _raise_on_error(result: int, func: Callable[..., Any], args: tuple[Any, ...]
     else:
         code, sys_errno, stage = result, 0, getattr(func, "__name__", "nscore")
         message = f"{stage} failed with code {result} (no error object)"
-    raise make_error(code, sys_errno, stage, message)
+        command_failure = False
+    error = make_error(code, sys_errno, stage, message)
+    error.command_failure = command_failure
+    raise error
 
 
 def _declare(library: ctypes.CDLL) -> None:

@@ -60,6 +60,9 @@ class NSCoreError(OSError):
 
     code: ErrorCode | int
     stage: str
+    #: True when the command itself could not be started: not found, not executable, or its
+    #: execve failed (what a shell reports as exit status 127 or 126).
+    command_failure: bool = False
 
     def __init__(
         self,

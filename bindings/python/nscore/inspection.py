@@ -204,6 +204,14 @@ def mounts(pid: int) -> list[Mount]:
     ]
 
 
+def differing_namespaces(pid: int, namespaces: NamespaceLike = Namespace.ALL) -> Namespace:
+    """The kinds among ``namespaces`` in which ``pid`` is in another namespace than the calling
+    thread: what ``nsenter --all`` (and :func:`nscore.join` without ``namespaces``) enters."""
+    out = ctypes.c_uint32()
+    _ffi.lib.nscore_namespace_differing(pid_arg(pid), int(Namespace.coerce(namespaces)), ctypes.byref(out), _ffi.new_error())
+    return Namespace(out.value)
+
+
 def processes(pid: int) -> list[NamespacedProcess]:
     """The processes inside the PID namespace of ``pid``, with their inner and host pids."""
     doc = _json(_ffi.lib.nscore_inspect_processes_json, pid_arg(pid))

@@ -155,3 +155,19 @@ exec sleep 30
     assert not [m for m in nscore.mounts(os.getpid()) if m.target.startswith(str(tmp_path) + "/")]
     with pytest.raises(nscore.ProcessExitedError):
         nscore.mounts(999_999_999)
+
+
+def test_differing_namespaces_and_command_failures(spawn) -> None:
+    c = spawn(["sleep", "30"], namespaces="uts,net")
+    assert nscore.differing_namespaces(c.pid) == Namespace.UTS | Namespace.NET
+    assert nscore.differing_namespaces(c.pid, "uts,ipc") == Namespace.UTS
+    assert nscore.differing_namespaces(os.getpid()) == Namespace(0)
+    with pytest.raises(nscore.ProcessExitedError):
+        nscore.differing_namespaces(999_999_999)
+    # A command that cannot be started is marked as such (a shell's 127 / 126); other failures not.
+    with pytest.raises(nscore.NotFoundError) as missing:
+        nscore.spawn(["/nonexistent/command"])
+    assert missing.value.command_failure
+    with pytest.raises(nscore.NSCoreError) as bad_dir:
+        nscore.spawn(["true"], cwd="/nonexistent-dir")
+    assert not bad_dir.value.command_failure
