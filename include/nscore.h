@@ -311,6 +311,9 @@ NSCORE_API int nscore_inspect_processes_json(pid_t pid, char **json_out, nscore_
  *  "shared|slave|shared+slave|private|unbindable","shared":N|null,"master":N|null,
  *  "propagate_from":N|null},...]} */
 NSCORE_API int nscore_inspect_mounts_json(pid_t pid, char **json_out, nscore_error **err);
+/** /proc/PID/mountstats: {"pid":N,"mountstats":[{"device":"proc","target":"/proc","fstype":"proc",
+ *  "statvers":"1.1"|null,"statistics":["line",...]},...]} */
+NSCORE_API int nscore_inspect_mountstats_json(pid_t pid, char **json_out, nscore_error **err);
 
 NSCORE_END_DECL
 

@@ -124,6 +124,10 @@ static void mounts_document(void)
     snprintf(needle, sizeof needle, "\"target\":\"%s\"", dir);
     CHECK(strstr(json, needle) == NULL);
     FAILS(nscore_inspect_mounts_json(999999999, &json, &err), NSCORE_EEXITED, "exited");
+    JSON(nscore_inspect_mountstats_json(getpid(), &json, &err), json);
+    CHECK(strstr(json, "{\"device\":\"proc\",\"target\":\"/proc\",\"fstype\":\"proc\"") != NULL);
+    nscore_string_free(json);
+    json = NULL;
 out:
     nscore_string_free(json);
     if (c != NULL) nscore_container_stop(c, 50, NULL, NULL);

@@ -471,6 +471,13 @@ t "$BIN" ps;                             expect "ps without PID: exit 2" 2 "" "P
 t "$BIN" ps 999999999;                   expect "ps of a missing process: exit 1" 1 "" "999999999"
 t "$BIN" mounts 999999999;               expect "mounts of a missing process: exit 1" 1 "" "999999999"
 t "$BIN" mounts --bogus;                 expect "mounts with an unknown option: exit 2" 2 "" "--bogus"
+t "$BIN" mounts --stats --json $$
+check "mounts --stats --json: /proc of this shell" "[ \"\$RC\" = 0 ] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert [m for m in d[\"mountstats\"] if m[\"target\"] == \"/proc\" and m[\"fstype\"] == \"proc\"]
+' \"\$OUT\""
+t "$BIN" mounts --stats;                 check "mounts --stats: a table" '[ "$RC" = 0 ] && [ "$(header)" = "DEVICE TARGET FSTYPE STATVERS STATISTICS" ]'
 t "$BIN" ls --type bogus;                expect "ls --type bogus: exit 2" 2 "" "bogus"
 t "$BIN" ls extra;                       expect "ls with an operand: exit 2" 2 "" "extra"
 t "$BIN" persist --type net "$TMP/x";    expect "persist without --target: exit 2" 2 "" "--target"
@@ -514,7 +521,7 @@ help_lists exec -t --target -u --uts -i --ipc -p --pid -n --net -m --mount -U --
 help_lists ns --json -h --help
 help_lists ls --type --json -h --help
 help_lists ps --json -h --help
-help_lists mounts --list --json -h --help
+help_lists mounts --list --stats --json -h --help
 help_lists persist --target --type -h --help
 help_lists unpersist --keep-file -h --help
 

@@ -144,3 +144,12 @@ public func nscore_namespace_differing(_ pid: pid_t, _ namespaces: UInt32, _ dif
         differ.pointee = try Inspect.differingNamespaces(of: pid, among: try ABI.namespaces(namespaces, f)).rawValue
     }
 }
+
+/// /proc/PID/mountstats, as JSON.
+@c
+public func nscore_inspect_mountstats_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    json(jsonOut, "nscore_inspect_mountstats_json", err) { () throws(NSCoreError) in
+        Inspect.json(try Inspect.mountStats(of: pid), pid: pid)
+    }
+}

@@ -11,29 +11,37 @@ enum PIDViewArguments {
         t.add(OptionSpec("json", "J"))
         t.add(OptionSpec("help", "h"))
     }
-    static let specsWithList = OptionTable { t in
+    static let mountSpecs = OptionTable { t in
         t.add(OptionSpec("json", "J"))
         t.add(OptionSpec("list", "l"))
+        t.add(OptionSpec("stats", "s"))
         t.add(OptionSpec("help", "h"))
     }
 
-    /// The PID operand (if any), whether JSON was asked for, and whether --list was (when
-    /// `withList`); `nil` once `--help` was printed.
-    static func parse(_ command: String, _ arguments: CommandArguments, help: String, withList: Bool = false)
-        throws(CLIError) -> (pid: pid_t?, json: Bool, list: Bool)?
-    {
-        var parser = ArgumentParser(command: command, arguments: arguments, specs: withList ? specsWithList : specs)
-        var json = false, list = false
+    /// What was asked for: the PID operand (if any), --json, and for `mounts` --list and
+    /// --stats; `nil` once `--help` was printed.
+    struct Request {
         var pid: pid_t?
+        var json = false
+        var list = false
+        var stats = false
+    }
+
+    static func parse(_ command: String, _ arguments: CommandArguments, help: String, mounts: Bool = false)
+        throws(CLIError) -> Request?
+    {
+        var parser = ArgumentParser(command: command, arguments: arguments, specs: mounts ? mountSpecs : specs)
+        var request = Request()
         while let item = try parser.next() {
             switch item {
             case .operand(let text):
-                if pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
-                pid = try parser.pid(text, what: "PID")
+                if request.pid != nil { throw parser.usage("unexpected argument '\(text)' (only one PID)") }
+                request.pid = try parser.pid(text, what: "PID")
             case .option(let option):
                 switch option.name {
-                case "json": json = true
-                case "list": list = true
+                case "json": request.json = true
+                case "list": request.list = true
+                case "stats": request.stats = true
                 case "help":
                     Output.out(help)
                     return nil
@@ -41,7 +49,7 @@ enum PIDViewArguments {
                 }
             }
         }
-        return (pid, json, list)
+        return request
     }
 }
 
@@ -60,7 +68,8 @@ enum NamespacesCommand {
         """
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        guard let (pid, json, _) = try PIDViewArguments.parse("ns", arguments, help: help) else { return 0 }
+        guard let request = try PIDViewArguments.parse("ns", arguments, help: help) else { return 0 }
+        let (pid, json) = (request.pid, request.json)
         let target = pid ?? getpid()
         let entries: [NamespaceEntry]
         do {
@@ -162,7 +171,8 @@ enum ProcessesCommand {
         """
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        guard let (operand, json, _) = try PIDViewArguments.parse("ps", arguments, help: help) else { return 0 }
+        guard let request = try PIDViewArguments.parse("ps", arguments, help: help) else { return 0 }
+        let (operand, json) = (request.pid, request.json)
         guard let pid = operand else { throw CLIError.usage(command: "ps", message: "missing PID") }
         let namespace: NamespaceID
         let processes: [NamespacedProcess]

@@ -14,6 +14,9 @@ enum MountsCommand {
 
         Options:
           -l, --list    a flat list in the kernel's order instead of a tree
+          -s, --stats   /proc/PID/mountstats instead: each mount with the statistics its
+                        filesystem writes (JSON: {"pid":N,"mountstats":[{"device","target",
+                        "fstype","statvers","statistics":[...]},...]})
           -J, --json    print JSON: {"pid":N,"mounts":[{"id","parent","major","minor","root",
                         "target","source","fstype","options","super_options","propagation",
                         "shared","master","propagate_from"},...]}
@@ -22,10 +25,10 @@ enum MountsCommand {
         """
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
-        guard let (pid, json, list) = try PIDViewArguments.parse("mounts", arguments, help: help, withList: true) else {
-            return 0
-        }
-        let target = pid ?? getpid()
+        guard let request = try PIDViewArguments.parse("mounts", arguments, help: help, mounts: true) else { return 0 }
+        let (json, list) = (request.json, request.list)
+        let target = request.pid ?? getpid()
+        if request.stats { return try stats(target, json: json) }
         let mounts: [MountEntry]
         do {
             mounts = try Inspect.mounts(of: target)
@@ -60,6 +63,27 @@ enum MountsCommand {
                 for (i, k) in kids.enumerated() { walk(k, next, i == kids.count - 1, false) }
             }
             for r in roots { walk(r, "", true, true) }
+        }
+        Output.out(table.render())
+        return 0
+    }
+
+    /// `--stats`: /proc/PID/mountstats.
+    private static func stats(_ pid: pid_t, json: Bool) throws(CLIError) -> Int32 {
+        let stats: [MountStats]
+        do {
+            stats = try Inspect.mountStats(of: pid)
+        } catch {
+            throw .failed(error, exitCode: ExitCode.failure)
+        }
+        if json {
+            Output.out(Inspect.json(stats, pid: pid) + "\n")
+            return 0
+        }
+        var table = Table([("DEVICE", .left), ("TARGET", .left), ("FSTYPE", .left), ("STATVERS", .left),
+                           ("STATISTICS", .right)])
+        for s in stats {
+            table.append([s.device, s.mountPoint, s.fsType, s.statsVersion ?? "-", String(s.statistics.count)])
         }
         Output.out(table.render())
         return 0

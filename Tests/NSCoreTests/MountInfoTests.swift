@@ -57,6 +57,14 @@ struct MountInfoTests {
         #expect(try !Inspect.mounts(of: getpid()).contains { $0.mountPoint.hasPrefix(dir + "/") })
     }
 
+    @Test func mountStatsListTheSameMounts() throws {
+        let stats = try Inspect.mountStats(of: getpid())
+        #expect(stats.contains { $0.mountPoint == "/proc" && $0.fsType == "proc" && $0.device == "proc" })
+        #expect(stats.count == (try Inspect.mounts(of: getpid())).count)
+        #expect(MountStats(headerLine: "device srv:/x mounted on /mnt\\040a with fstype nfs4 statvers=1.1")?.mountPoint == "/mnt a")
+        #expect { try Inspect.mountStats(of: 999_999_999) } throws: { ($0 as? NSCoreError)?.code == .processExited }
+    }
+
     @Test func badInput() throws {
         #expect { try Inspect.mounts(of: 0) } throws: { ($0 as? NSCoreError)?.code == .invalidArgument }
         #expect { try Inspect.mounts(of: 999_999_999) } throws: { ($0 as? NSCoreError)?.code == .processExited }

@@ -146,7 +146,89 @@ public struct MountEntry: Sendable, Equatable, CustomStringConvertible, JSONWrit
     }
 }
 
+/// One mount of `/proc/PID/mountstats` (proc(5)): `device D mounted on M with fstype T
+/// [statvers=V]`, and the statistics lines that follow it (NFS and a few others write some).
+public struct MountStats: Sendable, Equatable, JSONWritable {
+    /// The mount source ("device").
+    public var device: String
+    /// Where it is mounted.
+    public var mountPoint: String
+    /// The filesystem type.
+    public var fsType: String
+    /// The version of the statistics format, when the filesystem writes statistics.
+    public var statsVersion: String?
+    /// The statistics lines, as the filesystem wrote them (trimmed).
+    public var statistics: [String]
+
+    /// The entry as a JSON object.
+    public var json: String { JSONWriter.document(self) }
+
+    func write(to w: inout JSONWriter) {
+        w.beginObject()
+        w.field("device", device)
+        w.field("target", mountPoint)
+        w.field("fstype", fsType)
+        w.key("statvers")
+        if let v = statsVersion { w.value(v) } else { w.null() }
+        w.key("statistics")
+        w.beginArray()
+        for line in statistics { w.value(line) }
+        w.endArray()
+        w.endObject()
+    }
+
+    /// Parses a `device ... mounted on ... with fstype ...` line; nil if it is not one.
+    init?(headerLine line: Substring) {
+        let f = line.split(separator: " ", omittingEmptySubsequences: true)
+        guard f.count >= 8, f[0] == "device", f[2] == "mounted", f[3] == "on", f[5] == "with", f[6] == "fstype" else {
+            return nil
+        }
+        device = MountEntry.unescape(f[1])
+        mountPoint = MountEntry.unescape(f[4])
+        fsType = MountEntry.unescape(f[7])
+        statsVersion = f.count > 8 && f[8].hasPrefix("statvers=") ? String(f[8].dropFirst(9)) : nil
+        statistics = []
+    }
+}
+
 extension Inspect {
+    /// The mounts of `pid`'s mount namespace with their statistics (`/proc/PID/mountstats`).
+    /// - Throws: ``NSCoreError`` (process exited) for a process that is gone, (permission
+    ///   denied) when the caller may not read them.
+    public static func mountStats(of pid: pid_t) throws(NSCoreError) -> [MountStats] {
+        let text = try readMountFile(pid, "mountstats")
+        var out: [MountStats] = []
+        for line in text.split(separator: "\n") {
+            if let entry = MountStats(headerLine: line) {
+                out.append(entry)
+            } else if !out.isEmpty, line.first == " " || line.first == "\t" {
+                out[out.count - 1].statistics.append(String(line.drop { $0 == " " || $0 == "\t" }))
+            } else if !line.isEmpty {
+                throw NSCoreError(.system, errno: Errno(rawValue: EIO), stage: "parse /proc/\(pid)/mountstats",
+                                  message: "mounts: a line of /proc/\(pid)/mountstats does not parse: \(line.prefix(120))")
+            }
+        }
+        return out
+    }
+
+    /// The JSON for ``mountStats(of:)``: `{"pid":N,"mountstats":[{"device",...},...]}`.
+    public static func json(_ stats: [MountStats], pid: pid_t) -> String {
+        JSONWriter.listDocument(stats, key: "mountstats", perItem: 96) { $0.field("pid", pid) }
+    }
+
+    /// The text of /proc/PID/<name>, with the errors of a mount inspection.
+    private static func readMountFile(_ pid: pid_t, _ name: String) throws(NSCoreError) -> String {
+        guard pid > 0 else { throw .invalid("pid", "mounts: \(pid) is not a valid pid") }
+        let path = "/proc/\(pid)/\(name)"
+        switch sys_readFile(path, limit: 64 << 20) {
+        case .success(let b): return String(decoding: b, as: UTF8.self)
+        case .failure(let e) where e.rawValue == ENOENT || e.rawValue == ESRCH:
+            throw NSCoreError(.processExited, errno: e, stage: "read \(path)", message: "mounts: process \(pid) has exited")
+        case .failure(let e):
+            throw NSCoreError(.from(errno: e), errno: e, stage: "read \(path)", message: "mounts: cannot read \(path): \(e)")
+        }
+    }
+
     /// The mounts of `pid`'s mount namespace as `pid` sees them (`/proc/PID/mountinfo`), in the
     /// kernel's order (parents before their children).
     ///
@@ -154,17 +236,8 @@ extension Inspect {
     /// - Throws: ``NSCoreError`` (process exited) for a process that is gone, (permission
     ///   denied) when the caller may not read its mounts.
     public static func mounts(of pid: pid_t) throws(NSCoreError) -> [MountEntry] {
-        guard pid > 0 else { throw .invalid("pid", "mounts: \(pid) is not a valid pid") }
+        let text = try readMountFile(pid, "mountinfo")
         let path = "/proc/\(pid)/mountinfo"
-        let bytes: [UInt8]
-        switch sys_readFile(path, limit: 64 << 20) {
-        case .success(let b): bytes = b
-        case .failure(let e) where e.rawValue == ENOENT || e.rawValue == ESRCH:
-            throw NSCoreError(.processExited, errno: e, stage: "read \(path)", message: "mounts: process \(pid) has exited")
-        case .failure(let e):
-            throw NSCoreError(.from(errno: e), errno: e, stage: "read \(path)", message: "mounts: cannot read \(path): \(e)")
-        }
-        let text = String(decoding: bytes, as: UTF8.self)
         var entries: [MountEntry] = []
         for line in text.split(separator: "\n") {
             guard let e = MountEntry(mountinfoLine: line) else {

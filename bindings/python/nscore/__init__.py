@@ -37,12 +37,14 @@ from .errors import (
 )
 from .inspection import (
     Mount,
+    MountStats,
     NamespacedProcess,
     NamespaceEntry,
     NamespaceID,
     NamespaceSummary,
     differing_namespaces,
     list_namespaces,
+    mount_stats,
     mounts,
     namespace_id,
     namespace_id_at,
@@ -102,5 +104,7 @@ __all__ = [
     "processes",
     "Mount",
     "mounts",
+    "MountStats",
+    "mount_stats",
     "differing_namespaces",
 ]

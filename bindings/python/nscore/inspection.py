@@ -204,6 +204,27 @@ def mounts(pid: int) -> list[Mount]:
     ]
 
 
+@dataclasses.dataclass(frozen=True)
+class MountStats:
+    """One mount of ``/proc/PID/mountstats``, with the statistics lines its filesystem writes."""
+
+    device: str
+    target: str
+    fstype: str
+    statvers: str | None
+    statistics: tuple[str, ...]
+
+
+def mount_stats(pid: int) -> list[MountStats]:
+    """``/proc/PID/mountstats`` of ``pid``, typed."""
+    doc = _json(_ffi.lib.nscore_inspect_mountstats_json, pid_arg(pid))
+    return [
+        MountStats(device=str(m["device"]), target=str(m["target"]), fstype=str(m["fstype"]),
+                   statvers=m["statvers"], statistics=tuple(m["statistics"]))
+        for m in doc["mountstats"]
+    ]
+
+
 def differing_namespaces(pid: int, namespaces: NamespaceLike = Namespace.ALL) -> Namespace:
     """The kinds among ``namespaces`` in which ``pid`` is in another namespace than the calling
     thread: what ``nsenter --all`` (and :func:`nscore.join` without ``namespaces``) enters."""

@@ -171,3 +171,11 @@ def test_differing_namespaces_and_command_failures(spawn) -> None:
     with pytest.raises(nscore.NSCoreError) as bad_dir:
         nscore.spawn(["true"], cwd="/nonexistent-dir")
     assert not bad_dir.value.command_failure
+
+
+def test_mount_stats_list_the_same_mounts() -> None:
+    stats = nscore.mount_stats(os.getpid())
+    assert any(m.target == "/proc" and m.fstype == "proc" and m.device == "proc" for m in stats)
+    assert len(stats) == len(nscore.mounts(os.getpid()))
+    with pytest.raises(nscore.ProcessExitedError):
+        nscore.mount_stats(999_999_999)
