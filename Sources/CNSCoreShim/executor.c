@@ -390,6 +390,8 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
             st->slots[NSC_SLOT_BASE - x] = -1;
         return nsc_sys1(SYS_close, fd);
     }
+    case NSC_STEP_PIVOT_ROOT:
+        return nsc_sys2(SYS_pivot_root, a[0], a[1]);
     case NSC_STEP_SETRESGID:
         return nsc_sys3(SYS_setresgid, a[0], a[0], a[0]);
     case NSC_STEP_SETRESUID:

@@ -172,6 +172,7 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_FSCONFIG: return "fsconfig";
     case NSC_STEP_FSMOUNT: return "fsmount";
     case NSC_STEP_CLOSE: return "close";
+    case NSC_STEP_PIVOT_ROOT: return "pivot_root";
     case NSC_STEP_SETRESGID: return "setresgid";
     case NSC_STEP_SETRESUID: return "setresuid";
     case NSC_STEP_SETGROUPS: return "setgroups";

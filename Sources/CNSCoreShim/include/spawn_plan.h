@@ -54,6 +54,7 @@ enum nsc_step_kind {
     NSC_STEP_FSCONFIG = 29,      /* fsconfig(arg0 (fd), arg1, arg2, arg3, arg4)                 */
     NSC_STEP_FSMOUNT = 30,       /* fsmount(arg0 (fd), arg1 | FSMOUNT_CLOEXEC, arg2) -> slot     */
     NSC_STEP_CLOSE = 31,         /* close(arg0 (fd)); a slot is emptied                          */
+    NSC_STEP_PIVOT_ROOT = 32,    /* pivot_root(arg0, arg1)                                       */
     /* Credentials (raw syscalls: glibc's wrappers would wait for the host's other threads). */
     NSC_STEP_SETRESGID = 40,     /* setresgid(arg0, arg0, arg0)                                 */
     NSC_STEP_SETRESUID = 41,     /* setresuid(arg0, arg0, arg0)                                 */

@@ -202,6 +202,11 @@ extension SpawnPlan {
         return slot
     }
 
+    /// `pivot_root(newRoot, putOld)`.
+    func pivotRoot(_ newRoot: PlanString, _ putOld: PlanString, what: StepDescription) {
+        append(NSC_STEP_PIVOT_ROOT, address(newRoot.pointer), address(putOld.pointer), what: what)
+    }
+
     /// Closes the fd in `slot` (the slot is then empty).
     func close(_ slot: FDSlot, what: StepDescription) {
         append(NSC_STEP_CLOSE, FDOperand.slot(slot).raw, what: what)
