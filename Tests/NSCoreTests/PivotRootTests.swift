@@ -22,7 +22,9 @@ struct PivotRootTests {
         try body(dir + "/root")
     }
 
-    static func run(_ rootfs: String, readOnly: Bool, _ script: String) throws -> (NSCore.ExitStatus, String) {
+    static func run(_ rootfs: String, readOnly: Bool, procInRoot: Bool = false, _ script: String) throws
+        -> (NSCore.ExitStatus, String)
+    {
         try T.capture { stdout in
             guard case .fd(let out) = stdout else { fatalError("capture gives an fd") }
             let plan = SpawnPlan()
@@ -32,9 +34,16 @@ struct PivotRootTests {
             plan.cloneFlags = UInt64(UInt32(bitPattern: NamespaceSet([.mount, .pid]).cloneFlags))
             plan.resetSignals()
             plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE), what: .text("private /"))
-            PivotRoot.lower(rootfs: rootfs, readOnly: readOnly, into: plan)
-            plan.mount(source: plan.string("proc"), target: plan.string("/proc"), fstype: plan.string("proc"),
-                       flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), what: .text("mount proc"))
+            if procInRoot {
+                // /proc mounted before the pivot, on the target opened in the rootfs.
+                PivotRoot.lower(rootfs: rootfs, readOnly: readOnly, into: plan) { plan, root in
+                    InRoot.mountProc(in: root, into: plan)
+                }
+            } else {
+                PivotRoot.lower(rootfs: rootfs, readOnly: readOnly, into: plan)
+                plan.mount(source: plan.string("proc"), target: plan.string("/proc"), fstype: plan.string("proc"),
+                           flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), what: .text("mount proc"))
+            }
             SpawnPlanner.lowerExec((-1, out, -1), into: plan)
             return try Spawner.run(plan)
         }
@@ -65,6 +74,33 @@ struct PivotRootTests {
             let lines = out.split(separator: "\n")
             #expect(lines.contains { $0.contains("Read-only file system") }, "\(out)")
             #expect(access(rootfs + "/x", F_OK) != 0)
+        }
+    }
+
+    @Test func procMountedOnItsOpenedTargetBeforeThePivot() throws {
+        try Self.withRootfs { rootfs in
+            let (status, out) = try Self.run(rootfs, readOnly: true, procInRoot: true,
+                                             "readlink /proc/1/root; while read -r a b c d e f rest; do [ \"$e\" = /proc ] && echo \"$f\"; done < /proc/self/mountinfo")
+            #expect(status == .exited(0))
+            #expect(out.hasPrefix("/\n") && out.contains("nosuid,nodev,noexec"), "\(out)")
+        }
+    }
+
+    /// runc CVE-2019-16884's class: a rootfs whose /proc is a symlink (here to /, which in the
+    /// rootfs is the rootfs itself, and to a path out of it). The mount target is refused
+    /// (ELOOP), never followed.
+    @Test func aProcThatIsASymlinkIsRefused() throws {
+        for link in ["/", "../../../../../../etc", "/tmp"] {
+            try Self.withRootfs { rootfs in
+                #expect(rmdir(rootfs + "/proc") == 0 && symlink(link, rootfs + "/proc") == 0)
+                #expect {
+                    _ = try Self.run(rootfs, readOnly: false, procInRoot: true, "true")
+                } throws: { error in
+                    let e = error as? NSCoreError
+                    return e?.errno?.rawValue == ELOOP && e?.stage == "open the mount target (no symlinks) in the rootfs: proc"
+                }
+                #expect(!T.hasChildren())
+            }
         }
     }
 

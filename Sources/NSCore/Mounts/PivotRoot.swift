@@ -14,14 +14,18 @@ enum PivotRoot {
 
     /// Lowers the pivot into `rootfs` (an absolute path of the caller's mount namespace), and
     /// then, when `readOnly`, makes the new root mount read-only (`mount_setattr`, which keeps
-    /// the mount's other flags, where a remount would have to restate them).
-    static func lower(rootfs: String, readOnly: Bool, into plan: SpawnPlan) {
+    /// the mount's other flags, where a remount would have to restate them). `mounts` lowers
+    /// what is mounted inside the new root before the pivot, relative to the slot holding it
+    /// (``InRoot``): after the self-bind, so that they land in the mount the pivot enters.
+    static func lower(rootfs: String, readOnly: Bool, into plan: SpawnPlan,
+                      mounts: (SpawnPlan, FDSlot) -> Void = { _, _ in }) {
         let root = plan.string(rootfs)
         plan.mount(source: root, target: root, flags: UInt(MS_BIND) | UInt(MS_REC),
                    what: .textAndString("bind the rootfs onto itself: ", root.pointer))
         let old = plan.openat2(.cwd, "/", flags: O_DIRECTORY | O_RDONLY, resolve: 0, what: .text("open the old root"))
         let new = plan.openat2(.cwd, rootfs, flags: O_DIRECTORY | O_RDONLY, resolve: 0,
                                what: .textAndString("open the rootfs ", root.pointer))
+        mounts(plan, new)
         plan.fchdir(.slot(new), what: .textAndString("chdir into the rootfs ", root.pointer))
         let dot = plan.string(".")
         plan.pivotRoot(dot, dot, what: .textAndString("pivot_root into ", root.pointer))

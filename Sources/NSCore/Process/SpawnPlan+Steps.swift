@@ -138,9 +138,11 @@ extension SpawnPlan {
         append(NSC_STEP_FCHDIR, fd.raw, what: what)
     }
 
-    /// A new result slot; a plan has at most `NSC_MAX_SLOTS`.
+    /// A result slot: one a ``close(_:what:)`` step emptied earlier, else a new one. A plan holds
+    /// at most `NSC_MAX_SLOTS` fds at once.
     private func newSlot() -> FDSlot {
-        precondition(slotCount < NSC_MAX_SLOTS, "NSCore: a plan uses more than \(NSC_MAX_SLOTS) result slots")
+        if let free = freeSlots.popLast() { return FDSlot(index: free) }
+        precondition(slotCount < NSC_MAX_SLOTS, "NSCore: a plan holds more than \(NSC_MAX_SLOTS) fds at once")
         slotCount += 1
         return FDSlot(index: slotCount - 1)
     }
@@ -207,9 +209,10 @@ extension SpawnPlan {
         append(NSC_STEP_PIVOT_ROOT, address(newRoot.pointer), address(putOld.pointer), what: what)
     }
 
-    /// Closes the fd in `slot` (the slot is then empty).
+    /// Closes the fd in `slot`; the slot is then empty, and later steps may reuse it.
     func close(_ slot: FDSlot, what: StepDescription) {
         append(NSC_STEP_CLOSE, FDOperand.slot(slot).raw, what: what)
+        freeSlots.append(slot.index)
     }
 
     // ---- Credentials ---------------------------------------------------------------------

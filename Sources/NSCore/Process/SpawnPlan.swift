@@ -30,8 +30,10 @@ final class SpawnPlan {
     /// The highest fd the plan names: a child that shares the fd table keeps a copy of the fds
     /// up to this one only.
     private(set) var highestFD: Int32 = 2
-    /// Result slots handed out to steps that produce fds (see ``FDSlot``).
+    /// Result slots handed out to steps that produce fds (see ``FDSlot``), and those a close
+    /// step emptied, for reuse.
     var slotCount: Int32 = 0
+    var freeSlots: [Int32] = []
     /// Where the exec and close-fds steps are, for the values only ``cPlan`` knows.
     private var execStep = -1
     private var closeStep = -1
