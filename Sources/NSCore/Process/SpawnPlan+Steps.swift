@@ -71,7 +71,8 @@ extension SpawnPlan {
     /// ``executablePath``, with the plan's argv and environment. Must be the last step.
     func exec() {
         if execFD >= 0 { note(fd: execFD) }
-        append(NSC_STEP_EXEC, what: .exec(UnsafePointer(executablePath)))
+        // nscore-init runs from its memfd: a failure there is its exec's, not the command's.
+        append(NSC_STEP_EXEC, what: .exec(execFD >= 0 ? nil : UnsafePointer(executablePath)))
     }
 
     // ---- Namespaces, names, the handshake ------------------------------------------------

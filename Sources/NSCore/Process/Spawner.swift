@@ -228,7 +228,10 @@ enum Spawner {
     /// with `step` -1, the fd-table takeover or one of nscore-init's kinds.
     private static func childError(_ errno: Errno, stage: String, step: Int32, kind: Int32, plan: SpawnPlan) -> NSCoreError {
         let fromInit = step < 0
-        let isExec = fromInit ? kind == Int32(NSC_INIT_KIND_EXEC.rawValue) : kind == Int32(NSC_STEP_EXEC.rawValue)
+        // The command's execve: nscore-init's report of it, or the executor's exec step when it
+        // execs the command itself (not nscore-init from its memfd).
+        let isExec = fromInit ? kind == Int32(NSC_INIT_KIND_EXEC.rawValue)
+                              : kind == Int32(NSC_STEP_EXEC.rawValue) && plan.execFD < 0
         if isExec {
             let code: NSCoreError.Code = errno.rawValue == ENOENT ? .notFound
                 : (errno.rawValue == EACCES || errno.rawValue == EPERM) ? .permissionDenied : .childSetupFailed
