@@ -33,8 +33,6 @@
 #define MFD_ALLOW_SEALING 0x0002U
 #endif
 
-const int nsc_shim_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
-
 int nsc_shim_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
 
 int nsc_shim_pidfd_send_signal(int pidfd, int sig, unsigned int flags)

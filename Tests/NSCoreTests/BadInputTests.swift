@@ -153,7 +153,7 @@ struct HandshakeTests {
         var cfg = SpawnConfiguration(["true"], namespaces: [.user])
         cfg.mapRootUser = true
         let plan = try SpawnPlanner.plan(cfg)
-        plan.parentActions = [ParentAction(name: "kill the child") { pid throws(NSCoreError) in
+        plan.parentActions = [ParentAction { pid throws(NSCoreError) in
             kill(pid, SIGKILL)
             // Wait until it is a zombie, so its end of the socket is closed.
             while let stat = T.readFile("/proc/\(pid)/stat"), !stat.contains(") Z ") { usleep(1000) }
@@ -187,7 +187,7 @@ struct HandshakeTests {
         var thread = pthread_t()
         #expect(pthread_create(&thread, nil, { raw in
             let c = Unmanaged<Context>.fromOpaque(raw!).takeUnretainedValue()
-            c.plan.parentActions = [ParentAction(name: "die") { pid throws(NSCoreError) in
+            c.plan.parentActions = [ParentAction { pid throws(NSCoreError) in
                 c.shared.pid = pid
                 nsc_shim_exit_thread_now()  // dies holding the lock the child waits on
             }]

@@ -7,16 +7,6 @@ import Testing
 /// hand-built plans: what the root filesystem and mount features are built on.
 @Suite(.serialized)
 struct PlanStepTests {
-    static let RESOLVE_IN_ROOT: UInt64 = 0x10  // linux/openat2.h
-    static let OPEN_TREE_CLONE: UInt32 = 1  // linux/mount.h
-    static let AT_RECURSIVE: UInt32 = 0x8000
-    static let MOVE_MOUNT_F_EMPTY_PATH: UInt32 = 0x4
-    static let MOUNT_ATTR_RDONLY: UInt64 = 0x1
-    static let FSCONFIG_SET_STRING: UInt32 = 1
-    static let FSCONFIG_CMD_CREATE: UInt32 = 6
-    static let AT_EMPTY_PATH: UInt32 = 0x1000
-    static let O_PATH: Int32 = 0o10000000  // fcntl.h (_GNU_SOURCE, which Swift's Glibc lacks)
-
     /// Runs `args` after the steps `build` adds; stdin may be a slot. Returns (status, stdout).
     static func run(_ args: [String], namespaces: NamespaceSet = [], stdin: Int32 = -1,
                     _ build: (SpawnPlan) throws -> Void) throws -> (NSCore.ExitStatus, String) {
@@ -49,7 +39,7 @@ struct PlanStepTests {
 
     @Test func aSlotCarriesAnFDToLaterSteps() throws {
         let (status, out) = try Self.run(["pwd"]) { plan in
-            let dir = plan.openat2(.cwd, "/usr", flags: Self.O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /usr"))
+            let dir = plan.openat2(.cwd, "/usr", flags: nsc_shim_O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /usr"))
             plan.fchdir(.slot(dir), what: .text("fchdir /usr"))
             plan.close(dir, what: .text("close /usr"))
         }
@@ -66,11 +56,11 @@ struct PlanStepTests {
         // esc/name is the root's etc/name; esc/hostname (which the host has) does not exist there.
         let (status, out) = try Self.run(["cat"]) { plan in
             let rootFD: Int32
-            switch sys_open(root, Self.O_PATH | O_DIRECTORY) {
+            switch sys_open(root, nsc_shim_O_PATH | O_DIRECTORY) {
             case .success(let fd): rootFD = plan.own(fd)
             case .failure(let e): throw e
             }
-            let file = plan.openat2(.fd(rootFD), "esc/name", flags: O_RDONLY, resolve: Self.RESOLVE_IN_ROOT,
+            let file = plan.openat2(.fd(rootFD), "esc/name", flags: O_RDONLY, resolve: nsc_shim_RESOLVE_IN_ROOT,
                                     what: .text("open esc/name in the root"))
             plan.stdio((Int32(NSC_SLOT_BASE) - file.index, -1, -1))
         }
@@ -79,11 +69,11 @@ struct PlanStepTests {
         #expect {
             _ = try Self.run(["cat"]) { plan in
                 let rootFD: Int32
-                switch sys_open(root, Self.O_PATH | O_DIRECTORY) {
+                switch sys_open(root, nsc_shim_O_PATH | O_DIRECTORY) {
                 case .success(let fd): rootFD = plan.own(fd)
                 case .failure(let e): throw e
                 }
-                _ = plan.openat2(.fd(rootFD), "esc/hostname", flags: O_RDONLY, resolve: Self.RESOLVE_IN_ROOT,
+                _ = plan.openat2(.fd(rootFD), "esc/hostname", flags: O_RDONLY, resolve: nsc_shim_RESOLVE_IN_ROOT,
                                  what: .text("open esc/hostname in the root"))
             }
         } throws: { error in
@@ -99,8 +89,8 @@ struct PlanStepTests {
         let (status, out) = try Self.run(["ls", target], namespaces: [.mount]) { plan in
             plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE),
                        what: .text("make / private"))
-            let tree = plan.openTree(.cwd, "/usr", flags: Self.OPEN_TREE_CLONE, what: .text("open_tree /usr"))
-            plan.moveMount(from: .slot(tree), "", to: .cwd, target, flags: Self.MOVE_MOUNT_F_EMPTY_PATH,
+            let tree = plan.openTree(.cwd, "/usr", flags: nsc_shim_OPEN_TREE_CLONE, what: .text("open_tree /usr"))
+            plan.moveMount(from: .slot(tree), "", to: .cwd, target, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
                            what: .text("move_mount onto the target"))
         }
         #expect(status == .exited(0))
@@ -116,10 +106,10 @@ struct PlanStepTests {
             plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE),
                        what: .text("make / private"))
             let fs = plan.fsopen("tmpfs", what: .text("fsopen tmpfs"))
-            plan.fsconfig(.slot(fs), command: Self.FSCONFIG_SET_STRING, key: "size", value: "1m", what: .text("size=1m"))
-            plan.fsconfig(.slot(fs), command: Self.FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create"))
+            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_SET_STRING, key: "size", value: "1m", what: .text("size=1m"))
+            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create"))
             let mnt = plan.fsmount(.slot(fs), what: .text("fsmount"))
-            plan.moveMount(from: .slot(mnt), "", to: .cwd, target, flags: Self.MOVE_MOUNT_F_EMPTY_PATH,
+            plan.moveMount(from: .slot(mnt), "", to: .cwd, target, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
                            what: .text("move_mount"))
         }
         #expect(ok == .exited(0))
@@ -128,11 +118,11 @@ struct PlanStepTests {
             plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_PRIVATE),
                        what: .text("make / private"))
             let fs = plan.fsopen("tmpfs", what: .text("fsopen tmpfs"))
-            plan.fsconfig(.slot(fs), command: Self.FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create"))
+            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create"))
             let mnt = plan.fsmount(.slot(fs), what: .text("fsmount"))
-            plan.mountSetattr(.slot(mnt), "", flags: Self.AT_EMPTY_PATH | Self.AT_RECURSIVE,
-                              set: Self.MOUNT_ATTR_RDONLY, clear: 0, propagation: 0, what: .text("read-only"))
-            plan.moveMount(from: .slot(mnt), "", to: .cwd, target, flags: Self.MOVE_MOUNT_F_EMPTY_PATH,
+            plan.mountSetattr(.slot(mnt), "", flags: nsc_shim_AT_EMPTY_PATH | nsc_shim_AT_RECURSIVE,
+                              set: UInt64(nsc_shim_MOUNT_ATTR_RDONLY), clear: 0, propagation: 0, what: .text("read-only"))
+            plan.moveMount(from: .slot(mnt), "", to: .cwd, target, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
                            what: .text("move_mount"))
         }
         #expect(ro != NSCore.ExitStatus.exited(0))
@@ -142,7 +132,7 @@ struct PlanStepTests {
     @Test func anEmptySlotFailsTheStepThatReadsIt() throws {
         #expect {
             _ = try Self.run(["true"]) { plan in
-                let dir = plan.openat2(.cwd, "/", flags: Self.O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /"))
+                let dir = plan.openat2(.cwd, "/", flags: nsc_shim_O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /"))
                 plan.close(dir, what: .text("close /"))
                 plan.fchdir(.slot(dir), what: .text("fchdir into the closed slot"))
             }
@@ -173,11 +163,11 @@ struct ParentActionTests {
         plan.argumentList = CStringList(args)
         plan.resetSignals()
         plan.waitForParent(what: .text("wait for the parent"))
-        plan.parentActions.append(ParentAction(name: "first") { pid throws(NSCoreError) in
+        plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
             log.entries.append("first \(pid > 0)")
             return { log.entries.append("undo first") }
         })
-        plan.parentActions.append(ParentAction(name: "second") { _ throws(NSCoreError) in
+        plan.parentActions.append(ParentAction { _ throws(NSCoreError) in
             if failSecond { throw .invalid("second", "second: refused") }
             log.entries.append("second")
             return { log.entries.append("undo second") }

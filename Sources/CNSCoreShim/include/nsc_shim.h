@@ -71,8 +71,23 @@ void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
 /* ---- syscalls.c ------------------------------------------------------------------------- */
 
-/* Constants from headers Swift's Glibc module does not import (sys/prctl.h). */
+/* Constants from headers Swift's Glibc module does not import (constants.c). */
 extern const int nsc_shim_PR_SET_PDEATHSIG;
+extern const int nsc_shim_O_PATH;
+extern const unsigned int nsc_shim_AT_EMPTY_PATH;
+extern const unsigned int nsc_shim_AT_RECURSIVE;
+extern const unsigned long long nsc_shim_RESOLVE_NO_MAGICLINKS;
+extern const unsigned long long nsc_shim_RESOLVE_NO_SYMLINKS;
+extern const unsigned long long nsc_shim_RESOLVE_IN_ROOT;
+extern const unsigned int nsc_shim_OPEN_TREE_CLONE;
+extern const unsigned int nsc_shim_MOVE_MOUNT_F_EMPTY_PATH;
+extern const unsigned int nsc_shim_MOVE_MOUNT_T_EMPTY_PATH;
+extern const unsigned int nsc_shim_FSCONFIG_SET_STRING;
+extern const unsigned int nsc_shim_FSCONFIG_CMD_CREATE;
+extern const unsigned int nsc_shim_MOUNT_ATTR_RDONLY;
+extern const unsigned int nsc_shim_MOUNT_ATTR_NOSUID;
+extern const unsigned int nsc_shim_MOUNT_ATTR_NODEV;
+extern const unsigned int nsc_shim_MOUNT_ATTR_NOEXEC;
 
 /* Each returns what the syscall returns, with -1 and errno set on failure. */
 int nsc_shim_pidfd_open(pid_t pid, unsigned int flags);

@@ -10,7 +10,6 @@ import Glibc
 /// detaching it cannot propagate to the host, detach it, and `chdir("/")`. All in the child's
 /// new mount namespace, whose `/` the spawn has already made private (or slave).
 enum PivotRoot {
-    static let MOUNT_ATTR_RDONLY: UInt64 = 0x1  // linux/mount.h
 
     /// Lowers the pivot into `rootfs` (an absolute path of the caller's mount namespace), and
     /// then, when `readOnly`, makes the new root mount read-only (`mount_setattr`, which keeps
@@ -23,8 +22,7 @@ enum PivotRoot {
         plan.mount(source: root, target: root, flags: UInt(MS_BIND) | UInt(MS_REC),
                    what: .textAndString("bind the rootfs onto itself: ", root.pointer))
         let old = plan.openat2(.cwd, "/", flags: O_DIRECTORY | O_RDONLY, resolve: 0, what: .text("open the old root"))
-        let new = plan.openat2(.cwd, rootfs, flags: O_DIRECTORY | O_RDONLY, resolve: 0,
-                               what: .textAndString("open the rootfs ", root.pointer))
+        let new = InRoot.openRoot(rootfs, into: plan)
         mounts(plan, new)
         plan.fchdir(.slot(new), what: .textAndString("chdir into the rootfs ", root.pointer))
         let dot = plan.string(".")
@@ -37,7 +35,7 @@ enum PivotRoot {
         plan.close(old, what: .text("close the old root"))
         plan.close(new, what: .text("close the rootfs"))
         if readOnly {
-            plan.mountSetattr(.cwd, "/", flags: 0, set: MOUNT_ATTR_RDONLY, clear: 0, propagation: 0,
+            plan.mountSetattr(.cwd, "/", flags: 0, set: UInt64(nsc_shim_MOUNT_ATTR_RDONLY), clear: 0, propagation: 0,
                               what: .text("make the root read-only"))
         }
     }

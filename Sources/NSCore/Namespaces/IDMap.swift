@@ -13,7 +13,7 @@ enum IDMap {
         guard c.mapRootUser else { return }
         plan.waitForParent(what: .text("wait for the parent to write uid/gid maps"))
         // No undo: the maps go with the user namespace, which goes with the child.
-        plan.parentActions.append(ParentAction(name: "write uid/gid maps") { pid throws(NSCoreError) in
+        plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
             try writeRootMapping(pid: pid)
             return nil
         })

@@ -249,7 +249,6 @@ func address<T>(_ p: UnsafeMutablePointer<T>?) -> UInt64 { UInt64(UInt(bitPatter
 /// undo, or nil when the work needs none (it goes with the child's namespaces). If a later
 /// action or the spawn fails, the undos run in reverse order and the child is killed.
 struct ParentAction {
-    let name: StaticString
     let run: (_ pid: pid_t) throws(NSCoreError) -> (() -> Void)?
 }
 

@@ -1,0 +1,28 @@
+/*
+ * constants.c - kernel constants from headers Swift's Glibc module does not import (they need
+ * _GNU_SOURCE, or live in linux/mount.h and linux/openat2.h), exported as `extern const` so
+ * that Swift reads them from the real headers instead of writing the numbers again.
+ */
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <sys/prctl.h>
+
+#include "nsc_shim.h"
+
+const int nsc_shim_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+const int nsc_shim_O_PATH = O_PATH;
+const unsigned int nsc_shim_AT_EMPTY_PATH = AT_EMPTY_PATH;
+const unsigned int nsc_shim_AT_RECURSIVE = AT_RECURSIVE;
+const unsigned long long nsc_shim_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+const unsigned long long nsc_shim_RESOLVE_NO_SYMLINKS = RESOLVE_NO_SYMLINKS;
+const unsigned long long nsc_shim_RESOLVE_IN_ROOT = RESOLVE_IN_ROOT;
+const unsigned int nsc_shim_OPEN_TREE_CLONE = OPEN_TREE_CLONE;
+const unsigned int nsc_shim_MOVE_MOUNT_F_EMPTY_PATH = MOVE_MOUNT_F_EMPTY_PATH;
+const unsigned int nsc_shim_MOVE_MOUNT_T_EMPTY_PATH = MOVE_MOUNT_T_EMPTY_PATH;
+const unsigned int nsc_shim_FSCONFIG_SET_STRING = FSCONFIG_SET_STRING;
+const unsigned int nsc_shim_FSCONFIG_CMD_CREATE = FSCONFIG_CMD_CREATE;
+const unsigned int nsc_shim_MOUNT_ATTR_RDONLY = MOUNT_ATTR_RDONLY;
+const unsigned int nsc_shim_MOUNT_ATTR_NOSUID = MOUNT_ATTR_NOSUID;
+const unsigned int nsc_shim_MOUNT_ATTR_NODEV = MOUNT_ATTR_NODEV;
+const unsigned int nsc_shim_MOUNT_ATTR_NOEXEC = MOUNT_ATTR_NOEXEC;
