@@ -119,6 +119,13 @@ if gcc -O2 -static -o "$WORK/bin/pause" "$BENCH/c/pause.c" 2>/dev/null; then
 fi
 
 log "building the Swift benchmark (bench/swift, release)"
+# SwiftPM keeps the file list of a path dependency in its build cache: a source file added to or
+# removed from Sources/ since the last build is not seen (undefined references at link time).
+# The cache is dropped when that list changes.
+sources_stamp=$(cd "$ROOT" && find Sources -type f | LC_ALL=C sort | cksum)
+if [[ -d $BENCH/swift/.build && $(cat "$BENCH/swift/.build/nscore-sources.stamp" 2>/dev/null) != "$sources_stamp" ]]; then
+    rm -rf "$BENCH/swift/.build"
+fi
 swift_build() {
     swift build -c release --package-path "$BENCH/swift" --scratch-path "$BENCH/swift/.build" \
         >"$WORK/logs/swift-build.log" 2>&1
@@ -129,6 +136,7 @@ if ! swift_build && ! { sleep 15 && swift_build; }; then
     echo "bench/run.sh: the Swift benchmark did not build" >&2
     exit 1
 fi
+printf '%s\n' "$sources_stamp" > "$BENCH/swift/.build/nscore-sources.stamp"
 SWIFT_BENCH=$BENCH/swift/.build/release/nscore-bench-swift
 
 export NSCORE_LIBRARY=$WORK/lib/libnscore.so
