@@ -154,8 +154,58 @@ NSCORE_API int nscore_spawn_config_set_mount_proc(nscore_spawn_config *cfg, int 
 #define NSCORE_PROPAGATION_SLAVE 2
 #define NSCORE_PROPAGATION_PRIVATE 3
 #define NSCORE_PROPAGATION_UNBINDABLE 4
-/** The propagation applied recursively to / in a new mount namespace (default PRIVATE). */
+#define NSCORE_PROPAGATION_SHARED_SLAVE 5 /**< slave, then shared: receives, and passes on to its own peers */
+/** The propagation applied recursively to / in a new mount namespace (default PRIVATE); the OCI
+ *  spec's linux.rootfsPropagation. With a root filesystem it is applied before the rootfs is
+ *  bound, which inherits it. */
 NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg, int propagation, nscore_error **err);
+
+/* ---- Root filesystem and mounts (the OCI runtime spec's root, mounts, linux.maskedPaths,
+ *      linux.readonlyPaths). Each needs NSCORE_NS_MOUNT; the spawn fails otherwise. Every
+ *      destination is resolved inside the root with openat2(RESOLVE_IN_ROOT) and never through a
+ *      symlink; missing directories (or, for a bind of a file, an empty file) are created.
+ *      Errors name the mount: "mounts[1] (tmpfs on /tmp): option bogus: EINVAL". Linux 5.12+. */
+
+/** Runs the container in root filesystem `path` (a directory of the caller's mount namespace):
+ *  it is bound onto itself, the mounts are made inside it, then pivot_root enters it and the
+ *  host's tree is detached (MS_MOVE and chroot where the caller's root is an initramfs).
+ *  `readonly` (0 or 1) makes the root mount read-only. Commands are looked up in the rootfs
+ *  (the child's PATH, else the default one). NULL path: no root filesystem (the default). */
+NSCORE_API int nscore_spawn_config_set_root(nscore_spawn_config *cfg, const char *path, int readonly, nscore_error **err);
+/** With a root filesystem, mount what a container expects before the caller's mounts (enable 1,
+ *  the default): proc (nosuid,nodev,noexec); /dev, a tmpfs with null, zero, full, random,
+ *  urandom and tty (made with mknod, or bound from the host in a new user namespace) and the
+ *  links fd, stdin, stdout, stderr and ptmx; /dev/pts (a new devpts instance); /dev/shm;
+ *  /dev/mqueue with a new IPC namespace; sysfs, read-only unless the network namespace is new.
+ *  0 mounts only what nscore_spawn_config_add_mount() gives (an OCI config lists them all). */
+NSCORE_API int nscore_spawn_config_set_default_mounts(nscore_spawn_config *cfg, int enable, nscore_error **err);
+/** Appends a mount, made after the default ones, in order (an OCI mounts[] entry).
+ *  - destination: absolute, inside the container.
+ *  - type: "bind", "tmpfs", "proc", "sysfs", "mqueue", "devpts", "overlay", or any filesystem;
+ *    NULL with a "bind" or "rbind" option is a bind mount.
+ *  - source: a path of the caller's mount namespace for a bind; the filesystem's source word
+ *    otherwise (may be NULL).
+ *  - options (NULL-terminated, or NULL): flags ro rw nosuid suid nodev dev noexec exec noatime
+ *    relatime strictatime nodiratime; bind or rbind (with submounts; recursive read-only);
+ *    propagation private shared slave unbindable shared+slave, with an r prefix for the whole
+ *    tree; anything else is filesystem data (size=64m, mode=1777, lowerdir=A:B, upperdir=U,
+ *    workdir=W, newinstance).
+ *  Copied. Checked at spawn. */
+NSCORE_API int nscore_spawn_config_add_mount(nscore_spawn_config *cfg, const char *destination, const char *type,
+                                             const char *source, const char *const *options, nscore_error **err);
+/** Removes every mount added with nscore_spawn_config_add_mount(). */
+NSCORE_API int nscore_spawn_config_clear_mounts(nscore_spawn_config *cfg, nscore_error **err);
+/** Paths hidden from the container (NULL-terminated, absolute): an empty read-only tmpfs over a
+ *  directory, /dev/null (checked to be the char device 1:3) over a file; a path the kernel does
+ *  not have is skipped. NULL restores the default: with a root filesystem, Docker's list
+ *  (/proc/asound, /proc/acpi, /proc/interrupts, /proc/kcore, /proc/keys, /proc/latency_stats,
+ *  /proc/timer_list, /proc/timer_stats, /proc/sched_debug, /proc/scsi, /sys/firmware,
+ *  /sys/devices/virtual/powercap); without, none. An empty array masks nothing. */
+NSCORE_API int nscore_spawn_config_set_masked_paths(nscore_spawn_config *cfg, const char *const *paths, nscore_error **err);
+/** Paths made read-only, recursively (NULL-terminated, absolute). NULL restores the default:
+ *  with a root filesystem, /proc/bus, /proc/fs, /proc/irq, /proc/sys, /proc/sysrq-trigger;
+ *  without, none. */
+NSCORE_API int nscore_spawn_config_set_readonly_paths(nscore_spawn_config *cfg, const char *const *paths, nscore_error **err);
 
 /** Run the command under NSCore's init as PID 1 (reaps zombies, forwards SIGTERM, SIGINT,
  *  SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, exits with the command's exit code, or

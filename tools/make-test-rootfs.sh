@@ -5,7 +5,7 @@
 #   tools/make-test-rootfs.sh DIR [PROGRAM...]
 #
 # DIR must not exist yet (or be empty). Copies each PROGRAM (default: sh ls cat echo mkdir
-# touch readlink id hostname stat mount umount, as found in PATH) with every library `ldd`
+# touch readlink id hostname stat mount umount grep head wc rm ln sleep true, as found in PATH) with every library `ldd`
 # lists, the dynamic loader included, into the same paths under DIR, and makes the directories
 # a container's default mounts need (proc, sys, dev, tmp, etc, root) plus an /etc/passwd and
 # /etc/group with root. Programs are copied, never hard-linked: the rootfs shares no inode with
@@ -20,7 +20,7 @@ dir=$1
 shift
 programs=("$@")
 if [[ ${#programs[@]} -eq 0 ]]; then
-    programs=(sh ls cat echo mkdir touch readlink id hostname stat mount umount)
+    programs=(sh ls cat echo mkdir touch readlink id hostname stat mount umount grep head wc rm ln sleep true)
 fi
 if [[ -e $dir && -n $(ls -A "$dir" 2>/dev/null) ]]; then
     echo "make-test-rootfs.sh: $dir exists and is not empty" >&2

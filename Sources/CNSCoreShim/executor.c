@@ -26,7 +26,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,6 +71,19 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2) /* Linux 5.11 */
 #endif
+#ifndef RESOLVE_IN_ROOT
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#define RESOLVE_IN_ROOT 0x10
+#endif
+#define NSC_RESOLVE_STRICT (RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+#define NSC_OPEN_TREE_CLONE 1
+#define NSC_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define NSC_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
+#define NSC_MOUNT_ATTR_RDONLY 0x00000001
+#define NSC_RAMFS_MAGIC 0x858458f6
+#define NSC_TMPFS_MAGIC 0x01021994
 /* The new mount API's close-on-exec flags (linux/mount.h, Linux 5.2). */
 #define NSC_OPEN_TREE_CLOEXEC O_CLOEXEC
 #define NSC_FSOPEN_CLOEXEC 0x00000001
@@ -197,6 +213,161 @@ static long nsc_fd(const struct nsc_exec_state *st, uint64_t v)
     if (k >= NSC_MAX_SLOTS || st->slots[k] < 0)
         return -EBADF;
     return st->slots[k];
+}
+
+/* openat2(dir, path, O_PATH | flags, resolve) */
+static long nsc_open_path(long dir, const char *path, uint64_t flags, uint64_t resolve)
+{
+    struct nsc_open_how how = { O_PATH | O_CLOEXEC | flags, 0, resolve };
+    return nsc_sys4(SYS_openat2, dir, path, &how, sizeof how);
+}
+
+/* Creates the missing directories of `path` below `root`, one component at a time: each is
+ * opened with RESOLVE_BENEATH and no symlinks, so a component that is (or is swapped for) a
+ * symlink fails with ELOOP instead of leading the walk out. With `file`, the last component is
+ * created as an empty regular file (a bind mount target for a file). Paths are canonical (the
+ * Swift side removed ".", ".." and repeated slashes). */
+static long nsc_mkpath(long root, const char *path, uint64_t mode, int file)
+{
+    char name[256];
+    long cur = root, r = 0;
+    const char *p = path;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (*p == 0)
+            break;
+        size_t n = 0;
+        while (p[n] != 0 && p[n] != '/') {
+            if (n == sizeof name - 1) {
+                r = -ENAMETOOLONG;
+                goto out;
+            }
+            name[n] = p[n];
+            n++;
+        }
+        name[n] = 0;
+        p += n;
+        const char *rest = p;
+        while (*rest == '/')
+            rest++;
+        if (*rest == 0 && file) {
+            r = nsc_sys4(SYS_mknodat, cur, name, S_IFREG | (mode & 0644), 0);
+            if (r == -EEXIST)
+                r = 0;
+            goto out;
+        }
+        long next = nsc_open_path(cur, name, O_DIRECTORY, RESOLVE_BENEATH | NSC_RESOLVE_STRICT);
+        if (next == -ENOENT) {
+            r = nsc_sys3(SYS_mkdirat, cur, name, mode);
+            if (r < 0 && r != -EEXIST)
+                goto out;
+            next = nsc_open_path(cur, name, O_DIRECTORY, RESOLVE_BENEATH | NSC_RESOLVE_STRICT);
+        }
+        if (next < 0) {
+            r = next;
+            goto out;
+        }
+        if (cur != root)
+            (void)nsc_sys1(SYS_close, cur);
+        cur = next;
+    }
+out:
+    if (cur != root)
+        (void)nsc_sys1(SYS_close, cur);
+    return r;
+}
+
+/* The type and device number of what an fd refers to. */
+static long nsc_node(long fd, uint32_t *mode, uint32_t *major, uint32_t *minor)
+{
+    struct statx sx;
+    long r = nsc_sys5(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_TYPE, &sx);
+    if (r < 0)
+        return r;
+    *mode = sx.stx_mode & S_IFMT;
+    *major = sx.stx_rdev_major;
+    *minor = sx.stx_rdev_minor;
+    return 0;
+}
+
+/* Clones the mount `src` (a detached or attached mount's fd) onto the opened target `to`. */
+static long nsc_clone_onto(long src, long to, uint64_t flags)
+{
+    long c = nsc_sys3(SYS_open_tree, src, "", NSC_OPEN_TREE_CLONE | NSC_OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | flags);
+    if (c < 0)
+        return c;
+    long r = nsc_sys5(SYS_move_mount, c, "", to, "", NSC_MOVE_MOUNT_F_EMPTY_PATH | NSC_MOVE_MOUNT_T_EMPTY_PATH);
+    (void)nsc_sys1(SYS_close, c);
+    return r;
+}
+
+/* A masked path: an empty read-only tmpfs over a directory, /dev/null over anything else. */
+static long nsc_mask(long root, const char *path, long null_fd, long empty_fd)
+{
+    long t = nsc_open_path(root, path, 0, RESOLVE_IN_ROOT | NSC_RESOLVE_STRICT);
+    if (t == -ENOENT || t == -ENOTDIR)
+        return 0;
+    if (t < 0)
+        return t;
+    uint32_t mode, major, minor;
+    long r = nsc_node(t, &mode, &major, &minor);
+    if (r == 0)
+        r = nsc_clone_onto(mode == S_IFDIR ? empty_fd : null_fd, t, 0);
+    (void)nsc_sys1(SYS_close, t);
+    return r;
+}
+
+/* A read-only path: the tree at `path` bound onto itself, read-only down to every submount. */
+static long nsc_readonly(long root, const char *path)
+{
+    long t = nsc_open_path(root, path, 0, RESOLVE_IN_ROOT | NSC_RESOLVE_STRICT);
+    if (t == -ENOENT || t == -ENOTDIR)
+        return 0;
+    if (t < 0)
+        return t;
+    long r, c = nsc_sys3(SYS_open_tree, t, "", NSC_OPEN_TREE_CLONE | NSC_OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+    if (c >= 0) {
+        struct nsc_mount_attr attr = { NSC_MOUNT_ATTR_RDONLY, 0, 0, 0 };
+        r = nsc_sys5(SYS_mount_setattr, c, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+        if (r == 0)
+            r = nsc_sys5(SYS_move_mount, c, "", t, "", NSC_MOVE_MOUNT_F_EMPTY_PATH | NSC_MOVE_MOUNT_T_EMPTY_PATH);
+        (void)nsc_sys1(SYS_close, c);
+    } else {
+        r = c;
+    }
+    (void)nsc_sys1(SYS_close, t);
+    return r;
+}
+
+/* pivot_root into `new_root` and detach the old root; where the old root is the initramfs
+ * (pivot_root refuses it: EINVAL), move the new root onto / and chroot, as runc does. */
+static long nsc_enter_root(long old_root, long new_root)
+{
+    long r = nsc_sys1(SYS_fchdir, new_root);
+    if (r < 0)
+        return r;
+    r = nsc_shim_force_chroot_fallback ? -EINVAL : nsc_sys2(SYS_pivot_root, ".", ".");
+    if (r == 0) {
+        /* The old root is now stacked on top of the new one: detach it, as a slave first so
+         * that the detach cannot propagate to the host's mounts. */
+        if ((r = nsc_sys1(SYS_fchdir, old_root)) < 0 ||
+            (r = nsc_sys5(SYS_mount, 0, ".", 0, MS_SLAVE | MS_REC, 0)) < 0 ||
+            (r = nsc_sys2(SYS_umount2, ".", MNT_DETACH)) < 0)
+            return r;
+    } else if (r == -EINVAL) {
+        struct statfs fs;
+        long e = nsc_sys2(SYS_fstatfs, old_root, &fs);
+        if (e < 0)
+            return e;
+        if (!nsc_shim_force_chroot_fallback && fs.f_type != NSC_RAMFS_MAGIC && fs.f_type != NSC_TMPFS_MAGIC)
+            return r;
+        if ((r = nsc_sys5(SYS_mount, ".", "/", 0, MS_MOVE, 0)) < 0 || (r = nsc_sys1(SYS_chroot, ".")) < 0)
+            return r;
+    } else {
+        return r;
+    }
+    return nsc_sys1(SYS_chdir, "/");
 }
 
 /* Places the stdio sources on 0, 1, 2: first each source is copied above 2, so that one source
@@ -392,6 +563,50 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
     }
     case NSC_STEP_PIVOT_ROOT:
         return nsc_sys2(SYS_pivot_root, a[0], a[1]);
+    case NSC_STEP_MKPATH:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_mkpath(fd, (const char *)(uintptr_t)a[1], a[2], a[3] != 0);
+    case NSC_STEP_MKNOD:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        if ((r = nsc_sys4(SYS_mknodat, fd, a[1], a[2], a[3])) < 0)
+            return r;
+        return nsc_sys3(SYS_fchmodat, fd, a[1], a[2] & 07777);
+    case NSC_STEP_SYMLINK:
+        if ((fd = nsc_fd(st, a[1])) < 0)
+            return fd;
+        return nsc_sys3(SYS_symlinkat, a[0], fd, a[2]);
+    case NSC_STEP_EXPECT_NODE: {
+        uint32_t mode, major, minor;
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        if ((r = nsc_node(fd, &mode, &major, &minor)) < 0)
+            return r;
+        return (mode == a[1] && major == a[2] && minor == a[3]) ? 0 : -EPERM;
+    }
+    case NSC_STEP_MASK: {
+        long null_fd, empty_fd;
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        if ((null_fd = nsc_fd(st, a[2])) < 0)
+            return null_fd;
+        if ((empty_fd = nsc_fd(st, a[3])) < 0)
+            return empty_fd;
+        return nsc_mask(fd, (const char *)(uintptr_t)a[1], null_fd, empty_fd);
+    }
+    case NSC_STEP_READONLY:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_readonly(fd, (const char *)(uintptr_t)a[1]);
+    case NSC_STEP_ENTER_ROOT: {
+        long new_root;
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        if ((new_root = nsc_fd(st, a[1])) < 0)
+            return new_root;
+        return nsc_enter_root(fd, new_root);
+    }
     case NSC_STEP_SETRESGID:
         return nsc_sys3(SYS_setresgid, a[0], a[0], a[0]);
     case NSC_STEP_SETRESUID:

@@ -29,5 +29,7 @@ int nsc_child_main(void *arg);
 
 /* Set by tests to take the paths of kernels without clone3 and close_range (both sides read it). */
 extern volatile int nsc_shim_force_clone_fallback;
+/* Set by tests to take the path of a root on the initramfs (MS_MOVE and chroot). */
+extern volatile int nsc_shim_force_chroot_fallback;
 
 #endif

@@ -3,6 +3,7 @@
  * (prctl, ioctl, fcntl, open) and syscalls glibc 2.36 has no wrapper for. No policy here.
  */
 #include <errno.h>
+#include <linux/openat2.h>
 #include <fcntl.h>
 #include <linux/nsfs.h>
 #include <sched.h>
@@ -143,6 +144,13 @@ const char *nsc_shim_errno_name(int err)
     }
 }
 
+int nsc_shim_openat2(int dir, const char *path, unsigned long long flags, unsigned long long resolve)
+{
+    struct open_how how = { flags | O_CLOEXEC, 0, resolve };
+    long r = syscall(SYS_openat2, dir, path, &how, sizeof how);
+    return r < 0 ? -errno : (int)r;
+}
+
 const char *nsc_shim_step_name(int kind)
 {
     switch (kind) {
@@ -171,6 +179,13 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_FSMOUNT: return "fsmount";
     case NSC_STEP_CLOSE: return "close";
     case NSC_STEP_PIVOT_ROOT: return "pivot_root";
+    case NSC_STEP_MKPATH: return "create a mount target";
+    case NSC_STEP_MKNOD: return "mknod";
+    case NSC_STEP_SYMLINK: return "symlink";
+    case NSC_STEP_EXPECT_NODE: return "check a mount source";
+    case NSC_STEP_MASK: return "mask a path";
+    case NSC_STEP_READONLY: return "make a path read-only";
+    case NSC_STEP_ENTER_ROOT: return "enter the root filesystem";
     case NSC_STEP_SETRESGID: return "setresgid";
     case NSC_STEP_SETRESUID: return "setresuid";
     case NSC_STEP_SETGROUPS: return "setgroups";

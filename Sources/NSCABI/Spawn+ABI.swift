@@ -169,10 +169,10 @@ public func nscore_spawn_config_set_root_propagation(_ cfg: OpaquePointer?, _ pr
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
         if propagation == 0 {                        // NSCORE_PROPAGATION_UNCHANGED
             h.configuration.rootPropagation = nil
-        } else if let p = MountPropagation(rawValue: propagation) {  // SHARED 1 ... UNBINDABLE 4
+        } else if let p = MountPropagation(rawValue: propagation) {  // SHARED 1 ... SHARED_SLAVE 5
             h.configuration.rootPropagation = p
         } else {
-            throw ABI.invalid("propagation", "\(f): propagation must be one of NSCORE_PROPAGATION_* (0-4), "
+            throw ABI.invalid("propagation", "\(f): propagation must be one of NSCORE_PROPAGATION_* (0-5), "
                               + "not \(propagation)")
         }
     }

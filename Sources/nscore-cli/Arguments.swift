@@ -98,6 +98,9 @@ struct OptionSpec {
         case required
         /// Takes a value only when attached with `=`: `--net` or `--net=PATH` (nsenter style).
         case optionalAttached
+        /// A flag, or, with a value that starts with `type=` (attached with `=` or the next
+        /// argument), a mount spec: `--mount` alone or `--mount type=bind,...`.
+        case optionalMountSpec
     }
 
     /// The long name; what ``ParsedOption/name`` reports.
@@ -248,6 +251,14 @@ struct ArgumentParser {
             return ParsedOption(name: spec.name, value: nil, spelledAs: spelling)
         case .optionalAttached:
             return ParsedOption(name: spec.name, value: attached, spelledAs: spelling)
+        case .optionalMountSpec:
+            if let attached { return ParsedOption(name: spec.name, value: attached, spelledAs: spelling) }
+            if index < args.endIndex, strncmp(args[index], "type=", 5) == 0 {
+                let value = args.string(index)
+                index += 1
+                return ParsedOption(name: spec.name, value: value, spelledAs: spelling)
+            }
+            return ParsedOption(name: spec.name, value: nil, spelledAs: spelling)
         case .required:
             if let attached { return ParsedOption(name: spec.name, value: attached, spelledAs: spelling) }
             guard index < args.endIndex else { throw usage("option '--\(typed)' needs a value") }
@@ -326,12 +337,13 @@ extension ArgumentParser {
 /// (declared as static strings, which the parser compares in place).
 enum KindFlags {
     /// Adds the eight flags to `table`, each taking `value`.
-    static func add(to table: inout OptionTable, value: OptionSpec.Value = .none) {
+    /// `mount` takes `mountValue` when given (run's `--mount SPEC`).
+    static func add(to table: inout OptionTable, value: OptionSpec.Value = .none, mountValue: OptionSpec.Value? = nil) {
         table.add(OptionSpec("uts", "u", value: value))
         table.add(OptionSpec("ipc", "i", value: value))
         table.add(OptionSpec("pid", "p", value: value))
         table.add(OptionSpec("net", "n", value: value))
-        table.add(OptionSpec("mount", "m", value: value))
+        table.add(OptionSpec("mount", "m", value: mountValue ?? value))
         table.add(OptionSpec("user", "U", value: value))
         table.add(OptionSpec("cgroup", "C", value: value))
         table.add(OptionSpec("time", "T", value: value))

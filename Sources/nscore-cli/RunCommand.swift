@@ -40,13 +40,13 @@ enum RunCommand {
           -f, --fork                 accepted for unshare compatibility (nscore always forks)
           -h, --help                 show this help
 
-        Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
+        \(MountOptions.help)Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.
 
         """
 
     static let specs = OptionTable { t in
-        KindFlags.add(to: &t)
+        KindFlags.add(to: &t, mountValue: .optionalMountSpec)
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
         t.add(OptionSpec("domainname", value: .required))
@@ -61,6 +61,7 @@ enum RunCommand {
         t.add(OptionSpec("clear-env"))
         t.add(OptionSpec("fork", "f"))
         t.add(OptionSpec("help", "h"))
+        MountOptions.add(to: &t)
     }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
@@ -69,11 +70,16 @@ enum RunCommand {
         var namespaces: NamespaceSet = []
         var setEnvironment: [String] = []
         var clearEnvironment = false
+        var readOnly = false
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
-            if let kind = KindFlags.kind(option.name) {
+            if let kind = KindFlags.kind(option.name), option.value == nil {
                 namespaces.insert(NamespaceSet(kind))
+                continue
+            }
+            if try MountOptions.apply(option, to: &config, readOnly: &readOnly, parser) {
+                namespaces.insert(.mount)
                 continue
             }
             switch option.name {
@@ -112,6 +118,10 @@ enum RunCommand {
         let command = try parser.commandArguments()
         config.setArguments(cStrings: command.argv, count: command.count)
         config.namespaces = namespaces
+        if readOnly {
+            guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }
+            config.root?.readonly = true
+        }
         if clearEnvironment || !setEnvironment.isEmpty {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
         }

@@ -46,6 +46,8 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
  * walking /proc/self/fd). For tests of those paths; never called by the library. Not
  * thread-safe: set it only while no other thread spawns. */
 void nsc_shim_set_force_clone_fallback(int on);
+/* Tests: enter a root filesystem by MS_MOVE and chroot, as on an initramfs root. */
+void nsc_shim_set_force_chroot_fallback(int on);
 
 /* For a share_files spawn: waits until the child's memory is released, that is until it has
  * exec'd or exited (result->status->failed then tells which, with the record). */
@@ -88,6 +90,14 @@ extern const unsigned int nsc_shim_MOUNT_ATTR_RDONLY;
 extern const unsigned int nsc_shim_MOUNT_ATTR_NOSUID;
 extern const unsigned int nsc_shim_MOUNT_ATTR_NODEV;
 extern const unsigned int nsc_shim_MOUNT_ATTR_NOEXEC;
+extern const unsigned int nsc_shim_MOUNT_ATTR__ATIME;
+extern const unsigned int nsc_shim_MOUNT_ATTR_RELATIME;
+extern const unsigned int nsc_shim_MOUNT_ATTR_NOATIME;
+extern const unsigned int nsc_shim_MOUNT_ATTR_STRICTATIME;
+extern const unsigned int nsc_shim_MOUNT_ATTR_NODIRATIME;
+extern const unsigned int nsc_shim_FSCONFIG_SET_FLAG;
+/* openat2(dir, path, {flags | O_CLOEXEC, 0, resolve}): an fd, or -errno. */
+int nsc_shim_openat2(int dir, const char *path, unsigned long long flags, unsigned long long resolve);
 
 /* Each returns what the syscall returns, with -1 and errno set on failure. */
 int nsc_shim_pidfd_open(pid_t pid, unsigned int flags);

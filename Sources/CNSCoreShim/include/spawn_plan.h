@@ -55,6 +55,24 @@ enum nsc_step_kind {
     NSC_STEP_FSMOUNT = 30,       /* fsmount(arg0 (fd), arg1 | FSMOUNT_CLOEXEC, arg2) -> slot     */
     NSC_STEP_CLOSE = 31,         /* close(arg0 (fd)); a slot is emptied                          */
     NSC_STEP_PIVOT_ROOT = 32,    /* pivot_root(arg0, arg1)                                       */
+    NSC_STEP_MKPATH = 33,        /* create the directories of path arg1 below arg0 (fd), one
+                                    component at a time, never through a symlink; mode arg2;
+                                    arg3 = 1: the last component is an empty regular file      */
+    NSC_STEP_MKNOD = 34,         /* mknodat(arg0 (fd), arg1, arg2, arg3), then chmod to arg2's
+                                    permission bits (the umask is the caller's)               */
+    NSC_STEP_SYMLINK = 35,       /* symlinkat(arg0, arg1 (fd), arg2)                              */
+    NSC_STEP_EXPECT_NODE = 36,   /* fail (EPERM) unless arg0 (fd) is of type arg1 (S_IFMT bits)
+                                    with device number arg2:arg3: what a mount was meant to be  */
+    NSC_STEP_MASK = 37,          /* mask path arg1 below arg0 (fd) (resolved in it, no symlinks):
+                                    a directory gets a clone of mount arg3 (fd, an empty
+                                    read-only tmpfs), anything else one of arg2 (fd, /dev/null);
+                                    a path that does not exist is skipped                    */
+    NSC_STEP_READONLY = 38,      /* bind path arg1 below arg0 (fd) onto itself, recursively
+                                    read-only; a path that does not exist is skipped           */
+    NSC_STEP_ENTER_ROOT = 39,    /* enter the root arg1 (fd) from the old root arg0 (fd):
+                                    pivot_root(".", "."), old root made slave and detached; on
+                                    an initramfs root, MS_MOVE onto / and chroot instead; then
+                                    chdir("/")                                                 */
     /* Credentials (raw syscalls: glibc's wrappers would wait for the host's other threads). */
     NSC_STEP_SETRESGID = 40,     /* setresgid(arg0, arg0, arg0)                                 */
     NSC_STEP_SETRESUID = 41,     /* setresuid(arg0, arg0, arg0)                                 */
@@ -70,7 +88,7 @@ enum nsc_step_kind {
 #define NSC_SLOT_BASE (-1000)
 #define NSC_SLOT(k) (NSC_SLOT_BASE - (k))
 /* Result slots a plan may use. */
-#define NSC_MAX_SLOTS 16
+#define NSC_MAX_SLOTS 64
 
 /* NSC_STEP_STDIO source: the child opens /dev/null itself (no fd of the parent is needed). */
 #define NSC_STDIO_NULL (-2)

@@ -16,11 +16,12 @@ enum InRoot {
     /// Opens the directory `path` inside `root` as a mount target: resolved in the root, and
     /// refused (ELOOP) when any component is a symlink, so that a `/proc` or `/sys` that is a
     /// link cannot send a mount elsewhere.
-    static func openTarget(_ path: String, in root: FDSlot, into plan: SpawnPlan) -> FDSlot {
-        plan.openat2(.slot(root), path, flags: nsc_shim_O_PATH | O_DIRECTORY,
+    static func openTarget(_ path: String, directory: Bool = true, in root: FDSlot, into plan: SpawnPlan,
+                           what: StepDescription? = nil) -> FDSlot {
+        plan.openat2(.slot(root), path, flags: nsc_shim_O_PATH | (directory ? O_DIRECTORY : 0),
                      resolve: nsc_shim_RESOLVE_IN_ROOT | nsc_shim_RESOLVE_NO_SYMLINKS | nsc_shim_RESOLVE_NO_MAGICLINKS,
-                     what: .textAndString("open the mount target (no symlinks) in the rootfs: ",
-                                          plan.string(path).pointer))
+                     what: what ?? .textAndString("open the mount target (no symlinks) in the rootfs: ",
+                                                  plan.string(path).pointer))
     }
 
     /// A fresh procfs (nosuid, nodev, noexec) on `/proc` of the root: `fsopen`, `fsmount`, then
@@ -36,5 +37,23 @@ enum InRoot {
         plan.close(mnt, what: .text("close the proc mount"))
         plan.close(fs, what: .text("close the procfs context"))
         plan.close(target, what: .text("close /proc of the rootfs"))
+    }
+
+    /// A new detached mount of a `type` filesystem with `options` (`key=value`, or a flag
+    /// without value) and mount `attributes`: fsopen, fsconfig, fsmount. `what` names it in
+    /// errors ("/dev", "pts").
+    static func newMount(_ plan: SpawnPlan, _ type: StaticString, _ options: [(String, String?)], attributes: UInt32,
+                         what: StaticString) -> FDSlot {
+        let shown = plan.string(what).pointer
+        let fs = plan.fsopen(type.description, what: .textAndString("fsopen for ", shown))
+        for (key, value) in options {
+            plan.fsconfig(.slot(fs), command: value == nil ? nsc_shim_FSCONFIG_SET_FLAG : nsc_shim_FSCONFIG_SET_STRING,
+                          key: key, value: value, what: .textAndString("set an option of ", shown))
+        }
+        plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil,
+                      what: .textAndString("create the filesystem for ", shown))
+        let m = plan.fsmount(.slot(fs), attributes: attributes, what: .textAndString("fsmount ", shown))
+        plan.close(fs, what: .text("close the filesystem context"))
+        return m
     }
 }

@@ -1,14 +1,66 @@
 import CNSCoreShim
 import Glibc
 
-/// The mount namespace's part of a spawn: the propagation of `/`, then a fresh `/proc` for a new
-/// PID namespace.
+/// The mount namespace's part of a spawn, in this order:
+/// 1. the sources of bind mounts are cloned (`open_tree`) while the namespace is still the
+///    caller's copy, so that a clone of a shared mount joins its peer group: that is how a
+///    slave or shared bind keeps receiving the host's mounts whatever `/` becomes;
+/// 2. the propagation of `/`;
+/// 3. with a root: the rootfs bound onto itself, the default mounts, the caller's mounts,
+///    masked and read-only paths, the read-only root, then pivot_root (RootFilesystem.swift);
+///    without: a fresh `/proc` for a new PID namespace, then the caller's mounts and paths
+///    in the copy of the caller's tree.
 extension SpawnPlanner {
-    static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, into plan: SpawnPlan) {
+    /// What ``lowerMounts`` needs beyond the configuration: the checked mounts and paths.
+    struct MountWork {
+        var specs: [MountSpec] = []
+        var masked: [String] = []
+        var readonly: [String] = []
+        var needed: Bool { !specs.isEmpty || !masked.isEmpty || !readonly.isEmpty }
+    }
+
+    static func checkMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) -> MountWork {
+        var work = MountWork()
+        work.specs = try MountSpec.parseAll(c.mounts)
+        let masked = c.maskedPaths ?? (c.root != nil ? Mount.defaultMaskedPaths : [])
+        let readonly = c.readonlyPaths ?? (c.root != nil ? Mount.defaultReadonlyPaths : [])
+        for i in 0..<masked.count { work.masked.append(try MountSpec.checkedPath(masked[i], list: "maskedPaths", index: i)) }
+        for i in 0..<readonly.count {
+            work.readonly.append(try MountSpec.checkedPath(readonly[i], list: "readonlyPaths", index: i))
+        }
+        if (work.needed || c.root != nil) && !ns.contains(.mount) {
+            let what = c.root != nil ? "a root filesystem" : (!work.specs.isEmpty ? "mounts" : "masked and read-only paths")
+            throw .invalid("mounts", "\(what) need a new mount namespace (add .mount), or they would change the host's")
+        }
+        let binds = work.specs.reduce(0) { $0 + ($1.isBind ? 1 : 0) }
+        if binds > maxBindMounts {
+            throw .invalid("mounts", "mounts: \(binds) bind mounts; a spawn makes at most \(maxBindMounts)")
+        }
+        if let root = c.root { try checkRoot(root) }
+        return work
+    }
+
+    /// Bind sources are held open from the start of the mount work until their turn, each in
+    /// a result slot: the slots that remain are enough for the rest of the work.
+    static let maxBindMounts = Int(NSC_MAX_SLOTS) - 12
+
+    static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, _ work: MountWork, into plan: SpawnPlan) {
         guard ns.contains(.mount) else { return }
+        var sources: [FDSlot?] = []
+        if !work.specs.isEmpty {
+            sources.reserveCapacity(work.specs.count)
+            for spec in work.specs { sources.append(cloneBindSource(spec, into: plan)) }
+        }
         if let propagation = c.rootPropagation {
-            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | propagation.mountFlag,
-                       what: .rootPropagation(propagation))
+            let root = plan.string("/")
+            if propagation == .sharedAndSlave {
+                plan.mount(source: nil, target: root, flags: UInt(MS_REC) | UInt(MS_SLAVE), what: .rootPropagation(propagation))
+            }
+            plan.mount(source: nil, target: root, flags: UInt(MS_REC) | propagation.mountFlag, what: .rootPropagation(propagation))
+        }
+        if let root = c.root {
+            lowerRoot(root, c, ns, work, sources: sources, into: plan)
+            return
         }
         let mountProc = c.mountProc ?? ns.contains(.pid)
         if mountProc {
@@ -20,6 +72,102 @@ extension SpawnPlanner {
             plan.mount(source: plan.string("proc"), target: proc, fstype: plan.string("proc"),
                        flags: UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC),
                        what: .text("mount proc on /proc"))
+        }
+        guard work.needed else { return }
+        let top = plan.openat2(.cwd, "/", flags: nsc_shim_O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /"))
+        lowerMountList(work, sources: sources, in: top, into: plan)
+        lowerPaths(work, in: top, into: plan)
+        plan.close(top, what: .text("close /"))
+    }
+
+    /// The caller's mounts, in order, each on its target opened in `root`.
+    static func lowerMountList(_ work: MountWork, sources: [FDSlot?], in root: FDSlot, into plan: SpawnPlan) {
+        for i in 0..<work.specs.count { lowerMount(work.specs[i], source: sources[i], in: root, into: plan) }
+    }
+
+    /// `open_tree(source, OPEN_TREE_CLONE)` of a bind mount, its flags set while it is detached.
+    private static func cloneBindSource(_ spec: MountSpec, into plan: SpawnPlan) -> FDSlot? {
+        guard spec.isBind, let source = spec.mount.source else { return nil }
+        let label = plan.string(spec.label).pointer
+        let recursive = spec.recursive ? nsc_shim_AT_RECURSIVE : 0
+        let tree = plan.openTree(.cwd, source, flags: nsc_shim_OPEN_TREE_CLONE | recursive,
+                                 what: .labeled(label, "open_tree of the source", nil))
+        if spec.attrSet != 0 || spec.attrClear != 0 {
+            plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | recursive, set: spec.attrSet,
+                              clear: spec.attrClear, propagation: 0, what: .labeled(label, "set its flags", nil))
+        }
+        return tree
+    }
+
+    /// One mount: its target created and opened in `root` without following symlinks, the
+    /// mount (a bind's clone, or a new filesystem) moved onto the opened target, then its
+    /// propagation.
+    static func lowerMount(_ spec: MountSpec, source: FDSlot?, in root: FDSlot, into plan: SpawnPlan) {
+        let label = plan.string(spec.label).pointer
+        plan.mkpath(.slot(root), spec.destination, file: spec.fileTarget, what: .labeled(label, "create the target", nil))
+        let target = InRoot.openTarget(spec.destination, directory: !spec.fileTarget, in: root, into: plan,
+                                       what: .labeled(label, "open the target in the root (no symlinks)", nil))
+        let mnt: FDSlot
+        if let tree = source {
+            mnt = tree
+        } else {
+            let type = spec.mount.type ?? "none"
+            let fs = plan.fsopen(type, what: .labeled(label, "fsopen ", plan.string(type).pointer))
+            if let s = spec.mount.source {
+                plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_SET_STRING, key: "source", value: s,
+                              what: .labeled(label, "set the source", nil))
+            }
+            for (key, value) in spec.data {
+                let shown = plan.string(value.map { key + "=" + $0 } ?? key).pointer
+                plan.fsconfig(.slot(fs), command: value == nil ? nsc_shim_FSCONFIG_SET_FLAG : nsc_shim_FSCONFIG_SET_STRING,
+                              key: key, value: value, what: .labeled(label, "option ", shown))
+            }
+            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil,
+                          what: .labeled(label, "create the filesystem", nil))
+            mnt = plan.fsmount(.slot(fs), attributes: UInt32(truncatingIfNeeded: spec.attrSet),
+                               what: .labeled(label, "fsmount", nil))
+            plan.close(fs, what: .labeled(label, "close the filesystem context", nil))
+        }
+        plan.moveMount(from: .slot(mnt), "", to: .slot(target), "",
+                       flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH,
+                       what: .labeled(label, "move it onto the target", nil))
+        if let p = spec.propagation {
+            let flags = nsc_shim_AT_EMPTY_PATH | (spec.recursivePropagation ? nsc_shim_AT_RECURSIVE : 0)
+            if p == .sharedAndSlave {
+                plan.mountSetattr(.slot(mnt), "", flags: flags, set: 0, clear: 0, propagation: UInt64(MS_SLAVE),
+                                  what: .labeled(label, "make it a slave", nil))
+            }
+            plan.mountSetattr(.slot(mnt), "", flags: flags, set: 0, clear: 0, propagation: UInt64(p.mountFlag),
+                              what: .labeled(label, "set its propagation", nil))
+        }
+        plan.close(mnt, what: .labeled(label, "close the mount", nil))
+        plan.close(target, what: .labeled(label, "close the target", nil))
+    }
+
+    /// Masked paths (an empty read-only tmpfs over a directory, the host's /dev/null, checked
+    /// to be the char device 1:3, over anything else), then read-only paths.
+    static func lowerPaths(_ work: MountWork, in root: FDSlot, into plan: SpawnPlan) {
+        if !work.masked.isEmpty {
+            let null = plan.openTree(.cwd, "/dev/null", flags: nsc_shim_OPEN_TREE_CLONE, what: .text("open_tree /dev/null to mask paths with"))
+            plan.expectNode(.slot(null), type: UInt32(S_IFCHR), major: 1, minor: 3,
+                            what: .text("check that /dev/null is the char device 1:3"))
+            let fs = plan.fsopen("tmpfs", what: .text("fsopen tmpfs for masked directories"))
+            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_SET_STRING, key: "mode", value: "555", what: .text("tmpfs mode=555"))
+            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil,
+                          what: .text("create the tmpfs for masked directories"))
+            let empty = plan.fsmount(.slot(fs), attributes: nsc_shim_MOUNT_ATTR_RDONLY | nsc_shim_MOUNT_ATTR_NOSUID
+                                        | nsc_shim_MOUNT_ATTR_NODEV | nsc_shim_MOUNT_ATTR_NOEXEC,
+                                     what: .text("fsmount the tmpfs for masked directories"))
+            plan.close(fs, what: .text("close the tmpfs context"))
+            for p in work.masked {
+                plan.mask(.slot(root), p, null: .slot(null), emptyDir: .slot(empty),
+                          what: .textAndString("mask ", plan.string("/" + p).pointer))
+            }
+            plan.close(empty, what: .text("close the masking tmpfs"))
+            plan.close(null, what: .text("close /dev/null"))
+        }
+        for p in work.readonly {
+            plan.makeReadonly(.slot(root), p, what: .textAndString("make read-only: ", plan.string("/" + p).pointer))
         }
     }
 }

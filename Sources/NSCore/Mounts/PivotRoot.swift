@@ -8,7 +8,9 @@ import Glibc
 /// point), hold fds on the old and the new root, `pivot_root(".", ".")` from inside the new one
 /// (the old root is then stacked on top of it), make the old root a recursive slave so that
 /// detaching it cannot propagate to the host, detach it, and `chdir("/")`. All in the child's
-/// new mount namespace, whose `/` the spawn has already made private (or slave).
+/// new mount namespace, whose `/` the spawn has already made private (or slave). Where the old
+/// root is the initramfs (pivot_root refuses it with EINVAL), the rootfs is moved onto `/`
+/// with `MS_MOVE` and entered with `chroot`, as runc does.
 enum PivotRoot {
 
     /// Lowers the pivot into `rootfs` (an absolute path of the caller's mount namespace), and
@@ -24,19 +26,15 @@ enum PivotRoot {
         let old = plan.openat2(.cwd, "/", flags: O_DIRECTORY | O_RDONLY, resolve: 0, what: .text("open the old root"))
         let new = InRoot.openRoot(rootfs, into: plan)
         mounts(plan, new)
-        plan.fchdir(.slot(new), what: .textAndString("chdir into the rootfs ", root.pointer))
-        let dot = plan.string(".")
-        plan.pivotRoot(dot, dot, what: .textAndString("pivot_root into ", root.pointer))
-        plan.fchdir(.slot(old), what: .text("chdir to the old root"))
-        plan.mount(source: nil, target: dot, flags: UInt(MS_SLAVE) | UInt(MS_REC),
-                   what: .text("make the old root a slave before detaching it"))
-        plan.umount(dot, flags: Int32(MNT_DETACH), what: .text("detach the old root"))
-        plan.chdir("/")
+        if readOnly {
+            plan.mountSetattr(.slot(new), "", flags: nsc_shim_AT_EMPTY_PATH, set: UInt64(nsc_shim_MOUNT_ATTR_RDONLY),
+                              clear: 0, propagation: 0, what: .text("make the root read-only"))
+        }
+        // pivot_root(".", "."), the old root made a slave and detached (or, on an initramfs,
+        // MS_MOVE and chroot), then chdir("/"): one step, because the fallback is the kernel's
+        // answer to the first call.
+        plan.enterRoot(old: .slot(old), new: .slot(new), what: .textAndString("pivot_root into ", root.pointer))
         plan.close(old, what: .text("close the old root"))
         plan.close(new, what: .text("close the rootfs"))
-        if readOnly {
-            plan.mountSetattr(.cwd, "/", flags: 0, set: UInt64(nsc_shim_MOUNT_ATTR_RDONLY), clear: 0, propagation: 0,
-                              what: .text("make the root read-only"))
-        }
     }
 }

@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 
 /// Resolving a command name to an executable path in the parent, as `execvp` would, so that the
@@ -58,6 +59,62 @@ enum Command {
         }
         throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "resolve command",
                           message: "command not found: '\(shown)' (searched PATH=\(String(cString: search)))")
+    }
+
+    /// The path inside the root filesystem `root` to execute for `name`, found as ``resolve``
+    /// would but in the rootfs: each candidate is opened with `RESOLVE_IN_ROOT`, so the rootfs's
+    /// own symlinks (`/bin -> usr/bin`) resolve as they will in the container. `PATH` is the
+    /// child's, else the default one (never the caller's, which names host directories). A
+    /// path with a slash is taken as it is, relative to `workingDirectory` inside the root.
+    static func resolve(_ name: UnsafePointer<CChar>, inRoot root: String, environment: CStringList?,
+                        workingDirectory: String?, plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
+        if name[0] == 0 { throw .invalid("resolve command", "command name is empty") }
+        if strchr(name, Int32(UInt8(ascii: "/"))) != nil {
+            if name[0] == slash { return UnsafePointer(plan.cString(bytes: name, count: strlen(name))) }
+            let dir = workingDirectory ?? "/"
+            return UnsafePointer(plan.cString(dir + (dir.hasSuffix("/") ? "" : "/") + String(cString: name)))
+        }
+        let rootFD = nsc_shim_openat2(AT_FDCWD, root, UInt64(nsc_shim_O_PATH | O_DIRECTORY), 0)
+        if rootFD < 0 {
+            let e = Errno(rawValue: -rootFD)
+            throw NSCoreError(.from(errno: e), errno: e, stage: "root", message: "root \(root): \(e)")
+        }
+        defer { sys_close(rootFD) }
+        let search = environment?.value(of: "PATH=") ?? UnsafePointer(plan.cString(defaultPath))
+        let nameLength = strlen(name)
+        let capacity = Int(PATH_MAX) + 1
+        let buffer = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
+        var denied = false
+        var dir = search
+        while true {
+            var end = dir
+            while end[0] != 0 && end[0] != colon { end += 1 }
+            let dirLength = end - dir
+            // Only absolute entries: a relative one would name the caller's directory.
+            if dirLength > 0 && dir[0] == slash && dirLength + 1 + nameLength < capacity {
+                memcpy(buffer, dir, dirLength)
+                buffer[dirLength] = slash
+                memcpy(buffer + dirLength + 1, name, nameLength + 1)
+                let fd = nsc_shim_openat2(rootFD, buffer, UInt64(nsc_shim_O_PATH), nsc_shim_RESOLVE_IN_ROOT)
+                if fd >= 0 {
+                    let st = sys_fstat(fd)
+                    sys_close(fd)
+                    if case .success(let st) = st, (st.st_mode & S_IFMT) == S_IFREG {
+                        if st.st_mode & 0o111 != 0 { return UnsafePointer(buffer) }
+                        denied = true
+                    }
+                }
+            }
+            if end[0] == 0 { break }
+            dir = end + 1
+        }
+        let shown = String(cString: name)
+        if denied {
+            throw NSCoreError(.permissionDenied, errno: Errno(rawValue: EACCES), stage: "resolve command",
+                              message: "command '\(shown)' was found in the root filesystem \(root) but is not executable")
+        }
+        throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "resolve command",
+                          message: "command not found in the root filesystem \(root): '\(shown)' (searched PATH=\(String(cString: search)))")
     }
 
     private static let slash = CChar(UInt8(ascii: "/"))

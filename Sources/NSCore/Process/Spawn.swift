@@ -27,10 +27,11 @@ enum SpawnPlanner {
         var namespaces = c.namespaces
         if c.mapRootUser { namespaces.insert(.user) }
         try validate(c, namespaces)
+        let mountWork = try checkMounts(c, namespaces)
 
         let plan = SpawnPlan()
         try lowerCommand(c, into: plan)
-        let stdio = try stdioSources(c.process)
+        var stdio = try stdioSources(c.process)
         plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(.time).cloneFlags))
 
         // The host's handlers must never run in the child, and the command starts with none.
@@ -46,11 +47,24 @@ enum SpawnPlanner {
         // user namespace: the child waits here.
         lowerIDMaps(c, into: plan)
         lowerUTS(c, into: plan)
-        lowerMounts(c, namespaces, into: plan)
+        if c.root != nil {
+            // /dev/null for stdio is the host's, opened before the pivot: the rootfs may have none.
+            stdio = nullBeforePivot(stdio, into: plan)
+        }
+        lowerMounts(c, namespaces, mountWork, into: plan)
         lowerLoopback(namespaces, into: plan)
         if let dir = c.workingDirectory { plan.chdir(dir) }
         lowerExec(stdio, into: plan)
         return plan
+    }
+
+    /// Replaces `NSC_STDIO_NULL` sources by a slot holding the caller's /dev/null.
+    private static func nullBeforePivot(_ s: (Int32, Int32, Int32), into plan: SpawnPlan) -> (Int32, Int32, Int32) {
+        guard s.0 == NSC_STDIO_NULL || s.1 == NSC_STDIO_NULL || s.2 == NSC_STDIO_NULL else { return s }
+        let slot = plan.openat2(.cwd, "/dev/null", flags: O_RDWR, resolve: 0, what: .text("open /dev/null for stdio"))
+        let raw = Int32(truncatingIfNeeded: Int64(bitPattern: FDOperand.slot(slot).raw))
+        func swap(_ x: Int32) -> Int32 { x == NSC_STDIO_NULL ? raw : x }
+        return (swap(s.0), swap(s.1), swap(s.2))
     }
 
     /// The end of every plan: stdio, then only what the command is given stays open, then exec.
@@ -98,7 +112,7 @@ enum SpawnPlanner {
 
 
     private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
-        try lowerExecutableAndEnvironment(c.process, into: plan)
+        try lowerExecutableAndEnvironment(c.process, root: c.root?.path, into: plan)
         if c.useInit {
             var line = InitCommandLine()
             line.initMode()
@@ -109,13 +123,21 @@ enum SpawnPlanner {
     }
 
     /// Resolves the executable and copies the environment; argv is left to the caller.
-    static func lowerExecutableAndEnvironment(_ c: ProcessConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+    static func lowerExecutableAndEnvironment(_ c: ProcessConfiguration, root: String? = nil,
+                                              into plan: SpawnPlan) throws(NSCoreError) {
         do throws(NSCoreError) {
+            let name: UnsafePointer<CChar>
             if let exe = c.executable {
                 if exe.containsNUL { throw NSCoreError.invalid("executable", "executable path contains a NUL byte") }
-                plan.executablePath = try Command.resolve(plan.cString(exe), environment: c.environmentList, plan: plan)
+                name = UnsafePointer(plan.cString(exe))
             } else {
-                plan.executablePath = try Command.resolve(c.argumentList[0], environment: c.environmentList, plan: plan)
+                name = c.argumentList[0]
+            }
+            if let root = root {
+                plan.executablePath = try Command.resolve(name, inRoot: root, environment: c.environmentList,
+                                                          workingDirectory: c.workingDirectory, plan: plan)
+            } else {
+                plan.executablePath = try Command.resolve(name, environment: c.environmentList, plan: plan)
             }
         } catch {
             throw error.aboutCommand()

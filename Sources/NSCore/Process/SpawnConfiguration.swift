@@ -19,8 +19,28 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// yes when both a PID and a mount namespace are new. Needs a new mount namespace.
     public var mountProc: Bool?
     /// The propagation applied recursively to `/` in a new mount namespace, so that nothing
-    /// mounted inside reaches the host. `nil` leaves the copied propagation untouched.
+    /// mounted inside reaches the host (the OCI spec's `linux.rootfsPropagation`). `nil` leaves
+    /// the copied propagation untouched. With a ``root``, it is applied before the rootfs is
+    /// bound, so the root inherits it.
     public var rootPropagation: MountPropagation?
+    /// Run the container in this root filesystem (`root`): `pivot_root` into it, the host's
+    /// tree detached. Needs a new mount namespace. Commands are looked up in the rootfs.
+    public var root: Root?
+    /// Mount proc, /dev (a tmpfs with null, zero, full, random, urandom, tty, the `fd`, `stdin`,
+    /// `stdout`, `stderr` and `ptmx` links), /dev/pts, /dev/shm, /dev/mqueue (with a new IPC
+    /// namespace) and sysfs in the ``root`` before the caller's ``mounts``, as Docker does.
+    /// An OCI front end that lists every mount itself turns this off.
+    public var defaultMounts: Bool
+    /// Mounts made in the new mount namespace, in order, after the default ones (`mounts`).
+    /// With a ``root`` their destinations are inside it; without, in the copy of the caller's
+    /// tree.
+    public var mounts: [Mount]
+    /// Paths hidden from the container (`linux.maskedPaths`). `nil` means
+    /// ``Mount/defaultMaskedPaths`` with a ``root``, none without.
+    public var maskedPaths: [String]?
+    /// Paths made read-only (`linux.readonlyPaths`). `nil` means
+    /// ``Mount/defaultReadonlyPaths`` with a ``root``, none without.
+    public var readonlyPaths: [String]?
     /// Run ``arguments`` under NSCore's tiny init (`nscore-init`) as PID 1: it reaps orphaned
     /// zombies, forwards SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGUSR2 to the command and exits
     /// with its status.
@@ -42,13 +62,18 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.domainname = nil
         self.mountProc = nil
         self.rootPropagation = .private
+        self.root = nil
+        self.defaultMounts = true
+        self.mounts = []
+        self.maskedPaths = nil
+        self.readonlyPaths = nil
         self.useInit = false
         self.mapRootUser = false
     }
 }
 
 /// How mount and unmount events propagate between a mount and its peers (`mount(2)` with
-/// `MS_SHARED`, `MS_SLAVE`, `MS_PRIVATE`, `MS_UNBINDABLE`).
+/// `MS_SHARED`, `MS_SLAVE`, `MS_PRIVATE`, `MS_UNBINDABLE`, and `MS_SLAVE` then `MS_SHARED`).
 public enum MountPropagation: Int32, Sendable, CaseIterable, CustomStringConvertible {
     /// Events propagate both ways between peers.
     case shared = 1
@@ -58,11 +83,15 @@ public enum MountPropagation: Int32, Sendable, CaseIterable, CustomStringConvert
     case `private` = 3
     /// Private, and the mount cannot be bind-mounted (nor copied into a new mount namespace).
     case unbindable = 4
+    /// Slave, then shared: receives from its master's peer group and passes events on to
+    /// peers of its own (a third namespace that copies it), never back to the master.
+    case sharedAndSlave = 5
 
-    /// The `MS_*` flag, combined with `MS_REC` by callers that apply it to a tree.
+    /// The `MS_*` flag, combined with `MS_REC` by callers that apply it to a tree. For
+    /// ``sharedAndSlave``, the flag of its second step (`MS_SHARED`, after `MS_SLAVE`).
     public var mountFlag: UInt {
         switch self {
-        case .shared: return UInt(MS_SHARED)
+        case .shared, .sharedAndSlave: return UInt(MS_SHARED)
         case .slave: return UInt(MS_SLAVE)
         case .private: return UInt(MS_PRIVATE)
         case .unbindable: return UInt(MS_UNBINDABLE)
@@ -75,6 +104,7 @@ public enum MountPropagation: Int32, Sendable, CaseIterable, CustomStringConvert
         case .slave: return "slave"
         case .private: return "private"
         case .unbindable: return "unbindable"
+        case .sharedAndSlave: return "shared+slave"
         }
     }
 }

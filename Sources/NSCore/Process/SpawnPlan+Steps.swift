@@ -210,6 +210,51 @@ extension SpawnPlan {
         append(NSC_STEP_PIVOT_ROOT, address(newRoot.pointer), address(putOld.pointer), what: what)
     }
 
+    /// Creates the missing directories of `path` (canonical, relative or absolute) below `root`,
+    /// never through a symlink; with `file`, the last one as an empty regular file.
+    func mkpath(_ root: FDOperand, _ path: String, mode: UInt32 = 0o755, file: Bool = false, what: StepDescription) {
+        if case .fd(let f) = root { note(fd: f) }
+        append(NSC_STEP_MKPATH, root.raw, address(UnsafePointer(cString(path))), UInt64(mode), file ? 1 : 0, what: what)
+    }
+
+    /// `mknodat(dir, name, mode, makedev(major, minor))`, then the permission bits of `mode`
+    /// whatever the umask.
+    func mknod(_ dir: FDOperand, _ name: StaticString, mode: UInt32, major: UInt32, minor: UInt32, what: StepDescription) {
+        let dev = (UInt64(major & 0xfffff000) << 32) | (UInt64(major & 0xfff) << 8)
+            | (UInt64(minor & 0xffffff00) << 12) | UInt64(minor & 0xff)
+        append(NSC_STEP_MKNOD, dir.raw, address(UnsafePointer(cString(name))), UInt64(mode), dev, what: what)
+    }
+
+    /// `symlinkat(target, dir, name)`.
+    func symlink(_ target: StaticString, in dir: FDOperand, _ name: StaticString, what: StepDescription) {
+        append(NSC_STEP_SYMLINK, address(UnsafePointer(cString(target))), dir.raw, address(UnsafePointer(cString(name))),
+               what: what)
+    }
+
+    /// Fails with EPERM unless `fd` is a node of `type` (`S_IFCHR`, ...) with device
+    /// `major:minor`.
+    func expectNode(_ fd: FDOperand, type: UInt32, major: UInt32, minor: UInt32, what: StepDescription) {
+        append(NSC_STEP_EXPECT_NODE, fd.raw, UInt64(type), UInt64(major), UInt64(minor), what: what)
+    }
+
+    /// Masks `path` below `root`: a clone of `emptyDir` over a directory, of `null` over
+    /// anything else; skipped when the path does not exist.
+    func mask(_ root: FDOperand, _ path: String, null: FDOperand, emptyDir: FDOperand, what: StepDescription) {
+        append(NSC_STEP_MASK, root.raw, address(UnsafePointer(cString(path))), null.raw, emptyDir.raw, what: what)
+    }
+
+    /// Binds `path` below `root` onto itself, recursively read-only; skipped when it does not
+    /// exist.
+    func makeReadonly(_ root: FDOperand, _ path: String, what: StepDescription) {
+        append(NSC_STEP_READONLY, root.raw, address(UnsafePointer(cString(path))), what: what)
+    }
+
+    /// Enters the root `new` from `old`: pivot_root and detach, or MS_MOVE and chroot on an
+    /// initramfs; then `chdir("/")`.
+    func enterRoot(old: FDOperand, new: FDOperand, what: StepDescription) {
+        append(NSC_STEP_ENTER_ROOT, old.raw, new.raw, what: what)
+    }
+
     /// Closes the fd in `slot`; the slot is then empty, and later steps may reuse it.
     func close(_ slot: FDSlot, what: StepDescription) {
         append(NSC_STEP_CLOSE, FDOperand.slot(slot).raw, what: what)

@@ -276,6 +276,8 @@ enum StepDescription {
     case setnsFile(NamespaceKind, UnsafePointer<CChar>)
     /// The exec of the command (its resolved path; nil for nscore-init, run from a memfd).
     case exec(UnsafePointer<CChar>?)
+    /// A step of one mount: "mounts[2] (tmpfs on /tmp): fsconfig size=64m".
+    case labeled(UnsafePointer<CChar>, StaticString, UnsafePointer<CChar>?)
 
     var text: String {
         switch self {
@@ -285,6 +287,8 @@ enum StepDescription {
         case .setnsTarget(let kinds): return "setns(\(kinds)) into the namespaces of the target"
         case .setnsFile(let kind, let path): return "setns(\(kind)) into \(String(cString: path))"
         case .exec(let path): return path.map { "execve " + String(cString: $0) } ?? "execve nscore-init"
+        case .labeled(let label, let action, let detail):
+            return String(cString: label) + ": " + action.description + (detail.map { String(cString: $0) } ?? "")
         }
     }
 }
