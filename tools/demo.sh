@@ -31,3 +31,31 @@ paste "$host" "$ctr" | awk -F'\t' '{ printf "%-20s %-26s %-26s\n", $1, $2, $4 }'
 echo
 echo "Every namespace differs; the container's shell is PID 2 under nscore-init (PID 1),"
 echo "sees only its own processes and 'lo', and is root inside while mapped to uid $(id -u) outside."
+
+# ---- A container in a root filesystem of its own --------------------------------------------
+# A small rootfs built from the host's own binaries (tools/make-test-rootfs.sh), entered with
+# pivot_root, read-only, with Docker's default mounts and masked paths.
+rootfs=$(mktemp -d)
+trap 'rm -f "$host" "$ctr"; rm -rf "$rootfs"' EXIT
+chmod 755 "$rootfs"
+bash tools/make-test-rootfs.sh "$rootfs/root" > /dev/null
+view='
+printf "ls /\t%s\n" "$(echo $(ls /))"
+printf "ls /dev\t%s\n" "$(echo $(ls /dev))"
+printf "mounts\t%s\n" "$(wc -l < /proc/self/mountinfo)"
+printf "processes\t%s\n" "$(ls /proc | grep -c "^[0-9]")"
+printf "/ (access W_OK)\t%s\n" "$([ -w / ] && echo writable || echo read-only)"
+printf "/proc/sys\t%s\n" "$( (: >> /proc/sys/kernel/hostname) 2>/dev/null && echo writable || echo read-only)"
+printf "/sys/firmware\t%s\n" "$(echo $(ls /sys/firmware | wc -l) entries)"
+'
+sh -c "$view" > "$host" 2>/dev/null
+echo
+echo "\$ $NSCORE run --all --map-root-user --rootfs $rootfs/root --read-only --tmpfs /tmp -- sh -c '...'"
+"$NSCORE" run --all --map-root-user --rootfs "$rootfs/root" --read-only --tmpfs /tmp -- /bin/sh -c "$view" > "$ctr"
+printf '\n%-16s %-42s %-42s\n' "" "HOST" "CONTAINER (rootfs)"
+printf '%-16s %-42s %-42s\n' "" "------------------------------------------" "------------------------------------------"
+paste "$host" "$ctr" | awk -F'\t' '{ printf "%-16s %-42.42s %-42.42s\n", $1, $2, $4 }'
+echo
+echo "The container's / is the rootfs (pivot_root; the host's tree is detached), read-only, with"
+echo "its own proc, /dev (null zero full random urandom tty, pts, shm, mqueue) and sysfs; kernel"
+echo "files are masked (/sys/firmware is empty) and /proc/sys is read-only, as in Docker."

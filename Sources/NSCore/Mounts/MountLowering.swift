@@ -51,7 +51,14 @@ extension SpawnPlanner {
             sources.reserveCapacity(work.specs.count)
             for spec in work.specs { sources.append(cloneBindSource(spec, into: plan)) }
         }
-        if let propagation = c.rootPropagation {
+        // With a root, a shared `/` would make the rootfs bind and every mount in it a peer of
+        // the host's: `/` is made a slave instead, and the new root shared after the pivot
+        // (``lowerRoot``), which leaves it shared+slave: events come in, never go out.
+        let sharedRoot = c.root != nil && (c.rootPropagation == .shared || c.rootPropagation == .sharedAndSlave)
+        if sharedRoot {
+            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_SLAVE),
+                       what: .text("make / a slave (recursive) before binding the rootfs"))
+        } else if let propagation = c.rootPropagation {
             let root = plan.string("/")
             if propagation == .sharedAndSlave {
                 plan.mount(source: nil, target: root, flags: UInt(MS_REC) | UInt(MS_SLAVE), what: .rootPropagation(propagation))

@@ -33,6 +33,10 @@ extension SpawnPlanner {
             lowerMountList(work, sources: sources, in: new, into: plan)
             lowerPaths(work, in: new, into: plan)
         }
+        if c.rootPropagation == .shared || c.rootPropagation == .sharedAndSlave {
+            plan.mount(source: nil, target: plan.string("/"), flags: UInt(MS_REC) | UInt(MS_SHARED),
+                       what: .rootPropagation(.sharedAndSlave))
+        }
     }
 
     /// Docker's mounts: proc, a /dev tmpfs with its devices and links, devpts, shm, mqueue and

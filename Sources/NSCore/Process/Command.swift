@@ -64,8 +64,10 @@ enum Command {
     /// The path inside the root filesystem `root` to execute for `name`, found as ``resolve``
     /// would but in the rootfs: each candidate is opened with `RESOLVE_IN_ROOT`, so the rootfs's
     /// own symlinks (`/bin -> usr/bin`) resolve as they will in the container. `PATH` is the
-    /// child's, else the default one (never the caller's, which names host directories). A
-    /// path with a slash is taken as it is, relative to `workingDirectory` inside the root.
+    /// child's environment's (the caller's when it inherits it), else the default one; only its
+    /// absolute entries count. A path with a slash is taken as it is, relative to
+    /// `workingDirectory` inside the root. Also used for joins of a mount namespace, with the
+    /// target's `/proc/PID/root`.
     static func resolve(_ name: UnsafePointer<CChar>, inRoot root: String, environment: CStringList?,
                         workingDirectory: String?, plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
         if name[0] == 0 { throw .invalid("resolve command", "command name is empty") }
@@ -80,7 +82,12 @@ enum Command {
             throw NSCoreError(.from(errno: e), errno: e, stage: "root", message: "root \(root): \(e)")
         }
         defer { sys_close(rootFD) }
-        let search = environment?.value(of: "PATH=") ?? UnsafePointer(plan.cString(defaultPath))
+        let search: UnsafePointer<CChar>
+        if let env = environment {
+            search = env.value(of: "PATH=") ?? UnsafePointer(plan.cString(defaultPath))
+        } else {
+            search = getenv("PATH").map { UnsafePointer($0) } ?? UnsafePointer(plan.cString(defaultPath))
+        }
         let nameLength = strlen(name)
         let capacity = Int(PATH_MAX) + 1
         let buffer = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)

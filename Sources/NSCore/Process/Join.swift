@@ -71,6 +71,8 @@ enum Joiner {
         // The PID namespace the command must end up in ("pid:[INODE]"): the target's, or the
         // one this thread's children start in.
         var pidNamespace: String? = nil
+        // Where the command is looked up: the target's root when its mount namespace is joined.
+        var commandRoot: String? = nil
 
         switch c.target {
         case .process(let pid):
@@ -88,6 +90,7 @@ enum Joiner {
             let (kinds, targetPID) = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
             if kinds.isEmpty { throw nothingToJoin }
             if kinds.contains(.pid) { pidNamespace = targetPID }
+            if kinds.contains(.mount) { commandRoot = "/proc/\(pid)/root" }
             // One setns through the pidfd: the kernel joins the user namespace first, and
             // for a PID namespace sets only pid_for_children (the fork below enters it).
             setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))
@@ -102,7 +105,7 @@ enum Joiner {
             if setns.isEmpty { throw nothingToJoin }
         }
 
-        try SpawnPlanner.lowerExecutableAndEnvironment(c.process, into: plan)
+        try SpawnPlanner.lowerExecutableAndEnvironment(c.process, root: commandRoot, into: plan)
         let stdio = try SpawnPlanner.stdioSources(c.process)
         // The child joins nothing: it only execs nscore-init (see the README's rule).
         plan.resetSignals()
