@@ -55,7 +55,7 @@ static void spawn_errors(void)
     FAILS(nscore_spawn_config_set_namespaces(cfg, 0x100, &err), NSCORE_EINVAL, "0x100");
     FAILS(nscore_spawn_config_set_namespaces(cfg, 0x80000001u, &err), NSCORE_EINVAL, "0x80000000");
     FAILS(nscore_spawn_config_set_mount_proc(cfg, 2, &err), NSCORE_EINVAL, "mode");
-    FAILS(nscore_spawn_config_set_root_propagation(cfg, 5, &err), NSCORE_EINVAL, "propagation");
+    FAILS(nscore_spawn_config_set_root_propagation(cfg, 6, &err), NSCORE_EINVAL, "propagation");
     FAILS(nscore_spawn_config_set_stdio(cfg, 3, NSCORE_STDIO_NULL, -1, &err), NSCORE_EINVAL, "stream");
     FAILS(nscore_spawn_config_set_stdio(cfg, 1, 7, -1, &err), NSCORE_EINVAL, "mode");
     FAILS(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, -1, &err), NSCORE_EINVAL, "fd -1");

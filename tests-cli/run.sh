@@ -563,6 +563,120 @@ else
 fi
 t as_nobody "$RBIN" exec -t 1 -- true;  expect "rootless exec into PID 1: refused with 125" 125
 
+# ---- root filesystems ------------------------------------------------------------------------
+
+echo "# root filesystems"
+R=$TMP/rootfs
+t bash "$REPO/tools/make-test-rootfs.sh" "$R"
+check "make-test-rootfs.sh builds a root filesystem" '[ "$RC" = 0 ] && [ -x "$R/bin/sh" ] && [ -f "$R/etc/passwd" ]'
+echo host > "$TMP/outside"   # on the host, outside the rootfs
+t "$BIN" run --pid --ipc --uts --rootfs "$R" -- sh -c '
+    test -e "$1" && echo host-visible || echo host-gone
+    readlink /proc/1/root
+    cat /etc/passwd
+    echo $(ls /dev)
+    echo x > /dev/null && echo null-ok
+    head -c 16 /dev/urandom | wc -c' sh "$TMP/outside"
+check "--rootfs: the host's tree is gone" '[ "$RC" = 0 ] && [ "$(line 1)" = host-gone ]'
+check "--rootfs: readlink /proc/1/root is /" '[ "$(line 2)" = / ]'
+check "--rootfs: /etc/passwd is the rootfs's" '[ "$(line 3)" = "$(cat "$R/etc/passwd")" ] && [ "$(line 3)" != "$(head -n 1 /etc/passwd)" ]'
+check "--rootfs: /dev has the devices, links, pts, shm and (with --ipc) mqueue" \
+    '(for f in null zero full random urandom tty pts shm mqueue ptmx fd stdin stdout stderr; do grep -qw -- "$f" <<<"$(line 4)" || exit 1; done)'
+check "--rootfs: echo x > /dev/null works" '[ "$(line 5)" = null-ok ]'
+check "--rootfs: head -c 16 /dev/urandom gives 16 bytes" '[ "$(line 6)" = 16 ]'
+t "$BIN" run --rootfs "$R" --no-default-mounts -- sh -c 'ls -A /proc | wc -l; ls -A /dev | wc -l'
+expect "--no-default-mounts: nothing on /proc and /dev" 0 $'0\n0'
+
+rootfs_state() { find "$R" -printf '%p %i %m %s %T@\n' | sort; }
+R_BEFORE=$(rootfs_state)
+t "$BIN" run --rootfs "$R" --read-only --tmpfs /tmp:size=1m -- sh -c 'touch /x; touch /tmp/y && echo tmp-writable'
+check "--read-only: touch /x fails with Read-only file system" 'grep -q "Read-only file system" <<<"$ERR"'
+check "--read-only: --tmpfs /tmp:size=1m stays writable" '[ "$RC" = 0 ] && [ "$OUT" = tmp-writable ]'
+check "--read-only: the rootfs on the host is unchanged" '[ "$(rootfs_state)" = "$R_BEFORE" ]'
+
+HD=$TMP/hostdir
+mkdir -p "$HD" && echo hostdata > "$HD/f" && echo single > "$TMP/file"
+t "$BIN" run --rootfs "$R" -v "$HD:/data:ro" -- sh -c 'cat /data/f; if echo w > /data/g; then echo wrote; else echo refused; fi'
+check "-v HOSTDIR:/data:ro reads the host file and refuses writes" \
+    '[ "$OUT" = $'"'"'hostdata\nrefused'"'"' ] && [ ! -e "$HD/g" ] && grep -q "Read-only file system" <<<"$ERR"'
+t "$BIN" run --rootfs "$R" -v "$HD:/data" -- sh -c 'echo from-container > /data/g'
+check "-v HOSTDIR:/data: writes reach the host" '[ "$RC" = 0 ] && [ "$(cat "$HD/g" 2>/dev/null)" = from-container ]'
+t "$BIN" run --rootfs "$R" --mount type=bind,src="$TMP/file",dst=/etc/f,ro -- sh -c \
+    'cat /etc/f; stat -c %F /etc/f; if echo x > /etc/f; then echo wrote; else echo refused; fi'
+check "--mount type=bind,src=FILE,dst=/etc/f,ro binds a single file, read-only" \
+    '[ "$OUT" = $'"'"'single\nregular file\nrefused'"'"' ] && [ "$(cat "$TMP/file")" = single ]'
+
+t "$BIN" run --uts --rootfs "$R" -- sh -c 'ls -A /sys/firmware | wc -l; if echo 1 > /proc/sys/kernel/hostname; then echo wrote; else echo refused; fi'
+check "masked paths: /sys/firmware is empty" '[ "$(line 1)" = 0 ]'
+check "read-only paths: echo 1 > /proc/sys/kernel/hostname fails" '[ "$(line 2)" = refused ] && grep -q "Read-only file system" <<<"$ERR"'
+t "$BIN" run --uts --rootfs "$R" --masked-paths '' --readonly-paths '' -- sh -c \
+    'ls -A /sys/firmware | wc -l; echo inside > /proc/sys/kernel/hostname && hostname'
+check "--masked-paths '': /sys/firmware shows what the host's does" '[ "$RC" = 0 ] && [ "$(line 1)" = "$(ls -A /sys/firmware | wc -l)" ]'
+check "--readonly-paths '': /proc/sys is writable in the new UTS namespace" '[ "$(line 2)" = inside ]'
+check "... and the host hostname is unchanged" '[ "$(hostname)" = "$host_hostname" ]'
+
+# Propagation: a bind of a shared tmpfs; once the container runs, the host mounts a tmpfs under
+# it and signals through a fifo; the container prints what it finds there.
+SD=$TMP/shared
+mkdir -p "$SD" && mount -t tmpfs nscore-test-shared "$SD" && mount --make-shared "$SD"
+PERSISTED+=("$SD/sub" "$SD")   # the EXIT trap unmounts them if this section does not get to
+mkdir "$SD/sub" && mkfifo "$SD/go"
+prop_test() {  # NAME PROPAGATION EXPECTED-STDOUT
+    local name=$1 prop=$2 want=$3
+    start_container sh run --rootfs "$R" --kill-on-parent-death --mount type=bind,src="$SD",dst=/m,propagation="$prop" \
+        -- sh -c "read l < /m/go; cat /m/sub/seen 2>/dev/null || echo unseen; : $MARK"
+    if [ "$CTR" = 0 ]; then
+        wait "$CLI" 2>/dev/null
+        RC=-1 OUT="" ERR=$(cat "$TMP/bg.err"); bad "$name" "the container never started: $(result)"; return
+    fi
+    mount -t tmpfs nscore-test-sub "$SD/sub" && echo seen > "$SD/sub/seen"
+    timeout 10 sh -c 'echo go > "$1"' sh "$SD/go" || kill -KILL "$CTR"
+    wait "$CLI"
+    RC=$? OUT=$(cat "$TMP/bg.out") ERR=$(cat "$TMP/bg.err")
+    umount "$SD/sub"
+    expect "$name" 0 "$want"
+}
+prop_test "--mount ...,propagation=slave sees a tmpfs the host mounts after the start" slave seen
+prop_test "--mount ...,propagation=private does not" private unseen
+umount "$SD"
+check "the shared tmpfs and its submount are gone from the host" '! grep -qF "$SD" /proc/self/mountinfo'
+
+start_container sleep run --pid --ipc --uts --rootfs "$R" --kill-on-parent-death -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    t "$BIN" mounts "$CTR"
+    check "mounts PID of a rootfs container: / with /proc and /dev/pts in its tree" \
+        '[ "$RC" = 0 ] && [ "$(line 2 | awk "{ print \$1 }")" = / ] && grep -Eq -- "-/proc +[^ ]+ +proc " <<<"$OUT" && grep -Eq -- "-/dev/pts +[^ ]+ +devpts " <<<"$OUT"'
+    stop_container
+else
+    bad "mounts PID of a rootfs container" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+t "$BIN" run --help
+check "run --help lists the root filesystem options" \
+    '[ "$RC" = 0 ] && (for f in --rootfs --read-only --no-default-mounts --tmpfs -v --volume --masked-paths --readonly-paths; do grep -qF -- "$f" <<<"$OUT" || exit 1; done)'
+
+# Bad input: every one fails before the command runs and leaves no mount behind.
+MI_BEFORE=$(wc -l < /proc/self/mountinfo)
+t "$BIN" run --rootfs "$R" --mount type=bind,src="$TMP/missing",dst=/m -- true
+check "a missing bind source: 125, names mounts[0] and the source" \
+    '[ "$RC" = 125 ] && grep -qF "mounts[0]" <<<"$ERR" && grep -qF "source $TMP/missing: ENOENT" <<<"$ERR"'
+t "$BIN" run --rootfs "$R" --mount type=bind,src="$HD",dst=rel -- true
+expect "a relative mount destination: 125" 125 "" "destination 'rel' is not an absolute path"
+t "$BIN" run --rootfs "$R" --mount type=foofs,src=x,dst=/x -- true
+expect "an unknown filesystem type: 125, fsopen ENODEV" 125 "" "mounts[0] (foofs x on /x): fsopen foofs: ENODEV"
+t "$BIN" run --rootfs "$R" --mount type=bind,src="$HD",dst=/m,propagation=weird -- true
+expect "propagation=weird: usage error" 2 "" "invalid propagation 'weird'"
+t "$BIN" run --rootfs "$R/etc/passwd" -- true
+expect "a rootfs that is a file: 125, not a directory" 125 "" "$R/etc/passwd: not a directory"
+t "$BIN" run --read-only -- true
+expect "--read-only without --rootfs: usage error" 2 "" "--read-only needs --rootfs"
+t "$BIN" run --rootfs "$R" -- env
+expect "a command the host has but the rootfs lacks: 127" 127 "" "command not found in the root filesystem $R: 'env'"
+check "the bad input left the host's mount table as it was" '[ "$(wc -l < /proc/self/mountinfo)" = "$MI_BEFORE" ]'
+
+t as_nobody "$RBIN" run -r --pid --ipc --uts --net --rootfs "$R" -- sh -c 'id -u; echo x > /dev/null && echo ok; ls /dev/pts'
+expect "rootless --rootfs as uid 65534: uid 0, /dev/null, a fresh /dev/pts" 0 $'0\nok\nptmx'
+
 # ---- leftovers -------------------------------------------------------------------------------
 
 echo "# leftovers"

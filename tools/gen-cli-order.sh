@@ -57,13 +57,16 @@ EOF
 
 # The paths to lay out: the benchmark's `nscore run` (mode b), one that waits for its command
 # (sigtimedwait and the signal-forwarding loop: under single-stepping /bin/true is always done
-# before the first wait), and the other namespace sets.
+# before the first wait), the other namespace sets, and a container in a root filesystem.
 trace() { "$WORK/trace-text" "$LO" "$HI" "$WORK/nscore" "$@" >>"$WORK/ips" </dev/null; }
 : >"$WORK/ips"
 trace run --pid --ipc --uts --mount --net -- /bin/true
 trace run --pid --ipc --uts --mount --net -- /bin/sleep 0.5
 trace run -- /bin/true
 trace run --all -r -- /bin/true
+# A rootfs container (the rootfs benchmark's): default mounts, masked paths, read-only root.
+bash "$ROOT/tools/make-test-rootfs.sh" "$WORK/rootfs" true >/dev/null
+trace run --pid --ipc --uts --mount --net --rootfs "$WORK/rootfs" --read-only -- /bin/true
 
 DATA=""
 if command -v valgrind >/dev/null; then
@@ -71,6 +74,10 @@ if command -v valgrind >/dev/null; then
     strip -g -o "$WORK/nscore-nodebug" "$WORK/nscore"
     valgrind --tool=lackey --trace-mem=yes --log-file="$WORK/lackey" \
         "$WORK/nscore-nodebug" run --pid --ipc --uts --mount --net -- /bin/true >/dev/null 2>&1 || true
+    valgrind --tool=lackey --trace-mem=yes --log-file="$WORK/lackey-rootfs" \
+        "$WORK/nscore-nodebug" run --pid --ipc --uts --mount --net --rootfs "$WORK/rootfs" --read-only \
+        -- /bin/true >/dev/null 2>&1 || true
+    cat "$WORK/lackey-rootfs" >>"$WORK/lackey"
     DATA=$WORK/lackey
 else
     echo "gen-cli-order.sh: valgrind is not installed: data symbols are left in place" >&2

@@ -32,3 +32,24 @@ const unsigned int nsc_shim_MOUNT_ATTR_NOATIME = MOUNT_ATTR_NOATIME;
 const unsigned int nsc_shim_MOUNT_ATTR_STRICTATIME = MOUNT_ATTR_STRICTATIME;
 const unsigned int nsc_shim_MOUNT_ATTR_NODIRATIME = MOUNT_ATTR_NODIRATIME;
 const unsigned int nsc_shim_FSCONFIG_SET_FLAG = FSCONFIG_SET_FLAG;
+
+/* Docker's default linux.maskedPaths and linux.readonlyPaths, relative to the root (the Swift
+ * side walks these without making a String of each). NULL-terminated. */
+static const char *const default_masked_paths[] = {
+    "proc/asound", "proc/acpi", "proc/interrupts", "proc/kcore", "proc/keys", "proc/latency_stats",
+    "proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi", "sys/firmware",
+    "sys/devices/virtual/powercap", NULL,
+};
+static const char *const default_readonly_paths[] = {
+    "proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger", NULL,
+};
+
+const char *nsc_shim_default_masked_path(unsigned int i)
+{
+    return i < sizeof default_masked_paths / sizeof *default_masked_paths ? default_masked_paths[i] : NULL;
+}
+
+const char *nsc_shim_default_readonly_path(unsigned int i)
+{
+    return i < sizeof default_readonly_paths / sizeof *default_readonly_paths ? default_readonly_paths[i] : NULL;
+}

@@ -1,29 +1,9 @@
 import NSCore
 
 /// `nscore run`'s root filesystem and mount options, in Docker's spellings, turned into the
-/// OCI-named settings of ``SpawnConfiguration``.
+/// OCI-named settings of ``SpawnConfiguration`` (their help is in RunCommand.help, a literal:
+/// an interpolated one would be built at every start).
 enum MountOptions {
-    static let help = """
-        Root filesystem and mounts (each implies --mount):
-              --rootfs DIR           run in DIR as root filesystem (pivot_root), with proc,
-                                     /dev, /dev/pts, /dev/shm, /dev/mqueue and sysfs mounted
-              --read-only            make the root filesystem read-only
-              --no-default-mounts    mount nothing in DIR but what --mount etc. give
-          -m, --mount type=T,...     type=bind|tmpfs|proc|overlay|...,src=S,dst=D[,ro]
-                                     [,propagation=P][,KEY=VALUE...]; P is private, shared,
-                                     slave, unbindable or shared+slave (rP: recursive);
-                                     --mount without a spec is the mount namespace
-              --tmpfs DST[:OPTS]     a tmpfs, OPTS like size=64m,mode=1777
-          -v, --volume SRC:DST[:OPTS]
-                                     bind SRC (recursively) on DST; OPTS: ro, rw, and a
-                                     propagation (rslave, shared, ...)
-              --masked-paths LIST    comma-separated paths to hide ('' for none); default:
-                                     Docker's (/proc/kcore, /proc/keys, /sys/firmware, ...)
-              --readonly-paths LIST  comma-separated paths made read-only ('' for none);
-                                     default: Docker's (/proc/sys, /proc/bus, ...)
-
-        """
-
     static func add(to t: inout OptionTable) {
         t.add(OptionSpec("rootfs", value: .required))
         t.add(OptionSpec("read-only"))
@@ -79,7 +59,11 @@ enum MountOptions {
             case ("type", let t?): m.type = t
             case ("source", let s?), ("src", let s?): m.source = s
             case ("target", let d?), ("destination", let d?), ("dst", let d?): m.destination = d
-            case ("readonly", nil), ("ro", nil), ("readonly", "true"), ("ro", "true"): m.options.append("ro")
+            case ("readonly", nil), ("ro", nil), ("readonly", "true"), ("ro", "true"), ("readonly", "1"), ("ro", "1"):
+                m.options.append("ro")
+            case ("readonly", "false"), ("ro", "false"), ("readonly", "0"), ("ro", "0"): break
+            case ("readonly", let x?), ("ro", let x?):
+                throw parser.usage("invalid value '\(x)' for \(key) in '\(v)' (expected true or false)")
             case ("propagation", let p?), ("bind-propagation", let p?):
                 let bare = p.hasPrefix("r") ? String(p.dropFirst()) : p
                 guard MountPropagation.allCases.contains(where: { $0.description == bare }) else {

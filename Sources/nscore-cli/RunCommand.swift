@@ -29,7 +29,8 @@ enum RunCommand {
                                      when both --pid and --mount are given
               --no-mount-proc        do not mount /proc
               --propagation P        propagation of / in the new mount namespace: private
-                                     (default), shared, slave, unbindable or unchanged
+                                     (default), shared, slave, unbindable, shared+slave or
+                                     unchanged
               --init                 run COMMAND under a tiny init (PID 1 with --pid) that
                                      reaps zombies and relays signals
           -r, --map-root-user        map root inside to your uid and gid (implies --user)
@@ -40,7 +41,25 @@ enum RunCommand {
           -f, --fork                 accepted for unshare compatibility (nscore always forks)
           -h, --help                 show this help
 
-        \(MountOptions.help)Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
+        Root filesystem and mounts (each implies --mount):
+              --rootfs DIR           run in DIR as root filesystem (pivot_root), with proc,
+                                     /dev, /dev/pts, /dev/shm, /dev/mqueue and sysfs mounted
+              --read-only            make the root filesystem read-only
+              --no-default-mounts    mount nothing in DIR but what --mount etc. give
+          -m, --mount type=T,...     type=bind|tmpfs|proc|overlay|...,src=S,dst=D[,ro]
+                                     [,propagation=P][,KEY=VALUE...]; P is private, shared,
+                                     slave, unbindable or shared+slave (rP: recursive);
+                                     --mount without a spec is the mount namespace
+              --tmpfs DST[:OPTS]     a tmpfs, OPTS like size=64m,mode=1777
+          -v, --volume SRC:DST[:OPTS]
+                                     bind SRC (recursively) on DST; OPTS: ro, rw, and a
+                                     propagation (rslave, shared, ...)
+              --masked-paths LIST    comma-separated paths to hide ('' for none); default:
+                                     Docker's (/proc/kcore, /proc/keys, /sys/firmware, ...)
+              --readonly-paths LIST  comma-separated paths made read-only ('' for none);
+                                     default: Docker's (/proc/sys, /proc/bus, ...)
+
+        Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.
 
         """
@@ -136,7 +155,7 @@ enum RunCommand {
         if value == "unchanged" { return nil }
         guard let p = MountPropagation.allCases.first(where: { $0.description == value }) else {
             throw parser.usage(
-                "invalid propagation '\(value)' (expected private, shared, slave, unbindable or unchanged)")
+                "invalid propagation '\(value)' (expected private, shared, slave, unbindable, shared+slave or unchanged)")
         }
         return p
     }

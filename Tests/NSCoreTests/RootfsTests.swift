@@ -313,6 +313,48 @@ struct RootfsTests {
         }
     }
 
+    /// Mounts without a root land in the copy of the caller's tree; their targets must exist
+    /// (nothing is created in the host's tree), and binds are private unless asked otherwise.
+    @Test func mountsWithoutARootCreateNothingOnTheHost() throws {
+        let dir = PlanStepTests.tempDir()
+        defer { _ = try? T.run(["rm", "-rf", dir]) }
+        #expect(mkdir(dir + "/t", 0o755) == 0)
+        let before = T.mountCount()
+        var c = SpawnConfiguration(["sh", "-c", "grep -c ' \(dir)/t .* tmpfs nsc-t ' /proc/self/mountinfo"], namespaces: [.mount])
+        c.mounts = [Mount(destination: dir + "/t", type: "tmpfs", source: "nsc-t")]
+        let (status, out) = try T.run(c)
+        #expect(status == .exited(0) && out == "1\n", "\(out)")
+        c.mounts = [Mount(destination: dir + "/missing/x", type: "tmpfs", source: "nsc-t")]
+        #expect {
+            _ = try T.run(c)
+        } throws: { error in
+            (error as? NSCoreError)?.errno?.rawValue == ENOENT
+        }
+        #expect(T.listDirectory(dir) == ["t"])
+        #expect(T.mountCount() == before)
+    }
+
+    /// A bind without a propagation option is private: what the container mounts under it
+    /// never reaches the host, even when the source is a shared mount.
+    @Test func aBindIsPrivateByDefault() throws {
+        try Self.withRootfs { rootfs, dir in
+            let src = dir + "/shared"
+            #expect(mkdir(src, 0o755) == 0)
+            #expect(sys_mount("pd", src, "tmpfs", 0).isSuccess)
+            defer { _ = umount2(src, Int32(MNT_DETACH)) }
+            #expect(sys_mount(nil, src, nil, UInt(MS_SHARED)).isSuccess)
+            #expect(mkdir(src + "/sub", 0o755) == 0)
+            for bind in [Mount.bind(src, to: "/data"), Mount.bind(src, to: "/data", recursive: false)] {
+                var c = Self.config(rootfs, "mount -t tmpfs leak /data/sub && grep ' /data ' /proc/self/mountinfo")
+                c.mounts = [bind]
+                let (status, out) = try T.run(c)
+                #expect(status == .exited(0))
+                #expect(Self.lines(out).compactMap { MountEntry(mountinfoLine: $0) }.first?.propagation == .private, "\(out)")
+                #expect(T.readFile("/proc/self/mountinfo")?.contains(" leak ") == false)
+            }
+        }
+    }
+
     // ---- The escape classes ----------------------------------------------------------------
 
     /// CVE-2019-16884's class: /proc of the rootfs is a symlink (to /, to the host's /tmp).

@@ -96,6 +96,10 @@ extern const unsigned int nsc_shim_MOUNT_ATTR_NOATIME;
 extern const unsigned int nsc_shim_MOUNT_ATTR_STRICTATIME;
 extern const unsigned int nsc_shim_MOUNT_ATTR_NODIRATIME;
 extern const unsigned int nsc_shim_FSCONFIG_SET_FLAG;
+/* Docker's default masked and read-only paths, relative to the root: entry i, or NULL past
+ * the end. Static strings. */
+const char *NSC_NULLABLE nsc_shim_default_masked_path(unsigned int i);
+const char *NSC_NULLABLE nsc_shim_default_readonly_path(unsigned int i);
 /* openat2(dir, path, {flags | O_CLOEXEC, 0, resolve}): an fd, or -errno. */
 int nsc_shim_openat2(int dir, const char *path, unsigned long long flags, unsigned long long resolve);
 

@@ -29,6 +29,7 @@ enum InRoot {
     static func mountProc(in root: FDSlot, into plan: SpawnPlan) {
         let target = openTarget("proc", in: root, into: plan)
         let fs = plan.fsopen("proc", what: .text("fsopen proc"))
+        plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_SET_STRING, key: "source", value: "proc", what: .text("set the source of proc"))
         plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil, what: .text("create a procfs"))
         let mnt = plan.fsmount(.slot(fs), attributes: nsc_shim_MOUNT_ATTR_NOSUID | nsc_shim_MOUNT_ATTR_NODEV | nsc_shim_MOUNT_ATTR_NOEXEC,
                                what: .text("fsmount proc"))
@@ -39,21 +40,27 @@ enum InRoot {
         plan.close(target, what: .text("close /proc of the rootfs"))
     }
 
-    /// A new detached mount of a `type` filesystem with `options` (`key=value`, or a flag
-    /// without value) and mount `attributes`: fsopen, fsconfig, fsmount. `what` names it in
-    /// errors ("/dev", "pts").
-    static func newMount(_ plan: SpawnPlan, _ type: StaticString, _ options: [(String, String?)], attributes: UInt32,
-                         what: StaticString) -> FDSlot {
+    /// A new detached mount of a `type` filesystem: fsopen, its source set to the type's name
+    /// (as mount(8) and Docker show it), `configure` (``option(_:_:_:_:)`` steps), fsconfig
+    /// CREATE, fsmount with mount `attributes`. `what` names it in errors ("/dev", "pts").
+    /// No array and no string operation: the rootfs spawn path stays small.
+    static func newMount(_ plan: SpawnPlan, _ type: String, attributes: UInt32, what: StaticString,
+                         _ configure: (FDSlot) -> Void = { _ in }) -> FDSlot {
         let shown = plan.string(what).pointer
-        let fs = plan.fsopen(type.description, what: .textAndString("fsopen for ", shown))
-        for (key, value) in options {
-            plan.fsconfig(.slot(fs), command: value == nil ? nsc_shim_FSCONFIG_SET_FLAG : nsc_shim_FSCONFIG_SET_STRING,
-                          key: key, value: value, what: .textAndString("set an option of ", shown))
-        }
+        let fs = plan.fsopen(type, what: .textAndString("fsopen for ", shown))
+        plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_SET_STRING, key: "source", value: type,
+                      what: .textAndString("set the source of ", shown))
+        configure(fs)
         plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil,
                       what: .textAndString("create the filesystem for ", shown))
         let m = plan.fsmount(.slot(fs), attributes: attributes, what: .textAndString("fsmount ", shown))
         plan.close(fs, what: .text("close the filesystem context"))
         return m
+    }
+
+    /// One option of a filesystem context: `key=value`, or the flag `key`.
+    static func option(_ plan: SpawnPlan, _ fs: FDSlot, _ key: String, _ value: String?) {
+        plan.fsconfig(.slot(fs), command: value == nil ? nsc_shim_FSCONFIG_SET_FLAG : nsc_shim_FSCONFIG_SET_STRING,
+                      key: key, value: value, what: .textAndString("set the option ", plan.string(key).pointer))
     }
 }

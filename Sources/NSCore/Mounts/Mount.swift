@@ -1,3 +1,5 @@
+import CNSCoreShim
+
 /// The container's root filesystem: the OCI runtime spec's `root` object.
 ///
 /// The spawn binds ``path`` onto itself, mounts the default and the caller's mounts inside it
@@ -97,12 +99,19 @@ public struct Mount: Sendable, Equatable, CustomStringConvertible {
 
     /// The paths Docker masks by default (`linux.maskedPaths`): an empty read-only tmpfs over a
     /// directory, /dev/null over a file. Those the kernel does not have are skipped.
-    public static let defaultMaskedPaths = [
-        "/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-        "/sys/devices/virtual/powercap",
-    ]
+    public static var defaultMaskedPaths: [String] { defaultList(nsc_shim_default_masked_path) }
 
     /// The paths Docker makes read-only by default (`linux.readonlyPaths`).
-    public static let defaultReadonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    public static var defaultReadonlyPaths: [String] { defaultList(nsc_shim_default_readonly_path) }
+
+    /// One of the shim's NULL-terminated lists (relative paths), made absolute.
+    private static func defaultList(_ entry: (UInt32) -> UnsafePointer<CChar>?) -> [String] {
+        var out: [String] = []
+        var i: UInt32 = 0
+        while let p = entry(i) {
+            out.append("/" + String(cString: p))
+            i += 1
+        }
+        return out
+    }
 }

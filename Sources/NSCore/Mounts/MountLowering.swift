@@ -14,21 +14,31 @@ extension SpawnPlanner {
     /// What ``lowerMounts`` needs beyond the configuration: the checked mounts and paths.
     struct MountWork {
         var specs: [MountSpec] = []
+        /// The caller's masked and read-only paths, canonical (relative to the root).
         var masked: [String] = []
         var readonly: [String] = []
-        var needed: Bool { !specs.isEmpty || !masked.isEmpty || !readonly.isEmpty }
+        /// Docker's lists (the shim's tables) instead, for a root whose lists were not given.
+        var defaultMasked = false
+        var defaultReadonly = false
+        var needed: Bool { !specs.isEmpty || !masked.isEmpty || !readonly.isEmpty || defaultMasked || defaultReadonly }
     }
 
     static func checkMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) -> MountWork {
         var work = MountWork()
         work.specs = try MountSpec.parseAll(c.mounts)
-        let masked = c.maskedPaths ?? (c.root != nil ? Mount.defaultMaskedPaths : [])
-        let readonly = c.readonlyPaths ?? (c.root != nil ? Mount.defaultReadonlyPaths : [])
-        for i in 0..<masked.count { work.masked.append(try MountSpec.checkedPath(masked[i], list: "maskedPaths", index: i)) }
-        for i in 0..<readonly.count {
-            work.readonly.append(try MountSpec.checkedPath(readonly[i], list: "readonlyPaths", index: i))
+        if let masked = c.maskedPaths {
+            for i in 0..<masked.count { work.masked.append(try MountSpec.checkedPath(masked[i], list: "maskedPaths", index: i)) }
+        } else {
+            work.defaultMasked = c.root != nil
         }
-        if (work.needed || c.root != nil) && !ns.contains(.mount) {
+        if let readonly = c.readonlyPaths {
+            for i in 0..<readonly.count {
+                work.readonly.append(try MountSpec.checkedPath(readonly[i], list: "readonlyPaths", index: i))
+            }
+        } else {
+            work.defaultReadonly = c.root != nil
+        }
+        if (!work.specs.isEmpty || !work.masked.isEmpty || !work.readonly.isEmpty || c.root != nil) && !ns.contains(.mount) {
             let what = c.root != nil ? "a root filesystem" : (!work.specs.isEmpty ? "mounts" : "masked and read-only paths")
             throw .invalid("mounts", "\(what) need a new mount namespace (add .mount), or they would change the host's")
         }
@@ -82,14 +92,19 @@ extension SpawnPlanner {
         }
         guard work.needed else { return }
         let top = plan.openat2(.cwd, "/", flags: nsc_shim_O_PATH | O_DIRECTORY, resolve: 0, what: .text("open /"))
-        lowerMountList(work, sources: sources, in: top, into: plan)
+        lowerMountList(work, sources: sources, in: top, create: false, into: plan)
         lowerPaths(work, in: top, into: plan)
         plan.close(top, what: .text("close /"))
     }
 
     /// The caller's mounts, in order, each on its target opened in `root`.
-    static func lowerMountList(_ work: MountWork, sources: [FDSlot?], in root: FDSlot, into plan: SpawnPlan) {
-        for i in 0..<work.specs.count { lowerMount(work.specs[i], source: sources[i], in: root, into: plan) }
+    /// `create`: make missing targets (in a rootfs); without a root, targets are the caller's
+    /// own paths and must exist, so that a spawn never creates anything in the host's tree.
+    static func lowerMountList(_ work: MountWork, sources: [FDSlot?], in root: FDSlot, create: Bool = true,
+                               into plan: SpawnPlan) {
+        for i in 0..<work.specs.count {
+            lowerMount(work.specs[i], source: sources[i], in: root, create: create, into: plan)
+        }
     }
 
     /// `open_tree(source, OPEN_TREE_CLONE)` of a bind mount, its flags set while it is detached.
@@ -99,9 +114,13 @@ extension SpawnPlanner {
         let recursive = spec.recursive ? nsc_shim_AT_RECURSIVE : 0
         let tree = plan.openTree(.cwd, source, flags: nsc_shim_OPEN_TREE_CLONE | recursive,
                                  what: .labeled(label, "open_tree of the source", nil))
-        if spec.attrSet != 0 || spec.attrClear != 0 {
+        // Without a propagation option a bind is private (Docker's default, rprivate for an
+        // rbind): a clone of a shared mount would otherwise stay a peer of the host's, and
+        // what the container mounts under it would appear on the host.
+        let propagation = spec.propagation == nil ? UInt64(MS_PRIVATE) : 0
+        if spec.attrSet != 0 || spec.attrClear != 0 || propagation != 0 {
             plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | recursive, set: spec.attrSet,
-                              clear: spec.attrClear, propagation: 0, what: .labeled(label, "set its flags", nil))
+                              clear: spec.attrClear, propagation: propagation, what: .labeled(label, "set its flags", nil))
         }
         return tree
     }
@@ -109,11 +128,13 @@ extension SpawnPlanner {
     /// One mount: its target created and opened in `root` without following symlinks, the
     /// mount (a bind's clone, or a new filesystem) moved onto the opened target, then its
     /// propagation.
-    static func lowerMount(_ spec: MountSpec, source: FDSlot?, in root: FDSlot, into plan: SpawnPlan) {
+    static func lowerMount(_ spec: MountSpec, source: FDSlot?, in root: FDSlot, create: Bool, into plan: SpawnPlan) {
         let label = plan.string(spec.label).pointer
-        plan.mkpath(.slot(root), spec.destination, file: spec.fileTarget, what: .labeled(label, "create the target", nil))
+        if create {
+            plan.mkpath(.slot(root), spec.destination, file: spec.fileTarget, what: .labeled(label, "create the target", nil))
+        }
         let target = InRoot.openTarget(spec.destination, directory: !spec.fileTarget, in: root, into: plan,
-                                       what: .labeled(label, "open the target in the root (no symlinks)", nil))
+                                       what: .labeled(label, "open the target (never through a symlink)", nil))
         let mnt: FDSlot
         if let tree = source {
             mnt = tree
@@ -154,27 +175,39 @@ extension SpawnPlanner {
     /// Masked paths (an empty read-only tmpfs over a directory, the host's /dev/null, checked
     /// to be the char device 1:3, over anything else), then read-only paths.
     static func lowerPaths(_ work: MountWork, in root: FDSlot, into plan: SpawnPlan) {
-        if !work.masked.isEmpty {
+        if !work.masked.isEmpty || work.defaultMasked {
             let null = plan.openTree(.cwd, "/dev/null", flags: nsc_shim_OPEN_TREE_CLONE, what: .text("open_tree /dev/null to mask paths with"))
             plan.expectNode(.slot(null), type: UInt32(S_IFCHR), major: 1, minor: 3,
                             what: .text("check that /dev/null is the char device 1:3"))
-            let fs = plan.fsopen("tmpfs", what: .text("fsopen tmpfs for masked directories"))
-            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_SET_STRING, key: "mode", value: "555", what: .text("tmpfs mode=555"))
-            plan.fsconfig(.slot(fs), command: nsc_shim_FSCONFIG_CMD_CREATE, key: nil, value: nil,
-                          what: .text("create the tmpfs for masked directories"))
-            let empty = plan.fsmount(.slot(fs), attributes: nsc_shim_MOUNT_ATTR_RDONLY | nsc_shim_MOUNT_ATTR_NOSUID
-                                        | nsc_shim_MOUNT_ATTR_NODEV | nsc_shim_MOUNT_ATTR_NOEXEC,
-                                     what: .text("fsmount the tmpfs for masked directories"))
-            plan.close(fs, what: .text("close the tmpfs context"))
+            let empty = InRoot.newMount(plan, "tmpfs", attributes: nsc_shim_MOUNT_ATTR_RDONLY | nsc_shim_MOUNT_ATTR_NOSUID
+                                            | nsc_shim_MOUNT_ATTR_NODEV | nsc_shim_MOUNT_ATTR_NOEXEC,
+                                        what: "the tmpfs for masked directories") { fs in
+                InRoot.option(plan, fs, "mode", "555")
+            }
             for p in work.masked {
-                plan.mask(.slot(root), p, null: .slot(null), emptyDir: .slot(empty),
-                          what: .textAndString("mask ", plan.string("/" + p).pointer))
+                let path = plan.string(p).pointer
+                plan.mask(.slot(root), path, null: .slot(null), emptyDir: .slot(empty), what: .textAndString("mask /", path))
+            }
+            if work.defaultMasked {
+                var i = 0
+                while let path = nsc_shim_default_masked_path(UInt32(i)) {
+                    plan.mask(.slot(root), path, null: .slot(null), emptyDir: .slot(empty), what: .textAndString("mask /", path))
+                    i += 1
+                }
             }
             plan.close(empty, what: .text("close the masking tmpfs"))
             plan.close(null, what: .text("close /dev/null"))
         }
         for p in work.readonly {
-            plan.makeReadonly(.slot(root), p, what: .textAndString("make read-only: ", plan.string("/" + p).pointer))
+            let path = plan.string(p).pointer
+            plan.makeReadonly(.slot(root), path, what: .textAndString("make read-only: /", path))
+        }
+        if work.defaultReadonly {
+            var i = 0
+            while let path = nsc_shim_default_readonly_path(UInt32(i)) {
+                plan.makeReadonly(.slot(root), path, what: .textAndString("make read-only: /", path))
+                i += 1
+            }
         }
     }
 }

@@ -21,6 +21,8 @@ struct MountSpec {
     var fileTarget = false
 
     static func parseAll(_ mounts: [Mount]) throws(NSCoreError) -> [MountSpec] {
+        // No array storage (nor its metadata) for a spawn without mounts: `nscore run` stays small.
+        if mounts.isEmpty { return [] }
         var specs: [MountSpec] = []
         specs.reserveCapacity(mounts.count)
         for i in 0..<mounts.count { specs.append(try parse(mounts[i], index: i)) }

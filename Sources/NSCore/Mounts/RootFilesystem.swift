@@ -58,41 +58,54 @@ extension SpawnPlanner {
         // /dev: a tmpfs, filled once it is attached.
         plan.mkpath(.slot(root), "dev", what: .text("create /dev in the rootfs"))
         let devTarget = InRoot.openTarget("dev", in: root, into: plan)
-        let dev = InRoot.newMount(plan, "tmpfs", [("mode", "755"), ("size", "65536k")],
-                                  attributes: nsc_shim_MOUNT_ATTR_NOSUID | nsc_shim_MOUNT_ATTR_STRICTATIME, what: "/dev")
+        let dev = InRoot.newMount(plan, "tmpfs", attributes: nsc_shim_MOUNT_ATTR_NOSUID | nsc_shim_MOUNT_ATTR_STRICTATIME,
+                                  what: "/dev") { fs in
+            InRoot.option(plan, fs, "mode", "755")
+            InRoot.option(plan, fs, "size", "65536k")
+        }
         plan.moveMount(from: .slot(dev), "", to: .slot(devTarget), "",
                        flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH, what: .text("mount /dev"))
         plan.close(devTarget, what: .text("close /dev of the rootfs"))
-        let devices: [(StaticString, StaticString, UInt32, UInt32)] = [
-            ("null", "/dev/null", 1, 3), ("zero", "/dev/zero", 1, 5), ("full", "/dev/full", 1, 7),
-            ("random", "/dev/random", 1, 8), ("urandom", "/dev/urandom", 1, 9), ("tty", "/dev/tty", 5, 0),
-        ]
-        for (name, host, major, minor) in devices {
+        // One call per device: no array on this path.
+        func device(_ name: String, _ host: String, _ major: UInt32, _ minor: UInt32) {
+            let shown = plan.string(name).pointer
             if userns {
-                plan.mkpath(.slot(dev), name.description, file: true, what: .textAndString("create /dev/", plan.string(name).pointer))
-                let node = plan.openTree(.cwd, host.description, flags: nsc_shim_OPEN_TREE_CLONE,
-                                         what: .textAndString("open_tree ", plan.string(host).pointer))
+                plan.mkpath(.slot(dev), name, file: true, what: .textAndString("create /dev/", shown))
+                let node = plan.openTree(.cwd, host, flags: nsc_shim_OPEN_TREE_CLONE,
+                                         what: .textAndString("open_tree of the host's /dev/", shown))
                 plan.expectNode(.slot(node), type: UInt32(S_IFCHR), major: major, minor: minor,
-                                what: .textAndString("check the device ", plan.string(host).pointer))
-                plan.moveMount(from: .slot(node), "", to: .slot(dev), name.description, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
-                               what: .textAndString("bind the host's device onto /dev/", plan.string(name).pointer))
+                                what: .textAndString("check the host's device /dev/", shown))
+                plan.moveMount(from: .slot(node), "", to: .slot(dev), name, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
+                               what: .textAndString("bind the host's device onto /dev/", shown))
                 plan.close(node, what: .text("close the device"))
             } else {
                 plan.mknod(.slot(dev), name, mode: UInt32(S_IFCHR) | 0o666, major: major, minor: minor,
-                           what: .textAndString("mknod /dev/", plan.string(name).pointer))
+                           what: .textAndString("mknod /dev/", shown))
             }
         }
+        device("null", "/dev/null", 1, 3)
+        device("zero", "/dev/zero", 1, 5)
+        device("full", "/dev/full", 1, 7)
+        device("random", "/dev/random", 1, 8)
+        device("urandom", "/dev/urandom", 1, 9)
+        device("tty", "/dev/tty", 5, 0)
         plan.symlink("/proc/self/fd", in: .slot(dev), "fd", what: .text("symlink /dev/fd"))
         plan.symlink("/proc/self/fd/0", in: .slot(dev), "stdin", what: .text("symlink /dev/stdin"))
         plan.symlink("/proc/self/fd/1", in: .slot(dev), "stdout", what: .text("symlink /dev/stdout"))
         plan.symlink("/proc/self/fd/2", in: .slot(dev), "stderr", what: .text("symlink /dev/stderr"))
         plan.symlink("pts/ptmx", in: .slot(dev), "ptmx", what: .text("symlink /dev/ptmx"))
 
-        var pts: [(String, String?)] = [("newinstance", nil), ("ptmxmode", "0666"), ("mode", "0620")]
-        if !userns { pts.append(("gid", "5")) }  // the tty group; unmapped in a user namespace
-        mountInDev(plan, dev, "pts", "devpts", pts, attributes: nsc_shim_MOUNT_ATTR_NOSUID | nsc_shim_MOUNT_ATTR_NOEXEC)
-        mountInDev(plan, dev, "shm", "tmpfs", [("mode", "1777"), ("size", "65536k")], attributes: hidden)
-        if ns.contains(.ipc) { mountInDev(plan, dev, "mqueue", "mqueue", [], attributes: hidden) }
+        mountInDev(plan, dev, "pts", "devpts", what: "/dev/pts", attributes: nsc_shim_MOUNT_ATTR_NOSUID | nsc_shim_MOUNT_ATTR_NOEXEC) { fs in
+            InRoot.option(plan, fs, "newinstance", nil)
+            InRoot.option(plan, fs, "ptmxmode", "0666")
+            InRoot.option(plan, fs, "mode", "0620")
+            if !userns { InRoot.option(plan, fs, "gid", "5") }  // the tty group; unmapped in a user namespace
+        }
+        mountInDev(plan, dev, "shm", "tmpfs", what: "/dev/shm", attributes: hidden) { fs in
+            InRoot.option(plan, fs, "mode", "1777")
+            InRoot.option(plan, fs, "size", "65536k")
+        }
+        if ns.contains(.ipc) { mountInDev(plan, dev, "mqueue", "mqueue", what: "/dev/mqueue", attributes: hidden) }
         plan.close(dev, what: .text("close /dev"))
 
         // sysfs: its network view is the namespace's, so it is written only in a new one.
@@ -101,8 +114,8 @@ extension SpawnPlanner {
         } else {
             plan.mkpath(.slot(root), "sys", what: .text("create /sys in the rootfs"))
             let target = InRoot.openTarget("sys", in: root, into: plan)
-            let sys = InRoot.newMount(plan, "sysfs", [],
-                                      attributes: hidden | (ns.contains(.network) ? 0 : nsc_shim_MOUNT_ATTR_RDONLY), what: "/sys")
+            let sys = InRoot.newMount(plan, "sysfs", attributes: hidden | (ns.contains(.network) ? 0 : nsc_shim_MOUNT_ATTR_RDONLY),
+                                      what: "/sys")
             plan.moveMount(from: .slot(sys), "", to: .slot(target), "",
                            flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH, what: .text("mount /sys"))
             plan.close(sys, what: .text("close sysfs"))
@@ -111,23 +124,23 @@ extension SpawnPlanner {
     }
 
     /// A new filesystem on `/dev/name`.
-    private static func mountInDev(_ plan: SpawnPlan, _ dev: FDSlot, _ name: StaticString, _ type: StaticString,
-                                   _ options: [(String, String?)], attributes: UInt32) {
-        let shown = plan.string("/dev/" + name.description).pointer
-        plan.mkpath(.slot(dev), name.description, what: .textAndString("create ", shown))
-        let m = InRoot.newMount(plan, type, options, attributes: attributes, what: name)
-        plan.moveMount(from: .slot(m), "", to: .slot(dev), name.description, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
+    private static func mountInDev(_ plan: SpawnPlan, _ dev: FDSlot, _ name: String, _ type: String, what: StaticString,
+                                   attributes: UInt32, _ configure: (FDSlot) -> Void = { _ in }) {
+        let shown = plan.string(what).pointer
+        plan.mkpath(.slot(dev), name, what: .textAndString("create ", shown))
+        let m = InRoot.newMount(plan, type, attributes: attributes, what: what, configure)
+        plan.moveMount(from: .slot(m), "", to: .slot(dev), name, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
                        what: .textAndString("mount ", shown))
         plan.close(m, what: .text("close the mount"))
     }
 
     /// The host's `host` tree bound recursively onto `target` of the root.
-    private static func bindHost(_ host: StaticString, _ target: StaticString, readOnly: Bool, in root: FDSlot,
+    private static func bindHost(_ host: String, _ target: String, readOnly: Bool, in root: FDSlot,
                                  into plan: SpawnPlan) {
         let shown = plan.string(host).pointer
-        plan.mkpath(.slot(root), target.description, what: .textAndString("create in the rootfs: ", shown))
-        let t = InRoot.openTarget(target.description, in: root, into: plan)
-        let tree = plan.openTree(.cwd, host.description, flags: nsc_shim_OPEN_TREE_CLONE | nsc_shim_AT_RECURSIVE,
+        plan.mkpath(.slot(root), target, what: .textAndString("create in the rootfs: ", shown))
+        let t = InRoot.openTarget(target, in: root, into: plan)
+        let tree = plan.openTree(.cwd, host, flags: nsc_shim_OPEN_TREE_CLONE | nsc_shim_AT_RECURSIVE,
                                  what: .textAndString("open_tree of the host's ", shown))
         if readOnly {
             plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | nsc_shim_AT_RECURSIVE,

@@ -219,7 +219,7 @@ extension SpawnPlan {
 
     /// `mknodat(dir, name, mode, makedev(major, minor))`, then the permission bits of `mode`
     /// whatever the umask.
-    func mknod(_ dir: FDOperand, _ name: StaticString, mode: UInt32, major: UInt32, minor: UInt32, what: StepDescription) {
+    func mknod(_ dir: FDOperand, _ name: String, mode: UInt32, major: UInt32, minor: UInt32, what: StepDescription) {
         let dev = (UInt64(major & 0xfffff000) << 32) | (UInt64(major & 0xfff) << 8)
             | (UInt64(minor & 0xffffff00) << 12) | UInt64(minor & 0xff)
         append(NSC_STEP_MKNOD, dir.raw, address(UnsafePointer(cString(name))), UInt64(mode), dev, what: what)
@@ -237,16 +237,16 @@ extension SpawnPlan {
         append(NSC_STEP_EXPECT_NODE, fd.raw, UInt64(type), UInt64(major), UInt64(minor), what: what)
     }
 
-    /// Masks `path` below `root`: a clone of `emptyDir` over a directory, of `null` over
+    /// Masks `path` (the plan's or static memory) below `root`: a clone of `emptyDir` over a directory, of `null` over
     /// anything else; skipped when the path does not exist.
-    func mask(_ root: FDOperand, _ path: String, null: FDOperand, emptyDir: FDOperand, what: StepDescription) {
-        append(NSC_STEP_MASK, root.raw, address(UnsafePointer(cString(path))), null.raw, emptyDir.raw, what: what)
+    func mask(_ root: FDOperand, _ path: UnsafePointer<CChar>, null: FDOperand, emptyDir: FDOperand, what: StepDescription) {
+        append(NSC_STEP_MASK, root.raw, address(path), null.raw, emptyDir.raw, what: what)
     }
 
-    /// Binds `path` below `root` onto itself, recursively read-only; skipped when it does not
+    /// Binds `path` (the plan's or static memory) below `root` onto itself, recursively read-only; skipped when it does not
     /// exist.
-    func makeReadonly(_ root: FDOperand, _ path: String, what: StepDescription) {
-        append(NSC_STEP_READONLY, root.raw, address(UnsafePointer(cString(path))), what: what)
+    func makeReadonly(_ root: FDOperand, _ path: UnsafePointer<CChar>, what: StepDescription) {
+        append(NSC_STEP_READONLY, root.raw, address(path), what: what)
     }
 
     /// Enters the root `new` from `old`: pivot_root and detach, or MS_MOVE and chroot on an
