@@ -23,7 +23,9 @@ lib: $(BUILD)/libnscore.so
 $(BUILD)/libnscore.so: $(SOURCES) Sources/CNSCoreShim/init_image.h
 	@mkdir -p $(BUILD)
 	$(SWIFT) build $(SWIFTFLAGS) $(LIBFLAGS) --product NSCoreABI
-	cp $(SCRATCH)/$(CONFIG)/libNSCoreABI.so $(BUILD)/libnscore.so.$(ABI_MAJOR)
+	@# A new file renamed over the old one: a process that has the library loaded keeps its copy.
+	cp $(SCRATCH)/$(CONFIG)/libNSCoreABI.so $(BUILD)/libnscore.so.$(ABI_MAJOR).tmp
+	mv -f $(BUILD)/libnscore.so.$(ABI_MAJOR).tmp $(BUILD)/libnscore.so.$(ABI_MAJOR)
 	ln -sf libnscore.so.$(ABI_MAJOR) $(BUILD)/libnscore.so
 
 cli: $(BUILD)/nscore

@@ -24,22 +24,14 @@ private func timeout(_ ms: Int32, _ function: String) throws(NSCoreError) -> Int
 }
 
 /// The pid in the caller's PID namespace; -1 for NULL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_pid")
-#endif
 public func nscore_container_pid(_ c: OpaquePointer?) -> pid_t {
     guard let c else { return -1 }
     return ABI.borrow(c, as: ContainerHandle.self).container.pid
 }
 
 /// The pidfd owned by the handle; -1 for NULL or after detach.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_pidfd")
-#endif
 public func nscore_container_pidfd(_ c: OpaquePointer?) -> Int32 {
     guard let c else { return -1 }
     return ABI.borrow(c, as: ContainerHandle.self).container.pidfd
@@ -47,11 +39,7 @@ public func nscore_container_pidfd(_ c: OpaquePointer?) -> Int32 {
 
 /// Waits up to timeout_ms (-1 forever, 0 poll) and reaps; *wstatus in waitpid(2) format.
 /// NSCORE_ETIMEDOUT (with an error object) while the process still runs.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_wait")
-#endif
 public func nscore_container_wait(_ c: OpaquePointer?, _ timeoutMS: Int32, _ wstatus: UnsafeMutablePointer<Int32>?,
                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_container_wait"
@@ -72,11 +60,7 @@ public func nscore_container_wait(_ c: OpaquePointer?, _ timeoutMS: Int32, _ wst
 }
 
 /// pidfd_send_signal(2); NSCORE_EEXITED once the process has been reaped.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_signal")
-#endif
 public func nscore_container_signal(_ c: OpaquePointer?, _ sig: Int32,
                                     _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     ABI.run(err) { () throws(NSCoreError) in
@@ -85,11 +69,7 @@ public func nscore_container_signal(_ c: OpaquePointer?, _ sig: Int32,
 }
 
 /// SIGTERM, then SIGKILL after timeout_ms (-1: never escalate); waits and reaps.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_stop")
-#endif
 public func nscore_container_stop(_ c: OpaquePointer?, _ timeoutMS: Int32, _ wstatus: UnsafeMutablePointer<Int32>?,
                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_container_stop"
@@ -101,22 +81,14 @@ public func nscore_container_stop(_ c: OpaquePointer?, _ timeoutMS: Int32, _ wst
 }
 
 /// Lets the process outlive the handle; closes the pidfd. NULL is ignored.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_detach")
-#endif
 public func nscore_container_detach(_ c: OpaquePointer?) {
     guard let c else { return }
     ABI.borrow(c, as: ContainerHandle.self).container.detach()
 }
 
 /// Releases the handle; a running, non-detached process is killed and reaped. NULL ok.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_container_free")
-#endif
 public func nscore_container_free(_ c: OpaquePointer?) {
     guard let c else { return }
     ABI.release(c, as: ContainerHandle.self)

@@ -3,66 +3,42 @@ import Glibc
 import NSCore
 
 /// The NSCORE_E* code of `err`; NSCORE_EINVAL for NULL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_error_code")
-#endif
 public func nscore_error_code(_ err: OpaquePointer?) -> Int32 {
     guard let err else { return ABI.returnCode(.invalidArgument) }
     return ABI.borrow(err, as: ErrorHandle.self).code
 }
 
 /// The kernel's errno behind `err`, 0 if none or for NULL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_error_sys_errno")
-#endif
 public func nscore_error_sys_errno(_ err: OpaquePointer?) -> Int32 {
     guard let err else { return 0 }
     return ABI.borrow(err, as: ErrorHandle.self).sysErrno
 }
 
 /// The failing stage, owned by `err`; "" (static) for NULL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_error_stage")
-#endif
 public func nscore_error_stage(_ err: OpaquePointer?) -> UnsafePointer<CChar>? {
     guard let err, let s = ABI.borrow(err, as: ErrorHandle.self).stage else { return staticCString("") }
     return UnsafePointer(s)
 }
 
 /// The message, owned by `err`; "" (static) for NULL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_error_message")
-#endif
 public func nscore_error_message(_ err: OpaquePointer?) -> UnsafePointer<CChar>? {
     guard let err, let s = ABI.borrow(err, as: ErrorHandle.self).message else { return staticCString("") }
     return UnsafePointer(s)
 }
 
 /// Frees an error object; NULL is allowed.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_error_free")
-#endif
 public func nscore_error_free(_ err: OpaquePointer?) {
     guard let err else { return }
     ABI.release(err, as: ErrorHandle.self)
 }
 
 /// Frees a string the library returned (they are malloc'd); NULL is allowed.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_string_free")
-#endif
 public func nscore_string_free(_ s: UnsafeMutablePointer<CChar>?) {
     free(s)
 }

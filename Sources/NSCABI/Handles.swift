@@ -7,7 +7,7 @@
 // input: a NULL pointer, a bad flag or an invalid UTF-8 string becomes NSCORE_EINVAL with an
 // error object naming the argument.
 //
-// Exports are written `#if compiler(>=6.3) @c #else @_cdecl("name") #endif` (STYLE.md §5).
+// Exports are written `@c` alone (Swift 6.3 is required; STYLE.md §5).
 // `@c @implementation` would also check each signature against nscore.h, but needs nscore.h
 // imported as a Clang module into this target, which Package.swift does not do yet; until then
 // the C tests (compiled against nscore.h with -Werror) and the symbol list guard the ABI.

@@ -15,11 +15,7 @@ private func store(_ id: NamespaceID, _ out: UnsafeMutableRawPointer) {
 }
 
 /// The `ns` namespace (one NSCORE_NS_* bit) of `pid`, written to *out.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_namespace_id")
-#endif
 public func nscore_namespace_id(_ pid: pid_t, _ ns: UInt32, _ out: UnsafeMutableRawPointer?,
                                 _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_namespace_id"
@@ -30,11 +26,7 @@ public func nscore_namespace_id(_ pid: pid_t, _ ns: UInt32, _ out: UnsafeMutable
 }
 
 /// The namespace a file refers to (/proc/PID/ns/KIND or a persisted file), written to *out.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_namespace_id_at")
-#endif
 public func nscore_namespace_id_at(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutableRawPointer?,
                                    _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_namespace_id_at"
@@ -45,11 +37,7 @@ public func nscore_namespace_id_at(_ path: UnsafePointer<CChar>?, _ out: UnsafeM
 }
 
 /// *same = 1 when `a` and `b` share their `ns` namespace, else 0.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_namespace_same")
-#endif
 public func nscore_namespace_same(_ a: pid_t, _ b: pid_t, _ ns: UInt32, _ same: UnsafeMutablePointer<Int32>?,
                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_namespace_same"
@@ -70,11 +58,7 @@ private func json(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ 
 }
 
 /// `/proc/PID/ns` as JSON; the caller frees *json_out with nscore_string_free.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_inspect_namespaces_json")
-#endif
 public func nscore_inspect_namespaces_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     json(jsonOut, "nscore_inspect_namespaces_json", err) { () throws(NSCoreError) in
@@ -83,11 +67,7 @@ public func nscore_inspect_namespaces_json(_ pid: pid_t, _ jsonOut: UnsafeMutabl
 }
 
 /// Every namespace of the given kinds, as lsns; 0 kinds gives an empty list.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_inspect_list_json")
-#endif
 public func nscore_inspect_list_json(_ namespaces: UInt32,
                                      _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
@@ -97,11 +77,7 @@ public func nscore_inspect_list_json(_ namespaces: UInt32,
 }
 
 /// The NSpid chain of `pid`, outermost first, as JSON.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_inspect_pid_chain_json")
-#endif
 public func nscore_inspect_pid_chain_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     json(jsonOut, "nscore_inspect_pid_chain_json", err) { () throws(NSCoreError) in
@@ -110,11 +86,7 @@ public func nscore_inspect_pid_chain_json(_ pid: pid_t, _ jsonOut: UnsafeMutable
 }
 
 /// The processes inside the PID namespace of `pid`, as JSON.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_inspect_processes_json")
-#endif
 public func nscore_inspect_processes_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     json(jsonOut, "nscore_inspect_processes_json", err) { () throws(NSCoreError) in

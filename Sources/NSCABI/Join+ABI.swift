@@ -10,11 +10,7 @@ private func withJoinConfig(_ cfg: OpaquePointer?, _ function: String, _ err: Un
 }
 
 /// Creates an empty join configuration (no target, no argv).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_new")
-#endif
 public func nscore_join_config_new(_ out: UnsafeMutablePointer<OpaquePointer?>?,
                                    _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     ABI.run(err) { () throws(NSCoreError) in
@@ -24,22 +20,14 @@ public func nscore_join_config_new(_ out: UnsafeMutablePointer<OpaquePointer?>?,
 }
 
 /// Frees a join configuration; NULL is allowed.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_free")
-#endif
 public func nscore_join_config_free(_ cfg: OpaquePointer?) {
     guard let cfg else { return }
     ABI.release(cfg, as: JoinConfigHandle.self)
 }
 
 /// Targets a process; replaces namespace paths set earlier.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_target_pid")
-#endif
 public func nscore_join_config_set_target_pid(_ cfg: OpaquePointer?, _ pid: pid_t,
                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_target_pid"
@@ -51,11 +39,7 @@ public func nscore_join_config_set_target_pid(_ cfg: OpaquePointer?, _ pid: pid_
 }
 
 /// Targets a namespace file for one kind; replaces a target pid.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_namespace_path")
-#endif
 public func nscore_join_config_set_namespace_path(_ cfg: OpaquePointer?, _ ns: UInt32, _ path: UnsafePointer<CChar>?,
                                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_namespace_path"
@@ -69,11 +53,7 @@ public func nscore_join_config_set_namespace_path(_ cfg: OpaquePointer?, _ ns: U
 }
 
 /// The kinds to join for a pid target (validated bits).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_namespaces")
-#endif
 public func nscore_join_config_set_namespaces(_ cfg: OpaquePointer?, _ namespaces: UInt32,
                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withJoinConfig(cfg, "nscore_join_config_set_namespaces", err) { h throws(NSCoreError) in
@@ -82,11 +62,7 @@ public func nscore_join_config_set_namespaces(_ cfg: OpaquePointer?, _ namespace
 }
 
 /// Copies argv (NULL-terminated); empty is NSCORE_EINVAL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_argv")
-#endif
 public func nscore_join_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_argv"
@@ -96,11 +72,7 @@ public func nscore_join_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePoi
 }
 
 /// Copies envp (NULL-terminated); NULL inherits the caller's environment.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_env")
-#endif
 public func nscore_join_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePointer<UnsafePointer<CChar>?>?,
                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_env"
@@ -110,11 +82,7 @@ public func nscore_join_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePoin
 }
 
 /// The working directory of the command; NULL resets.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_cwd")
-#endif
 public func nscore_join_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePointer<CChar>?,
                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_cwd"
@@ -124,11 +92,7 @@ public func nscore_join_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePoint
 }
 
 /// Where stream 0, 1 or 2 of the command comes from.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_stdio")
-#endif
 public func nscore_join_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32, _ mode: Int32, _ fd: Int32,
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_stdio"
@@ -138,11 +102,7 @@ public func nscore_join_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32,
 }
 
 /// PR_SET_PDEATHSIG(SIGKILL) tied to the joining thread; 0 or 1.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join_config_set_kill_on_parent_death")
-#endif
 public func nscore_join_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _ enable: Int32,
                                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join_config_set_kill_on_parent_death"
@@ -152,11 +112,7 @@ public func nscore_join_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _
 }
 
 /// Runs the configured command inside the target's namespaces.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_join")
-#endif
 public func nscore_join(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_join"

@@ -13,11 +13,7 @@ private func withConfig(_ cfg: OpaquePointer?, _ function: String, _ err: Unsafe
 }
 
 /// The root filesystem (OCI root.path, root.readonly); NULL path: none.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_root")
-#endif
 public func nscore_spawn_config_set_root(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ readonly: Int32,
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_root"
@@ -33,11 +29,7 @@ public func nscore_spawn_config_set_root(_ cfg: OpaquePointer?, _ path: UnsafePo
 }
 
 /// Appends one mount (an OCI mounts[] entry); options is NULL-terminated, or NULL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_add_mount")
-#endif
 public func nscore_spawn_config_add_mount(_ cfg: OpaquePointer?, _ destination: UnsafePointer<CChar>?,
                                           _ type: UnsafePointer<CChar>?, _ source: UnsafePointer<CChar>?,
                                           _ options: UnsafePointer<UnsafePointer<CChar>?>?,
@@ -53,11 +45,7 @@ public func nscore_spawn_config_add_mount(_ cfg: OpaquePointer?, _ destination: 
 }
 
 /// Drops every mount added with nscore_spawn_config_add_mount.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_clear_mounts")
-#endif
 public func nscore_spawn_config_clear_mounts(_ cfg: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withConfig(cfg, "nscore_spawn_config_clear_mounts", err) { h throws(NSCoreError) in
         h.configuration.mounts = []
@@ -65,11 +53,7 @@ public func nscore_spawn_config_clear_mounts(_ cfg: OpaquePointer?, _ err: Unsaf
 }
 
 /// Docker's default mounts in the root (proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, sysfs); 0 or 1.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_default_mounts")
-#endif
 public func nscore_spawn_config_set_default_mounts(_ cfg: OpaquePointer?, _ enable: Int32,
                                                    _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_default_mounts"
@@ -79,11 +63,7 @@ public func nscore_spawn_config_set_default_mounts(_ cfg: OpaquePointer?, _ enab
 }
 
 /// linux.maskedPaths: NULL restores the default, an empty array masks nothing.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_masked_paths")
-#endif
 public func nscore_spawn_config_set_masked_paths(_ cfg: OpaquePointer?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
                                                  _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_masked_paths"
@@ -93,11 +73,7 @@ public func nscore_spawn_config_set_masked_paths(_ cfg: OpaquePointer?, _ paths:
 }
 
 /// linux.readonlyPaths: NULL restores the default, an empty array makes nothing read-only.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_readonly_paths")
-#endif
 public func nscore_spawn_config_set_readonly_paths(_ cfg: OpaquePointer?, _ paths: UnsafePointer<UnsafePointer<CChar>?>?,
                                                    _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_readonly_paths"

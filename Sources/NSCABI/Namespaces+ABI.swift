@@ -11,11 +11,7 @@ public func nscore_namespace_name(_ ns: UInt32) -> UnsafePointer<CChar>? {
 }
 
 /// unshare(2) for the calling process (NSCORE_EBUSY when a kind needs one thread).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_unshare")
-#endif
 public func nscore_unshare(_ namespaces: UInt32, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     ABI.run(err) { () throws(NSCoreError) in
         try Unshare.unshare(try ABI.namespaces(namespaces, "unshare"))
@@ -23,11 +19,7 @@ public func nscore_unshare(_ namespaces: UInt32, _ err: UnsafeMutablePointer<Opa
 }
 
 /// Bind-mounts /proc/PID/ns/KIND onto `path`, like `ip netns add`.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_namespace_persist")
-#endif
 public func nscore_namespace_persist(_ pid: pid_t, _ ns: UInt32, _ path: UnsafePointer<CChar>?,
                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_namespace_persist"
@@ -39,11 +31,7 @@ public func nscore_namespace_persist(_ pid: pid_t, _ ns: UInt32, _ path: UnsafeP
 }
 
 /// Unmounts a persisted namespace file, and removes it if remove_file is non-zero.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_namespace_unpersist")
-#endif
 public func nscore_namespace_unpersist(_ path: UnsafePointer<CChar>?, _ removeFile: Int32,
                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_namespace_unpersist"

@@ -15,11 +15,7 @@ private func withConfig(_ cfg: OpaquePointer?, _ function: String, _ err: Unsafe
 }
 
 /// Creates a configuration with the defaults of nscore.h.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_new")
-#endif
 public func nscore_spawn_config_new(_ out: UnsafeMutablePointer<OpaquePointer?>?,
                                     _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     ABI.run(err) { () throws(NSCoreError) in
@@ -29,22 +25,14 @@ public func nscore_spawn_config_new(_ out: UnsafeMutablePointer<OpaquePointer?>?
 }
 
 /// Frees a configuration; NULL is allowed.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_free")
-#endif
 public func nscore_spawn_config_free(_ cfg: OpaquePointer?) {
     guard let cfg else { return }
     ABI.release(cfg, as: SpawnConfigHandle.self)
 }
 
 /// Copies argv (NULL-terminated); empty is NSCORE_EINVAL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_argv")
-#endif
 public func nscore_spawn_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePointer<UnsafePointer<CChar>?>?,
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_argv"
@@ -54,11 +42,7 @@ public func nscore_spawn_config_set_argv(_ cfg: OpaquePointer?, _ argv: UnsafePo
 }
 
 /// The file to execute instead of resolving argv[0]; NULL resets.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_executable")
-#endif
 public func nscore_spawn_config_set_executable(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?,
                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_executable"
@@ -68,11 +52,7 @@ public func nscore_spawn_config_set_executable(_ cfg: OpaquePointer?, _ path: Un
 }
 
 /// Copies envp (NULL-terminated); NULL inherits the caller's environment.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_env")
-#endif
 public func nscore_spawn_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePointer<UnsafePointer<CChar>?>?,
                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_env"
@@ -82,11 +62,7 @@ public func nscore_spawn_config_set_env(_ cfg: OpaquePointer?, _ envp: UnsafePoi
 }
 
 /// The working directory of the command; NULL keeps the caller's.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_cwd")
-#endif
 public func nscore_spawn_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePointer<CChar>?,
                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_cwd"
@@ -96,11 +72,7 @@ public func nscore_spawn_config_set_cwd(_ cfg: OpaquePointer?, _ dir: UnsafePoin
 }
 
 /// The namespaces to create; unknown bits are NSCORE_EINVAL.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_namespaces")
-#endif
 public func nscore_spawn_config_set_namespaces(_ cfg: OpaquePointer?, _ namespaces: UInt32,
                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withConfig(cfg, "nscore_spawn_config_set_namespaces", err) { h throws(NSCoreError) in
@@ -109,11 +81,7 @@ public func nscore_spawn_config_set_namespaces(_ cfg: OpaquePointer?, _ namespac
 }
 
 /// The hostname in the new UTS namespace (length checked at spawn); NULL unsets.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_hostname")
-#endif
 public func nscore_spawn_config_set_hostname(_ cfg: OpaquePointer?, _ hostname: UnsafePointer<CChar>?,
                                              _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_hostname"
@@ -123,11 +91,7 @@ public func nscore_spawn_config_set_hostname(_ cfg: OpaquePointer?, _ hostname: 
 }
 
 /// The NIS domain name in the new UTS namespace; NULL unsets.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_domainname")
-#endif
 public func nscore_spawn_config_set_domainname(_ cfg: OpaquePointer?, _ domainname: UnsafePointer<CChar>?,
                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_domainname"
@@ -137,11 +101,7 @@ public func nscore_spawn_config_set_domainname(_ cfg: OpaquePointer?, _ domainna
 }
 
 /// NSCORE_MOUNT_PROC_AUTO (-1), _NO (0) or _YES (1).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_mount_proc")
-#endif
 public func nscore_spawn_config_set_mount_proc(_ cfg: OpaquePointer?, _ mode: Int32,
                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_mount_proc"
@@ -158,11 +118,7 @@ public func nscore_spawn_config_set_mount_proc(_ cfg: OpaquePointer?, _ mode: In
 }
 
 /// NSCORE_PROPAGATION_* applied recursively to / in a new mount namespace.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_root_propagation")
-#endif
 public func nscore_spawn_config_set_root_propagation(_ cfg: OpaquePointer?, _ propagation: Int32,
                                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_root_propagation"
@@ -179,11 +135,7 @@ public func nscore_spawn_config_set_root_propagation(_ cfg: OpaquePointer?, _ pr
 }
 
 /// Run the command under nscore-init as PID 1; 0 or 1.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_init")
-#endif
 public func nscore_spawn_config_set_init(_ cfg: OpaquePointer?, _ enable: Int32,
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_init"
@@ -193,11 +145,7 @@ public func nscore_spawn_config_set_init(_ cfg: OpaquePointer?, _ enable: Int32,
 }
 
 /// Map root inside a new user namespace to the caller; 0 or 1.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_map_root_user")
-#endif
 public func nscore_spawn_config_set_map_root_user(_ cfg: OpaquePointer?, _ enable: Int32,
                                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_map_root_user"
@@ -207,11 +155,7 @@ public func nscore_spawn_config_set_map_root_user(_ cfg: OpaquePointer?, _ enabl
 }
 
 /// PR_SET_PDEATHSIG(SIGKILL) tied to the spawning thread; 0 or 1.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_kill_on_parent_death")
-#endif
 public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _ enable: Int32,
                                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_kill_on_parent_death"
@@ -221,11 +165,7 @@ public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, 
 }
 
 /// Where stream 0, 1 or 2 of the child comes from (the fd is checked at spawn).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn_config_set_stdio")
-#endif
 public func nscore_spawn_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32, _ mode: Int32, _ fd: Int32,
                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_stdio"
@@ -235,11 +175,7 @@ public func nscore_spawn_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32
 }
 
 /// Starts the configured process; *out receives a container handle (NULL on failure).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_spawn")
-#endif
 public func nscore_spawn(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn"

@@ -7,31 +7,19 @@ import NSCore
 nonisolated(unsafe) private let versionCString: UnsafeMutablePointer<CChar> = strdup(NSCoreVersion.string)!
 
 /// MAJOR * 10000 + MINOR * 100 + PATCH of the loaded library (100 for 0.1.0).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_version_number")
-#endif
 public func nscore_version_number() -> UInt32 {
     UInt32(NSCoreVersion.number)
 }
 
 /// "MAJOR.MINOR.PATCH", static storage.
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_version_string")
-#endif
 public func nscore_version_string() -> UnsafePointer<CChar>? {
     UnsafePointer(versionCString)
 }
 
 /// The ABI version (the soname's number).
-#if compiler(>=6.3)
 @c
-#else
-@_cdecl("nscore_abi_version")
-#endif
 public func nscore_abi_version() -> Int32 {
     Int32(NSCoreVersion.abi)
 }

@@ -294,8 +294,10 @@ struct RootfsTests {
                 ("no type", { $0.mounts = [Mount(destination: "/x", source: dir)] }, "no type"),
                 ("rootfs a file", { $0.root = Root(path: rootfs + "/etc/passwd") }, "not a directory"),
                 ("rootfs missing", { $0.root = Root(path: dir + "/none") }, "ENOENT"),
-                ("no mount namespace", { $0.namespaces = [.pid] }, "a root filesystem need a new mount namespace"),
-                ("rootfs / without mount namespace", { $0.namespaces = []; $0.root = Root(path: "/") }, "need a new mount namespace"),
+                ("no mount namespace", { $0.namespaces = [.pid] }, "a root filesystem needs a new mount namespace"),
+                ("rootfs / without mount namespace", { $0.namespaces = []; $0.root = Root(path: "/") }, "needs a new mount namespace"),
+                ("rootfs /", { $0.root = Root(path: "/.") }, "is the caller's own root directory"),
+                ("overlay without lower", { $0.mounts = [.overlay("/o", lower: [])] }, "an overlay needs at least one lower directory"),
                 ("masked path", { $0.maskedPaths = ["proc/kcore"] }, "maskedPaths[0] 'proc/kcore' is not an absolute path"),
                 ("second mount", { $0.mounts = [.tmpfs("/ok"), Mount(destination: "/x", type: "tmpfs", options: ["bogus"])] }, "mounts[1] (tmpfs on /x): option bogus: EINVAL"),
             ]

@@ -39,8 +39,9 @@ extension SpawnPlanner {
             work.defaultReadonly = c.root != nil
         }
         if (!work.specs.isEmpty || !work.masked.isEmpty || !work.readonly.isEmpty || c.root != nil) && !ns.contains(.mount) {
-            let what = c.root != nil ? "a root filesystem" : (!work.specs.isEmpty ? "mounts" : "masked and read-only paths")
-            throw .invalid("mounts", "\(what) need a new mount namespace (add .mount), or they would change the host's")
+            let (stage, what) = c.root != nil ? ("root", "a root filesystem needs")
+                : (!work.specs.isEmpty ? ("mounts", "mounts need") : ("maskedPaths", "masked and read-only paths need"))
+            throw .invalid(stage, "\(what) a new mount namespace (the mount kind), or it would change the host's mounts")
         }
         let binds = work.specs.reduce(0) { $0 + ($1.isBind ? 1 : 0) }
         if binds > maxBindMounts {

@@ -95,6 +95,9 @@ struct MountSpec {
                 spec.data.append((word, nil))
             }
         }
+        if m.type == "overlay" && !spec.data.contains(where: { ($0.key == "lowerdir" || $0.key == "lowerdir+") && !($0.value ?? "").isEmpty }) {
+            throw bad("an overlay needs at least one lower directory (lowerdir=DIR[:DIR...])")
+        }
         return spec
     }
 

@@ -21,6 +21,11 @@ extension SpawnPlanner {
                 throw NSCoreError(.invalidArgument, errno: Errno(rawValue: ENOTDIR), stage: "root",
                                   message: "root \(root.path): not a directory")
             }
+            // pivot_root cannot enter the directory it is called from as root (EBUSY).
+            if case .success(let top) = sys_stat("/"), top.st_dev == st.st_dev, top.st_ino == st.st_ino {
+                throw .invalid("root", "root \(root.path): is the caller's own root directory; give another "
+                               + "directory (a read-only view of the host's tree is a bind of / inside one)")
+            }
         case .failure(let e):
             throw NSCoreError(.from(errno: e), errno: e, stage: "root", message: "root \(root.path): \(e)")
         }
@@ -142,12 +147,11 @@ extension SpawnPlanner {
         let t = InRoot.openTarget(target, in: root, into: plan)
         let tree = plan.openTree(.cwd, host, flags: nsc_shim_OPEN_TREE_CLONE | nsc_shim_AT_RECURSIVE,
                                  what: .textAndString("open_tree of the host's ", shown))
-        if readOnly {
-            plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | nsc_shim_AT_RECURSIVE,
-                              set: UInt64(nsc_shim_MOUNT_ATTR_RDONLY | nsc_shim_MOUNT_ATTR_NOSUID | nsc_shim_MOUNT_ATTR_NODEV
-                                          | nsc_shim_MOUNT_ATTR_NOEXEC),
-                              clear: 0, propagation: 0, what: .textAndString("make read-only: ", shown))
-        }
+        // nosuid, nodev, noexec as on a proc or sysfs of its own; read-only for sysfs.
+        plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | nsc_shim_AT_RECURSIVE,
+                          set: UInt64((readOnly ? nsc_shim_MOUNT_ATTR_RDONLY : 0) | nsc_shim_MOUNT_ATTR_NOSUID
+                                      | nsc_shim_MOUNT_ATTR_NODEV | nsc_shim_MOUNT_ATTR_NOEXEC),
+                          clear: 0, propagation: 0, what: .textAndString("set the flags of the host's ", shown))
         plan.moveMount(from: .slot(tree), "", to: .slot(t), "",
                        flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH,
                        what: .textAndString("bind the host's ", shown))

@@ -12,8 +12,10 @@ Start a command in new namespaces, wait for it, and look at what it sees::
 
 Join a running container (``nsenter``), pin a namespace to a file (``ip netns add``), and list
 the namespaces on the system (``lsns``) with :func:`join`, :func:`persist` and
-:func:`list_namespaces`. Failures raise :class:`NSCoreError` subclasses that are also the
-matching builtin exceptions (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
+:func:`list_namespaces`. Give a container a root filesystem of its own with ``spawn(root=...,
+mounts=[Mount.tmpfs("/tmp"), Mount.bind(src, dst)])`` (:class:`Root`, :class:`Mount`). Failures
+raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
+(``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
 The shared library is found through ``NSCORE_LIBRARY``, the package directory,
 ``ctypes.util.find_library("nscore")`` or the checkout's ``build/`` directory.
@@ -36,7 +38,7 @@ from .errors import (
     UnsupportedError,
 )
 from .inspection import (
-    Mount,
+    MountEntry,
     MountStats,
     NamespacedProcess,
     NamespaceEntry,
@@ -55,6 +57,7 @@ from .inspection import (
 )
 from .namespaces import Namespace, persist, unpersist, unshare
 from .process import DEVNULL, Container, Propagation, join, spawn
+from .rootfs import Mount, Root
 
 #: The version of the loaded libnscore ("MAJOR.MINOR.PATCH").
 __version__: str = _ffi.version
@@ -90,6 +93,9 @@ __all__ = [
     "DEVNULL",
     "spawn",
     "join",
+    # root filesystems and mounts
+    "Root",
+    "Mount",
     # inspection
     "NamespaceID",
     "NamespaceEntry",
@@ -102,7 +108,7 @@ __all__ = [
     "list_namespaces",
     "pid_chain",
     "processes",
-    "Mount",
+    "MountEntry",
     "mounts",
     "MountStats",
     "mount_stats",

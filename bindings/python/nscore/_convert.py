@@ -39,6 +39,14 @@ def to_bytes(value: Any, what: str) -> bytes:
     return data
 
 
+def to_str(value: Any, what: str) -> str:
+    """A path argument as str: bytes are decoded the way :func:`os.fsdecode` does, so they come
+    back unchanged when :func:`to_bytes` encodes them for the C call."""
+    if isinstance(value, (str, bytes, os.PathLike)):
+        return os.fsdecode(value)
+    raise TypeError(f"{what} must be str, bytes or os.PathLike, not {type(value).__name__}")
+
+
 def optional_bytes(value: Any, what: str) -> bytes | None:
     """Like :func:`to_bytes`, with None passed through (the C API's "unset")."""
     return None if value is None else to_bytes(value, what)

@@ -85,6 +85,7 @@ PROPAGATION_SHARED = 1
 PROPAGATION_SLAVE = 2
 PROPAGATION_PRIVATE = 3
 PROPAGATION_UNBINDABLE = 4
+PROPAGATION_SHARED_SLAVE = 5
 
 # ---- Signatures ----------------------------------------------------------------------------
 
@@ -124,6 +125,13 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_domainname": (_c_int, [SpawnConfigPtr, _str, _err]),
     "nscore_spawn_config_set_mount_proc": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_root_propagation": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    # Root filesystem and mounts
+    "nscore_spawn_config_set_root": (_c_int, [SpawnConfigPtr, _str, _c_int, _err]),
+    "nscore_spawn_config_set_default_mounts": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_add_mount": (_c_int, [SpawnConfigPtr, _str, _str, _str, _strv, _err]),
+    "nscore_spawn_config_clear_mounts": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_spawn_config_set_masked_paths": (_c_int, [SpawnConfigPtr, _strv, _err]),
+    "nscore_spawn_config_set_readonly_paths": (_c_int, [SpawnConfigPtr, _strv, _err]),
     "nscore_spawn_config_set_init": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_map_root_user": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),

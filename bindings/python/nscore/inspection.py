@@ -29,6 +29,11 @@ __all__ = [
     "list_namespaces",
     "pid_chain",
     "processes",
+    "MountEntry",
+    "mounts",
+    "MountStats",
+    "mount_stats",
+    "differing_namespaces",
 ]
 
 
@@ -162,11 +167,12 @@ def pid_chain(pid: int) -> list[int]:
 
 
 @dataclasses.dataclass(frozen=True)
-class Mount:
-    """One line of ``/proc/PID/mountinfo`` (proc(5)). ``propagation`` is one of ``"shared"``,
-    ``"slave"``, ``"shared+slave"``, ``"private"`` and ``"unbindable"``, derived from the
-    optional fields ``shared:N`` (``shared``), ``master:N`` (``master``), ``propagate_from:N`` and
-    ``unbindable``."""
+class MountEntry:
+    """One line of ``/proc/PID/mountinfo`` (proc(5)), as :func:`mounts` returns it (Swift's
+    ``MountEntry``; :class:`nscore.Mount` is a mount to make). ``propagation`` is one of
+    ``"shared"``, ``"slave"``, ``"shared+slave"``, ``"private"`` and ``"unbindable"``, derived
+    from the optional fields ``shared:N`` (``shared``), ``master:N`` (``master``),
+    ``propagate_from:N`` and ``unbindable``."""
 
     id: int
     parent: int
@@ -185,14 +191,15 @@ class Mount:
 
     @property
     def read_only(self) -> bool:
+        """True when the mount is read-only (``ro`` among the per-mount options)."""
         return "ro" in self.options
 
 
-def mounts(pid: int) -> list[Mount]:
+def mounts(pid: int) -> list[MountEntry]:
     """The mounts of ``pid``'s mount namespace as ``pid`` sees them, in the kernel's order."""
     doc = _json(_ffi.lib.nscore_inspect_mounts_json, pid_arg(pid))
     return [
-        Mount(
+        MountEntry(
             id=int(m["id"]), parent=int(m["parent"]), major=int(m["major"]), minor=int(m["minor"]),
             root=str(m["root"]), target=str(m["target"]), source=str(m["source"]), fstype=str(m["fstype"]),
             options=tuple(filter(None, str(m["options"]).split(","))),

@@ -32,9 +32,11 @@ from ._convert import (
     pid_arg,
     string_array,
     to_bytes,
+    to_str,
 )
 from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
+from .rootfs import Mount, Root, RootLike
 
 __all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]
 
@@ -57,13 +59,18 @@ _NO_NAMESPACES = Namespace(0)
 
 
 class Propagation(enum.IntEnum):
-    """Mount propagation applied recursively to ``/`` in a new mount namespace."""
+    """Mount propagation applied recursively to ``/`` in a new mount namespace (and, through
+    :meth:`Mount.bind`, to a bind mount). As text: ``"shared+slave"`` or ``"shared_slave"`` for
+    :attr:`SHARED_SLAVE`, the member name in any case for the others."""
 
     UNCHANGED = _ffi.PROPAGATION_UNCHANGED
     SHARED = _ffi.PROPAGATION_SHARED
     SLAVE = _ffi.PROPAGATION_SLAVE
     PRIVATE = _ffi.PROPAGATION_PRIVATE
     UNBINDABLE = _ffi.PROPAGATION_UNBINDABLE
+    #: Slave, then shared: receives from its master's peer group and passes events on to peers
+    #: of its own, never back to the master.
+    SHARED_SLAVE = _ffi.PROPAGATION_SHARED_SLAVE
 
 
 PropagationLike = Union[Propagation, str, int, None]
@@ -74,12 +81,12 @@ def _propagation(value: PropagationLike) -> int:
         return Propagation.UNCHANGED
     if isinstance(value, str):
         try:
-            return Propagation[value.strip().upper()]
+            return Propagation[value.strip().upper().replace("+", "_")]
         except KeyError:
             raise invalid(
                 "root_propagation",
-                f"root_propagation: unknown propagation {value!r} "
-                "(expected 'private', 'slave', 'shared', 'unbindable', 'unchanged' or None)",
+                f"root_propagation: unknown propagation {value!r} (expected 'private', 'slave', "
+                "'shared', 'shared+slave', 'unbindable', 'unchanged' or None)",
             ) from None
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"root_propagation must be a str, Propagation or None, not {type(value).__name__}")
@@ -90,6 +97,50 @@ def _mount_proc(value: bool | None) -> int:
     if value is None:
         return _ffi.MOUNT_PROC_AUTO
     return _ffi.MOUNT_PROC_YES if value else _ffi.MOUNT_PROC_NO
+
+
+def _root(root: RootLike | None, read_only: bool) -> Root | None:
+    if root is None:
+        if read_only:
+            raise invalid("root", "read_only=True needs a root filesystem (root=)")
+        return None
+    if isinstance(root, Root):
+        return Root(root.path, True) if read_only else root
+    return Root(to_str(root, "root"), bool(read_only))
+
+
+def _path_list(paths: Sequence[StrOrBytesPath] | None, what: str) -> list[bytes] | None:
+    """None (the library's default list) or the paths, encoded; one lone string is refused."""
+    if paths is None:
+        return None
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        raise TypeError(f"{what} must be a sequence of paths or None, not a single {type(paths).__name__}")
+    return [to_bytes(p, f"{what}[{i}]") for i, p in enumerate(paths)]
+
+
+#: The arguments of one nscore_spawn_config_add_mount call: destination, type, source, options.
+_MountArgs = tuple[bytes, Union[bytes, None], Union[bytes, None], list[bytes]]
+
+
+def _mount_args(mounts: Sequence[Mount]) -> list[_MountArgs]:
+    """Encodes ``spawn(mounts=...)``; a NUL byte is refused here, naming the mount as the
+    library does (it would cut the C string short)."""
+    if isinstance(mounts, (Mount, str, bytes, os.PathLike)):
+        raise TypeError(f"mounts must be a sequence of Mount, not a single {type(mounts).__name__}")
+    if not isinstance(mounts, Iterable):
+        raise TypeError(f"mounts must be a sequence of Mount, not {type(mounts).__name__}")
+    out: list[_MountArgs] = []
+    for i, m in enumerate(mounts):
+        if not isinstance(m, Mount):
+            raise TypeError(f"mounts[{i}] must be an nscore.Mount, not {type(m).__name__}")
+        label = f"mounts[{i}] ({m})"
+        out.append((
+            to_bytes(m.destination, f"{label}: destination"),
+            optional_bytes(m.type, f"{label}: type"),
+            optional_bytes(m.source, f"{label}: source"),
+            [to_bytes(o, f"{label}: options[{j}]") for j, o in enumerate(m.options)],
+        ))
+    return out
 
 
 def _stdio(value: StdioSpec, name: str) -> tuple[int, int]:
@@ -378,6 +429,12 @@ def spawn(
     executable: StrOrBytesPath | None = None,
     mount_proc: bool | None = None,
     root_propagation: PropagationLike = "private",
+    root: RootLike | None = None,
+    read_only: bool = False,
+    mounts: Sequence[Mount] = (),
+    default_mounts: bool = True,
+    masked_paths: Sequence[StrOrBytesPath] | None = None,
+    readonly_paths: Sequence[StrOrBytesPath] | None = None,
     init: bool = False,
     map_root_user: bool = False,
     kill_on_parent_death: bool = False,
@@ -398,7 +455,29 @@ def spawn(
     :param executable: the file to execute instead of resolving ``argv[0]``.
     :param mount_proc: mount a fresh /proc (None: when both PID and mount namespaces are new).
     :param root_propagation: propagation of / in a new mount namespace: "private" (default),
-        "slave", "shared", "unbindable", or None to leave it unchanged.
+        "slave", "shared", "shared+slave", "unbindable", or None to leave it unchanged. With a
+        ``root`` it is applied before the rootfs is bound, which inherits it.
+    :param root: run the command in this root filesystem (a directory, or a :class:`Root`):
+        it is bound onto itself, the mounts are made inside it, then ``pivot_root`` enters it and
+        the host's tree is detached. Needs a new mount namespace. The command is looked up
+        inside it (``env``'s ``PATH``, else a default ``PATH``).
+    :param read_only: make the root mount read-only (the same as ``Root(path, readonly=True)``);
+        mounts on top of it keep their own flags.
+    :param mounts: :class:`Mount` entries made in order in the new mount namespace, after the
+        default ones; destinations are inside the ``root`` when there is one, else in the new
+        namespace's copy of the caller's tree. Errors name the entry by its index:
+        ``mounts[0] (foofs on /x): fsopen foofs: ENODEV (No such device)``.
+    :param default_mounts: with a ``root``, mount what a container expects first, as Docker
+        does: proc (nosuid,nodev,noexec); /dev, a tmpfs with null, zero, full, random, urandom
+        and tty (bound from the host in a new user namespace) and the links fd, stdin, stdout,
+        stderr and ptmx; /dev/pts; /dev/shm; /dev/mqueue with a new IPC namespace; sysfs,
+        read-only unless the network namespace is new. False: only ``mounts``.
+    :param masked_paths: paths hidden from the container (an empty read-only tmpfs over a
+        directory, /dev/null over a file; paths the kernel lacks are skipped). None: with a
+        ``root``, Docker's list (/proc/kcore, /proc/keys, /proc/timer_list, /sys/firmware,
+        /proc/acpi, ...), without one none; ``[]``: none.
+    :param readonly_paths: paths made read-only, recursively. None: with a ``root``, /proc/bus,
+        /proc/fs, /proc/irq, /proc/sys and /proc/sysrq-trigger, without one none; ``[]``: none.
     :param init: run the command under NSCore's init as PID 1 (reaps zombies, forwards signals).
     :param map_root_user: map root in a new user namespace to the caller's uid/gid (implies USER).
     :param kill_on_parent_death: SIGKILL the process when the spawning *thread* exits.
@@ -411,6 +490,11 @@ def spawn(
     host = optional_bytes(hostname, "hostname")
     domain = optional_bytes(domainname, "domainname")
     propagation = _propagation(root_propagation)
+    rootfs = _root(root, read_only)
+    root_path = None if rootfs is None else to_bytes(rootfs.path, "root")
+    mount_list = _mount_args(mounts)
+    masked = _path_list(masked_paths, "masked_paths")
+    readonly = _path_list(readonly_paths, "readonly_paths")
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
@@ -424,6 +508,16 @@ def spawn(
             lib.nscore_spawn_config_set_domainname(cfg, domain, err())
         lib.nscore_spawn_config_set_mount_proc(cfg, _mount_proc(mount_proc), err())
         lib.nscore_spawn_config_set_root_propagation(cfg, propagation, err())
+        if rootfs is not None:
+            lib.nscore_spawn_config_set_root(cfg, root_path, flag(rootfs.readonly), err())
+        if not default_mounts:
+            lib.nscore_spawn_config_set_default_mounts(cfg, 0, err())
+        for destination, fstype, source, options in mount_list:
+            lib.nscore_spawn_config_add_mount(cfg, destination, fstype, source, string_array(options), err())
+        if masked is not None:
+            lib.nscore_spawn_config_set_masked_paths(cfg, string_array(masked), err())
+        if readonly is not None:
+            lib.nscore_spawn_config_set_readonly_paths(cfg, string_array(readonly), err())
         if init:
             lib.nscore_spawn_config_set_init(cfg, 1, err())
         if map_root_user:
