@@ -17,7 +17,8 @@ import json
 import statistics
 import sys
 
-# id (exact or prefix ending in '.') -> (kind, value, text). kind: ratio_max, ratio_min, abs_max.
+# id (exact or prefix ending in '.') -> (kind, value, text). kind: ratio_max, ratio_min, abs_max,
+# equal (the subject's median equals the baseline's: a count that must not change).
 TARGETS = {
     "spawn.c.a": ("ratio_max", 1.10, "<= 1.10x"),
     "spawn.c.b": ("ratio_max", 1.10, "<= 1.10x"),
@@ -37,6 +38,15 @@ TARGETS = {
     "threads.py.8": ("ratio_min", 0.9, ">= 0.9x"),
     "run.b.rss.": ("abs_max", 2.0, "<= 2 MiB"),
     "mem.init": ("abs_max", 1024.0, "<= 1 MiB"),
+    "rootfs.run": ("ratio_max", 1.15, "<= 1.15x"),
+    "rootfs.run.vs.bwrap": ("ratio_max", 1.0, "< 1x (faster)"),
+    "rootfs.run.vs.crun": ("ratio_max", 0.5, "<= 0.5x"),
+    "rootfs.run.rss.": ("abs_max", 2.0, "<= 2 MiB"),
+    "rootfs.c": ("ratio_max", 1.15, "<= 1.15x"),
+    "rootfs.c.inproc": ("ratio_max", 1.15, "<= 1.15x"),
+    "rootfs.threads.decay": ("ratio_min", 0.9, ">= 0.9x (no decay)"),
+    "rootfs.threads.mounts": ("equal", 0, "= before (no mount left)"),
+    "rootfs.threads.mounts.host": ("equal", 0, "= before (no mount left)"),
     "scale.rate": ("ratio_min", 0.9, ">= 0.9x (no decay of its own)"),
     "scale.decay": ("ratio_min", 0.9, ">= 0.9x (no decay)"),
 }
@@ -64,6 +74,8 @@ def fmt_value(v: float, unit: str) -> str:
         return f"{v:.2f} MiB"
     if unit == "KiB":
         return f"{v:.0f} KiB" if v >= 100 else f"{v:.1f} KiB"
+    if unit == "lines":
+        return f"{v:.0f} lines"
     if unit.endswith("/s"):
         return f"{v:.0f}/s"
     return f"{v:.4g} {unit}"
@@ -91,9 +103,11 @@ def judge(r, quick: bool):
     kind, value, text = t
     if quick:
         return text, "n/a (quick)"
-    if kind != "abs_max" and r["ratio"] is None:
+    if kind not in ("abs_max", "equal") and r["ratio"] is None:
         return text, "n/a"
-    if kind == "ratio_max":
+    if kind == "equal":
+        ok = r["subject_stats"]["median"] == r["baseline_stats"]["median"]
+    elif kind == "ratio_max":
         ok = r["ratio"]["median"] <= value
     elif kind == "ratio_min":
         ok = r["ratio"]["median"] >= value

@@ -12,7 +12,9 @@
 #   C ABI (bench/c/bench.c), Python (bench/python/bench.py), Swift API (bench/swift), each
 #   against the raw clone3/setns loops of bench/c/rawloop.c; whole processes (procbench.c:
 #   `nscore run`/`exec`/`ns`/`ls` against the raw C program, unshare, nsenter, lsns, crun,
-#   bwrap). Peers that are not installed are skipped with a note (bench/peers.sh installs them).
+#   bwrap); containers in a root filesystem (made by tools/make-test-rootfs.sh) against the raw C
+#   program bench/c/rawrootfs.c, bwrap and crun. Peers that are not installed are skipped with a
+#   note (bench/peers.sh installs them).
 # Results: JSON lines collected in a temp dir, rendered by bench/report.py. Everything this
 # script starts (containers, temp dirs, crun state) is cleaned up on exit, even on failure.
 set -euo pipefail
@@ -89,9 +91,11 @@ settle() {
 if ((QUICK)); then
     R=2 B=2 R_PROC=1 B_PROC=1 HOST_MIB=64 HOST_R=1 HOST_B=2 THR_R=1 THR_TOTAL=8
     INSP_R=1 INSP_B=1 MEM_R=1 MEM_N=5 SCALE_TOTAL=40 SCALE_BLOCK=10 TMO=60 FDS=200 FD_R=1 FD_B=2
+    RF_TOTAL=16 RF_BLOCK=8 RF_THREADS=8
 else
     R=15 B=20 R_PROC=21 B_PROC=10 HOST_MIB=2048 HOST_R=7 HOST_B=5 THR_R=7 THR_TOTAL=240
     INSP_R=7 INSP_B=5 MEM_R=5 MEM_N=100 SCALE_TOTAL=5000 SCALE_BLOCK=500 TMO=600 FDS=10000 FD_R=9 FD_B=10
+    RF_TOTAL=1000 RF_BLOCK=125 RF_THREADS=8
 fi
 
 ((QUICK)) || settle 180
@@ -107,8 +111,9 @@ NSCORE=$WORK/bin/nscore
 log "building the C programs"
 CFLAGS=(-O2 -Wall -Wextra -Werror -I"$BENCH/c")
 gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$WORK/bin/bench" "$BENCH/c/bench.c" "$BENCH/c/rawloop.c" \
-    -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib" -pthread
+    "$BENCH/c/rawrootfs.c" -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib" -pthread
 gcc "${CFLAGS[@]}" -o "$WORK/bin/rawonce" "$BENCH/c/rawonce.c" "$BENCH/c/rawloop.c"
+gcc "${CFLAGS[@]}" -DRAWROOTFS_MAIN -o "$WORK/bin/rawrootfs" "$BENCH/c/rawrootfs.c"
 gcc "${CFLAGS[@]}" -o "$WORK/bin/procbench" "$BENCH/c/procbench.c"
 gcc "${CFLAGS[@]}" -fPIC -shared -o "$WORK/lib/librawloop.so" "$BENCH/c/rawloop.c"
 # The scale benchmark's containers run a static pause program (as Kubernetes' pause container);
@@ -142,6 +147,7 @@ SWIFT_BENCH=$BENCH/swift/.build/release/nscore-bench-swift
 export NSCORE_LIBRARY=$WORK/lib/libnscore.so
 export NSBENCH_RAWLOOP=$WORK/lib/librawloop.so
 export NSBENCH_RAWONCE=$WORK/bin/rawonce
+export NSBENCH_RAWROOTFS=$WORK/bin/rawrootfs
 export PYTHONPATH=$ROOT/bindings/python${PYTHONPATH:+:$PYTHONPATH}
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -170,6 +176,11 @@ run() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# The root filesystem of section 7 (every rootfs command uses this one): /bin/true with its
+# libraries, and the directories the default mounts need (proc, sys, dev, tmp, ...).
+ROOTFS=$WORK/rootfs
+bash "$ROOT/tools/make-test-rootfs.sh" "$ROOTFS" true >/dev/null
+
 # ---- peers ------------------------------------------------------------------------------------
 # crun gets a minimal OCI bundle: a read-only rootfs of /bin/true and the libraries it needs.
 # crun 1.8 refuses cgroup "hybrid" hosts that have controllers on the v2 hierarchy; the
@@ -184,9 +195,9 @@ if have crun; then
         mkdir -p "$BUNDLE/rootfs$(dirname "$f")"
         cp -L "$f" "$BUNDLE/rootfs$f"
     done
-    python3 - "$BUNDLE" <<'EOF'
+    python3 - "$BUNDLE" "$ROOTFS" <<'EOF'
 import json, os, sys
-bundle = sys.argv[1]
+bundle, rootfs = sys.argv[1], sys.argv[2]
 base = {
     "ociVersion": "1.0.2",
     "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": ["/bin/true"],
@@ -203,9 +214,39 @@ base["linux"]["uidMappings"] = [{"containerID": 0, "hostID": os.geteuid(), "size
 base["linux"]["gidMappings"] = [{"containerID": 0, "hostID": os.getegid(), "size": 1}]
 os.makedirs(os.path.join(bundle, "c"))
 json.dump(base, open(os.path.join(bundle, "c", "config.json"), "w"))
+# Section 7: `nscore run -p -i -u -m -n --rootfs R --read-only` in OCI terms. NSCore's defaults
+# are Docker's mounts, maskedPaths and readonlyPaths; sysfs is read-write, as NSCore mounts it in
+# a new network namespace. crun makes the devices (null zero full random urandom tty) and the
+# /dev links itself when /dev is a tmpfs.
+hidden = ["nosuid", "noexec", "nodev"]
+rootfs_cfg = {
+    "ociVersion": "1.0.2",
+    "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": ["/bin/true"],
+                "env": ["PATH=/bin:/usr/bin"], "cwd": "/"},
+    "root": {"path": rootfs, "readonly": True},
+    "mounts": [
+        {"destination": "/proc", "type": "proc", "source": "proc", "options": hidden},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": hidden + ["mode=1777", "size=65536k"]},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": hidden},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": hidden},
+    ],
+    "linux": {
+        "namespaces": [{"type": t} for t in ("pid", "ipc", "uts", "mount", "network")],
+        "maskedPaths": ["/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+                        "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+                        "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"],
+        "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    },
+}
+os.makedirs(os.path.join(bundle, "r"))
+json.dump(rootfs_cfg, open(os.path.join(bundle, "r", "config.json"), "w"))
 EOF
     CRUN_OK=1
-    CRUN_IDS=("nsbench-$$-b" "nsbench-$$-c")
+    CRUN_IDS=("nsbench-$$-b" "nsbench-$$-c" "nsbench-$$-r")
 else
     NOTES+=("crun is not installed: its rows are skipped (bench/peers.sh installs it).")
 fi
@@ -309,7 +350,61 @@ run inspect-cli-list "$WORK/bin/procbench" --section "5. inspection" --rounds $I
 run initrss-c "$WORK/bin/bench" initrss --rounds $MEM_R
 run memory-python python3 "$BENCH/python/bench.py" memory --rounds $MEM_R --containers $MEM_N
 
-# ---- 7. scale ---------------------------------------------------------------------------------
+# ---- 7. rootfs container ----------------------------------------------------------------------
+SEC_ROOTFS="7. rootfs container: /bin/true in a root filesystem (pid+ipc+uts+mnt+net, default mounts, masked paths, read-only root)"
+# bwrap's closest equivalent: the rootfs bound read-only on /; a new proc (bwrap makes /proc/irq
+# and /proc/bus read-only, and /proc/sys only without --unshare-net: /proc/sys and /proc/fs are
+# bound read-only here, from the host's /proc); bwrap's /dev (a tmpfs with the host's device
+# nodes bound, devpts, the links); a tmpfs on /dev/shm; mqueue. No bwrap option mounts a new
+# sysfs: the host's /sys is bound read-only (recursively, its cgroup and tracing submounts too).
+# Docker's masked paths that exist here, as NSCore masks them (an empty read-only tmpfs over a
+# directory, /dev/null over a file). --as-pid-1: /bin/true is PID 1, as with NSCore.
+BWRAP_ROOTFS="bwrap --ro-bind $ROOTFS / --proc /proc --dev /dev --perms 1777 --size 67108864 --tmpfs /dev/shm"
+BWRAP_ROOTFS+=" --mqueue /dev/mqueue --ro-bind /sys /sys"
+for p in /proc/asound /proc/acpi /proc/interrupts /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list \
+    /proc/timer_stats /proc/sched_debug /proc/scsi /sys/firmware /sys/devices/virtual/powercap; do
+    if [[ -d $p ]]; then
+        BWRAP_ROOTFS+=" --tmpfs $p --remount-ro $p"
+    elif [[ -e $p ]]; then
+        BWRAP_ROOTFS+=" --ro-bind /dev/null $p"
+    fi
+done
+for p in /proc/sys /proc/fs; do
+    if [[ -e $p ]]; then BWRAP_ROOTFS+=" --ro-bind $p $p"; fi
+done
+BWRAP_ROOTFS+=" --unshare-pid --unshare-ipc --unshare-uts --unshare-net --as-pid-1 /bin/true"
+
+args=(--section "$SEC_ROOTFS" --rounds $R_PROC --batch $B_PROC
+    --base "raw C program (rawrootfs)" "$WORK/bin/rawrootfs $ROOTFS /bin/true"
+    --subj rootfs.run "nscore run --rootfs --read-only"
+    "$NSCORE run -p -i -u -m -n --rootfs $ROOTFS --read-only -- /bin/true")
+if have bwrap; then
+    args+=(--peer rootfs.bwrap "bwrap (rootfs equivalent)" "$BWRAP_ROOTFS")
+else
+    args+=(--skip rootfs.bwrap "bwrap (rootfs equivalent)" "not installed (bench/peers.sh)")
+fi
+if ((CRUN_OK)); then
+    args+=(--peer rootfs.crun "crun run (rootfs config.json)"
+        "crun --cgroup-manager=disabled run --bundle $BUNDLE/r nsbench-$$-r")
+else
+    args+=(--skip rootfs.crun "crun run (rootfs config.json)" "not installed (bench/peers.sh)")
+fi
+args+=(--vs rootfs.run.vs.bwrap rootfs.run rootfs.bwrap --vs rootfs.run.vs.crun rootfs.run rootfs.crun
+    --rss --rss-subject rootfs.run --rss-section "$SEC_ROOTFS"
+    --ref floor "/bin/true alone (the exec floor)" "/bin/true")
+run rootfs-cli "${IN_CRUN_NS[@]}" "$WORK/bin/procbench" "${args[@]}"
+run rootfs-c "$WORK/bin/bench" rootfs --rounds $R --batch $B --rootfs "$ROOTFS"
+# The host's / is private here, so no container mount could propagate back to it, whatever the
+# containers did: the threaded run happens in a mount namespace whose tree is made recursively
+# shared (as systemd makes /), where one would show. That namespace's and run.sh's own (the
+# host's) mountinfo are counted before and after; the benchmark fails if either changed.
+run rootfs-threads unshare --mount --propagation shared -- "$WORK/bin/bench" rootfs-threads \
+    --total $RF_TOTAL --block $RF_BLOCK --threads $RF_THREADS --rootfs "$ROOTFS" --host-mountinfo "/proc/$$/mountinfo"
+# Those containers' network namespaces are still being destroyed: let the kernel finish before
+# the scale benchmark measures its own.
+((QUICK)) || settle 120
+
+# ---- 8. scale ---------------------------------------------------------------------------------
 run scale-c "$WORK/bin/bench" scale --total $SCALE_TOTAL --block $SCALE_BLOCK --cmd "$PAUSE"
 
 # ---- report -----------------------------------------------------------------------------------
@@ -321,6 +416,7 @@ NOTES+=("Targets compare with the raw loop run by a small C process (bench/c/raw
 NOTES+=("Whole-process times include fork+exec of the command from a small C driver (bench/c/procbench.c); peak RSS is wait4's ru_maxrss (what GNU time's %M prints), which also counts the driver's forked pages before exec: compare with the '/bin/true alone' floor.")
 NOTES+=("Host-size rows use mode (a) and a host that touched its memory in 4 KiB pages (MADV_NOHUGEPAGE), as a real heap. In each round the small- and big-host phases alternate, and in the big phase NSCore runs before the raw loop: a fork-style clone of a 2 GiB host leaves the machine busy (cold caches, freed page tables) for the next few spawns, which would otherwise be billed to whichever ran next; the machine gets 0.2 s after touching the big host (for a while after 2 GiB were touched any spawn is slower, glibc's posix_spawn as much: up to 2x in a test here) and 0.2 s after freeing it. NSCore's spawn is timed over 4x the raw loop's batch (it is ~100x shorter than a fork of the big host, so one scheduling blip would otherwise decide a sample).")
 NOTES+=("Fd-count rows use mode (a) and, in the many phase, a host holding $FDS more open fds (close-on-exec duplicates of /dev/null, as a container manager holds pidfds); phases alternate as for host size. A fork-style clone copies the fd table and exec then closes every copy; NSCore's child shares the table at clone and keeps a copy of fds 0-2 only.")
+NOTES+=("Rootfs rows (section 7): a rootfs made by tools/make-test-rootfs.sh (/bin/true and its libraries). The raw C program (bench/c/rawrootfs.c; the same loop runs in-process) makes the system calls NSCore makes for \`nscore run -p -i -u -m -n --rootfs R --read-only\`: a fork-style clone3 (NSCore's is CLONE_VM), / private, the rootfs bound onto itself, proc, the /dev tmpfs with mknod'd devices, its links, devpts, shm and mqueue, sysfs, each made with fsopen/fsmount/move_mount onto a target opened with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS); Docker's masked paths as open_tree clones, the read-only paths with open_tree + mount_setattr + move_mount, the root made read-only with mount_setattr, pivot_root(\".\", \".\"), the old root made a slave and detached, lo up. It skips NSCore's extra probe of each default mount's target, the signal-handler reset, close_range and the exec handshake. crun runs an OCI config.json with the same namespaces, mounts (sysfs read-write, as NSCore's in a new network namespace), maskedPaths, readonlyPaths and read-only root. bwrap cannot mount a sysfs, so it binds the host's /sys read-only (with its submounts); it binds the host's device nodes instead of making them, and its /proc/sys and /proc/fs are bound read-only from the host's /proc; /bin/true is PID 1 (--as-pid-1). The threaded run: $RF_TOTAL NSCore rootfs containers from $RF_THREADS threads in blocks of $RF_BLOCK, each block paired with a block of the raw loop from as many threads (the order flipping from block to block). It runs in a mount namespace whose tree is made recursively shared, because the host's / is private here and nothing could propagate to it. The mountinfo of that namespace and of the host are counted before and after, and the run fails if either changed.")
 NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces and the same host fd table, which holds NSCore's pidfds: the raw loop's clone copies it, NSCore's child shares it at clone and keeps a copy of fds 0-2 only). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's: each new network namespace registers its sysctl and /proc/net entries, which a profile (perf record -a -g during the run) shows slowing as thousands accumulate (insert_header, find_entry, namecmp, proc_match).")
 # A quick run (part of `make test`) must not overwrite the last full run's table.
 NAME=latest

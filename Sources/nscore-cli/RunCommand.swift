@@ -46,7 +46,7 @@ enum RunCommand {
                                      /dev, /dev/pts, /dev/shm, /dev/mqueue and sysfs mounted
               --read-only            make the root filesystem read-only
               --no-default-mounts    mount nothing in DIR but what --mount etc. give
-          -m, --mount type=T,...     type=bind|tmpfs|proc|overlay|...,src=S,dst=D[,ro]
+              --mount type=T,...     type=bind|tmpfs|proc|overlay|...,src=S,dst=D[,ro]
                                      [,propagation=P][,KEY=VALUE...]; P is private, shared,
                                      slave, unbindable or shared+slave (rP: recursive);
                                      --mount without a spec is the mount namespace

@@ -10,6 +10,10 @@
  *   bench inspect  --rounds R --batch N                   nscore_inspect_* against lsns --json
  *   bench initrss  --rounds R                             RSS of nscore-init as PID 1
  *   bench scale    --total N --block B [--cmd PATH]       N live netns containers, rate per block
+ *   bench rootfs   --rounds R --batch N --rootfs DIR      spawn /bin/true in a root filesystem + wait
+ *   bench rootfs-threads --total N --block B --threads T --rootfs DIR [--host-mountinfo FILE]
+ *                  N rootfs containers from T threads, NSCore and raw blocks alternating: rate
+ *                  per block, and mountinfo line counts before and after (exit 1 if they differ)
  *
  * Modes: a = no new namespace, b = pid+ipc+uts+mnt+net, c = all eight (user with a root mapping).
  * Every result is a JSON line on stdout (benchutil.h); progress and errors go to stderr.
@@ -19,9 +23,11 @@
 #include <nscore.h>
 #include <pthread.h>
 #include <spawn.h>
+#include <stdatomic.h>
 #include <sys/prctl.h>
 
 #include "rawloop.h"
+#include "rawrootfs.h"
 
 static const char *TRUE_PATH = "/bin/true";
 static const char *SLEEP_PATH = "/bin/sleep";
@@ -30,6 +36,8 @@ static int rounds = 5, batch = 10, total = 100, block = 10, mib = 2048;
 static char modes[8] = "abc";
 static char threads_arg[64] = "1,2,8";
 static const char *scale_cmd = "/bin/sleep";
+static const char *rootfs_dir = NULL;
+static const char *host_mountinfo = NULL;
 
 typedef struct {
     char letter;
@@ -110,28 +118,29 @@ static double raw_spawn_batch_us(uint32_t ns, int n)
     return (double)dt / n / 1e3;
 }
 
-/* The raw loop run by a small C process (rawonce.c, no libnscore mapped: its fork-style clones
- * copy fewer page tables than ours), which prints its own elapsed time in ns. */
+/* A raw loop run by a small C process (rawonce.c or rawrootfs.c, no libnscore mapped: its
+ * fork-style clones copy fewer page tables than ours), which prints its own elapsed time in ns.
+ * `env` names the variable holding the program's path. */
 extern char **environ;
 
-static double small_c_us(const char *a1, const char *a2, const char *a3, int n)
+static double small_prog_us(const char *env, const char *a1, const char *a2, const char *a3, int n)
 {
-    const char *rawonce = getenv("NSBENCH_RAWONCE");
-    if (!rawonce)
-        die("NSBENCH_RAWONCE is not set");
+    const char *prog = getenv(env);
+    if (!prog)
+        die("%s is not set", env);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0)
         die("pipe: %s", strerror(errno));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    char *argv[] = { (char *)rawonce, (char *)a1, (char *)a2, (char *)a3, NULL };
+    char *argv[] = { (char *)prog, (char *)a1, (char *)a2, (char *)a3, NULL };
     pid_t pid;
-    int rc = posix_spawn(&pid, rawonce, &fa, NULL, argv, environ);
+    int rc = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
     if (rc != 0)
-        die("posix_spawn %s: %s", rawonce, strerror(rc));
+        die("posix_spawn %s: %s", prog, strerror(rc));
     char buf[64] = "";
     ssize_t got = 0, k;
     while ((k = read(fds[0], buf + got, sizeof buf - 1 - (size_t)got)) > 0)
@@ -141,8 +150,13 @@ static double small_c_us(const char *a1, const char *a2, const char *a3, int n)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (status != 0 || got <= 0)
-        die("%s %s %s %s failed (status 0x%x)", rawonce, a1, a2, a3, status);
+        die("%s %s %s %s failed (status 0x%x)", prog, a1, a2, a3, status);
     return atof(buf) / n / 1e3;
+}
+
+static double small_c_us(const char *a1, const char *a2, const char *a3, int n)
+{
+    return small_prog_us("NSBENCH_RAWONCE", a1, a2, a3, n);
 }
 
 /* ---- spawn --------------------------------------------------------------------------------- */
@@ -643,7 +657,7 @@ static void cmd_scale(void)
     const char *base = strrchr(scale_cmd, '/');
     snprintf(params, sizeof params, "\"containers\":%d,\"per_kind\":%d,\"block\":%d,\"command\":\"%s\"", 2 * per_kind,
              per_kind, block, base ? base + 1 : scale_cmd);
-    const char *sec = "7. scale: live network-namespace containers";
+    const char *sec = "8. scale: live network-namespace containers";
     emit("scale.rate", sec, "C ABI spawn rate, per block", "raw clone3 rate (waits for exec), paired block",
          "spawns/s", "higher", ns_rate, raw_rate, npairs, params);
     emit("scale.decay", sec, "C ABI spawn rate, per block", "C ABI spawn rate, first block", "spawns/s", "higher",
@@ -657,10 +671,245 @@ static void cmd_scale(void)
     nscore_spawn_config_free(cfg);
 }
 
+/* ---- rootfs: a container in a root filesystem ------------------------------------------------ */
+
+static const char *ROOTFS_SEC =
+    "7. rootfs container: /bin/true in a root filesystem (pid+ipc+uts+mnt+net, default mounts, masked paths, "
+    "read-only root)";
+
+/* What `nscore run -p -i -u -m -n --rootfs DIR --read-only -- /bin/true` asks for: mode b, the
+ * root read-only, the default mounts, masked and read-only paths (the defaults, spelled out). */
+static nscore_spawn_config *rootfs_cfg(void)
+{
+    nscore_spawn_config *cfg = true_cfg(mode_of('b'));
+    nscore_error *err = NULL;
+    check(nscore_spawn_config_set_root(cfg, rootfs_dir, 1, &err), err, "set_root");
+    check(nscore_spawn_config_set_default_mounts(cfg, 1, &err), err, "set_default_mounts");
+    check(nscore_spawn_config_set_masked_paths(cfg, NULL, &err), err, "set_masked_paths");
+    check(nscore_spawn_config_set_readonly_paths(cfg, NULL, &err), err, "set_readonly_paths");
+    return cfg;
+}
+
+static double raw_rootfs_batch_us(int n)
+{
+    int64_t dt = raw_rootfs_batch(rootfs_dir, TRUE_PATH, n);
+    if (dt < 0)
+        die("raw rootfs spawn: %s", strerror((int)-dt));
+    return (double)dt / n / 1e3;
+}
+
+/* As cmd_spawn: NSCore, the raw rootfs loop in a small C process (rawrootfs --batch) and the
+ * same loop in this process, the order rotating from round to round. */
+static void cmd_rootfs(void)
+{
+    nscore_spawn_config *cfg = rootfs_cfg();
+    double subj[BENCH_MAX_ROUNDS], small[BENCH_MAX_ROUNDS], same[BENCH_MAX_ROUNDS];
+    char nbuf[16], wbuf[16];
+    int warm = batch / 4 + 1;
+    snprintf(nbuf, sizeof nbuf, "%d", batch);
+    snprintf(wbuf, sizeof wbuf, "%d", warm);
+    (void)raw_rootfs_batch_us(warm);
+    (void)small_prog_us("NSBENCH_RAWROOTFS", "--batch", wbuf, rootfs_dir, warm);
+    (void)ns_spawn_batch_us(cfg, warm);
+    for (int r = 0; r < rounds; r++) {
+        for (int k = 0; k < 3; k++) {
+            switch ((k + r) % 3) {
+            case 0: subj[r] = ns_spawn_batch_us(cfg, batch); break;
+            case 1: small[r] = small_prog_us("NSBENCH_RAWROOTFS", "--batch", nbuf, rootfs_dir, batch); break;
+            default: same[r] = raw_rootfs_batch_us(batch); break;
+            }
+        }
+    }
+    char params[96];
+    snprintf(params, sizeof params, "\"batch\":%d,\"how\":\"in-process\"", batch);
+    emit("rootfs.c", ROOTFS_SEC, "C ABI nscore_spawn + wait, in-process", "raw rootfs loop (small C process)", "us/op",
+         "lower", subj, small, rounds, params);
+    emit("rootfs.c.inproc", ROOTFS_SEC, "C ABI nscore_spawn + wait, in-process",
+         "raw rootfs loop (C, in this process, libnscore loaded)", "us/op", "lower", subj, same, rounds, params);
+    nscore_spawn_config_free(cfg);
+}
+
+/* A mountinfo file: its lines, NUL-separated in a malloc'd buffer; *count gets their number. */
+static char *read_mountinfo(const char *path, int *count)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        die("open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap + 1);
+    ssize_t k;
+    while (buf && (k = read(fd, buf + len, cap - len)) > 0) {
+        len += (size_t)k;
+        if (len == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+    }
+    close(fd);
+    if (!buf)
+        die("read %s", path);
+    buf[len] = 0;
+    *count = 0;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '\n') {
+            buf[i] = 0;
+            ++*count;
+        }
+    return buf;
+}
+
+/* Prints to stderr the lines of `a` missing from `b`, prefixed with `tag`. */
+static void print_missing(const char *tag, const char *a, int na, const char *b, int nb)
+{
+    const char *p = a;
+    for (int i = 0; i < na; i++, p += strlen(p) + 1) {
+        const char *q = b;
+        int found = 0;
+        for (int j = 0; j < nb && !found; j++, q += strlen(q) + 1)
+            found = !strcmp(p, q);
+        if (!found)
+            fprintf(stderr, "  %s %s\n", tag, p);
+    }
+}
+
+typedef struct {
+    pthread_barrier_t *start;
+    nscore_spawn_config *cfg; /* NULL: the raw loop */
+    atomic_int *next;
+    int end;
+} rootfs_worker_arg;
+
+static void *rootfs_worker(void *p)
+{
+    rootfs_worker_arg *a = p;
+    pthread_barrier_wait(a->start);
+    while (atomic_fetch_add(a->next, 1) < a->end) {
+        if (a->cfg) {
+            ns_spawn_wait(a->cfg);
+        } else {
+            int st = raw_rootfs_wait(rootfs_dir, TRUE_PATH);
+            if (st != 0)
+                die("raw rootfs spawn in a thread: status %d", st);
+        }
+    }
+    return NULL;
+}
+
+/* One block: `n` containers started and waited for by `nthreads` threads taking them from a
+ * shared counter. Returns containers per second. */
+static double rootfs_block(int nthreads, nscore_spawn_config **cfgs, int n)
+{
+    pthread_t tids[64];
+    rootfs_worker_arg args[64];
+    pthread_barrier_t start;
+    atomic_int next = 0;
+    pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
+    for (int i = 0; i < nthreads; i++) {
+        args[i] = (rootfs_worker_arg){ &start, cfgs ? cfgs[i] : NULL, &next, n };
+        if (pthread_create(&tids[i], NULL, rootfs_worker, &args[i]) != 0)
+            die("pthread_create");
+    }
+    pthread_barrier_wait(&start);
+    int64_t t0 = now_ns();
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(tids[i], NULL);
+    int64_t dt = now_ns() - t0;
+    pthread_barrier_destroy(&start);
+    return n / ((double)dt / 1e9);
+}
+
+/* `total` NSCore rootfs containers from `nthreads` threads in blocks of `block`, each followed
+ * or preceded (the order flipping from block to block) by a block of the raw loop, so both see
+ * the same kernel state (the network and mount namespaces still being torn down). The mountinfo
+ * of this process's mount namespace and of the host's (--host-mountinfo) are counted before and
+ * after: a container that left a mount behind fails the benchmark. */
+static void cmd_rootfs_threads(int nthreads)
+{
+    int nblocks = total / block;
+    if (nblocks < 2 || nblocks > BENCH_MAX_ROUNDS || nthreads < 1 || nthreads > 64)
+        die("rootfs-threads: need 2..%d blocks and 1..64 threads", BENCH_MAX_ROUNDS);
+    nscore_spawn_config *cfgs[64];
+    for (int i = 0; i < nthreads; i++)
+        cfgs[i] = rootfs_cfg();
+    /* warm-up, outside the mount counts' window as well */
+    (void)rootfs_block(nthreads, cfgs, nthreads);
+    (void)rootfs_block(nthreads, NULL, nthreads);
+
+    int self_before, self_after, host_before = 0, host_after = 0;
+    char *self0 = read_mountinfo("/proc/self/mountinfo", &self_before);
+    char *host0 = host_mountinfo ? read_mountinfo(host_mountinfo, &host_before) : NULL;
+    double ns_rate[BENCH_MAX_ROUNDS], raw_rate[BENCH_MAX_ROUNDS], first[BENCH_MAX_ROUNDS], raw_first[BENCH_MAX_ROUNDS];
+    for (int k = 0; k < nblocks; k++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int use_ns = (phase == 0) == (k % 2 == 0);
+            (use_ns ? ns_rate : raw_rate)[k] = rootfs_block(nthreads, use_ns ? cfgs : NULL, block);
+        }
+    }
+    char *self1 = read_mountinfo("/proc/self/mountinfo", &self_after);
+    char *host1 = host_mountinfo ? read_mountinfo(host_mountinfo, &host_after) : NULL;
+    for (int k = 0; k < nblocks; k++) {
+        first[k] = ns_rate[0];
+        raw_first[k] = raw_rate[0];
+    }
+
+    char params[256];
+    snprintf(params, sizeof params,
+             "\"threads\":%d,\"containers\":%d,\"block\":%d,\"first\":%.1f,\"last\":%.1f,\"raw_first\":%.1f,"
+             "\"raw_last\":%.1f",
+             nthreads, nblocks * block, block, ns_rate[0], ns_rate[nblocks - 1], raw_rate[0], raw_rate[nblocks - 1]);
+    char sname[128], bname[128];
+    snprintf(sname, sizeof sname, "C ABI rootfs spawn + wait, %d threads, per block of %d", nthreads, block);
+    snprintf(bname, sizeof bname, "raw rootfs loop, %d threads, paired block", nthreads);
+    emit("rootfs.threads.rate", ROOTFS_SEC, sname, bname, "spawns/s", "higher", ns_rate, raw_rate, nblocks, params);
+    snprintf(bname, sizeof bname, "C ABI rootfs spawn, first block of %d", block);
+    emit("rootfs.threads.decay", ROOTFS_SEC, sname, bname, "spawns/s", "higher", ns_rate, first, nblocks, params);
+    snprintf(sname, sizeof sname, "C ABI rootfs spawn, last block of %d (#%d)", block, nblocks);
+    emit("rootfs.threads.last", ROOTFS_SEC, sname, bname, "spawns/s", "higher", &ns_rate[nblocks - 1], first, 1,
+         params);
+    snprintf(sname, sizeof sname, "raw rootfs loop, %d threads, per block of %d", nthreads, block);
+    snprintf(bname, sizeof bname, "raw rootfs loop, first block of %d", block);
+    emit("rootfs.threads.decay.raw", ROOTFS_SEC, sname, bname, "spawns/s", "higher", raw_rate, raw_first, nblocks,
+         params);
+
+    double a[1] = { self_after }, b[1] = { self_before };
+    snprintf(sname, sizeof sname, "mountinfo lines after %d + %d rootfs containers (the benchmark's mount namespace)",
+             nblocks * block, nblocks * block);
+    emit("rootfs.threads.mounts", ROOTFS_SEC, sname, "mountinfo lines before", "lines", "lower", a, b, 1,
+         "\"file\":\"/proc/self/mountinfo\"");
+    if (host_mountinfo) {
+        a[0] = host_after;
+        b[0] = host_before;
+        snprintf(sname, sizeof sname, "mountinfo lines after %d + %d rootfs containers (the host's)", nblocks * block,
+                 nblocks * block);
+        snprintf(params, sizeof params, "\"file\":\"%s\"", host_mountinfo);
+        emit("rootfs.threads.mounts.host", ROOTFS_SEC, sname, "mountinfo lines before", "lines", "lower", a, b, 1,
+             params);
+    }
+    int leaked = 0;
+    if (self_after != self_before) {
+        fprintf(stderr, "bench: rootfs-threads: /proc/self/mountinfo had %d lines, now %d:\n", self_before, self_after);
+        print_missing("+", self1, self_after, self0, self_before);
+        print_missing("-", self0, self_before, self1, self_after);
+        leaked = 1;
+    }
+    if (host_mountinfo && host_after != host_before) {
+        fprintf(stderr, "bench: rootfs-threads: %s had %d lines, now %d:\n", host_mountinfo, host_before, host_after);
+        print_missing("+", host1, host_after, host0, host_before);
+        print_missing("-", host0, host_before, host1, host_after);
+        leaked = 1;
+    }
+    free(self0);
+    free(self1);
+    free(host0);
+    free(host1);
+    for (int i = 0; i < nthreads; i++)
+        nscore_spawn_config_free(cfgs[i]);
+    if (leaked)
+        die("rootfs-threads: the mount table changed (see above): a container left a mount behind");
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale [options]");
+        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale|rootfs|rootfs-threads [options]");
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--rounds"))
@@ -685,6 +934,10 @@ int main(int argc, char **argv)
             scale_cmd = v;
         else if (!strcmp(k, "--threads"))
             snprintf(threads_arg, sizeof threads_arg, "%s", v);
+        else if (!strcmp(k, "--rootfs"))
+            rootfs_dir = v;
+        else if (!strcmp(k, "--host-mountinfo"))
+            host_mountinfo = v;
         else
             die("unknown option %s", k);
     }
@@ -709,6 +962,14 @@ int main(int argc, char **argv)
         cmd_initrss();
     else if (!strcmp(cmd, "scale"))
         cmd_scale();
+    else if (!strcmp(cmd, "rootfs") || !strcmp(cmd, "rootfs-threads")) {
+        if (!rootfs_dir || rootfs_dir[0] != '/')
+            die("%s needs --rootfs DIR (absolute)", cmd);
+        if (!strcmp(cmd, "rootfs"))
+            cmd_rootfs();
+        else
+            cmd_rootfs_threads(atoi(threads_arg));
+    }
     else
         die("unknown benchmark %s", cmd);
     return 0;

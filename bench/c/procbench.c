@@ -12,8 +12,11 @@
  *             --ref ID NAME CMD ...              measured for the RSS comparisons only
  *             [--rss-subject ID]                 with --rss: compare this subject's peak RSS
  *                                                against the baseline and every other command
- * Commands are split on spaces. Emits one JSON line per subject (ms per run) and, with --rss,
- * one per comparison of peak RSS (MiB).
+ *             [--rss-section S]                  the section of those RSS lines (6. memory)
+ *             [--vs ID SUBJ_ID PEER_ID ...]      also divide a subject by a peer, round by
+ *                                                round (a line with id ID)
+ * Commands are split on spaces. Emits one JSON line per subject (ms per run), one per --vs and,
+ * with --rss, one per comparison of peak RSS (MiB).
  */
 #include "benchutil.h"
 
@@ -29,6 +32,17 @@ typedef struct {
 
 static command cmds[MAXCMD];
 static int ncmd;
+
+static const char *vs[MAXCMD][3]; /* id, subject id, peer id */
+static int nvs;
+
+static command *find(const char *id)
+{
+    for (int i = 0; i < ncmd; i++)
+        if (!strcmp(cmds[i].id, id))
+            return &cmds[i];
+    die("procbench: no command with id %s", id);
+}
 
 static command *add(const char *id, const char *name, const char *line, int peer)
 {
@@ -72,7 +86,7 @@ static int64_t run_once(command *c, long *rss)
 
 int main(int argc, char **argv)
 {
-    const char *section = "", *rss_subject = NULL;
+    const char *section = "", *rss_subject = NULL, *rss_section = "6. memory";
     int rounds = 5, batch = 5, rss = 0;
     for (int i = 1; i < argc; i++) {
         const char *k = argv[i];
@@ -86,6 +100,16 @@ int main(int argc, char **argv)
             rss = 1;
         else if (!strcmp(k, "--rss-subject") && i + 1 < argc)
             rss_subject = argv[++i];
+        else if (!strcmp(k, "--rss-section") && i + 1 < argc)
+            rss_section = argv[++i];
+        else if (!strcmp(k, "--vs") && i + 3 < argc) {
+            if (nvs == MAXCMD)
+                die("too many --vs");
+            for (int j = 0; j < 3; j++)
+                vs[nvs][j] = argv[i + 1 + j];
+            nvs++;
+            i += 3;
+        }
         else if (!strcmp(k, "--base") && i + 2 < argc) {
             if (ncmd)
                 die("--base must come first");
@@ -153,6 +177,13 @@ int main(int argc, char **argv)
         else
             emit(c->id, section, c->name, base->name, "ms/run", "lower", c->ms, base->ms, rounds, params);
     }
+    for (int i = 0; i < nvs; i++) {
+        command *s = find(vs[i][1]), *p = find(vs[i][2]), *gone = s->skipped ? s : p;
+        if (s->skipped || p->skipped)
+            emit_skip(vs[i][0], section, s->name, p->name, gone->why[0] ? gone->why : "failed");
+        else
+            emit(vs[i][0], section, s->name, p->name, "ms/run", "lower", s->ms, p->ms, rounds, params);
+    }
     if (rss) {
         command *subj = NULL;
         for (int i = 1; i < ncmd; i++)
@@ -168,9 +199,9 @@ int main(int argc, char **argv)
             char id[128];
             snprintf(id, sizeof id, "%s.rss.%s", subj->id, c->id);
             if (c->skipped)
-                emit_skip(id, "6. memory", subj->name, c->name, c->why[0] ? c->why : "failed");
+                emit_skip(id, rss_section, subj->name, c->name, c->why[0] ? c->why : "failed");
             else
-                emit(id, "6. memory", subj->name, c->name, "MiB", "lower", subj->rss, c->rss, rounds, params);
+                emit(id, rss_section, subj->name, c->name, "MiB", "lower", subj->rss, c->rss, rounds, params);
         }
     }
     return 0;

@@ -243,7 +243,22 @@ enum Spawner {
             message += "; the target PID namespace has no init process left (its PID 1 exited), so no process can enter it"
             return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         }
+        if errno.rawValue == ENOSYS && !fromInit, let needs = kernelNeeded(kind) {
+            message += " (\(needs); root filesystems and mounts need Linux 5.12 or later)"
+            return NSCoreError(.unsupported, errno: errno, stage: stage, message: message)
+        }
         return NSCoreError(.childSetupFailed, errno: errno, stage: stage, message: message)
+    }
+
+    /// The kernel that brought a step's system call, for an ENOSYS.
+    private static func kernelNeeded(_ kind: Int32) -> String? {
+        switch nsc_step_kind(rawValue: UInt32(kind)) {
+        case NSC_STEP_OPEN_TREE, NSC_STEP_MOVE_MOUNT, NSC_STEP_FSOPEN, NSC_STEP_FSCONFIG, NSC_STEP_FSMOUNT:
+            return "the new mount API came in Linux 5.2"
+        case NSC_STEP_OPENAT2, NSC_STEP_MKPATH: return "openat2 came in Linux 5.6"
+        case NSC_STEP_MOUNT_SETATTR, NSC_STEP_READONLY, NSC_STEP_MASK: return "mount_setattr came in Linux 5.12"
+        default: return nil
+        }
     }
 
     private static func cloneError(_ errno: Errno, _ plan: SpawnPlan) -> NSCoreError {
