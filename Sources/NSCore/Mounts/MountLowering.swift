@@ -47,7 +47,6 @@ extension SpawnPlanner {
         if binds > maxBindMounts {
             throw .invalid("mounts", "mounts: \(binds) bind mounts; a spawn makes at most \(maxBindMounts)")
         }
-        if let root = c.root { try checkRoot(root) }
         return work
     }
 

@@ -10,22 +10,26 @@ import Glibc
 /// RESOLVE_NO_SYMLINKS)` and every mount is moved onto that fd (``InRoot``): no path inside the
 /// rootfs is resolved twice, and none through a symlink.
 extension SpawnPlanner {
-    /// Checks the rootfs from the parent: an existing directory.
-    static func checkRoot(_ root: Root) throws(NSCoreError) {
+    /// Checks the rootfs from the parent: an existing directory, not the caller's own root.
+    /// Returns its path as a C string of the plan (a Swift string handed to C directly would
+    /// be copied into an array when it is short).
+    static func checkRoot(_ root: Root, into plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
         if root.path.isEmpty || root.path.containsNUL {
             throw .invalid("root", "root: the path must be a non-empty path without NUL bytes")
         }
-        switch sys_stat(root.path) {
+        let path = UnsafePointer(plan.cString(root.path))
+        switch sys_stat(path) {
         case .success(let st):
             if (st.st_mode & S_IFMT) != S_IFDIR {
                 throw NSCoreError(.invalidArgument, errno: Errno(rawValue: ENOTDIR), stage: "root",
                                   message: "root \(root.path): not a directory")
             }
             // pivot_root cannot enter the directory it is called from as root (EBUSY).
-            if case .success(let top) = sys_stat("/"), top.st_dev == st.st_dev, top.st_ino == st.st_ino {
+            if case .success(let top) = sys_stat(plan.string("/").pointer), top.st_dev == st.st_dev, top.st_ino == st.st_ino {
                 throw .invalid("root", "root \(root.path): is the caller's own root directory; give another "
                                + "directory (a read-only view of the host's tree is a bind of / inside one)")
             }
+            return path
         case .failure(let e):
             throw NSCoreError(.from(errno: e), errno: e, stage: "root", message: "root \(root.path): \(e)")
         }

@@ -68,7 +68,7 @@ enum Command {
     /// absolute entries count. A path with a slash is taken as it is, relative to
     /// `workingDirectory` inside the root. Also used for joins of a mount namespace, with the
     /// target's `/proc/PID/root`.
-    static func resolve(_ name: UnsafePointer<CChar>, inRoot root: String, environment: CStringList?,
+    static func resolve(_ name: UnsafePointer<CChar>, inRoot root: UnsafePointer<CChar>, environment: CStringList?,
                         workingDirectory: String?, plan: SpawnPlan) throws(NSCoreError) -> UnsafePointer<CChar> {
         if name[0] == 0 { throw .invalid("resolve command", "command name is empty") }
         if strchr(name, Int32(UInt8(ascii: "/"))) != nil {
@@ -79,7 +79,7 @@ enum Command {
         let rootFD = nsc_shim_openat2(AT_FDCWD, root, UInt64(nsc_shim_O_PATH | O_DIRECTORY), 0)
         if rootFD < 0 {
             let e = Errno(rawValue: -rootFD)
-            throw NSCoreError(.from(errno: e), errno: e, stage: "root", message: "root \(root): \(e)")
+            throw NSCoreError(.from(errno: e), errno: e, stage: "root", message: "root \(String(cString: root)): \(e)")
         }
         defer { sys_close(rootFD) }
         let search: UnsafePointer<CChar>
@@ -118,10 +118,10 @@ enum Command {
         let shown = String(cString: name)
         if denied {
             throw NSCoreError(.permissionDenied, errno: Errno(rawValue: EACCES), stage: "resolve command",
-                              message: "command '\(shown)' was found in the root filesystem \(root) but is not executable")
+                              message: "command '\(shown)' was found in the root filesystem \(String(cString: root)) but is not executable")
         }
         throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "resolve command",
-                          message: "command not found in the root filesystem \(root): '\(shown)' (searched PATH=\(String(cString: search)))")
+                          message: "command not found in the root filesystem \(String(cString: root)): '\(shown)' (searched PATH=\(String(cString: search)))")
     }
 
     private static let slash = CChar(UInt8(ascii: "/"))

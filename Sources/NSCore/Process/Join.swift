@@ -72,7 +72,7 @@ enum Joiner {
         // one this thread's children start in.
         var pidNamespace: String? = nil
         // Where the command is looked up: the target's root when its mount namespace is joined.
-        var commandRoot: String? = nil
+        var commandRoot: UnsafePointer<CChar>? = nil
 
         switch c.target {
         case .process(let pid):
@@ -90,7 +90,7 @@ enum Joiner {
             let (kinds, targetPID) = try differingKinds(pid: pid, requested: c.namespaces ?? .all, explicit: c.namespaces != nil)
             if kinds.isEmpty { throw nothingToJoin }
             if kinds.contains(.pid) { pidNamespace = targetPID }
-            if kinds.contains(.mount) { commandRoot = "/proc/\(pid)/root" }
+            if kinds.contains(.mount) { commandRoot = UnsafePointer(plan.cString("/proc/\(pid)/root")) }
             // One setns through the pidfd: the kernel joins the user namespace first, and
             // for a PID namespace sets only pid_for_children (the fork below enters it).
             setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))

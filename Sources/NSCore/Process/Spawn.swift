@@ -30,7 +30,8 @@ enum SpawnPlanner {
         let mountWork = try checkMounts(c, namespaces)
 
         let plan = SpawnPlan()
-        try lowerCommand(c, into: plan)
+        let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
+        try lowerCommand(c, root: rootPath, into: plan)
         var stdio = try stdioSources(c.process)
         plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(.time).cloneFlags))
 
@@ -111,8 +112,9 @@ enum SpawnPlanner {
     }
 
 
-    private static func lowerCommand(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
-        try lowerExecutableAndEnvironment(c.process, root: c.root?.path, into: plan)
+    private static func lowerCommand(_ c: SpawnConfiguration, root: UnsafePointer<CChar>?,
+                                     into plan: SpawnPlan) throws(NSCoreError) {
+        try lowerExecutableAndEnvironment(c.process, root: root, into: plan)
         if c.useInit {
             var line = InitCommandLine()
             line.initMode()
@@ -123,7 +125,7 @@ enum SpawnPlanner {
     }
 
     /// Resolves the executable and copies the environment; argv is left to the caller.
-    static func lowerExecutableAndEnvironment(_ c: ProcessConfiguration, root: String? = nil,
+    static func lowerExecutableAndEnvironment(_ c: ProcessConfiguration, root: UnsafePointer<CChar>? = nil,
                                               into plan: SpawnPlan) throws(NSCoreError) {
         do throws(NSCoreError) {
             let name: UnsafePointer<CChar>

@@ -142,7 +142,11 @@ extension SpawnPlan {
     /// A result slot: one a ``close(_:what:)`` step emptied earlier, else a new one. A plan holds
     /// at most `NSC_MAX_SLOTS` fds at once.
     private func newSlot() -> FDSlot {
-        if let free = freeSlots.popLast() { return FDSlot(index: free) }
+        if freeSlots != 0 {
+            let free = Int32(freeSlots.trailingZeroBitCount)
+            freeSlots &= freeSlots - 1
+            return FDSlot(index: free)
+        }
         precondition(slotCount < NSC_MAX_SLOTS, "NSCore: a plan holds more than \(NSC_MAX_SLOTS) fds at once")
         slotCount += 1
         return FDSlot(index: slotCount - 1)
@@ -258,7 +262,7 @@ extension SpawnPlan {
     /// Closes the fd in `slot`; the slot is then empty, and later steps may reuse it.
     func close(_ slot: FDSlot, what: StepDescription) {
         append(NSC_STEP_CLOSE, FDOperand.slot(slot).raw, what: what)
-        freeSlots.append(slot.index)
+        freeSlots |= 1 << UInt64(slot.index)
     }
 
     // ---- Credentials ---------------------------------------------------------------------

@@ -33,7 +33,9 @@ final class SpawnPlan {
     /// Result slots handed out to steps that produce fds (see ``FDSlot``), and those a close
     /// step emptied, for reuse.
     var slotCount: Int32 = 0
-    var freeSlots: [Int32] = []
+    /// Bit k set: slot k was emptied by a close step (NSC_MAX_SLOTS is 64). A mask rather than
+    /// an array, so that the spawn path makes no array.
+    var freeSlots: UInt64 = 0
     /// Where the exec and close-fds steps are, for the values only ``cPlan`` knows.
     private var execStep = -1
     private var closeStep = -1
