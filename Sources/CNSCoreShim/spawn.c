@@ -26,6 +26,9 @@
 
 #include "spawn_child.h"
 
+/* kcmp(2)'s type for "same address space" (linux/kcmp.h). */
+#define NSC_KCMP_VM 1
+
 #ifndef SYS_clone3
 #define SYS_clone3 435 /* Linux 5.3 */
 #endif
@@ -197,6 +200,16 @@ void nsc_shim_spawn_wait_released(const struct nsc_spawn_result *result)
      * shared-key wake. */
     while ((v = __atomic_load_n(&st->alive, __ATOMIC_ACQUIRE)) != 0)
         (void)syscall(SYS_futex, &st->alive, FUTEX_WAIT, v, NULL, NULL, 0);
+    /* execve wakes us from exec_mm_release(), just before the child switches to its new
+     * address space: for a few instructions it still runs on ours, and its /proc files
+     * (cmdline, exe, maps) are ours. Wait until it no longer shares our mm (kcmp(KCMP_VM): 0
+     * means the same mm), so that whoever reads them after the spawn sees the command. One
+     * system call when the switch is done; an error (no kcmp, the child gone) ends the wait. */
+    if (__atomic_load_n(&st->execing, __ATOMIC_ACQUIRE) && !__atomic_load_n(&st->failed, __ATOMIC_ACQUIRE)) {
+        pid_t self = getpid();
+        for (int i = 0; i < 100000 && syscall(SYS_kcmp, self, (pid_t)result->pid, NSC_KCMP_VM, 0, 0) == 0; i++)
+            sched_yield();
+    }
 }
 
 void nsc_shim_exit_thread_now(void)

@@ -41,6 +41,7 @@ enum {
     NR_clone = 56, NR_execve = 59, NR_wait4 = 61, NR_kill = 62, NR_fcntl = 72,
     NR_rt_sigtimedwait = 128, NR_prctl = 157, NR_exit_group = 231, NR_setns = 308,
     NR_chdir = 80, NR_mmap = 9, NR_ftruncate = 77, NR_close_range = 436,
+    NR_getpid = 39, NR_sched_yield = 24, NR_kcmp = 312,
 };
 
 /* The kernel enters with rsp -> argc, 16-byte aligned; `call` leaves rsp+8 aligned as the
@@ -63,6 +64,7 @@ enum {
     NR_rt_sigaction = 134, NR_rt_sigprocmask = 135, NR_rt_sigtimedwait = 137, NR_prctl = 167,
     NR_clone = 220, NR_execve = 221, NR_wait4 = 260, NR_setns = 268,
     NR_chdir = 49, NR_mmap = 222, NR_ftruncate = 46, NR_close_range = 436,
+    NR_getpid = 172, NR_sched_yield = 124, NR_kcmp = 272,
 };
 
 /* sp -> argc, 16-byte aligned. x29/x30 = 0 end any frame walk. */
@@ -98,7 +100,7 @@ enum {
     SIGHUP = 1, SIGINT = 2, SIGQUIT = 3, SIGUSR1 = 10, SIGUSR2 = 12, SIGTERM = 15,
     SIGCHLD = 17, SIGCONT = 18, SIGWINCH = 28,
     PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1,
-    CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, PAGE = 4096,
+    CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, PAGE = 4096, KCMP_VM = 1,
     KIND_SETNS = NSC_INIT_KIND_SETNS, KIND_EXEC = NSC_INIT_KIND_EXEC, KIND_FORK = NSC_INIT_KIND_FORK,
     KIND_USAGE = NSC_INIT_KIND_USAGE, KIND_CHDIR = NSC_INIT_KIND_CHDIR, KIND_REPORT = NSC_INIT_KIND_REPORT,
 };
@@ -351,6 +353,11 @@ __attribute__((noreturn)) static void run_join(const struct out *o, int pdeathsi
     /* CLONE_VFORK: here the command has exec'd or exited. */
     int err = __atomic_load_n(&child.exec_err, __ATOMIC_ACQUIRE);
     if (err != 0) fail_at(o, KIND_EXEC, err, 0, (int)pid);
+    /* The vfork wake comes from exec_mm_release(), just before the command switches to its new
+     * address space: wait until it no longer shares ours (kcmp(KCMP_VM) 0: same mm), so that
+     * its /proc files show the command, not this program, once the join returns. */
+    long self = nsc_sys0(NR_getpid);
+    for (int i = 0; i < 100000 && nsc_sys5(NR_kcmp, self, pid, KCMP_VM, 0, 0) == 0; i++) nsc_sys0(NR_sched_yield);
     report(o, NSC_JOIN_EXECED, 0, 0, 0, (int)pid);
     for (;;) nsc_sys1(NR_exit_group, 0);
 }
