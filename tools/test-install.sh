@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 prefix=$(mktemp -d /tmp/nscore-install.XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
 make -s install PREFIX="$prefix" >/dev/null
-# The README's C example, verbatim.
-awk '/^```c$/{on=1; next} /^```$/{on=0} on' README.md > "$prefix/demo.c"
+# The README's C example, verbatim: the C block of its "## C" section (other sections show
+# fragments).
+awk '/^## /{c = ($0 == "## C")} c && /^```c$/{on=1; next} /^```$/{on=0} on' README.md > "$prefix/demo.c"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 cc -std=c11 -Wall -Wextra -Werror "$prefix/demo.c" $(pkg-config --cflags --libs nscore) -Wl,-rpath,"$prefix/lib" -o "$prefix/demo"
 out=$("$prefix/demo")
