@@ -164,7 +164,8 @@ NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg
  *      linux.readonlyPaths). Each needs NSCORE_NS_MOUNT; the spawn fails otherwise. Every
  *      destination is resolved inside the root with openat2(RESOLVE_IN_ROOT) and never through a
  *      symlink; missing directories (or, for a bind of a file, an empty file) are created.
- *      Errors name the mount: "mounts[1] (tmpfs on /tmp): option bogus: EINVAL". Linux 5.12+. */
+ *      Errors name the mount: "mounts[1] (tmpfs on /tmp): option bogus: EINVAL". Linux 5.2+
+ *      (openat2 and mount_setattr are used where the kernel has them, with fallbacks). */
 
 /** Runs the container in root filesystem `path` (a directory of the caller's mount namespace):
  *  it is bound onto itself, the mounts are made inside it, then pivot_root enters it and the

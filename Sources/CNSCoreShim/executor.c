@@ -30,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -215,11 +216,287 @@ static long nsc_fd(const struct nsc_exec_state *st, uint64_t v)
     return st->slots[k];
 }
 
+/* ---- Kernels without openat2 (before 5.6) or mount_setattr (before 5.12) -------------------
+ * Both calls fall back when the kernel answers ENOSYS (or a test sets
+ * nsc_shim_force_legacy_mount): the in-root lookups to a walk of one component at a time, the
+ * mount attribute changes to bind remounts through /proc/self/fd, submount by submount. */
+volatile int nsc_shim_force_legacy_mount = 0;
+
+/* 1 when `name` in `dir` (or `dir` itself, for "") is a symlink. */
+static int nsc_is_link(long dir, const char *name)
+{
+    struct statx sx;
+    long r = nsc_sys5(SYS_statx, dir, name, (*name ? 0 : AT_EMPTY_PATH) | AT_SYMLINK_NOFOLLOW, STATX_TYPE, &sx);
+    return r == 0 && (sx.stx_mode & S_IFMT) == S_IFLNK;
+}
+
+/* `path` below `dir`, one component at a time with O_NOFOLLOW: a symlink anywhere is ELOOP,
+ * as with RESOLVE_NO_SYMLINKS (every in-root lookup of the library uses it, on paths without
+ * "." or ".."), and the walk cannot leave `dir` since no component is "..". */
+static long nsc_walk(long dir, const char *path, uint64_t flags, uint64_t mode)
+{
+    char name[256];
+    long cur = dir;
+    const char *p = path;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        size_t n = 0;
+        while (p[n] != 0 && p[n] != '/') {
+            if (n == sizeof name - 1) {
+                if (cur != dir)
+                    (void)nsc_sys1(SYS_close, cur);
+                return -ENAMETOOLONG;
+            }
+            name[n] = p[n];
+            n++;
+        }
+        name[n] = 0;
+        p += n;
+        const char *rest = p;
+        while (*rest == '/')
+            rest++;
+        int last = *rest == 0;
+        long next;
+        if (n == 0)
+            next = nsc_sys4(SYS_openat, cur, ".", flags | O_CLOEXEC, mode);
+        else if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.'))
+            next = -EXDEV;
+        else {
+            next = nsc_sys4(SYS_openat, cur, name, (last ? flags : (uint64_t)(O_PATH | O_DIRECTORY)) | O_NOFOLLOW | O_CLOEXEC,
+                            mode);
+            if ((next == -ENOTDIR || next == -ELOOP) && nsc_is_link(cur, name))
+                next = -ELOOP;
+            else if (next >= 0 && nsc_is_link(next, "")) {
+                (void)nsc_sys1(SYS_close, next); /* O_PATH | O_NOFOLLOW opens the link itself */
+                next = -ELOOP;
+            }
+        }
+        if (cur != dir)
+            (void)nsc_sys1(SYS_close, cur);
+        if (next < 0 || last || n == 0)
+            return next;
+        cur = next;
+    }
+}
+
+/* openat2(dir, path, {flags | O_CLOEXEC, mode, resolve}), or its walk on older kernels. */
+static long nsc_openat2(long dir, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve)
+{
+    struct nsc_open_how how = { flags | O_CLOEXEC, mode, resolve };
+    long r = nsc_shim_force_legacy_mount ? -ENOSYS : nsc_sys4(SYS_openat2, dir, path, &how, sizeof how);
+    if (r != -ENOSYS)
+        return r;
+    if (!(resolve & RESOLVE_NO_SYMLINKS))
+        return nsc_sys4(SYS_openat, dir, path, flags | O_CLOEXEC, mode);
+    return nsc_walk(dir, path, flags, mode);
+}
+
 /* openat2(dir, path, O_PATH | flags, resolve) */
 static long nsc_open_path(long dir, const char *path, uint64_t flags, uint64_t resolve)
 {
-    struct nsc_open_how how = { O_PATH | O_CLOEXEC | flags, 0, resolve };
-    return nsc_sys4(SYS_openat2, dir, path, &how, sizeof how);
+    return nsc_openat2(dir, path, O_PATH | flags, 0, resolve);
+}
+
+/* "/proc/self/fd/N" into buf (32 bytes). */
+static void nsc_fd_path(char *buf, long fd)
+{
+    const char *prefix = "/proc/self/fd/";
+    int i = 0;
+    for (; prefix[i]; i++)
+        buf[i] = prefix[i];
+    char digits[20];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + fd % 10);
+        fd /= 10;
+    } while (fd > 0);
+    while (n > 0)
+        buf[i++] = digits[--n];
+    buf[i] = 0;
+}
+
+/* MS_* flags for MOUNT_ATTR_* bits. */
+static unsigned long nsc_ms_flags(uint64_t attr)
+{
+    unsigned long f = 0;
+    if (attr & 0x01) f |= MS_RDONLY;
+    if (attr & 0x02) f |= MS_NOSUID;
+    if (attr & 0x04) f |= MS_NODEV;
+    if (attr & 0x08) f |= MS_NOEXEC;
+    if (attr & 0x10) f |= MS_NOATIME;
+    if (attr & 0x20) f |= MS_STRICTATIME;
+    if (attr & 0x80) f |= MS_NODIRATIME;
+    return f;
+}
+
+/* A bind remount of the mount at `path` with attributes set and cleared as mount_setattr
+ * would: the flags it has (statfs) are restated, since a remount replaces them all (and one
+ * locked by a less privileged mount namespace may not be dropped). */
+static long nsc_remount(const char *path, const struct nsc_mount_attr *a)
+{
+    struct statfs fs;
+    long r = nsc_sys2(SYS_statfs, path, &fs);
+    if (r < 0)
+        return r;
+    unsigned long cur = 0;
+    if (fs.f_flags & ST_RDONLY) cur |= MS_RDONLY;
+    if (fs.f_flags & ST_NOSUID) cur |= MS_NOSUID;
+    if (fs.f_flags & ST_NODEV) cur |= MS_NODEV;
+    if (fs.f_flags & ST_NOEXEC) cur |= MS_NOEXEC;
+    if (fs.f_flags & ST_NOATIME) cur |= MS_NOATIME;
+    if (fs.f_flags & ST_NODIRATIME) cur |= MS_NODIRATIME;
+    if (fs.f_flags & ST_RELATIME) cur |= MS_RELATIME;
+    if (a->attr_clr & 0x70) /* MOUNT_ATTR__ATIME: the atime mode is replaced */
+        cur &= ~(unsigned long)(MS_NOATIME | MS_RELATIME | MS_STRICTATIME);
+    unsigned long flags = (cur & ~nsc_ms_flags(a->attr_clr)) | nsc_ms_flags(a->attr_set);
+    if ((a->attr_clr & 0x70) && !(a->attr_set & 0x30))
+        flags |= MS_RELATIME;
+    return nsc_sys5(SYS_mount, 0, path, 0, MS_REMOUNT | MS_BIND | flags, 0);
+}
+
+/* The next line of an fd being read in chunks (buf: 4096 bytes, *len and *off its state);
+ * lines longer than `cap` are cut. Returns the line's length, 0 at the end, or -errno. */
+static long nsc_next_line(long fd, char *buf, long *len, long *off, char *line, long cap)
+{
+    long n = 0;
+    for (;;) {
+        if (*off == *len) {
+            long r = nsc_sys3(SYS_read, fd, buf, 4096);
+            if (r < 0)
+                return r;
+            if (r == 0) {
+                line[n < cap ? n : cap - 1] = 0;
+                return n;
+            }
+            *len = r;
+            *off = 0;
+        }
+        char c = buf[(*off)++];
+        if (c == '\n') {
+            line[n < cap ? n : cap - 1] = 0;
+            return n > 0 ? n : 1;
+        }
+        if (n < cap - 1)
+            line[n] = c;
+        n++;
+    }
+}
+
+/* Field i (from 0) of a mountinfo line, in place (NUL-terminated, octal escapes undone). */
+static char *nsc_field(char *line, int i)
+{
+    char *p = line;
+    for (; i > 0 && *p; i--) {
+        while (*p && *p != ' ')
+            p++;
+        while (*p == ' ')
+            p++;
+    }
+    char *start = p, *out = p;
+    while (*p && *p != ' ') {
+        if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' && p[3] <= '7') {
+            *out++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+            p += 4;
+        } else {
+            *out++ = *p++;
+        }
+    }
+    *out = 0;
+    return start;
+}
+
+static long nsc_number(const char *s)
+{
+    long v = 0;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    for (; *s >= '0' && *s <= '9'; s++)
+        v = v * 10 + (*s - '0');
+    return v;
+}
+
+/* mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], a) on an attached mount, by remounts:
+ * the mount itself, then (recursive) every mount below it, found in /proc/self/mountinfo from
+ * its mount id (/proc/self/fdinfo/N). */
+static long nsc_setattr_legacy(long fd, int recursive, const struct nsc_mount_attr *a)
+{
+    char path[32], buf[4096], line[4096];
+    nsc_fd_path(path, fd);
+    long r;
+    if ((a->attr_set || a->attr_clr) && (r = nsc_remount(path, a)) < 0)
+        return r;
+    if (a->propagation && (r = nsc_sys5(SYS_mount, 0, path, 0, a->propagation | (recursive ? MS_REC : 0), 0)) < 0)
+        return r;
+    if (!recursive || !(a->attr_set || a->attr_clr))
+        return 0;
+    /* The mount's id. */
+    char info[40] = "/proc/self/fdinfo/";
+    nsc_fd_path(path, fd);
+    for (int i = 0; path[14 + i]; i++) {
+        info[18 + i] = path[14 + i];
+        info[19 + i] = 0;
+    }
+    long id = -1, f = nsc_sys4(SYS_openat, AT_FDCWD, info, O_RDONLY | O_CLOEXEC, 0), len = 0, off = 0;
+    if (f < 0)
+        return f;
+    while ((r = nsc_next_line(f, buf, &len, &off, line, sizeof line)) > 0)
+        if (line[0] == 'm' && line[1] == 'n' && line[2] == 't' && line[3] == '_' && line[4] == 'i' && line[5] == 'd')
+            id = nsc_number(line + 7);
+    (void)nsc_sys1(SYS_close, f);
+    if (id < 0)
+        return r < 0 ? r : -ENOENT;
+    /* Mounts whose parent is in the set join it (and are remounted), pass after pass. */
+    long set[512];
+    int count = 1, added;
+    set[0] = id;
+    do {
+        added = 0;
+        f = nsc_sys4(SYS_openat, AT_FDCWD, "/proc/self/mountinfo", O_RDONLY | O_CLOEXEC, 0);
+        if (f < 0)
+            return f;
+        len = off = 0;
+        while ((r = nsc_next_line(f, buf, &len, &off, line, sizeof line)) > 0) {
+            /* Fields: 0 mount id, 1 parent id, 2 major:minor, 3 root, 4 mount point. */
+            char *p = line;
+            long mid = nsc_number(p);
+            while (*p && *p != ' ')
+                p++;
+            long parent = nsc_number(p);
+            int known = 0, has_parent = 0;
+            for (int k = 0; k < count; k++) {
+                known |= set[k] == mid;
+                has_parent |= set[k] == parent;
+            }
+            if (known || !has_parent)
+                continue;
+            if (count == (int)(sizeof set / sizeof *set)) {
+                (void)nsc_sys1(SYS_close, f);
+                return -E2BIG;
+            }
+            set[count++] = mid;
+            added++;
+            struct nsc_mount_attr flags_only = { a->attr_set, a->attr_clr, 0, 0 };
+            if ((r = nsc_remount(nsc_field(line, 4), &flags_only)) < 0) {
+                (void)nsc_sys1(SYS_close, f);
+                return r;
+            }
+        }
+        (void)nsc_sys1(SYS_close, f);
+        if (r < 0)
+            return r;
+    } while (added > 0);
+    return 0;
+}
+
+/* mount_setattr(fd, path, flags, a), or its remounts on older kernels (the library always
+ * passes an fd with an empty path). */
+static long nsc_mount_setattr(long fd, const char *path, uint64_t flags, const struct nsc_mount_attr *a)
+{
+    long r = nsc_shim_force_legacy_mount ? -ENOSYS : nsc_sys5(SYS_mount_setattr, fd, path, flags, a, sizeof *a);
+    if (r != -ENOSYS || path[0] != 0 || !(flags & AT_EMPTY_PATH))
+        return r;
+    return nsc_setattr_legacy(fd, (flags & AT_RECURSIVE) != 0, a);
 }
 
 /* Creates the missing directories of `path` below `root`, one component at a time: each is
@@ -328,10 +605,11 @@ static long nsc_readonly(long root, const char *path)
         return t;
     long r, c = nsc_sys3(SYS_open_tree, t, "", NSC_OPEN_TREE_CLONE | NSC_OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
     if (c >= 0) {
+        /* Attached first: a remount (the fallback) needs the mount in the namespace. */
         struct nsc_mount_attr attr = { NSC_MOUNT_ATTR_RDONLY, 0, 0, 0 };
-        r = nsc_sys5(SYS_mount_setattr, c, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr);
+        r = nsc_sys5(SYS_move_mount, c, "", t, "", NSC_MOVE_MOUNT_F_EMPTY_PATH | NSC_MOVE_MOUNT_T_EMPTY_PATH);
         if (r == 0)
-            r = nsc_sys5(SYS_move_mount, c, "", t, "", NSC_MOVE_MOUNT_F_EMPTY_PATH | NSC_MOVE_MOUNT_T_EMPTY_PATH);
+            r = nsc_mount_setattr(c, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr);
         (void)nsc_sys1(SYS_close, c);
     } else {
         r = c;
@@ -519,12 +797,10 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         if ((fd = nsc_fd(st, a[0])) < 0)
             return fd;
         return nsc_sys1(SYS_fchdir, fd);
-    case NSC_STEP_OPENAT2: {
-        struct nsc_open_how how = { a[2] | O_CLOEXEC, a[3], a[4] };
+    case NSC_STEP_OPENAT2:
         if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
             return fd;
-        return nsc_store(st, s, nsc_sys4(SYS_openat2, fd, a[1], &how, sizeof how));
-    }
+        return nsc_store(st, s, nsc_openat2(fd, (const char *)(uintptr_t)a[1], a[2], a[3], a[4]));
     case NSC_STEP_OPEN_TREE:
         if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
             return fd;
@@ -541,7 +817,7 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         struct nsc_mount_attr attr = { a[3], a[4], a[5], 0 };
         if ((fd = nsc_fd(st, a[0])) < 0 && fd != NSC_AT_FDCWD)
             return fd;
-        return nsc_sys5(SYS_mount_setattr, fd, a[1], a[2], &attr, sizeof attr);
+        return nsc_mount_setattr(fd, (const char *)(uintptr_t)a[1], a[2], &attr);
     }
     case NSC_STEP_FSOPEN:
         return nsc_store(st, s, nsc_sys2(SYS_fsopen, a[0], a[1] | NSC_FSOPEN_CLOEXEC));

@@ -103,6 +103,7 @@ static void nsc_stack_put(void *stack, size_t size)
 void nsc_shim_set_force_clone_fallback(int on) { nsc_shim_force_clone_fallback = on; }
 volatile int nsc_shim_force_chroot_fallback = 0;
 void nsc_shim_set_force_chroot_fallback(int on) { nsc_shim_force_chroot_fallback = on; }
+void nsc_shim_set_force_legacy_mount(int on) { nsc_shim_force_legacy_mount = on; }
 
 int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *out)
 {

@@ -31,5 +31,7 @@ int nsc_child_main(void *arg);
 extern volatile int nsc_shim_force_clone_fallback;
 /* Set by tests to take the path of a root on the initramfs (MS_MOVE and chroot). */
 extern volatile int nsc_shim_force_chroot_fallback;
+/* Set by tests to take the paths of kernels without openat2 and mount_setattr. */
+extern volatile int nsc_shim_force_legacy_mount;
 
 #endif

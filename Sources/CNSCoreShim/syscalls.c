@@ -9,7 +9,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/ioctl.h>
 #include <stdio.h>
 #include <sys/prctl.h>
@@ -19,6 +21,7 @@
 #include <unistd.h>
 
 #include "nsc_shim.h"
+#include "spawn_child.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434 /* Linux 5.3 */
@@ -144,10 +147,116 @@ const char *nsc_shim_errno_name(int err)
     }
 }
 
+/* RESOLVE_IN_ROOT without openat2 (before Linux 5.6): `path` resolved below `root` one
+ * component at a time, following symlinks as if `root` were / (an absolute target restarts at
+ * it, ".." stops at it), at most 40 of them. Parent side only (it allocates). */
+static int nsc_in_root_walk(int root, const char *path, unsigned long long flags)
+{
+    char *todo = malloc(PATH_MAX * 2 + 2), *link = malloc(PATH_MAX + 1);
+    int cur = -1, r = -ENOMEM, links = 0;
+    if (todo == NULL || link == NULL)
+        goto out;
+    if (strlen(path) > PATH_MAX) {
+        r = -ENAMETOOLONG;
+        goto out;
+    }
+    strcpy(todo, path);
+    if ((cur = (int)syscall(SYS_openat, root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        r = -errno;
+        goto out;
+    }
+    char *p = todo;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        if (*p == 0) {
+            r = (int)syscall(SYS_openat, cur, ".", (int)flags | O_CLOEXEC);
+            r = r < 0 ? -errno : r;
+            goto out;
+        }
+        char *end = p;
+        while (*end && *end != '/')
+            end++;
+        int last = 1;
+        for (char *q = end; *q; q++)
+            if (*q != '/') last = 0;
+        char saved = *end;
+        *end = 0;
+        int next;
+        if (strcmp(p, ".") == 0) {
+            next = dup(cur);
+        } else if (strcmp(p, "..") == 0) {
+            struct stat a, b;
+            /* ".." of the root is the root. */
+            if (fstat(cur, &a) == 0 && fstat(root, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+                next = dup(cur);
+            else
+                next = (int)syscall(SYS_openat, cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        } else {
+            ssize_t n = readlinkat(cur, p, link, PATH_MAX);
+            if (n >= 0) {
+                /* A symlink: its target replaces this component. */
+                if (++links > 40) {
+                    r = -ELOOP;
+                    goto out;
+                }
+                link[n] = 0;
+                *end = saved;
+                size_t rest = strlen(end);
+                if ((size_t)n + rest + 2 > PATH_MAX * 2) {
+                    r = -ENAMETOOLONG;
+                    goto out;
+                }
+                memmove(todo + n + 1, end, rest + 1);
+                memcpy(todo, link, (size_t)n);
+                todo[n] = '/';
+                if (rest == 0) todo[n] = 0;
+                p = todo;
+                if (link[0] == '/') {
+                    close(cur);
+                    if ((cur = (int)syscall(SYS_openat, root, ".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+                        r = -errno;
+                        goto out;
+                    }
+                }
+                continue;
+            }
+            next = (int)syscall(SYS_openat, cur, p, last ? ((int)flags | O_NOFOLLOW | O_CLOEXEC)
+                                                       : (O_PATH | O_DIRECTORY | O_CLOEXEC));
+        }
+        if (next < 0) {
+            r = -errno;
+            goto out;
+        }
+        close(cur);
+        cur = next;
+        *end = saved;
+        p = end;
+        if (last) {
+            r = cur;
+            cur = -1;
+            goto out;
+        }
+    }
+out:
+    if (cur >= 0)
+        close(cur);
+    free(todo);
+    free(link);
+    return r;
+}
+
 int nsc_shim_openat2(int dir, const char *path, unsigned long long flags, unsigned long long resolve)
 {
     struct open_how how = { flags | O_CLOEXEC, 0, resolve };
-    long r = syscall(SYS_openat2, dir, path, &how, sizeof how);
+    long r = nsc_shim_force_legacy_mount ? -1 : syscall(SYS_openat2, dir, path, &how, sizeof how);
+    if (r < 0 && (nsc_shim_force_legacy_mount || errno == ENOSYS)) {
+        if (resolve == RESOLVE_IN_ROOT)
+            return nsc_in_root_walk(dir, path, flags);
+        if (resolve == 0)
+            return (r = syscall(SYS_openat, dir, path, (int)flags | O_CLOEXEC)) < 0 ? -errno : (int)r;
+        return -ENOSYS;
+    }
     return r < 0 ? -errno : (int)r;
 }
 

@@ -32,7 +32,14 @@ struct RootfsTests {
 
     static func lines(_ s: String) -> [Substring] { s.split(separator: "\n") }
 
-    @Test func theContainerRunsInItsRootWithTheDefaultMounts() throws {
+    /// Tests that take `legacyKernel` run twice: the second time the child takes the paths of
+    /// kernels without openat2 (5.6) and mount_setattr (5.12): in-root lookups walked one
+    /// component at a time with O_NOFOLLOW, mount attributes set by bind remounts.
+    static func legacy(_ on: Bool) { nsc_shim_set_force_legacy_mount(on ? 1 : 0) }
+
+    @Test(arguments: [false, true]) func theContainerRunsInItsRootWithTheDefaultMounts(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
             let before = T.mountCount()
             let (status, out) = try T.run(Self.config(rootfs, """
@@ -77,7 +84,9 @@ struct RootfsTests {
         }
     }
 
-    @Test func maskedAndReadOnlyPaths() throws {
+    @Test(arguments: [false, true]) func maskedAndReadOnlyPaths(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, _ in
             // The masked files this kernel has.
             let candidates: [String] = ["/proc/keys", "/proc/timer_list", "/proc/kcore", "/proc/sched_debug"]
@@ -104,7 +113,9 @@ struct RootfsTests {
         }
     }
 
-    @Test func aReadOnlyRootWithAWritableTmpfsAndBinds() throws {
+    @Test(arguments: [false, true]) func aReadOnlyRootWithAWritableTmpfsAndBinds(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
             let vol = dir + "/vol"
             #expect(mkdir(vol, 0o755) == 0 && mkdir(vol + "/sub", 0o755) == 0)
@@ -131,7 +142,9 @@ struct RootfsTests {
     }
 
     /// The five propagation states, between a shared host mount and a bind of it.
-    @Test func theFivePropagationModes() throws {
+    @Test(arguments: [false, true]) func theFivePropagationModes(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
             let src = dir + "/shared"
             #expect(mkdir(src, 0o755) == 0)
@@ -253,12 +266,16 @@ struct RootfsTests {
         }
     }
 
-    @Test func commandsAreLookedUpInTheRootfs() throws {
+    @Test(arguments: [false, true]) func commandsAreLookedUpInTheRootfs(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, _ in
             #expect(mkdir(rootfs + "/opt", 0o755) == 0 && symlink("/bin/sh", rootfs + "/opt/only-here") == 0)
+            // An absolute symlink in the rootfs resolves in the rootfs, not on the host.
+            #expect(symlink("/opt", rootfs + "/optlink") == 0)
             var c = SpawnConfiguration(["only-here", "-c", "echo found"], namespaces: Self.container)
             c.root = Root(path: rootfs)
-            c.environment = ["PATH=/opt:/bin"]
+            c.environment = ["PATH=/nonexistent:/optlink:/bin"]
             let (status, out) = try T.run(c)
             #expect(status == .exited(0) && out == "found\n")
             c.arguments = ["no-such-command"]
@@ -338,7 +355,9 @@ struct RootfsTests {
 
     /// A bind without a propagation option is private: what the container mounts under it
     /// never reaches the host, even when the source is a shared mount.
-    @Test func aBindIsPrivateByDefault() throws {
+    @Test(arguments: [false, true]) func aBindIsPrivateByDefault(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
             let src = dir + "/shared"
             #expect(mkdir(src, 0o755) == 0)
@@ -360,7 +379,9 @@ struct RootfsTests {
     // ---- The escape classes ----------------------------------------------------------------
 
     /// CVE-2019-16884's class: /proc of the rootfs is a symlink (to /, to the host's /tmp).
-    @Test func aProcSymlinkIsRefused() throws {
+    @Test(arguments: [false, true]) func aProcSymlinkIsRefused(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         for link in ["/", "/tmp", "../../.."] {
             try Self.withRootfs { rootfs, _ in
                 #expect(rmdir(rootfs + "/proc") == 0 && symlink(link, rootfs + "/proc") == 0)
@@ -404,7 +425,9 @@ struct RootfsTests {
     /// link leads to /b of the same rootfs by its host path, where a runtime that followed it
     /// would mount (visible in the container). Each spawn refuses the link (ELOOP), or mounts
     /// at /a/t (the swapper may then unlink it, which detaches the mount): never at /b.
-    @Test func aTargetRacedBySymlinkSwapsStaysInside() throws {
+    @Test(arguments: [false, true]) func aTargetRacedBySymlinkSwapsStaysInside(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, _ in
             let elsewhere = rootfs + "/b"
             #expect(mkdir(elsewhere, 0o755) == 0 && mkdir(rootfs + "/a", 0o755) == 0)
@@ -460,7 +483,9 @@ struct RootfsTests {
 
     /// The same container as uid 65534: user namespace with root mapped, devices bound from
     /// the host, the default mounts, masks and pivot_root.
-    @Test func rootlessContainersGetTheSameRoot() throws {
+    @Test(arguments: [false, true]) func rootlessContainersGetTheSameRoot(legacyKernel: Bool) throws {
+        Self.legacy(legacyKernel)
+        defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
             final class Result: @unchecked Sendable {
                 var status: NSCore.ExitStatus? = nil, out = "", error: String? = nil

@@ -48,6 +48,9 @@ int nsc_shim_spawn_start(const struct nsc_plan *plan, struct nsc_spawn_result *o
 void nsc_shim_set_force_clone_fallback(int on);
 /* Tests: enter a root filesystem by MS_MOVE and chroot, as on an initramfs root. */
 void nsc_shim_set_force_chroot_fallback(int on);
+/* Tests: the child's in-root lookups and mount attribute changes take the paths of kernels
+ * without openat2 (5.6) and mount_setattr (5.12): a walk with O_NOFOLLOW, bind remounts. */
+void nsc_shim_set_force_legacy_mount(int on);
 
 /* For a share_files spawn: waits until the child's memory is released, that is until it has
  * exec'd or exited (result->status->failed then tells which, with the record). */

@@ -107,22 +107,14 @@ extension SpawnPlanner {
         }
     }
 
-    /// `open_tree(source, OPEN_TREE_CLONE)` of a bind mount, its flags set while it is detached.
+    /// `open_tree(source, OPEN_TREE_CLONE)` of a bind mount. Its flags are set once it is
+    /// attached (``lowerMount``), where a remount can do it too on kernels before 5.12.
     private static func cloneBindSource(_ spec: MountSpec, into plan: SpawnPlan) -> FDSlot? {
         guard spec.isBind, let source = spec.mount.source else { return nil }
         let label = plan.string(spec.label).pointer
         let recursive = spec.recursive ? nsc_shim_AT_RECURSIVE : 0
-        let tree = plan.openTree(.cwd, source, flags: nsc_shim_OPEN_TREE_CLONE | recursive,
-                                 what: .labeled(label, "open_tree of the source", nil))
-        // Without a propagation option a bind is private (Docker's default, rprivate for an
-        // rbind): a clone of a shared mount would otherwise stay a peer of the host's, and
-        // what the container mounts under it would appear on the host.
-        let propagation = spec.propagation == nil ? UInt64(MS_PRIVATE) : 0
-        if spec.attrSet != 0 || spec.attrClear != 0 || propagation != 0 {
-            plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | recursive, set: spec.attrSet,
-                              clear: spec.attrClear, propagation: propagation, what: .labeled(label, "set its flags", nil))
-        }
-        return tree
+        return plan.openTree(.cwd, source, flags: nsc_shim_OPEN_TREE_CLONE | recursive,
+                             what: .labeled(label, "open_tree of the source", nil))
     }
 
     /// One mount: its target created and opened in `root` without following symlinks, the
@@ -159,6 +151,19 @@ extension SpawnPlanner {
         plan.moveMount(from: .slot(mnt), "", to: .slot(target), "",
                        flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH,
                        what: .labeled(label, "move it onto the target", nil))
+        // A bind's flags (recursive for an rbind: every submount read-only, ...). Nothing runs
+        // in the namespace yet, so setting them once attached leaves no window.
+        if spec.isBind && (spec.attrSet != 0 || spec.attrClear != 0) {
+            plan.mountSetattr(.slot(mnt), "", flags: nsc_shim_AT_EMPTY_PATH | (spec.recursive ? nsc_shim_AT_RECURSIVE : 0),
+                              set: spec.attrSet, clear: spec.attrClear, propagation: 0, what: .labeled(label, "set its flags", nil))
+        }
+        // Without a propagation option a bind is private (Docker's default, rprivate for an
+        // rbind): a clone of a shared mount would otherwise stay a peer of the host's, and
+        // what the container mounts under it would appear on the host.
+        if spec.isBind && spec.propagation == nil {
+            plan.mountSetattr(.slot(mnt), "", flags: nsc_shim_AT_EMPTY_PATH | (spec.recursive ? nsc_shim_AT_RECURSIVE : 0),
+                              set: 0, clear: 0, propagation: UInt64(MS_PRIVATE), what: .labeled(label, "make it private", nil))
+        }
         if let p = spec.propagation {
             let flags = nsc_shim_AT_EMPTY_PATH | (spec.recursivePropagation ? nsc_shim_AT_RECURSIVE : 0)
             if p == .sharedAndSlave {

@@ -151,14 +151,14 @@ extension SpawnPlanner {
         let t = InRoot.openTarget(target, in: root, into: plan)
         let tree = plan.openTree(.cwd, host, flags: nsc_shim_OPEN_TREE_CLONE | nsc_shim_AT_RECURSIVE,
                                  what: .textAndString("open_tree of the host's ", shown))
+        plan.moveMount(from: .slot(tree), "", to: .slot(t), "",
+                       flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH,
+                       what: .textAndString("bind the host's ", shown))
         // nosuid, nodev, noexec as on a proc or sysfs of its own; read-only for sysfs.
         plan.mountSetattr(.slot(tree), "", flags: nsc_shim_AT_EMPTY_PATH | nsc_shim_AT_RECURSIVE,
                           set: UInt64((readOnly ? nsc_shim_MOUNT_ATTR_RDONLY : 0) | nsc_shim_MOUNT_ATTR_NOSUID
                                       | nsc_shim_MOUNT_ATTR_NODEV | nsc_shim_MOUNT_ATTR_NOEXEC),
                           clear: 0, propagation: 0, what: .textAndString("set the flags of the host's ", shown))
-        plan.moveMount(from: .slot(tree), "", to: .slot(t), "",
-                       flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH,
-                       what: .textAndString("bind the host's ", shown))
         plan.close(tree, what: .text("close the bound tree"))
         plan.close(t, what: .text("close the target"))
     }

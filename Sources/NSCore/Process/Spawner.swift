@@ -244,7 +244,7 @@ enum Spawner {
             return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         }
         if errno.rawValue == ENOSYS && !fromInit, let needs = kernelNeeded(kind) {
-            message += " (\(needs); root filesystems and mounts need Linux 5.12 or later)"
+            message += " (\(needs); root filesystems and mounts need Linux 5.2 or later)"
             return NSCoreError(.unsupported, errno: errno, stage: stage, message: message)
         }
         return NSCoreError(.childSetupFailed, errno: errno, stage: stage, message: message)
@@ -255,9 +255,7 @@ enum Spawner {
         switch nsc_step_kind(rawValue: UInt32(kind)) {
         case NSC_STEP_OPEN_TREE, NSC_STEP_MOVE_MOUNT, NSC_STEP_FSOPEN, NSC_STEP_FSCONFIG, NSC_STEP_FSMOUNT:
             return "the new mount API came in Linux 5.2"
-        case NSC_STEP_OPENAT2, NSC_STEP_MKPATH: return "openat2 came in Linux 5.6"
-        case NSC_STEP_MOUNT_SETATTR, NSC_STEP_READONLY, NSC_STEP_MASK: return "mount_setattr came in Linux 5.12"
-        default: return nil
+        default: return nil  // openat2 and mount_setattr have fallbacks in the executor
         }
     }
 
