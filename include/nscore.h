@@ -187,7 +187,8 @@ NSCORE_API int nscore_spawn_config_set_default_mounts(nscore_spawn_config *cfg, 
  *  - source: a path of the caller's mount namespace for a bind; the filesystem's source word
  *    otherwise (may be NULL).
  *  - options (NULL-terminated, or NULL): flags ro rw nosuid suid nodev dev noexec exec noatime
- *    relatime strictatime nodiratime; bind or rbind (with submounts; recursive read-only);
+ *    relatime strictatime nodiratime; bind or rbind (with submounts; recursive read-only; type
+ *    "bind" with neither binds the one mount, as runc does);
  *    propagation private shared slave unbindable shared+slave, with an r prefix for the whole
  *    tree; anything else is filesystem data (size=64m, mode=1777, lowerdir=A:B, upperdir=U,
  *    workdir=W, newinstance).

@@ -27,7 +27,8 @@ public struct Root: Sendable, Equatable {
 /// - ``options``: the words of mount(8) and the OCI spec.
 ///   - Flags: `ro`, `rw`, `nosuid`, `suid`, `nodev`, `dev`, `noexec`, `exec`, `noatime`,
 ///     `relatime`, `strictatime`, `nodiratime`.
-///   - `bind` (this mount only) or `rbind` (with its submounts).
+///   - `bind` (this mount only) or `rbind` (with its submounts); type `"bind"` with neither
+///     binds the one mount, as runc does.
 ///   - Propagation: `private`, `shared`, `slave`, `unbindable`, or `shared+slave` (a slave of
 ///     the source's peer group that has peers of its own); each with an `r` prefix for the
 ///     whole tree (`rslave`).

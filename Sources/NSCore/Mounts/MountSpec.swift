@@ -49,7 +49,8 @@ struct MountSpec {
         if let s = m.source, s.isEmpty || s.containsNUL { throw bad("source must be a non-empty path without NUL bytes") }
 
         var spec = MountSpec(label: label, mount: m, destination: destination, isBind: isBind)
-        spec.recursive = isBind && !words.contains("bind")
+        // As in the OCI spec (and runc): recursive only with "rbind"; type "bind" alone binds one mount.
+        spec.recursive = isBind && words.contains("rbind")
         if isBind {
             guard let source = m.source else { throw bad("a bind mount needs a source") }
             switch sys_stat(source) {
