@@ -230,6 +230,30 @@ static int nsc_is_link(long dir, const char *name)
     return r == 0 && (sx.stx_mode & S_IFMT) == S_IFLNK;
 }
 
+/* The next component of *p (slashes skipped) into name (256 bytes); *p moves past it. Returns
+ * its length (0 at the end of the path) or -ENAMETOOLONG; *last is 1 when nothing follows. */
+static long nsc_component(const char **p, char *name, int *last)
+{
+    const char *s = *p;
+    while (*s == '/')
+        s++;
+    long n = 0;
+    while (s[n] != 0 && s[n] != '/') {
+        if (n == 255)
+            return -ENAMETOOLONG;
+        name[n] = s[n];
+        n++;
+    }
+    name[n] = 0;
+    s += n;
+    const char *rest = s;
+    while (*rest == '/')
+        rest++;
+    *last = *rest == 0;
+    *p = s;
+    return n;
+}
+
 /* `path` below `dir`, one component at a time with O_NOFOLLOW: a symlink anywhere is ELOOP,
  * as with RESOLVE_NO_SYMLINKS (every in-root lookup of the library uses it, on paths without
  * "." or ".."), and the walk cannot leave `dir` since no component is "..". */
@@ -239,26 +263,11 @@ static long nsc_walk(long dir, const char *path, uint64_t flags, uint64_t mode)
     long cur = dir;
     const char *p = path;
     for (;;) {
-        while (*p == '/')
-            p++;
-        size_t n = 0;
-        while (p[n] != 0 && p[n] != '/') {
-            if (n == sizeof name - 1) {
-                if (cur != dir)
-                    (void)nsc_sys1(SYS_close, cur);
-                return -ENAMETOOLONG;
-            }
-            name[n] = p[n];
-            n++;
-        }
-        name[n] = 0;
-        p += n;
-        const char *rest = p;
-        while (*rest == '/')
-            rest++;
-        int last = *rest == 0;
-        long next;
-        if (n == 0)
+        int last = 1;
+        long n = nsc_component(&p, name, &last), next;
+        if (n < 0)
+            next = n;
+        else if (n == 0)
             next = nsc_sys4(SYS_openat, cur, ".", flags | O_CLOEXEC, mode);
         else if ((n == 1 && name[0] == '.') || (n == 2 && name[0] == '.' && name[1] == '.'))
             next = -EXDEV;
@@ -510,25 +519,13 @@ static long nsc_mkpath(long root, const char *path, uint64_t mode, int file)
     long cur = root, r = 0;
     const char *p = path;
     for (;;) {
-        while (*p == '/')
-            p++;
-        if (*p == 0)
+        int last = 1;
+        long n = nsc_component(&p, name, &last);
+        if (n <= 0) {
+            r = n;
             break;
-        size_t n = 0;
-        while (p[n] != 0 && p[n] != '/') {
-            if (n == sizeof name - 1) {
-                r = -ENAMETOOLONG;
-                goto out;
-            }
-            name[n] = p[n];
-            n++;
         }
-        name[n] = 0;
-        p += n;
-        const char *rest = p;
-        while (*rest == '/')
-            rest++;
-        if (*rest == 0 && file) {
+        if (last && file) {
             r = nsc_sys4(SYS_mknodat, cur, name, S_IFREG | (mode & 0644), 0);
             if (r == -EEXIST)
                 r = 0;

@@ -29,28 +29,14 @@ enum Command {
         } else {
             search = getenv("PATH").map { UnsafePointer($0) } ?? UnsafePointer(plan.cString(defaultPath))
         }
-        // Each candidate "DIR/NAME" is assembled in one buffer.
-        let capacity = Int(PATH_MAX) + 1
-        let buffer = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
+        // An empty entry means the current directory.
         var denied = false
-        var dir = search
-        while true {
-            var end = dir
-            while end[0] != 0 && end[0] != colon { end += 1 }
-            let dirLength = end - dir
-            // An empty entry means the current directory.
-            let baseLength = dirLength == 0 ? 1 : dirLength
-            if baseLength + 1 + nameLength < capacity {
-                if dirLength == 0 { buffer[0] = CChar(UInt8(ascii: ".")) } else { memcpy(buffer, dir, dirLength) }
-                buffer[baseLength] = slash
-                memcpy(buffer + baseLength + 1, name, nameLength + 1)
-                if isExecutableFile(buffer) {
-                    return buffer[0] == slash ? UnsafePointer(buffer) : try absolute(buffer, plan: plan)
-                }
-                if sys_access(buffer, F_OK) { denied = true }
-            }
-            if end[0] == 0 { break }
-            dir = end + 1
+        if let found = firstCandidate(name, in: search, plan: plan, emptyEntry: ".", { candidate in
+            if isExecutableFile(candidate) { return true }
+            if sys_access(candidate, F_OK) { denied = true }
+            return false
+        }) {
+            return found[0] == slash ? UnsafePointer(found) : try absolute(found, plan: plan)
         }
         let shown = String(cString: name)
         if denied {
@@ -88,32 +74,20 @@ enum Command {
         } else {
             search = getenv("PATH").map { UnsafePointer($0) } ?? UnsafePointer(plan.cString(defaultPath))
         }
-        let nameLength = strlen(name)
-        let capacity = Int(PATH_MAX) + 1
-        let buffer = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
+        // Only absolute entries: a relative one would name the caller's directory.
         var denied = false
-        var dir = search
-        while true {
-            var end = dir
-            while end[0] != 0 && end[0] != colon { end += 1 }
-            let dirLength = end - dir
-            // Only absolute entries: a relative one would name the caller's directory.
-            if dirLength > 0 && dir[0] == slash && dirLength + 1 + nameLength < capacity {
-                memcpy(buffer, dir, dirLength)
-                buffer[dirLength] = slash
-                memcpy(buffer + dirLength + 1, name, nameLength + 1)
-                let fd = nsc_shim_openat2(rootFD, buffer, UInt64(nsc_shim_O_PATH), nsc_shim_RESOLVE_IN_ROOT)
-                if fd >= 0 {
-                    let st = sys_fstat(fd)
-                    sys_close(fd)
-                    if case .success(let st) = st, (st.st_mode & S_IFMT) == S_IFREG {
-                        if st.st_mode & 0o111 != 0 { return UnsafePointer(buffer) }
-                        denied = true
-                    }
-                }
-            }
-            if end[0] == 0 { break }
-            dir = end + 1
+        if let found = firstCandidate(name, in: search, plan: plan, emptyEntry: nil, { candidate in
+            guard candidate[0] == slash else { return false }
+            let fd = nsc_shim_openat2(rootFD, candidate, UInt64(nsc_shim_O_PATH), nsc_shim_RESOLVE_IN_ROOT)
+            guard fd >= 0 else { return false }
+            let st = sys_fstat(fd)
+            sys_close(fd)
+            guard case .success(let st) = st, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+            if st.st_mode & 0o111 != 0 { return true }
+            denied = true
+            return false
+        }) {
+            return UnsafePointer(found)
         }
         let shown = String(cString: name)
         if denied {
@@ -122,6 +96,36 @@ enum Command {
         }
         throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "resolve command",
                           message: "command not found in the root filesystem \(String(cString: root)): '\(shown)' (searched PATH=\(String(cString: search)))")
+    }
+
+    /// Assembles each candidate "DIR/NAME" of the colon-separated `search` in one buffer of the
+    /// plan and returns the first one `accept` takes. An empty entry stands for `emptyEntry`, or
+    /// is skipped when that is nil; a candidate longer than PATH_MAX is skipped.
+    private static func firstCandidate(_ name: UnsafePointer<CChar>, in search: UnsafePointer<CChar>, plan: SpawnPlan,
+                                       emptyEntry: StaticString?,
+                                       _ accept: (UnsafeMutablePointer<CChar>) -> Bool) -> UnsafeMutablePointer<CChar>? {
+        let nameLength = strlen(name)
+        let capacity = Int(PATH_MAX) + 1
+        let buffer = plan.allocate(capacity).bindMemory(to: CChar.self, capacity: capacity)
+        var dir = search
+        while true {
+            var end = dir
+            while end[0] != 0 && end[0] != colon { end += 1 }
+            var dirLength = end - dir
+            var base = dir
+            if dirLength == 0, let e = emptyEntry {
+                base = UnsafeRawPointer(e.utf8Start).assumingMemoryBound(to: CChar.self)
+                dirLength = e.utf8CodeUnitCount
+            }
+            if dirLength > 0 && dirLength + 1 + nameLength < capacity {
+                memcpy(buffer, base, dirLength)
+                buffer[dirLength] = slash
+                memcpy(buffer + dirLength + 1, name, nameLength + 1)
+                if accept(buffer) { return buffer }
+            }
+            if end[0] == 0 { return nil }
+            dir = end + 1
+        }
     }
 
     private static let slash = CChar(UInt8(ascii: "/"))
