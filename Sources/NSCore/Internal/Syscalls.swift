@@ -300,3 +300,54 @@ extension String {
     /// True if the string contains a NUL byte (it could not be passed to a C API intact).
     var containsNUL: Bool { utf8.contains(0) }
 }
+
+// MARK: - Sockets (netlink)
+
+/// `socket(2)` with `SOCK_CLOEXEC` always added to `type`.
+func sys_socket(_ domain: Int32, _ type: Int32, _ proto: Int32) -> Result<OwnedFD, Errno> {
+    let fd = socket(domain, type | Int32(SOCK_CLOEXEC.rawValue), proto)
+    return fd < 0 ? .failure(.current) : .success(OwnedFD(fd))
+}
+
+/// `setsockopt(2)` with an `int` value.
+func sys_setsockopt(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) -> Result<Void, Errno> {
+    var v = value
+    return setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0 ? .success(()) : .failure(.current)
+}
+
+/// `getsockopt(2)` of an `int` value.
+func sys_getsockopt(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32, Errno> {
+    var v: Int32 = 0
+    var len = socklen_t(MemoryLayout<Int32>.size)
+    return getsockopt(fd, level, name, &v, &len) == 0 ? .success(v) : .failure(.current)
+}
+
+/// Binds a netlink socket with `nl_pid` 0 (the kernel picks the port id) and returns the port id
+/// it picked (`bind(2)`, then `getsockname(2)`). `struct sockaddr_nl` is 12 bytes: family (u16),
+/// pad (u16), nl_pid (u32) at offset 4, nl_groups (u32) at offset 8 (asserted in constants.c).
+func sys_bindNetlink(_ fd: Int32, groups: UInt32 = 0) -> Result<UInt32, Errno> {
+    var addr = (UInt16(nsc_shim_AF_NETLINK), UInt16(0), UInt32(0), groups)
+    let size = socklen_t(MemoryLayout.size(ofValue: addr))
+    let bound = withUnsafeMutableBytes(of: &addr) {
+        bind(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), size)
+    }
+    if bound != 0 { return .failure(.current) }
+    var len = size
+    let named = withUnsafeMutableBytes(of: &addr) {
+        getsockname(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), &len)
+    }
+    return named == 0 ? .success(addr.2) : .failure(.current)
+}
+
+/// `send(2)` of the whole buffer in one datagram, retrying on EINTR. The bytes sent.
+func sys_send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno> {
+    let n = retryingEINTR { send(fd, bytes.baseAddress, bytes.count, 0) }
+    return n < 0 ? .failure(.current) : .success(n)
+}
+
+/// `recv(2)` of one datagram into `buffer`, retrying on EINTR. With `MSG_TRUNC` in `flags`
+/// the result is the datagram's real length, which may exceed the buffer.
+func sys_recv(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ flags: Int32) -> Result<Int, Errno> {
+    let n = retryingEINTR { recv(fd, buffer.baseAddress, buffer.count, flags) }
+    return n < 0 ? .failure(.current) : .success(n)
+}
