@@ -121,7 +121,7 @@ const unsigned short nsc_shim_NLMSGERR_ATTR_OFFS = NLMSGERR_ATTR_OFFS;
 const unsigned short nsc_shim_NLMSGERR_ATTR_MISS_TYPE = NLMSGERR_ATTR_MISS_TYPE; /* Linux 6.0 */
 const unsigned short nsc_shim_NLA_F_NESTED = NLA_F_NESTED;
 const unsigned short nsc_shim_NLA_F_NET_BYTEORDER = NLA_F_NET_BYTEORDER;
-const unsigned short nsc_shim_NLA_TYPE_MASK = NLA_TYPE_MASK;
+const unsigned short nsc_shim_NLA_TYPE_MASK = (unsigned short)NLA_TYPE_MASK; /* ~(NESTED | NET_BYTEORDER): 0x3fff */
 
 const unsigned short nsc_shim_RTM_NEWLINK = RTM_NEWLINK;
 const unsigned short nsc_shim_RTM_DELLINK = RTM_DELLINK;

@@ -11,7 +11,7 @@ enum IDMap {
     /// while the parent writes its maps.
     static func lower(_ c: SpawnConfiguration, into plan: SpawnPlan) {
         guard c.mapRootUser else { return }
-        plan.waitForParent(what: .text("wait for the parent to write uid/gid maps"))
+        plan.waitForParentOnce(what: .text("wait for the parent to write uid/gid maps"))
         // No undo: the maps go with the user namespace, which goes with the child.
         plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
             try writeRootMapping(pid: pid)

@@ -42,12 +42,15 @@ public final class Container: @unchecked Sendable {
         var pidfd: Int32
         var status: ExitStatus?
         var detached = false
+        /// What the spawn set up outside the container and undoes once it is reaped (the host
+        /// end of a veth pair); run once, outside the lock.
+        var cleanups: [@Sendable () -> Void] = []
     }
     private let state: Mutex<State>
 
-    init(pid: pid_t, pidfd: Int32) {
+    init(pid: pid_t, pidfd: Int32, cleanups: [@Sendable () -> Void] = []) {
         self.pid = pid
-        self.state = Mutex(State(pidfd: pidfd, status: nil))
+        self.state = Mutex(State(pidfd: pidfd, status: nil, cleanups: cleanups))
     }
 
     deinit {
@@ -57,6 +60,7 @@ public final class Container: @unchecked Sendable {
             _ = nsc_shim_pidfd_send_signal(s.pidfd, SIGKILL, 0)
             var st: Int32 = 0, code: Int32 = 0, p: pid_t = 0
             while nsc_shim_waitid_pidfd(s.pidfd, WEXITED, &st, &code, &p) < 0 && Glibc.errno == EINTR {}
+            for cleanup in s.cleanups { cleanup() }
         }
         sys_close(s.pidfd)
     }
@@ -160,6 +164,8 @@ public final class Container: @unchecked Sendable {
     }
 
     private func reap(blocking: Bool) throws(NSCoreError) -> ExitStatus? {
+        var cleanups: [@Sendable () -> Void] = []
+        defer { for cleanup in cleanups { cleanup() } }
         let result: Result<ExitStatus?, NSCoreError> = state.withLock { s in
             if let st = s.status { return .success(st) }
             guard s.pidfd >= 0 else {
@@ -180,6 +186,7 @@ public final class Container: @unchecked Sendable {
             if p == 0 { return .success(nil) }
             let status: ExitStatus = code == CLD_EXITED ? .exited(st) : .signaled(st)
             s.status = status
+            if !s.cleanups.isEmpty { swap(&cleanups, &s.cleanups) }
             return .success(status)
         }
         return try result.get()

@@ -28,6 +28,7 @@ enum SpawnPlanner {
         if c.mapRootUser { namespaces.insert(.user) }
         try validate(c, namespaces)
         let mountWork = try checkMounts(c, namespaces)
+        try checkNetwork(c, namespaces)
 
         let plan = SpawnPlan()
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
@@ -47,6 +48,7 @@ enum SpawnPlanner {
         // The parent's work (id maps) must be done before the child acts as root in its new
         // user namespace: the child waits here.
         lowerIDMaps(c, into: plan)
+        try lowerNetwork(c, into: plan)
         lowerUTS(c, into: plan)
         if c.root != nil {
             // /dev/null for stdio is the host's, opened before the pivot: the rootfs may have none.

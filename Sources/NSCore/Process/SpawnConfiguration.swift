@@ -48,6 +48,9 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// Map root inside a new user namespace to the caller's uid and gid outside (as
     /// `unshare --map-root-user`). Implies a new user namespace.
     public var mapRootUser: Bool
+    /// How a new network namespace is connected: only `lo` (``NetworkConfiguration/none``, the
+    /// default), or a veth pair set up before the command runs.
+    public var network: NetworkConfiguration
 
     /// A configuration that runs `arguments` in the caller's namespaces.
     public init(_ arguments: [String], namespaces: NamespaceSet = []) {
@@ -69,6 +72,7 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.readonlyPaths = nil
         self.useInit = false
         self.mapRootUser = false
+        self.network = .none
     }
 }
 

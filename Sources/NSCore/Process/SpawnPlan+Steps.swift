@@ -94,6 +94,12 @@ extension SpawnPlan {
     /// Waits for the parent's "go" (its death fails the spawn).
     func waitForParent(what: StepDescription) { append(NSC_STEP_SYNC_WAIT, what: what) }
 
+    /// Waits for the parent unless an earlier step already does: the parent runs all its
+    /// actions (``parentActions``) before its one "go".
+    func waitForParentOnce(what: StepDescription) {
+        if !waitsForParent { waitForParent(what: what) }
+    }
+
     /// `sethostname(name)`.
     func sethostname(_ name: String) {
         let p = UnsafePointer(cString(name))

@@ -58,6 +58,8 @@ final class SpawnPlan {
     var join: JoinPlan? = nil
     /// What the parent does while the child waits at its handshake step, in order.
     var parentActions: [ParentAction] = []
+    /// What the container's handle undoes once the command is reaped (the host end of a veth).
+    var reapCleanups: [@Sendable () -> Void] = []
     /// True when a step waits for the parent (the parent must write "go").
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").

@@ -319,10 +319,11 @@ final class ChildGuard {
     func disarm() -> Container {
         armed = false
         nsc_shim_spawn_release(&stack)
+        let cleanups = plan?.reapCleanups ?? []
         plan = nil
         let fd = pidfd
         pidfd = -1
-        return Container(pid: pid, pidfd: fd)
+        return Container(pid: pid, pidfd: fd, cleanups: cleanups)
     }
 
     deinit {

@@ -1,0 +1,120 @@
+import CNSCoreShim
+import Glibc
+
+/// A veth network (``NetworkConfiguration/veth(_:)``), set up by the parent while the child
+/// waits at its handshake, as the seed describes: the pair is created with its inside end
+/// directly in the child's new network namespace, the host end goes on the bridge and up, and
+/// the inside end gets its MAC, addresses, `up` and the default route through a netlink socket
+/// opened in the child's namespace. Only then does the child go on to exec.
+///
+/// Undo: a failure deletes the host end (which deletes the pair). After a successful spawn the
+/// container's handle deletes the host end when it reaps the command (the kernel already did
+/// when the namespace went with it, unless something else keeps the namespace).
+extension SpawnPlanner {
+    static func checkNetwork(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) {
+        guard case .veth(let v) = c.network else { return }
+        if !ns.contains(.network) {
+            throw .invalid("network", "network: a veth network needs a new network namespace (the net kind)")
+        }
+        try InterfaceName.validate(v.interface, role: "interface name")
+        if let h = v.hostInterface { try InterfaceName.validate(h, role: "host interface name") }
+        if let b = v.bridge {
+            try InterfaceName.validate(b.name, role: "bridge name")
+            if b.name == v.hostInterface {
+                throw .invalid("network", "network: the bridge and the host interface are both named '\(b.name)'")
+            }
+        }
+        var seen: [IPPrefix] = []
+        for a in v.addresses {
+            if seen.contains(a) { throw .invalid("network", "network: the address \(a) is given twice") }
+            seen.append(a)
+        }
+        if let g = v.gateway, !v.addresses.contains(where: { $0.contains(g) }) {
+            throw .invalid("network", "network: the gateway \(g) is outside every address's subnet ("
+                           + v.addresses.map(\.description).joined(separator: ", ") + ")")
+        }
+        if let mtu = v.mtu, mtu < 68 || mtu > 65535 {
+            throw .invalid("network", "network: MTU \(mtu) is out of range (68-65535)")
+        }
+    }
+
+    static func lowerNetwork(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
+        guard case .veth(let v) = c.network else { return }
+        plan.waitForParentOnce(what: .text("wait for the parent to set up the network"))
+        let host = v.hostInterface ?? generatedHostInterface()
+        // The host end lives in the spawning thread's network namespace: the deletion after
+        // the reap (on whatever thread) goes there, not to the reaping thread's.
+        let namespace: OwnedNamespaceFile
+        switch sys_open("/proc/thread-self/ns/net", O_RDONLY) {
+        case .success(let fd): namespace = OwnedNamespaceFile(fd.release())
+        case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/net")
+        }
+        let remove: @Sendable () -> Void = {
+            _ = try? RouteNetlink(networkNamespace: namespace.fd).deleteLink(.name(host))
+        }
+        plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
+            try setUpVeth(v, host: host, child: pid)
+            return remove
+        })
+        // Used only if the spawn succeeds (a failed one runs the action's undo instead).
+        plan.reapCleanups.append(remove)
+    }
+
+    /// The veth pair and everything on both ends; on failure, what it created is deleted.
+    private static func setUpVeth(_ v: Veth, host: String, child: pid_t) throws(NSCoreError) {
+        let outside = try RouteNetlink()
+        if let b = v.bridge { try ensureBridge(b, outside) }
+        try outside.createVethPair(host, peer: v.interface, peerNamespace: .pid(child), mtu: v.mtu)
+        do {
+            if let b = v.bridge { try outside.attach(.name(host), toBridge: .name(b.name)) }
+            try outside.setUp(.name(host))
+            let inside = try RouteNetlink(networkNamespaceOf: child)
+            if let mac = v.mac { try inside.setMACAddress(.name(v.interface), mac) }
+            for a in v.addresses { try inside.addAddress(a, to: .name(v.interface)) }
+            try inside.setUp(.name(v.interface))
+            if let g = v.gateway { try inside.addDefaultRoute(via: g, device: .name(v.interface)) }
+        } catch {
+            _ = try? outside.deleteLink(.name(host))
+            throw error
+        }
+    }
+
+    /// The bridge, created (up, with its address) when missing and allowed; left in place for
+    /// the next container.
+    private static func ensureBridge(_ b: Bridge, _ rt: RouteNetlink) throws(NSCoreError) {
+        if let link = try rt.linkIfPresent(.name(b.name)) {
+            if link.kind != "bridge" {
+                throw .invalid("network", "network: '\(b.name)' exists and is not a bridge (its kind is \(link.kind ?? "none"))")
+            }
+        } else {
+            guard b.create else {
+                throw NSCoreError(.notFound, errno: Errno(rawValue: ENODEV), stage: "network",
+                                  message: "network: there is no bridge '\(b.name)' (and creating it is off)")
+            }
+            do {
+                try rt.createBridge(b.name)
+            } catch where error.errno?.rawValue == EEXIST {
+                // Another spawn made it first.
+            }
+        }
+        if let a = b.address, try !rt.addresses(of: .name(b.name)).contains(where: { $0.prefix == a }) {
+            do {
+                try rt.addAddress(a, to: .name(b.name))
+            } catch where error.errno?.rawValue == EEXIST {}
+        }
+        try rt.setUp(.name(b.name))
+    }
+
+    /// `nsc` and 8 random hex digits: 11 bytes, unlikely to be taken.
+    private static func generatedHostInterface() -> String {
+        let hex = String(UInt32.random(in: .min ... .max), radix: 16)
+        return "nsc" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}
+
+/// A namespace file kept open for as long as something may still need it; closed with it.
+final class OwnedNamespaceFile: Sendable {
+    let fd: Int32
+    init(_ fd: Int32) { self.fd = fd }
+    deinit { sys_close(fd) }
+}

@@ -1,0 +1,169 @@
+import CNSCoreShim
+import Glibc
+import Testing
+
+@testable import NSCore
+
+/// Veth networks (``SpawnConfiguration/network``) set up by the parent while the child waits.
+/// The "host" side is a network namespace the test made (a `sleep` container's); the spawns run
+/// on a thread inside it, so no link, address or route ever lands in the machine's own
+/// namespace, and no packet leaves the test's namespaces.
+@Suite(.serialized)
+struct VethTests {
+    /// Runs `body` on this thread inside a fresh "host" network namespace; afterwards checks
+    /// that it holds only `lo` (and the bridges listed in `bridges`, then removed).
+    static func inHost(bridges: [String] = [], _ body: (NL.Namespace) throws -> Void) throws {
+        try NL.withNamespaces(1) { ns in
+            let host = ns[0]
+            var failure: (any Error)? = nil
+            let r: Result<Void, NSCoreError> = Result { () throws(NSCoreError) in
+                try ThreadNamespace.run(in: [.network], of: host.pid) { () throws(NSCoreError) in
+                    do { try body(host) } catch { failure = error }
+                }
+            }
+            try r.get()
+            if let failure { throw failure }
+            let names = try host.netlink().links().map(\.name).sorted()
+            #expect(names == (["lo"] + bridges).sorted(), "left in the host namespace: \(names)")
+            for b in bridges { try ThreadNamespace.run(in: [.network], of: host.pid) { () throws(NSCoreError) in try Bridge.remove(b) } }
+        }
+    }
+
+    static func veth(_ addresses: [String], gateway: String? = "10.77.0.1") throws -> NetworkConfiguration {
+        .veth(Veth(bridge: Bridge("nscbr0", address: try IPPrefix("10.77.0.1/24")),
+                   addresses: try addresses.map { a throws(NSCoreError) in try IPPrefix(a) },
+                   gateway: try gateway.map { g throws(NSCoreError) in try IPAddress(g) }))
+    }
+
+    static let echoServer = """
+        import socket
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", 7777)); s.listen(8)
+        for _ in range(2):
+            c, _ = s.accept(); c.sendall(b"echo:" + c.recv(100)); c.close()
+        """
+
+    static let client = """
+        import socket, sys, time
+        for host in sys.argv[1:]:
+            for attempt in range(100):
+                try:
+                    c = socket.create_connection((host, 7777), timeout=2); break
+                except OSError as e:
+                    err = e; time.sleep(0.05)
+            else:
+                print(host, "failed", err); continue
+            c.sendall(b"hi"); print(host, c.recv(100).decode()); c.close()
+        """
+
+    @Test func twoContainersOnABridgeTalkOverIPv4AndIPv6() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { host in
+            var server = SpawnConfiguration(["/usr/bin/python3", "-c", Self.echoServer], namespaces: [.network, .uts])
+            server.network = try Self.veth(["10.77.0.2/24", "fd77::2/64"])
+            let a = try Container.spawn(server)
+            defer { _ = try? a.stop(timeout: .seconds(1)) }
+            var client = SpawnConfiguration(["/usr/bin/python3", "-c", Self.client, "10.77.0.2", "fd77::2"],
+                                            namespaces: [.network])
+            client.network = try Self.veth(["10.77.0.3/24", "fd77::3/64"])
+            let (status, out) = try T.run(client)
+            #expect(status == .exited(0))
+            #expect(out == "10.77.0.2 echo:hi\nfd77::2 echo:hi\n", "\(out)")
+            #expect(try a.wait() == .exited(0))
+
+            // Inside: eth0 up with its addresses and the default route, ready at exec.
+            var look = SpawnConfiguration(["sh", "-c", "ip -o -4 addr show eth0; ip route show default; cat /sys/class/net/eth0/operstate"],
+                                          namespaces: [.network, .mount])
+            look.network = try Self.veth(["10.77.0.4/24"])
+            let (s2, o2) = try T.run(look)
+            #expect(s2 == .exited(0))
+            #expect(o2.contains("inet 10.77.0.4/24") && o2.contains("default via 10.77.0.1 dev eth0"), "\(o2)")
+            // Each container's host end was on the bridge, and is gone with the container.
+            _ = host
+        }
+    }
+
+    @Test func aContainerWithOnlyLoCannotReachThem() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { _ in
+            var server = SpawnConfiguration(["/usr/bin/python3", "-c", Self.echoServer], namespaces: [.network])
+            server.network = try Self.veth(["10.77.0.2/24"])
+            let a = try Container.spawn(server)
+            defer { _ = try? a.stop(timeout: .seconds(1)) }
+            let lonely = SpawnConfiguration(["/usr/bin/python3", "-c", """
+                import socket
+                try:
+                    socket.create_connection(("10.77.0.2", 7777), timeout=1); print("reached")
+                except OSError as e:
+                    print("unreachable", e.errno)
+                """], namespaces: [.network])
+            let (status, out) = try T.run(lonely)
+            #expect(status == .exited(0))
+            #expect(out == "unreachable \(ENETUNREACH)\n", "\(out)")
+        }
+    }
+
+    @Test func theHostEndAndItsPeerAreSetAsAsked() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { host in
+            var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+            c.network = .veth(Veth(interface: "web0", hostInterface: "nschost0",
+                                   bridge: Bridge("nscbr0", address: try IPPrefix("10.77.0.1/24")),
+                                   addresses: [try IPPrefix("10.77.0.9/24")], gateway: try IPAddress("10.77.0.1"),
+                                   mtu: 1400, mac: try MACAddress("02:42:ac:11:00:09")))
+            let ctr = try Container.spawn(c)
+            let outside = try host.netlink()
+            let hostEnd = try outside.link(named: "nschost0")
+            let bridge = try outside.link(named: "nscbr0")
+            #expect(hostEnd.kind == "veth" && hostEnd.isUp && hostEnd.mtu == 1400 && hostEnd.masterIndex == bridge.index)
+            let inside = try RouteNetlink(networkNamespaceOf: ctr.pid)
+            let eth = try inside.link(named: "web0")
+            #expect(eth.isUp && eth.mtu == 1400 && eth.macAddress?.description == "02:42:ac:11:00:09")
+            #expect(eth.vethPeerIndex == hostEnd.index)
+            #expect(try inside.addresses(of: .name("web0"), family: .v4).map(\.prefix.description) == ["10.77.0.9/24"])
+            #expect(try bridge.isUp && outside.addresses(of: .name("nscbr0"), family: .v4).map(\.prefix.description) == ["10.77.0.1/24"])
+            _ = try ctr.stop(timeout: .zero)
+            // Reaped: the host end is gone (the handle deletes it if the kernel has not).
+            #expect(try outside.linkIfPresent(.name("nschost0")) == nil)
+        }
+    }
+
+    /// Bad input and failures at each network step: a clear error, and no link, address or
+    /// process left behind.
+    @Test func failuresLeaveNothingBehind() throws {
+        try Self.inHost(bridges: ["nscbr0", "taken0"]) { host in
+            try host.netlink().createBridge("taken0")
+            let cases: [(String, (inout Veth) throws -> Void, String)] = [
+                ("gateway outside", { $0.gateway = try IPAddress("10.99.0.1") }, "outside every address's subnet"),
+                ("long name", { $0.interface = "a-very-long-name0" }, "interface name"),
+                ("slash", { $0.hostInterface = "a/b" }, "contains '/'"),
+                ("duplicate address", { $0.addresses += $0.addresses }, "given twice"),
+                ("missing bridge", { $0.bridge = Bridge("nosuchbr", create: false) }, "there is no bridge 'nosuchbr'"),
+                ("not a bridge", { $0.bridge = Bridge("lo") }, "is not a bridge"),
+                ("taken host name", { $0.hostInterface = "taken0" }, "EEXIST"),
+                // Fails after the pair exists (the MAC is set in the container's namespace): undone.
+                ("bad MAC (multicast)", { $0.mac = try MACAddress("01:00:5e:00:00:01") }, "is a multicast address"),
+                ("MTU too small", { $0.mtu = 20 }, "MTU 20 is out of range"),
+            ]
+            for (name, tweak, expected) in cases {
+                var v = Veth(hostInterface: "nscfail0", bridge: Bridge("nscbr0", address: try IPPrefix("10.77.0.1/24")),
+                             addresses: [try IPPrefix("10.77.0.5/24")], gateway: try IPAddress("10.77.0.1"))
+                try tweak(&v)
+                var c = SpawnConfiguration(["true"], namespaces: [.network])
+                c.network = .veth(v)
+                do {
+                    _ = try Container.spawn(c)
+                    Issue.record("\(name): the spawn succeeded")
+                } catch {
+                    let message = (error as? NSCoreError)?.message ?? "\(error)"
+                    #expect(message.contains(expected), "\(name): \(message)")
+                }
+                #expect(T.children() == [host.pid], "\(name)")  // only the namespace holder
+                let names = try host.netlink().links().map(\.name).sorted()
+                #expect(names.allSatisfy { ["lo", "nscbr0", "taken0"].contains($0) }, "\(name): \(names)")
+            }
+            var noNet = SpawnConfiguration(["true"])
+            noNet.network = .veth(Veth())
+            #expect(throws: NSCoreError.self) { _ = try Container.spawn(noNet) }
+        }
+    }
+}
