@@ -225,6 +225,52 @@ NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config 
 /** Sets where stream `stream` (0, 1 or 2) of the child comes from. fd is used with NSCORE_STDIO_FD. */
 NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int stream, int mode, int fd, nscore_error **err);
 
+/* ---- Network (how a new network namespace is connected). Root only: the host end of a veth
+ *      pair and the bridge are made in the network namespace of the thread that calls
+ *      nscore_spawn(), which may be a namespace the caller entered with setns(2) on that thread.
+ *      Text (addresses, MAC) is parsed by the setters: a typo is NSCORE_EINVAL there, with a
+ *      message saying what is wrong ("'10.0.0.2' has no prefix length"). Everything else is
+ *      checked by nscore_spawn(), which fails with NSCORE_EINVAL (or NSCORE_ENOTFOUND for a
+ *      missing bridge) before anything is created, or deletes what it created. */
+
+/** Values for nscore_spawn_config_set_network. */
+#define NSCORE_NETWORK_NONE 0 /**< only lo, up (default) */
+#define NSCORE_NETWORK_VETH 1 /**< a veth pair set up while the child waits; needs NSCORE_NS_NET */
+/** How the new network namespace is connected. With NSCORE_NETWORK_VETH the parent, while the
+ *  child waits before its exec, creates a veth pair with one end inside (see
+ *  nscore_spawn_config_set_veth_interface()), gives it its MAC, addresses, MTU, `up` and a
+ *  default route through the gateway, and puts the host end, up, on the bridge when one is set.
+ *  The command starts with the network ready. The host end is deleted when the container is
+ *  reaped; a bridge stays for the next container. Without NSCORE_NS_NET, nscore_spawn() fails
+ *  with NSCORE_EINVAL. Any other mode: NSCORE_EINVAL. The settings below are kept with the
+ *  configuration whatever the mode, and used when the mode is NSCORE_NETWORK_VETH. */
+NSCORE_API int nscore_spawn_config_set_network(nscore_spawn_config *cfg, int mode, nscore_error **err);
+/** Names the inside end (NULL: "eth0") and the host end (NULL: a free generated "nscXXXXXXXX")
+ *  of the veth pair. Names are 1 to 15 bytes without '/', ':', '%' or whitespace (checked at
+ *  spawn). Copied. */
+NSCORE_API int nscore_spawn_config_set_veth_interface(nscore_spawn_config *cfg, const char *inside, const char *host,
+                                                      nscore_error **err);
+/** Puts the host end on bridge `name` (NULL: no bridge, the default; address_cidr must then be
+ *  NULL). create (0 or 1): make the bridge, up, when it does not exist; with 0 a missing bridge
+ *  is NSCORE_ENOTFOUND at spawn. address_cidr ("10.0.0.1/24", or NULL) is given to the bridge
+ *  when it does not have it: the containers' gateway. An existing link of that name that is not
+ *  a bridge is NSCORE_EINVAL at spawn. Copied. */
+NSCORE_API int nscore_spawn_config_set_bridge(nscore_spawn_config *cfg, const char *name, const char *address_cidr,
+                                              int create, nscore_error **err);
+/** Appends an address of the inside end, with its prefix length: "10.0.0.2/24" or "fd00::2/64"
+ *  (IPv6 ones are usable at once, without duplicate address detection). A duplicate is
+ *  NSCORE_EINVAL at spawn. */
+NSCORE_API int nscore_spawn_config_add_address(nscore_spawn_config *cfg, const char *cidr, nscore_error **err);
+/** Removes every address added with nscore_spawn_config_add_address(). */
+NSCORE_API int nscore_spawn_config_clear_addresses(nscore_spawn_config *cfg, nscore_error **err);
+/** The default route's gateway inside ("10.0.0.1" or "fd00::1"; NULL: no default route). It
+ *  must lie in the subnet of one of the addresses (NSCORE_EINVAL at spawn otherwise). */
+NSCORE_API int nscore_spawn_config_set_gateway(nscore_spawn_config *cfg, const char *address, nscore_error **err);
+/** The MTU of both ends, 68 to 65535 (checked at spawn); 0: the kernel's default. */
+NSCORE_API int nscore_spawn_config_set_mtu(nscore_spawn_config *cfg, unsigned int mtu, nscore_error **err);
+/** The MAC address of the inside end ("02:00:0a:00:00:02"; NULL: the kernel's random one). */
+NSCORE_API int nscore_spawn_config_set_mac(nscore_spawn_config *cfg, const char *mac, nscore_error **err);
+
 /* ---- Process configuration -------------------------------------------------------------- */
 
 /** The process a spawn or a join starts: command, environment, working directory, standard

@@ -677,6 +677,131 @@ check "the bad input left the host's mount table as it was" '[ "$(wc -l < /proc/
 t as_nobody "$RBIN" run -r --pid --ipc --uts --net --rootfs "$R" -- sh -c 'id -u; echo x > /dev/null && echo ok; ls /dev/pts'
 expect "rootless --rootfs as uid 65534: uid 0, /dev/null, a fresh /dev/pts" 0 $'0\nok\nptmx'
 
+# ---- networks --------------------------------------------------------------------------------
+
+echo "# networks"
+# Nothing is ever configured in the machine's own network namespace: a throwaway "host"
+# namespace (an `unshare --net sleep`) holds the bridge and the veth host ends, and every
+# nscore below runs in it through nsenter (which execs nscore, so $! is nscore's pid).
+unshare --net sleep "$MARK" </dev/null >/dev/null 2>&1 &
+NETHOST=$!
+BG+=("$NETHOST")
+for i in $(seq 100); do
+    [ "$(readlink /proc/$NETHOST/ns/net 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && \
+        [ "$(cat /proc/$NETHOST/comm 2>/dev/null)" = sleep ] && break
+    sleep 0.05
+done
+IN_HOST=(nsenter --net=/proc/$NETHOST/ns/net)
+hrun() { "${IN_HOST[@]}" "$BIN" run "$@"; }
+# The link names in the "host" namespace, sorted, without the @peer suffix.
+nethost_links() { "${IN_HOST[@]}" ip -o link show | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | sort | tr '\n' ' ' | sed 's/ $//'; }
+NET=(--bridge nsccli0:10.79.0.1/24 --gateway 10.79.0.1)
+
+ECHO_SERVER='
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("::", 7777)); s.listen(8)
+for _ in range(2):
+    c, _ = s.accept(); c.sendall(b"echo:" + c.recv(100)); c.close()
+'
+ECHO_CLIENT='
+import socket, sys, time
+for host in sys.argv[1:]:
+    for attempt in range(100):
+        try:
+            c = socket.create_connection((host, 7777), timeout=2); break
+        except OSError as e:
+            err = e; time.sleep(0.05)
+    else:
+        print(host, "failed", err); continue
+    c.sendall(b"hi"); print(host, c.recv(100).decode()); c.close()
+'
+"${IN_HOST[@]}" "$BIN" run "${NET[@]}" --ip 10.79.0.2/24 --ip fd79::2/64 --kill-on-parent-death \
+    -- /usr/bin/python3 -c "$ECHO_SERVER" "$MARK" </dev/null >"$TMP/bg.out" 2>"$TMP/bg.err" &
+CLI=$!
+BG+=("$CLI")
+CTR=$(child_running "$CLI" /usr/bin/python3) || CTR=0
+if [ "$CTR" != 0 ]; then
+    CHILDREN+=("$CTR")
+    t hrun "${NET[@]}" --ip 10.79.0.3/24 --ip fd79::3/64 -- /usr/bin/python3 -c "$ECHO_CLIENT" 10.79.0.2 fd79::2
+    expect "two containers on --bridge nsccli0: a TCP echo over IPv4 and IPv6 (--ip twice)" 0 $'10.79.0.2 echo:hi\nfd79::2 echo:hi'
+    wait_gone "$CTR" || kill -KILL "$CTR"
+    wait "$CLI"
+    RC=$? OUT=$(cat "$TMP/bg.out") ERR=$(cat "$TMP/bg.err")
+    expect "the echo server served both and exited 0" 0 ""
+else
+    wait "$CLI" 2>/dev/null
+    RC=-1 OUT="" ERR=$(cat "$TMP/bg.err"); bad "the echo server container" "it never started: $(result)"
+fi
+
+t hrun "${NET[@]}" --ip 10.79.0.4/24 -- sh -c 'ip -o -4 addr show eth0; ip route show default'
+check "inside: eth0 has --ip 10.79.0.4/24 and the default route via --gateway" \
+    '[ "$RC" = 0 ] && grep -q "inet 10.79.0.4/24" <<<"$OUT" && grep -q "^default via 10.79.0.1 dev eth0" <<<"$OUT"'
+t hrun "${NET[@]}" --ip 10.79.0.5/24 --mtu 1400 --mac 02:42:ac:11:00:09 -- ip -o link show eth0
+check "--mtu 1400 --mac 02:42:ac:11:00:09 are visible inside" \
+    '[ "$RC" = 0 ] && grep -q " mtu 1400 " <<<"$OUT" && grep -q "link/ether 02:42:ac:11:00:09 " <<<"$OUT"'
+t hrun --network veth -- cat /proc/net/dev
+check "--network veth alone implies --net: lo and eth0 (no address, no bridge)" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = "eth0 lo" ]'
+t hrun --ip 10.79.0.6/24 -- sh -c 'readlink /proc/self/ns/net; ip -o -4 addr show eth0'
+check "--ip alone implies --network veth and --net" \
+    '[ "$RC" = 0 ] && [ "$(line 1)" != "$(readlink /proc/$NETHOST/ns/net)" ] && grep -q "inet 10.79.0.6/24" <<<"$OUT"'
+t hrun --network none -- cat /proc/net/dev
+check "--network none alone implies no --net (the host namespace's links)" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" != lo ]'
+t hrun --network none --net -- cat /proc/net/dev
+check "--network none --net: only lo" '[ "$RC" = 0 ] && [ "$(ifaces <<<"$OUT")" = lo ]'
+
+# --interface and --host-interface: the host end, named as asked, is a port of the bridge
+# while the container runs, and goes with it.
+"${IN_HOST[@]}" "$BIN" run "${NET[@]}" --ip 10.79.0.7/24 --interface web0 --host-interface nsccli-h0 \
+    --kill-on-parent-death -- sh -c "ip -o link show web0 > $TMP/web0; exec sleep $MARK" </dev/null >/dev/null 2>"$TMP/bg.err" &
+CLI=$!
+BG+=("$CLI")
+CTR=$(child_running "$CLI" sleep) || CTR=0
+if [ "$CTR" != 0 ]; then
+    CHILDREN+=("$CTR")
+    t "${IN_HOST[@]}" ip -o link show nsccli-h0
+    check "--host-interface nsccli-h0: the host end, on the bridge" '[ "$RC" = 0 ] && grep -q "master nsccli0 " <<<"$OUT"'
+    t cat "$TMP/web0"
+    check "--interface web0: the inside interface's name" '[ "$RC" = 0 ] && grep -q "^[0-9]*: web0@" <<<"$OUT"'
+    stop_container
+    for i in $(seq 40); do "${IN_HOST[@]}" ip link show nsccli-h0 >/dev/null 2>&1 || break; sleep 0.05; done
+    t "${IN_HOST[@]}" ip link show nsccli-h0
+    check "the host end is gone with the container" '[ "$RC" != 0 ]'
+else
+    wait "$CLI" 2>/dev/null
+    RC=-1 OUT="" ERR=$(cat "$TMP/bg.err"); bad "--interface/--host-interface" "the container never started: $(result)"
+fi
+
+# Bad text is a usage error naming the option; what the engine finds at spawn exits 125.
+t hrun --ip 10.0.0.2 -- true;            expect "--ip without a prefix length: exit 2" 2 "" "'--ip': '10.0.0.2' has no prefix length"
+t hrun --ip 10.0.0.2/33 -- true;         expect "--ip 10.0.0.2/33: exit 2" 2 "" "the prefix length 33 is out of range"
+t hrun --ip fd79::zz/64 -- true;         expect "a bad IPv6 --ip: exit 2" 2 "" "'--ip'"
+t hrun --gateway 10.79.0 -- true;        expect "a bad --gateway: exit 2" 2 "" "'--gateway'"
+t hrun --mac 02:42:ac:11:00 -- true;     expect "a bad --mac: exit 2" 2 "" "'--mac': '02:42:ac:11:00' is not a MAC address"
+t hrun --mtu 1400x -- true;              expect "a non-numeric --mtu: exit 2" 2 "" "'--mtu'"
+t hrun --bridge br0:10.79.0.1 -- true;   expect "--bridge NAME:CIDR without a prefix length: exit 2" 2 "" "'--bridge'"
+t hrun --bridge '' -- true;              expect "an empty --bridge: exit 2" 2 "" "--bridge"
+t hrun --network bogus -- true;          expect "--network bogus: exit 2" 2 "" "'bogus'"
+t hrun --network none --ip 10.79.0.8/24 -- true; expect "--network none with --ip: exit 2" 2 "" "--network none"
+t hrun --mtu 9000 --network none -- true; expect "--network none after a veth option: exit 2" 2 "" "'--mtu'"
+t hrun --bridge nsccli0:10.79.0.1/24 --ip 10.79.0.8/24 --gateway 10.99.0.1 -- true
+expect "--gateway outside the subnet: exit 125, the engine's message" 125 "" "outside every address's subnet"
+t hrun --ip 10.79.0.8/24 --interface a-very-long-name0 -- true
+expect "a 17-byte --interface: exit 125" 125 "" "at most 15"
+t hrun --bridge nosuch --ip 10.79.0.9/24 -- true
+expect "--bridge nosuch: a missing bridge is created" 0
+check "... and it is in the host namespace" '[ "$(nethost_links)" = "lo nosuch nsccli0" ]'
+"${IN_HOST[@]}" ip link del nosuch
+check "after the section the host namespace has only lo and the bridge" '[ "$(nethost_links)" = "lo nsccli0" ]'
+"${IN_HOST[@]}" ip link del nsccli0
+check "... and only lo once the bridge is deleted" '[ "$(nethost_links)" = lo ]'
+t ip -o link show
+check "the machine's own network namespace never saw these links" '[ "$RC" = 0 ] && ! grep -Eq ": (nsccli|nosuch|web0)" <<<"$OUT"'
+kill -KILL "$NETHOST"; wait "$NETHOST" 2>/dev/null
+help_lists run --network --bridge --ip --gateway --mtu --mac --interface --host-interface
+
 # ---- leftovers -------------------------------------------------------------------------------
 
 echo "# leftovers"

@@ -50,6 +50,10 @@ final class SpawnConfigHandle {
     var configuration = SpawnConfiguration([])
     /// The process part (`nscore_spawn_config_process`).
     let process = ProcessConfigHandle()
+    /// NSCORE_NETWORK_NONE (0) or _VETH (1); see Network+ABI.swift.
+    var networkMode: Int32 = 0
+    /// The veth settings, kept whatever the mode and used when it is VETH.
+    var veth = Veth()
 
     /// The configuration to spawn.
     var assembled: SpawnConfiguration {

@@ -59,12 +59,25 @@ enum RunCommand {
               --readonly-paths LIST  comma-separated paths made read-only ('' for none);
                                      default: Docker's (/proc/sys, /proc/bus, ...)
 
+        Network (each veth option implies --network veth, and veth implies --net):
+              --network MODE         none (default: only lo) or veth (a veth pair: one end
+                                     inside, the other in nscore's network namespace)
+              --bridge NAME[:CIDR]   attach the host end to bridge NAME, created (up) when
+                                     missing with CIDR as its address, e.g. nscbr0:10.0.0.1/24
+              --ip CIDR              an address of the inside interface, IPv4 or IPv6, with
+                                     its prefix length, e.g. 10.0.0.2/24 (repeatable)
+              --gateway IP           the default route's gateway (in an --ip subnet)
+              --mtu N                the MTU of both ends
+              --mac MAC              the inside interface's MAC address, e.g. 02:42:ac:11:00:02
+              --interface NAME       the inside interface's name (default eth0)
+              --host-interface NAME  the host end's name (default: a free nsc... name)
+
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.
 
         """
 
-    static let specs = OptionTable { t in
+    static let specs = OptionTable(capacity: 48) { t in
         KindFlags.add(to: &t, mountValue: .optionalMountSpec)
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
@@ -81,6 +94,7 @@ enum RunCommand {
         t.add(OptionSpec("fork", "f"))
         t.add(OptionSpec("help", "h"))
         MountOptions.add(to: &t)
+        NetworkOptions.add(to: &t)
     }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
@@ -90,6 +104,7 @@ enum RunCommand {
         var setEnvironment: [String] = []
         var clearEnvironment = false
         var readOnly = false
+        var network = NetworkOptions()
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -101,6 +116,7 @@ enum RunCommand {
                 namespaces.insert(.mount)
                 continue
             }
+            if try network.apply(option, parser) { continue }
             switch option.name {
             case "all": namespaces = .all
             case "hostname":
@@ -136,6 +152,7 @@ enum RunCommand {
         // The command's argv is copied from nscore's own, without a String per argument.
         let command = try parser.commandArguments()
         config.setArguments(cStrings: command.argv, count: command.count)
+        try network.configure(&config, namespaces: &namespaces, parser)
         config.namespaces = namespaces
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }

@@ -13,7 +13,9 @@ Start a command in new namespaces, wait for it, and look at what it sees::
 Join a running container (``nsenter``), pin a namespace to a file (``ip netns add``), and list
 the namespaces on the system (``lsns``) with :func:`join`, :func:`persist` and
 :func:`list_namespaces`. Give a container a root filesystem of its own with ``spawn(root=...,
-mounts=[Mount.tmpfs("/tmp"), Mount.bind(src, dst)])`` (:class:`Root`, :class:`Mount`). Failures
+mounts=[Mount.tmpfs("/tmp"), Mount.bind(src, dst)])`` (:class:`Root`, :class:`Mount`), and a
+network with ``spawn(namespaces="net", network=Veth(bridge=Bridge("nsc0", "10.80.0.1/24"),
+addresses=["10.80.0.2/24"], gateway="10.80.0.1"))`` (:class:`Veth`, :class:`Bridge`). Failures
 raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -56,6 +58,7 @@ from .inspection import (
     same_namespace,
 )
 from .namespaces import Namespace, persist, unpersist, unshare
+from .network import Bridge, Veth
 from .process import DEVNULL, Container, Propagation, join, spawn
 from .rootfs import Mount, Root
 
@@ -96,6 +99,9 @@ __all__ = [
     # root filesystems and mounts
     "Root",
     "Mount",
+    # networks
+    "Veth",
+    "Bridge",
     # inspection
     "NamespaceID",
     "NamespaceEntry",

@@ -87,10 +87,14 @@ PROPAGATION_PRIVATE = 3
 PROPAGATION_UNBINDABLE = 4
 PROPAGATION_SHARED_SLAVE = 5
 
+NETWORK_NONE = 0  # only lo, up (the default)
+NETWORK_VETH = 1  # a veth pair set up while the child waits; needs NSCORE_NS_NET
+
 # ---- Signatures ----------------------------------------------------------------------------
 
 _c_int = ctypes.c_int
 _u32 = ctypes.c_uint32
+_uint = ctypes.c_uint
 _pid = ctypes.c_int  # pid_t is int on every Linux ABI
 _str = ctypes.c_char_p
 _strv = ctypes.POINTER(ctypes.c_char_p)  # const char *const * (NULL-terminated)
@@ -136,6 +140,15 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_map_root_user": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_stdio": (_c_int, [SpawnConfigPtr, _c_int, _c_int, _c_int, _err]),
+    # Network
+    "nscore_spawn_config_set_network": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_veth_interface": (_c_int, [SpawnConfigPtr, _str, _str, _err]),
+    "nscore_spawn_config_set_bridge": (_c_int, [SpawnConfigPtr, _str, _str, _c_int, _err]),
+    "nscore_spawn_config_add_address": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_clear_addresses": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_spawn_config_set_gateway": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_set_mtu": (_c_int, [SpawnConfigPtr, _uint, _err]),
+    "nscore_spawn_config_set_mac": (_c_int, [SpawnConfigPtr, _str, _err]),
     # Process configuration (of a spawn or a join)
     "nscore_spawn_config_process": (ProcessConfigPtr, [SpawnConfigPtr]),
     "nscore_process_config_set_argv": (_c_int, [ProcessConfigPtr, _strv, _err]),

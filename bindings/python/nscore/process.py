@@ -36,6 +36,7 @@ from ._convert import (
 )
 from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
+from .network import NetworkLike, _Network
 from .rootfs import Mount, Root, RootLike
 
 __all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]
@@ -437,6 +438,7 @@ def spawn(
     readonly_paths: Sequence[StrOrBytesPath] | None = None,
     init: bool = False,
     map_root_user: bool = False,
+    network: NetworkLike = None,
     kill_on_parent_death: bool = False,
     stdin: StdioSpec = None,
     stdout: StdioSpec = None,
@@ -480,6 +482,13 @@ def spawn(
         /proc/fs, /proc/irq, /proc/sys and /proc/sysrq-trigger, without one none; ``[]``: none.
     :param init: run the command under NSCore's init as PID 1 (reaps zombies, forwards signals).
     :param map_root_user: map root in a new user namespace to the caller's uid/gid (implies USER).
+    :param network: how a new network namespace is connected: None or ``"none"`` (only
+        ``lo``, up), or an :class:`nscore.Veth` (a veth pair to the calling *thread*'s network
+        namespace, with addresses, gateway, MTU and MAC, optionally on an :class:`nscore.Bridge`),
+        set up while the child waits, so the command starts with its network ready. A Veth needs
+        the ``net`` namespace. A bad address, gateway or MAC raises
+        :class:`nscore.InvalidArgumentError` quoting it; names, the gateway's subnet, the MTU
+        and a missing bridge are checked at the spawn; the host end goes with the container.
     :param kill_on_parent_death: SIGKILL the process when the spawning *thread* exits.
     :param stdin, stdout, stderr: None (inherit), :data:`DEVNULL`, an fd, or a file object; the
         child gets a duplicate and the caller keeps its own descriptor.
@@ -495,6 +504,7 @@ def spawn(
     mount_list = _mount_args(mounts)
     masked = _path_list(masked_paths, "masked_paths")
     readonly = _path_list(readonly_paths, "readonly_paths")
+    net = _Network(network)
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
@@ -522,6 +532,7 @@ def spawn(
             lib.nscore_spawn_config_set_init(cfg, 1, err())
         if map_root_user:
             lib.nscore_spawn_config_set_map_root_user(cfg, 1, err())
+        net.apply(cfg)
         out = _ffi.ContainerPtr()
         lib.nscore_spawn(cfg, ctypes.byref(out), err())
     finally:
