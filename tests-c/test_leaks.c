@@ -2,30 +2,6 @@
  * zombie or other child, and the same mount table as before. */
 #include "test.h"
 
-static int count_children(void)
-{
-    /* Children of every thread of this process, from /proc/self/task/TID/children. */
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int n = 0;
-    if (d == NULL) return -1;
-    while ((e = readdir(d)) != NULL) {
-        char path[320], buf[4096];
-        int fd;
-        if (e->d_name[0] == '.') continue;
-        snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        if (t_read_all(fd, buf, sizeof buf) > 0) {
-            fprintf(stderr, "task %s has children: %s\n", e->d_name, buf);
-            n++;
-        }
-        close(fd);
-    }
-    closedir(d);
-    return n;
-}
-
 static void spawn_once(const char *const *argv, uint32_t ns, const char *cwd, int stdout_fd, int expect_rc)
 {
     nscore_spawn_config *cfg = t_config(argv, ns);
@@ -133,7 +109,7 @@ int main(void)
         CHECK(mounts_before == mounts_after);
     }
     CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
-    CHECK(count_children() == 0);
+    CHECK(t_count_children() == 0);
 out:
     return t_result();
 }

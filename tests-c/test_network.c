@@ -38,27 +38,6 @@ static const char *host_links(char *buf, size_t n)
 }
 
 /* The number of children of this process (over all its threads), or -1. */
-static int count_children(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    struct dirent *e;
-    int n = 0;
-    if (d == NULL) return -1;
-    while ((e = readdir(d)) != NULL) {
-        char path[300], buf[4096];
-        int fd;
-        if (e->d_name[0] == '.') continue;
-        snprintf(path, sizeof path, "/proc/self/task/%s/children", e->d_name);
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-        t_read_all(fd, buf, sizeof buf);
-        close(fd);
-        for (char *tok = strtok(buf, " \n"); tok != NULL; tok = strtok(NULL, " \n")) n++;
-    }
-    closedir(d);
-    return n;
-}
-
 /* A configuration running argv in new NET and UTS namespaces on a veth network on the bridge,
  * with address `cidr` and gateway 10.78.0.1. NULL on failure. */
 static nscore_spawn_config *veth_config(const char *const *argv, const char *cidr)
@@ -219,7 +198,7 @@ static void spawn_fails(const nscore_spawn_config *cfg, int code, const char *ne
         t_fail(__FILE__, line, "the host namespace's links changed", 0, NULL);
         fprintf(stderr, "    before: %s\n    after:  %s\n", before, after);
     }
-    if (count_children() != 1) t_fail(__FILE__, line, "a child is left (only the holder should be)", 0, NULL);
+    if (t_count_children() != 1) t_fail(__FILE__, line, "a child is left (only the holder should be)", 0, NULL);
 }
 
 /* Bad settings fail at the spawn. */
