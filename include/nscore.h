@@ -245,6 +245,13 @@ NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int strea
  *  with NSCORE_EINVAL. Any other mode: NSCORE_EINVAL. The settings below are kept with the
  *  configuration whatever the mode, and used when the mode is NSCORE_NETWORK_VETH. */
 NSCORE_API int nscore_spawn_config_set_network(nscore_spawn_config *cfg, int mode, nscore_error **err);
+/** Joins an existing network namespace instead (docker's `--network container:`): `path` is its
+ *  file (`/run/netns/NAME`, or `/proc/PID/ns/net` to share a running process's). The child is
+ *  cloned from a thread that entered it, so it needs no NSCORE_NS_NET (with it, nscore_spawn()
+ *  fails with NSCORE_EINVAL); the calling thread is back in its own namespace afterwards. A
+ *  path that does not exist or is not a network namespace fails at nscore_spawn(). NULL
+ *  returns to the mode set with nscore_spawn_config_set_network(). Copied. */
+NSCORE_API int nscore_spawn_config_set_network_namespace(nscore_spawn_config *cfg, const char *path, nscore_error **err);
 /** Names the inside end (NULL: "eth0") and the host end (NULL: a free generated "nscXXXXXXXX")
  *  of the veth pair. Names are 1 to 15 bytes without '/', ':', '%' or whitespace (checked at
  *  spawn). Copied. */

@@ -183,6 +183,45 @@ out:
 
 /* A spawn that must fail with `code` and `needle`, leaving no container, no child and the host's
  * links as they were. */
+/* Joining the holder's network namespace by path (`container:PID`): the command runs in it,
+ * without NSCORE_NS_NET, and the thread is back in its own namespace afterwards. */
+static void case_join(void)
+{
+    const char *argv[] = {"readlink", "/proc/self/ns/net", NULL};
+    char path[64], want[64] = "", mine[64] = "", after[64] = "", out[256];
+    ssize_t n;
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)holder_pid);
+    n = readlink(path, want, sizeof want - 1);
+    REQUIRE(n > 0);
+    want[n] = 0;
+    n = readlink("/proc/thread-self/ns/net", mine, sizeof mine - 1);
+    REQUIRE(n > 0);
+    mine[n] = 0;
+    nscore_spawn_config *cfg = t_config(argv, NSCORE_NS_UTS);
+    if (cfg == NULL) return;
+    OK(nscore_spawn_config_set_network_namespace(cfg, path, &err));
+    CHECK(run_capture(cfg, out, sizeof out) == 0);
+    CHECK(strcmp(t_chomp(out), want) == 0);
+    n = readlink("/proc/thread-self/ns/net", after, sizeof after - 1);
+    REQUIRE(n > 0);
+    after[n] = 0;
+    CHECK(strcmp(after, mine) == 0);
+    /* With a new network namespace too: refused. A file that is not one: refused. */
+    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_NULL, -1, &err));
+    OK(nscore_spawn_config_set_stdio(cfg, 2, NSCORE_STDIO_NULL, -1, &err));
+    OK(nscore_spawn_config_set_namespaces(cfg, NSCORE_NS_NET, &err));
+    {
+        nscore_container *c = NULL;
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "exclusive");
+        OK(nscore_spawn_config_set_namespaces(cfg, NSCORE_NS_UTS, &err));
+        OK(nscore_spawn_config_set_network_namespace(cfg, "/etc/hostname", &err));
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "not a network namespace");
+        CHECK(c == NULL);
+    }
+out:
+    nscore_spawn_config_free(cfg);
+}
+
 static void spawn_fails(const nscore_spawn_config *cfg, int code, const char *needle, int line)
 {
     nscore_container *c = (nscore_container *)1;
@@ -256,6 +295,7 @@ static void *in_host(void *arg)
     }
     close(fd);
     case_bad_setters();
+    case_join();
     case_echo();
     case_inside();
     case_bad_spawns();

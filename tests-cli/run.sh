@@ -799,6 +799,17 @@ check "after the section the host namespace has only lo and the bridge" '[ "$(ne
 check "... and only lo once the bridge is deleted" '[ "$(nethost_links)" = lo ]'
 t ip -o link show
 check "the machine's own network namespace never saw these links" '[ "$RC" = 0 ] && ! grep -Eq ": (nsccli|nosuch|web0)" <<<"$OUT"'
+t "$BIN" run --uts --network "container:$NETHOST" -- readlink /proc/self/ns/net
+check "--network container:PID runs the command in that process's network namespace" \
+    '[ "$RC" = 0 ] && [ "$OUT" = "$(readlink /proc/$NETHOST/ns/net)" ]'
+t "$BIN" run --network "ns:/proc/$NETHOST/ns/net" -- readlink /proc/self/ns/net
+check "--network ns:PATH joins the namespace at PATH" '[ "$RC" = 0 ] && [ "$OUT" = "$(readlink /proc/$NETHOST/ns/net)" ]'
+t "$BIN" run --net --network "container:$NETHOST" -- true
+check "--net with --network container:PID: 125, exclusive" '[ "$RC" = 125 ] && grep -q exclusive <<<"$ERR"'
+t "$BIN" run --network ns:/etc/hostname -- true
+check "--network ns: a file that is not a namespace: 125" '[ "$RC" = 125 ] && grep -q "not a network namespace" <<<"$ERR"'
+t "$BIN" run --network container:abc -- true
+expect "--network container:abc" 2
 kill -KILL "$NETHOST"; wait "$NETHOST" 2>/dev/null
 help_lists run --network --bridge --ip --gateway --mtu --mac --interface --host-interface
 

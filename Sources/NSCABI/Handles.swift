@@ -54,6 +54,8 @@ final class SpawnConfigHandle {
     var networkMode: Int32 = 0
     /// The veth settings, kept whatever the mode and used when it is VETH.
     var veth = Veth()
+    /// A network namespace to join (nscore_spawn_config_set_network_namespace); wins over the mode.
+    var networkNamespace: String? = nil
 
     /// The configuration to spawn.
     var assembled: SpawnConfiguration {

@@ -16,7 +16,11 @@ private func withNetwork(_ cfg: OpaquePointer?, _ function: String, _ err: Unsaf
     ABI.run(err) { () throws(NSCoreError) in
         let h = try ABI.handle(cfg, SpawnConfigHandle.self, function, "cfg")
         try body(h)
-        h.configuration.network = h.networkMode == 1 ? .veth(h.veth) : .none
+        if let path = h.networkNamespace {
+            h.configuration.network = .namespace(path)
+        } else {
+            h.configuration.network = h.networkMode == 1 ? .veth(h.veth) : .none
+        }
     }
 }
 
@@ -129,5 +133,17 @@ public func nscore_spawn_config_set_mac(_ cfg: OpaquePointer?, _ mac: UnsafePoin
         h.veth.mac = try ABI.optionalString(mac, f, "mac").map { m throws(NSCoreError) in
             try parse(f, "mac") { () throws(NSCoreError) in try MACAddress(m) }
         }
+    }
+}
+
+/// Joins the network namespace at `path` (NULL: back to the mode).
+@c
+public func nscore_spawn_config_set_network_namespace(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_network_namespace"
+    return withNetwork(cfg, f, err) { h throws(NSCoreError) in
+        let p = try ABI.optionalString(path, f, "path")
+        if p?.isEmpty == true { throw ABI.invalid("path", "\(f): path is empty") }
+        h.networkNamespace = p
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import NSCore
 
 /// `nscore run`'s network options (`--network veth`, `--bridge`, `--ip`, ...), turned into
@@ -28,15 +29,27 @@ struct NetworkOptions {
     private var firstVethOption: String?
 
     private enum Mode { case none, veth }
+    /// `--network ns:PATH` or `container:PID`.
+    private var join: NetworkConfiguration? = nil
 
     /// Applies `option`; false when it is not one of these.
     mutating func apply(_ option: ParsedOption, _ parser: ArgumentParser) throws(CLIError) -> Bool {
         if option.name == "network" {
-            switch try parser.nonEmpty(option) {
+            let value = try parser.nonEmpty(option)
+            if value.hasPrefix("ns:") && value.count > 3 {
+                join = .namespace(String(value.dropFirst(3)))
+                return true
+            }
+            if value.hasPrefix("container:"), let pid = pid_t(value.dropFirst(10)), pid > 0 {
+                join = .container(pid)
+                return true
+            }
+            switch value {
             case "none": mode = Mode.none
             case "veth": mode = .veth
-            case let other:
-                throw parser.usage("invalid network '\(other)' for '\(option.spelling)' (expected none or veth)")
+            default:
+                throw parser.usage("invalid network '\(value)' for '\(option.spelling)' (expected none, veth, "
+                                   + "ns:PATH or container:PID)")
             }
             return true
         }
@@ -89,6 +102,13 @@ struct NetworkOptions {
     /// - Throws: a usage error for `--network none` with a veth option.
     func configure(_ config: inout SpawnConfiguration, namespaces: inout NamespaceSet,
                    _ parser: ArgumentParser) throws(CLIError) {
+        if let join {
+            if let firstVethOption {
+                throw parser.usage("'\(firstVethOption)' needs a veth network, but '--network' names one to join")
+            }
+            config.network = join
+            return
+        }
         if mode == Mode.none {
             if let firstVethOption {
                 throw parser.usage("'\(firstVethOption)' needs a veth network, but '--network none' was given")

@@ -60,8 +60,10 @@ enum RunCommand {
                                      default: Docker's (/proc/sys, /proc/bus, ...)
 
         Network (each veth option implies --network veth, and veth implies --net):
-              --network MODE         none (default: only lo) or veth (a veth pair: one end
-                                     inside, the other in nscore's network namespace)
+              --network MODE         none (default: only lo), veth (a veth pair: one end
+                                     inside, the other in nscore's network namespace),
+                                     ns:PATH or container:PID (join that network namespace;
+                                     without --net)
               --bridge NAME[:CIDR]   attach the host end to bridge NAME, created (up) when
                                      missing with CIDR as its address, e.g. nscbr0:10.0.0.1/24
               --ip CIDR              an address of the inside interface, IPv4 or IPv6, with

@@ -166,4 +166,39 @@ struct VethTests {
             #expect(throws: NSCoreError.self) { _ = try Container.spawn(noNet) }
         }
     }
+
+    /// `ns:PATH` and `container:PID`: the command shares an existing network namespace (and the
+    /// spawning thread is back in its own afterwards).
+    @Test func joiningAnExistingNetworkNamespace() throws {
+        try NL.withNamespaces(1) { ns in
+            let target = try sys_readlink("/proc/\(ns[0].pid)/ns/net").get()
+            let mine = try sys_readlink("/proc/thread-self/ns/net").get()
+            for network in [NetworkConfiguration.container(ns[0].pid), .namespace("/proc/\(ns[0].pid)/ns/net")] {
+                var c = SpawnConfiguration(["readlink", "/proc/self/ns/net"], namespaces: [.uts])
+                c.network = network
+                let (status, out) = try T.run(c)
+                #expect(status == .exited(0) && out == target + "\n", "\(network): \(out)")
+                #expect(try sys_readlink("/proc/thread-self/ns/net").get() == mine)
+            }
+            let bad: [(NetworkConfiguration, NamespaceSet, String)] = [
+                (.container(999_999_999), [], "open /proc/999999999/ns/net"),
+                (.namespace("/etc/hostname"), [], "is not a network namespace"),
+                (.namespace("/nonexistent/netns"), [], "ENOENT"),
+                (.container(ns[0].pid), [.network], "are exclusive"),
+            ]
+            for (network, kinds, expected) in bad {
+                var c = SpawnConfiguration(["true"], namespaces: kinds)
+                c.network = network
+                do {
+                    _ = try Container.spawn(c)
+                    Issue.record("\(network): the spawn succeeded")
+                } catch {
+                    let message = (error as? NSCoreError)?.message ?? "\(error)"
+                    #expect(message.contains(expected), "\(network): \(message)")
+                }
+                #expect(T.children() == [ns[0].pid])
+                #expect(try sys_readlink("/proc/thread-self/ns/net").get() == mine)
+            }
+        }
+    }
 }

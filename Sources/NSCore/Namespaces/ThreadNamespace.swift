@@ -66,4 +66,37 @@ public enum ThreadNamespace {
         }
         return try body()
     }
+
+    /// Runs `body` with the calling thread inside the network namespace an open namespace file
+    /// refers to (`/proc/PID/ns/net`, or one `ip netns add` bind-mounted; the fd is borrowed),
+    /// restoring it afterwards, whether `body` returns or throws.
+    /// The corresponding syscall is `setns(2)`.
+    /// - Throws: ``NSCoreError``: invalid argument when the fd is not an open network namespace,
+    ///   or what `body` throws.
+    public static func run<T>(inNetworkNamespace fd: Int32, _ body: () throws(NSCoreError) -> T) throws(NSCoreError) -> T {
+        let stage = "setns(net) into fd \(fd)"
+        // A raw number, closed by hand: the restoring `defer` below must run before the close.
+        let saved: Int32
+        switch sys_open("/proc/thread-self/ns/net", O_RDONLY) {
+        case .success(let f): saved = f.release()
+        case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/net")
+        }
+        defer { sys_close(saved) }
+        let netFlag = NamespaceKind.network.cloneFlag
+        if case .failure(let e) = sys_setns(fd, netFlag) {
+            switch e.rawValue {
+            case EINVAL: throw .invalid(stage, "\(stage): fd \(fd) is not a network namespace")
+            case EBADF: throw .invalid(stage, "\(stage): fd \(fd) is not an open file descriptor")
+            default: throw .sys(e, stage)
+            }
+        }
+        defer {
+            // Failing to go back would leave this thread in the wrong namespace for whatever
+            // runs next on it: a bug, so trap.
+            if case .failure(let e) = sys_setns(saved, netFlag) {
+                preconditionFailure("NSCore: cannot restore the thread's network namespace: \(e)")
+            }
+        }
+        return try body()
+    }
 }

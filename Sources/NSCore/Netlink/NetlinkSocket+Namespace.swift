@@ -46,30 +46,9 @@ extension NetlinkSocket {
         protocol netlinkProtocol: Int32 = NetlinkProtocol.route,
         inNetworkNamespace namespaceFD: Int32
     ) throws(NSCoreError) -> NetlinkSocket {
-        let stage = "setns(net) into fd \(namespaceFD)"
-        // A raw number, closed by hand: the restoring `defer` below must run before the close.
-        let saved: Int32
-        switch sys_open("/proc/thread-self/ns/net", O_RDONLY) {
-        case .success(let f): saved = f.release()
-        case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/net")
+        try ThreadNamespace.run(inNetworkNamespace: namespaceFD) { () throws(NSCoreError) -> NetlinkSocket in
+            try NetlinkSocket(protocol: netlinkProtocol)
         }
-        defer { sys_close(saved) }
-        let netFlag = NamespaceKind.network.cloneFlag
-        if case .failure(let e) = sys_setns(namespaceFD, netFlag) {
-            switch e.rawValue {
-            case EINVAL: throw .invalid(stage, "\(stage): fd \(namespaceFD) is not a network namespace")
-            case EBADF: throw .invalid(stage, "\(stage): fd \(namespaceFD) is not an open file descriptor")
-            default: throw .sys(e, stage)
-            }
-        }
-        defer {
-            // Failing to go back would leave this thread in the wrong namespace for whatever runs
-            // next on it: a bug, so trap (as ThreadNamespace does).
-            if case .failure(let e) = sys_setns(saved, netFlag) {
-                preconditionFailure("NSCore: cannot restore the thread's network namespace: \(e)")
-            }
-        }
-        return try NetlinkSocket(protocol: netlinkProtocol)
     }
 
     /// Opens a netlink socket inside the network namespace at `path` (`/proc/PID/ns/net`, or a

@@ -1,3 +1,5 @@
+import Glibc
+
 /// How a container's network namespace is connected (`--network`).
 public enum NetworkConfiguration: Sendable, Equatable {
     /// Only `lo`, up: the default for a new network namespace.
@@ -7,6 +9,13 @@ public enum NetworkConfiguration: Sendable, Equatable {
     /// caller's network namespace, on a bridge when one is named. The command starts with the
     /// network ready. Needs a new network namespace.
     case veth(Veth)
+    /// Join an existing network namespace, named by its file (`/run/netns/NAME`,
+    /// `/proc/PID/ns/net`): the child is cloned from a thread inside it instead of getting a
+    /// new one. Exclusive with a new network namespace.
+    case namespace(String)
+    /// Share the network namespace of a running process, as `docker run --network
+    /// container:ID` does.
+    case container(pid_t)
 }
 
 /// The settings of a ``NetworkConfiguration/veth(_:)`` network.

@@ -12,6 +12,20 @@ import Glibc
 /// when the namespace went with it, unless something else keeps the namespace).
 extension SpawnPlanner {
     static func checkNetwork(_ c: SpawnConfiguration, _ ns: NamespaceSet) throws(NSCoreError) {
+        switch c.network {
+        case .none, .veth: break
+        case .namespace(let path):
+            if path.isEmpty || path.containsNUL {
+                throw .invalid("network", "network: the namespace path must be a non-empty path without NUL bytes")
+            }
+            fallthrough
+        case .container:
+            if ns.contains(.network) {
+                throw .invalid("network", "network: joining an existing network namespace and creating a new one "
+                               + "(the net kind) are exclusive")
+            }
+            return
+        }
         guard case .veth(let v) = c.network else { return }
         if !ns.contains(.network) {
             throw .invalid("network", "network: a veth network needs a new network namespace (the net kind)")
@@ -117,4 +131,27 @@ final class OwnedNamespaceFile: Sendable {
     let fd: Int32
     init(_ fd: Int32) { self.fd = fd }
     deinit { sys_close(fd) }
+}
+
+extension Container {
+    /// Spawns `plan` from the calling thread, entered into the network namespace a
+    /// ``NetworkConfiguration/namespace(_:)`` or ``NetworkConfiguration/container(_:)`` network
+    /// names, so that the child is cloned into it; the thread is restored afterwards.
+    static func spawnJoiningNetwork(_ network: NetworkConfiguration, _ plan: SpawnPlan) throws(NSCoreError) -> Container? {
+        let path: String
+        switch network {
+        case .namespace(let p): path = p
+        case .container(let pid):
+            guard pid > 0 else { throw .invalid("network", "network: container pid \(pid) is not a valid pid") }
+            path = "/proc/\(pid)/ns/net"
+        case .none, .veth: return nil
+        }
+        let fd: OwnedFD
+        switch sys_open(path, O_RDONLY) {
+        case .success(let f): fd = f
+        case .failure(let e):
+            throw NSCoreError(.from(errno: e), errno: e, stage: "network", message: "network: open \(path): \(e)")
+        }
+        return try ThreadNamespace.run(inNetworkNamespace: fd.rawValue) { () throws(NSCoreError) in try Spawner.run(plan) }
+    }
 }

@@ -13,7 +13,9 @@ extension Container {
     /// - Parameter configuration: what to run and how to isolate it.
     /// - Throws: ``NSCoreError``.
     public static func spawn(_ configuration: SpawnConfiguration) throws(NSCoreError) -> Container {
-        try Spawner.run(SpawnPlanner.plan(configuration))
+        let plan = try SpawnPlanner.plan(configuration)
+        if let joined = try spawnJoiningNetwork(configuration.network, plan) { return joined }
+        return try Spawner.run(plan)
     }
 }
 

@@ -174,7 +174,8 @@ class Veth:
             raise TypeError(f"Veth.mac must be a str such as '02:42:ac:11:00:02', not {type(self.mac).__name__}")
 
 
-#: What ``spawn(network=...)`` accepts: None or ``"none"`` (only ``lo``), or a :class:`Veth`.
+#: What ``spawn(network=...)`` accepts: None or ``"none"`` (only ``lo``), ``"ns:PATH"`` or
+#: ``"container:PID"`` (join that network namespace, without a new one), or a :class:`Veth`.
 NetworkLike = Union[None, str, Veth]
 
 
@@ -184,12 +185,23 @@ class _Network:
 
     def __init__(self, value: NetworkLike) -> None:
         self.veth: Veth | None = None
+        #: A network namespace file to join ("ns:PATH", "container:PID").
+        self.join: bytes | None = None
         if value is None:
             return
         if isinstance(value, str):
-            if value.strip().lower() != "none":
+            text = value.strip()
+            if text.startswith("ns:") and len(text) > 3:
+                self.join = to_bytes(text[3:], "network: ns: path")
+                return
+            if text.startswith("container:") and text[10:].isdigit():
+                self.join = f"/proc/{int(text[10:])}/ns/net".encode()
+                return
+            if text.lower() != "none":
                 raise invalid(
-                    "network", f"network: unknown network {value!r} (expected None, 'none' or an nscore.Veth)"
+                    "network",
+                    f"network: unknown network {value!r} (expected None, 'none', 'ns:PATH', 'container:PID' "
+                    "or an nscore.Veth)",
                 )
             return
         if not isinstance(value, Veth):
@@ -210,10 +222,13 @@ class _Network:
     def apply(self, cfg: Any) -> None:
         """Sets the network on ``cfg``, an ``nscore_spawn_config *``. Without a Veth nothing is
         called: a new network namespace gets only ``lo`` by default."""
+        lib, err = _ffi.lib, _ffi.new_error
+        if self.join is not None:
+            lib.nscore_spawn_config_set_network_namespace(cfg, self.join, err())
+            return
         v = self.veth
         if v is None:
             return
-        lib, err = _ffi.lib, _ffi.new_error
         lib.nscore_spawn_config_set_network(cfg, _ffi.NETWORK_VETH, err())
         lib.nscore_spawn_config_set_veth_interface(cfg, self.interface, self.host, err())
         if self.bridge is not None:

@@ -242,6 +242,20 @@ def test_no_network_is_only_lo(host: Host) -> None:
         assert [line.split(":")[1].strip() for line in out.splitlines()] == ["lo"], out
 
 
+def test_joining_an_existing_network_namespace(host: Host) -> None:
+    """``ns:PATH`` and ``container:PID``: the command runs in that namespace, without a new one."""
+    target = os.readlink(host.ns_path)
+    for network in (f"ns:{host.ns_path}", f"container:{host.holder.pid}"):
+        code, out = run(["readlink", "/proc/self/ns/net"], namespaces="uts", network=network)
+        assert (code, out.strip()) == (0, target), network
+    with pytest.raises(nscore.InvalidArgumentError, match="exclusive"):
+        nscore.spawn(["true"], namespaces="net", network=f"container:{host.holder.pid}")
+    with pytest.raises(nscore.InvalidArgumentError, match="not a network namespace"):
+        nscore.spawn(["true"], network="ns:/etc/hostname")
+    with pytest.raises(nscore.InvalidArgumentError, match="unknown network"):
+        nscore.spawn(["true"], network="container:abc")
+
+
 # ---- bad input -----------------------------------------------------------------------------
 
 #: Values the library refuses when the setter is called: {case: (Veth, setter, message)}.
