@@ -416,6 +416,14 @@ NSCORE_API int nscore_inspect_processes_json(pid_t pid, char **json_out, nscore_
  *  "shared|slave|shared+slave|private|unbindable","shared":N|null,"master":N|null,
  *  "propagate_from":N|null},...]} */
 NSCORE_API int nscore_inspect_mounts_json(pid_t pid, char **json_out, nscore_error **err);
+/** The interfaces and the main table's routes of pid's network namespace, read through a
+ *  netlink socket opened in it: {"pid":N,"interfaces":[{"index":N,"name":"eth0","kind":"veth"|
+ *  null,"up":true,"state":"UP","mac":"02:..."|null,"mtu":N,"master":N|null,"veth_peer":N|null,
+ *  "addresses":["10.0.0.2/24","fd00::2/64"]},...],"routes":[{"destination":"0.0.0.0/0",
+ *  "gateway":"10.0.0.1"|null,"interface":N|null,"metric":N|null,"default":true},...]}.
+ *  veth_peer is the index of a veth's other end in its own namespace (for a container's eth0,
+ *  the host end). Needs root or the namespace's owner. */
+NSCORE_API int nscore_inspect_network_json(pid_t pid, char **json_out, nscore_error **err);
 /** /proc/PID/mountstats: {"pid":N,"mountstats":[{"device":"proc","target":"/proc","fstype":"proc",
  *  "statvers":"1.1"|null,"statistics":["line",...]},...]} */
 NSCORE_API int nscore_inspect_mountstats_json(pid_t pid, char **json_out, nscore_error **err);

@@ -222,6 +222,39 @@ out:
     nscore_spawn_config_free(cfg);
 }
 
+/* nscore_inspect_network_json on a veth container: eth0, its address, its host peer, the
+ * default route. */
+static void case_inspect(void)
+{
+    const char *argv[] = {"sleep", "30", NULL};
+    nscore_container *c = NULL;
+    char *json = NULL;
+    nscore_spawn_config *cfg = veth_config(argv, "10.78.0.5/24");
+    if (cfg == NULL) return;
+    OK(nscore_spawn(cfg, &c, &err));
+    OK(nscore_inspect_network_json(nscore_container_pid(c), &json, &err));
+    CHECK(strstr(json, "\"name\":\"eth0\"") != NULL);
+    CHECK(strstr(json, "\"10.78.0.5/24\"") != NULL);
+    CHECK(strstr(json, "\"kind\":\"veth\"") != NULL);
+    CHECK(strstr(json, "\"veth_peer\":null") != NULL);  /* lo */
+    CHECK(strstr(json, "\"gateway\":\"10.78.0.1\"") != NULL);
+    CHECK(strstr(json, "\"default\":true") != NULL);
+    if (strstr(json, "10.78.0.5/24") == NULL) fprintf(stderr, "inspect: %s\n", json);
+    {
+        char *none = NULL;
+        FAILS(nscore_inspect_network_json(999999999, &none, &err), NSCORE_ENOTFOUND, "999999999");
+        CHECK(none == NULL);
+    }
+out:
+    nscore_string_free(json);
+    if (c != NULL) {
+        (void)nscore_container_signal(c, SIGKILL, NULL);
+        (void)nscore_container_wait(c, -1, NULL, NULL);
+        nscore_container_free(c);
+    }
+    nscore_spawn_config_free(cfg);
+}
+
 static void spawn_fails(const nscore_spawn_config *cfg, int code, const char *needle, int line)
 {
     nscore_container *c = (nscore_container *)1;
@@ -296,6 +329,7 @@ static void *in_host(void *arg)
     close(fd);
     case_bad_setters();
     case_join();
+    case_inspect();
     case_echo();
     case_inside();
     case_bad_spawns();

@@ -813,6 +813,56 @@ expect "--network container:abc" 2
 kill -KILL "$NETHOST"; wait "$NETHOST" 2>/dev/null
 help_lists run --network --bridge --ip --gateway --mtu --mac --interface --host-interface
 
+# ---- net -------------------------------------------------------------------------------------
+
+echo "# net"
+# `nscore net PID` reads a container's network namespace through rtnetlink: a container on a
+# bridge in a throwaway "host" namespace (as in the networks section), which takes the bridge
+# and the veth host end with it when it is killed.
+unshare --net sleep "$MARK" </dev/null >/dev/null 2>&1 &
+NETHOST=$!
+BG+=("$NETHOST")
+for i in $(seq 100); do
+    [ "$(readlink /proc/$NETHOST/ns/net 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && \
+        [ "$(cat /proc/$NETHOST/comm 2>/dev/null)" = sleep ] && break
+    sleep 0.05
+done
+nsenter --net=/proc/$NETHOST/ns/net "$BIN" run --network veth --bridge nscnet0:10.82.0.1/24 --ip 10.82.0.2/24 \
+    --gateway 10.82.0.1 --mtu 1450 --kill-on-parent-death -- sleep "$MARK" </dev/null >/dev/null 2>"$TMP/bg.err" &
+CLI=$!
+BG+=("$CLI")
+CTR=$(child_running "$CLI" sleep) || CTR=0
+if [ "$CTR" != 0 ]; then
+    CHILDREN+=("$CTR")
+    t "$BIN" net "$CTR"
+    check "net PID: eth0, a veth with 10.82.0.2/24 and mtu 1450" \
+        '[ "$RC" = 0 ] && grep -Eq "^eth0 +veth +UP +1450 .* 10\.82\.0\.2/24( |$)" <<<"$OUT"'
+    check "net PID: lo with 127.0.0.1/8" '[ "$RC" = 0 ] && grep -Eq "^lo .* 127\.0\.0\.1/8( |$)" <<<"$OUT"'
+    check "net PID: the default route via --gateway on eth0" '[ "$RC" = 0 ] && grep -q "^default via 10.82.0.1 dev eth0$" <<<"$OUT"'
+    check "net PID: the connected route of eth0's subnet" '[ "$RC" = 0 ] && grep -q "^10.82.0.0/24 dev eth0$" <<<"$OUT"'
+    t "$BIN" net --json "$CTR"
+    check "net --json: the engine's JSON, eth0 with its veth peer's index" \
+        '[ "$RC" = 0 ] && grep -q "^{\"pid\":$CTR,\"interfaces\":\[" <<<"$OUT" && grep -q "\"name\":\"eth0\"" <<<"$OUT" && grep -Eq "\"name\":\"eth0\",\"kind\":\"veth\",[^}]*\"mtu\":1450,[^}]*\"veth_peer\":[0-9]+," <<<"$OUT"'
+    check "net --json: valid JSON with the default route" \
+        '[ "$RC" = 0 ] && python3 -c "import json,sys; d=json.load(sys.stdin); assert any(r[\"default\"] and r[\"gateway\"]==\"10.82.0.1\" for r in d[\"routes\"])" <<<"$OUT"'
+    stop_container
+else
+    wait "$CLI" 2>/dev/null
+    RC=-1 OUT="" ERR=$(cat "$TMP/bg.err"); bad "net: the container on nscnet0" "it never started: $(result)"
+fi
+kill -KILL "$NETHOST"; wait "$NETHOST" 2>/dev/null
+t ip -o link show
+check "the machine's own network namespace never saw nscnet0" '[ "$RC" = 0 ] && ! grep -q ": nscnet0[:@]" <<<"$OUT"'
+t "$BIN" net;                      check "net without PID: nscore's own namespace, with lo" '[ "$RC" = 0 ] && grep -q "^lo " <<<"$OUT"'
+t "$BIN" net 999999999;            expect "net of a missing process: exit 1" 1 "" "999999999"
+t "$BIN" net --json 999999999;     expect "net --json of a missing process: exit 1, nothing on stdout" 1 "" "999999999"
+t "$BIN" net abc;                  expect "net abc: exit 2" 2 "" "invalid PID 'abc'"
+t "$BIN" net 1 2;                  expect "net with two PIDs: exit 2" 2 "" "only one PID"
+t "$BIN" net --bogus;              expect "net --bogus: exit 2" 2 "" "'--bogus'"
+t "$BIN" --help;                   check "--help lists net" '[ "$RC" = 0 ] && grep -q "^  net  " <<<"$OUT"'
+t "$BIN" help net;                 check "help net shows net's help" '[ "$RC" = 0 ] && grep -q "^Usage: nscore net " <<<"$OUT"'
+help_lists net -J --json -h --help
+
 # ---- leftovers -------------------------------------------------------------------------------
 
 echo "# leftovers"

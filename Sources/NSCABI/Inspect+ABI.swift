@@ -105,6 +105,15 @@ public func nscore_inspect_mounts_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePoi
     }
 }
 
+/// The interfaces and routes of `pid`'s network namespace, as JSON.
+@c
+public func nscore_inspect_network_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    json(jsonOut, "nscore_inspect_network_json", err) { () throws(NSCoreError) in
+        Inspect.json(try Inspect.network(of: pid), pid: pid)
+    }
+}
+
 /// *differ = the kinds among `namespaces` in which `pid` is in another namespace than the
 /// calling thread (what nsenter --all enters).
 @c

@@ -201,4 +201,34 @@ struct VethTests {
             }
         }
     }
+
+    /// Inspect.network: a container's interfaces and routes, field by field as `ip -j addr`
+    /// shows them from inside, and the veth peer's index on the host.
+    @Test func inspectingAContainersNetwork() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { host in
+            var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+            c.network = .veth(Veth(hostInterface: "nscinsp0", bridge: Bridge("nscbr0", address: try IPPrefix("10.77.0.1/24")),
+                                   addresses: [try IPPrefix("10.77.0.7/24"), try IPPrefix("fd77::7/64")],
+                                   gateway: try IPAddress("10.77.0.1"), mtu: 1450))
+            let ctr = try Container.spawn(c)
+            defer { _ = try? ctr.stop(timeout: .zero) }
+            let n = try Inspect.network(of: ctr.pid)
+            let eth = try #require(n.interfaces.first { $0.name == "eth0" })
+            #expect(eth.link.isUp && eth.link.mtu == 1450 && eth.link.kind == "veth")
+            #expect(Set(eth.addresses.map(\.description)).isSuperset(of: ["10.77.0.7/24", "fd77::7/64"]))
+            #expect(eth.vethPeerIndex == (try host.netlink().link(named: "nscinsp0").index))
+            #expect(n.routes.contains { $0.isDefault && $0.gateway?.description == "10.77.0.1" && $0.outputInterface == eth.index })
+            // Field by field against `ip -j addr` inside, normalized by python3.
+            let normalize = "import json,sys\nfor i in json.load(sys.stdin):\n    print(i['ifindex'], i['ifname'], i['mtu'], i.get('address'), i['operstate'], ','.join(sorted(a['local']+'/'+str(a['prefixlen']) for a in i.get('addr_info', []))))"
+            let (status, out) = try T.run(["sh", "-c", "nsenter --net=/proc/\(ctr.pid)/ns/net ip -j addr | /usr/bin/python3 -c \"$0\"", normalize])
+            #expect(status == .exited(0))
+            let mine = n.interfaces.map { i in
+                "\(i.index) \(i.name) \(i.link.mtu) \(i.link.macAddress?.description ?? "None") \(i.link.operationalState) "
+                    + i.addresses.map(\.description).sorted().joined(separator: ",")
+            }.joined(separator: "\n") + "\n"
+            #expect(out == mine, "ip: \(out)\ninspect: \(mine)")
+            let json = Inspect.json(n, pid: ctr.pid)
+            #expect(json.hasPrefix("{\"pid\":\(ctr.pid),\"interfaces\":[") && json.contains("\"veth_peer\":\(eth.vethPeerIndex!)"))
+        }
+    }
 }

@@ -15,7 +15,9 @@ the namespaces on the system (``lsns``) with :func:`join`, :func:`persist` and
 :func:`list_namespaces`. Give a container a root filesystem of its own with ``spawn(root=...,
 mounts=[Mount.tmpfs("/tmp"), Mount.bind(src, dst)])`` (:class:`Root`, :class:`Mount`), and a
 network with ``spawn(namespaces="net", network=Veth(bridge=Bridge("nsc0", "10.80.0.1/24"),
-addresses=["10.80.0.2/24"], gateway="10.80.0.1"))`` (:class:`Veth`, :class:`Bridge`). Failures
+addresses=["10.80.0.2/24"], gateway="10.80.0.1"))`` (:class:`Veth`, :class:`Bridge`), and look
+at a network namespace's interfaces and routes with ``network(pid)`` (:class:`NetworkInfo`), as
+``mounts(pid)`` lists a mount namespace's mounts. Failures
 raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -46,6 +48,9 @@ from .inspection import (
     NamespaceEntry,
     NamespaceID,
     NamespaceSummary,
+    NetworkInfo,
+    NetworkInterface,
+    Route,
     differing_namespaces,
     list_namespaces,
     mount_stats,
@@ -53,14 +58,16 @@ from .inspection import (
     namespace_id,
     namespace_id_at,
     namespaces,
+    network,
     pid_chain,
     processes,
     same_namespace,
 )
 from .namespaces import Namespace, persist, unpersist, unshare
-from .network import Bridge, Veth
+from .netconfig import Bridge, Veth
 from .process import DEVNULL, Container, Propagation, join, spawn
 from .rootfs import Mount, Root
+
 
 #: The version of the loaded libnscore ("MAJOR.MINOR.PATCH").
 __version__: str = _ffi.version
@@ -116,6 +123,10 @@ __all__ = [
     "processes",
     "MountEntry",
     "mounts",
+    "NetworkInterface",
+    "Route",
+    "NetworkInfo",
+    "network",
     "MountStats",
     "mount_stats",
     "differing_namespaces",

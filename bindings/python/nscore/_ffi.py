@@ -194,6 +194,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_inspect_pid_chain_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_processes_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_mounts_json": (_c_int, [_pid, _json, _err]),
+    "nscore_inspect_network_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_mountstats_json": (_c_int, [_pid, _json, _err]),
 }
 

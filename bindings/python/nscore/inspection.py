@@ -1,5 +1,6 @@
 """Looking at namespaces: identities, a process's namespaces, every namespace on the system
-(like ``lsns``), a pid across nested PID namespaces, and the processes inside one.
+(like ``lsns``), a pid across nested PID namespaces, the processes inside one, and what a mount
+or network namespace holds (like ``findmnt`` and ``ip addr`` / ``ip route``).
 
 The values are frozen dataclasses. The list functions parse the JSON documents the library
 returns (and free them with ``nscore_string_free``).
@@ -31,6 +32,10 @@ __all__ = [
     "processes",
     "MountEntry",
     "mounts",
+    "NetworkInterface",
+    "Route",
+    "NetworkInfo",
+    "network",
     "MountStats",
     "mount_stats",
     "differing_namespaces",
@@ -209,6 +214,87 @@ def mounts(pid: int) -> list[MountEntry]:
         )
         for m in doc["mounts"]
     ]
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkInterface:
+    """One interface of a network namespace, as :func:`network` returns it (``ip -j addr``'s
+    view). ``kind`` is the rtnetlink link kind (``"veth"``, ``"bridge"``, ...; None for ``lo``
+    and physical devices); ``up`` is the administrative ``IFF_UP`` flag and ``state`` the
+    operational state (``"UP"``, ``"DOWN"``, ``"UNKNOWN"``, ...). ``master`` is the index of the
+    bridge the interface is enslaved to, and ``veth_peer`` the index of a veth's other end *in
+    that end's own namespace* (for a container's ``eth0``, the host end). ``addresses`` are
+    ``ADDRESS/PREFIXLEN`` strings, IPv4 and IPv6 (link-local ones included), in the kernel's
+    order."""
+
+    index: int
+    name: str
+    kind: str | None
+    up: bool
+    state: str
+    mac: str | None
+    mtu: int
+    master: int | None
+    veth_peer: int | None
+    addresses: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    """One route of a network namespace's main table, IPv4 or IPv6. ``destination`` is a
+    ``NETWORK/PREFIXLEN`` (``"0.0.0.0/0"`` or ``"::/0"`` for a default route, which ``default``
+    marks); ``interface`` is the index of the outgoing interface (see
+    :attr:`NetworkInterface.index`); ``gateway`` and ``metric`` are None when the route has none."""
+
+    destination: str
+    gateway: str | None
+    interface: int | None
+    metric: int | None
+    default: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class NetworkInfo:
+    """The interfaces and main-table routes of ``pid``'s network namespace (:func:`network`)."""
+
+    pid: int
+    interfaces: tuple[NetworkInterface, ...]
+    routes: tuple[Route, ...]
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def network(pid: int) -> NetworkInfo:
+    """The interfaces and the main table's routes of ``pid``'s network namespace, read by the
+    library through a netlink socket opened in that namespace (the caller's own namespace is
+    left alone). Needs root or the namespace's owner. Also reachable as ``nscore.network(pid)``,
+    which is the :mod:`nscore.network` module made callable."""
+    doc = _json(_ffi.lib.nscore_inspect_network_json, pid_arg(pid))
+    return NetworkInfo(
+        pid=int(doc["pid"]),
+        interfaces=tuple(
+            NetworkInterface(
+                index=int(i["index"]), name=str(i["name"]), kind=_optional_str(i["kind"]), up=bool(i["up"]),
+                state=str(i["state"]), mac=_optional_str(i["mac"]), mtu=int(i["mtu"]),
+                master=_optional_int(i["master"]), veth_peer=_optional_int(i["veth_peer"]),
+                addresses=tuple(str(a) for a in i["addresses"]),
+            )
+            for i in doc["interfaces"]
+        ),
+        routes=tuple(
+            Route(
+                destination=str(r["destination"]), gateway=_optional_str(r["gateway"]),
+                interface=_optional_int(r["interface"]), metric=_optional_int(r["metric"]), default=bool(r["default"]),
+            )
+            for r in doc["routes"]
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)

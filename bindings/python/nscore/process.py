@@ -36,7 +36,7 @@ from ._convert import (
 )
 from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
-from .network import NetworkLike, _Network
+from .netconfig import NetworkLike, _Network
 from .rootfs import Mount, Root, RootLike
 
 __all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]

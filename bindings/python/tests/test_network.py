@@ -376,7 +376,7 @@ def test_values() -> None:
     with pytest.raises(AttributeError):
         v.mtu = 1400  # type: ignore[misc]
     assert {"Veth", "Bridge"} <= set(nscore.__all__)
-    assert nscore.Veth is nscore.network.Veth
+    assert nscore.Veth is nscore.netconfig.Veth
     assert (nscore._ffi.NETWORK_NONE, nscore._ffi.NETWORK_VETH) == (0, 1)
 
 
