@@ -1,5 +1,6 @@
 import CNSCoreShim
 import Glibc
+import Synchronization
 import Testing
 
 @testable import NSCore
@@ -229,6 +230,67 @@ struct VethTests {
             #expect(out == mine, "ip: \(out)\ninspect: \(mine)")
             let json = Inspect.json(n, pid: ctr.pid)
             #expect(json.hasPrefix("{\"pid\":\(ctr.pid),\"interfaces\":[") && json.contains("\"veth_peer\":\(eth.vethPeerIndex!)"))
+        }
+    }
+
+    /// A veth without addresses on a bridge with a subnet: each container gets the next free
+    /// address (the bridge is the gateway), none twice under 8 spawning threads, and addresses
+    /// come back when their containers are reaped.
+    @Test func addressesFromTheBridgeSubnetAreNeverHandedOutTwice() throws {
+        try Self.inHost(bridges: ["nscpool0"]) { host in
+            final class Results: @unchecked Sendable {
+                let lock = Mutex<[(Container?, String)]>([])
+            }
+            let results = Results()
+            let holder = host.pid
+            var threads: [pthread_t] = []
+            final class Args { let holder: pid_t; let results: Results; init(_ h: pid_t, _ r: Results) { holder = h; results = r } }
+            for _ in 0..<8 {
+                var t = pthread_t()
+                #expect(pthread_create(&t, nil, { raw in
+                    let a = Unmanaged<Args>.fromOpaque(raw!).takeRetainedValue()
+                    for _ in 0..<5 {
+                        let r: Result<Container, NSCoreError> = Result { () throws(NSCoreError) in
+                            try ThreadNamespace.run(in: [.network], of: a.holder) { () throws(NSCoreError) in
+                                var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+                                c.network = .veth(Veth(bridge: Bridge("nscpool0", address: try IPPrefix("10.90.0.1/24"))))
+                                return try Container.spawn(c)
+                            }
+                        }
+                        switch r {
+                        case .success(let c): a.results.lock.withLock { $0.append((c, "")) }
+                        case .failure(let e): a.results.lock.withLock { $0.append((nil, e.message)) }
+                        }
+                    }
+                    return nil
+                }, Unmanaged.passRetained(Args(holder, results)).toOpaque()) == 0)
+                threads.append(t)
+            }
+            for t in threads { pthread_join(t, nil) }
+            let all = results.lock.withLock { $0 }
+            #expect(all.allSatisfy { $0.0 != nil }, "\(all.map(\.1))")
+            var seen: [String] = []
+            for (c, _) in all {
+                guard let c else { continue }
+                let n = try Inspect.network(of: c.pid)
+                let eth = try #require(n.interfaces.first { $0.name == "eth0" })
+                let v4 = eth.addresses.filter { $0.family == .v4 }.map(\.description)
+                #expect(v4.count == 1 && v4[0].hasPrefix("10.90.0.") && v4[0].hasSuffix("/24") && v4[0] != "10.90.0.1/24")
+                seen += v4
+                #expect(n.routes.contains { $0.isDefault && $0.gateway?.description == "10.90.0.1" })
+            }
+            #expect(seen.count == 40 && Set(seen).count == 40, "\(seen.sorted())")
+            for (c, _) in all { _ = try c?.stop(timeout: .zero) }
+            // All given back: the next one is the first host address again.
+            let again = try ThreadNamespace.run(in: [.network], of: holder) { () throws(NSCoreError) -> Container in
+                var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+                c.network = .veth(Veth(bridge: Bridge("nscpool0", address: try IPPrefix("10.90.0.1/24"))))
+                return try Container.spawn(c)
+            }
+            let first = try Inspect.network(of: again.pid).interfaces.first { $0.name == "eth0" }?.addresses
+                .filter { $0.family == .v4 }.map(\.description)
+            #expect(first == ["10.90.0.2/24"])
+            _ = try again.stop(timeout: .zero)
         }
     }
 }

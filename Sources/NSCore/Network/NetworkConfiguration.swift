@@ -27,7 +27,10 @@ public struct Veth: Sendable, Equatable {
     /// A bridge in the caller's namespace the host end is attached to.
     public var bridge: Bridge?
     /// Addresses of the inside interface, with their prefix length (IPv4 and IPv6; IPv6 ones
-    /// are usable at once, without duplicate address detection).
+    /// are usable at once, without duplicate address detection). Empty, with a ``bridge`` that
+    /// has an IPv4 ``Bridge/address``: the next address of its subnet that this process has
+    /// not handed out, with the bridge as the default gateway (given back when the container
+    /// is reaped).
     public var addresses: [IPPrefix]
     /// The default route's gateway; it must lie in one of ``addresses``' subnets.
     public var gateway: IPAddress?

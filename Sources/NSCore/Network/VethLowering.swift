@@ -43,9 +43,12 @@ extension SpawnPlanner {
             if seen.contains(a) { throw .invalid("network", "network: the address \(a) is given twice") }
             seen.append(a)
         }
-        if let g = v.gateway, !v.addresses.contains(where: { $0.contains(g) }) {
+        // With no address, one comes from the bridge's subnet (AddressPool), which the gateway
+        // must then be in.
+        let subnets = v.addresses.isEmpty ? (v.bridge?.address.map { [$0] } ?? []) : v.addresses
+        if let g = v.gateway, !subnets.contains(where: { $0.contains(g) }) {
             throw .invalid("network", "network: the gateway \(g) is outside every address's subnet ("
-                           + v.addresses.map(\.description).joined(separator: ", ") + ")")
+                           + subnets.map(\.description).joined(separator: ", ") + ")")
         }
         if let mtu = v.mtu, mtu < 68 || mtu > 65535 {
             throw .invalid("network", "network: MTU \(mtu) is out of range (68-65535)")
@@ -63,11 +66,26 @@ extension SpawnPlanner {
         case .success(let fd): namespace = OwnedNamespaceFile(fd.release())
         case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/net")
         }
+        // No address and a bridge with a subnet: the next free one of it, the bridge as gateway.
+        let pool: PoolAddress? = v.addresses.isEmpty ? v.bridge.flatMap { b in b.address.map { _ in PoolAddress(bridge: b.name) } } : nil
         let remove: @Sendable () -> Void = {
             _ = try? RouteNetlink(networkNamespace: namespace.fd).deleteLink(.name(host))
+            pool?.release()
         }
         plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
-            try setUpVeth(v, host: host, child: pid)
+            var veth = v
+            if let pool, let b = v.bridge, let subnet = b.address {
+                let address = try AddressPool.allocate(bridge: b.name, subnet: subnet)
+                pool.set(address)
+                veth.addresses = [address]
+                if veth.gateway == nil { veth.gateway = subnet.address }
+            }
+            do throws(NSCoreError) {
+                try setUpVeth(veth, host: host, child: pid)
+            } catch {
+                pool?.release()
+                throw error
+            }
             return remove
         })
         // Used only if the spawn succeeds (a failed one runs the action's undo instead).
