@@ -252,6 +252,10 @@ NSCORE_API int nscore_spawn_config_set_network(nscore_spawn_config *cfg, int mod
  *  path that does not exist or is not a network namespace fails at nscore_spawn(). NULL
  *  returns to the mode set with nscore_spawn_config_set_network(). Copied. */
 NSCORE_API int nscore_spawn_config_set_network_namespace(nscore_spawn_config *cfg, const char *path, nscore_error **err);
+/** Deletes the bridge `name` from the calling thread's network namespace. A bridge a veth spawn
+ *  created stays for the next containers; this removes it (its ports are detached; their
+ *  containers keep their own ends). No such link: NSCORE_ENOTFOUND. */
+NSCORE_API int nscore_bridge_remove(const char *name, nscore_error **err);
 /** Names the inside end (NULL: "eth0") and the host end (NULL: a free generated "nscXXXXXXXX")
  *  of the veth pair. Names are 1 to 15 bytes without '/', ':', '%' or whitespace (checked at
  *  spawn). Copied. */

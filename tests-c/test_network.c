@@ -333,6 +333,14 @@ static void *in_host(void *arg)
     case_echo();
     case_inside();
     case_bad_spawns();
+    /* The bridge stays for the next containers until removed. */
+    {
+        nscore_error *e2 = NULL;
+        OK(nscore_bridge_remove(BRIDGE, &err));
+        CHECK(nscore_bridge_remove(BRIDGE, &e2) == NSCORE_ENOTFOUND);
+        nscore_error_free(e2);
+    }
+out:
     return NULL;
 }
 

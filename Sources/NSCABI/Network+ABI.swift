@@ -147,3 +147,11 @@ public func nscore_spawn_config_set_network_namespace(_ cfg: OpaquePointer?, _ p
         h.networkNamespace = p
     }
 }
+
+/// Deletes the bridge `name` from the calling thread's network namespace.
+@c
+public func nscore_bridge_remove(_ name: UnsafePointer<CChar>?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in
+        try Bridge.remove(try ABI.string(name, "nscore_bridge_remove", "name"))
+    }
+}

@@ -64,7 +64,7 @@ from .inspection import (
     same_namespace,
 )
 from .namespaces import Namespace, persist, unpersist, unshare
-from .netconfig import Bridge, Veth
+from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
 from .rootfs import Mount, Root
 
@@ -108,6 +108,7 @@ __all__ = [
     "Mount",
     # networks
     "Veth",
+    "remove_bridge",
     "Bridge",
     # inspection
     "NamespaceID",

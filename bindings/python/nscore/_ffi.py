@@ -143,6 +143,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     # Network
     "nscore_spawn_config_set_network": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_network_namespace": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_bridge_remove": (_c_int, [_str, _err]),
     "nscore_spawn_config_set_veth_interface": (_c_int, [SpawnConfigPtr, _str, _str, _err]),
     "nscore_spawn_config_set_bridge": (_c_int, [SpawnConfigPtr, _str, _str, _c_int, _err]),
     "nscore_spawn_config_add_address": (_c_int, [SpawnConfigPtr, _str, _err]),

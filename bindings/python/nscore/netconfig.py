@@ -174,6 +174,13 @@ class Veth:
             raise TypeError(f"Veth.mac must be a str such as '02:42:ac:11:00:02', not {type(self.mac).__name__}")
 
 
+def remove_bridge(name: str) -> None:
+    """Deletes the bridge ``name`` from the calling thread's network namespace. A bridge a veth
+    spawn created stays for the next containers; this removes it (its ports are detached; their
+    containers keep their own ends). Raises :class:`NotFoundError` when there is no such link."""
+    _ffi.lib.nscore_bridge_remove(to_bytes(_name(name, "name"), "name"), _ffi.new_error())
+
+
 #: What ``spawn(network=...)`` accepts: None or ``"none"`` (only ``lo``), ``"ns:PATH"`` or
 #: ``"container:PID"`` (join that network namespace, without a new one), or a :class:`Veth`.
 NetworkLike = Union[None, str, Veth]

@@ -256,6 +256,16 @@ def test_joining_an_existing_network_namespace(host: Host) -> None:
         nscore.spawn(["true"], network="container:abc")
 
 
+def test_a_bridge_stays_until_removed(host: Host) -> None:
+    code, out = host.run(lambda: run(["true"], namespaces="net", network=good_veth()))
+    assert code == 0, out
+    assert BRIDGE in host.links()
+    host.run(lambda: nscore.remove_bridge(BRIDGE))
+    assert BRIDGE not in host.links()
+    with pytest.raises(nscore.NotFoundError):
+        host.run(lambda: nscore.remove_bridge(BRIDGE))
+
+
 # ---- bad input -----------------------------------------------------------------------------
 
 #: Values the library refuses when the setter is called: {case: (Veth, setter, message)}.
