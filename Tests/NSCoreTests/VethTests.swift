@@ -293,4 +293,37 @@ struct VethTests {
             _ = try again.stop(timeout: .zero)
         }
     }
+
+    /// A failure injected at each network step in turn (bridge, pair, attach, host end up,
+    /// socket inside, MAC, addresses, inside up, route): the spawn fails naming it, and no
+    /// veth, process or pool address is left (the bridge, once made, stays by design).
+    @Test func aFailureAtEachNetworkStepLeavesNothing() throws {
+        try Self.inHost(bridges: ["nscinj0"]) { host in
+            defer { SpawnPlanner.failureInjection.store(0, ordering: .relaxed) }
+            for step in 1...SpawnPlanner.injectedSteps {
+                SpawnPlanner.failureInjection.store(step, ordering: .relaxed)
+                var c = SpawnConfiguration(["true"], namespaces: [.network])
+                c.network = .veth(Veth(hostInterface: "nscinjh0", bridge: Bridge("nscinj0", address: try IPPrefix("10.91.0.1/24")),
+                                       mac: try MACAddress("02:42:ac:11:00:0a")))
+                do {
+                    _ = try Container.spawn(c)
+                    Issue.record("step \(step): the spawn succeeded")
+                } catch {
+                    let message = (error as? NSCoreError)?.message ?? "\(error)"
+                    #expect(message.contains("injected failure at step \(step)"), "\(message)")
+                }
+                #expect(T.children() == [host.pid], "step \(step)")
+                let names = try host.netlink().links().map(\.name)
+                #expect(!names.contains("nscinjh0"), "step \(step): \(names)")
+            }
+            SpawnPlanner.failureInjection.store(0, ordering: .relaxed)
+            // Every address went back to the pool: the next container gets the first one.
+            var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+            c.network = .veth(Veth(bridge: Bridge("nscinj0", address: try IPPrefix("10.91.0.1/24"))))
+            let ctr = try Container.spawn(c)
+            let eth = try Inspect.network(of: ctr.pid).interfaces.first { $0.name == "eth0" }
+            #expect(eth?.addresses.filter { $0.family == .v4 }.map(\.description) == ["10.91.0.2/24"])
+            _ = try ctr.stop(timeout: .zero)
+        }
+    }
 }

@@ -1,5 +1,6 @@
 import CNSCoreShim
 import Glibc
+import Synchronization
 
 /// A veth network (``NetworkConfiguration/veth(_:)``), set up by the parent while the child
 /// waits at its handshake, as the seed describes: the pair is created with its inside end
@@ -95,19 +96,39 @@ extension SpawnPlanner {
     /// The veth pair and everything on both ends; on failure, what it created is deleted.
     private static func setUpVeth(_ v: Veth, host: String, child: pid_t) throws(NSCoreError) {
         let outside = try RouteNetlink()
+        try injected(1)
         if let b = v.bridge { try ensureBridge(b, outside) }
+        try injected(2)
         try outside.createVethPair(host, peer: v.interface, peerNamespace: .pid(child), mtu: v.mtu)
         do {
+            try injected(3)
             if let b = v.bridge { try outside.attach(.name(host), toBridge: .name(b.name)) }
+            try injected(4)
             try outside.setUp(.name(host))
+            try injected(5)
             let inside = try RouteNetlink(networkNamespaceOf: child)
+            try injected(6)
             if let mac = v.mac { try inside.setMACAddress(.name(v.interface), mac) }
+            try injected(7)
             for a in v.addresses { try inside.addAddress(a, to: .name(v.interface)) }
+            try injected(8)
             try inside.setUp(.name(v.interface))
+            try injected(9)
             if let g = v.gateway { try inside.addDefaultRoute(via: g, device: .name(v.interface)) }
         } catch {
             _ = try? outside.deleteLink(.name(host))
             throw error
+        }
+    }
+
+    /// Tests: the network step at which the next veth setups fail (0: none), to prove that a
+    /// failure at each one leaves nothing behind. Never set by the library.
+    static let failureInjection = Atomic<Int>(0)
+    static let injectedSteps = 9
+
+    private static func injected(_ step: Int) throws(NSCoreError) {
+        if failureInjection.load(ordering: .relaxed) == step {
+            throw NSCoreError(.childSetupFailed, errno: nil, stage: "network", message: "network: injected failure at step \(step)")
         }
     }
 
