@@ -441,7 +441,6 @@ static long nsc_setattr_legacy(long fd, int recursive, const struct nsc_mount_at
         return 0;
     /* The mount's id. */
     char info[40] = "/proc/self/fdinfo/";
-    nsc_fd_path(path, fd);
     for (int i = 0; path[14 + i]; i++) {
         info[18 + i] = path[14 + i];
         info[19 + i] = 0;
@@ -786,8 +785,6 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         return nsc_loopback_up();
     case NSC_STEP_MOUNT:
         return nsc_sys5(SYS_mount, a[0], a[1], a[2], a[3], a[4]);
-    case NSC_STEP_UMOUNT:
-        return nsc_sys2(SYS_umount2, a[0], a[1]);
     case NSC_STEP_CHDIR:
         return nsc_sys1(SYS_chdir, a[0]);
     case NSC_STEP_FCHDIR:
@@ -834,8 +831,6 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
             st->slots[NSC_SLOT_BASE - x] = -1;
         return nsc_sys1(SYS_close, fd);
     }
-    case NSC_STEP_PIVOT_ROOT:
-        return nsc_sys2(SYS_pivot_root, a[0], a[1]);
     case NSC_STEP_MKPATH:
         if ((fd = nsc_fd(st, a[0])) < 0)
             return fd;

@@ -277,7 +277,6 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_SETDOMAINNAME: return "setdomainname";
     case NSC_STEP_LOOPBACK_UP: return "bring up lo";
     case NSC_STEP_MOUNT: return "mount";
-    case NSC_STEP_UMOUNT: return "umount";
     case NSC_STEP_CHDIR: return "chdir";
     case NSC_STEP_FCHDIR: return "fchdir";
     case NSC_STEP_OPENAT2: return "openat2";
@@ -288,7 +287,6 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_FSCONFIG: return "fsconfig";
     case NSC_STEP_FSMOUNT: return "fsmount";
     case NSC_STEP_CLOSE: return "close";
-    case NSC_STEP_PIVOT_ROOT: return "pivot_root";
     case NSC_STEP_MKPATH: return "create a mount target";
     case NSC_STEP_MKNOD: return "mknod";
     case NSC_STEP_SYMLINK: return "symlink";

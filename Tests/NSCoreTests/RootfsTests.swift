@@ -32,6 +32,17 @@ struct RootfsTests {
 
     static func lines(_ s: String) -> [Substring] { s.split(separator: "\n") }
 
+    /// `dir/shared`: a tmpfs mounted on the host and made shared (a peer group the container's
+    /// binds can join), holding `subdirectories`. The caller unmounts it.
+    static func sharedHostMount(in dir: String, subdirectories: [String]) -> String {
+        let src = dir + "/shared"
+        #expect(mkdir(src, 0o755) == 0)
+        #expect(sys_mount("pd", src, "tmpfs", 0).isSuccess)
+        #expect(sys_mount(nil, src, nil, UInt(MS_SHARED)).isSuccess)
+        for d in subdirectories { #expect(mkdir(src + "/" + d, 0o755) == 0) }
+        return src
+    }
+
     /// Tests that take `legacyKernel` run twice: the second time the child takes the paths of
     /// kernels without openat2 (5.6) and mount_setattr (5.12): in-root lookups walked one
     /// component at a time with O_NOFOLLOW, mount attributes set by bind remounts.
@@ -146,12 +157,8 @@ struct RootfsTests {
         Self.legacy(legacyKernel)
         defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
-            let src = dir + "/shared"
-            #expect(mkdir(src, 0o755) == 0)
-            #expect(sys_mount("pd", src, "tmpfs", 0).isSuccess)
+            let src = Self.sharedHostMount(in: dir, subdirectories: ["host", "inner"])
             defer { _ = umount2(src, Int32(MNT_DETACH)) }
-            #expect(sys_mount(nil, src, nil, UInt(MS_SHARED)).isSuccess)
-            #expect(mkdir(src + "/host", 0o755) == 0 && mkdir(src + "/inner", 0o755) == 0)
 
             for mode in MountPropagation.allCases {
                 // The container waits (stdin) until the host has mounted, then mounts itself.
@@ -199,12 +206,8 @@ struct RootfsTests {
     /// shared+slave passes the host's mounts on to a third namespace that copies it.
     @Test func sharedAndSlavePassesOnToAThirdNamespace() throws {
         try Self.withRootfs(extra: ["unshare"]) { rootfs, dir in
-            let src = dir + "/shared"
-            #expect(mkdir(src, 0o755) == 0)
-            #expect(sys_mount("pd", src, "tmpfs", 0).isSuccess)
+            let src = Self.sharedHostMount(in: dir, subdirectories: ["host"])
             defer { _ = umount2(src, Int32(MNT_DETACH)) }
-            #expect(sys_mount(nil, src, nil, UInt(MS_SHARED)).isSuccess)
-            #expect(mkdir(src + "/host", 0o755) == 0)
             var fds: [Int32] = [-1, -1]
             #expect(nsc_shim_pipe2_cloexec(&fds) == 0)
             // In the container, a third mount namespace (unshare -m, propagation unchanged)
@@ -359,12 +362,8 @@ struct RootfsTests {
         Self.legacy(legacyKernel)
         defer { Self.legacy(false) }
         try Self.withRootfs { rootfs, dir in
-            let src = dir + "/shared"
-            #expect(mkdir(src, 0o755) == 0)
-            #expect(sys_mount("pd", src, "tmpfs", 0).isSuccess)
+            let src = Self.sharedHostMount(in: dir, subdirectories: ["sub"])
             defer { _ = umount2(src, Int32(MNT_DETACH)) }
-            #expect(sys_mount(nil, src, nil, UInt(MS_SHARED)).isSuccess)
-            #expect(mkdir(src + "/sub", 0o755) == 0)
             for bind in [Mount.bind(src, to: "/data"), Mount.bind(src, to: "/data", recursive: false)] {
                 var c = Self.config(rootfs, "mount -t tmpfs leak /data/sub && grep ' /data ' /proc/self/mountinfo")
                 c.mounts = [bind]

@@ -41,7 +41,6 @@ enum nsc_step_kind {
     NSC_STEP_LOOPBACK_UP = 16,   /* set IFF_UP on "lo" through SIOCSIFFLAGS                     */
     /* Files and mounts. */
     NSC_STEP_MOUNT = 20,         /* mount(arg0, arg1, arg2, arg3, arg4)                         */
-    NSC_STEP_UMOUNT = 21,        /* umount2(arg0, arg1)                                         */
     NSC_STEP_CHDIR = 22,         /* chdir(arg0)                                                 */
     NSC_STEP_FCHDIR = 23,        /* fchdir(arg0 (fd))                                           */
     NSC_STEP_OPENAT2 = 24,       /* openat2(arg0 (fd), arg1, &{arg2 flags|O_CLOEXEC, arg3 mode,
@@ -54,7 +53,6 @@ enum nsc_step_kind {
     NSC_STEP_FSCONFIG = 29,      /* fsconfig(arg0 (fd), arg1, arg2, arg3, arg4)                 */
     NSC_STEP_FSMOUNT = 30,       /* fsmount(arg0 (fd), arg1 | FSMOUNT_CLOEXEC, arg2) -> slot     */
     NSC_STEP_CLOSE = 31,         /* close(arg0 (fd)); a slot is emptied                          */
-    NSC_STEP_PIVOT_ROOT = 32,    /* pivot_root(arg0, arg1)                                       */
     NSC_STEP_MKPATH = 33,        /* create the directories of path arg1 below arg0 (fd), one
                                     component at a time, never through a symlink; mode arg2;
                                     arg3 = 1: the last component is an empty regular file      */

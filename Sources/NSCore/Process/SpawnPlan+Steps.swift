@@ -128,11 +128,6 @@ extension SpawnPlan {
                UInt64(flags), address(data?.pointer), what: what)
     }
 
-    /// `umount2(target, flags)`.
-    func umount(_ target: PlanString, flags: Int32, what: StepDescription) {
-        append(NSC_STEP_UMOUNT, address(target.pointer), UInt64(UInt32(bitPattern: flags)), what: what)
-    }
-
     /// `chdir(path)`.
     func chdir(_ path: String) {
         let p = UnsafePointer(cString(path))
@@ -213,11 +208,6 @@ extension SpawnPlan {
         let slot = newSlot()
         append(NSC_STEP_FSMOUNT, out: slot.index, fd.raw, UInt64(flags), UInt64(attributes), what: what)
         return slot
-    }
-
-    /// `pivot_root(newRoot, putOld)`.
-    func pivotRoot(_ newRoot: PlanString, _ putOld: PlanString, what: StepDescription) {
-        append(NSC_STEP_PIVOT_ROOT, address(newRoot.pointer), address(putOld.pointer), what: what)
     }
 
     /// Creates the missing directories of `path` (canonical, relative or absolute) below `root`,
