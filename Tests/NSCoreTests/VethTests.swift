@@ -85,6 +85,145 @@ struct VethTests {
         }
     }
 
+    /// `pinger TIMEOUT HOST...`: an ICMP echo request to each HOST through a raw socket (sent
+    /// again every 0.25 s until TIMEOUT seconds have passed), and a line "HOST reply" or "HOST
+    /// no reply" for each; exits 1 when any went unanswered. IPv4 echoes carry their checksum;
+    /// the kernel computes ICMPv6 ones.
+    static let pinger = #"""
+        import os, socket, struct, sys, time
+        timeout, hosts = float(sys.argv[1]), sys.argv[2:]
+        ident = os.getpid() & 0xFFFF
+
+        def checksum(data):
+            if len(data) % 2:
+                data += b"\0"
+            total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+            while total >> 16:
+                total = (total & 0xFFFF) + (total >> 16)
+            return ~total & 0xFFFF
+
+        def ping(host):
+            v6 = ":" in host
+            if v6:  # the kernel fills in the ICMPv6 checksum
+                s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+                request, reply = 128, 129
+            else:
+                s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+                request, reply = 8, 0
+            deadline = time.monotonic() + timeout
+            seq = 0
+            while time.monotonic() < deadline:
+                seq += 1
+                payload = b"nscore-ping"
+                header = struct.pack("!BBHHH", request, 0, 0, ident, seq)
+                if not v6:
+                    header = struct.pack("!BBHHH", request, 0, checksum(header + payload), ident, seq)
+                try:
+                    s.sendto(header + payload, (host, 0))
+                except OSError:  # an earlier attempt found no neighbour: try again
+                    pass
+                retry = min(deadline, time.monotonic() + 0.25)
+                while (left := retry - time.monotonic()) > 0:
+                    s.settimeout(left)
+                    try:
+                        data, source = s.recvfrom(2048)
+                    except socket.timeout:
+                        break
+                    except OSError:  # the neighbour is unreachable: try again
+                        continue
+                    if not v6:  # a raw IPv4 socket reads the IP header too
+                        data = data[(data[0] & 0x0F) * 4:]
+                    if len(data) < 8 or source[0] != host:
+                        continue
+                    kind, _, _, got_ident, got_seq = struct.unpack("!BBHHH", data[:8])
+                    if kind == reply and got_ident == ident and got_seq <= seq:
+                        return True
+            return False
+
+        failed = False
+        for host in hosts:
+            answered = ping(host)
+            print(host, "reply" if answered else "no reply", flush=True)
+            failed = failed or not answered
+        sys.exit(1 if failed else 0)
+        """#
+
+    @Test func pingBetweenContainersAndToTheGateway() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { _ in
+            var target = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+            target.network = try Self.veth(["10.77.0.2/24", "fd77::2/64"])
+            let a = try Container.spawn(target)
+            defer { _ = try? a.stop(timeout: .zero) }
+            // B to A over IPv4 and IPv6, and B to the bridge (the gateway, IPv4 only).
+            var ping = SpawnConfiguration(["/usr/bin/python3", "-c", Self.pinger, "2", "10.77.0.2", "fd77::2", "10.77.0.1"],
+                                          namespaces: [.network])
+            ping.network = try Self.veth(["10.77.0.3/24", "fd77::3/64"])
+            let (status, out) = try T.run(ping)
+            #expect(status == .exited(0))
+            #expect(out == "10.77.0.2 reply\nfd77::2 reply\n10.77.0.1 reply\n", "\(out)")
+
+            // An address nobody on the bridge has: no reply, whatever the address family.
+            var nobody = SpawnConfiguration(["/usr/bin/python3", "-c", Self.pinger, "0.5", "10.77.0.99", "fd77::99"],
+                                            namespaces: [.network])
+            nobody.network = try Self.veth(["10.77.0.4/24", "fd77::4/64"])
+            let (s2, o2) = try T.run(nobody)
+            #expect(s2 == .exited(1))
+            #expect(o2 == "10.77.0.99 no reply\nfd77::99 no reply\n", "\(o2)")
+        }
+    }
+
+    /// A spawn remembers the bridge it checked (by namespace and name) and later spawns put
+    /// their host end on it by index. When the bridge goes behind its back, the next spawn finds
+    /// out, makes it again and uses the new one; a link of another kind under its name is
+    /// refused, and nothing is left.
+    @Test func aBridgeRemovedOrRemadeBetweenSpawnsIsCheckedAgain() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { host in
+            let rt = try host.netlink()
+            func spawnOnBridge(_ address: String) throws -> Container {
+                var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+                c.network = try Self.veth([address])
+                return try Container.spawn(c)
+            }
+            /// The bridge's index, and the indexes of its ports.
+            func bridgeAndPorts() throws -> (Int32, Set<Int32>) {
+                let links = try rt.links()
+                let bridge = try #require(links.first { $0.name == "nscbr0" && $0.kind == "bridge" })
+                return (bridge.index, Set(links.filter { $0.masterIndex == bridge.index }.map(\.index)))
+            }
+            let a = try spawnOnBridge("10.77.0.2/24")
+            defer { _ = try? a.stop(timeout: .zero) }
+            let (first, ports1) = try bridgeAndPorts()
+            #expect(ports1.count == 1)
+
+            // Removed behind NSCore's back (its port goes too): made again, with a new index.
+            try rt.deleteLink(.name("nscbr0"))
+            let b = try spawnOnBridge("10.77.0.3/24")
+            defer { _ = try? b.stop(timeout: .zero) }
+            let (second, ports2) = try bridgeAndPorts()
+            #expect(second != first)
+            #expect(ports2.count == 1, "the new container's host end is a port of the new bridge")
+            let bridgeAddresses = try rt.addresses(of: .name("nscbr0")).map(\.prefix.description)
+            #expect(bridgeAddresses.contains("10.77.0.1/24"), "\(bridgeAddresses)")
+
+            // A link of another kind under the bridge's name: refused, nothing made.
+            try rt.deleteLink(.name("nscbr0"))
+            try rt.createVethPair("nscbr0", peer: "nscbrpeer0")
+            let before = try rt.links().map(\.name).sorted()
+            do {
+                _ = try spawnOnBridge("10.77.0.4/24")
+                Issue.record("a spawn onto a veth named like the bridge succeeded")
+            } catch {
+                let message = (error as? NSCoreError)?.message ?? "\(error)"
+                #expect(message.contains("'nscbr0' exists and is not a bridge (its kind is veth)"), "\(message)")
+            }
+            #expect(try rt.links().map(\.name).sorted() == before)
+            try rt.deleteLink(.name("nscbr0"))
+            // Made again by the next spawn, for inHost's check and removal.
+            let c = try spawnOnBridge("10.77.0.5/24")
+            _ = try c.stop(timeout: .zero)
+        }
+    }
+
     @Test func aContainerWithOnlyLoCannotReachThem() throws {
         try Self.inHost(bridges: ["nscbr0"]) { _ in
             var server = SpawnConfiguration(["/usr/bin/python3", "-c", Self.echoServer], namespaces: [.network])
@@ -294,9 +433,10 @@ struct VethTests {
         }
     }
 
-    /// A failure injected at each network step in turn (bridge, pair, attach, host end up,
-    /// socket inside, MAC, addresses, inside up, route): the spawn fails naming it, and no
-    /// veth, process or pool address is left (the bridge, once made, stays by design).
+    /// A failure injected at each network step in turn (after: the socket, the bridge, the
+    /// pair, the socket inside, the index lookup, MAC, addresses, inside up, the route): the
+    /// spawn fails naming it, and no veth, process or pool address is left (the bridge, once
+    /// made, stays by design).
     @Test func aFailureAtEachNetworkStepLeavesNothing() throws {
         try Self.inHost(bridges: ["nscinj0"]) { host in
             defer { SpawnPlanner.failureInjection.store(0, ordering: .relaxed) }

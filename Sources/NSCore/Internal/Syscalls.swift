@@ -322,6 +322,13 @@ func sys_getsockopt(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<Int32,
     return getsockopt(fd, level, name, &v, &len) == 0 ? .success(v) : .failure(.current)
 }
 
+/// `getsockopt(2)` of a 64-bit value (`SO_NETNS_COOKIE`).
+func sys_getsockopt64(_ fd: Int32, _ level: Int32, _ name: Int32) -> Result<UInt64, Errno> {
+    var v: UInt64 = 0
+    var len = socklen_t(MemoryLayout<UInt64>.size)
+    return getsockopt(fd, level, name, &v, &len) == 0 && len == 8 ? .success(v) : .failure(.current)
+}
+
 /// Binds a netlink socket with `nl_pid` 0 (the kernel picks the port id) and returns the port id
 /// it picked (`bind(2)`, then `getsockname(2)`). `struct sockaddr_nl` is 12 bytes: family (u16),
 /// pad (u16), nl_pid (u32) at offset 4, nl_groups (u32) at offset 8 (asserted in constants.c).

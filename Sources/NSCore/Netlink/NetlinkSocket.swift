@@ -74,6 +74,14 @@ public final class NetlinkSocket {
     /// The socket's descriptor, owned by this object (valid while it lives).
     public var fileDescriptor: Int32 { fd.rawValue }
 
+    /// The cookie of the network namespace the socket belongs to (`SO_NETNS_COOKIE`, Linux
+    /// 5.14): a 64-bit number that no other namespace gets while the system runs, unlike an
+    /// inode number, which a later namespace may reuse. Nil on older kernels.
+    public var networkNamespaceCookie: UInt64? {
+        // SO_NETNS_COOKIE is 71 in asm-generic/socket.h, which x86_64 and aarch64 use.
+        try? sys_getsockopt64(fd.rawValue, SOL_SOCKET, 71).get()
+    }
+
     /// True when the kernel accepted `NETLINK_EXT_ACK` (errors will carry its message text).
     public var hasExtendedAcks: Bool {
         (try? sys_getsockopt(fd.rawValue, nsc_shim_SOL_NETLINK, nsc_shim_NETLINK_EXT_ACK).get()) == 1

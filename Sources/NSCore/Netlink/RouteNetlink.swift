@@ -114,24 +114,30 @@ public struct RouteNetlink {
     /// Creates a veth pair: two links joined back to back, `name` here and `peer` here or in
     /// `peerNamespace` (created there directly, so it never appears in this namespace).
     ///
-    /// Both ends start down. The request is one `RTM_NEWLINK` with `NLM_F_CREATE | NLM_F_EXCL`,
-    /// kind `veth` and the peer in `VETH_INFO_PEER`: it creates both ends or neither.
+    /// Both ends start down unless `up` is set. The request is one `RTM_NEWLINK` with
+    /// `NLM_F_CREATE | NLM_F_EXCL`, kind `veth` and the peer in `VETH_INFO_PEER`: it creates
+    /// both ends (this one up and on its bridge when asked) or neither.
     /// - Parameters:
     ///   - name: this end's name.
     ///   - peer: the other end's name.
     ///   - peerNamespace: where the other end goes (`IFLA_NET_NS_PID` or `IFLA_NET_NS_FD`);
     ///     nil for this namespace.
     ///   - mtu: the MTU of both ends; nil for the default (1500).
+    ///   - master: the index of a bridge this end becomes a port of (`IFLA_MASTER`); nil for none.
+    ///   - up: bring this end up (`IFF_UP`).
     /// - Throws: ``NSCoreError``: invalid argument for a bad name; `EEXIST` when a name is taken
     ///   (on either side); ``NSCoreError/Code/processExited`` (`ESRCH`) for a pid that does not
-    ///   exist; `EINVAL` for an fd that is not a network namespace.
+    ///   exist; `EINVAL` for an fd that is not a network namespace or a master index that names
+    ///   no link; `EOPNOTSUPP` when the master cannot take ports.
     public func createVethPair(
         _ name: String, peer: String, peerNamespace: NetworkNamespaceReference? = nil,
-        mtu: UInt32? = nil
+        mtu: UInt32? = nil, master: Int32? = nil, up: Bool = false
     ) throws(NSCoreError) {
         var operation = "create veth pair \(name)/\(peer)"
         if let peerNamespace { operation += " with \(peer) in \(peerNamespace)" }
-        let request = try RouteRequest.createVethPair(name, peer: peer, peerNamespace: peerNamespace, mtu: mtu)
+        if let master { operation += " on bridge index \(master)" }
+        let request = try RouteRequest.createVethPair(
+            name, peer: peer, peerNamespace: peerNamespace, mtu: mtu, master: master, up: up)
         try socket.request(request, operation: operation)
     }
 

@@ -20,16 +20,22 @@ enum RouteRequest {
         try linkMessage(.getLink, [], selecting: link, operation)
     }
 
-    /// `RTM_NEWLINK` creating a veth pair: `IFLA_IFNAME`, `IFLA_MTU`, then `IFLA_LINKINFO` with
-    /// kind `veth` and `VETH_INFO_PEER` (a `struct ifinfomsg` and the peer's attributes).
-    static func createVethPair(_ name: String, peer: String, peerNamespace: NetworkNamespaceReference?, mtu: UInt32?)
+    /// `RTM_NEWLINK` creating a veth pair: `IFLA_IFNAME`, `IFLA_MTU`, `IFLA_MASTER`, then
+    /// `IFLA_LINKINFO` with kind `veth` and `VETH_INFO_PEER` (a `struct ifinfomsg` and the peer's
+    /// attributes). With `up`, `IFF_UP` in the first end's `ifi_flags` and `ifi_change`.
+    static func createVethPair(
+        _ name: String, peer: String, peerNamespace: NetworkNamespaceReference?, mtu: UInt32?,
+        master: Int32? = nil, up: Bool = false
+    )
         throws(NSCoreError) -> NetlinkMessageBuilder
     {
         try InterfaceName.validate(name)
         try InterfaceName.validate(peer, role: "peer name")
-        var m = linkMessage(.newLink, [.create, .exclusive])
+        let flag = up ? LinkFlags.up.rawValue : 0
+        var m = linkMessage(.newLink, [.create, .exclusive], flags: flag, change: flag)
         m.appendAttribute(LinkAttribute.name, string: name)
         if let mtu { m.appendAttribute(LinkAttribute.mtu, uint32: mtu) }
+        if let master { m.appendAttribute(LinkAttribute.master, uint32: UInt32(bitPattern: master)) }
         m.appendNestedAttribute(LinkAttribute.linkInfo) { info in
             appendKind("veth", to: &info)
             info.appendNestedAttribute(LinkAttribute.infoData) { data in

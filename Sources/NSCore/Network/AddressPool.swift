@@ -8,7 +8,13 @@ import Synchronization
 /// Containers made by other processes on the same bridge are not known here: give them
 /// explicit addresses, or let one process make them all.
 enum AddressPool {
-    private static let taken = Mutex<[String: Set<UInt32>]>([:])
+    /// Per bridge: the addresses handed out, and where the next search starts (just after the
+    /// last address handed out), so that handing out n addresses in a row takes O(n), not O(n²).
+    private struct Bookkeeping {
+        var used: Set<UInt32> = []
+        var next: UInt32 = 0
+    }
+    private static let taken = Mutex<[String: Bookkeeping]>([:])
 
     /// The next free address of `subnet` (an IPv4 prefix, the bridge's own address) for a
     /// container on `bridge`, with the subnet's prefix length.
@@ -23,15 +29,18 @@ enum AddressPool {
         let network = own.rawValue & mask
         let broadcast = network | ~mask
         let found: UInt32? = taken.withLock { taken in
-            var used = taken[bridge] ?? []
-            var candidate = network + 1
-            while candidate < broadcast {
-                if candidate != own.rawValue && !used.contains(candidate) {
-                    used.insert(candidate)
-                    taken[bridge] = used
+            var book = taken[bridge] ?? Bookkeeping()
+            let first = network + 1, count = broadcast - first
+            // Start after the last one handed out (or at the first host address), wrap around.
+            let start = (book.next > first && book.next < broadcast) ? book.next - first : 0
+            for step in 0..<count {
+                let candidate = first + (start + step) % count
+                if candidate != own.rawValue && !book.used.contains(candidate) {
+                    book.used.insert(candidate)
+                    book.next = candidate + 1
+                    taken[bridge] = book
                     return candidate
                 }
-                candidate += 1
             }
             return nil
         }
@@ -46,8 +55,8 @@ enum AddressPool {
     static func release(bridge: String, address: IPPrefix) {
         guard case .v4(let a) = address.address else { return }
         taken.withLock { taken in
-            taken[bridge]?.remove(a.rawValue)
-            if taken[bridge]?.isEmpty == true { taken[bridge] = nil }
+            taken[bridge]?.used.remove(a.rawValue)
+            if taken[bridge]?.used.isEmpty == true { taken[bridge] = nil }
         }
     }
 }

@@ -69,8 +69,18 @@ public struct Bridge: Sendable, Equatable {
 
     /// Deletes the bridge `name` from the calling thread's network namespace; its ports are
     /// detached (their containers keep their own ends).
-    /// - Throws: ``NSCoreError`` (``NSCoreError/Code/notFound``) when there is no such link.
+    /// - Throws: ``NSCoreError``: ``NSCoreError/Code/notFound`` when there is no such link,
+    ///   invalid argument when the link is not a bridge (it is left alone) or the name is not a
+    ///   valid interface name.
     public static func remove(_ name: String) throws(NSCoreError) {
-        try RouteNetlink().deleteLink(.name(name))
+        try InterfaceName.validate(name, role: "bridge name")
+        let rt = try RouteNetlink()
+        let link = try rt.link(.name(name))
+        guard link.kind == "bridge" else {
+            throw .invalid("remove bridge \(name)",
+                           "remove bridge \(name): '\(name)' is not a bridge (its kind is \(link.kind ?? "none")); it is left alone")
+        }
+        try rt.deleteLink(.index(link.index))
+        BridgeCache.forget(name)
     }
 }

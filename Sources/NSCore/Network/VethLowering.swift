@@ -58,7 +58,8 @@ extension SpawnPlanner {
 
     static func lowerNetwork(_ c: SpawnConfiguration, into plan: SpawnPlan) throws(NSCoreError) {
         guard case .veth(let v) = c.network else { return }
-        plan.waitForParentOnce(what: .text("wait for the parent to set up the network"))
+        // The child waits for this work at the end of its own (waitForNetwork), so that both
+        // run at once.
         let host = v.hostInterface ?? generatedHostInterface()
         // The host end lives in the spawning thread's network namespace: the deletion after
         // the reap (on whatever thread) goes there, not to the reaping thread's.
@@ -93,28 +94,63 @@ extension SpawnPlanner {
         plan.reapCleanups.append(remove)
     }
 
+    /// With a veth network, the child waits for the parent's network work as late as it can:
+    /// after its own steps (mounts, loopback, working directory), just before its stdio and
+    /// exec, so that the two overlap. A user namespace's id maps already made it wait earlier
+    /// (for both: the parent does the maps, then the network, before it lets the child go).
+    static func waitForNetwork(_ c: SpawnConfiguration, into plan: SpawnPlan) {
+        if case .veth = c.network { plan.waitForParentOnce(what: .text("wait for the parent to set up the network")) }
+    }
+
     /// The veth pair and everything on both ends; on failure, what it created is deleted.
+    ///
+    /// The pair is one `RTM_NEWLINK`: the host end up and on its bridge, the inside end made
+    /// directly in the child's namespace. Inside, the interface's index is looked up once and
+    /// every later request names it by index. No request reads a whole table: the cost of a
+    /// spawn does not grow with the number of links on the host.
     private static func setUpVeth(_ v: Veth, host: String, child: pid_t) throws(NSCoreError) {
         let outside = try RouteNetlink()
         try injected(1)
-        if let b = v.bridge { try ensureBridge(b, outside) }
+        var master: Int32? = nil
+        var cached = false
+        let cookie = v.bridge == nil ? nil : outside.socket.networkNamespaceCookie
+        if let b = v.bridge {
+            if let cookie, let index = BridgeCache.index(of: b.name, in: cookie) {
+                master = index
+                cached = true
+            } else {
+                master = try ensureBridge(b, outside)
+                if let cookie, let master { BridgeCache.remember(b.name, in: cookie, index: master) }
+            }
+        }
         try injected(2)
-        try outside.createVethPair(host, peer: v.interface, peerNamespace: .pid(child), mtu: v.mtu)
+        do {
+            try outside.createVethPair(host, peer: v.interface, peerNamespace: .pid(child), mtu: v.mtu,
+                                       master: master, up: true)
+        } catch where cached && [EINVAL, ENODEV, EOPNOTSUPP].contains(error.errno?.rawValue ?? 0) {
+            // The bridge remembered from an earlier spawn is gone (or was made again, with a new
+            // index): check it again as the first spawn did, and try once more.
+            guard let b = v.bridge, let cookie else { throw error }
+            BridgeCache.forget(b.name, in: cookie)
+            let index = try ensureBridge(b, outside)
+            BridgeCache.remember(b.name, in: cookie, index: index)
+            try outside.createVethPair(host, peer: v.interface, peerNamespace: .pid(child), mtu: v.mtu,
+                                       master: index, up: true)
+        }
         do {
             try injected(3)
-            if let b = v.bridge { try outside.attach(.name(host), toBridge: .name(b.name)) }
-            try injected(4)
-            try outside.setUp(.name(host))
-            try injected(5)
             let inside = try RouteNetlink(networkNamespaceOf: child)
+            try injected(4)
+            let link = LinkSelector.index(try inside.index(of: .name(v.interface)))
+            try injected(5)
+            if let mac = v.mac { try inside.setMACAddress(link, mac) }
             try injected(6)
-            if let mac = v.mac { try inside.setMACAddress(.name(v.interface), mac) }
+            for a in v.addresses { try inside.addAddress(a, to: link) }
             try injected(7)
-            for a in v.addresses { try inside.addAddress(a, to: .name(v.interface)) }
+            try inside.setUp(link)
             try injected(8)
-            try inside.setUp(.name(v.interface))
+            if let g = v.gateway { try inside.addDefaultRoute(via: g, device: link) }
             try injected(9)
-            if let g = v.gateway { try inside.addDefaultRoute(via: g, device: .name(v.interface)) }
         } catch {
             _ = try? outside.deleteLink(.name(host))
             throw error
@@ -133,12 +169,16 @@ extension SpawnPlanner {
     }
 
     /// The bridge, created (up, with its address) when missing and allowed; left in place for
-    /// the next container.
-    private static func ensureBridge(_ b: Bridge, _ rt: RouteNetlink) throws(NSCoreError) {
+    /// the next container. Returns its index.
+    private static func ensureBridge(_ b: Bridge, _ rt: RouteNetlink) throws(NSCoreError) -> Int32 {
+        let index: Int32
+        var up = false
         if let link = try rt.linkIfPresent(.name(b.name)) {
             if link.kind != "bridge" {
                 throw .invalid("network", "network: '\(b.name)' exists and is not a bridge (its kind is \(link.kind ?? "none"))")
             }
+            index = link.index
+            up = link.isUp
         } else {
             guard b.create else {
                 throw NSCoreError(.notFound, errno: Errno(rawValue: ENODEV), stage: "network",
@@ -149,19 +189,50 @@ extension SpawnPlanner {
             } catch where error.errno?.rawValue == EEXIST {
                 // Another spawn made it first.
             }
+            index = try rt.index(of: .name(b.name))
         }
-        if let a = b.address, try !rt.addresses(of: .name(b.name)).contains(where: { $0.prefix == a }) {
+        if let a = b.address, try !rt.addresses(of: .index(index)).contains(where: { $0.prefix == a }) {
             do {
-                try rt.addAddress(a, to: .name(b.name))
+                try rt.addAddress(a, to: .index(index))
             } catch where error.errno?.rawValue == EEXIST {}
         }
-        try rt.setUp(.name(b.name))
+        if !up { try rt.setUp(.index(index)) }
+        return index
     }
 
     /// `nsc` and 8 random hex digits: 11 bytes, unlikely to be taken.
     private static func generatedHostInterface() -> String {
         let hex = String(UInt32.random(in: .min ... .max), radix: 16)
         return "nsc" + String(repeating: "0", count: 8 - hex.count) + hex
+    }
+}
+
+/// The bridges this process has checked (there, a bridge, with its address, up), by network
+/// namespace cookie and name: later spawns onto one put their host end on it by index, in the
+/// request that creates the pair, without asking the kernel about it again. A spawn whose
+/// remembered index no longer names a bridge forgets it and checks again.
+enum BridgeCache {
+    private struct Key: Hashable {
+        let namespace: UInt64
+        let name: String
+    }
+    private static let indexes = Mutex<[Key: Int32]>([:])
+
+    static func index(of name: String, in namespace: UInt64) -> Int32? {
+        indexes.withLock { $0[Key(namespace: namespace, name: name)] }
+    }
+
+    static func remember(_ name: String, in namespace: UInt64, index: Int32) {
+        indexes.withLock { $0[Key(namespace: namespace, name: name)] = index }
+    }
+
+    static func forget(_ name: String, in namespace: UInt64) {
+        _ = indexes.withLock { $0.removeValue(forKey: Key(namespace: namespace, name: name)) }
+    }
+
+    /// Forgets `name` in every namespace (it was removed through this process).
+    static func forget(_ name: String) {
+        indexes.withLock { d in d = d.filter { $0.key.name != name } }
     }
 }
 

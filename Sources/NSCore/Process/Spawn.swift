@@ -59,6 +59,7 @@ enum SpawnPlanner {
         lowerMounts(c, namespaces, mountWork, into: plan)
         lowerLoopback(namespaces, into: plan)
         if let dir = c.workingDirectory { plan.chdir(dir) }
+        waitForNetwork(c, into: plan)
         lowerExec(stdio, into: plan)
         return plan
     }
