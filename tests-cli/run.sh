@@ -863,6 +863,52 @@ t "$BIN" --help;                   check "--help lists net" '[ "$RC" = 0 ] && gr
 t "$BIN" help net;                 check "help net shows net's help" '[ "$RC" = 0 ] && grep -q "^Usage: nscore net " <<<"$OUT"'
 help_lists net -J --json -h --help
 
+# ---- bridge ----------------------------------------------------------------------------------
+
+echo "# bridge"
+# Every `nscore bridge rm NAME` runs in a throwaway network namespace (`unshare --net sh -c
+# SCRIPT`, with nscore as $0), which takes whatever the test made there with it: no link is
+# ever made or removed in the machine's own namespace. links() prints the namespace's links.
+BRIDGE_SH='links() { ip -o link show | cut -d: -f2 | cut -d@ -f1 | tr -d " " | sort | tr "\n" " " | sed "s/ $//"; }
+'
+inns() { unshare --net sh -c "$BRIDGE_SH$1" "$BIN"; }
+t inns 'ip link add nsccb0 type bridge && ip link add nsccb1 type bridge && ip link add nsccv0 type veth peer name nsccv1 &&
+    ip link set nsccv0 master nsccb0 || exit 99
+    "$0" bridge rm nsccb0 nsccb1; rc=$?; links; ip -o link show nsccv0 | grep -o " master [^ ]*"; exit $rc'
+expect "bridge rm NAME NAME: both bridges are gone, the port stays (detached)" 0 "lo nsccv0 nsccv1" ""
+check "... and nothing on stderr" '[ -z "$ERR" ]'
+t inns '"$0" run --bridge nsccb2:10.83.0.1/24 --ip 10.83.0.2/24 -- true || exit 99
+    links; echo; "$0" bridge rm nsccb2; rc=$?; links; exit $rc'
+expect "bridge rm removes the bridge 'run --bridge NAME:CIDR' created" 0 $'lo nsccb2\nlo'
+t inns '"$0" bridge rm nsccnone; rc=$?; links; exit $rc'
+expect "bridge rm of a missing bridge: exit 1, named" 1 "lo" "there is no bridge 'nsccnone'"
+t inns 'ip link add nsccv0 type veth peer name nsccv1 || exit 99
+    "$0" bridge rm nsccv0; rc=$?; links; exit $rc'
+expect "bridge rm of a veth: exit 1, not a bridge, and it stays" 1 "lo nsccv0 nsccv1" "'nsccv0' is not a bridge (its kind is veth)"
+t inns '"$0" bridge rm lo; rc=$?; links; exit $rc'
+expect "bridge rm lo: exit 1, not a bridge" 1 "lo" "'lo' is not a bridge"
+t inns 'ip link add nsccb0 type bridge && ip link add nsccb1 type bridge || exit 99
+    "$0" bridge rm nsccb0 nsccnone nsccb1; rc=$?; links; exit $rc'
+expect "bridge rm with one missing NAME: exit 1, the others are removed" 1 "lo" "there is no bridge 'nsccnone'"
+check "... and only that one is reported" '[ "$(grep -c . <<<"$ERR")" = 1 ]'
+t inns '"$0" bridge rm a-very-long-name0'
+expect "bridge rm of a 17-byte name: exit 1" 1 "" "at most 15"
+t inns '"$0" bridge rm ""'
+expect "bridge rm '': exit 1" 1 "" "the bridge name is empty"
+t inns '"$0" bridge rm';            expect "bridge rm without NAME: exit 2" 2 "" "missing NAME"
+check "... pointing at bridge rm's help" 'grep -qF "nscore bridge rm --help" <<<"$ERR"'
+t inns '"$0" bridge';               expect "bridge without a command: exit 2" 2 "" "missing COMMAND"
+t inns '"$0" bridge add nsccb0';    expect "bridge add (unknown command): exit 2" 2 "" "unknown command 'add'"
+t inns '"$0" bridge --bogus';       expect "bridge --bogus: exit 2" 2 "" "'--bogus'"
+t inns '"$0" bridge rm --bogus x';  expect "bridge rm --bogus: exit 2" 2 "" "'--bogus'"
+t "$BIN" bridge --help;             check "bridge --help" '[ "$RC" = 0 ] && [ "$(line 1)" = "Usage: nscore bridge COMMAND [options]" ] && grep -q "^  rm NAME" <<<"$OUT"'
+t "$BIN" bridge rm -h;              check "bridge rm -h" '[ "$RC" = 0 ] && [ "$(line 1)" = "Usage: nscore bridge rm [options] NAME [NAME...]" ]'
+t "$BIN" help bridge;               check "help bridge shows bridge's help" '[ "$RC" = 0 ] && grep -q "^Usage: nscore bridge " <<<"$OUT"'
+t "$BIN" --help;                    check "--help lists bridge" '[ "$RC" = 0 ] && grep -q "^  bridge  " <<<"$OUT"'
+help_lists bridge rm -h --help
+t ip -o link show
+check "the machine's own network namespace never saw these links" '[ "$RC" = 0 ] && ! grep -q ": nscc[bvn]" <<<"$OUT"'
+
 # ---- leftovers -------------------------------------------------------------------------------
 
 echo "# leftovers"

@@ -1,8 +1,9 @@
 // nscore: the command-line face of NSCore, a thin layer over the engine.
 //
 // main.swift dispatches to one enum per command (RunCommand.swift, ExecCommand.swift,
-// InspectCommands.swift, MountsCommand.swift, NetCommand.swift, PersistCommands.swift);
-// Arguments.swift parses, Supervisor.swift waits and forwards signals, Output.swift prints.
+// InspectCommands.swift, MountsCommand.swift, NetCommand.swift, BridgeCommand.swift,
+// PersistCommands.swift); Arguments.swift parses, Supervisor.swift waits and forwards signals,
+// Output.swift prints.
 // Every error ends here: usage errors exit 2 with a pointer to the command's help, engine errors
 // print their message and exit with the code the command chose (125/126/127 for run and exec, 1
 // for the others).
@@ -24,6 +25,7 @@ enum CLI {
           ps          list the processes in a process's PID namespace
           mounts      list the mounts of a process's mount namespace (like findmnt)
           net         show a process's network namespace: interfaces, addresses, routes
+          bridge      remove bridges of veth networks: 'nscore bridge rm NAME...'
           persist     keep a namespace alive by bind-mounting it onto a file
           unpersist   release a namespace kept by persist
           version     print the version (also --version)
@@ -44,6 +46,7 @@ enum CLI {
         if matches("ps") { return (ProcessesCommand.main, ProcessesCommand.help) }
         if matches("mounts") { return (MountsCommand.main, MountsCommand.help) }
         if matches("net") { return (NetCommand.main, NetCommand.help) }
+        if matches("bridge") { return (BridgeCommand.main, BridgeCommand.help) }
         if matches("persist") { return (PersistCommand.main, PersistCommand.help) }
         if matches("unpersist") { return (UnpersistCommand.main, UnpersistCommand.help) }
         return nil
