@@ -49,6 +49,10 @@ TARGETS = {
     "rootfs.threads.mounts.host": ("equal", 0, "= before (no mount left)"),
     "scale.rate": ("ratio_min", 0.9, ">= 0.9x (no decay of its own)"),
     "scale.decay": ("ratio_min", 0.9, ">= 0.9x (no decay)"),
+    "veth.c.ready": ("ratio_max", 1.2, "<= 1.2x"),
+    "veth.run": ("ratio_max", 1.2, "<= 1.2x"),
+    "veth.run.vs.ip": ("ratio_max", 0.2, "<= 0.2x"),
+    "veth.scale.rate": ("ratio_min", 0.9, ">= 0.9x (no decay of its own)"),
 }
 
 

@@ -91,11 +91,11 @@ settle() {
 if ((QUICK)); then
     R=2 B=2 R_PROC=1 B_PROC=1 HOST_MIB=64 HOST_R=1 HOST_B=2 THR_R=1 THR_TOTAL=8
     INSP_R=1 INSP_B=1 MEM_R=1 MEM_N=5 SCALE_TOTAL=40 SCALE_BLOCK=10 TMO=60 FDS=200 FD_R=1 FD_B=2
-    RF_TOTAL=16 RF_BLOCK=8 RF_THREADS=8
+    RF_TOTAL=16 RF_BLOCK=8 RF_THREADS=8 VETH_R=2 VETH_B=2 VETH_TOTAL=20 VETH_BLOCK=5
 else
     R=15 B=20 R_PROC=21 B_PROC=10 HOST_MIB=2048 HOST_R=7 HOST_B=5 THR_R=7 THR_TOTAL=240
     INSP_R=7 INSP_B=5 MEM_R=5 MEM_N=100 SCALE_TOTAL=5000 SCALE_BLOCK=500 TMO=600 FDS=10000 FD_R=9 FD_B=10
-    RF_TOTAL=1000 RF_BLOCK=125 RF_THREADS=8
+    RF_TOTAL=1000 RF_BLOCK=125 RF_THREADS=8 VETH_R=9 VETH_B=10 VETH_TOTAL=2000 VETH_BLOCK=100
 fi
 
 ((QUICK)) || settle 180
@@ -111,9 +111,10 @@ NSCORE=$WORK/bin/nscore
 log "building the C programs"
 CFLAGS=(-O2 -Wall -Wextra -Werror -I"$BENCH/c")
 gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$WORK/bin/bench" "$BENCH/c/bench.c" "$BENCH/c/rawloop.c" \
-    "$BENCH/c/rawrootfs.c" -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib" -pthread
+    "$BENCH/c/rawrootfs.c" "$BENCH/c/rawveth.c" -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib" -pthread
 gcc "${CFLAGS[@]}" -o "$WORK/bin/rawonce" "$BENCH/c/rawonce.c" "$BENCH/c/rawloop.c"
 gcc "${CFLAGS[@]}" -DRAWROOTFS_MAIN -o "$WORK/bin/rawrootfs" "$BENCH/c/rawrootfs.c"
+gcc "${CFLAGS[@]}" -DRAWVETH_MAIN -o "$WORK/bin/rawveth" "$BENCH/c/rawveth.c" "$BENCH/c/rawloop.c"
 gcc "${CFLAGS[@]}" -o "$WORK/bin/procbench" "$BENCH/c/procbench.c"
 gcc "${CFLAGS[@]}" -fPIC -shared -o "$WORK/lib/librawloop.so" "$BENCH/c/rawloop.c"
 # The scale benchmark's containers run a static pause program (as Kubernetes' pause container);
@@ -122,6 +123,8 @@ PAUSE=/bin/sleep
 if gcc -O2 -static -o "$WORK/bin/pause" "$BENCH/c/pause.c" 2>/dev/null; then
     PAUSE=$WORK/bin/pause
 fi
+# Section 9's command prints the time it started (static too when it can be).
+gcc -O2 -static -o "$WORK/bin/stamp" "$BENCH/c/stamp.c" 2>/dev/null || gcc -O2 -o "$WORK/bin/stamp" "$BENCH/c/stamp.c"
 
 log "building the Swift benchmark (bench/swift, release)"
 # SwiftPM keeps the file list of a path dependency in its build cache: a source file added to or
@@ -407,6 +410,26 @@ run rootfs-threads unshare --mount --propagation shared -- "$WORK/bin/bench" roo
 # ---- 8. scale ---------------------------------------------------------------------------------
 run scale-c "$WORK/bin/bench" scale --total $SCALE_TOTAL --block $SCALE_BLOCK --cmd "$PAUSE"
 
+# ---- 9. veth network ----------------------------------------------------------------------------
+# Every run of this section happens in a network namespace of its own (and a private mount
+# namespace, for the ip script's `ip netns add`): the bridge, its address and every host end
+# live there, never in the machine's namespace, and no packet leaves it. The benchmarks refuse to
+# run in their parent's network namespace.
+((QUICK)) || settle 120
+IN_NET_NS=(unshare --net --mount --propagation private --)
+SEC_VETH="9. veth network: a new network namespace with eth0 on a bridge, one IPv4 address and the default route"
+VETH_ARGS="nsbbr0 10.99.0.1/16 10.99.0.2/16 10.99.0.1"
+run veth-cli "${IN_NET_NS[@]}" "$WORK/bin/procbench" --section "$SEC_VETH" --rounds $VETH_R --batch $VETH_B --ready \
+    --base "raw C program (rawveth), until exec" "$WORK/bin/rawveth $VETH_ARGS $WORK/bin/stamp" \
+    --subj veth.run "nscore run --network veth, until exec" \
+    "$NSCORE run -n --network veth --bridge nsbbr0:10.99.0.1/16 --ip 10.99.0.2/16 --gateway 10.99.0.1 -- $WORK/bin/stamp" \
+    --peer veth.ip "ip commands in a shell script (bench/veth-ip.sh), until exec" \
+    "$BENCH/veth-ip.sh $VETH_ARGS $WORK/bin/stamp" \
+    --vs veth.run.vs.ip veth.run veth.ip
+run veth-c "${IN_NET_NS[@]}" "$WORK/bin/bench" veth --rounds $VETH_R --batch $VETH_B
+((QUICK)) || settle 120
+run veth-scale "${IN_NET_NS[@]}" "$WORK/bin/bench" veth-scale --total $VETH_TOTAL --block $VETH_BLOCK --cmd "$PAUSE"
+
 # ---- report -----------------------------------------------------------------------------------
 ELAPSED=$(($(date +%s) - START))
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -418,6 +441,7 @@ NOTES+=("Host-size rows use mode (a) and a host that touched its memory in 4 KiB
 NOTES+=("Fd-count rows use mode (a) and, in the many phase, a host holding $FDS more open fds (close-on-exec duplicates of /dev/null, as a container manager holds pidfds); phases alternate as for host size. A fork-style clone copies the fd table and exec then closes every copy; NSCore's child shares the table at clone and keeps a copy of fds 0-2 only.")
 NOTES+=("Rootfs rows (section 7): a rootfs made by tools/make-test-rootfs.sh (/bin/true and its libraries). The raw C program (bench/c/rawrootfs.c; the same loop runs in-process) makes the system calls NSCore makes for \`nscore run -p -i -u -m -n --rootfs R --read-only\`: a fork-style clone3 (NSCore's is CLONE_VM), / private, the rootfs bound onto itself, proc, the /dev tmpfs with mknod'd devices, its links, devpts, shm and mqueue, sysfs, each made with fsopen/fsmount/move_mount onto a target opened with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS); Docker's masked paths as open_tree clones, the read-only paths with open_tree + mount_setattr + move_mount, the root made read-only with mount_setattr, pivot_root(\".\", \".\"), the old root made a slave and detached, lo up. It skips NSCore's extra probe of each default mount's target, the signal-handler reset, close_range and the exec handshake. crun runs an OCI config.json with the same namespaces, mounts (sysfs read-write, as NSCore's in a new network namespace), maskedPaths, readonlyPaths and read-only root. bwrap cannot mount a sysfs, so it binds the host's /sys read-only (with its submounts); it binds the host's device nodes instead of making them, and its /proc/sys and /proc/fs are bound read-only from the host's /proc; /bin/true is PID 1 (--as-pid-1). The threaded run: $RF_TOTAL NSCore rootfs containers from $RF_THREADS threads in blocks of $RF_BLOCK, each block paired with a block of the raw loop from as many threads (the order flipping from block to block). It runs in a mount namespace whose tree is made recursively shared, because the host's / is private here and nothing could propagate to it. The mountinfo of that namespace and of the host are counted before and after, and the run fails if either changed.")
 NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces and the same host fd table, which holds NSCore's pidfds: the raw loop's clone copies it, NSCore's child shares it at clone and keeps a copy of fds 0-2 only). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's: each new network namespace registers its sysctl and /proc/net entries, which a profile (perf record -a -g during the run) shows slowing as thousands accumulate (insert_header, find_entry, namecmp, proc_match).")
+NOTES+=("Veth rows (section 9): each in a network namespace of its own, where the bridge nsbbr0 (10.99.0.1/16) lives. 'Until exec' is the time from the start of the spawn to the command's first instruction with its network ready: in-process, until nscore_spawn returns (it returns once the command has exec'd; the raw loop waits for exec likewise); whole-process, the command is a small program that prints CLOCK_MONOTONIC, minus the time just before the driver's fork. The raw C baseline (bench/c/rawveth.c, no libnscore) sends what a careful C programmer would: one RTM_NEWLINK making the pair (host end up and on the bridge, eth0 made in the child's namespace), then, through a socket opened in that namespace, RTM_GETLINK for eth0's index, RTM_NEWADDR, RTM_NEWLINK up and RTM_NEWROUTE; after waitpid, RTM_DELLINK of the host end. NSCore sends the same requests; a fresh \`nscore run\` also checks the bridge (RTM_GETLINK, and an RTM_GETADDR of the bridge alone) since it is a new process each time, which the in-process spawns do once. The ip script (bench/veth-ip.sh) does the same with ip(8): ip netns add, the bridge checked, the pair, the host end on the bridge, lo, the address, eth0 up, the default route, ip netns exec. The whole cycle is dominated by the kernel's RTM_DELLINK of a veth (about 30 ms here: it waits for RCU grace periods), in both NSCore and the raw loop. Scale: $VETH_TOTAL veth containers on one bridge, all alive together ($((VETH_TOTAL / 2)) of NSCore's, the rest the raw loop's, blocks of $VETH_BLOCK alternating), addresses from NSCore's pool of the bridge's /16. NSCore's per-spawn requests never read a whole table (no link or address dump; the bridge's index is remembered per process and namespace), so the decay that both show comes from the kernel: each new port of one bridge costs more as the bridge grows (the raw loop sends no dump at all).")
 # A quick run (part of `make test`) must not overwrite the last full run's table.
 NAME=latest
 ((QUICK)) && NAME=quick

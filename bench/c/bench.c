@@ -25,9 +25,11 @@
 #include <spawn.h>
 #include <stdatomic.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include "rawloop.h"
 #include "rawrootfs.h"
+#include "rawveth.h"
 
 static const char *TRUE_PATH = "/bin/true";
 static const char *SLEEP_PATH = "/bin/sleep";
@@ -671,6 +673,232 @@ static void cmd_scale(void)
     nscore_spawn_config_free(cfg);
 }
 
+/* ---- veth: a container with a veth network -------------------------------------------------- */
+
+static const char *VETH_SEC =
+    "9. veth network: a new network namespace with eth0 on a bridge, one IPv4 address and the default route";
+static const char *VETH_BRIDGE = "nsbbr0", *VETH_BRIDGE_CIDR = "10.99.0.1/16", *VETH_CIDR = "10.99.0.2/16",
+                  *VETH_GATEWAY = "10.99.0.1";
+
+/* Never configure the machine's own network namespace: run.sh starts these benchmarks in one
+ * of their own (unshare --net), which their parent is not in. */
+static void require_own_netns(void)
+{
+    struct stat self, parent;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/net", (int)getppid());
+    if (stat("/proc/self/ns/net", &self) < 0 || stat(path, &parent) < 0)
+        die("veth: cannot stat the network namespaces: %s", strerror(errno));
+    if (self.st_ino == parent.st_ino && self.st_dev == parent.st_dev)
+        die("veth: run this benchmark in a network namespace of its own (unshare --net), not its parent's");
+}
+
+/* `nscore run -n --network veth --bridge B:CIDR [--ip A --gateway G]` for `argv`. With
+ * `address` NULL the container gets the next free address of the bridge's subnet. */
+static nscore_spawn_config *veth_cfg(const char *const *argv, const char *address, int kill_on_parent_death)
+{
+    const mode_t_ net = { 'n', "net", NSCORE_NS_NET, 0 };
+    nscore_spawn_config *cfg = make_cfg(&net, argv, kill_on_parent_death);
+    nscore_error *err = NULL;
+    check(nscore_spawn_config_set_network(cfg, NSCORE_NETWORK_VETH, &err), err, "set_network");
+    check(nscore_spawn_config_set_bridge(cfg, VETH_BRIDGE, VETH_BRIDGE_CIDR, 1, &err), err, "set_bridge");
+    if (address) {
+        check(nscore_spawn_config_add_address(cfg, address, &err), err, "add_address");
+        check(nscore_spawn_config_set_gateway(cfg, VETH_GATEWAY, &err), err, "set_gateway");
+    }
+    return cfg;
+}
+
+/* n containers running /bin/true, one after the other: *ready gets the mean time (µs) from the
+ * call to the command's exec (nscore_spawn returns then), the result is the mean whole cycle
+ * (spawn, wait, the host end deleted at the reap). */
+static double ns_veth_batch_us(const nscore_spawn_config *cfg, int n, double *ready)
+{
+    int64_t t0 = now_ns(), spawning = 0;
+    for (int i = 0; i < n; i++) {
+        nscore_container *c = NULL;
+        nscore_error *err = NULL;
+        int status = -1;
+        int64_t s0 = now_ns();
+        check(nscore_spawn(cfg, &c, &err), err, "nscore_spawn (veth)");
+        spawning += now_ns() - s0;
+        check(nscore_container_wait(c, -1, &status, &err), err, "nscore_container_wait (veth)");
+        nscore_container_free(c);
+        if (status != 0)
+            die("nscore_spawn (veth): /bin/true exited with status 0x%x", status);
+    }
+    *ready = (double)spawning / n / 1e3;
+    return (double)(now_ns() - t0) / n / 1e3;
+}
+
+static double raw_veth_batch_us(raw_veth *v, int n, double *ready)
+{
+    int64_t t0 = now_ns(), spawning = 0;
+    for (int i = 0; i < n; i++) {
+        char host[16];
+        int64_t s0 = now_ns();
+        pid_t pid = raw_veth_start(v, host, TRUE_PATH, NULL);
+        if (pid < 0)
+            die("raw veth spawn: %s", strerror(-pid));
+        spawning += now_ns() - s0;
+        int st = raw_veth_finish(v, pid, host);
+        if (st != 0)
+            die("raw veth: %s", st < 0 ? strerror(-st) : "/bin/true failed");
+    }
+    *ready = (double)spawning / n / 1e3;
+    return (double)(now_ns() - t0) / n / 1e3;
+}
+
+/* NSCore and the raw netlink loop (rawveth.c), in this process, the order alternating. */
+static void cmd_veth(void)
+{
+    require_own_netns();
+    const char *argv[] = { TRUE_PATH, NULL };
+    nscore_spawn_config *cfg = veth_cfg(argv, VETH_CIDR, 0);
+    raw_veth v;
+    int rc = raw_veth_open(&v, VETH_BRIDGE, VETH_BRIDGE_CIDR, VETH_CIDR, VETH_GATEWAY);
+    if (rc < 0)
+        die("raw_veth_open: %s", strerror(-rc));
+    raw_wait_exec = 1; /* as nscore_spawn, return once the command is exec'd */
+    double ready[BENCH_MAX_ROUNDS], raw_ready[BENCH_MAX_ROUNDS], cycle[BENCH_MAX_ROUNDS], raw_cycle[BENCH_MAX_ROUNDS];
+    double scratch;
+    int warm = batch / 4 + 1;
+    (void)ns_veth_batch_us(cfg, warm, &scratch);
+    (void)raw_veth_batch_us(&v, warm, &scratch);
+    for (int r = 0; r < rounds; r++) {
+        if (r % 2 == 0) {
+            cycle[r] = ns_veth_batch_us(cfg, batch, &ready[r]);
+            raw_cycle[r] = raw_veth_batch_us(&v, batch, &raw_ready[r]);
+        } else {
+            raw_cycle[r] = raw_veth_batch_us(&v, batch, &raw_ready[r]);
+            cycle[r] = ns_veth_batch_us(cfg, batch, &ready[r]);
+        }
+    }
+    char params[96];
+    snprintf(params, sizeof params, "\"batch\":%d,\"how\":\"in-process\"", batch);
+    emit("veth.c.ready", VETH_SEC, "C ABI nscore_spawn, until the command's exec (network ready)",
+         "raw netlink loop (C, in this process): the same requests", "us/op", "lower", ready, raw_ready, rounds,
+         params);
+    emit("veth.c.cycle", VETH_SEC, "C ABI spawn + wait (host end deleted at the reap)",
+         "raw netlink loop: spawn + waitpid + RTM_DELLINK", "us/op", "lower", cycle, raw_cycle, rounds, params);
+    raw_veth_close(&v);
+    nscore_spawn_config_free(cfg);
+}
+
+static long self_kib(const char *field)
+{
+    return status_kib(getpid(), field);
+}
+
+static long mem_available_kib(void)
+{
+    FILE *f = fopen("/proc/meminfo", "re");
+    char line[128];
+    long v = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %ld kB", &v) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* `total` veth containers on one bridge, all alive until the end, in blocks of `block`; NSCore
+ * and the raw loop alternate by pairs of blocks (the order flipping from pair to pair), so both
+ * see the same number of links on the bridge. Addresses come from the bridge's /16 (NSCore's
+ * pool; the raw loop gives every container the same one, in its own namespace). Reports the
+ * rate per block, its decay, the teardown, this process's peak RSS and the memory the machine
+ * gave per container. */
+static void cmd_veth_scale(void)
+{
+    require_own_netns();
+    raise_nofile();
+    int npairs = total / block / 2;
+    if (npairs < 1 || npairs > BENCH_MAX_ROUNDS)
+        die("veth-scale: need at least two blocks");
+    const char *argv[] = { scale_cmd, "100000", NULL };
+    char *raw_argv[] = { (char *)scale_cmd, "100000", NULL };
+    nscore_spawn_config *cfg = veth_cfg(argv, NULL, 1);
+    nscore_error *err = NULL;
+    check(nscore_spawn_config_set_stdio(cfg, 0, NSCORE_STDIO_NULL, -1, &err), err, "set_stdio");
+    raw_veth v;
+    int rc = raw_veth_open(&v, VETH_BRIDGE, VETH_BRIDGE_CIDR, "10.99.255.254/16", VETH_GATEWAY);
+    if (rc < 0)
+        die("raw_veth_open: %s", strerror(-rc));
+    int per_kind = npairs * block;
+    nscore_container **cs = calloc((size_t)per_kind, sizeof *cs);
+    pid_t *raw = calloc((size_t)per_kind, sizeof *raw);
+    char (*hosts)[16] = calloc((size_t)per_kind, sizeof *hosts);
+    double ns_rate[BENCH_MAX_ROUNDS], raw_rate[BENCH_MAX_ROUNDS], first[BENCH_MAX_ROUNDS], raw_first[BENCH_MAX_ROUNDS];
+    double ns_down[BENCH_MAX_ROUNDS], raw_down[BENCH_MAX_ROUNDS];
+    raw_pdeathsig = SIGKILL;
+    raw_wait_exec = 1;
+    long avail0 = mem_available_kib(), rss0 = self_kib("VmRSS");
+    for (int k = 0; k < npairs; k++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int use_ns = (phase == 0) == (k % 2 == 0);
+            int64_t t0 = now_ns();
+            for (int i = k * block; i < (k + 1) * block; i++) {
+                if (use_ns) {
+                    check(nscore_spawn(cfg, &cs[i], &err), err, "nscore_spawn (veth scale)");
+                } else if ((raw[i] = raw_veth_start(&v, hosts[i], scale_cmd, raw_argv)) < 0) {
+                    die("raw veth spawn (scale) #%d: %s", i, strerror(-raw[i]));
+                }
+            }
+            (use_ns ? ns_rate : raw_rate)[k] = block / ((double)(now_ns() - t0) / 1e9);
+        }
+        fprintf(stderr, "veth-scale: %d live veth containers\n", 2 * (k + 1) * block);
+    }
+    long avail1 = mem_available_kib(), hwm = self_kib("VmHWM");
+    for (int k = 0; k < npairs; k++) {
+        first[k] = ns_rate[0];
+        raw_first[k] = raw_rate[0];
+    }
+    for (int k = 0; k < npairs; k++) {
+        for (int phase = 0; phase < 2; phase++) {
+            int use_ns = (phase == 0) == (k % 2 == 0);
+            int64_t t0 = now_ns();
+            for (int i = k * block; i < (k + 1) * block; i++) {
+                if (use_ns) {
+                    nscore_container_free(cs[i]); /* SIGKILL + reap; the reap deletes the host end */
+                } else {
+                    kill(raw[i], SIGKILL);
+                    int st = raw_veth_finish(&v, raw[i], hosts[i]);
+                    if (st < 0)
+                        die("raw veth teardown: %s", strerror(-st));
+                }
+            }
+            (use_ns ? ns_down : raw_down)[k] = block / ((double)(now_ns() - t0) / 1e9);
+        }
+    }
+    char params[256];
+    const char *base = strrchr(scale_cmd, '/');
+    snprintf(params, sizeof params,
+             "\"containers\":%d,\"per_kind\":%d,\"block\":%d,\"command\":\"%s\",\"peak_rss_kib\":%ld,"
+             "\"rss_before_kib\":%ld,\"mem_available_drop_kib_per_container\":%ld",
+             2 * per_kind, per_kind, block, base ? base + 1 : scale_cmd, hwm, rss0,
+             (avail0 - avail1) / (2 * per_kind));
+    emit("veth.scale.rate", VETH_SEC, "C ABI veth spawn rate, per block", "raw netlink loop rate, paired block",
+         "spawns/s", "higher", ns_rate, raw_rate, npairs, params);
+    emit("veth.scale.decay", VETH_SEC, "C ABI veth spawn rate, per block", "C ABI veth spawn rate, first block",
+         "spawns/s", "higher", ns_rate, first, npairs, params);
+    emit("veth.scale.decay.raw", VETH_SEC, "raw netlink loop rate, per block", "raw netlink loop rate, first block",
+         "spawns/s", "higher", raw_rate, raw_first, npairs, params);
+    emit("veth.scale.teardown", VETH_SEC, "nscore_container_free (kill, reap, host end deleted), per block",
+         "kill + waitpid + RTM_DELLINK (raw), paired block", "containers/s", "higher", ns_down, raw_down, npairs,
+         params);
+    double peak[1] = { (double)hwm / 1024.0 }, before[1] = { (double)rss0 / 1024.0 };
+    snprintf(params, sizeof params, "\"containers\":%d,\"how\":\"VmHWM of the benchmark process\",\"ratio\":false",
+             2 * per_kind);
+    emit("veth.scale.rss", VETH_SEC, "peak RSS of the host process with all containers alive",
+         "its RSS before the first spawn", "MiB", "lower", peak, before, 1, params);
+    free(cs);
+    free(raw);
+    free(hosts);
+    raw_veth_close(&v);
+    nscore_spawn_config_free(cfg);
+}
+
 /* ---- rootfs: a container in a root filesystem ------------------------------------------------ */
 
 static const char *ROOTFS_SEC =
@@ -909,7 +1137,8 @@ static void cmd_rootfs_threads(int nthreads)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale|rootfs|rootfs-threads [options]");
+        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale|veth|veth-scale|rootfs|rootfs-threads "
+            "[options]");
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--rounds"))
@@ -962,6 +1191,10 @@ int main(int argc, char **argv)
         cmd_initrss();
     else if (!strcmp(cmd, "scale"))
         cmd_scale();
+    else if (!strcmp(cmd, "veth"))
+        cmd_veth();
+    else if (!strcmp(cmd, "veth-scale"))
+        cmd_veth_scale();
     else if (!strcmp(cmd, "rootfs") || !strcmp(cmd, "rootfs-threads")) {
         if (!rootfs_dir || rootfs_dir[0] != '/')
             die("%s needs --rootfs DIR (absolute)", cmd);

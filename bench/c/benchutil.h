@@ -130,7 +130,10 @@ static inline char **split_cmd(const char *line)
     return argv;
 }
 
-/* Runs argv as a whole process (fork + execvp, stdout to /dev/null, stderr to errfd or
+/* Where run_cmd sends the command's stdout: -1 for /dev/null. */
+static int bench_stdout_fd = -1;
+
+/* Runs argv as a whole process (fork + execvp, stdout to /dev/null (or bench_stdout_fd), stderr to errfd or
  * /dev/null) and waits with wait4. Returns the wall time in ns, or -1 if it did not exit 0.
  * *maxrss_kib gets ru_maxrss (KiB): the peak RSS of the process and any descendant it reaped.
  * Plain fork (not vfork/posix_spawn): with CLONE_VM the exec'ing child would report our own
@@ -144,7 +147,7 @@ static inline int64_t run_cmd(char *const argv[], int errfd, long *maxrss_kib, i
     if (pid == 0) {
         int null = open("/dev/null", O_RDWR);
         dup2(null, 0);
-        dup2(null, 1);
+        dup2(bench_stdout_fd >= 0 ? bench_stdout_fd : null, 1);
         dup2(errfd >= 0 ? errfd : null, 2);
         execvp(argv[0], argv);
         _exit(127);

@@ -129,8 +129,13 @@ static __attribute__((noreturn)) void child(uint32_t ns, int sync_fd, const char
 
 pid_t raw_spawn_start(uint32_t ns, const char *path, char *const argv[])
 {
+    return raw_spawn_start_hook(ns, path, argv, NULL, NULL);
+}
+
+pid_t raw_spawn_start_hook(uint32_t ns, const char *path, char *const argv[], raw_parent_hook hook, void *arg)
+{
     int sync[2] = { -1, -1 }, execp[2] = { -1, -1 };
-    if ((ns & RAW_NS_USER) && pipe2(sync, O_CLOEXEC) < 0)
+    if (((ns & RAW_NS_USER) || hook) && pipe2(sync, O_CLOEXEC) < 0)
         return -errno;
     if (raw_wait_exec && pipe2(execp, O_CLOEXEC) < 0)
         return -errno;
@@ -154,21 +159,25 @@ pid_t raw_spawn_start(uint32_t ns, const char *path, char *const argv[])
             close(execp[0]);
         return -e;
     }
-    if (ns & RAW_NS_USER) {
-        char file[64], map[64];
+    if (sync[1] >= 0) {
         int r = 0;
-        if (geteuid() != 0) {
-            snprintf(file, sizeof file, "/proc/%d/setgroups", (int)pid);
-            r = write_file(file, "deny");
+        if (ns & RAW_NS_USER) {
+            char file[64], map[64];
+            if (geteuid() != 0) {
+                snprintf(file, sizeof file, "/proc/%d/setgroups", (int)pid);
+                r = write_file(file, "deny");
+            }
+            snprintf(file, sizeof file, "/proc/%d/uid_map", (int)pid);
+            snprintf(map, sizeof map, "0 %u 1\n", (unsigned)geteuid());
+            if (r == 0)
+                r = write_file(file, map);
+            snprintf(file, sizeof file, "/proc/%d/gid_map", (int)pid);
+            snprintf(map, sizeof map, "0 %u 1\n", (unsigned)getegid());
+            if (r == 0)
+                r = write_file(file, map);
         }
-        snprintf(file, sizeof file, "/proc/%d/uid_map", (int)pid);
-        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)geteuid());
-        if (r == 0)
-            r = write_file(file, map);
-        snprintf(file, sizeof file, "/proc/%d/gid_map", (int)pid);
-        snprintf(map, sizeof map, "0 %u 1\n", (unsigned)getegid());
-        if (r == 0)
-            r = write_file(file, map);
+        if (r == 0 && hook)
+            r = hook(pid, arg);
         if (r == 0 && write(sync[1], "g", 1) != 1)
             r = -errno;
         close(sync[1]);

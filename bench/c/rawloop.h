@@ -53,6 +53,14 @@ int64_t raw_now_ns(void);
  *  Returns the pid, or -errno. The child runs `path` with argv {path, NULL} unless argv is given. */
 pid_t raw_spawn_start(uint32_t ns, const char *path, char *const argv[]);
 
+/** The parent's work while the child waits at its pipe (after the id maps): 0, or -errno to
+ *  fail the spawn (the child is then killed and reaped). */
+typedef int (*raw_parent_hook)(pid_t pid, void *arg);
+
+/** raw_spawn_start with a parent hook: the child waits on a pipe until hook(pid, arg) returned
+ *  (as for the id maps of a user namespace). */
+pid_t raw_spawn_start_hook(uint32_t ns, const char *path, char *const argv[], raw_parent_hook hook, void *arg);
+
 /** raw_spawn_start + waitpid. Returns the wait status, or -errno. */
 int raw_spawn_wait(uint32_t ns, const char *path);
 
