@@ -794,6 +794,15 @@ t hrun --bridge nosuch --ip 10.79.0.9/24 -- true
 expect "--bridge nosuch: a missing bridge is created" 0
 check "... and it is in the host namespace" '[ "$(nethost_links)" = "lo nosuch nsccli0" ]'
 "${IN_HOST[@]}" ip link del nosuch
+# Rootless (uid 65534, in a user namespace of its own): a veth network needs CAP_NET_ADMIN where
+# the host end goes, and the error says so and what to use instead; nothing is made.
+t "${IN_HOST[@]}" "${NOBODY[@]}" "$RBIN" run -U -r -n --network veth --ip 10.79.0.9/24 -- true
+expect "rootless --network veth: exit 125, says what it needs" 125 "" "needs CAP_NET_ADMIN"
+check "... and names what rootless containers use" 'grep -q "network none" <<<"$ERR" && grep -q "ns:PATH" <<<"$ERR"'
+t "${IN_HOST[@]}" "${NOBODY[@]}" "$RBIN" run -U -r -n "${NET[@]}" --ip 10.79.0.9/24 -- true
+expect "rootless --bridge: the same error" 125 "" "needs CAP_NET_ADMIN"
+t "${IN_HOST[@]}" "${NOBODY[@]}" "$RBIN" run -U -r -n --bridge nsccli9:10.79.9.1/24 -- true
+expect "rootless onto a missing bridge: the same error" 125 "" "needs CAP_NET_ADMIN"
 check "after the section the host namespace has only lo and the bridge" '[ "$(nethost_links)" = "lo nsccli0" ]'
 "${IN_HOST[@]}" ip link del nsccli0
 check "... and only lo once the bridge is deleted" '[ "$(nethost_links)" = lo ]'

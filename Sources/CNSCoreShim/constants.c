@@ -149,6 +149,8 @@ const unsigned short nsc_shim_IFLA_INFO_KIND = IFLA_INFO_KIND;
 const unsigned short nsc_shim_IFLA_INFO_DATA = IFLA_INFO_DATA;
 const unsigned short nsc_shim_IFLA_INFO_SLAVE_KIND = IFLA_INFO_SLAVE_KIND;
 const unsigned short nsc_shim_VETH_INFO_PEER = VETH_INFO_PEER;
+const unsigned short nsc_shim_IFLA_AF_SPEC = IFLA_AF_SPEC;
+const unsigned short nsc_shim_IFLA_INET6_ADDR_GEN_MODE = IFLA_INET6_ADDR_GEN_MODE;
 
 const unsigned short nsc_shim_IFA_ADDRESS = IFA_ADDRESS;
 const unsigned short nsc_shim_IFA_LOCAL = IFA_LOCAL;

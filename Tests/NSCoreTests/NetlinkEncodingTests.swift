@@ -239,6 +239,10 @@ import Testing
                 try RouteRequest.setMACAddress(.index(3), MACAddress("02:00:00:00:00:01"), "t"), sequence: 0x6b0d_eee4)
                 == "2c00000010000500e4ee0d6b00000000000000000300000000000000000000000a0001000200000000010000")
         #expect(
+            encode(try RouteRequest.setIPv6AddressGenerationMode(.index(3), .none, "t"))
+                == "3000000010000500e3ee0d6b00000000000000000300000000000000000000001000" + "1a000c000a000500080001000000",
+            "ip link set dev ve0 addrgenmode none")
+        #expect(
             encode(try RouteRequest.deleteLink(.index(3), "t"))
                 == "2000000011000500e3ee0d6b0000000000000000030000000000000000000000")
         #expect(
@@ -292,6 +296,14 @@ import Testing
         #expect(peerAttributes[LinkAttribute.name]?.string() == "eth0")
         #expect(try peerAttributes[LinkAttribute.mtu]?.uint32() == 1400)
         #expect(try peerAttributes[LinkAttribute.namespacePID]?.uint32() == 1234)
+        // Up and on a bridge in the same request: IFF_UP in ifi_flags and ifi_change, IFLA_MASTER.
+        let onBridge = try RouteRequest.createVethPair(
+            "h0", peer: "eth0", peerNamespace: .pid(1234), mtu: nil, master: 4, up: true
+        ).encoded(sequence: 1)
+        let created = try NetlinkMessage.decode(datagram: onBridge[...])[0]
+        let header = Array(created.payload.prefix(RouteHeaderSize.link))
+        #expect(header[8..<16] == [1, 0, 0, 0, 1, 0, 0, 0], "ifi_flags and ifi_change: IFF_UP")
+        #expect(try created.attributes(after: RouteHeaderSize.link)[LinkAttribute.master]?.uint32() == 4)
         let byFD = try RouteRequest.move(.index(5), to: .fd(7), newName: "eth1", "t").encoded(sequence: 1)
         let moved = try NetlinkMessage.decode(datagram: byFD[...])[0].attributes(after: RouteHeaderSize.link)
         #expect(moved[LinkAttribute.name]?.string() == "eth1")

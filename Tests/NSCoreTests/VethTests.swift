@@ -243,6 +243,37 @@ struct VethTests {
         }
     }
 
+    /// A container with no IPv6 address gets no IPv6 link-local one on eth0 (it sends nothing
+    /// IPv6 onto the bridge); one with an IPv6 address gets its link-local address as usual.
+    @Test func onlyContainersWithIPv6GetALinkLocalAddress() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { _ in
+            var v4 = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+            v4.network = try Self.veth(["10.77.0.2/24"])
+            let a = try Container.spawn(v4)
+            defer { _ = try? a.stop(timeout: .zero) }
+            var dual = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+            dual.network = try Self.veth(["10.77.0.3/24", "fd77::3/64"])
+            let b = try Container.spawn(dual)
+            defer { _ = try? b.stop(timeout: .zero) }
+            func v6(_ c: Container) throws -> [String] {
+                try RouteNetlink(networkNamespaceOf: c.pid).addresses(of: .name("eth0"), family: .v6)
+                    .map(\.prefix.description).sorted()
+            }
+            // The kernel adds a link-local address once the link has a carrier: wait for b's.
+            var waited = 0
+            while try !v6(b).contains(where: { $0.hasPrefix("fe80:") }) && waited < 200 {
+                usleep(10_000)
+                waited += 1
+            }
+            let dualV6 = try v6(b), v4V6 = try v6(a)
+            #expect(dualV6.count == 2 && dualV6.contains("fd77::3/64"), "\(dualV6)")
+            #expect(v4V6 == [], "an IPv4-only container: \(v4V6)")
+            // Its IPv4 works as before.
+            let inside = try RouteNetlink(networkNamespaceOf: a.pid)
+            #expect(try inside.addresses(of: .name("eth0"), family: .v4).map(\.prefix.description) == ["10.77.0.2/24"])
+        }
+    }
+
     @Test func theHostEndAndItsPeerAreSetAsAsked() throws {
         try Self.inHost(bridges: ["nscbr0"]) { host in
             var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])

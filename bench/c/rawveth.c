@@ -134,6 +134,22 @@ static int set_up(int fd, int index)
     return talk(fd, &r, NULL);
 }
 
+/* RTM_NEWLINK with IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE none } }: no IPv6
+ * link-local address on eth0, as NSCore does for a container with no IPv6 address. */
+static int no_link_local(int fd, int index)
+{
+    req r;
+    struct ifinfomsg *ifi = req_init(&r, RTM_NEWLINK, 0, sizeof *ifi);
+    ifi->ifi_index = index;
+    struct rtattr *spec = nest(&r, IFLA_AF_SPEC);
+    struct rtattr *inet6 = nest(&r, AF_INET6);
+    uint8_t mode = IN6_ADDR_GEN_MODE_NONE;
+    put(&r, IFLA_INET6_ADDR_GEN_MODE, &mode, 1);
+    nest_end(&r, inet6);
+    nest_end(&r, spec);
+    return talk(fd, &r, NULL);
+}
+
 static int add_address(int fd, int index, const uint8_t a[4], int prefix)
 {
     req r;
@@ -258,7 +274,7 @@ static int setup(pid_t pid, void *arg)
         rc = fd;
     } else {
         if ((rc = get_index(fd, "eth0", &index)) == 0 && (rc = add_address(fd, index, v->address, v->prefix)) == 0 &&
-            (rc = set_up(fd, index)) == 0) {
+            (rc = no_link_local(fd, index)) == 0 && (rc = set_up(fd, index)) == 0) {
             struct rtmsg *rt = req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof *rt);
             rt->rtm_family = AF_INET;
             rt->rtm_table = RT_TABLE_MAIN;

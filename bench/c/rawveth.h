@@ -13,7 +13,9 @@
  *          (IFLA_NET_NS_PID);
  *       2. opens a route socket inside the child's namespace (setns to it, socket, setns back);
  *       3. looks up eth0's index there (RTM_GETLINK by name), adds the address (RTM_NEWADDR),
- *          brings it up (RTM_NEWLINK) and adds the default route via the gateway (RTM_NEWROUTE);
+ *          turns off its IPv6 link-local address (RTM_NEWLINK, IFLA_INET6_ADDR_GEN_MODE none,
+ *          as NSCore does for a container with no IPv6 address), brings it up (RTM_NEWLINK)
+ *          and adds the default route via the gateway (RTM_NEWROUTE);
  *     then lets the child exec; after waitpid the host end is deleted (RTM_DELLINK by name;
  *     ENODEV when the kernel already removed it with the namespace).
  * Each request waits for the kernel's ack.

@@ -137,6 +137,10 @@ enum LinkAttribute {
     /// `VETH_INFO_PEER`, inside `IFLA_INFO_DATA` of a veth: a `struct ifinfomsg` and the peer's
     /// own link attributes.
     static let vethPeer = nsc_shim_VETH_INFO_PEER
+    /// `IFLA_AF_SPEC`: per address family settings, one nested attribute per family.
+    static let addressFamilySpecific = nsc_shim_IFLA_AF_SPEC
+    /// `IFLA_INET6_ADDR_GEN_MODE` (u8), inside the `AF_INET6` entry of `IFLA_AF_SPEC`.
+    static let inet6AddressGenerationMode = nsc_shim_IFLA_INET6_ADDR_GEN_MODE
 }
 
 /// `IFA_*`: attributes of an address message (after `struct ifaddrmsg`).

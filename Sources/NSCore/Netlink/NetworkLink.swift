@@ -159,3 +159,25 @@ public enum LinkSelector: Sendable, Hashable, CustomStringConvertible, Expressib
         }
     }
 }
+
+/// How the kernel makes a link's IPv6 link-local address (`IN6_ADDR_GEN_MODE_*`).
+public enum IPv6AddressGenerationMode: UInt8, Sendable, CustomStringConvertible {
+    /// From the MAC address (EUI-64): the kernel's default.
+    case eui64 = 0
+    /// None: the link gets no link-local address, so it sends no IPv6 packet of its own
+    /// (duplicate address detection, router solicitations, MLD) until given an address.
+    case none = 1
+    /// Stable privacy addresses (RFC 7217), from a secret.
+    case stablePrivacy = 2
+    /// Random.
+    case random = 3
+
+    public var description: String {
+        switch self {
+        case .eui64: return "eui64"
+        case .none: return "none"
+        case .stablePrivacy: return "stable_secret"
+        case .random: return "random"
+        }
+    }
+}

@@ -201,6 +201,19 @@ public struct RouteNetlink {
         try socket.request(try RouteRequest.setMACAddress(link, address, operation), operation: operation)
     }
 
+    /// How the kernel makes the IPv6 link-local address of a link when it comes up
+    /// (`IFLA_INET6_ADDR_GEN_MODE`, as `ip link set DEV addrgenmode none`). Set it while the link
+    /// is down: it applies at the next `up`.
+    /// - Throws: ``NSCoreError`` (``NSCoreError/Code/notFound``) when there is no such link;
+    ///   `EAFNOSUPPORT` or `EINVAL` when IPv6 is off in the kernel.
+    public func setIPv6AddressGenerationMode(_ link: LinkSelector, _ mode: IPv6AddressGenerationMode)
+        throws(NSCoreError)
+    {
+        let operation = "set the IPv6 address generation mode of \(link) to \(mode)"
+        try socket.request(
+            try RouteRequest.setIPv6AddressGenerationMode(link, mode, operation), operation: operation)
+    }
+
     /// Attaches a link to a bridge as one of its ports (`IFLA_MASTER`).
     /// - Throws: ``NSCoreError``: ``NSCoreError/Code/notFound`` when either does not exist;
     ///   invalid argument (`EOPNOTSUPP`) when `bridge` is not a bridge.

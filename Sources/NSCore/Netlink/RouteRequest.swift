@@ -103,6 +103,19 @@ enum RouteRequest {
         return m
     }
 
+    /// `RTM_NEWLINK` with `IFLA_AF_SPEC` { `AF_INET6` { `IFLA_INET6_ADDR_GEN_MODE` } }.
+    static func setIPv6AddressGenerationMode(
+        _ link: LinkSelector, _ mode: IPv6AddressGenerationMode, _ operation: String
+    ) throws(NSCoreError) -> NetlinkMessageBuilder {
+        var m = try linkMessage(.newLink, [], selecting: link, operation)
+        m.appendNestedAttribute(LinkAttribute.addressFamilySpecific) { spec in
+            spec.appendNestedAttribute(UInt16(AF_INET6)) { inet6 in
+                inet6.appendAttribute(LinkAttribute.inet6AddressGenerationMode, uint8: mode.rawValue)
+            }
+        }
+        return m
+    }
+
     /// `RTM_NEWLINK` with `IFLA_MASTER` (0 detaches).
     static func setMaster(_ link: LinkSelector, _ masterIndex: Int32, _ operation: String) throws(NSCoreError)
         -> NetlinkMessageBuilder

@@ -86,7 +86,12 @@ extension SpawnPlanner {
                 try setUpVeth(veth, host: host, child: pid)
             } catch {
                 pool?.release()
-                throw error
+                guard error.errno?.rawValue == EPERM else { throw error }
+                var e = error
+                e.message = "network: a veth network needs CAP_NET_ADMIN in the caller's network namespace "
+                    + "(root); without it (rootless), use the network none (lo only) or join an existing "
+                    + "namespace (ns:PATH, container:PID). " + e.message
+                throw e
             }
             return remove
         })
@@ -136,6 +141,10 @@ extension SpawnPlanner {
             BridgeCache.remember(b.name, in: cookie, index: index)
             try outside.createVethPair(host, peer: v.interface, peerNamespace: .pid(child), mtu: v.mtu,
                                        master: index, up: true)
+        } catch where error.errno?.rawValue == EXFULL && v.bridge != nil {
+            var e = error
+            e.message += " (bridge \(v.bridge?.name ?? "") is full: a bridge takes at most 1024 ports)"
+            throw e
         }
         do {
             try injected(3)
@@ -146,6 +155,17 @@ extension SpawnPlanner {
             if let mac = v.mac { try inside.setMACAddress(link, mac) }
             try injected(6)
             for a in v.addresses { try inside.addAddress(a, to: link) }
+            // With no IPv6 address eth0 gets no IPv6 link-local one either (as Docker's
+            // IPv4-only containers have none): it then sends no IPv6 packet of its own, which
+            // a bridge would flood to every other container on it (duplicate address detection,
+            // router solicitations, MLD), work that grows with each container added.
+            if !v.addresses.contains(where: { $0.family == .v6 }) {
+                do {
+                    try inside.setIPv6AddressGenerationMode(link, .none)
+                } catch where [EAFNOSUPPORT, EOPNOTSUPP].contains(error.errno?.rawValue ?? 0) {
+                    // A kernel without IPv6 (ipv6.disable=1): nothing to turn off.
+                }
+            }
             try injected(7)
             try inside.setUp(link)
             try injected(8)
