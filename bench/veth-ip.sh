@@ -3,7 +3,8 @@
 # --gateway GATEWAY -- CMD...` made with ip(8) commands, as a shell script would: the peer of
 # section 9 of bench/run.sh. A named network namespace, the bridge made when missing, a veth
 # pair with its inside end created in the namespace, the host end on the bridge and up, then
-# lo, the address, eth0 up and the default route inside, and the command run there with
+# lo, the address, no IPv6 link-local address (as NSCore for a container without IPv6), eth0 up
+# and the default route inside, and the command run there with
 # `ip netns exec`. Afterwards the host end and the namespace are deleted.
 #
 #   veth-ip.sh BRIDGE BRIDGE_CIDR CIDR GATEWAY CMD [ARG...]
@@ -23,6 +24,7 @@ ip link add "$host" type veth peer name eth0 netns "$ns"
 ip link set "$host" master "$bridge" up
 ip -n "$ns" link set lo up
 ip -n "$ns" addr add "$cidr" dev eth0
+ip -n "$ns" link set eth0 addrgenmode none
 ip -n "$ns" link set eth0 up
 ip -n "$ns" route add default via "$gateway"
 ip netns exec "$ns" "$@"

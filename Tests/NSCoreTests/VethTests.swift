@@ -59,6 +59,31 @@ struct VethTests {
             c.sendall(b"hi"); print(host, c.recv(100).decode()); c.close()
         """
 
+    /// Serves two echo connections and, meanwhile, connects to each HOST given (retrying until it
+    /// listens) and prints its answer: run in two containers, each reaches the other.
+    static let peer = """
+        import socket, sys, threading, time
+        s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("::", 7777)); s.listen(8)
+        def serve():
+            for _ in range(2):
+                c, _ = s.accept(); c.sendall(b"echo:" + c.recv(100)); c.close()
+        t = threading.Thread(target=serve); t.start()
+        for host in sys.argv[1:]:
+            for attempt in range(100):
+                try:
+                    c = socket.create_connection((host, 7777), timeout=2); break
+                except OSError as e:
+                    err = e; time.sleep(0.05)
+            else:
+                print(host, "failed", err, flush=True); continue
+            c.sendall(b"hi from " + c.getsockname()[0].removeprefix("::ffff:").encode())
+            print(host, c.recv(100).decode(), flush=True); c.close()
+        t.join()
+        """
+
     @Test func twoContainersOnABridgeTalkOverIPv4AndIPv6() throws {
         try Self.inHost(bridges: ["nscbr0"]) { host in
             var server = SpawnConfiguration(["/usr/bin/python3", "-c", Self.echoServer], namespaces: [.network, .uts])
@@ -72,6 +97,24 @@ struct VethTests {
             #expect(status == .exited(0))
             #expect(out == "10.77.0.2 echo:hi\nfd77::2 echo:hi\n", "\(out)")
             #expect(try a.wait() == .exited(0))
+
+            // Both ways at once: each container serves and connects to the other, over IPv4
+            // and IPv6 (the first one's answers go to a file: it shares the test's filesystem).
+            let file = "/tmp/nscore-veth-both-\(getpid())"
+            defer { unlink(file) }
+            var first = SpawnConfiguration(["sh", "-c", "exec /usr/bin/python3 -c \"$0\" \"$@\" > \(file)",
+                                            Self.peer, "10.77.0.6", "fd77::6"], namespaces: [.network])
+            first.network = try Self.veth(["10.77.0.5/24", "fd77::5/64"])
+            let f = try Container.spawn(first)
+            defer { _ = try? f.stop(timeout: .seconds(1)) }
+            var second = SpawnConfiguration(["/usr/bin/python3", "-c", Self.peer, "10.77.0.5", "fd77::5"], namespaces: [.network])
+            second.network = try Self.veth(["10.77.0.6/24", "fd77::6/64"])
+            let (s1, o1) = try T.run(second)
+            #expect(s1 == .exited(0))
+            #expect(o1 == "10.77.0.5 echo:hi from 10.77.0.6\nfd77::5 echo:hi from fd77::6\n", "\(o1)")
+            #expect(try f.wait() == .exited(0))
+            let fromFirst = T.readFile(file) ?? ""
+            #expect(fromFirst == "10.77.0.6 echo:hi from 10.77.0.5\nfd77::6 echo:hi from fd77::5\n", "\(fromFirst)")
 
             // Inside: eth0 up with its addresses and the default route, ready at exec.
             var look = SpawnConfiguration(["sh", "-c", "ip -o -4 addr show eth0; ip route show default; cat /sys/class/net/eth0/operstate"],
