@@ -240,8 +240,10 @@ NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int strea
  *  child waits before its exec, creates a veth pair with one end inside (see
  *  nscore_spawn_config_set_veth_interface()), gives it its MAC, addresses, MTU, `up` and a
  *  default route through the gateway, and puts the host end, up, on the bridge when one is set.
- *  The command starts with the network ready. The host end is deleted when the container is
- *  reaped; a bridge stays for the next container. Without NSCORE_NS_NET, nscore_spawn() fails
+ *  The command starts with the network ready. With no IPv6 address the inside end gets no IPv6
+ *  link-local address either (it sends no IPv6 packet of its own). The host end is deleted when
+ *  the container is reaped (which takes the kernel tens of milliseconds, within
+ *  nscore_container_wait()); a bridge stays for the next container. Without NSCORE_NS_NET, nscore_spawn() fails
  *  with NSCORE_EINVAL. Any other mode: NSCORE_EINVAL. The settings below are kept with the
  *  configuration whatever the mode, and used when the mode is NSCORE_NETWORK_VETH. */
 NSCORE_API int nscore_spawn_config_set_network(nscore_spawn_config *cfg, int mode, nscore_error **err);

@@ -30,7 +30,8 @@ public struct Veth: Sendable, Equatable {
     /// are usable at once, without duplicate address detection). Empty, with a ``bridge`` that
     /// has an IPv4 ``Bridge/address``: the next address of its subnet that this process has
     /// not handed out, with the bridge as the default gateway (given back when the container
-    /// is reaped).
+    /// is reaped). With no IPv6 address the interface gets no IPv6 link-local address either
+    /// (it sends no IPv6 packet of its own, as Docker's IPv4-only containers).
     public var addresses: [IPPrefix]
     /// The default route's gateway; it must lie in one of ``addresses``' subnets.
     public var gateway: IPAddress?

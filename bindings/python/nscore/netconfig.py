@@ -125,7 +125,8 @@ class Veth:
     - ``addresses``: addresses of the inside interface with their prefix lengths, IPv4 and IPv6
       (``"10.80.0.2/24"``, ``"fd80::2/64"``, or :class:`ipaddress.IPv4Interface` /
       :class:`ipaddress.IPv6Interface`). IPv6 ones are usable at once (no duplicate address
-      detection). Any sequence is kept as a tuple of str.
+      detection). With no IPv6 address the interface gets no IPv6 link-local address either.
+      Any sequence is kept as a tuple of str.
     - ``gateway``: the default route's gateway (``"10.80.0.1"`` or an :mod:`ipaddress`
       address); it must lie in one of the addresses' subnets.
     - ``mtu``: the MTU of both ends; None keeps the kernel's.
