@@ -317,6 +317,31 @@ struct VethTests {
         }
     }
 
+    /// The host end is deleted from the namespace it was made in, which each container keeps
+    /// open: containers spawned from one namespace share one descriptor of it.
+    @Test func containersShareOneDescriptorOfTheirHostNamespace() throws {
+        try Self.inHost(bridges: ["nscbr0"]) { _ in
+            let host = try sys_readlink("/proc/thread-self/ns/net").get()
+            func held() -> Int {
+                var n = 0
+                for fd in 0..<4096 where (try? sys_readlink("/proc/self/fd/\(fd)").get()) == host { n += 1 }
+                return n
+            }
+            let before = held()
+            var containers: [Container] = []
+            defer { for c in containers { _ = try? c.stop(timeout: .zero) } }
+            for i in 2...5 {
+                var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])
+                c.network = try Self.veth(["10.77.0.\(i)/24"])
+                containers.append(try Container.spawn(c))
+            }
+            #expect(held() == before + 1, "descriptors of the host namespace: \(before) before, \(held()) after")
+            for c in containers { _ = try c.stop(timeout: .zero) }
+            containers = []
+            #expect(held() == before, "after the reaps")
+        }
+    }
+
     @Test func theHostEndAndItsPeerAreSetAsAsked() throws {
         try Self.inHost(bridges: ["nscbr0"]) { host in
             var c = SpawnConfiguration(["sleep", "30"], namespaces: [.network])

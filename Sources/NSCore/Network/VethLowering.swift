@@ -63,11 +63,7 @@ extension SpawnPlanner {
         let host = v.hostInterface ?? generatedHostInterface()
         // The host end lives in the spawning thread's network namespace: the deletion after
         // the reap (on whatever thread) goes there, not to the reaping thread's.
-        let namespace: OwnedNamespaceFile
-        switch sys_open("/proc/thread-self/ns/net", O_RDONLY) {
-        case .success(let fd): namespace = OwnedNamespaceFile(fd.release())
-        case .failure(let e): throw .sys(e, "open /proc/thread-self/ns/net")
-        }
+        let namespace = try OwnedNamespaceFile.currentNetwork()
         // No address and a bridge with a subnet: the next free one of it, the bridge as gateway.
         let pool: PoolAddress? = v.addresses.isEmpty ? v.bridge.flatMap { b in b.address.map { _ in PoolAddress(bridge: b.name) } } : nil
         let remove: @Sendable () -> Void = {
@@ -261,6 +257,36 @@ final class OwnedNamespaceFile: Sendable {
     let fd: Int32
     init(_ fd: Int32) { self.fd = fd }
     deinit { sys_close(fd) }
+
+    private final class Weak: @unchecked Sendable {
+        weak var file: OwnedNamespaceFile?
+        init(_ file: OwnedNamespaceFile) { self.file = file }
+    }
+    /// The open network namespace files, by namespace inode: the containers spawned from one
+    /// namespace share one descriptor (a thousand containers hold one fd, not a thousand). While
+    /// an entry's file lives, it keeps its namespace, and so the inode, from being reused.
+    private static let network = Mutex<[UInt64: Weak]>([:])
+
+    /// The calling thread's network namespace, opened once for every holder.
+    static func currentNetwork() throws(NSCoreError) -> OwnedNamespaceFile {
+        let path = "/proc/thread-self/ns/net"
+        let inode: UInt64
+        switch sys_stat(path) {
+        case .success(let st): inode = UInt64(st.st_ino)
+        case .failure(let e): throw .sys(e, "stat \(path)")
+        }
+        return try network.withLock { (open) throws(NSCoreError) -> OwnedNamespaceFile in
+            if let file = open[inode]?.file { return file }
+            let file: OwnedNamespaceFile
+            switch sys_open(path, O_RDONLY) {
+            case .success(let fd): file = OwnedNamespaceFile(fd.release())
+            case .failure(let e): throw .sys(e, "open \(path)")
+            }
+            open = open.filter { $0.value.file != nil }
+            open[inode] = Weak(file)
+            return file
+        }
+    }
 }
 
 extension Container {
