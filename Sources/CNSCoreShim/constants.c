@@ -150,6 +150,8 @@ const unsigned short nsc_shim_IFLA_INFO_DATA = IFLA_INFO_DATA;
 const unsigned short nsc_shim_IFLA_INFO_SLAVE_KIND = IFLA_INFO_SLAVE_KIND;
 const unsigned short nsc_shim_VETH_INFO_PEER = VETH_INFO_PEER;
 const unsigned short nsc_shim_IFLA_AF_SPEC = IFLA_AF_SPEC;
+const unsigned short nsc_shim_IFLA_EXT_MASK = IFLA_EXT_MASK;
+const unsigned int nsc_shim_RTEXT_FILTER_SKIP_STATS = RTEXT_FILTER_SKIP_STATS;
 const unsigned short nsc_shim_IFLA_INET6_ADDR_GEN_MODE = IFLA_INET6_ADDR_GEN_MODE;
 
 const unsigned short nsc_shim_IFA_ADDRESS = IFA_ADDRESS;

@@ -279,6 +279,16 @@ import Testing
                 == "2400000019000500e3ee0d6b0000000002000000fe00ff0000000000080005000a000001")
     }
 
+    /// Link queries ask the kernel to leave statistics out (`IFLA_EXT_MASK`
+    /// `RTEXT_FILTER_SKIP_STATS`): one link or all of them.
+    @Test func linkQueriesSkipStatistics() throws {
+        for request in [try RouteRequest.getLink(.name("eth0"), "t"), RouteRequest.dumpLinks()] {
+            let bytes = request.encoded(sequence: 1)
+            let attributes = try NetlinkMessage.decode(datagram: bytes[...])[0].attributes(after: RouteHeaderSize.link)
+            #expect(try attributes[LinkAttribute.extendedMask]?.uint32() == 1 << 3)
+        }
+    }
+
     @Test func vethPeerInAnotherNamespaceIsNestedInsidePeerInfo() throws {
         let m = try RouteRequest.createVethPair("h0", peer: "eth0", peerNamespace: .pid(1234), mtu: 1400)
         let bytes = m.encoded(sequence: 1)

@@ -211,6 +211,8 @@ extern const unsigned short nsc_shim_IFLA_INFO_DATA;
 extern const unsigned short nsc_shim_IFLA_INFO_SLAVE_KIND;
 extern const unsigned short nsc_shim_VETH_INFO_PEER;
 extern const unsigned short nsc_shim_IFLA_AF_SPEC;
+extern const unsigned short nsc_shim_IFLA_EXT_MASK;
+extern const unsigned int nsc_shim_RTEXT_FILTER_SKIP_STATS;
 extern const unsigned short nsc_shim_IFLA_INET6_ADDR_GEN_MODE;
 extern const unsigned short nsc_shim_IFA_ADDRESS;
 extern const unsigned short nsc_shim_IFA_LOCAL;

@@ -137,6 +137,10 @@ enum LinkAttribute {
     /// `VETH_INFO_PEER`, inside `IFLA_INFO_DATA` of a veth: a `struct ifinfomsg` and the peer's
     /// own link attributes.
     static let vethPeer = nsc_shim_VETH_INFO_PEER
+    /// `IFLA_EXT_MASK` (u32): what a `RTM_GETLINK` answer leaves out or adds (`RTEXT_FILTER_*`).
+    static let extendedMask = nsc_shim_IFLA_EXT_MASK
+    /// `RTEXT_FILTER_SKIP_STATS`: no statistics in the answer (``NetworkLink`` reads none).
+    static let skipStatistics = nsc_shim_RTEXT_FILTER_SKIP_STATS
     /// `IFLA_AF_SPEC`: per address family settings, one nested attribute per family.
     static let addressFamilySpecific = nsc_shim_IFLA_AF_SPEC
     /// `IFLA_INET6_ADDR_GEN_MODE` (u8), inside the `AF_INET6` entry of `IFLA_AF_SPEC`.
