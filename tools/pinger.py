@@ -4,17 +4,25 @@ every 0.25 s until TIMEOUT seconds have passed), and a line "HOST reply" or "HOS
 each; exits 1 when any went unanswered. IPv4 echoes carry their checksum; the kernel computes
 ICMPv6 ones. For the network tests (Swift and Python), which run it inside containers: the
 machines have no ping binary. Needs CAP_NET_RAW (root in the container)."""
-import os, socket, struct, sys, time
+
+import os
+import socket
+import struct
+import sys
+import time
+
 timeout, hosts = float(sys.argv[1]), sys.argv[2:]
 ident = os.getpid() & 0xFFFF
+
 
 def checksum(data):
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF
+
 
 def ping(host):
     v6 = ":" in host
@@ -31,7 +39,9 @@ def ping(host):
         payload = b"nscore-ping"
         header = struct.pack("!BBHHH", request, 0, 0, ident, seq)
         if not v6:
-            header = struct.pack("!BBHHH", request, 0, checksum(header + payload), ident, seq)
+            header = struct.pack(
+                "!BBHHH", request, 0, checksum(header + payload), ident, seq
+            )
         try:
             s.sendto(header + payload, (host, 0))
         except OSError:  # an earlier attempt found no neighbour: try again
@@ -41,18 +51,19 @@ def ping(host):
             s.settimeout(left)
             try:
                 data, source = s.recvfrom(2048)
-            except socket.timeout:
+            except TimeoutError:
                 break
             except OSError:  # the neighbour is unreachable: try again
                 continue
             if not v6:  # a raw IPv4 socket reads the IP header too
-                data = data[(data[0] & 0x0F) * 4:]
+                data = data[(data[0] & 0x0F) * 4 :]
             if len(data) < 8 or source[0] != host:
                 continue
             kind, _, _, got_ident, got_seq = struct.unpack("!BBHHH", data[:8])
             if kind == reply and got_ident == ident and got_seq <= seq:
                 return True
     return False
+
 
 failed = False
 for host in hosts:
