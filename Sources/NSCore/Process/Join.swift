@@ -63,6 +63,9 @@ enum Joiner {
 
     static func join(_ c: JoinConfiguration) throws(NSCoreError) -> Container {
         try SpawnPlanner.validate(c.process)
+        if c.process.user != nil {
+            throw .invalid("user", "user: a join runs as the caller's user (setting another is for spawns)")
+        }
 
         let plan = SpawnPlan()
         // nscore-init's setns options: the fd (owned by the plan) and its flags, and what the

@@ -34,6 +34,10 @@ public struct ProcessConfiguration: Sendable {
     /// (`PR_SET_PDEATHSIG`). Off by default: the signal follows the starting *thread*, so a
     /// worker thread that ends would otherwise kill the processes it started.
     public var killOnParentDeath: Bool
+    /// The user, group and supplementary groups the command runs as (`process.user`); nil
+    /// keeps the caller's (with uid/gid maps: 0 of the maps). The child sets them after its
+    /// mounts, before the working directory and exec.
+    public var user: User?
     /// Standard input, output and error of the command.
     public var stdin: StdioSource
     public var stdout: StdioSource
@@ -50,6 +54,7 @@ public struct ProcessConfiguration: Sendable {
         self.environmentList = nil
         self.workingDirectory = nil
         self.killOnParentDeath = false
+        self.user = nil
         self.stdin = .inherit
         self.stdout = .inherit
         self.stderr = .inherit
@@ -99,6 +104,11 @@ extension ProcessConfigurable {
     public var killOnParentDeath: Bool {
         get { process.killOnParentDeath }
         set { process.killOnParentDeath = newValue }
+    }
+    /// ``ProcessConfiguration/user``.
+    public var user: User? {
+        get { process.user }
+        set { process.user = newValue }
     }
     /// ``ProcessConfiguration/stdin``.
     public var stdin: StdioSource {

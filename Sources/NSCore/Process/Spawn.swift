@@ -27,10 +27,11 @@ enum SpawnPlanner {
 
     static func plan(_ c: SpawnConfiguration) throws(NSCoreError) -> SpawnPlan {
         var namespaces = c.namespaces
-        if c.mapRootUser { namespaces.insert(.user) }
+        if c.mapRootUser || !c.uidMappings.isEmpty || !c.gidMappings.isEmpty { namespaces.insert(.user) }
         try validate(c, namespaces)
         let mountWork = try checkMounts(c, namespaces)
         try checkNetwork(c, namespaces)
+        let idMaps = try IDMap.check(c, namespaces)
 
         let plan = SpawnPlan()
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
@@ -49,7 +50,7 @@ enum SpawnPlanner {
         }
         // The parent's work (id maps) must be done before the child acts as root in its new
         // user namespace: the child waits here.
-        lowerIDMaps(c, into: plan)
+        lowerIDMaps(idMaps, into: plan)
         try lowerNetwork(c, into: plan)
         lowerUTS(c, into: plan)
         if c.root != nil {
@@ -58,6 +59,7 @@ enum SpawnPlanner {
         }
         lowerMounts(c, namespaces, mountWork, into: plan)
         lowerLoopback(namespaces, into: plan)
+        lowerUser(c, idMaps, into: plan)
         if let dir = c.workingDirectory { plan.chdir(dir) }
         waitForNetwork(c, into: plan)
         lowerExec(stdio, into: plan)

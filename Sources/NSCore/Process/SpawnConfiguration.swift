@@ -48,6 +48,13 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// Map root inside a new user namespace to the caller's uid and gid outside (as
     /// `unshare --map-root-user`). Implies a new user namespace.
     public var mapRootUser: Bool
+    /// The uid map of the new user namespace (`linux.uidMappings`): ranges of ids inside and
+    /// the ids outside they are. Implies a new user namespace. Root writes any map; another
+    /// caller maps ranges through `newuidmap` (Debian's `uidmap`) and `/etc/subuid`, or only
+    /// its own uid. Without a ``ProcessConfiguration/user`` the command runs as uid 0 of it.
+    public var uidMappings: [IDMapping]
+    /// The gid map (`linux.gidMappings`), as ``uidMappings`` (`newgidmap`, `/etc/subgid`).
+    public var gidMappings: [IDMapping]
     /// How a new network namespace is connected: only `lo` (``NetworkConfiguration/none``, the
     /// default), or a veth pair set up before the command runs.
     public var network: NetworkConfiguration
@@ -72,6 +79,8 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.readonlyPaths = nil
         self.useInit = false
         self.mapRootUser = false
+        self.uidMappings = []
+        self.gidMappings = []
         self.network = .none
     }
 }
