@@ -61,8 +61,8 @@ public struct User: Sendable, Hashable {
         self.additionalGids = additionalGids
     }
 
-    /// Parses `UID[:GID]` (numbers; the group is the uid's number when not given, as for
-    /// `docker run --user` with numbers).
+    /// Parses `UID[:GID]` (numbers; without GID the group is 0, as `docker run --user UID`
+    /// gives a uid that has no passwd entry).
     /// - Throws: ``NSCoreError`` (invalid argument) naming what is wrong with `text`.
     public init(parsing text: String) throws(NSCoreError) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
@@ -76,7 +76,7 @@ public struct User: Sendable, Hashable {
             throw .invalid("user", "user '\(text)': expected UID or UID:GID (numbers)")
         }
         let uid = try number(parts[0], "UID")
-        self.init(uid: uid, gid: parts.count == 2 ? try number(parts[1], "GID") : uid)
+        self.init(uid: uid, gid: parts.count == 2 ? try number(parts[1], "GID") : 0)
     }
 }
 
@@ -110,12 +110,8 @@ enum IDMap {
             throw .invalid("id mappings", "id mappings: mapRootUser and explicit uid/gid mappings are exclusive; "
                            + "give the mapping 0:\(geteuid()):1 instead")
         }
-        if !ns.contains(.user) {
-            if hasMaps {
-                throw .invalid("id mappings", "id mappings: uid and gid maps need a new user namespace (the user kind)")
-            }
-            return nil
-        }
+        // Maps imply a new user namespace (SpawnPlanner.plan adds it).
+        if !ns.contains(.user) { return nil }
         let euid = geteuid(), egid = getegid()
         let uid = c.mapRootUser ? [IDMapping(containerID: 0, hostID: euid, size: 1)] : c.uidMappings
         let gid = c.mapRootUser ? [IDMapping(containerID: 0, hostID: egid, size: 1)] : c.gidMappings
