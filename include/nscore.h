@@ -215,6 +215,26 @@ NSCORE_API int nscore_spawn_config_set_readonly_paths(nscore_spawn_config *cfg, 
 NSCORE_API int nscore_spawn_config_set_init(nscore_spawn_config *cfg, int enable, nscore_error **err);
 /** Map root inside a new user namespace to the caller's uid/gid (implies NSCORE_NS_USER). */
 NSCORE_API int nscore_spawn_config_set_map_root_user(nscore_spawn_config *cfg, int enable, nscore_error **err);
+/** Appends a line to the uid map of the new user namespace (OCI `linux.uidMappings`): `size`
+ *  (at least 1) uids from `container_id` inside are `host_id`... outside. Any line implies
+ *  NSCORE_NS_USER and excludes nscore_spawn_config_set_map_root_user(). Checked at spawn as the
+ *  kernel would (no two lines overlapping inside or outside, at most 340 lines, no range past
+ *  4294967295): NSCORE_EINVAL naming the line. Root writes any map; another caller writes a
+ *  map of its own uid (one line of size 1) itself and goes through newuidmap (Debian package
+ *  uidmap, /etc/subuid) for anything else (NSCORE_ENOENT when it is not installed). Without a
+ *  user (nscore_spawn_config_set_user), the command keeps the caller's uid where the map maps
+ *  it, and otherwise runs as uid 0 of the map. */
+NSCORE_API int nscore_spawn_config_add_uid_mapping(nscore_spawn_config *cfg, uint32_t container_id, uint32_t host_id,
+                                                   uint32_t size, nscore_error **err);
+/** The same for the gid map (OCI `linux.gidMappings`; newgidmap, /etc/subgid). An unprivileged
+ *  caller's map of its own gid makes the kernel deny setgroups(2) in the namespace. */
+NSCORE_API int nscore_spawn_config_add_gid_mapping(nscore_spawn_config *cfg, uint32_t container_id, uint32_t host_id,
+                                                   uint32_t size, nscore_error **err);
+/** Empties both maps. */
+NSCORE_API int nscore_spawn_config_clear_id_mappings(nscore_spawn_config *cfg, nscore_error **err);
+/** The user the command runs as: nscore_process_config_set_user() on the process part. */
+NSCORE_API int nscore_spawn_config_set_user(nscore_spawn_config *cfg, uint32_t uid, uint32_t gid,
+                                            const uint32_t *additional_gids, size_t count, nscore_error **err);
 /** SIGKILL the container when the *thread* that spawned it exits (PR_SET_PDEATHSIG). Default 0. */
 NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config *cfg, int enable, nscore_error **err);
 
@@ -310,6 +330,16 @@ NSCORE_API int nscore_process_config_set_cwd(nscore_process_config *p, const cha
 NSCORE_API int nscore_process_config_set_stdio(nscore_process_config *p, int stream, int mode, int fd, nscore_error **err);
 /** SIGKILL the process when the *thread* that started it exits (PR_SET_PDEATHSIG). Default 0. */
 NSCORE_API int nscore_process_config_set_kill_on_parent_death(nscore_process_config *p, int enable, nscore_error **err);
+/** The user, group and supplementary groups (`count` of `additional_gids`; NULL with 0 clears
+ *  them) the command runs as (OCI `process.user`), as ids of the namespace it runs in: with uid
+ *  and gid maps, ids inside them (each must be mapped: NSCORE_EINVAL otherwise). The child sets
+ *  them after its mounts, before the working directory and exec; a non-root uid keeps no
+ *  capability. -1 (4294967295) is NSCORE_EINVAL. Spawns only: a join with a user set fails with
+ *  NSCORE_EINVAL. */
+NSCORE_API int nscore_process_config_set_user(nscore_process_config *p, uint32_t uid, uint32_t gid,
+                                              const uint32_t *additional_gids, size_t count, nscore_error **err);
+/** Back to the caller's user (the default). */
+NSCORE_API int nscore_process_config_clear_user(nscore_process_config *p, nscore_error **err);
 
 /* ---- Containers ------------------------------------------------------------------------- */
 

@@ -48,6 +48,20 @@ enum ProcessABI {
     static func setKillOnParentDeath(_ h: ProcessConfigHandle, _ enable: Int32, _ f: String) throws(NSCoreError) {
         h.process.killOnParentDeath = try ABI.flag(enable, f)
     }
+
+    static func setUser(_ h: ProcessConfigHandle, _ uid: UInt32, _ gid: UInt32, _ gids: UnsafePointer<UInt32>?,
+                        _ count: Int, _ f: String) throws(NSCoreError) {
+        if uid == UInt32.max || gid == UInt32.max {
+            throw ABI.invalid(uid == UInt32.max ? "uid" : "gid", "\(f): 4294967295 (-1) is not a valid id")
+        }
+        if count < 0 || count > 65536 { throw ABI.invalid("count", "\(f): count \(count) is out of range (0-65536)") }
+        if count > 0 && gids == nil { throw ABI.null(f, "additional_gids") }
+        let extra = (0..<count).map { gids![$0] }
+        if let bad = extra.first(where: { $0 == UInt32.max }) {
+            throw ABI.invalid("additional_gids", "\(f): \(bad) (-1) is not a valid gid")
+        }
+        h.process.user = User(uid: uid, gid: gid, additionalGids: extra)
+    }
 }
 
 /// Runs a setter on a process configuration handle.
@@ -118,4 +132,22 @@ public func nscore_process_config_set_kill_on_parent_death(_ p: OpaquePointer?, 
                                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_process_config_set_kill_on_parent_death"
     return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setKillOnParentDeath(h, enable, f) }
+}
+
+/// The user the command runs as, with its supplementary groups (`additional_gids`, `count` of
+/// them; NULL with 0 clears them).
+@c
+public func nscore_process_config_set_user(_ p: OpaquePointer?, _ uid: UInt32, _ gid: UInt32,
+                                           _ additionalGids: UnsafePointer<UInt32>?, _ count: Int,
+                                           _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_user"
+    return withProcess(p, f, err) { h throws(NSCoreError) in
+        try ProcessABI.setUser(h, uid, gid, additionalGids, count, f)
+    }
+}
+
+/// Back to the caller's user.
+@c
+public func nscore_process_config_clear_user(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withProcess(p, "nscore_process_config_clear_user", err) { h throws(NSCoreError) in h.process.user = nil }
 }

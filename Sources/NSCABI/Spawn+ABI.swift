@@ -154,6 +154,51 @@ public func nscore_spawn_config_set_map_root_user(_ cfg: OpaquePointer?, _ enabl
     }
 }
 
+/// Appends a line to the uid map (`which` 0) or the gid map (1).
+private func addMapping(_ cfg: OpaquePointer?, _ which: Int, _ containerID: UInt32, _ hostID: UInt32, _ size: UInt32,
+                        _ f: String, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withConfig(cfg, f, err) { h throws(NSCoreError) in
+        if size == 0 { throw ABI.invalid("size", "\(f): size must be at least 1") }
+        let line = IDMapping(containerID: containerID, hostID: hostID, size: size)
+        if which == 0 { h.configuration.uidMappings.append(line) } else { h.configuration.gidMappings.append(line) }
+    }
+}
+
+/// Appends `size` uids from `container_id` inside, `host_id` outside, to the uid map.
+@c
+public func nscore_spawn_config_add_uid_mapping(_ cfg: OpaquePointer?, _ containerID: UInt32, _ hostID: UInt32,
+                                                _ size: UInt32, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    addMapping(cfg, 0, containerID, hostID, size, "nscore_spawn_config_add_uid_mapping", err)
+}
+
+/// The same for the gid map.
+@c
+public func nscore_spawn_config_add_gid_mapping(_ cfg: OpaquePointer?, _ containerID: UInt32, _ hostID: UInt32,
+                                                _ size: UInt32, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    addMapping(cfg, 1, containerID, hostID, size, "nscore_spawn_config_add_gid_mapping", err)
+}
+
+/// Empties both maps.
+@c
+public func nscore_spawn_config_clear_id_mappings(_ cfg: OpaquePointer?,
+                                                  _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withConfig(cfg, "nscore_spawn_config_clear_id_mappings", err) { h throws(NSCoreError) in
+        h.configuration.uidMappings = []
+        h.configuration.gidMappings = []
+    }
+}
+
+/// The user the command runs as (nscore_process_config_set_user on the process part).
+@c
+public func nscore_spawn_config_set_user(_ cfg: OpaquePointer?, _ uid: UInt32, _ gid: UInt32,
+                                         _ additionalGids: UnsafePointer<UInt32>?, _ count: Int,
+                                         _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_user"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        try ProcessABI.setUser(h.process, uid, gid, additionalGids, count, f)
+    }
+}
+
 /// PR_SET_PDEATHSIG(SIGKILL) tied to the spawning thread; 0 or 1.
 @c
 public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _ enable: Int32,
