@@ -563,6 +563,126 @@ else
 fi
 t as_nobody "$RBIN" exec -t 1 -- true;  expect "rootless exec into PID 1: refused with 125" 125
 
+# ---- user namespaces: id maps and users -------------------------------------------------------
+
+echo "# user namespaces: id maps and users"
+MAPS=(--map-users 0:100000:65536 --map-groups 0:100000:65536)
+# squeezed LINE: a /proc/PID/uid_map line with its padding squeezed out.
+squeezed() { tr -s ' ' <<<"$1" | sed 's/^ //'; }
+t "$BIN" run "${MAPS[@]}" -- sh -c 'id -u; cat /proc/self/uid_map'
+check "run --map-users 0:100000:65536: uid 0 inside, the map as given" \
+    '[ "$RC" = 0 ] && [ "$(line 1)" = 0 ] && [ "$(squeezed "$(line 2)")" = "0 100000 65536" ] && [ "$(wc -l <<<"$OUT")" = 2 ]'
+t "$BIN" run "${MAPS[@]}" -- cat /proc/self/gid_map
+check "--map-groups 0:100000:65536: the gid map as given" '[ "$RC" = 0 ] && [ "$(squeezed "$OUT")" = "0 100000 65536" ]'
+UD=$TMP/userns
+mkdir -p "$UD" && chmod 1777 "$UD"
+t "$BIN" run "${MAPS[@]}" -- touch "$UD/root-made"
+check "a file root inside makes is owned by 100000:100000 on the host" \
+    '[ "$RC" = 0 ] && [ "$(stat -c %u:%g "$UD/root-made" 2>/dev/null)" = 100000:100000 ]'
+t "$BIN" run "${MAPS[@]}" --setuid 1000 --setgid 1000 --groups 10,20 -- sh -c \
+    'id -u; id -g; id -G; awk "/^CapEff:/ { print \$2 }" /proc/self/status; touch "$1"' sh "$UD/user-made"
+check "--setuid 1000 --setgid 1000 --groups 10,20 under the maps: uid, gid and groups" \
+    '[ "$RC" = 0 ] && [ "$(sed -n 1,3p <<<"$OUT")" = $'"'"'1000\n1000\n1000 10 20'"'"' ]'
+check "... no effective capability" '[ "$(line 4)" = 0000000000000000 ]'
+check "... and its file is 101000:101000 on the host" '[ "$(stat -c %u:%g "$UD/user-made" 2>/dev/null)" = 101000:101000 ]'
+t "$BIN" run "${MAPS[@]}" -S 7 -G 8 -- sh -c 'id -u; id -g; id -G'
+expect "-S 7 -G 8 (short forms) under the maps; no supplementary groups" 0 $'7\n8\n8'
+t "$BIN" run "${MAPS[@]}" --setuid 5 -- sh -c 'id -u; id -g'
+expect "--setuid without --setgid: gid 0" 0 $'5\n0'
+t "$BIN" run --setuid 65534 --setgid 65534 -- id -u
+expect "--setuid 65534 --setgid 65534 without a user namespace" 0 "65534"
+t "$BIN" run --setuid 65534 --setgid 65534 --groups 65534,4 -- sh -c 'id -u; id -g; id -G; readlink /proc/self/ns/user'
+check "--groups without a user namespace: uid, gid, groups, the host's user namespace" \
+    '[ "$RC" = 0 ] && [ "$(sed -n 1,3p <<<"$OUT")" = $'"'"'65534\n65534\n65534 4'"'"' ] && [ "$(line 4)" = "$(readlink /proc/self/ns/user)" ]'
+t "$BIN" run --map-user 1234 --map-group 4321 -- sh -c 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map'
+check "--map-user 1234 --map-group 4321: your ids become 1234 and 4321 inside" \
+    '[ "$RC" = 0 ] && [ "$(sed -n 1,2p <<<"$OUT")" = $'"'"'1234\n4321'"'"' ] && [ "$(squeezed "$(line 3)")" = "1234 0 1" ] && [ "$(squeezed "$(line 4)")" = "4321 0 1" ]'
+t "$BIN" run --map-users 0:100000:1000 --map-users 1000:0:1 --map-groups 0:100000:1000 --map-groups 1000:0:1 -- sh -c 'id -u; id -g; wc -l < /proc/self/uid_map'
+expect "--map-users twice: two lines; without --setuid the caller's uid (mapped to 1000) is kept" 0 $'1000\n1000\n2'
+
+# Bad input: text is a usage error naming the option and the value; what only the engine can
+# judge fails at spawn (125) with its message.
+t "$BIN" run --map-users 0:1 -- true
+expect "--map-users 0:1 (no COUNT): exit 2" 2 "" "invalid value '0:1' for '--map-users': id mapping '0:1': expected INNER:OUTER:COUNT"
+t "$BIN" run --map-users a:b:c -- true
+expect "--map-users a:b:c: exit 2, names INNER" 2 "" "for '--map-users': id mapping 'a:b:c': INNER 'a' is not a number"
+t "$BIN" run --map-groups 0:-1:10 -- true
+expect "--map-groups 0:-1:10 (negative): exit 2, names OUTER" 2 "" "for '--map-groups': id mapping '0:-1:10': OUTER '-1' is not a number"
+t "$BIN" run --map-users 0:100000:4294967296 -- true
+expect "a COUNT past 2^32-1: exit 2" 2 "" "COUNT '4294967296' is not a number"
+t "$BIN" run --map-users 0:100000:0 -- true
+expect "--map-users 0:100000:0: 125, the size" 125 "" "uid mappings[0] 0:100000:0: the size must be at least 1"
+t "$BIN" run --map-users 0:100000:65536 --map-users 100:300000:10 --map-groups 0:100000:65536 -- true
+expect "overlapping --map-users (inside): 125, says overlaps" 125 "" "uid mappings[1] 100:300000:10 overlaps uid mappings[0]"
+t "$BIN" run --map-users 0:100000:65536 --map-groups 0:100000:65536 --map-groups 70000:100010:5 -- true
+expect "overlapping --map-groups (outside): 125, says overlaps" 125 "" "overlaps gid mappings[0] 0:100000:65536 outside"
+t "$BIN" run "${MAPS[@]}" --setuid 70000 -- true
+expect "--setuid 70000 outside a 65536 range: 125" 125 "" "uid 70000 is not in the uid map (0:100000:65536)"
+t "$BIN" run "${MAPS[@]}" --setuid 0 --groups 1,70000 -- true
+expect "--groups with a gid outside the map: 125" 125 "" "gid 70000 is not in the gid map"
+t "$BIN" run --setgid 5 -- true;        expect "--setgid alone: exit 2" 2 "" "'--setgid' needs --setuid"
+t "$BIN" run -G 5 -- true;              expect "-G alone: exit 2" 2 "" "'-G' needs --setuid"
+t "$BIN" run --groups 5 -- true;        expect "--groups alone: exit 2" 2 "" "'--groups' needs --setuid"
+t "$BIN" run --setuid abc -- true;      expect "--setuid abc: exit 2" 2 "" "invalid id 'abc' for '--setuid'"
+t "$BIN" run -S -1 -- true;             expect "-S -1: exit 2" 2 "" "invalid id '-1' for '-S'"
+t "$BIN" run --setuid 4294967295 -- true; expect "--setuid 4294967295 (-1): exit 2" 2 "" "invalid id '4294967295'"
+t "$BIN" run --setuid 99999999999 -- true; expect "--setuid past 2^32: exit 2" 2 "" "invalid id '99999999999'"
+t "$BIN" run --setuid 0 --groups 1,,2 -- true; expect "--groups 1,,2: exit 2" 2 "" "invalid groups '1,,2' for '--groups'"
+t "$BIN" run --map-user x -- true;      expect "--map-user x: exit 2" 2 "" "invalid id 'x' for '--map-user'"
+t "$BIN" run --map-group '' -- true;    expect "--map-group '': exit 2" 2 "" "invalid id '' for '--map-group'"
+t "$BIN" run -r --map-users 0:100000:65536 -- true
+expect "-r with --map-users: exit 2, exclusive" 2 "" "'--map-users' and '-r' are exclusive"
+t "$BIN" run --map-group 0 --map-root-user -- true
+expect "--map-group with --map-root-user: exit 2, exclusive" 2 "" "'--map-group' and '--map-root-user' are exclusive"
+t "$BIN" exec -t $$ --setuid 0 -- true; expect "exec has no --setuid" 2 "" "unknown option '--setuid'"
+t "$BIN" exec -t $$ -S 0 -- true;       expect "exec has no -S" 2 "" "unknown option '-S'"
+t "$BIN" exec -t $$ --map-users 0:100000:1 -- true; expect "exec has no --map-users" 2 "" "unknown option '--map-users'"
+for args in "run --map-users" "run --map-users= -- true" "run --map-users :: -- true" "run --groups , -S 0 -- true" \
+            "run -S '' -- true" "run --map-users 4294967295:0:1 -- true" "run --map-users 0:4294967295:2 -- true"; do
+    eval "t \"\$BIN\" $args"
+    check "no crash on: nscore $args (rc=$RC)" '[ "$RC" -lt 126 ] && [ -n "$ERR" ]'
+done
+help_lists run --map-users --map-groups --map-user --map-group -S --setuid -G --setgid --groups
+
+# Rootless: uid 65534 maps its own ids itself, and ranges through newuidmap/newgidmap, which
+# check /etc/subuid and /etc/subgid. Those are never touched: with_subids runs its command in a
+# private mount namespace where a file granting 65534 the ids 200000-265535 covers each.
+SUBIDS_BEFORE=$(cat /etc/subuid /etc/subgid 2>/dev/null | md5sum)
+printf '65534:200000:65536\n' > "$TMP/subuid"
+printf '65534:200000:65536\n' > "$TMP/subgid"
+chmod 0644 "$TMP/subuid" "$TMP/subgid"
+with_subids() {
+    unshare -m --propagation private sh -c \
+        'mount --bind "$1" /etc/subuid && mount --bind "$2" /etc/subgid || exit 99; shift 2; cd / && exec "$@"' \
+        sh "$TMP/subuid" "$TMP/subgid" "$@"
+}
+RANGES=(--map-users 0:65534:1 --map-users 1:200000:65536 --map-groups 0:65534:1 --map-groups 1:200000:65536)
+if [ -x /usr/bin/newuidmap ] && [ -x /usr/bin/newgidmap ]; then
+    t with_subids "${NOBODY[@]}" "$RBIN" run "${RANGES[@]}" -- sh -c 'cat /proc/self/uid_map; echo; cat /proc/self/gid_map; id -u'
+    check "rootless --map-users through newuidmap: both uid lines" \
+        '[ "$RC" = 0 ] && [ "$(squeezed "$(line 1)")" = "0 65534 1" ] && [ "$(squeezed "$(line 2)")" = "1 200000 65536" ]'
+    check "... both gid lines (newgidmap), and uid 0 inside" \
+        '[ "$(squeezed "$(line 4)")" = "0 65534 1" ] && [ "$(squeezed "$(line 5)")" = "1 200000 65536" ] && [ "$(line 6)" = 0 ]'
+    t with_subids "${NOBODY[@]}" "$RBIN" run "${RANGES[@]}" -S 1000 -G 1000 --groups 5,6 -- sh -c 'id -u; id -g; id -G'
+    expect "rootless --setuid/--setgid/--groups inside the subordinate range" 0 $'1000\n1000\n1000 5 6'
+    t with_subids "${NOBODY[@]}" "$RBIN" run --map-users 0:65534:1 --map-users 1:300000:10 --map-groups 0:65534:1 -- true
+    expect "rootless uid range outside /etc/subuid: 125" 125 "" "newuidmap"
+    check "... the message names /etc/subuid" 'grep -qF /etc/subuid <<<"$ERR"'
+    t with_subids "${NOBODY[@]}" "$RBIN" run --map-users 0:65534:1 --map-groups 0:65534:1 --map-groups 1:300000:10 -- true
+    expect "rootless gid range outside /etc/subgid: 125, names newgidmap and /etc/subgid" 125 "" "newgidmap"
+    check "... the message names /etc/subgid" 'grep -qF /etc/subgid <<<"$ERR"'
+else
+    bad "rootless id ranges" "newuidmap/newgidmap are not installed (Debian package uidmap): run tools/deps.sh"
+fi
+check "the real /etc/subuid and /etc/subgid are unchanged and not mounted over" \
+    '[ "$(cat /etc/subuid /etc/subgid 2>/dev/null | md5sum)" = "$SUBIDS_BEFORE" ] && ! grep -qE " /etc/sub[ug]id " /proc/self/mountinfo'
+t as_nobody "$RBIN" run --map-user 0 --map-group 0 -- sh -c 'id -u; id -g; cat /proc/self/setgroups'
+expect "rootless --map-user 0 --map-group 0 (own ids, no helper): uid and gid 0" 0 $'0\n0\ndeny'
+t as_nobody "$RBIN" run --map-user 0 --map-group 0 -S 0 -G 0 --groups 0 -- true
+expect "rootless --groups under a self-written gid map: 125, setgroups is denied" 125 "" "supplementary groups need setgroups(2)"
+t as_nobody "$RBIN" run --setuid 0 -- true
+expect "rootless --setuid 0 without a user namespace: 125" 125
+
 # ---- root filesystems ------------------------------------------------------------------------
 
 echo "# root filesystems"

@@ -9,6 +9,7 @@ command -v setpriv >/dev/null || need+=(util-linux)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ipcmk >/dev/null || need+=(util-linux)
 command -v g++ >/dev/null || need+=(g++)
+command -v newuidmap >/dev/null || need+=(uidmap)
 if [ ${#need[@]} -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq

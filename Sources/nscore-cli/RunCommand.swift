@@ -41,6 +41,21 @@ enum RunCommand {
           -f, --fork                 accepted for unshare compatibility (nscore always forks)
           -h, --help                 show this help
 
+        User namespace maps and user (each --map option implies --user and excludes -r):
+              --map-users INNER:OUTER:COUNT
+                                     map COUNT uids from INNER inside to OUTER... outside
+                                     (repeatable); unless you are root, any but your own
+                                     uid goes through newuidmap, and /etc/subuid must grant it
+              --map-groups INNER:OUTER:COUNT
+                                     the same for gids (repeatable; newgidmap, /etc/subgid)
+              --map-user UID         map your uid to UID inside (--map-users UID:EUID:1)
+              --map-group GID        map your gid to GID inside (--map-groups GID:EGID:1)
+          -S, --setuid UID           run COMMAND as uid UID (of the new user namespace, if
+                                     any); without it, under maps, COMMAND keeps your uid
+                                     and gid where the maps map them, else gets 0
+          -G, --setgid GID           the gid of COMMAND (default 0; needs --setuid)
+              --groups GID[,GID...]  its supplementary groups (default none; needs --setuid)
+
         Root filesystem and mounts (each implies --mount):
               --rootfs DIR           run in DIR as root filesystem (pivot_root), with proc,
                                      /dev, /dev/pts, /dev/shm, /dev/mqueue and sysfs mounted
@@ -79,7 +94,7 @@ enum RunCommand {
 
         """
 
-    static let specs = OptionTable(capacity: 48) { t in
+    static let specs = OptionTable(capacity: 56) { t in
         KindFlags.add(to: &t, mountValue: .optionalMountSpec)
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
@@ -88,7 +103,6 @@ enum RunCommand {
         t.add(OptionSpec("no-mount-proc"))
         t.add(OptionSpec("propagation", value: .required))
         t.add(OptionSpec("init"))
-        t.add(OptionSpec("map-root-user", "r"))
         t.add(OptionSpec("kill-on-parent-death"))
         t.add(OptionSpec("wd", "w", value: .required))
         t.add(OptionSpec("env", "e", value: .required))
@@ -97,6 +111,7 @@ enum RunCommand {
         t.add(OptionSpec("help", "h"))
         MountOptions.add(to: &t)
         NetworkOptions.add(to: &t)
+        UserOptions.add(to: &t)
     }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
@@ -107,6 +122,7 @@ enum RunCommand {
         var clearEnvironment = false
         var readOnly = false
         var network = NetworkOptions()
+        var users = UserOptions()
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -119,6 +135,7 @@ enum RunCommand {
                 continue
             }
             if try network.apply(option, parser) { continue }
+            if try users.apply(option, to: &config, parser) { continue }
             switch option.name {
             case "all": namespaces = .all
             case "hostname":
@@ -133,7 +150,6 @@ enum RunCommand {
             case "no-mount-proc": config.mountProc = false
             case "propagation": config.rootPropagation = try propagation(option, parser)
             case "init": config.useInit = true
-            case "map-root-user": config.mapRootUser = true
             case "kill-on-parent-death": config.killOnParentDeath = true
             case "wd": config.workingDirectory = try parser.nonEmpty(option)
             case "env":
@@ -155,6 +171,7 @@ enum RunCommand {
         let command = try parser.commandArguments()
         config.setArguments(cStrings: command.argv, count: command.count)
         try network.configure(&config, namespaces: &namespaces, parser)
+        try users.configure(&config, parser)
         config.namespaces = namespaces
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }
