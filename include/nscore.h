@@ -232,6 +232,11 @@ NSCORE_API int nscore_spawn_config_add_gid_mapping(nscore_spawn_config *cfg, uin
                                                    uint32_t size, nscore_error **err);
 /** Empties both maps. */
 NSCORE_API int nscore_spawn_config_clear_id_mappings(nscore_spawn_config *cfg, nscore_error **err);
+/** no_new_privs for the command (PR_SET_NO_NEW_PRIVS, OCI `process.noNewPrivileges`): setuid
+ *  programs and file capabilities then give it nothing. mode 1 on, 0 off, -1 the default: on
+ *  for a spawn with a root filesystem, off for a plain namespace spawn (where sudo keeps
+ *  working). Other values: NSCORE_EINVAL. */
+NSCORE_API int nscore_spawn_config_set_no_new_privileges(nscore_spawn_config *cfg, int mode, nscore_error **err);
 /** The user the command runs as: nscore_process_config_set_user() on the process part. */
 NSCORE_API int nscore_spawn_config_set_user(nscore_spawn_config *cfg, uint32_t uid, uint32_t gid,
                                             const uint32_t *additional_gids, size_t count, nscore_error **err);
@@ -340,6 +345,35 @@ NSCORE_API int nscore_process_config_set_user(nscore_process_config *p, uint32_t
                                               const uint32_t *additional_gids, size_t count, nscore_error **err);
 /** Back to the caller's user (the default). */
 NSCORE_API int nscore_process_config_clear_user(nscore_process_config *p, nscore_error **err);
+
+/** Capability sets (OCI `process.capabilities`), bits for nscore_process_config_set_capabilities. */
+#define NSCORE_CAPS_BOUNDING 1u
+#define NSCORE_CAPS_EFFECTIVE 2u
+#define NSCORE_CAPS_INHERITABLE 4u
+#define NSCORE_CAPS_PERMITTED 8u
+#define NSCORE_CAPS_AMBIENT 16u
+/** Sets each capability set named in `which` (NSCORE_CAPS_* bits) to `names` (NULL-terminated:
+ *  "CAP_CHOWN", "chown" or "CHOWN"; "ALL" for every capability the kernel has; an empty array
+ *  for none). The first call starts from Docker's default sets (see below); sets not named keep
+ *  their value. An unknown name is NSCORE_EINVAL with a message that lists the valid ones.
+ *  Default, without any call: a spawn with a root filesystem gets Docker's default set (CHOWN,
+ *  DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP,
+ *  NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE as bounding, effective and permitted; no
+ *  inheritable or ambient one); a plain namespace spawn keeps the caller's (in a new user
+ *  namespace: all). The child drops the bounding set, switches user (keeping its permitted set),
+ *  then sets effective, permitted and inheritable (capset) and the ambient set, just before
+ *  exec. At spawn, effective must be within permitted and ambient within permitted and
+ *  inheritable (NSCORE_EINVAL otherwise). Spawns only: a join with capabilities set fails with
+ *  NSCORE_EINVAL. */
+NSCORE_API int nscore_process_config_set_capabilities(nscore_process_config *p, unsigned which, const char *const *names,
+                                                      nscore_error **err);
+/** Docker's --cap-add and --cap-drop: adds `add` to and removes `drop` from the bounding,
+ *  effective and permitted sets (and `drop` from inheritable and ambient), starting from the
+ *  sets already set, or Docker's default. Either may be NULL; "ALL" allowed in both. */
+NSCORE_API int nscore_process_config_adjust_capabilities(nscore_process_config *p, const char *const *add,
+                                                         const char *const *drop, nscore_error **err);
+/** Back to the default capabilities (see nscore_process_config_set_capabilities). */
+NSCORE_API int nscore_process_config_clear_capabilities(nscore_process_config *p, nscore_error **err);
 
 /* ---- Containers ------------------------------------------------------------------------- */
 

@@ -674,6 +674,11 @@ static void bind_propagation(void)
         struct mnt m;
         int sent, found;
         cfg = root_config(script, namespaces(1), 0);
+        {
+            /* The container mounts under its bind: CAP_SYS_ADMIN, beyond the default set. */
+            const char *sys_admin[] = {"SYS_ADMIN", NULL};
+            OK(nscore_process_config_adjust_capabilities(nscore_spawn_config_process(cfg), sys_admin, NULL, &err));
+        }
         REQUIRE(cfg != NULL);
         OK(nscore_spawn_config_add_mount(cfg, "/vol", "bind", src, pc->options, &err));
         REQUIRE(box_start(cfg, &b) == 0);

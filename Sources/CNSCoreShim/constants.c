@@ -11,6 +11,12 @@
 #include "nsc_shim.h"
 
 const int nsc_shim_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+const int nsc_shim_PR_SET_KEEPCAPS = PR_SET_KEEPCAPS;
+const int nsc_shim_PR_CAPBSET_DROP = PR_CAPBSET_DROP;
+const int nsc_shim_PR_CAP_AMBIENT = PR_CAP_AMBIENT;
+const int nsc_shim_PR_CAP_AMBIENT_RAISE = PR_CAP_AMBIENT_RAISE;
+const int nsc_shim_PR_CAP_AMBIENT_CLEAR_ALL = PR_CAP_AMBIENT_CLEAR_ALL;
+const int nsc_shim_PR_SET_NO_NEW_PRIVS = PR_SET_NO_NEW_PRIVS;
 const int nsc_shim_O_PATH = O_PATH;
 const unsigned int nsc_shim_AT_EMPTY_PATH = AT_EMPTY_PATH;
 const unsigned int nsc_shim_AT_RECURSIVE = AT_RECURSIVE;

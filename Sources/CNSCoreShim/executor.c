@@ -881,6 +881,8 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         return nsc_sys3(SYS_setresuid, a[0], a[0], a[0]);
     case NSC_STEP_SETGROUPS:
         return nsc_sys2(SYS_setgroups, a[0], a[1]);
+    case NSC_STEP_CAPSET:
+        return nsc_sys2(SYS_capset, a[0], a[1]);
     default:
         return -EINVAL;
     }

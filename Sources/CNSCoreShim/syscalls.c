@@ -297,6 +297,7 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_SETRESGID: return "setresgid";
     case NSC_STEP_SETRESUID: return "setresuid";
     case NSC_STEP_SETGROUPS: return "setgroups";
+    case NSC_STEP_CAPSET: return "capset";
     case NSC_STEP_FILES: return "unshare the fd table";
     default: return "unknown step";
     }

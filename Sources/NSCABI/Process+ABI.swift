@@ -49,6 +49,30 @@ enum ProcessABI {
         h.process.killOnParentDeath = try ABI.flag(enable, f)
     }
 
+    static func setCapabilities(_ h: ProcessConfigHandle, _ which: UInt32, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+                                _ f: String) throws(NSCoreError) {
+        if which == 0 || which & ~UInt32(31) != 0 {
+            throw ABI.invalid("which", "\(f): which 0x\(String(which, radix: 16)) is not a non-empty set of NSCORE_CAPS_* bits")
+        }
+        guard let list = try ABI.stringArray(names, f, "names") else { throw ABI.null(f, "names") }
+        let set = try CapabilitySet(names: list)
+        var caps = h.process.capabilities ?? .dockerDefault
+        // The NSCORE_CAPS_* bits.
+        if which & 1 != 0 { caps.bounding = set }
+        if which & 2 != 0 { caps.effective = set }
+        if which & 4 != 0 { caps.inheritable = set }
+        if which & 8 != 0 { caps.permitted = set }
+        if which & 16 != 0 { caps.ambient = set }
+        h.process.capabilities = caps
+    }
+
+    static func adjustCapabilities(_ h: ProcessConfigHandle, _ add: UnsafePointer<UnsafePointer<CChar>?>?,
+                                   _ drop: UnsafePointer<UnsafePointer<CChar>?>?, _ f: String) throws(NSCoreError) {
+        let added = try CapabilitySet(names: try ABI.stringArray(add, f, "add") ?? [])
+        let dropped = try CapabilitySet(names: try ABI.stringArray(drop, f, "drop") ?? [])
+        h.process.capabilities = (h.process.capabilities ?? .dockerDefault).adding(added, dropping: dropped)
+    }
+
     static func setUser(_ h: ProcessConfigHandle, _ uid: UInt32, _ gid: UInt32, _ gids: UnsafePointer<UInt32>?,
                         _ count: Int, _ f: String) throws(NSCoreError) {
         if uid == UInt32.max || gid == UInt32.max {
@@ -150,4 +174,32 @@ public func nscore_process_config_set_user(_ p: OpaquePointer?, _ uid: UInt32, _
 @c
 public func nscore_process_config_clear_user(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withProcess(p, "nscore_process_config_clear_user", err) { h throws(NSCoreError) in h.process.user = nil }
+}
+
+/// Sets the capability sets named in `which` (NSCORE_CAPS_* bits) to `names`.
+@c
+public func nscore_process_config_set_capabilities(_ p: OpaquePointer?, _ which: UInt32,
+                                                   _ names: UnsafePointer<UnsafePointer<CChar>?>?,
+                                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_capabilities"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setCapabilities(h, which, names, f) }
+}
+
+/// Docker's --cap-add / --cap-drop.
+@c
+public func nscore_process_config_adjust_capabilities(_ p: OpaquePointer?,
+                                                      _ add: UnsafePointer<UnsafePointer<CChar>?>?,
+                                                      _ drop: UnsafePointer<UnsafePointer<CChar>?>?,
+                                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_adjust_capabilities"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.adjustCapabilities(h, add, drop, f) }
+}
+
+/// Back to the default capabilities.
+@c
+public func nscore_process_config_clear_capabilities(_ p: OpaquePointer?,
+                                                     _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withProcess(p, "nscore_process_config_clear_capabilities", err) { h throws(NSCoreError) in
+        h.process.capabilities = nil
+    }
 }

@@ -199,6 +199,20 @@ public func nscore_spawn_config_set_user(_ cfg: OpaquePointer?, _ uid: UInt32, _
     }
 }
 
+/// no_new_privs: 1 on, 0 off, -1 the default (on with a root filesystem).
+@c
+public func nscore_spawn_config_set_no_new_privileges(_ cfg: OpaquePointer?, _ mode: Int32,
+                                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_no_new_privileges"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        switch mode {
+        case -1: h.configuration.noNewPrivileges = nil
+        case 0, 1: h.configuration.noNewPrivileges = mode == 1
+        default: throw ABI.invalid("mode", "\(f): mode \(mode) is not -1 (default), 0 or 1")
+        }
+    }
+}
+
 /// PR_SET_PDEATHSIG(SIGKILL) tied to the spawning thread; 0 or 1.
 @c
 public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _ enable: Int32,

@@ -32,6 +32,9 @@ struct RootfsTests {
 
     static func lines(_ s: String) -> [Substring] { s.split(separator: "\n") }
 
+    /// Docker's default capabilities and CAP_SYS_ADMIN, for the tests that mount inside.
+    static let withSysAdmin = Capabilities.dockerDefault.adding(CapabilitySet([Capability(rawValue: 21)!]), dropping: [])
+
     /// `dir/shared`: a tmpfs mounted on the host and made shared (a peer group the container's
     /// binds can join), holding `subdirectories`. The caller unmounts it.
     static func sharedHostMount(in dir: String, subdirectories: [String]) -> String {
@@ -116,6 +119,7 @@ struct RootfsTests {
 
             // Turned off: /proc/sys is writable (in the new UTS namespace) and /sys/firmware is the real one.
             var c = Self.config(rootfs, "echo box > /proc/sys/kernel/hostname && hostname; grep -c ' /sys/firmware ' /proc/self/mountinfo")
+            c.capabilities = Self.withSysAdmin
             c.maskedPaths = []
             c.readonlyPaths = []
             let (status2, out2) = try T.run(c)
@@ -169,6 +173,8 @@ struct RootfsTests {
                     grep ' /mnt/p' /proc/self/mountinfo
                     """)
                 c.mounts = [.bind(src, to: "/mnt/p", recursive: false, propagation: mode)]
+                // Mounting inside needs CAP_SYS_ADMIN, which a rootfs container lacks by default.
+                c.capabilities = Self.withSysAdmin
                 c.stdin = .fd(fds[0])
                 let (status, out) = try T.capture { stdout in
                     var cc = c
@@ -216,6 +222,7 @@ struct RootfsTests {
                 unshare -m --propagation unchanged sh -c "echo ready; read go; grep -c ' /mnt/p/host ' /proc/self/mountinfo"
                 """)
             c.mounts = [.bind(src, to: "/mnt/p", recursive: false, propagation: .sharedAndSlave)]
+            c.capabilities = Self.withSysAdmin
             c.stdin = .fd(fds[0])
             let (status, out) = try T.capture { stdout in
                 var cc = c
@@ -241,6 +248,7 @@ struct RootfsTests {
             let src = dir + "/ub"
             #expect(mkdir(src, 0o755) == 0)
             var c = Self.config(rootfs, "mkdir -p /b; mount --bind /u /b 2>&1 >/dev/null && echo bound || echo refused")
+            c.capabilities = Self.withSysAdmin  // refused for being unbindable, not for lack of CAP_SYS_ADMIN
             c.mounts = [Mount(destination: "/u", type: "tmpfs", source: "tmpfs", options: ["unbindable"])]
             let (status, out) = try T.run(c)
             #expect(status == .exited(0))
@@ -366,6 +374,7 @@ struct RootfsTests {
             defer { _ = umount2(src, Int32(MNT_DETACH)) }
             for bind in [Mount.bind(src, to: "/data"), Mount.bind(src, to: "/data", recursive: false)] {
                 var c = Self.config(rootfs, "mount -t tmpfs leak /data/sub && grep ' /data ' /proc/self/mountinfo")
+                c.capabilities = Self.withSysAdmin
                 c.mounts = [bind]
                 let (status, out) = try T.run(c)
                 #expect(status == .exited(0))

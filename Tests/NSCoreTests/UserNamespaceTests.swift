@@ -87,7 +87,8 @@ struct UserNamespaceTests {
         try refused({ $0.gidMappings.append(IDMapping(containerID: 70000, hostID: 100_010, size: 10)) },
                     "overlaps gid mappings[0] 0:100000:65536 outside the namespace")
         try refused({ $0.uidMappings[0].size = 0 }, "the size must be at least 1")
-        try refused({ $0.uidMappings = [IDMapping(containerID: 4_294_967_290, hostID: 0, size: 10)] }, "past id 4294967295")
+        try refused({ $0.uidMappings = [IDMapping(containerID: 4_294_967_295, hostID: 0, size: 1)] }, "past id 4294967294")
+        try refused({ $0.uidMappings = [IDMapping(containerID: 4_294_967_290, hostID: 0, size: 10)] }, "past id 4294967294")
         try refused({ c in
             c.uidMappings = (0..<341).map { IDMapping(containerID: UInt32($0) * 10, hostID: 100_000 + UInt32($0) * 10, size: 1) }
         }, "341 lines; the kernel takes at most 340")

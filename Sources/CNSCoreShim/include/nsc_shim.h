@@ -78,6 +78,12 @@ void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
 /* Constants from headers Swift's Glibc module does not import (constants.c). */
 extern const int nsc_shim_PR_SET_PDEATHSIG;
+extern const int nsc_shim_PR_SET_KEEPCAPS;
+extern const int nsc_shim_PR_CAPBSET_DROP;
+extern const int nsc_shim_PR_CAP_AMBIENT;
+extern const int nsc_shim_PR_CAP_AMBIENT_RAISE;
+extern const int nsc_shim_PR_CAP_AMBIENT_CLEAR_ALL;
+extern const int nsc_shim_PR_SET_NO_NEW_PRIVS;
 extern const int nsc_shim_O_PATH;
 extern const unsigned int nsc_shim_AT_EMPTY_PATH;
 extern const unsigned int nsc_shim_AT_RECURSIVE;

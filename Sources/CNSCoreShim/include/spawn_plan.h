@@ -75,6 +75,7 @@ enum nsc_step_kind {
     NSC_STEP_SETRESGID = 40,     /* setresgid(arg0, arg0, arg0)                                 */
     NSC_STEP_SETRESUID = 41,     /* setresuid(arg0, arg0, arg0)                                 */
     NSC_STEP_SETGROUPS = 42,     /* setgroups(arg0, arg1)                                       */
+    NSC_STEP_CAPSET = 43,        /* capset(arg0 (header), arg1 (two data structs))              */
     /* Reported, never planned: the fd-table takeover of a share_files child (step -1). */
     NSC_STEP_FILES = 108,
 };

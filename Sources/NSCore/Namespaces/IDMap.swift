@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 
 /// One line of a user namespace's uid or gid map: `size` ids from `containerID` inside are
@@ -111,7 +112,13 @@ enum IDMap {
                            + "give the mapping 0:\(geteuid()):1 instead")
         }
         // Maps imply a new user namespace (SpawnPlanner.plan adds it).
-        if !ns.contains(.user) { return nil }
+        if !ns.contains(.user) {
+            if c.process.user != nil && geteuid() != 0 {
+                throw .invalid("user", "user: running the command as another user needs root, or a new user "
+                               + "namespace whose maps give it that user")
+            }
+            return nil
+        }
         let euid = geteuid(), egid = getegid()
         let uid = c.mapRootUser ? [IDMapping(containerID: 0, hostID: euid, size: 1)] : c.uidMappings
         let gid = c.mapRootUser ? [IDMapping(containerID: 0, hostID: egid, size: 1)] : c.gidMappings
@@ -166,8 +173,9 @@ enum IDMap {
         }
         for (i, m) in map.enumerated() {
             if m.size == 0 { throw .invalid(stage, "\(stage)[\(i)] \(m): the size must be at least 1") }
-            if UInt64(m.containerID) + UInt64(m.size) > 1 << 32 || UInt64(m.hostID) + UInt64(m.size) > 1 << 32 {
-                throw .invalid(stage, "\(stage)[\(i)] \(m): the range goes past id 4294967295")
+            // 4294967295 is no id (it is -1): the last id a line may map is 4294967294.
+            if UInt64(m.containerID) + UInt64(m.size) >= 1 << 32 || UInt64(m.hostID) + UInt64(m.size) >= 1 << 32 {
+                throw .invalid(stage, "\(stage)[\(i)] \(m): the range goes past id 4294967294 (the last id)")
             }
             for (j, o) in map.enumerated() where j < i {
                 func overlap(_ a: UInt32, _ b: UInt32) -> Bool {
@@ -319,7 +327,10 @@ extension SpawnPlanner {
     /// (as `unshare --map-user`), and otherwise becomes 0 of the map: it would else keep an id
     /// the namespace does not map (root outside, nobody inside). Supplementary groups are set
     /// (cleared when none are given) whenever the gid changes, unless setgroups is denied.
-    static func lowerUser(_ c: SpawnConfiguration, _ writing: IDMap.Writing?, into plan: SpawnPlan) {
+    /// With `keepCapabilities` (capability sets follow), `PR_SET_KEEPCAPS` keeps the permitted
+    /// set through a uid change, so that `capset` can then set the sets the command gets.
+    static func lowerUser(_ c: SpawnConfiguration, _ writing: IDMap.Writing?, keepCapabilities: Bool,
+                          into plan: SpawnPlan) {
         let explicit = writing != nil && !c.mapRootUser
         let user = c.process.user ?? User(uid: 0, gid: 0)
         let gidMap = writing?.gid ?? [], uidMap = writing?.uid ?? []
@@ -336,6 +347,9 @@ extension SpawnPlanner {
             }
             plan.setresgid(gid_t(user.gid))
         }
-        if setUID { plan.setresuid(uid_t(user.uid)) }
+        if setUID {
+            if keepCapabilities { plan.prctl(nsc_shim_PR_SET_KEEPCAPS, 1, what: .text("prctl(PR_SET_KEEPCAPS)")) }
+            plan.setresuid(uid_t(user.uid))
+        }
     }
 }

@@ -66,6 +66,9 @@ enum Joiner {
         if c.process.user != nil {
             throw .invalid("user", "user: a join runs as the caller's user (setting another is for spawns)")
         }
+        if c.process.capabilities != nil {
+            throw .invalid("capabilities", "capabilities: a join keeps the caller's capabilities (setting them is for spawns)")
+        }
 
         let plan = SpawnPlan()
         // nscore-init's setns options: the fd (owned by the plan) and its flags, and what the

@@ -38,6 +38,10 @@ public struct ProcessConfiguration: Sendable {
     /// keeps the caller's (with uid/gid maps: 0 of the maps). The child sets them after its
     /// mounts, before the working directory and exec.
     public var user: User?
+    /// The command's capability sets (`process.capabilities`). nil: Docker's default set
+    /// (``Capabilities/dockerDefault``) for a container with a root filesystem, and the
+    /// caller's (or, in a new user namespace, all of them) for a plain namespace spawn.
+    public var capabilities: Capabilities?
     /// Standard input, output and error of the command.
     public var stdin: StdioSource
     public var stdout: StdioSource
@@ -55,6 +59,7 @@ public struct ProcessConfiguration: Sendable {
         self.workingDirectory = nil
         self.killOnParentDeath = false
         self.user = nil
+        self.capabilities = nil
         self.stdin = .inherit
         self.stdout = .inherit
         self.stderr = .inherit
@@ -109,6 +114,11 @@ extension ProcessConfigurable {
     public var user: User? {
         get { process.user }
         set { process.user = newValue }
+    }
+    /// ``ProcessConfiguration/capabilities``.
+    public var capabilities: Capabilities? {
+        get { process.capabilities }
+        set { process.capabilities = newValue }
     }
     /// ``ProcessConfiguration/stdin``.
     public var stdin: StdioSource {

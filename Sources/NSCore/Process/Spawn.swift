@@ -32,6 +32,8 @@ enum SpawnPlanner {
         let mountWork = try checkMounts(c, namespaces)
         try checkNetwork(c, namespaces)
         let idMaps = try IDMap.check(c, namespaces)
+        let capabilities = capabilities(c)
+        try checkCapabilities(capabilities)
 
         let plan = SpawnPlan()
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
@@ -59,7 +61,9 @@ enum SpawnPlanner {
         }
         lowerMounts(c, namespaces, mountWork, into: plan)
         lowerLoopback(namespaces, into: plan)
-        lowerUser(c, idMaps, into: plan)
+        lowerBoundingSet(capabilities, into: plan)
+        lowerUser(c, idMaps, keepCapabilities: capabilities != nil, into: plan)
+        lowerCapabilitySets(capabilities, noNewPrivileges: noNewPrivileges(c), into: plan)
         if let dir = c.workingDirectory { plan.chdir(dir) }
         waitForNetwork(c, into: plan)
         lowerExec(stdio, into: plan)

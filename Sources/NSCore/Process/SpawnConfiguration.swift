@@ -55,6 +55,10 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     public var uidMappings: [IDMapping]
     /// The gid map (`linux.gidMappings`), as ``uidMappings`` (`newgidmap`, `/etc/subgid`).
     public var gidMappings: [IDMapping]
+    /// `PR_SET_NO_NEW_PRIVS` for the command (`process.noNewPrivileges`): setuid and file
+    /// capabilities give it nothing. nil: on for a container with a root filesystem, off for a
+    /// plain namespace spawn (where a setuid program such as sudo keeps working).
+    public var noNewPrivileges: Bool?
     /// How a new network namespace is connected: only `lo` (``NetworkConfiguration/none``, the
     /// default), or a veth pair set up before the command runs.
     public var network: NetworkConfiguration
@@ -81,6 +85,7 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.mapRootUser = false
         self.uidMappings = []
         self.gidMappings = []
+        self.noNewPrivileges = nil
         self.network = .none
     }
 }

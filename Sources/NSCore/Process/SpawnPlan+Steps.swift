@@ -264,13 +264,31 @@ extension SpawnPlan {
     // ---- Credentials ---------------------------------------------------------------------
 
     /// `setresgid(gid, gid, gid)`, raw.
-    func setresgid(_ gid: gid_t) { append(NSC_STEP_SETRESGID, UInt64(gid), what: .text("setresgid")) }
+    func setresgid(_ gid: gid_t) { append(NSC_STEP_SETRESGID, UInt64(gid), what: .text("setresgid (the user's group)")) }
 
     /// `setresuid(uid, uid, uid)`, raw.
-    func setresuid(_ uid: uid_t) { append(NSC_STEP_SETRESUID, UInt64(uid), what: .text("setresuid")) }
+    func setresuid(_ uid: uid_t) { append(NSC_STEP_SETRESUID, UInt64(uid), what: .text("setresuid (the user)")) }
 
     /// `setgroups(count, list)`, raw; `list` must live as long as the plan.
     func setgroups(_ list: UnsafePointer<gid_t>?, count: Int) {
-        append(NSC_STEP_SETGROUPS, UInt64(count), address(list), what: .text("setgroups"))
+        append(NSC_STEP_SETGROUPS, UInt64(count), address(list), what: .text("setgroups (the user's supplementary groups)"))
+    }
+
+    /// `capset` (version 3) of the effective, permitted and inheritable sets, raw; the header
+    /// and data live in the plan's arena.
+    func capset(effective: UInt64, permitted: UInt64, inheritable: UInt64) {
+        // struct __user_cap_header_struct { u32 version; int pid; } and two
+        // struct __user_cap_data_struct { u32 effective, permitted, inheritable; }.
+        let header = allocate(8).bindMemory(to: UInt32.self, capacity: 2)
+        header[0] = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
+        header[1] = 0
+        let data = allocate(24).bindMemory(to: UInt32.self, capacity: 6)
+        for (i, word) in [(0, UInt64(0)), (3, UInt64(32))] {
+            data[i] = UInt32(truncatingIfNeeded: effective >> word)
+            data[i + 1] = UInt32(truncatingIfNeeded: permitted >> word)
+            data[i + 2] = UInt32(truncatingIfNeeded: inheritable >> word)
+        }
+        append(NSC_STEP_CAPSET, address(UnsafePointer(header)), address(UnsafePointer(data)),
+               what: .text("capset (effective, permitted and inheritable capabilities)"))
     }
 }

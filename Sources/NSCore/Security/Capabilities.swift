@@ -1,0 +1,231 @@
+import CNSCoreShim
+import Glibc
+
+/// A Linux capability (capabilities(7)), by number; its name is `CAP_` and the constant's.
+public struct Capability: Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: UInt8
+
+    /// The capabilities this library knows, in number order (CAP_CHOWN = 0 ... CAP_CHECKPOINT_RESTORE = 40).
+    static let names: [StaticString] = [
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+        "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+        "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+        "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+        "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+        "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG",
+        "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    ]
+
+    /// The capability numbered `rawValue`; nil past the last one this library knows.
+    public init?(rawValue: UInt8) {
+        guard Int(rawValue) < Self.names.count else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// The capability named `name`: `CAP_NET_ADMIN`, `NET_ADMIN` or `net_admin`.
+    /// - Throws: ``NSCoreError`` (invalid argument) that lists the valid names.
+    public init(named name: String) throws(NSCoreError) {
+        var upper = name.uppercased()
+        if !upper.hasPrefix("CAP_") { upper = "CAP_" + upper }
+        guard let i = Self.names.firstIndex(where: { $0.description == upper }) else {
+            throw .invalid("capabilities", "capabilities: unknown capability '\(name)'; the valid names are "
+                           + Self.names.map(\.description).joined(separator: ", ") + " (or ALL)")
+        }
+        self.rawValue = UInt8(i)
+    }
+
+    /// `CAP_...`.
+    public var description: String { Self.names[Int(rawValue)].description }
+
+    /// The name as a C string that lives as long as the program (for plan step descriptions).
+    var staticName: UnsafePointer<CChar> {
+        UnsafeRawPointer(Self.names[Int(rawValue)].utf8Start).assumingMemoryBound(to: CChar.self)
+    }
+
+    public static func < (a: Capability, b: Capability) -> Bool { a.rawValue < b.rawValue }
+
+    /// The last capability the running kernel has (`/proc/sys/kernel/cap_last_cap`), or the last
+    /// this library knows when that cannot be read.
+    static let lastSupported: UInt8 = {
+        if let bytes = try? sys_readFile("/proc/sys/kernel/cap_last_cap", limit: 16).get(),
+           let n = UInt8(String(decoding: bytes, as: UTF8.self).trimmingTrailingNewline), Int(n) < names.count {
+            return n
+        }
+        return UInt8(names.count - 1)
+    }()
+}
+
+/// A set of capabilities, as the kernel's 64-bit mask.
+public struct CapabilitySet: Sendable, Hashable, SetAlgebra, CustomStringConvertible {
+    public var mask: UInt64
+
+    public init() { mask = 0 }
+    public init(mask: UInt64) { self.mask = mask }
+    public init<S: Sequence>(_ capabilities: S) where S.Element == Capability {
+        mask = 0
+        for c in capabilities { mask |= 1 << UInt64(c.rawValue) }
+    }
+
+    /// Parses names (`CAP_CHOWN`, `chown`); `ALL` is every capability the kernel has.
+    /// - Throws: ``NSCoreError`` naming an unknown capability and listing the valid ones.
+    public init(names: [String]) throws(NSCoreError) {
+        mask = 0
+        for n in names {
+            if n.uppercased() == "ALL" || n.uppercased() == "CAP_ALL" { formUnion(.all); continue }
+            insert(try Capability(named: n))
+        }
+    }
+
+    /// Every capability the running kernel has.
+    public static var all: CapabilitySet {
+        CapabilitySet(mask: Capability.lastSupported >= 63 ? .max : (1 << (UInt64(Capability.lastSupported) + 1)) - 1)
+    }
+
+    /// Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID,
+    /// SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE.
+    public static let dockerDefault: CapabilitySet = {
+        var s = CapabilitySet()
+        for n in [0, 1, 4, 3, 27, 13, 6, 7, 31, 8, 10, 18, 5, 29] { s.mask |= 1 << UInt64(n) }
+        return s
+    }()
+
+    public var members: [Capability] {
+        (0..<64).compactMap { i in mask & (1 << UInt64(i)) != 0 ? Capability(rawValue: UInt8(i)) : nil }
+    }
+
+    public var description: String { members.map(\.description).joined(separator: ",") }
+
+    public func contains(_ member: Capability) -> Bool { mask & (1 << UInt64(member.rawValue)) != 0 }
+    public func union(_ other: CapabilitySet) -> CapabilitySet { CapabilitySet(mask: mask | other.mask) }
+    public func intersection(_ other: CapabilitySet) -> CapabilitySet { CapabilitySet(mask: mask & other.mask) }
+    public func symmetricDifference(_ other: CapabilitySet) -> CapabilitySet { CapabilitySet(mask: mask ^ other.mask) }
+    @discardableResult
+    public mutating func insert(_ newMember: Capability) -> (inserted: Bool, memberAfterInsert: Capability) {
+        let had = contains(newMember)
+        mask |= 1 << UInt64(newMember.rawValue)
+        return (!had, newMember)
+    }
+    @discardableResult
+    public mutating func remove(_ member: Capability) -> Capability? {
+        let had = contains(member)
+        mask &= ~(1 << UInt64(member.rawValue))
+        return had ? member : nil
+    }
+    @discardableResult
+    public mutating func update(with newMember: Capability) -> Capability? {
+        let had = contains(newMember)
+        mask |= 1 << UInt64(newMember.rawValue)
+        return had ? newMember : nil
+    }
+    public mutating func formUnion(_ other: CapabilitySet) { mask |= other.mask }
+    public mutating func formIntersection(_ other: CapabilitySet) { mask &= other.mask }
+    public mutating func formSymmetricDifference(_ other: CapabilitySet) { mask ^= other.mask }
+}
+
+/// The five capability sets of the command (the OCI runtime spec's `process.capabilities`).
+public struct Capabilities: Sendable, Hashable {
+    public var bounding: CapabilitySet
+    public var effective: CapabilitySet
+    public var inheritable: CapabilitySet
+    public var permitted: CapabilitySet
+    public var ambient: CapabilitySet
+
+    public init(bounding: CapabilitySet, effective: CapabilitySet, inheritable: CapabilitySet = [],
+                permitted: CapabilitySet, ambient: CapabilitySet = []) {
+        self.bounding = bounding
+        self.effective = effective
+        self.inheritable = inheritable
+        self.permitted = permitted
+        self.ambient = ambient
+    }
+
+    /// `set` as bounding, effective and permitted; no inheritable or ambient one.
+    public init(_ set: CapabilitySet) {
+        self.init(bounding: set, effective: set, permitted: set)
+    }
+
+    /// Docker's default: ``CapabilitySet/dockerDefault`` bounding, effective and permitted.
+    public static let dockerDefault = Capabilities(.dockerDefault)
+
+    /// Every capability the kernel has ("privileged").
+    public static var all: Capabilities { Capabilities(.all) }
+
+    /// `set` with `add` added and `drop` dropped from bounding, effective and permitted (and
+    /// drop from inheritable and ambient), as `--cap-add`/`--cap-drop` (`ALL` allowed in both).
+    public func adding(_ add: CapabilitySet, dropping drop: CapabilitySet) -> Capabilities {
+        var c = self
+        for keyPath in [\Capabilities.bounding, \.effective, \.permitted] {
+            c[keyPath: keyPath].formUnion(add)
+            c[keyPath: keyPath].subtract(drop)
+        }
+        c.inheritable.subtract(drop)
+        c.ambient.subtract(drop)
+        return c
+    }
+}
+
+extension SpawnPlanner {
+    /// The capabilities a spawn sets: the configuration's, or Docker's default for a container
+    /// with a root filesystem; nil leaves the child's as they are (a plain namespace spawn).
+    static func capabilities(_ c: SpawnConfiguration) -> Capabilities? {
+        c.process.capabilities ?? (c.root != nil ? .dockerDefault : nil)
+    }
+
+    /// Whether the command gets no_new_privs: the configuration's choice, or on for a
+    /// container with a root filesystem and off for a plain namespace spawn.
+    static func noNewPrivileges(_ c: SpawnConfiguration) -> Bool {
+        c.noNewPrivileges ?? (c.root != nil)
+    }
+
+    /// The kernel's rules, checked before the clone to name what is wrong: every capability
+    /// known to the running kernel, ambient within permitted and inheritable, effective within
+    /// permitted.
+    static func checkCapabilities(_ caps: Capabilities?) throws(NSCoreError) {
+        guard let caps else { return }
+        let known = CapabilitySet.all
+        for (name, set) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
+                            ("permitted", caps.permitted), ("ambient", caps.ambient)] {
+            let unknown = set.subtracting(known)
+            if !unknown.isEmpty {
+                throw .invalid("capabilities", "capabilities: \(name) has \(unknown), which this kernel does not have "
+                               + "(its last is \(Capability(rawValue: Capability.lastSupported)?.description ?? "?"))")
+            }
+        }
+        let outside = caps.effective.subtracting(caps.permitted)
+        if !outside.isEmpty {
+            throw .invalid("capabilities", "capabilities: effective has \(outside), which is not permitted")
+        }
+        let ambient = caps.ambient.subtracting(caps.permitted.intersection(caps.inheritable))
+        if !ambient.isEmpty {
+            throw .invalid("capabilities", "capabilities: ambient has \(ambient), which is not both permitted and inheritable")
+        }
+    }
+
+    /// The steps, in the child after its mounts:
+    /// 1. the bounding set (`PR_CAPBSET_DROP` of every capability not in it);
+    /// 2. (the user switch, done by ``lowerUser(_:_:into:)``, with `PR_SET_KEEPCAPS` around it
+    ///    so that the permitted set survives a uid other than 0);
+    /// 3. `capset` of effective, permitted and inheritable, then the ambient set.
+    static func lowerBoundingSet(_ caps: Capabilities?, into plan: SpawnPlan) {
+        guard let caps else { return }
+        for i in 0...Capability.lastSupported where !caps.bounding.contains(Capability(rawValue: i)!) {
+            plan.prctl(nsc_shim_PR_CAPBSET_DROP, UInt64(i),
+                       what: .textAndString("drop from the bounding set: ", Capability(rawValue: i)!.staticName))
+        }
+    }
+
+    static func lowerCapabilitySets(_ caps: Capabilities?, noNewPrivileges: Bool, into plan: SpawnPlan) {
+        if let caps {
+            plan.capset(effective: caps.effective.mask, permitted: caps.permitted.mask,
+                        inheritable: caps.inheritable.mask)
+            plan.prctl(nsc_shim_PR_CAP_AMBIENT, UInt64(nsc_shim_PR_CAP_AMBIENT_CLEAR_ALL), what: .text("clear the ambient capabilities"))
+            for c in caps.ambient.members {
+                plan.prctl(nsc_shim_PR_CAP_AMBIENT, UInt64(nsc_shim_PR_CAP_AMBIENT_RAISE), UInt64(c.rawValue),
+                           what: .textAndString("raise the ambient capability ", c.staticName))
+            }
+        }
+        if noNewPrivileges {
+            plan.prctl(nsc_shim_PR_SET_NO_NEW_PRIVS, 1, what: .text("prctl(PR_SET_NO_NEW_PRIVS)"))
+        }
+    }
+}
