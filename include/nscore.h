@@ -474,6 +474,15 @@ NSCORE_API int nscore_namespace_differing(pid_t pid, uint32_t namespaces, uint32
 /** JSON documents. *json_out receives a string the caller frees with nscore_string_free(). */
 /** {"pid":N,"namespaces":[{"name":"net","type":"net","inode":N,"device":N,"for_children":false},...]} */
 NSCORE_API int nscore_inspect_namespaces_json(pid_t pid, char **json_out, nscore_error **err);
+/** Who process `pid` is, and its user namespace (/proc/PID/status, uid_map, gid_map, setgroups,
+ *  NS_GET_OWNER_UID, NS_GET_PARENT): {"uids":[real,effective,saved,fs],"gids":[...],"groups":
+ *  [...],"capabilities":{"bounding":["CAP_CHOWN",...],"effective":[...],"inheritable":[...],
+ *  "permitted":[...],"ambient":[...]},"noNewPrivileges":false,"userNamespace":{"type":"user",
+ *  "inode":N,"device":N},"owner":UID,"parent":{...}|null,"uidMappings":[{"containerID":N,
+ *  "hostID":N,"size":N},...],"gidMappings":[...],"setgroups":"allow"|"deny"}. Ids and maps as
+ *  the caller's user namespace sees them; parent is null for the initial user namespace or one
+ *  the caller cannot see. */
+NSCORE_API int nscore_inspect_credentials_json(pid_t pid, char **json_out, nscore_error **err);
 /** Every namespace on the system, as lsns: {"namespaces":[{"ns":N,"type":"net","nprocs":N,"pid":N,"uid":N,"command":"..."}]} */
 NSCORE_API int nscore_inspect_list_json(uint32_t namespaces, char **json_out, nscore_error **err);
 /** The pid's ids across nested PID namespaces: {"pid":N,"nspid":[outer,...,inner]} */

@@ -90,10 +90,39 @@ out:
     nscore_spawn_config_free(cfg);
 }
 
+/* nscore_inspect_credentials_json of a running container. */
+static void inspect_credentials(void)
+{
+    const char *argv[] = {"sleep", "30", NULL}, *two[] = {"CHOWN", "KILL", NULL};
+    nscore_spawn_config *cfg = t_config(argv, geteuid() == 0 ? 0 : NSCORE_NS_USER);
+    nscore_container *c = NULL;
+    char *json = NULL;
+    REQUIRE(cfg != NULL);
+    if (geteuid() != 0) OK(nscore_spawn_config_set_map_root_user(cfg, 1, &err));
+    OK(nscore_process_config_set_capabilities(nscore_spawn_config_process(cfg),
+                                              NSCORE_CAPS_BOUNDING | NSCORE_CAPS_EFFECTIVE | NSCORE_CAPS_PERMITTED, two, &err));
+    OK(nscore_spawn_config_set_no_new_privileges(cfg, 1, &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    OK(nscore_inspect_credentials_json(nscore_container_pid(c), &json, &err));
+    if (strstr(json, "\"effective\":[\"CAP_CHOWN\",\"CAP_KILL\"]") == NULL || strstr(json, "\"noNewPrivileges\":true") == NULL)
+        fprintf(stderr, "credentials: %s\n", json);
+    CHECK(strstr(json, "\"effective\":[\"CAP_CHOWN\",\"CAP_KILL\"]") != NULL);
+    CHECK(strstr(json, "\"noNewPrivileges\":true") != NULL);
+    CHECK(strstr(json, geteuid() == 0 ? "\"setgroups\":\"allow\"" : "\"setgroups\":\"deny\"") != NULL);
+    nscore_string_free(json);
+    json = NULL;
+    FAILS(nscore_inspect_credentials_json(0, &json, &err), NSCORE_EINVAL, "pid");
+out:
+    nscore_string_free(json);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+}
+
 int main(void)
 {
     alarm(60);
     sets_as_given();
     bad_capabilities();
+    inspect_credentials();
     return t_result();
 }

@@ -66,6 +66,15 @@ public func nscore_inspect_namespaces_json(_ pid: pid_t, _ jsonOut: UnsafeMutabl
     }
 }
 
+/// The credentials and user namespace of a process as JSON (ProcessCredentials.json).
+@c
+public func nscore_inspect_credentials_json(_ pid: pid_t, _ jsonOut: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    json(jsonOut, "nscore_inspect_credentials_json", err) { () throws(NSCoreError) in
+        try Inspect.credentials(of: pid).json
+    }
+}
+
 /// Every namespace of the given kinds, as lsns; 0 kinds gives an empty list.
 @c
 public func nscore_inspect_list_json(_ namespaces: UInt32,

@@ -68,6 +68,31 @@ struct UserNamespaceTests {
         #expect(o2 == "65534\n65534\n65534\n", "\(o2)")
     }
 
+    @Test func inspectingCredentialsAndTheUserNamespace() throws {
+        var c = SpawnConfiguration(["sleep", "30"], namespaces: [.user])
+        c.uidMappings = Self.range
+        c.gidMappings = Self.range
+        c.user = User(uid: 1000, gid: 1001, additionalGids: [7])
+        c.capabilities = Capabilities(.dockerDefault)
+        c.noNewPrivileges = true
+        let ctr = try Container.spawn(c)
+        defer { _ = try? ctr.stop(timeout: .zero) }
+        let creds = try Inspect.credentials(of: ctr.pid)
+        #expect(creds.uids == [101_000, 101_000, 101_000, 101_000] && creds.gids == [101_001, 101_001, 101_001, 101_001])
+        #expect(creds.groups == [100_007])
+        #expect(creds.uidMap == Self.range && creds.gidMap == Self.range && creds.setgroups == "allow")
+        #expect(creds.owner == 0, "root made the namespace")
+        #expect(creds.parent == (try Inspect.namespace(.user, of: getpid())))
+        #expect(creds.userNamespace == (try Inspect.namespace(.user, of: ctr.pid)))
+        // uid 1000 after exec: Docker's bounding set, nothing effective without ambient.
+        #expect(creds.capabilities.bounding == .dockerDefault && creds.capabilities.effective.isEmpty)
+        #expect(creds.noNewPrivileges)
+        #expect(creds.json.contains("\"uidMappings\":[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]"), "\(creds.json)")
+        // The caller itself: the initial namespace has no parent.
+        let mine = try Inspect.credentials(of: getpid())
+        #expect(mine.parent == nil && mine.uidMap == [IDMapping(containerID: 0, hostID: 0, size: 4_294_967_295)])
+    }
+
     @Test func badMapsAndUsersAreRefusedBeforeAnythingRuns() throws {
         func refused(_ tweak: (inout SpawnConfiguration) throws -> Void, _ expected: String) throws {
             var c = SpawnConfiguration(["true"], namespaces: [.user])

@@ -296,6 +296,33 @@ static int lo_up(void)
     return r;
 }
 
+/* Docker's default capabilities as bounding, effective and permitted (none inheritable or
+ * ambient), then no_new_privs: what NSCore gives a container with a root filesystem. */
+static int default_security(void)
+{
+    const uint64_t keep = (1ull << 0) | (1ull << 1) | (1ull << 3) | (1ull << 4) | (1ull << 5) | (1ull << 6) |
+                          (1ull << 7) | (1ull << 8) | (1ull << 10) | (1ull << 13) | (1ull << 18) | (1ull << 27) |
+                          (1ull << 29) | (1ull << 31);
+    int last = 40;
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char b[8] = { 0 };
+        if (read(fd, b, sizeof b - 1) > 0)
+            last = atoi(b);
+        close(fd);
+    }
+    for (int i = 0; i <= last; i++)
+        if (!(keep & (1ull << i)) && prctl(PR_CAPBSET_DROP, i, 0, 0, 0) < 0)
+            return -1;
+    struct { uint32_t version; int pid; } header = { 0x20080522, 0 };
+    struct { uint32_t effective, permitted, inheritable; } data[2] = {
+        { (uint32_t)keep, (uint32_t)keep, 0 }, { (uint32_t)(keep >> 32), (uint32_t)(keep >> 32), 0 }
+    };
+    if (syscall(SYS_capset, &header, data) < 0 || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+        return -1;
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
 /* The child between clone and exec. Exit status 100 + the step that failed. */
 static __attribute__((noreturn)) void child(const char *rootfs, const char *path, char *const argv[])
 {
@@ -333,6 +360,8 @@ static __attribute__((noreturn)) void child(const char *rootfs, const char *path
     close(root);
     if (lo_up() < 0)
         _exit(111);
+    if (default_security() < 0)
+        _exit(112);
     char *const def[] = { (char *)path, NULL };
     execve(path, argv ? argv : def, environ);
     _exit(127);

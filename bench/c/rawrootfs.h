@@ -22,7 +22,8 @@
  *   7. the root mount read-only (mount_setattr);
  *   8. pivot_root(".", ".") from inside the rootfs, the old root made a recursive slave and
  *      detached, chdir("/");
- *   9. lo up; execve. The parent waits with waitpid.
+ *   9. lo up; Docker's default capabilities (PR_CAPBSET_DROP of the others, capset, the
+ *      ambient set cleared) and no_new_privs; execve. The parent waits with waitpid.
  * What it leaves out of NSCore's work: the probe before each default mount's target (NSCore's
  * mkpath opens a target it then opens again; here a target is created only when missing), the
  * signal-handler reset, close_range and the exec handshake (the raw child closes nothing:
