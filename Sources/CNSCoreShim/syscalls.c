@@ -63,6 +63,7 @@ int nsc_shim_prctl_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 
 
 int nsc_shim_ns_get_nstype(int fd) { return ioctl(fd, NS_GET_NSTYPE); }
 int nsc_shim_ns_get_parent(int fd) { return ioctl(fd, NS_GET_PARENT); }
+int nsc_shim_capbset_read(int cap) { return prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0); }
 int nsc_shim_ns_get_userns(int fd) { return ioctl(fd, NS_GET_USERNS); }
 int nsc_shim_ns_get_owner_uid(int fd, uid_t *uid) { return ioctl(fd, NS_GET_OWNER_UID, uid); }
 

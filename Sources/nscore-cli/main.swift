@@ -25,6 +25,7 @@ enum CLI {
           ps          list the processes in a process's PID namespace
           mounts      list the mounts of a process's mount namespace (like findmnt)
           net         show a process's network namespace: interfaces, addresses, routes
+          creds       show a process's ids, capabilities and user namespace maps
           bridge      remove bridges of veth networks: 'nscore bridge rm NAME...'
           persist     keep a namespace alive by bind-mounting it onto a file
           unpersist   release a namespace kept by persist
@@ -46,6 +47,7 @@ enum CLI {
         if matches("ps") { return (ProcessesCommand.main, ProcessesCommand.help) }
         if matches("mounts") { return (MountsCommand.main, MountsCommand.help) }
         if matches("net") { return (NetCommand.main, NetCommand.help) }
+        if matches("creds") { return (CredsCommand.main, CredsCommand.help) }
         if matches("bridge") { return (BridgeCommand.main, BridgeCommand.help) }
         if matches("persist") { return (PersistCommand.main, PersistCommand.help) }
         if matches("unpersist") { return (UnpersistCommand.main, UnpersistCommand.help) }

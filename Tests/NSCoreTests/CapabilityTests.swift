@@ -62,6 +62,12 @@ struct CapabilityTests {
         #expect(s.mask("CapEff") == 0x2001 && s.mask("CapPrm") == 0x2001 && s.mask("CapBnd") == 0x2001, "\(out)")
         #expect(s.fields["NoNewPrivs"] == "1")
         #expect(out.hasSuffix("refused\n"), "sethostname without CAP_SYS_ADMIN: \(out)")
+
+        // ALL is every capability the caller can give: its own bounding set.
+        var all = SpawnConfiguration(["sh", "-c", Self.statusScript])
+        all.capabilities = .all
+        let s3 = try Self.status(all)
+        #expect(s3.mask("CapBnd") == mine.mask("CapBnd") && s3.mask("CapEff") == mine.mask("CapBnd"), "\(s3.fields)")
     }
 
     @Test func aUserKeepsTheCapabilitiesGivenThroughAmbient() throws {

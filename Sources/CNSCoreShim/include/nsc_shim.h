@@ -121,6 +121,8 @@ int nsc_shim_waitid_pidfd(int pidfd, int options, int *status, int *code, pid_t 
 int nsc_shim_setns(int fd, int nstype);
 int nsc_shim_unshare(int flags);
 int nsc_shim_prctl_set_pdeathsig(int sig);
+/* prctl(PR_CAPBSET_READ, cap): 1 when the calling thread's bounding set has cap. */
+int nsc_shim_capbset_read(int cap);
 /* ioctl(fd, NS_GET_NSTYPE / NS_GET_PARENT / NS_GET_USERNS / NS_GET_OWNER_UID) */
 int nsc_shim_ns_get_nstype(int fd);
 

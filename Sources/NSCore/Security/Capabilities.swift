@@ -167,8 +167,21 @@ public struct Capabilities: Sendable, Hashable {
 extension SpawnPlanner {
     /// The capabilities a spawn sets: the configuration's, or Docker's default for a container
     /// with a root filesystem; nil leaves the child's as they are (a plain namespace spawn).
+    ///
+    /// Each set is limited to the spawning thread's bounding set: no process it starts can
+    /// hold a capability outside it, so `ALL` means every capability the caller can give.
     static func capabilities(_ c: SpawnConfiguration) -> Capabilities? {
-        c.process.capabilities ?? (c.root != nil ? .dockerDefault : nil)
+        guard var caps = c.process.capabilities ?? (c.root != nil ? .dockerDefault : nil) else { return nil }
+        var bounding = CapabilitySet()
+        for i in 0...Capability.lastSupported where nsc_shim_capbset_read(Int32(i)) == 1 {
+            bounding.insert(Capability(rawValue: i)!)
+        }
+        caps.bounding.formIntersection(bounding)
+        caps.effective.formIntersection(bounding)
+        caps.permitted.formIntersection(bounding)
+        caps.inheritable.formIntersection(bounding)
+        caps.ambient.formIntersection(bounding)
+        return caps
     }
 
     /// Whether the command gets no_new_privs: the configuration's choice, or on for a
