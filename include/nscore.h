@@ -374,6 +374,23 @@ NSCORE_API int nscore_process_config_adjust_capabilities(nscore_process_config *
                                                          const char *const *drop, nscore_error **err);
 /** Back to the default capabilities (see nscore_process_config_set_capabilities). */
 NSCORE_API int nscore_process_config_clear_capabilities(nscore_process_config *p, nscore_error **err);
+/** No limit, for nscore_process_config_add_rlimit. */
+#define NSCORE_RLIM_INFINITY UINT64_MAX
+/** Adds a resource limit of the command (OCI `process.rlimits`): `type` is "RLIMIT_NOFILE" or
+ *  "nofile" (any RLIMIT_*), `soft` at most `hard`, NSCORE_RLIM_INFINITY for none. Set in the
+ *  child before anything else it does; raising a hard limit needs CAP_SYS_RESOURCE (the spawn
+ *  then fails naming the limit). An unknown type (the message lists the valid ones), soft above
+ *  hard or a type already set: NSCORE_EINVAL. Spawns only. */
+NSCORE_API int nscore_process_config_add_rlimit(nscore_process_config *p, const char *type, uint64_t soft, uint64_t hard,
+                                                nscore_error **err);
+/** Removes the resource limits set: the command keeps the caller's. */
+NSCORE_API int nscore_process_config_clear_rlimits(nscore_process_config *p, nscore_error **err);
+/** The OOM killer's score adjustment of the command (OCI `process.oomScoreAdj`): -1000 to 1000
+ *  (NSCORE_EINVAL otherwise). Lowering it below the caller's needs CAP_SYS_RESOURCE. Spawns
+ *  only. */
+NSCORE_API int nscore_process_config_set_oom_score_adj(nscore_process_config *p, int adj, nscore_error **err);
+/** Back to the caller's OOM score adjustment. */
+NSCORE_API int nscore_process_config_clear_oom_score_adj(nscore_process_config *p, nscore_error **err);
 
 /* ---- Containers ------------------------------------------------------------------------- */
 

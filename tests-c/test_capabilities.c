@@ -118,11 +118,37 @@ out:
     nscore_spawn_config_free(cfg);
 }
 
+static void limits_and_oom_score(void)
+{
+    const char *argv[] = {"sh", "-c", "ulimit -Sn; ulimit -Hn; cat /proc/self/oom_score_adj", NULL};
+    nscore_spawn_config *cfg = t_config(argv, 0);
+    nscore_process_config *p;
+    char buf[128];
+    REQUIRE(cfg != NULL);
+    p = nscore_spawn_config_process(cfg);
+    OK(nscore_process_config_add_rlimit(p, "nofile", 64, 128, &err));
+    OK(nscore_process_config_set_oom_score_adj(p, 300, &err));
+    REQUIRE(run_status(cfg, buf, sizeof buf) == 0);
+    if (strcmp(buf, "64\n128\n300\n") != 0) fprintf(stderr, "inside saw:\n%s", buf);
+    CHECK(strcmp(buf, "64\n128\n300\n") == 0);
+    FAILS(nscore_process_config_add_rlimit(p, "RLIMIT_NOFILE", 1, 1, &err), NSCORE_EINVAL, "already set");
+    FAILS(nscore_process_config_add_rlimit(p, "fly", 1, 1, &err), NSCORE_EINVAL, "unknown resource 'fly'");
+    FAILS(nscore_process_config_add_rlimit(p, "core", 2, 1, &err), NSCORE_EINVAL, "above its hard limit");
+    FAILS(nscore_process_config_add_rlimit(p, NULL, 2, 1, &err), NSCORE_EINVAL, "type");
+    FAILS(nscore_process_config_set_oom_score_adj(p, 1001, &err), NSCORE_EINVAL, "-1000 to 1000");
+    OK(nscore_process_config_clear_rlimits(p, &err));
+    OK(nscore_process_config_clear_oom_score_adj(p, &err));
+    OK(nscore_process_config_add_rlimit(p, "core", 0, NSCORE_RLIM_INFINITY, &err));
+out:
+    nscore_spawn_config_free(cfg);
+}
+
 int main(void)
 {
     alarm(60);
     sets_as_given();
     bad_capabilities();
     inspect_credentials();
+    limits_and_oom_score();
     return t_result();
 }

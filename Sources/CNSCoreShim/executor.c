@@ -883,6 +883,15 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         return nsc_sys2(SYS_setgroups, a[0], a[1]);
     case NSC_STEP_CAPSET:
         return nsc_sys2(SYS_capset, a[0], a[1]);
+    case NSC_STEP_PRLIMIT:
+        return nsc_sys4(SYS_prlimit64, 0, a[0], a[1], 0);
+    case NSC_STEP_WRITE: {
+        long n;
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        n = nsc_sys3(SYS_write, fd, a[1], a[2]);
+        return n < 0 ? n : (n == (long)a[2] ? 0 : -EIO);
+    }
     default:
         return -EINVAL;
     }

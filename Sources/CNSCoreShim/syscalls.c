@@ -299,6 +299,8 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_SETRESUID: return "setresuid";
     case NSC_STEP_SETGROUPS: return "setgroups";
     case NSC_STEP_CAPSET: return "capset";
+    case NSC_STEP_PRLIMIT: return "prlimit";
+    case NSC_STEP_WRITE: return "write";
     case NSC_STEP_FILES: return "unshare the fd table";
     default: return "unknown step";
     }

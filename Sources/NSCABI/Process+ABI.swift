@@ -203,3 +203,41 @@ public func nscore_process_config_clear_capabilities(_ p: OpaquePointer?,
         h.process.capabilities = nil
     }
 }
+
+/// Adds a resource limit (OCI process.rlimits); UINT64_MAX is no limit.
+@c
+public func nscore_process_config_add_rlimit(_ p: OpaquePointer?, _ type: UnsafePointer<CChar>?, _ soft: UInt64,
+                                             _ hard: UInt64, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_add_rlimit"
+    return withProcess(p, f, err) { h throws(NSCoreError) in
+        let limit = try ResourceLimit(try ABI.string(type, f, "type"), soft: soft, hard: hard)
+        if h.process.rlimits.contains(where: { $0.resource == limit.resource }) {
+            throw ABI.invalid("type", "\(f): \(limit.type) is already set (nscore_process_config_clear_rlimits first)")
+        }
+        h.process.rlimits.append(limit)
+    }
+}
+
+/// Removes every resource limit set.
+@c
+public func nscore_process_config_clear_rlimits(_ p: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withProcess(p, "nscore_process_config_clear_rlimits", err) { h throws(NSCoreError) in h.process.rlimits = [] }
+}
+
+/// The OOM score adjustment, -1000 to 1000.
+@c
+public func nscore_process_config_set_oom_score_adj(_ p: OpaquePointer?, _ adj: Int32,
+                                                    _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_oom_score_adj"
+    return withProcess(p, f, err) { h throws(NSCoreError) in
+        if adj < -1000 || adj > 1000 { throw ABI.invalid("adj", "\(f): \(adj) is out of range (-1000 to 1000)") }
+        h.process.oomScoreAdj = adj
+    }
+}
+
+/// Back to the caller's OOM score adjustment.
+@c
+public func nscore_process_config_clear_oom_score_adj(_ p: OpaquePointer?,
+                                                      _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withProcess(p, "nscore_process_config_clear_oom_score_adj", err) { h throws(NSCoreError) in h.process.oomScoreAdj = nil }
+}

@@ -89,6 +89,40 @@ struct CapabilityTests {
         #expect(s2.mask("CapEff") == 0 && s2.mask("CapAmb") == 0, "\(s2.fields)")
     }
 
+    @Test func resourceLimitsAndTheOOMScore() throws {
+        var c = SpawnConfiguration(["sh", "-c", "ulimit -Sn; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj"],
+                                   namespaces: [.pid, .mount])
+        c.rlimits = [try ResourceLimit(parsing: "nofile=100:200"), try ResourceLimit("RLIMIT_CORE", soft: 0, hard: 0)]
+        c.oomScoreAdj = 500
+        let (status, out) = try T.run(c)
+        #expect(status == .exited(0))
+        #expect(out == "100\n200\n0\n500\n", "\(out)")
+        // The host's own limits are untouched.
+        var mine = rlimit()
+        getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &mine)
+        #expect(mine.rlim_cur != 100)
+
+        #expect(try ResourceLimit(parsing: "core=unlimited") == ResourceLimit("core", soft: .max, hard: .max))
+        for (text, expected) in [("nofile", "expected TYPE=SOFT[:HARD]"), ("fly=1", "unknown resource 'fly'"),
+                                 ("nofile=10:5", "soft limit 10 is above its hard limit 5"), ("nofile=x", "'x' is not a number")] {
+            do {
+                _ = try ResourceLimit(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(error.message.contains(expected), "\(error.message)")
+            }
+        }
+        for tweak: (inout SpawnConfiguration) throws -> Void in [
+            { $0.rlimits = [try ResourceLimit(parsing: "nofile=1"), try ResourceLimit(parsing: "NOFILE=2")] },
+            { $0.oomScoreAdj = 2000 },
+        ] {
+            var bad = SpawnConfiguration(["true"])
+            try tweak(&bad)
+            #expect(throws: NSCoreError.self) { _ = try Container.spawn(bad) }
+            #expect(T.children().isEmpty)
+        }
+    }
+
     @Test func badCapabilitiesAreRefusedBeforeAnythingRuns() throws {
         do {
             _ = try CapabilitySet(names: ["CAP_FLY"])

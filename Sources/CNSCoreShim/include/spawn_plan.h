@@ -76,6 +76,8 @@ enum nsc_step_kind {
     NSC_STEP_SETRESUID = 41,     /* setresuid(arg0, arg0, arg0)                                 */
     NSC_STEP_SETGROUPS = 42,     /* setgroups(arg0, arg1)                                       */
     NSC_STEP_CAPSET = 43,        /* capset(arg0 (header), arg1 (two data structs))              */
+    NSC_STEP_PRLIMIT = 44,       /* prlimit64(0, arg0, arg1 (struct rlimit64), NULL)             */
+    NSC_STEP_WRITE = 45,         /* write(arg0 (fd), arg1, arg2): all of it, or EIO             */
     /* Reported, never planned: the fd-table takeover of a share_files child (step -1). */
     NSC_STEP_FILES = 108,
 };

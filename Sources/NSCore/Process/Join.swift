@@ -66,6 +66,9 @@ enum Joiner {
         if c.process.user != nil {
             throw .invalid("user", "user: a join runs as the caller's user (setting another is for spawns)")
         }
+        if !c.process.rlimits.isEmpty || c.process.oomScoreAdj != nil {
+            throw .invalid("rlimits", "rlimits and oomScoreAdj: a join keeps the caller's (setting them is for spawns)")
+        }
         if c.process.capabilities != nil {
             throw .invalid("capabilities", "capabilities: a join keeps the caller's capabilities (setting them is for spawns)")
         }

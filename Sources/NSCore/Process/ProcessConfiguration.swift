@@ -42,6 +42,12 @@ public struct ProcessConfiguration: Sendable {
     /// (``Capabilities/dockerDefault``) for a container with a root filesystem, and the
     /// caller's (or, in a new user namespace, all of them) for a plain namespace spawn.
     public var capabilities: Capabilities?
+    /// Resource limits (`process.rlimits`), set in the child before anything else it does;
+    /// the others stay the caller's. Raising a hard limit needs CAP_SYS_RESOURCE.
+    public var rlimits: [ResourceLimit]
+    /// The OOM killer's score adjustment (`process.oomScoreAdj`, -1000 to 1000); nil keeps the
+    /// caller's. Lowering it needs CAP_SYS_RESOURCE.
+    public var oomScoreAdj: Int32?
     /// Standard input, output and error of the command.
     public var stdin: StdioSource
     public var stdout: StdioSource
@@ -60,6 +66,8 @@ public struct ProcessConfiguration: Sendable {
         self.killOnParentDeath = false
         self.user = nil
         self.capabilities = nil
+        self.rlimits = []
+        self.oomScoreAdj = nil
         self.stdin = .inherit
         self.stdout = .inherit
         self.stderr = .inherit
@@ -119,6 +127,16 @@ extension ProcessConfigurable {
     public var capabilities: Capabilities? {
         get { process.capabilities }
         set { process.capabilities = newValue }
+    }
+    /// ``ProcessConfiguration/rlimits``.
+    public var rlimits: [ResourceLimit] {
+        get { process.rlimits }
+        set { process.rlimits = newValue }
+    }
+    /// ``ProcessConfiguration/oomScoreAdj``.
+    public var oomScoreAdj: Int32? {
+        get { process.oomScoreAdj }
+        set { process.oomScoreAdj = newValue }
     }
     /// ``ProcessConfiguration/stdin``.
     public var stdin: StdioSource {

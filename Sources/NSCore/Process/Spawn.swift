@@ -34,6 +34,7 @@ enum SpawnPlanner {
         let idMaps = try IDMap.check(c, namespaces)
         let capabilities = capabilities(c)
         try checkCapabilities(capabilities)
+        try checkSecurityProcess(c)
 
         let plan = SpawnPlan()
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
@@ -53,6 +54,7 @@ enum SpawnPlanner {
         // The parent's work (id maps) must be done before the child acts as root in its new
         // user namespace: the child waits here.
         lowerIDMaps(idMaps, into: plan)
+        lowerLimits(c, into: plan)
         try lowerNetwork(c, into: plan)
         lowerUTS(c, into: plan)
         if c.root != nil {

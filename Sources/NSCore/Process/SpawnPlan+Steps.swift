@@ -274,6 +274,18 @@ extension SpawnPlan {
         append(NSC_STEP_SETGROUPS, UInt64(count), address(list), what: .text("setgroups (the user's supplementary groups)"))
     }
 
+    /// `prlimit64(0, resource, values, NULL)`, raw; `values` (soft, hard) lives in the arena.
+    func prlimit(_ resource: Int32, _ values: UnsafePointer<UInt64>) {
+        let name = ResourceLimit.names[Int(resource)]
+        append(NSC_STEP_PRLIMIT, UInt64(resource), address(values),
+               what: .textAndString("prlimit ", UnsafePointer(cString(name))))
+    }
+
+    /// `write(fd, bytes, count)`, all of it.
+    func write(_ slot: FDSlot, _ bytes: UnsafePointer<CChar>, count: Int, what: StepDescription) {
+        append(NSC_STEP_WRITE, FDOperand.slot(slot).raw, address(bytes), UInt64(count), what: what)
+    }
+
     /// `capset` (version 3) of the effective, permitted and inheritable sets, raw; the header
     /// and data live in the plan's arena.
     func capset(effective: UInt64, permitted: UInt64, inheritable: UInt64) {
