@@ -17,8 +17,10 @@ mounts=[Mount.tmpfs("/tmp"), Mount.bind(src, dst)])`` (:class:`Root`, :class:`Mo
 network with ``spawn(namespaces="net", network=Veth(bridge=Bridge("nsc0", "10.80.0.1/24"),
 addresses=["10.80.0.2/24"], gateway="10.80.0.1"))`` (:class:`Veth`, :class:`Bridge`), and look
 at a network namespace's interfaces and routes with ``network(pid)`` (:class:`NetworkInfo`), as
-``mounts(pid)`` lists a mount namespace's mounts. Failures
-raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
+``mounts(pid)`` lists a mount namespace's mounts. Map ranges of ids into a new user namespace
+and pick the user the command runs as with ``spawn(uid_mappings=["0:100000:65536"],
+gid_mappings=["0:100000:65536"], user=User(1000, 1000))`` (:class:`IDMapping`, :class:`User`).
+Failures raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
 The shared library is found through ``NSCORE_LIBRARY``, the package directory,
@@ -67,7 +69,7 @@ from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
 from .rootfs import Mount, Root
-
+from .users import IDMapping, User
 
 #: The version of the loaded libnscore ("MAJOR.MINOR.PATCH").
 __version__: str = _ffi.version
@@ -106,6 +108,9 @@ __all__ = [
     # root filesystems and mounts
     "Root",
     "Mount",
+    # users
+    "IDMapping",
+    "User",
     # networks
     "Veth",
     "remove_bridge",

@@ -94,6 +94,8 @@ NETWORK_VETH = 1  # a veth pair set up while the child waits; needs NSCORE_NS_NE
 
 _c_int = ctypes.c_int
 _u32 = ctypes.c_uint32
+_u32p = ctypes.POINTER(ctypes.c_uint32)  # const uint32_t * (with a size_t count)
+_size = ctypes.c_size_t
 _uint = ctypes.c_uint
 _pid = ctypes.c_int  # pid_t is int on every Linux ABI
 _str = ctypes.c_char_p
@@ -138,6 +140,10 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_readonly_paths": (_c_int, [SpawnConfigPtr, _strv, _err]),
     "nscore_spawn_config_set_init": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_map_root_user": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_add_uid_mapping": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32, _err]),
+    "nscore_spawn_config_add_gid_mapping": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32, _err]),
+    "nscore_spawn_config_clear_id_mappings": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_spawn_config_set_user": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32p, _size, _err]),
     "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_stdio": (_c_int, [SpawnConfigPtr, _c_int, _c_int, _c_int, _err]),
     # Network
@@ -159,6 +165,8 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_process_config_set_cwd": (_c_int, [ProcessConfigPtr, _str, _err]),
     "nscore_process_config_set_stdio": (_c_int, [ProcessConfigPtr, _c_int, _c_int, _c_int, _err]),
     "nscore_process_config_set_kill_on_parent_death": (_c_int, [ProcessConfigPtr, _c_int, _err]),
+    "nscore_process_config_set_user": (_c_int, [ProcessConfigPtr, _u32, _u32, _u32p, _size, _err]),
+    "nscore_process_config_clear_user": (_c_int, [ProcessConfigPtr, _err]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),

@@ -38,6 +38,7 @@ from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
 from .rootfs import Mount, Root, RootLike
+from .users import IDMappingLike, UserLike, mapping_list, user_arg
 
 __all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]
 
@@ -135,12 +136,14 @@ def _mount_args(mounts: Sequence[Mount]) -> list[_MountArgs]:
         if not isinstance(m, Mount):
             raise TypeError(f"mounts[{i}] must be an nscore.Mount, not {type(m).__name__}")
         label = f"mounts[{i}] ({m})"
-        out.append((
-            to_bytes(m.destination, f"{label}: destination"),
-            optional_bytes(m.type, f"{label}: type"),
-            optional_bytes(m.source, f"{label}: source"),
-            [to_bytes(o, f"{label}: options[{j}]") for j, o in enumerate(m.options)],
-        ))
+        out.append(
+            (
+                to_bytes(m.destination, f"{label}: destination"),
+                optional_bytes(m.type, f"{label}: type"),
+                optional_bytes(m.source, f"{label}: source"),
+                [to_bytes(o, f"{label}: options[{j}]") for j, o in enumerate(m.options)],
+            )
+        )
     return out
 
 
@@ -438,6 +441,9 @@ def spawn(
     readonly_paths: Sequence[StrOrBytesPath] | None = None,
     init: bool = False,
     map_root_user: bool = False,
+    uid_mappings: Sequence[IDMappingLike] | None = None,
+    gid_mappings: Sequence[IDMappingLike] | None = None,
+    user: UserLike | None = None,
     network: NetworkLike = None,
     kill_on_parent_death: bool = False,
     stdin: StdioSpec = None,
@@ -482,6 +488,26 @@ def spawn(
         /proc/fs, /proc/irq, /proc/sys and /proc/sysrq-trigger, without one none; ``[]``: none.
     :param init: run the command under NSCore's init as PID 1 (reaps zombies, forwards signals).
     :param map_root_user: map root in a new user namespace to the caller's uid/gid (implies USER).
+    :param uid_mappings: lines of the uid map of a new user namespace (OCI
+        ``linux.uidMappings``): :class:`nscore.IDMapping` entries, ``(container_id, host_id,
+        size)`` tuples or ``"INNER:OUTER:COUNT"`` strings (``["0:100000:65536"]``). Any line
+        implies USER and excludes ``map_root_user``. Root writes any map; another caller writes
+        a map of its own uid (one line of size 1) itself and goes through ``newuidmap``
+        (``/etc/subuid``) for anything else (:class:`nscore.NotFoundError` when it is not
+        installed, :class:`nscore.PermissionDeniedError` when it refuses the map). Without a
+        ``user`` the command keeps the caller's uid where the map maps it, else runs as uid 0 of
+        the map. A size of 0, overlapping lines, a range that reaches id 4294967295 and more than
+        340 lines are refused with :class:`nscore.InvalidArgumentError` naming the line, before
+        anything is started.
+    :param gid_mappings: the same for the gid map (OCI ``linux.gidMappings``; ``newgidmap``,
+        ``/etc/subgid``). An unprivileged caller's map of its own gid makes the kernel deny
+        ``setgroups(2)`` in the namespace, so a ``user`` with supplementary groups is refused there.
+    :param user: the user the command runs as (OCI ``process.user``): an :class:`nscore.User`
+        (uid, gid, supplementary groups), a uid (group 0), a ``(uid, gid)`` tuple or a
+        ``"UID[:GID]"`` string; None keeps the caller's (or, with maps, as said above). The ids
+        are those of the namespace the command runs in: with maps, ids inside them, each of
+        which must be mapped. Set after the mounts, before ``cwd`` and the exec; a uid other
+        than 0 keeps no capability.
     :param network: how a new network namespace is connected: None or ``"none"`` (only
         ``lo``, up), or an :class:`nscore.Veth` (a veth pair to the calling *thread*'s network
         namespace, with addresses, gateway, MTU and MAC, optionally on an :class:`nscore.Bridge`),
@@ -505,6 +531,12 @@ def spawn(
     masked = _path_list(masked_paths, "masked_paths")
     readonly = _path_list(readonly_paths, "readonly_paths")
     net = _Network(network)
+    uid_map = mapping_list(uid_mappings, "uid_mappings")
+    gid_map = mapping_list(gid_mappings, "gid_mappings")
+    run_as = user_arg(user)
+    gids = () if run_as is None else run_as.additional_gids
+    # const uint32_t * with its count; NULL for none.
+    gid_array = (ctypes.c_uint32 * len(gids))(*gids) if gids else None
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
@@ -532,6 +564,12 @@ def spawn(
             lib.nscore_spawn_config_set_init(cfg, 1, err())
         if map_root_user:
             lib.nscore_spawn_config_set_map_root_user(cfg, 1, err())
+        for m in uid_map:
+            lib.nscore_spawn_config_add_uid_mapping(cfg, m.container_id, m.host_id, m.size, err())
+        for m in gid_map:
+            lib.nscore_spawn_config_add_gid_mapping(cfg, m.container_id, m.host_id, m.size, err())
+        if run_as is not None:
+            lib.nscore_spawn_config_set_user(cfg, run_as.uid, run_as.gid, gid_array, len(gids), err())
         net.apply(cfg)
         out = _ffi.ContainerPtr()
         lib.nscore_spawn(cfg, ctypes.byref(out), err())
