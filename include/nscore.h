@@ -367,9 +367,10 @@ NSCORE_API int nscore_process_config_clear_user(nscore_process_config *p, nscore
  *  NSCORE_EINVAL. */
 NSCORE_API int nscore_process_config_set_capabilities(nscore_process_config *p, unsigned which, const char *const *names,
                                                       nscore_error **err);
-/** Docker's --cap-add and --cap-drop: adds `add` to and removes `drop` from the bounding,
- *  effective and permitted sets (and `drop` from inheritable and ambient), starting from the
- *  sets already set, or Docker's default. Either may be NULL; "ALL" allowed in both. */
+/** Docker's --cap-add and --cap-drop: removes `drop` from the bounding, effective and permitted
+ *  sets, then adds `add` to them ("ALL" in `add`: every capability but `drop`), and removes
+ *  `drop` from inheritable and ambient; starting from the sets already set, or Docker's
+ *  default. So drop ALL, add CHOWN leaves CHOWN. Either may be NULL. */
 NSCORE_API int nscore_process_config_adjust_capabilities(nscore_process_config *p, const char *const *add,
                                                          const char *const *drop, nscore_error **err);
 /** Back to the default capabilities (see nscore_process_config_set_capabilities). */

@@ -797,7 +797,171 @@ check "the bad input left the host's mount table as it was" '[ "$(wc -l < /proc/
 t as_nobody "$RBIN" run -r --pid --ipc --uts --net --rootfs "$R" -- sh -c 'id -u; echo x > /dev/null && echo ok; ls /dev/pts'
 expect "rootless --rootfs as uid 65534: uid 0, /dev/null, a fresh /dev/pts" 0 $'0\nok\nptmx'
 
+# ---- capabilities and no_new_privs -----------------------------------------------------------
+
+echo "# capabilities and no_new_privs"
+# Every check reads the command's own /proc/self/status; field NAME prints one of its values.
+STATUS_RE='^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):'
+field() { awk -v f="$1:" '$1 == f { print $2 }' <<<"$OUT"; }
+hex() { printf '%016x' "$1"; }
+# Docker's default set, from its list: CHOWN 0, DAC_OVERRIDE 1, FOWNER 3, FSETID 4, KILL 5,
+# SETGID 6, SETUID 7, SETPCAP 8, NET_BIND_SERVICE 10, NET_RAW 13, SYS_CHROOT 18, MKNOD 27,
+# AUDIT_WRITE 29, SETFCAP 31.
+DOCKER_MASK=0
+for n in 0 1 3 4 5 6 7 8 10 13 18 27 29 31; do DOCKER_MASK=$((DOCKER_MASK | 1 << n)); done
+DOCKER_CAPS=$(hex "$DOCKER_MASK")
+ZERO=0000000000000000
+SHELL_EFF=$(awk '/^CapEff:/ { print $2 }' /proc/self/status)
+SHELL_BND=$(awk '/^CapBnd:/ { print $2 }' /proc/self/status)
+# Every capability the kernel has; a spawn can give only those in its caller's bounding set (all
+# of them for a root shell that was never restricted).
+FULL_CAPS=$(hex $(( (1 << ($(cat /proc/sys/kernel/cap_last_cap) + 1)) - 1 )))
+ALL_CAPS=$(hex $(( 16#$FULL_CAPS & 16#$SHELL_BND )))
+check "Docker's default mask is 00000000a80425fb" '[ "$DOCKER_CAPS" = 00000000a80425fb ]'
+
+t "$BIN" run --rootfs "$R" -- grep -E "$STATUS_RE" /proc/self/status
+check "--rootfs: CapEff, CapPrm and CapBnd are Docker's default set" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$DOCKER_CAPS" ] && [ "$(field CapPrm)" = "$DOCKER_CAPS" ] && [ "$(field CapBnd)" = "$DOCKER_CAPS" ]'
+check "--rootfs: no inheritable or ambient capability, and NoNewPrivs 1" \
+    '[ "$(field CapInh)" = $ZERO ] && [ "$(field CapAmb)" = $ZERO ] && [ "$(field NoNewPrivs)" = 1 ]'
+t "$BIN" run --rootfs "$R" -- mount -t tmpfs t /mnt
+check "--rootfs: mount inside fails (no CAP_SYS_ADMIN)" '[ "$RC" != 0 ] && grep -qi "permission denied" <<<"$ERR"'
+t "$BIN" run -- grep -E "$STATUS_RE" /proc/self/status
+check "a plain run keeps the caller's capabilities and NoNewPrivs 0" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$SHELL_EFF" ] && [ "$(field CapBnd)" = "$SHELL_BND" ] && [ "$(field NoNewPrivs)" = 0 ]'
+
+t "$BIN" run --cap-drop ALL --cap-add CHOWN,NET_RAW -- grep -E "$STATUS_RE" /proc/self/status
+check "--cap-drop ALL --cap-add CHOWN,NET_RAW: CapEff and CapBnd 0000000000002001" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = 0000000000002001 ] && [ "$(field CapBnd)" = 0000000000002001 ]'
+check "... and a plain spawn keeps NoNewPrivs 0" '[ "$(field NoNewPrivs)" = 0 ]'
+t "$BIN" run --cap-add cap_chown --cap-drop=all --cap-add net_raw -- grep -E "$STATUS_RE" /proc/self/status
+check "repeated flags, CAP_ prefix, lower case and --cap-drop=all" '[ "$RC" = 0 ] && [ "$(field CapEff)" = 0000000000002001 ]'
+t "$BIN" run --cap-drop NET_RAW -- grep -E "$STATUS_RE" /proc/self/status
+check "--cap-drop NET_RAW without --rootfs: Docker's set without NET_RAW" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$(hex $(( DOCKER_MASK & ~(1 << 13) )))" ] && [ "$(field CapBnd)" = "$(field CapEff)" ]'
+t "$BIN" run --cap-add NET_RAW --cap-drop NET_RAW -- grep -E "$STATUS_RE" /proc/self/status
+check "a capability both added and dropped is kept (Docker drops first)" '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$DOCKER_CAPS" ]'
+t "$BIN" run --cap-add ALL --cap-drop NET_RAW -- grep -E "$STATUS_RE" /proc/self/status
+check "--cap-add ALL --cap-drop NET_RAW: every capability but NET_RAW" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$(hex $(( 16#$ALL_CAPS & ~(1 << 13) )))" ]'
+t "$BIN" run --cap-add SYS_ADMIN --rootfs "$R" -- sh -c 'mount -t tmpfs t /mnt && grep -c " /mnt tmpfs " /proc/self/mounts'
+expect "--cap-add SYS_ADMIN --rootfs: mount -t tmpfs t /mnt works inside" 0 "1"
+RAW_SOCKET='import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, 1)'
+t "$BIN" run --cap-drop NET_RAW -- /usr/bin/python3 -c "$RAW_SOCKET"
+check "--cap-drop NET_RAW: a raw socket fails with PermissionError" '[ "$RC" = 1 ] && grep -q PermissionError <<<"$ERR"'
+t "$BIN" run -- /usr/bin/python3 -c "$RAW_SOCKET";   expect "... and works without it" 0
+
+CD=$TMP/caps
+mkdir -p "$CD" && chmod 0755 "$CD" && touch "$CD/f"
+t "$BIN" run --cap-drop CHOWN -- chown 1 "$CD/f"
+check "--cap-drop CHOWN: chown 1 FILE fails" '[ "$RC" != 0 ] && grep -q "Operation not permitted" <<<"$ERR" && [ "$(stat -c %u "$CD/f")" = 0 ]'
+t "$BIN" run -- chown 1 "$CD/f"
+check "... and a plain run (root) can" '[ "$RC" = 0 ] && [ "$(stat -c %u "$CD/f")" = 1 ]'
+
+t "$BIN" run --privileged --rootfs "$R" -- grep -E "$STATUS_RE" /proc/self/status
+check "--privileged --rootfs: every capability ($ALL_CAPS) and NoNewPrivs 0" \
+    '[ "$RC" = 0 ] && [ "$(field CapBnd)" = "$ALL_CAPS" ] && [ "$(field CapEff)" = "$ALL_CAPS" ] && [ "$(field NoNewPrivs)" = 0 ]'
+t "$BIN" run --privileged --rootfs "$R" -- sh -c 'mount -t tmpfs t /mnt && grep -c " /mnt tmpfs " /proc/self/mounts'
+expect "--privileged --rootfs: mount works inside" 0 "1"
+t "$BIN" run --privileged --no-new-privileges --rootfs "$R" -- grep -E "$STATUS_RE" /proc/self/status
+check "--privileged --no-new-privileges: NoNewPrivs 1" '[ "$RC" = 0 ] && [ "$(field NoNewPrivs)" = 1 ] && [ "$(field CapEff)" = "$ALL_CAPS" ]'
+t "$BIN" run --privileged --cap-drop NET_RAW -- grep -E "$STATUS_RE" /proc/self/status
+check "--privileged --cap-drop NET_RAW: --cap-drop still applies" \
+    '[ "$RC" = 0 ] && [ "$(field CapBnd)" = "$(hex $(( 16#$ALL_CAPS & ~(1 << 13) )))" ]'
+t "$BIN" run --new-privileges --rootfs "$R" -- grep -E "$STATUS_RE" /proc/self/status
+check "--new-privileges --rootfs: NoNewPrivs 0, still Docker's set" \
+    '[ "$RC" = 0 ] && [ "$(field NoNewPrivs)" = 0 ] && [ "$(field CapEff)" = "$DOCKER_CAPS" ]'
+t "$BIN" run --no-new-privileges -- grep -E "$STATUS_RE" /proc/self/status
+check "--no-new-privileges on a plain run: NoNewPrivs 1, capabilities unchanged" \
+    '[ "$RC" = 0 ] && [ "$(field NoNewPrivs)" = 1 ] && [ "$(field CapEff)" = "$SHELL_EFF" ]'
+t "$BIN" run --no-new-privileges --new-privileges -- grep -E "$STATUS_RE" /proc/self/status
+check "--no-new-privileges then --new-privileges: the last one wins" '[ "$RC" = 0 ] && [ "$(field NoNewPrivs)" = 0 ]'
+
+KEEP=(--setuid 1000 --cap-drop ALL --cap-add NET_BIND_SERVICE)
+t "$BIN" run "${KEEP[@]}" --keep-caps -- sh -c 'id -u; grep -E "$0" /proc/self/status' "$STATUS_RE"
+check "--setuid 1000 --keep-caps --cap-drop ALL --cap-add NET_BIND_SERVICE: uid 1000, CapEff and CapAmb 0000000000000400" \
+    '[ "$RC" = 0 ] && [ "$(line 1)" = 1000 ] && [ "$(field CapEff)" = 0000000000000400 ] && [ "$(field CapAmb)" = 0000000000000400 ]'
+check "... inheritable and permitted too" '[ "$(field CapInh)" = 0000000000000400 ] && [ "$(field CapPrm)" = 0000000000000400 ]'
+t "$BIN" run "${KEEP[@]}" -- sh -c 'id -u; grep -E "$0" /proc/self/status' "$STATUS_RE"
+check "... without --keep-caps: CapEff 0 for uid 1000" \
+    '[ "$RC" = 0 ] && [ "$(line 1)" = 1000 ] && [ "$(field CapEff)" = $ZERO ] && [ "$(field CapAmb)" = $ZERO ]'
+BIND_80='import socket; socket.socket().bind(("127.0.0.1", 80))'
+t "$BIN" run --net "${KEEP[@]}" --keep-caps -- /usr/bin/python3 -c "$BIND_80"
+expect "--keep-caps: uid 1000 with NET_BIND_SERVICE binds port 80" 0
+t "$BIN" run --net "${KEEP[@]}" -- /usr/bin/python3 -c "$BIND_80"
+check "... and without --keep-caps cannot" '[ "$RC" = 1 ] && grep -q PermissionError <<<"$ERR"'
+t "$BIN" run --setuid 1000 --keep-caps -- grep -E "$STATUS_RE" /proc/self/status
+check "--keep-caps alone on a plain run: every capability, ambient too" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$ALL_CAPS" ] && [ "$(field CapAmb)" = "$ALL_CAPS" ]'
+t "$BIN" run --rootfs "$R" --setuid 1000 --keep-caps -- grep -E "$STATUS_RE" /proc/self/status
+check "--keep-caps --rootfs: Docker's set, ambient too" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$DOCKER_CAPS" ] && [ "$(field CapAmb)" = "$DOCKER_CAPS" ] && [ "$(field NoNewPrivs)" = 1 ]'
+
+# A setuid-root copy of id: no_new_privs makes exec ignore the setuid bit.
+cp /usr/bin/id "$CD/id" && chown 0:0 "$CD/id" && chmod 4755 "$CD/id"
+t "$BIN" run --setuid 1000 -- "$CD/id" -u;                       expect "a setuid-root program run as uid 1000: euid 0" 0 "0"
+t "$BIN" run --setuid 1000 --no-new-privileges -- "$CD/id" -u;   expect "... under --no-new-privileges: euid 1000" 0 "1000"
+
+t "$BIN" run --cap-add FLY -- true
+expect "--cap-add FLY: exit 2, names the flag and the value" 2 "" "invalid value 'FLY' for '--cap-add'"
+check "... and lists the valid names" 'grep -q "CAP_CHOWN, CAP_DAC_OVERRIDE" <<<"$ERR" && grep -q "CAP_NET_ADMIN" <<<"$ERR"'
+t "$BIN" run --cap-drop CHOWN,,KILL -- true;  expect "--cap-drop CHOWN,,KILL: exit 2" 2 "" "invalid value 'CHOWN,,KILL' for '--cap-drop'"
+t "$BIN" run --cap-add;                        expect "--cap-add without a value: exit 2" 2 "" "'--cap-add' needs a value"
+t "$BIN" run --privileged=yes -- true;         expect "--privileged takes no value" 2 "" "--privileged"
+for args in "run --cap-add '' -- true" "run --cap-drop , -- true" "run --cap-add CAP_ -- true" "run --keep-caps=1 -- true" \
+            "run --cap-drop" "run --cap-add=ALL,bogus -- true"; do
+    eval "t \"\$BIN\" $args"
+    check "no crash on: nscore $args (rc=$RC)" '[ "$RC" = 2 ] && [ -n "$ERR" ]'
+done
+
+t as_nobody "$RBIN" run -U -r --cap-drop ALL --cap-add CHOWN -- grep CapEff /proc/self/status
+check "rootless -U -r --cap-drop ALL --cap-add CHOWN: CapEff 0000000000000001" '[ "$RC" = 0 ] && [ "$(field CapEff)" = 0000000000000001 ]'
+t as_nobody "$RBIN" run -r --pid --ipc --uts --net --rootfs "$R" -- grep -E "$STATUS_RE" /proc/self/status
+check "rootless -r --rootfs: Docker's set and NoNewPrivs 1" \
+    '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$DOCKER_CAPS" ] && [ "$(field NoNewPrivs)" = 1 ]'
+t as_nobody "$RBIN" run --cap-drop ALL -- true
+check "rootless --cap-drop without a user namespace: 125, EPERM" '[ "$RC" = 125 ] && grep -q EPERM <<<"$ERR"'
+help_lists run --cap-add --cap-drop --privileged --no-new-privileges --new-privileges --keep-caps
+
 # ---- networks --------------------------------------------------------------------------------
+
+echo "# resource limits, OOM score, creds"
+t "$BIN" run --ulimit nofile=100:200 --ulimit core=0 --oom-score-adj 200 -- sh -c 'ulimit -Sn; ulimit -Hn; ulimit -c; cat /proc/self/oom_score_adj'
+expect "--ulimit and --oom-score-adj apply inside" 0 "100
+200
+0
+200"
+check "... and the host's nofile limit is unchanged" '[ "$(ulimit -Sn)" != 100 ]'
+t "$BIN" run --ulimit nofile=50 --ulimit nofile=60:70 -- sh -c 'ulimit -Sn; ulimit -Hn'
+expect "a later --ulimit of a resource replaces the earlier one; SOFT alone sets both" 0 "60
+70"
+t "$BIN" run --ulimit fly=1 -- true;          expect "--ulimit fly=1: exit 2, lists the valid types" 2 "" "the valid ones are RLIMIT_CPU"
+t "$BIN" run --ulimit nofile=10:5 -- true;    expect "--ulimit soft above hard: exit 2" 2 "" "above its hard limit"
+t "$BIN" run --ulimit nofile -- true;         expect "--ulimit without a value: exit 2" 2 "" "TYPE=SOFT[:HARD]"
+t "$BIN" run --oom-score-adj 5000 -- true;    expect "--oom-score-adj 5000: exit 2" 2 "" "-1000 to 1000"
+t "$BIN" run --oom-score-adj x -- true;       expect "--oom-score-adj x: exit 2" 2 "" "-1000 to 1000"
+# creds: a container with maps, a user and capabilities, read from outside.
+"$BIN" run -U --map-users 0:100000:65536 --map-groups 0:100000:65536 -S 1000 -G 1000 --groups 7 \
+    --cap-drop ALL --cap-add CHOWN --no-new-privileges -- sleep "$MARK" </dev/null >/dev/null 2>&1 &
+CREDS_RUN=$!
+BG+=("$CREDS_RUN")
+CREDS_PID=""
+for i in $(seq 100); do
+    CREDS_PID=$(cat /proc/$CREDS_RUN/task/$CREDS_RUN/children 2>/dev/null | awk '{print $1}')
+    [ -n "$CREDS_PID" ] && [ "$(argv0 "$CREDS_PID")" = sleep ] && break
+    sleep 0.05
+done
+t "$BIN" creds "$CREDS_PID"
+check "creds: uid, groups, maps, capabilities and no_new_privs of the container" \
+    'grep -q "^uid  *101000 101000 101000 101000$" <<<"$OUT" && grep -q "^groups  *100007$" <<<"$OUT" && grep -q "^uid_map  *0 100000 65536$" <<<"$OUT" && grep -q "^bounding  *chown$" <<<"$OUT" && grep -q "^no_new_privs  *yes$" <<<"$OUT" && grep -q "^setgroups  *allow$" <<<"$OUT"'
+t "$BIN" creds --json "$CREDS_PID"
+check "creds --json parses, with the maps and the user namespace's parent" \
+    'python3 -c "import json,sys; d=json.loads(sys.stdin.read()); assert d[\"uidMappings\"]==[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]; assert d[\"parent\"][\"inode\"]>0; assert d[\"capabilities\"][\"bounding\"]==[\"CAP_CHOWN\"]" <<<"$OUT"'
+kill "$CREDS_RUN" 2>/dev/null; wait "$CREDS_RUN" 2>/dev/null
+t "$BIN" creds;                  check "creds without PID shows nscore itself" '[ "$RC" = 0 ] && grep -q "^uid  *0 0 0 0$" <<<"$OUT"'
+t "$BIN" creds 999999999;        expect "creds of no process: exit 1" 1 "" "999999999"
+t "$BIN" creds abc;              expect "creds abc: exit 2" 2
+help_lists run "--ulimit" "--oom-score-adj"
 
 echo "# networks"
 # Nothing is ever configured in the machine's own network namespace: a throwaway "host"

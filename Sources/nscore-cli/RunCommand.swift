@@ -89,6 +89,35 @@ enum RunCommand {
               --interface NAME       the inside interface's name (default eth0)
               --host-interface NAME  the host end's name (default: a free nsc... name)
 
+        Capabilities and privileges (docker run's names; a capability is CAP_CHOWN, CHOWN
+        or chown). With --rootfs, COMMAND gets Docker's default capability set (CHOWN,
+        DAC_OVERRIDE, FOWNER, FSETID, KILL, SETGID, SETUID, SETPCAP, NET_BIND_SERVICE,
+        NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP) and no_new_privs; without, it
+        keeps nscore's capabilities and no_new_privs is off:
+              --cap-add CAP[,CAP...] add capabilities to Docker's default set (also without
+                                     --rootfs); ALL adds every one (repeatable)
+              --cap-drop CAP[,CAP...]
+                                     drop capabilities from it; ALL drops every one, then
+                                     --cap-add adds back (repeatable). As Docker, drops come
+                                     first (a capability both added and dropped is kept),
+                                     but --cap-add ALL keeps all but the dropped ones
+              --privileged           every capability nscore can give (its bounding set),
+                                     no_new_privs off unless --no-new-privileges is given;
+                                     --cap-drop still applies (Docker ignores --cap-add and
+                                     --cap-drop with it)
+              --no-new-privileges    set no_new_privs: setuid files and file capabilities
+                                     give COMMAND nothing (the default with --rootfs)
+              --new-privileges       do not set no_new_privs (the default without --rootfs)
+              --keep-caps            COMMAND keeps its capabilities across exec even as a
+                                     non-root --setuid user: they are made inheritable and
+                                     ambient (without a capability option: Docker's set
+                                     with --rootfs, else every capability)
+              --ulimit TYPE=SOFT[:HARD]
+                                     a resource limit (repeatable; TYPE as in RLIMIT_TYPE:
+                                     nofile, nproc, core, memlock, ...; unlimited or -1
+                                     for none), e.g. --ulimit nofile=1024:2048
+              --oom-score-adj N      the OOM killer's score adjustment, -1000 to 1000
+
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.
 
@@ -112,6 +141,7 @@ enum RunCommand {
         MountOptions.add(to: &t)
         NetworkOptions.add(to: &t)
         UserOptions.add(to: &t)
+        SecurityOptions.add(to: &t)
     }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
@@ -123,6 +153,7 @@ enum RunCommand {
         var readOnly = false
         var network = NetworkOptions()
         var users = UserOptions()
+        var security = SecurityOptions()
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -164,7 +195,10 @@ enum RunCommand {
             case "help":
                 Output.out(help)
                 return 0
-            default: throw parser.usage("unknown option '\(option.spelling)'")
+            default:
+                // Last: the options above never pay for its comparisons.
+                if try security.apply(option, parser) { continue }
+                throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
         // The command's argv is copied from nscore's own, without a String per argument.
@@ -172,6 +206,7 @@ enum RunCommand {
         config.setArguments(cStrings: command.argv, count: command.count)
         try network.configure(&config, namespaces: &namespaces, parser)
         try users.configure(&config, parser)
+        security.configure(&config)
         config.namespaces = namespaces
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }

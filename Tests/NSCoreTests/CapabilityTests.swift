@@ -123,6 +123,15 @@ struct CapabilityTests {
         }
     }
 
+    @Test func capAddAndCapDropAsDocker() throws {
+        func names(_ l: [String]) throws -> CapabilitySet { try CapabilitySet(names: l) }
+        let base = Capabilities.dockerDefault
+        #expect(base.adding(try names(["CHOWN", "NET_RAW"]), dropping: try names(["ALL"])).effective == (try names(["CHOWN", "NET_RAW"])))
+        #expect(base.adding(try names(["NET_RAW"]), dropping: try names(["NET_RAW"])).effective.contains(try Capability(named: "NET_RAW")))
+        #expect(base.adding(try names(["ALL"]), dropping: try names(["NET_RAW"])).bounding == CapabilitySet.all.subtracting(try names(["NET_RAW"])))
+        #expect(!base.adding([], dropping: try names(["MKNOD"])).permitted.contains(try Capability(named: "MKNOD")))
+    }
+
     @Test func badCapabilitiesAreRefusedBeforeAnythingRuns() throws {
         do {
             _ = try CapabilitySet(names: ["CAP_FLY"])

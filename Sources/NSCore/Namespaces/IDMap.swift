@@ -153,15 +153,18 @@ enum IDMap {
                            + "namespace whose single gid line an unprivileged caller wrote itself; map gids "
                            + "through newgidmap and /etc/subgid instead")
         }
-        for (needed, tool) in [(writing.uidHelper, "newuidmap"), (writing.gidHelper, "newgidmap")] where needed {
-            if helperPath(tool) == nil {
-                throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "id mappings",
-                                  message: "id mappings: an unprivileged caller maps ranges of ids through \(tool), "
-                                  + "which is not installed (Debian package uidmap; it checks /etc/subuid and "
-                                  + "/etc/subgid); without it, map only your own id (mapRootUser)")
-            }
-        }
+        if writing.uidHelper { try requireHelper("newuidmap") }
+        if writing.gidHelper { try requireHelper("newgidmap") }
         return writing
+    }
+
+    private static func requireHelper(_ tool: String) throws(NSCoreError) {
+        if helperPath(tool) == nil {
+            throw NSCoreError(.notFound, errno: Errno(rawValue: ENOENT), stage: "id mappings",
+                              message: "id mappings: an unprivileged caller maps ranges of ids through \(tool), "
+                              + "which is not installed (Debian package uidmap; it checks /etc/subuid and "
+                              + "/etc/subgid); without it, map only your own id (mapRootUser)")
+        }
     }
 
     /// Size at least 1, no overflow, no two lines overlapping inside or outside, at most
@@ -171,13 +174,15 @@ enum IDMap {
         if map.count > maxLines {
             throw .invalid(stage, "\(stage): \(map.count) lines; the kernel takes at most \(maxLines)")
         }
-        for (i, m) in map.enumerated() {
+        for i in map.indices {
+            let m = map[i]
             if m.size == 0 { throw .invalid(stage, "\(stage)[\(i)] \(m): the size must be at least 1") }
             // 4294967295 is no id (it is -1): the last id a line may map is 4294967294.
             if UInt64(m.containerID) + UInt64(m.size) >= 1 << 32 || UInt64(m.hostID) + UInt64(m.size) >= 1 << 32 {
                 throw .invalid(stage, "\(stage)[\(i)] \(m): the range goes past id 4294967294 (the last id)")
             }
-            for (j, o) in map.enumerated() where j < i {
+            for j in 0..<i {
+                let o = map[j]
                 func overlap(_ a: UInt32, _ b: UInt32) -> Bool {
                     UInt64(a) < UInt64(b) + UInt64(o.size) && UInt64(b) < UInt64(a) + UInt64(m.size)
                 }
@@ -216,7 +221,9 @@ enum IDMap {
 
     /// The map file's text: `INSIDE OUTSIDE COUNT` a line.
     static func text(_ map: [IDMapping]) -> String {
-        map.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        var text = ""
+        for m in map { text += "\(m.containerID) \(m.hostID) \(m.size)\n" }
+        return text
     }
 
     private static func writeFile(_ path: String, _ text: String) throws(NSCoreError) {
@@ -332,6 +339,7 @@ extension SpawnPlanner {
     static func lowerUser(_ c: SpawnConfiguration, _ writing: IDMap.Writing?, keepCapabilities: Bool,
                           into plan: SpawnPlan) {
         let explicit = writing != nil && !c.mapRootUser
+        if c.process.user == nil && !explicit { return }
         let user = c.process.user ?? User(uid: 0, gid: 0)
         let gidMap = writing?.gid ?? [], uidMap = writing?.uid ?? []
         let setGID = c.process.user != nil

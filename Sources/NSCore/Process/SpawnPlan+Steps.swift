@@ -295,11 +295,12 @@ extension SpawnPlan {
         header[0] = 0x2008_0522  // _LINUX_CAPABILITY_VERSION_3
         header[1] = 0
         let data = allocate(24).bindMemory(to: UInt32.self, capacity: 6)
-        for (i, word) in [(0, UInt64(0)), (3, UInt64(32))] {
-            data[i] = UInt32(truncatingIfNeeded: effective >> word)
-            data[i + 1] = UInt32(truncatingIfNeeded: permitted >> word)
-            data[i + 2] = UInt32(truncatingIfNeeded: inheritable >> word)
-        }
+        data[0] = UInt32(truncatingIfNeeded: effective)
+        data[1] = UInt32(truncatingIfNeeded: permitted)
+        data[2] = UInt32(truncatingIfNeeded: inheritable)
+        data[3] = UInt32(truncatingIfNeeded: effective >> 32)
+        data[4] = UInt32(truncatingIfNeeded: permitted >> 32)
+        data[5] = UInt32(truncatingIfNeeded: inheritable >> 32)
         append(NSC_STEP_CAPSET, address(UnsafePointer(header)), address(UnsafePointer(data)),
                what: .text("capset (effective, permitted and inheritable capabilities)"))
     }

@@ -282,6 +282,8 @@ enum StepDescription {
     case exec(UnsafePointer<CChar>?)
     /// A step of one mount: "mounts[2] (tmpfs on /tmp): fsconfig size=64m".
     case labeled(UnsafePointer<CChar>, StaticString, UnsafePointer<CChar>?)
+    /// A step about one capability, by number: "drop from the bounding set: CAP_SYS_ADMIN".
+    case capability(StaticString, UInt8)
 
     var text: String {
         switch self {
@@ -291,6 +293,7 @@ enum StepDescription {
         case .setnsTarget(let kinds): return "setns(\(kinds)) into the namespaces of the target"
         case .setnsFile(let kind, let path): return "setns(\(kind)) into \(String(cString: path))"
         case .exec(let path): return path.map { "execve " + String(cString: $0) } ?? "execve nscore-init"
+        case .capability(let t, let n): return t.description + (Capability(rawValue: n)?.description ?? "capability \(n)")
         case .labeled(let label, let action, let detail):
             return String(cString: label) + ": " + action.description + (detail.map { String(cString: $0) } ?? "")
         }

@@ -16,9 +16,13 @@ public struct Capability: Sendable, Hashable, Comparable, CustomStringConvertibl
         "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
     ]
 
+    /// How many capabilities this library knows (the count of ``names``, which the spawn path
+    /// does not touch).
+    static let known: UInt8 = 41
+
     /// The capability numbered `rawValue`; nil past the last one this library knows.
     public init?(rawValue: UInt8) {
-        guard Int(rawValue) < Self.names.count else { return nil }
+        guard rawValue < Self.known else { return nil }
         self.rawValue = rawValue
     }
 
@@ -37,21 +41,14 @@ public struct Capability: Sendable, Hashable, Comparable, CustomStringConvertibl
     /// `CAP_...`.
     public var description: String { Self.names[Int(rawValue)].description }
 
-    /// The name as a C string that lives as long as the program (for plan step descriptions).
-    var staticName: UnsafePointer<CChar> {
-        UnsafeRawPointer(Self.names[Int(rawValue)].utf8Start).assumingMemoryBound(to: CChar.self)
-    }
-
     public static func < (a: Capability, b: Capability) -> Bool { a.rawValue < b.rawValue }
 
-    /// The last capability the running kernel has (`/proc/sys/kernel/cap_last_cap`), or the last
-    /// this library knows when that cannot be read.
+    /// The last capability the running kernel has: the last number `PR_CAPBSET_READ` knows
+    /// (it fails with EINVAL past it), at most the last this library knows.
     static let lastSupported: UInt8 = {
-        if let bytes = try? sys_readFile("/proc/sys/kernel/cap_last_cap", limit: 16).get(),
-           let n = UInt8(String(decoding: bytes, as: UTF8.self).trimmingTrailingNewline), Int(n) < names.count {
-            return n
-        }
-        return UInt8(names.count - 1)
+        var last: UInt8 = 0
+        while last + 1 < known && nsc_shim_capbset_read(Int32(last) + 1) >= 0 { last += 1 }
+        return last
     }()
 }
 
@@ -83,11 +80,7 @@ public struct CapabilitySet: Sendable, Hashable, SetAlgebra, CustomStringConvert
 
     /// Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID,
     /// SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE.
-    public static let dockerDefault: CapabilitySet = {
-        var s = CapabilitySet()
-        for n in [0, 1, 4, 3, 27, 13, 6, 7, 31, 8, 10, 18, 5, 29] { s.mask |= 1 << UInt64(n) }
-        return s
-    }()
+    public static let dockerDefault = CapabilitySet(mask: 0xa804_25fb)
 
     public var members: [Capability] {
         (0..<64).compactMap { i in mask & (1 << UInt64(i)) != 0 ? Capability(rawValue: UInt8(i)) : nil }
@@ -130,8 +123,8 @@ public struct Capabilities: Sendable, Hashable {
     public var permitted: CapabilitySet
     public var ambient: CapabilitySet
 
-    public init(bounding: CapabilitySet, effective: CapabilitySet, inheritable: CapabilitySet = [],
-                permitted: CapabilitySet, ambient: CapabilitySet = []) {
+    public init(bounding: CapabilitySet, effective: CapabilitySet, inheritable: CapabilitySet = CapabilitySet(),
+                permitted: CapabilitySet, ambient: CapabilitySet = CapabilitySet()) {
         self.bounding = bounding
         self.effective = effective
         self.inheritable = inheritable
@@ -145,18 +138,27 @@ public struct Capabilities: Sendable, Hashable {
     }
 
     /// Docker's default: ``CapabilitySet/dockerDefault`` bounding, effective and permitted.
-    public static let dockerDefault = Capabilities(.dockerDefault)
+    public static let dockerDefault = Capabilities(bounding: .dockerDefault, effective: .dockerDefault,
+                                                   inheritable: CapabilitySet(), permitted: .dockerDefault,
+                                                   ambient: CapabilitySet())
 
     /// Every capability the kernel has ("privileged").
     public static var all: Capabilities { Capabilities(.all) }
 
-    /// `set` with `add` added and `drop` dropped from bounding, effective and permitted (and
-    /// drop from inheritable and ambient), as `--cap-add`/`--cap-drop` (`ALL` allowed in both).
+    /// Docker's `--cap-add`/`--cap-drop`: `drop` is taken from bounding, effective and
+    /// permitted first, then `add` is added to them, so `--cap-drop ALL --cap-add CHOWN` leaves
+    /// CHOWN; an `add` of every capability (`ALL`) gives them all but `drop`. `drop` also leaves
+    /// inheritable and ambient.
     public func adding(_ add: CapabilitySet, dropping drop: CapabilitySet) -> Capabilities {
         var c = self
+        let everything = add.isSuperset(of: .all)
         for keyPath in [\Capabilities.bounding, \.effective, \.permitted] {
-            c[keyPath: keyPath].formUnion(add)
-            c[keyPath: keyPath].subtract(drop)
+            if everything {
+                c[keyPath: keyPath] = CapabilitySet.all.subtracting(drop)
+            } else {
+                c[keyPath: keyPath].subtract(drop)
+                c[keyPath: keyPath].formUnion(add)
+            }
         }
         c.inheritable.subtract(drop)
         c.ambient.subtract(drop)
@@ -172,15 +174,13 @@ extension SpawnPlanner {
     /// hold a capability outside it, so `ALL` means every capability the caller can give.
     static func capabilities(_ c: SpawnConfiguration) -> Capabilities? {
         guard var caps = c.process.capabilities ?? (c.root != nil ? .dockerDefault : nil) else { return nil }
-        var bounding = CapabilitySet()
-        for i in 0...Capability.lastSupported where nsc_shim_capbset_read(Int32(i)) == 1 {
-            bounding.insert(Capability(rawValue: i)!)
-        }
-        caps.bounding.formIntersection(bounding)
-        caps.effective.formIntersection(bounding)
-        caps.permitted.formIntersection(bounding)
-        caps.inheritable.formIntersection(bounding)
-        caps.ambient.formIntersection(bounding)
+        var bounding: UInt64 = 0
+        for i in 0...Capability.lastSupported where nsc_shim_capbset_read(Int32(i)) == 1 { bounding |= 1 << UInt64(i) }
+        caps.bounding.mask &= bounding
+        caps.effective.mask &= bounding
+        caps.permitted.mask &= bounding
+        caps.inheritable.mask &= bounding
+        caps.ambient.mask &= bounding
         return caps
     }
 
@@ -195,21 +195,14 @@ extension SpawnPlanner {
     /// permitted.
     static func checkCapabilities(_ caps: Capabilities?) throws(NSCoreError) {
         guard let caps else { return }
-        let known = CapabilitySet.all
-        for (name, set) in [("bounding", caps.bounding), ("effective", caps.effective), ("inheritable", caps.inheritable),
-                            ("permitted", caps.permitted), ("ambient", caps.ambient)] {
-            let unknown = set.subtracting(known)
-            if !unknown.isEmpty {
-                throw .invalid("capabilities", "capabilities: \(name) has \(unknown), which this kernel does not have "
-                               + "(its last is \(Capability(rawValue: Capability.lastSupported)?.description ?? "?"))")
-            }
-        }
-        let outside = caps.effective.subtracting(caps.permitted)
-        if !outside.isEmpty {
+        // Sets are limited to the bounding set (capabilities(_:)), so nothing is unknown to the
+        // kernel here; what is left are the kernel's rules between the sets.
+        if caps.effective.mask & ~caps.permitted.mask != 0 {
+            let outside = CapabilitySet(mask: caps.effective.mask & ~caps.permitted.mask)
             throw .invalid("capabilities", "capabilities: effective has \(outside), which is not permitted")
         }
-        let ambient = caps.ambient.subtracting(caps.permitted.intersection(caps.inheritable))
-        if !ambient.isEmpty {
+        if caps.ambient.mask & ~(caps.permitted.mask & caps.inheritable.mask) != 0 {
+            let ambient = CapabilitySet(mask: caps.ambient.mask & ~(caps.permitted.mask & caps.inheritable.mask))
             throw .invalid("capabilities", "capabilities: ambient has \(ambient), which is not both permitted and inheritable")
         }
     }
@@ -221,9 +214,8 @@ extension SpawnPlanner {
     /// 3. `capset` of effective, permitted and inheritable, then the ambient set.
     static func lowerBoundingSet(_ caps: Capabilities?, into plan: SpawnPlan) {
         guard let caps else { return }
-        for i in 0...Capability.lastSupported where !caps.bounding.contains(Capability(rawValue: i)!) {
-            plan.prctl(nsc_shim_PR_CAPBSET_DROP, UInt64(i),
-                       what: .textAndString("drop from the bounding set: ", Capability(rawValue: i)!.staticName))
+        for i in 0...Capability.lastSupported where caps.bounding.mask & (1 << UInt64(i)) == 0 {
+            plan.prctl(nsc_shim_PR_CAPBSET_DROP, UInt64(i), what: .capability("drop from the bounding set: ", i))
         }
     }
 
@@ -232,9 +224,9 @@ extension SpawnPlanner {
             plan.capset(effective: caps.effective.mask, permitted: caps.permitted.mask,
                         inheritable: caps.inheritable.mask)
             plan.prctl(nsc_shim_PR_CAP_AMBIENT, UInt64(nsc_shim_PR_CAP_AMBIENT_CLEAR_ALL), what: .text("clear the ambient capabilities"))
-            for c in caps.ambient.members {
-                plan.prctl(nsc_shim_PR_CAP_AMBIENT, UInt64(nsc_shim_PR_CAP_AMBIENT_RAISE), UInt64(c.rawValue),
-                           what: .textAndString("raise the ambient capability ", c.staticName))
+            for i in 0...Capability.lastSupported where caps.ambient.mask & (1 << UInt64(i)) != 0 {
+                plan.prctl(nsc_shim_PR_CAP_AMBIENT, UInt64(nsc_shim_PR_CAP_AMBIENT_RAISE), UInt64(i),
+                           what: .capability("raise the ambient capability ", i))
             }
         }
         if noNewPrivileges {

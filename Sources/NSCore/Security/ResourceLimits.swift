@@ -71,9 +71,10 @@ public struct ResourceLimit: Sendable, Hashable, CustomStringConvertible {
 
 extension SpawnPlanner {
     static func checkSecurityProcess(_ c: SpawnConfiguration) throws(NSCoreError) {
-        var seen: Set<Int32> = []
-        for l in c.process.rlimits where !seen.insert(l.resource).inserted {
-            throw .invalid("rlimits", "rlimits: \(l.type) is given twice")
+        var seen: UInt32 = 0
+        for l in c.process.rlimits {
+            if seen & (1 << UInt32(l.resource)) != 0 { throw .invalid("rlimits", "rlimits: \(l.type) is given twice") }
+            seen |= 1 << UInt32(l.resource)
         }
         if let adj = c.process.oomScoreAdj, adj < -1000 || adj > 1000 {
             throw .invalid("oomScoreAdj", "oomScoreAdj: \(adj) is out of range (-1000 to 1000)")

@@ -20,6 +20,10 @@ at a network namespace's interfaces and routes with ``network(pid)`` (:class:`Ne
 ``mounts(pid)`` lists a mount namespace's mounts. Map ranges of ids into a new user namespace
 and pick the user the command runs as with ``spawn(uid_mappings=["0:100000:65536"],
 gid_mappings=["0:100000:65536"], user=User(1000, 1000))`` (:class:`IDMapping`, :class:`User`).
+Choose what the command may do with ``spawn(cap_drop=["ALL"], cap_add=["NET_BIND_SERVICE"],
+no_new_privileges=True, rlimits={"nofile": (1024, 2048)}, oom_score_adj=500)`` or
+``capabilities=Capabilities.of([...])`` (:class:`Capabilities`, :class:`Rlimit`), and see who a
+process is with ``credentials(pid)`` (:class:`Credentials`: ids, capability sets, user namespace).
 Failures raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -69,6 +73,7 @@ from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
 from .rootfs import Mount, Root
+from .security import RLIM_INFINITY, Capabilities, Credentials, Rlimit, credentials
 from .users import IDMapping, User
 
 #: The version of the loaded libnscore ("MAJOR.MINOR.PATCH").
@@ -111,6 +116,12 @@ __all__ = [
     # users
     "IDMapping",
     "User",
+    # capabilities, no_new_privs, resource limits and credentials
+    "Capabilities",
+    "Rlimit",
+    "RLIM_INFINITY",
+    "Credentials",
+    "credentials",
     # networks
     "Veth",
     "remove_bridge",

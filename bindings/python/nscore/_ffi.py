@@ -90,6 +90,21 @@ PROPAGATION_SHARED_SLAVE = 5
 NETWORK_NONE = 0  # only lo, up (the default)
 NETWORK_VETH = 1  # a veth pair set up while the child waits; needs NSCORE_NS_NET
 
+# nscore_spawn_config_set_no_new_privileges modes.
+NO_NEW_PRIVILEGES_DEFAULT = -1  # on with a root filesystem, off for a plain spawn
+NO_NEW_PRIVILEGES_OFF = 0
+NO_NEW_PRIVILEGES_ON = 1
+
+# Capability sets, bits for nscore_process_config_set_capabilities.
+CAPS_BOUNDING = 1
+CAPS_EFFECTIVE = 2
+CAPS_INHERITABLE = 4
+CAPS_PERMITTED = 8
+CAPS_AMBIENT = 16
+
+#: No limit, for nscore_process_config_add_rlimit (UINT64_MAX).
+RLIM_INFINITY = 2**64 - 1
+
 # ---- Signatures ----------------------------------------------------------------------------
 
 _c_int = ctypes.c_int
@@ -97,6 +112,7 @@ _u32 = ctypes.c_uint32
 _u32p = ctypes.POINTER(ctypes.c_uint32)  # const uint32_t * (with a size_t count)
 _size = ctypes.c_size_t
 _uint = ctypes.c_uint
+_u64 = ctypes.c_uint64
 _pid = ctypes.c_int  # pid_t is int on every Linux ABI
 _str = ctypes.c_char_p
 _strv = ctypes.POINTER(ctypes.c_char_p)  # const char *const * (NULL-terminated)
@@ -143,6 +159,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_add_uid_mapping": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32, _err]),
     "nscore_spawn_config_add_gid_mapping": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32, _err]),
     "nscore_spawn_config_clear_id_mappings": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_spawn_config_set_no_new_privileges": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_user": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32p, _size, _err]),
     "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_stdio": (_c_int, [SpawnConfigPtr, _c_int, _c_int, _c_int, _err]),
@@ -167,6 +184,13 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_process_config_set_kill_on_parent_death": (_c_int, [ProcessConfigPtr, _c_int, _err]),
     "nscore_process_config_set_user": (_c_int, [ProcessConfigPtr, _u32, _u32, _u32p, _size, _err]),
     "nscore_process_config_clear_user": (_c_int, [ProcessConfigPtr, _err]),
+    "nscore_process_config_set_capabilities": (_c_int, [ProcessConfigPtr, _uint, _strv, _err]),
+    "nscore_process_config_adjust_capabilities": (_c_int, [ProcessConfigPtr, _strv, _strv, _err]),
+    "nscore_process_config_clear_capabilities": (_c_int, [ProcessConfigPtr, _err]),
+    "nscore_process_config_add_rlimit": (_c_int, [ProcessConfigPtr, _str, _u64, _u64, _err]),
+    "nscore_process_config_clear_rlimits": (_c_int, [ProcessConfigPtr, _err]),
+    "nscore_process_config_set_oom_score_adj": (_c_int, [ProcessConfigPtr, _c_int, _err]),
+    "nscore_process_config_clear_oom_score_adj": (_c_int, [ProcessConfigPtr, _err]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),
@@ -199,6 +223,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_namespace_same": (_c_int, [_pid, _pid, _u32, ctypes.POINTER(_c_int), _err]),
     "nscore_namespace_differing": (_c_int, [_pid, _u32, ctypes.POINTER(_u32), _err]),
     "nscore_inspect_namespaces_json": (_c_int, [_pid, _json, _err]),
+    "nscore_inspect_credentials_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_list_json": (_c_int, [_u32, _json, _err]),
     "nscore_inspect_pid_chain_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_processes_json": (_c_int, [_pid, _json, _err]),

@@ -38,6 +38,7 @@ from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
 from .rootfs import Mount, Root, RootLike
+from .security import Capabilities, RlimitsLike, SpawnSecurity
 from .users import IDMappingLike, UserLike, mapping_list, user_arg
 
 __all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]
@@ -444,6 +445,13 @@ def spawn(
     uid_mappings: Sequence[IDMappingLike] | None = None,
     gid_mappings: Sequence[IDMappingLike] | None = None,
     user: UserLike | None = None,
+    capabilities: Capabilities | None = None,
+    cap_add: Sequence[str] = (),
+    cap_drop: Sequence[str] = (),
+    privileged: bool = False,
+    no_new_privileges: bool | None = None,
+    rlimits: RlimitsLike | None = None,
+    oom_score_adj: int | None = None,
     network: NetworkLike = None,
     kill_on_parent_death: bool = False,
     stdin: StdioSpec = None,
@@ -507,7 +515,44 @@ def spawn(
         ``"UID[:GID]"`` string; None keeps the caller's (or, with maps, as said above). The ids
         are those of the namespace the command runs in: with maps, ids inside them, each of
         which must be mapped. Set after the mounts, before ``cwd`` and the exec; a uid other
-        than 0 keeps no capability.
+        than 0 keeps no capability but those of ``capabilities``.
+    :param capabilities: the command's capability sets (OCI ``process.capabilities``), an
+        :class:`nscore.Capabilities`: ``Capabilities.of(["CHOWN", "NET_RAW"])``,
+        ``Capabilities.docker_default()``, ``Capabilities.all()``, or the five sets given one by
+        one (``Capabilities(effective=..., permitted=..., inheritable=..., ambient=...)``; a
+        non-root ``user`` keeps an ambient capability across its exec). None: the default, which
+        is Docker's set (:meth:`nscore.Capabilities.docker_default`) with a ``root``, and the
+        caller's capabilities (all of them in a new user namespace) for a plain namespace spawn.
+        Every set is limited to the caller's bounding set. The library checks the names (an
+        unknown one raises :class:`nscore.InvalidArgumentError` listing the valid ones), that
+        effective is within permitted, and that ambient is within permitted and inheritable.
+    :param cap_add: capabilities added to the bounding, effective and permitted sets, as
+        ``docker run --cap-add`` (``"NET_ADMIN"``, ``"CAP_NET_ADMIN"`` or ``"net_admin"``;
+        ``"ALL"`` for every one). They adjust ``capabilities`` when it is given, else Docker's
+        default set (with or without a ``root``). Empty: no change.
+    :param cap_drop: capabilities removed from every set, as ``docker run --cap-drop``. Combined
+        with ``cap_add`` as Docker does: with ``cap_add=["ALL"]`` every capability but the
+        dropped ones; otherwise the drops first, then the additions (``cap_drop=["ALL"],
+        cap_add=["CHOWN"]`` is CHOWN alone; one both added and dropped is kept).
+    :param privileged: every capability (as ``Capabilities.all()``, limited to the caller's
+        bounding set), and no ``no_new_privs`` unless ``no_new_privileges`` says otherwise;
+        ``cap_add`` and ``cap_drop`` still apply; exclusive with ``capabilities``. Unlike
+        ``docker run --privileged`` it changes nothing else: pass ``masked_paths=[]`` and
+        ``readonly_paths=[]`` for those.
+    :param no_new_privileges: ``PR_SET_NO_NEW_PRIVS`` for the command (OCI
+        ``process.noNewPrivileges``): setuid programs and file capabilities then give it
+        nothing. None: on with a ``root`` (unless ``privileged``), off for a plain namespace spawn.
+    :param rlimits: resource limits of the command (OCI ``process.rlimits``), set in the child
+        before anything else: a mapping from the type (``"nofile"`` or ``"RLIMIT_NOFILE"``) to
+        one int (soft and hard) or a ``(soft, hard)`` tuple, as ``{"nofile": (1024, 2048),
+        "core": 0}``, or a sequence of :class:`nscore.Rlimit`. :data:`nscore.RLIM_INFINITY`
+        (or -1, :data:`resource.RLIM_INFINITY`) is no limit. An unknown type (the message lists
+        the valid ones), a soft limit above the hard one and a resource given twice raise
+        :class:`nscore.InvalidArgumentError`; raising a hard limit needs ``CAP_SYS_RESOURCE``.
+        None: the caller's limits.
+    :param oom_score_adj: the OOM killer's score adjustment of the command, -1000 to 1000 (OCI
+        ``process.oomScoreAdj``); going below the caller's needs ``CAP_SYS_RESOURCE``. None:
+        the caller's.
     :param network: how a new network namespace is connected: None or ``"none"`` (only
         ``lo``, up), or an :class:`nscore.Veth` (a veth pair to the calling *thread*'s network
         namespace, with addresses, gateway, MTU and MAC, optionally on an :class:`nscore.Bridge`),
@@ -537,12 +582,14 @@ def spawn(
     gids = () if run_as is None else run_as.additional_gids
     # const uint32_t * with its count; NULL for none.
     gid_array = (ctypes.c_uint32 * len(gids))(*gids) if gids else None
+    security = SpawnSecurity(capabilities, cap_add, cap_drop, privileged, no_new_privileges, rlimits, oom_score_adj)
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
     lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
     try:
         process.apply(lib.nscore_spawn_config_process(cfg))
+        security.apply(cfg, lib.nscore_spawn_config_process(cfg))
         lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
         if host is not None:
             lib.nscore_spawn_config_set_hostname(cfg, host, err())

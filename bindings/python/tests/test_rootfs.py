@@ -604,13 +604,21 @@ def test_root_propagation_shared_slave(lab: Lab) -> None:
 def test_bind_of_a_shared_mount_does_not_propagate_to_the_host(lab: Lab, rootfs: Path) -> None:
     # The bind's source is cloned in the caller's namespace; without a propagation option it must
     # be made private (Docker's rprivate), or it stays a peer of the host's shared mount and what
-    # the container mounts under it appears on the host.
+    # the container mounts under it appears on the host. The container mounts, so it needs
+    # CAP_SYS_ADMIN, which Docker's default set leaves out.
     shared = lab.host_tmpfs(lab.dir / "shared", shared=True)
     (shared / "inner").mkdir()
     script = "mount -t tmpfs from-the-container /mnt/b/inner && echo mounted && exec sleep 60"
     r, w = lab.pipe()
     try:
-        c = lab.spawn(["sh", "-c", script], namespaces=NS, root=rootfs, mounts=[Mount.bind(shared, "/mnt/b")], stdout=w)
+        c = lab.spawn(
+            ["sh", "-c", script],
+            namespaces=NS,
+            root=rootfs,
+            mounts=[Mount.bind(shared, "/mnt/b")],
+            cap_add=["SYS_ADMIN"],
+            stdout=w,
+        )
     finally:
         close_fd(w)
     assert read_line(r) == b"mounted\n"
