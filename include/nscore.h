@@ -362,8 +362,9 @@ NSCORE_API int nscore_process_config_clear_user(nscore_process_config *p, nscore
  *  inheritable or ambient one); a plain namespace spawn keeps the caller's (in a new user
  *  namespace: all). The child drops the bounding set, switches user (keeping its permitted set),
  *  then sets effective, permitted and inheritable (capset) and the ambient set, just before
- *  exec. At spawn, effective must be within permitted and ambient within permitted and
- *  inheritable (NSCORE_EINVAL otherwise). Spawns only: a join with capabilities set fails with
+ *  exec. At spawn, effective must be within permitted, inheritable within bounding and ambient
+ *  within permitted and inheritable (NSCORE_EINVAL otherwise). Every set is limited to the
+ *  spawning thread's bounding set ("ALL": every capability the caller can give). Spawns only: a join with capabilities set fails with
  *  NSCORE_EINVAL. */
 NSCORE_API int nscore_process_config_set_capabilities(nscore_process_config *p, unsigned which, const char *const *names,
                                                       nscore_error **err);

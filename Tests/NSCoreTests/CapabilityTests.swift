@@ -145,6 +145,8 @@ struct CapabilityTests {
             (Capabilities(bounding: .all, effective: chown, permitted: []), "effective has CAP_CHOWN, which is not permitted"),
             (Capabilities(bounding: .all, effective: [], inheritable: [], permitted: chown, ambient: chown),
              "ambient has CAP_CHOWN, which is not both permitted and inheritable"),
+            (Capabilities(bounding: [], effective: chown, inheritable: chown, permitted: chown, ambient: chown),
+             "inheritable has CAP_CHOWN, which is not in the bounding set"),
         ] {
             var c = SpawnConfiguration(["true"])
             c.capabilities = caps

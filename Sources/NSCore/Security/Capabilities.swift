@@ -201,6 +201,12 @@ extension SpawnPlanner {
             let outside = CapabilitySet(mask: caps.effective.mask & ~caps.permitted.mask)
             throw .invalid("capabilities", "capabilities: effective has \(outside), which is not permitted")
         }
+        if caps.inheritable.mask & ~caps.bounding.mask != 0 {
+            // The bounding set is dropped before capset, which then refuses an inheritable
+            // capability outside it.
+            let outside = CapabilitySet(mask: caps.inheritable.mask & ~caps.bounding.mask)
+            throw .invalid("capabilities", "capabilities: inheritable has \(outside), which is not in the bounding set")
+        }
         if caps.ambient.mask & ~(caps.permitted.mask & caps.inheritable.mask) != 0 {
             let ambient = CapabilitySet(mask: caps.ambient.mask & ~(caps.permitted.mask & caps.inheritable.mask))
             throw .invalid("capabilities", "capabilities: ambient has \(ambient), which is not both permitted and inheritable")
