@@ -251,3 +251,40 @@ def world_readable_copy(tmp_path_factory, library_path) -> Path:
             break
         parent.chmod(parent.stat().st_mode | 0o005)
     return root
+
+
+#: The unprivileged uid the rootless tests run as (setpriv).
+NOBODY = 65534
+
+
+def children() -> set[int]:
+    """The pids of this process's children (every thread's), zombies included."""
+    out: set[int] = set()
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/children") as f:
+                out.update(int(pid) for pid in f.read().split())
+        except FileNotFoundError:
+            pass  # the thread ended meanwhile
+    return out
+
+
+def run_as_nobody(copy: Path, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`python3 -c SCRIPT ARGS` as uid NOBODY (setpriv), importing nscore from `copy` (the
+    world_readable_copy fixture); skips the test when setpriv is missing."""
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv is not installed")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NSCORE_LIBRARY": str(copy / "libnscore.so"),
+        "PYTHONPATH": str(copy),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    return subprocess.run(
+        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", script, *args],
+        env=env,
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from typing import Any, Callable, TypeVar
 
 import pytest
-from conftest import close_fd, read_all
+from conftest import children, close_fd, read_all
 
 import nscore
 from nscore import Bridge, Veth
@@ -34,18 +34,6 @@ PYTHON = "/usr/bin/python3"
 
 def bridge() -> Bridge:
     return Bridge(BRIDGE, "10.80.0.1/24")
-
-
-def children() -> set[int]:
-    """The pids of this process's children (of all its threads)."""
-    pids: set[int] = set()
-    for task in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{task}/children") as f:
-                pids.update(int(p) for p in f.read().split())
-        except FileNotFoundError:  # the thread ended meanwhile
-            pass
-    return pids
 
 
 def setns(fd: int, nstype: int) -> None:

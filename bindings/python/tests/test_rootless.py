@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
-NOBODY = 65534
+from conftest import run_as_nobody
 
 SCRIPT = textwrap.dedent(
     """
@@ -43,22 +37,7 @@ SCRIPT = textwrap.dedent(
 
 
 def test_rootless_spawn(world_readable_copy: Path) -> None:
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv is not installed")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "NSCORE_LIBRARY": str(world_readable_copy / "libnscore.so"),
-        "PYTHONPATH": str(world_readable_copy),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    result = subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", SCRIPT],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_as_nobody(world_readable_copy, SCRIPT)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("denied: ") and lines[-1] == "ok", result.stdout

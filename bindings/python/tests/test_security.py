@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import REPO
+from conftest import REPO, children, run_as_nobody
 
 import nscore
 from nscore import RLIM_INFINITY, Capabilities, IDMapping, Rlimit, User
@@ -32,7 +32,6 @@ from nscore.security import _CAPABILITY_NAMES
 MAKE_ROOTFS = REPO / "tools" / "make-test-rootfs.sh"
 #: A container's usual namespaces with root on the host (a root filesystem needs mnt).
 NS = "mnt,pid,ipc,uts"
-NOBODY = 65534
 #: Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID,
 #: SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE.
 DOCKER_DEFAULT_MASK = 0xA80425FB
@@ -63,18 +62,6 @@ def mask(names: frozenset[str]) -> int:
 
 def names(bits: int) -> frozenset[str]:
     return frozenset(n for i, n in enumerate(_CAPABILITY_NAMES) if bits >> i & 1)
-
-
-def children() -> set[int]:
-    """The pids of this process's children (every thread's), zombies included."""
-    out: set[int] = set()
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/children") as f:
-                out.update(int(pid) for pid in f.read().split())
-        except FileNotFoundError:
-            pass  # the thread ended meanwhile
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -608,21 +595,6 @@ ROOTLESS_SCRIPT = textwrap.dedent(
 
 
 def test_rootless_cap_drop_and_add(world_readable_copy: Path) -> None:
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv is not installed")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "NSCORE_LIBRARY": str(world_readable_copy / "libnscore.so"),
-        "PYTHONPATH": str(world_readable_copy),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-    result = subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", ROOTLESS_SCRIPT],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_as_nobody(world_readable_copy, ROOTLESS_SCRIPT)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines() == ["0x1", "ok"], result.stdout

@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import textwrap
 from collections.abc import Iterator
@@ -16,25 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import NOBODY, children, run_as_nobody
 
 import nscore
 from nscore import IDMapping, User
 
 #: 65536 ids from 0 inside are 100000... outside: a typical /etc/subuid range.
 RANGE = [(0, 100000, 65536)]
-NOBODY = 65534
-
-
-def children() -> set[int]:
-    """The pids of this process's children (every thread's), zombies included."""
-    out: set[int] = set()
-    for tid in os.listdir("/proc/self/task"):
-        try:
-            with open(f"/proc/self/task/{tid}/children") as f:
-                out.update(int(pid) for pid in f.read().split())
-        except FileNotFoundError:
-            pass  # the thread ended meanwhile
-    return out
 
 
 @pytest.fixture
@@ -371,24 +357,8 @@ def subordinate_ids_of_nobody() -> bool:
 
 
 def test_rootless_own_ids(world_readable_copy: Path) -> None:
-    if shutil.which("setpriv") is None:
-        pytest.skip("setpriv is not installed")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "NSCORE_LIBRARY": str(world_readable_copy / "libnscore.so"),
-        "PYTHONPATH": str(world_readable_copy),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
     mode = "own" if subordinate_ids_of_nobody() else "range"
-    result = subprocess.run(
-        ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", sys.executable, "-c", ROOTLESS_SCRIPT]
-        + [mode],
-        env=env,
-        cwd="/",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_as_nobody(world_readable_copy, ROOTLESS_SCRIPT, mode)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "own ids ok" and lines[-1] == "ok", result.stdout
