@@ -897,6 +897,33 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
     }
 }
 
+/* Closes [lo, hi] (hi ~0U: to the end), through close_range, or one close at a time up to
+ * `limit` before Linux 5.9. */
+static void nsc_close_between(unsigned lo, unsigned hi, unsigned limit)
+{
+    if (lo > hi)
+        return;
+    if (!nsc_shim_force_clone_fallback && nsc_sys3(SYS_close_range, lo, hi, 0) == 0)
+        return;
+    for (unsigned fd = lo; fd <= hi && fd < limit; fd++)
+        (void)nsc_sys1(SYS_close, fd);
+}
+
+static void nsc_close_unnamed(const struct nsc_plan *p)
+{
+    unsigned lo = 3;
+    for (uint32_t i = 0; i < p->nnamed; i++) {
+        unsigned fd = (unsigned)p->named_fds[i];
+        if (fd < lo)
+            continue;
+        if (fd > lo)
+            nsc_close_between(lo, fd - 1, (unsigned)p->unshare_from);
+        lo = fd + 1;
+    }
+    /* Above the last named fd: the rest (a full copy of the table holds more than unshare_from). */
+    nsc_close_between(lo, ~0U, (unsigned)p->unshare_from + 1024);
+}
+
 int nsc_child_main(void *arg)
 {
     struct nsc_exec_state st;
@@ -919,6 +946,9 @@ int nsc_child_main(void *arg)
     /* The parent's end of the handshake: without it, the parent's death is EOF here. */
     if (p->sync_peer_fd >= 0)
         (void)nsc_sys1(SYS_close, p->sync_peer_fd);
+    /* Every fd >= 3 the plan does not name is closed now, not at exec: a host fd must never be
+     * reachable (through /proc/self/fd) while the steps run. */
+    nsc_close_unnamed(p);
 
     /* The plan, in the order Swift chose; its last step execs. */
     for (uint32_t i = 0; i < p->nsteps; i++) {

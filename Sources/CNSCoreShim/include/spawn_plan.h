@@ -136,6 +136,11 @@ struct nsc_plan {
      * fd the plan names open until then. */
     int32_t share_files;
     int32_t unshare_from;  /* one above the highest fd the plan names (Swift computes it)  */
+    /* The fds >= 3 the plan names, ascending, without duplicates: before its first step the
+     * child closes every other fd >= 3, so that no fd of the host it was not given stays open
+     * while its steps run (a working directory of /proc/self/fd/N must not resolve to one). */
+    const int32_t *named_fds;
+    uint32_t nnamed;
 };
 
 

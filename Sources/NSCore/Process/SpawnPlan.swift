@@ -30,6 +30,8 @@ final class SpawnPlan {
     /// The highest fd the plan names: a child that shares the fd table keeps a copy of the fds
     /// up to this one only.
     private(set) var highestFD: Int32 = 2
+    /// Every fd >= 3 the plan names (``note(fd:)``), sorted in place by ``cPlan``.
+    private var namedFDs = FDList()
     /// Result slots handed out to steps that produce fds (see ``FDSlot``), and those a close
     /// step emptied, for reuse.
     var slotCount: Int32 = 0
@@ -77,6 +79,7 @@ final class SpawnPlan {
         }
         free(stepBuffer)
         free(descriptions)
+        namedFDs.release()
         for i in 0..<ownedFDs.count { sys_close(ownedFDs[i]) }
         ownedFDs.release()
         keepFDs.release()
@@ -153,9 +156,11 @@ final class SpawnPlan {
         note(fd: fd)
     }
 
-    /// Records that the child needs `fd` (so that a shared fd table is copied that far).
+    /// Records that the child needs `fd` (so that a shared fd table is copied that far, and
+    /// the child keeps it while every other fd >= 3 is closed before its first step).
     func note(fd: Int32) {
         if fd > highestFD { highestFD = fd }
+        if fd > 2 { namedFDs.append(fd) }
     }
 
     /// Appends a step (see the typed builders in SpawnPlan+Steps.swift) with the description
@@ -221,6 +226,22 @@ final class SpawnPlan {
         plan.clone_flags = cloneFlags
         plan.share_files = shareFiles ? 1 : 0
         plan.unshare_from = highestFD + 1
+        // Ascending, without duplicates (the list is short: an insertion sort in place).
+        var n = 0
+        if let base = namedFDs.base {
+            for i in 0..<namedFDs.count {
+                let fd = base[i]
+                var j = n
+                while j > 0 && base[j - 1] > fd { j -= 1 }
+                if j > 0 && base[j - 1] == fd { continue }
+                var k = n
+                while k > j { base[k] = base[k - 1]; k -= 1 }
+                base[j] = fd
+                n += 1
+            }
+        }
+        plan.named_fds = UnsafePointer(namedFDs.base)
+        plan.nnamed = UInt32(n)
         if planBuffer == nil { planBuffer = .allocate(capacity: 1) } else { planBuffer!.deinitialize(count: 1) }
         planBuffer!.initialize(to: plan)
         return UnsafePointer(planBuffer!)
