@@ -38,6 +38,24 @@ struct HardeningTests {
         #expect(o3 == "0\n1\n2\n3\n", "\(o3)")
     }
 
+    /// runc CVE-2019-5736: a container overwrote the host's runtime binary through
+    /// /proc/PID/exe. NSCore's init (PID 1 with useInit; and the process a join starts) runs
+    /// from a sealed memfd, never from a host file: /proc/1/exe names no host path, and
+    /// writing to it is refused.
+    @Test func theInitBinaryCannotBeReachedOrOverwritten() throws {
+        var c = SpawnConfiguration(["sh", "-c", """
+            readlink /proc/1/exe
+            (echo x > /proc/1/exe) 2>/dev/null && echo written || echo refused
+            (exec 3<>/proc/1/exe) 2>/dev/null && echo opened || echo open-refused
+            """], namespaces: [.pid, .mount])
+        c.useInit = true
+        let (status, out) = try T.run(c)
+        #expect(status == .exited(0))
+        let lines = out.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("/memfd:nscore-init") == true, "\(out)")
+        #expect(Array(lines.dropFirst()) == ["refused", "open-refused"], "\(out)")
+    }
+
     /// PID 1 of a container's PID namespace cannot be killed with SIGKILL by another process
     /// inside it (the kernel ignores it without a handler); the host still can.
     @Test func killingPID1FromInsideIsIgnored() throws {
