@@ -125,6 +125,19 @@ start_container() {
     [ "$CTR" != 0 ] && CHILDREN+=("$CTR")
 }
 
+# start_nethost: a throwaway "host" network namespace (an `unshare --net sleep`, NETHOST) for
+# the network sections; returns once it is in a namespace of its own.
+start_nethost() {
+    unshare --net sleep "$MARK" </dev/null >/dev/null 2>&1 &
+    NETHOST=$!
+    BG+=("$NETHOST")
+    for i in $(seq 100); do
+        [ "$(readlink /proc/$NETHOST/ns/net 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && \
+            [ "$(cat /proc/$NETHOST/comm 2>/dev/null)" = sleep ] && break
+        sleep 0.05
+    done
+}
+
 # Stops the container CTR (SIGKILL) and reaps its nscore CLI.
 stop_container() {
     [ "$CTR" != 0 ] && kill -KILL "$CTR" 2>/dev/null
@@ -941,23 +954,15 @@ t "$BIN" run --ulimit nofile -- true;         expect "--ulimit without a value: 
 t "$BIN" run --oom-score-adj 5000 -- true;    expect "--oom-score-adj 5000: exit 2" 2 "" "-1000 to 1000"
 t "$BIN" run --oom-score-adj x -- true;       expect "--oom-score-adj x: exit 2" 2 "" "-1000 to 1000"
 # creds: a container with maps, a user and capabilities, read from outside.
-"$BIN" run -U --map-users 0:100000:65536 --map-groups 0:100000:65536 -S 1000 -G 1000 --groups 7 \
-    --cap-drop ALL --cap-add CHOWN --no-new-privileges -- sleep "$MARK" </dev/null >/dev/null 2>&1 &
-CREDS_RUN=$!
-BG+=("$CREDS_RUN")
-CREDS_PID=""
-for i in $(seq 100); do
-    CREDS_PID=$(cat /proc/$CREDS_RUN/task/$CREDS_RUN/children 2>/dev/null | awk '{print $1}')
-    [ -n "$CREDS_PID" ] && [ "$(argv0 "$CREDS_PID")" = sleep ] && break
-    sleep 0.05
-done
-t "$BIN" creds "$CREDS_PID"
+start_container sleep run -U --map-users 0:100000:65536 --map-groups 0:100000:65536 -S 1000 -G 1000 --groups 7 \
+    --cap-drop ALL --cap-add CHOWN --no-new-privileges -- sleep "$MARK"
+t "$BIN" creds "$CTR"
 check "creds: uid, groups, maps, capabilities and no_new_privs of the container" \
     'grep -q "^uid  *101000 101000 101000 101000$" <<<"$OUT" && grep -q "^groups  *100007$" <<<"$OUT" && grep -q "^uid_map  *0 100000 65536$" <<<"$OUT" && grep -q "^bounding  *chown$" <<<"$OUT" && grep -q "^no_new_privs  *yes$" <<<"$OUT" && grep -q "^setgroups  *allow$" <<<"$OUT"'
-t "$BIN" creds --json "$CREDS_PID"
+t "$BIN" creds --json "$CTR"
 check "creds --json parses, with the maps and the user namespace's parent" \
     'python3 -c "import json,sys; d=json.loads(sys.stdin.read()); assert d[\"uidMappings\"]==[{\"containerID\":0,\"hostID\":100000,\"size\":65536}]; assert d[\"parent\"][\"inode\"]>0; assert d[\"capabilities\"][\"bounding\"]==[\"CAP_CHOWN\"]" <<<"$OUT"'
-kill "$CREDS_RUN" 2>/dev/null; wait "$CREDS_RUN" 2>/dev/null
+stop_container
 t "$BIN" creds;                  check "creds without PID shows nscore itself" '[ "$RC" = 0 ] && grep -q "^uid  *0 0 0 0$" <<<"$OUT"'
 t "$BIN" creds 999999999;        expect "creds of no process: exit 1" 1 "" "999999999"
 t "$BIN" creds abc;              expect "creds abc: exit 2" 2
@@ -967,14 +972,7 @@ echo "# networks"
 # Nothing is ever configured in the machine's own network namespace: a throwaway "host"
 # namespace (an `unshare --net sleep`) holds the bridge and the veth host ends, and every
 # nscore below runs in it through nsenter (which execs nscore, so $! is nscore's pid).
-unshare --net sleep "$MARK" </dev/null >/dev/null 2>&1 &
-NETHOST=$!
-BG+=("$NETHOST")
-for i in $(seq 100); do
-    [ "$(readlink /proc/$NETHOST/ns/net 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && \
-        [ "$(cat /proc/$NETHOST/comm 2>/dev/null)" = sleep ] && break
-    sleep 0.05
-done
+start_nethost
 IN_HOST=(nsenter --net=/proc/$NETHOST/ns/net)
 hrun() { "${IN_HOST[@]}" "$BIN" run "$@"; }
 # The link names in the "host" namespace, sorted, without the @peer suffix.
@@ -1112,14 +1110,7 @@ echo "# net"
 # `nscore net PID` reads a container's network namespace through rtnetlink: a container on a
 # bridge in a throwaway "host" namespace (as in the networks section), which takes the bridge
 # and the veth host end with it when it is killed.
-unshare --net sleep "$MARK" </dev/null >/dev/null 2>&1 &
-NETHOST=$!
-BG+=("$NETHOST")
-for i in $(seq 100); do
-    [ "$(readlink /proc/$NETHOST/ns/net 2>/dev/null)" != "$(readlink /proc/self/ns/net)" ] && \
-        [ "$(cat /proc/$NETHOST/comm 2>/dev/null)" = sleep ] && break
-    sleep 0.05
-done
+start_nethost
 nsenter --net=/proc/$NETHOST/ns/net "$BIN" run --network veth --bridge nscnet0:10.82.0.1/24 --ip 10.82.0.2/24 \
     --gateway 10.82.0.1 --mtu 1450 --kill-on-parent-death -- sleep "$MARK" </dev/null >/dev/null 2>"$TMP/bg.err" &
 CLI=$!

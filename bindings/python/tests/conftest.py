@@ -288,3 +288,17 @@ def run_as_nobody(copy: Path, script: str, *args: str) -> subprocess.CompletedPr
         text=True,
         timeout=60,
     )
+
+
+def assert_refused(cls: type[BaseException], needle: str, **kwargs: Any) -> None:
+    """nscore.spawn(["true"], **kwargs) raises `cls` with `needle` in its message (an
+    InvalidArgumentError that is a ValueError, with its code and stage) and starts nothing."""
+    before = children()
+    with pytest.raises(cls) as info:
+        nscore.spawn(["true"], **kwargs)
+    assert needle in str(info.value), str(info.value)
+    if issubclass(cls, nscore.InvalidArgumentError):
+        e = info.value
+        assert isinstance(e, ValueError) and type(e) is nscore.InvalidArgumentError
+        assert e.code == nscore.ErrorCode.INVALID_ARGUMENT and e.stage
+    assert children() == before

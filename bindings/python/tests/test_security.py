@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from conftest import REPO, children, run_as_nobody
+from conftest import REPO, assert_refused, children, run_as_nobody
 
 import nscore
 from nscore import RLIM_INFINITY, Capabilities, IDMapping, Rlimit, User
@@ -481,15 +481,7 @@ BAD: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
 def test_bad_input_is_refused_and_starts_nothing(case: str, rootfs: Path) -> None:
     kwargs, cls, needle = BAD[case]
     for extra in ({}, {"namespaces": NS, "root": rootfs}):
-        before = children()
-        with pytest.raises(cls) as info:
-            nscore.spawn(["true"], **kwargs, **extra)
-        assert needle in str(info.value), str(info.value)
-        if issubclass(cls, nscore.InvalidArgumentError):
-            e = info.value
-            assert isinstance(e, ValueError) and type(e) is nscore.InvalidArgumentError
-            assert e.code == nscore.ErrorCode.INVALID_ARGUMENT and e.stage
-        assert children() == before
+        assert_refused(cls, needle, **kwargs, **extra)
 
 
 def test_unknown_names_are_listed() -> None:

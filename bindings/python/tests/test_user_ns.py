@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import NOBODY, children, run_as_nobody
+from conftest import NOBODY, assert_refused, run_as_nobody
 
 import nscore
 from nscore import IDMapping, User
@@ -235,15 +235,7 @@ BAD: dict[str, tuple[dict[str, Any], type[Exception], str]] = {
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_input_is_refused_and_starts_nothing(case: str) -> None:
     kwargs, cls, needle = BAD[case]
-    before = children()
-    with pytest.raises(cls) as info:
-        nscore.spawn(["true"], **kwargs)
-    assert needle in str(info.value), str(info.value)
-    if issubclass(cls, nscore.InvalidArgumentError):
-        e = info.value
-        assert isinstance(e, ValueError) and type(e) is nscore.InvalidArgumentError
-        assert e.code == nscore.ErrorCode.INVALID_ARGUMENT and e.stage
-    assert children() == before
+    assert_refused(cls, needle, **kwargs)
 
 
 # ---- The value classes --------------------------------------------------------------------------
