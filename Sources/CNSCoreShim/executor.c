@@ -90,6 +90,10 @@
 #define NSC_FSOPEN_CLOEXEC 0x00000001
 #define NSC_FSMOUNT_CLOEXEC 0x00000001
 
+/* seccomp(2) (linux/seccomp.h, Linux 3.17; the listener flag 5.0). */
+#define NSC_SECCOMP_SET_MODE_FILTER 1
+#define NSC_SECCOMP_FILTER_FLAG_NEW_LISTENER 8
+
 /* struct open_how (Linux 5.6) and struct mount_attr (Linux 5.12), as the kernel lays them out. */
 struct nsc_open_how {
     uint64_t flags;
@@ -716,6 +720,29 @@ static long nsc_exec(const struct nsc_exec_state *st, const struct nsc_step *s)
     return r;
 }
 
+/* Sends `fd` on the unix socket `sock` (one byte of data, the fd as SCM_RIGHTS). */
+static long nsc_send_fd(int sock, int fd)
+{
+    char byte = 'l';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                          .msg_controllen = sizeof(control.space) };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    __builtin_memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    long r;
+    do
+        r = nsc_sys3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
+    while (r == -EINTR);
+    return r < 0 ? r : (r == 1 ? 0 : -EIO);
+}
+
 /* Stores an fd a step produced in its result slot; -EINVAL for a bad slot (a library bug). */
 static long nsc_store(struct nsc_exec_state *st, const struct nsc_step *s, long fd)
 {
@@ -892,6 +919,15 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         n = nsc_sys3(SYS_write, fd, a[1], a[2]);
         return n < 0 ? n : (n == (long)a[2] ? 0 : -EIO);
     }
+    case NSC_STEP_SECCOMP:
+        r = nsc_sys3(SYS_seccomp, NSC_SECCOMP_SET_MODE_FILTER, a[0], a[1]);
+        if (a[0] & NSC_SECCOMP_FILTER_FLAG_NEW_LISTENER)
+            return nsc_store(st, s, r);
+        return r < 0 ? r : 0;
+    case NSC_STEP_SEND_FD:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_send_fd(p->sync_fd, (int)fd);
     default:
         return -EINVAL;
     }

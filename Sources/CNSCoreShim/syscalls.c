@@ -13,6 +13,8 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -317,4 +319,50 @@ int nsc_shim_thread_drop_to(uid_t uid, gid_t gid)
     if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0)
         return -errno;
     return 0;
+}
+
+/* ---- seccomp ------------------------------------------------------------------------------ */
+
+_Static_assert(sizeof(struct nsc_seccomp_notif) == sizeof(struct seccomp_notif), "seccomp_notif layout");
+_Static_assert(sizeof(struct nsc_seccomp_notif_resp) == sizeof(struct seccomp_notif_resp), "seccomp_notif_resp layout");
+
+int nsc_shim_recv_fd(int sock)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                          .msg_controllen = sizeof(control.space) };
+    ssize_t n;
+    do
+        n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return -errno;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (n == 0 || c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+        c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EPROTO;
+    int fd;
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
+int nsc_shim_seccomp_notify_receive(int fd, struct nsc_seccomp_notif *n)
+{
+    memset(n, 0, sizeof(*n));
+    return ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, n) < 0 ? -errno : 0;
+}
+
+int nsc_shim_seccomp_notify_respond(int fd, const struct nsc_seccomp_notif_resp *r)
+{
+    return ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND, r) < 0 ? -errno : 0;
+}
+
+int nsc_shim_seccomp_notify_id_valid(int fd, uint64_t id)
+{
+    return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
 }

@@ -17,6 +17,7 @@
 
 #include "spawn_plan.h"
 #include "nsc_init_protocol.h"
+#include "nsc_syscalls.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,6 +124,30 @@ int nsc_shim_unshare(int flags);
 int nsc_shim_prctl_set_pdeathsig(int sig);
 /* prctl(PR_CAPBSET_READ, cap): 1 when the calling thread's bounding set has cap. */
 int nsc_shim_capbset_read(int cap);
+
+/* struct seccomp_notif and struct seccomp_notif_resp (linux/seccomp.h, Linux 5.0). */
+struct nsc_seccomp_notif {
+    uint64_t id;
+    uint32_t pid;
+    uint32_t flags;
+    int32_t nr;
+    uint32_t arch;
+    uint64_t instruction_pointer;
+    uint64_t args[6];
+};
+struct nsc_seccomp_notif_resp {
+    uint64_t id;
+    int64_t val;
+    int32_t error;
+    uint32_t flags;
+};
+/* Receives one fd sent with SCM_RIGHTS on `sock`, without waiting (MSG_CMSG_CLOEXEC): the fd,
+ * -EAGAIN when nothing is queued, or -errno. */
+int nsc_shim_recv_fd(int sock);
+/* SECCOMP_IOCTL_NOTIF_RECV / _SEND / _ID_VALID on a listener: 0 or -errno. */
+int nsc_shim_seccomp_notify_receive(int fd, struct nsc_seccomp_notif *n);
+int nsc_shim_seccomp_notify_respond(int fd, const struct nsc_seccomp_notif_resp *r);
+int nsc_shim_seccomp_notify_id_valid(int fd, uint64_t id);
 /* ioctl(fd, NS_GET_NSTYPE / NS_GET_PARENT / NS_GET_USERNS / NS_GET_OWNER_UID) */
 int nsc_shim_ns_get_nstype(int fd);
 

@@ -78,6 +78,10 @@ enum nsc_step_kind {
     NSC_STEP_CAPSET = 43,        /* capset(arg0 (header), arg1 (two data structs))              */
     NSC_STEP_PRLIMIT = 44,       /* prlimit64(0, arg0, arg1 (struct rlimit64), NULL)             */
     NSC_STEP_WRITE = 45,         /* write(arg0 (fd), arg1, arg2): all of it, or EIO             */
+    NSC_STEP_SECCOMP = 46,       /* seccomp(SECCOMP_SET_MODE_FILTER, arg0, arg1 (struct
+                                    sock_fprog)); -> slot (the listener) when arg0 has
+                                    SECCOMP_FILTER_FLAG_NEW_LISTENER                            */
+    NSC_STEP_SEND_FD = 47,       /* send arg0 (fd) to the parent on sync_fd (SCM_RIGHTS)        */
     /* Reported, never planned: the fd-table takeover of a share_files child (step -1). */
     NSC_STEP_FILES = 108,
 };

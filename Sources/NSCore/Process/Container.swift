@@ -48,12 +48,20 @@ public final class Container: @unchecked Sendable {
     }
     private let state: Mutex<State>
 
-    init(pid: pid_t, pidfd: Int32, cleanups: [@Sendable () -> Void] = []) {
+    /// The seccomp listener (`SECCOMP_FILTER_FLAG_NEW_LISTENER`) when the filter has a rule
+    /// whose action is ``Seccomp/Action/notify``, else -1. Owned by this handle (closed when it
+    /// goes away); read notifications with ``Seccomp/receiveNotification(from:)`` and answer
+    /// them with ``Seccomp/respond(to:on:with:)``, or poll it in your own loop.
+    public let seccompListener: Int32
+
+    init(pid: pid_t, pidfd: Int32, cleanups: [@Sendable () -> Void] = [], seccompListener: Int32 = -1) {
         self.pid = pid
+        self.seccompListener = seccompListener
         self.state = Mutex(State(pidfd: pidfd, status: nil, cleanups: cleanups))
     }
 
     deinit {
+        if seccompListener >= 0 { sys_close(seccompListener) }
         let s = state.withLock { $0 }
         guard s.pidfd >= 0 else { return }
         if s.status == nil && !s.detached {

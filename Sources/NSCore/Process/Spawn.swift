@@ -35,6 +35,10 @@ enum SpawnPlanner {
         let capabilities = capabilities(c)
         try checkCapabilities(capabilities)
         try checkSecurityProcess(c)
+        let seccomp = try seccompProgram(c, capabilities)
+        // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the command may
+        // not keep: then it is installed before the user and capabilities change.
+        let seccompEarly = seccomp != nil && !noNewPrivileges(c)
 
         let plan = SpawnPlan()
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
@@ -64,11 +68,16 @@ enum SpawnPlanner {
         lowerMounts(c, namespaces, mountWork, into: plan)
         lowerLoopback(namespaces, into: plan)
         lowerBoundingSet(capabilities, into: plan)
+        if seccompEarly { lowerSeccomp(seccomp, into: plan) }
         lowerUser(c, idMaps, keepCapabilities: capabilities != nil, into: plan)
         lowerCapabilitySets(capabilities, noNewPrivileges: noNewPrivileges(c), into: plan)
         if let dir = c.workingDirectory { plan.chdir(dir) }
         waitForNetwork(c, into: plan)
-        lowerExec(stdio, into: plan)
+        plan.stdio(stdio)
+        plan.closeInheritedFDs()
+        // As late as possible: nothing of the setup is filtered.
+        if !seccompEarly { lowerSeccomp(seccomp, into: plan) }
+        plan.exec()
         return plan
     }
 

@@ -59,6 +59,10 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// capabilities give it nothing. nil: on for a container with a root filesystem, off for a
     /// plain namespace spawn (where a setuid program such as sudo keeps working).
     public var noNewPrivileges: Bool?
+    /// The seccomp filter (the OCI runtime spec's `linux.seccomp`). `nil`: ``Seccomp/default``
+    /// for a container with a root filesystem, no filter for a plain namespace spawn.
+    /// ``Seccomp/unconfined`` installs none.
+    public var seccomp: Seccomp?
     /// How a new network namespace is connected: only `lo` (``NetworkConfiguration/none``, the
     /// default), or a veth pair set up before the command runs.
     public var network: NetworkConfiguration
@@ -86,6 +90,7 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.uidMappings = []
         self.gidMappings = []
         self.noNewPrivileges = nil
+        self.seccomp = nil
         self.network = .none
     }
 }

@@ -304,4 +304,28 @@ extension SpawnPlan {
         append(NSC_STEP_CAPSET, address(UnsafePointer(header)), address(UnsafePointer(data)),
                what: .text("capset (effective, permitted and inheritable capabilities)"))
     }
+
+    // ---- Seccomp ---------------------------------------------------------------------------
+
+    /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, program)`; the program and its
+    /// `struct sock_fprog` live in the arena. Returns the listener's slot when the flags ask
+    /// for one.
+    func seccomp(_ program: SeccompProgram) -> FDSlot? {
+        let count = program.instructions.count
+        let filter = allocate(count * 8)
+        program.instructions.withUnsafeBytes { filter.copyMemory(from: $0.baseAddress!, byteCount: count * 8) }
+        // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+        let fprog = allocate(16)
+        fprog.storeBytes(of: UInt64(count), as: UInt64.self)
+        fprog.storeBytes(of: UInt64(UInt(bitPattern: filter)), toByteOffset: 8, as: UInt64.self)
+        let slot = program.notifies ? newSlot() : nil
+        append(NSC_STEP_SECCOMP, out: slot?.index ?? -1, UInt64(program.flags), UInt64(UInt(bitPattern: fprog)),
+               what: .text("seccomp (install the filter)"))
+        return slot
+    }
+
+    /// Sends the fd in `slot` to the parent on the handshake socket.
+    func sendToParent(_ slot: FDSlot) {
+        append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: .text("send the seccomp listener to the parent"))
+    }
 }

@@ -66,6 +66,9 @@ final class SpawnPlan {
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").
     var signalsReady = false
+    /// True when a step sends an fd (the seccomp listener) on the handshake socket, which the
+    /// parent receives once the child exec'd.
+    var sendsFD = false
 
     /// The C plan itself: the child reads it after `nsc_shim_spawn_start` returned, so it
     /// lives on the heap with the plan, never on the parent's stack.
@@ -181,6 +184,7 @@ final class SpawnPlan {
         switch kind {
         case NSC_STEP_SYNC_WAIT: waitsForParent = true
         case NSC_STEP_SYNC_READY: signalsReady = true
+        case NSC_STEP_SEND_FD: sendsFD = true
         case NSC_STEP_EXEC: execStep = stepCount - 1
         case NSC_STEP_CLOSE_FDS: closeStep = stepCount - 1
         default: break

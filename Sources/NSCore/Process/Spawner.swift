@@ -23,7 +23,7 @@ enum Spawner {
         // nscore-init needs the error pipe across its exec (except for a join, which reports on
         // a page); a "ready" step needs EOF on the socketpair if the child dies, which a shared
         // fd table would hold open.
-        let shareFiles = (plan.initArguments == nil || plan.join != nil) && !plan.signalsReady
+        let shareFiles = (plan.initArguments == nil || plan.join != nil) && !plan.signalsReady && !plan.sendsFD
         var errRead: Int32 = -1, errWrite: Int32 = -1
         var parentSyncFD: Int32 = -1, childSyncFD: Int32 = -1
         defer {
@@ -42,7 +42,7 @@ enum Spawner {
         }
         // The handshake socketpair, only when the plan has a step that talks to the parent
         // (a child that shares the fd table waits on a lock in its stack block instead).
-        if !shareFiles && (plan.waitsForParent || plan.signalsReady) {
+        if !shareFiles && (plan.waitsForParent || plan.signalsReady || plan.sendsFD) {
             switch sys_socketpair() {
             case .success(let p):
                 parentSyncFD = p.read.release()
@@ -105,9 +105,15 @@ enum Spawner {
             return container
         }
         try outcome(shareFiles, result, errRead, plan, guardian)
+        var listener: Int32 = -1
+        if plan.sendsFD {
+            // The child sent its seccomp listener before it exec'd: it is queued on the socket.
+            listener = nsc_shim_recv_fd(parentSyncFD)
+            if listener < 0 { throw .sys(Errno(rawValue: -listener), "receive the seccomp listener") }
+        }
         if !undos.isEmpty { undos.removeAll() }  // the command runs with what they set up
         // The child exec'd and no longer uses our memory (stack and plan).
-        return guardian.disarm()
+        return guardian.disarm(seccompListener: listener)
     }
 
     /// A join's child execs nscore-init, which joins, forks the command as our child and exits
@@ -316,14 +322,14 @@ final class ChildGuard {
     }
 
     /// The child exec'd: hand its pidfd to a ``Container``.
-    func disarm() -> Container {
+    func disarm(seccompListener: Int32 = -1) -> Container {
         armed = false
         nsc_shim_spawn_release(&stack)
         let cleanups = plan?.reapCleanups ?? []
         plan = nil
         let fd = pidfd
         pidfd = -1
-        return Container(pid: pid, pidfd: fd, cleanups: cleanups)
+        return Container(pid: pid, pidfd: fd, cleanups: cleanups, seccompListener: seccompListener)
     }
 
     deinit {

@@ -240,3 +240,50 @@ extension SpawnPlanner {
         }
     }
 }
+
+/// The capabilities by name (`Capability.sysAdmin` is CAP_SYS_ADMIN).
+extension Capability {
+    public static let chown = Capability(number: 0)  // CAP_CHOWN
+    public static let dacOverride = Capability(number: 1)  // CAP_DAC_OVERRIDE
+    public static let dacReadSearch = Capability(number: 2)  // CAP_DAC_READ_SEARCH
+    public static let fowner = Capability(number: 3)  // CAP_FOWNER
+    public static let fsetid = Capability(number: 4)  // CAP_FSETID
+    public static let kill = Capability(number: 5)  // CAP_KILL
+    public static let setgid = Capability(number: 6)  // CAP_SETGID
+    public static let setuid = Capability(number: 7)  // CAP_SETUID
+    public static let setpcap = Capability(number: 8)  // CAP_SETPCAP
+    public static let linuxImmutable = Capability(number: 9)  // CAP_LINUX_IMMUTABLE
+    public static let netBindService = Capability(number: 10)  // CAP_NET_BIND_SERVICE
+    public static let netBroadcast = Capability(number: 11)  // CAP_NET_BROADCAST
+    public static let netAdmin = Capability(number: 12)  // CAP_NET_ADMIN
+    public static let netRaw = Capability(number: 13)  // CAP_NET_RAW
+    public static let ipcLock = Capability(number: 14)  // CAP_IPC_LOCK
+    public static let ipcOwner = Capability(number: 15)  // CAP_IPC_OWNER
+    public static let sysModule = Capability(number: 16)  // CAP_SYS_MODULE
+    public static let sysRawio = Capability(number: 17)  // CAP_SYS_RAWIO
+    public static let sysChroot = Capability(number: 18)  // CAP_SYS_CHROOT
+    public static let sysPtrace = Capability(number: 19)  // CAP_SYS_PTRACE
+    public static let sysPacct = Capability(number: 20)  // CAP_SYS_PACCT
+    public static let sysAdmin = Capability(number: 21)  // CAP_SYS_ADMIN
+    public static let sysBoot = Capability(number: 22)  // CAP_SYS_BOOT
+    public static let sysNice = Capability(number: 23)  // CAP_SYS_NICE
+    public static let sysResource = Capability(number: 24)  // CAP_SYS_RESOURCE
+    public static let sysTime = Capability(number: 25)  // CAP_SYS_TIME
+    public static let sysTtyConfig = Capability(number: 26)  // CAP_SYS_TTY_CONFIG
+    public static let mknod = Capability(number: 27)  // CAP_MKNOD
+    public static let lease = Capability(number: 28)  // CAP_LEASE
+    public static let auditWrite = Capability(number: 29)  // CAP_AUDIT_WRITE
+    public static let auditControl = Capability(number: 30)  // CAP_AUDIT_CONTROL
+    public static let setfcap = Capability(number: 31)  // CAP_SETFCAP
+    public static let macOverride = Capability(number: 32)  // CAP_MAC_OVERRIDE
+    public static let macAdmin = Capability(number: 33)  // CAP_MAC_ADMIN
+    public static let syslog = Capability(number: 34)  // CAP_SYSLOG
+    public static let wakeAlarm = Capability(number: 35)  // CAP_WAKE_ALARM
+    public static let blockSuspend = Capability(number: 36)  // CAP_BLOCK_SUSPEND
+    public static let auditRead = Capability(number: 37)  // CAP_AUDIT_READ
+    public static let perfmon = Capability(number: 38)  // CAP_PERFMON
+    public static let bpf = Capability(number: 39)  // CAP_BPF
+    public static let checkpointRestore = Capability(number: 40)  // CAP_CHECKPOINT_RESTORE
+
+    private init(number: UInt8) { rawValue = number }
+}
