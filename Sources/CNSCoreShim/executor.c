@@ -743,6 +743,33 @@ static long nsc_send_fd(int sock, int fd)
     return r < 0 ? r : (r == 1 ? 0 : -EIO);
 }
 
+/* Receives one fd (SCM_RIGHTS, close-on-exec) on the unix socket `sock`, waiting for it. */
+static long nsc_recv_fd(int sock)
+{
+    char byte;
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union {
+        struct cmsghdr h;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
+                          .msg_controllen = sizeof(control.space) };
+    long r;
+    do
+        r = nsc_sys3(SYS_recvmsg, sock, &msg, MSG_CMSG_CLOEXEC);
+    while (r == -EINTR);
+    if (r < 0)
+        return r;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    if (r == 0)
+        return -ECONNABORTED;  /* the parent gave up */
+    if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+        return -EPROTO;
+    int fd;
+    __builtin_memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
 /* Stores an fd a step produced in its result slot; -EINVAL for a bad slot (a library bug). */
 static long nsc_store(struct nsc_exec_state *st, const struct nsc_step *s, long fd)
 {
@@ -928,6 +955,8 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         if ((fd = nsc_fd(st, a[0])) < 0)
             return fd;
         return nsc_send_fd(p->sync_fd, (int)fd);
+    case NSC_STEP_RECV_FD:
+        return nsc_store(st, s, nsc_recv_fd(p->sync_fd));
     default:
         return -EINVAL;
     }

@@ -144,6 +144,12 @@ struct nsc_seccomp_notif_resp {
 /* Receives one fd sent with SCM_RIGHTS on `sock`, without waiting (MSG_CMSG_CLOEXEC): the fd,
  * -EAGAIN when nothing is queued, or -errno. */
 int nsc_shim_recv_fd(int sock);
+/* Sends `fd` on `sock` with SCM_RIGHTS (one byte of data): 0 or -errno. */
+int nsc_shim_send_fd(int sock, int fd);
+/* An idmapped clone of the tree at `path`: open_tree(OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC
+ * [| AT_RECURSIVE]), then mount_setattr(MOUNT_ATTR_IDMAP, userns) [AT_RECURSIVE]. The detached
+ * mount's fd; -errno when open_tree failed, -(10000 + errno) when mount_setattr did. */
+int nsc_shim_idmap_tree(const char *path, int recursive, int userns);
 /* SECCOMP_IOCTL_NOTIF_RECV / _SEND / _ID_VALID on a listener: 0 or -errno. */
 int nsc_shim_seccomp_notify_receive(int fd, struct nsc_seccomp_notif *n);
 int nsc_shim_seccomp_notify_respond(int fd, const struct nsc_seccomp_notif_resp *r);

@@ -82,6 +82,7 @@ enum nsc_step_kind {
                                     sock_fprog)); -> slot (the listener) when arg0 has
                                     SECCOMP_FILTER_FLAG_NEW_LISTENER                            */
     NSC_STEP_SEND_FD = 47,       /* send arg0 (fd) to the parent on sync_fd (SCM_RIGHTS)        */
+    NSC_STEP_RECV_FD = 48,       /* receive an fd the parent sent on sync_fd -> slot            */
     /* Reported, never planned: the fd-table takeover of a share_files child (step -1). */
     NSC_STEP_FILES = 108,
 };

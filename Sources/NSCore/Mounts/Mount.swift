@@ -11,10 +11,18 @@ public struct Root: Sendable, Equatable {
     /// Make the root mount read-only (`root.readonly`). Mounts on top of it keep their own
     /// flags (a tmpfs on `/tmp` stays writable).
     public var readonly: Bool
+    /// Mount the root idmapped (`mount_setattr(MOUNT_ATTR_IDMAP)`, Linux 5.12; crun's
+    /// `idmap` for the rootfs): files the host's ids own appear owned by the same ids of the
+    /// container's user namespace (host root's files are the container root's), and what the
+    /// container writes is owned by those host ids, without a chown of the tree. Needs a new
+    /// user namespace with mappings, a caller with CAP_SYS_ADMIN over the filesystem (root),
+    /// and a filesystem that supports it (ext4, xfs, btrfs, tmpfs since 6.3, ...).
+    public var idmap: Bool
 
-    public init(path: String, readonly: Bool = false) {
+    public init(path: String, readonly: Bool = false, idmap: Bool = false) {
         self.path = path
         self.readonly = readonly
+        self.idmap = idmap
     }
 }
 
@@ -32,6 +40,8 @@ public struct Root: Sendable, Equatable {
 ///   - Propagation: `private`, `shared`, `slave`, `unbindable`, or `shared+slave` (a slave of
 ///     the source's peer group that has peers of its own); each with an `r` prefix for the
 ///     whole tree (`rslave`).
+///   - `idmap` (`ridmap`: with its submounts): an idmapped bind, mapped with the container's
+///     user namespace (see ``Root/idmap``).
 ///   - Anything else (`size=64m`, `mode=1777`, `lowerdir=...`, `newinstance`) is filesystem data,
 ///     handed to the filesystem as `key=value` or as a flag.
 /// - A read-only bind with submounts is read-only all the way down (`mount_setattr` with

@@ -54,12 +54,15 @@ extension SpawnPlanner {
     /// a result slot: the slots that remain are enough for the rest of the work.
     static let maxBindMounts = Int(NSC_MAX_SLOTS) - 12
 
-    static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, _ work: MountWork, into plan: SpawnPlan) {
+    static func lowerMounts(_ c: SpawnConfiguration, _ ns: NamespaceSet, _ work: MountWork, idmapped: IDMappedSlots?,
+                            into plan: SpawnPlan) {
         guard ns.contains(.mount) else { return }
         var sources: [FDSlot?] = []
         if !work.specs.isEmpty {
             sources.reserveCapacity(work.specs.count)
-            for spec in work.specs { sources.append(cloneBindSource(spec, into: plan)) }
+            for (i, spec) in work.specs.enumerated() {
+                sources.append(idmapped?.binds[i] ?? cloneBindSource(spec, into: plan))
+            }
         }
         // With a root, a shared `/` would make the rootfs bind and every mount in it a peer of
         // the host's: `/` is made a slave instead, and the new root shared after the pivot
@@ -76,7 +79,7 @@ extension SpawnPlanner {
             plan.mount(source: nil, target: root, flags: UInt(MS_REC) | propagation.mountFlag, what: .rootPropagation(propagation))
         }
         if let root = c.root {
-            lowerRoot(root, c, ns, work, sources: sources, into: plan)
+            lowerRoot(root, c, ns, work, sources: sources, idmappedRoot: idmapped?.root, into: plan)
             return
         }
         let mountProc = c.mountProc ?? ns.contains(.pid)

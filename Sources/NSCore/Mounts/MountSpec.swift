@@ -19,6 +19,9 @@ struct MountSpec {
     var data: [(key: String, value: String?)] = []
     /// A bind of something that is not a directory: its target is an empty file.
     var fileTarget = false
+    /// `idmap` / `ridmap`: the bind is idmapped with the container's user namespace.
+    var idmap = false
+    var idmapRecursive = false
 
     static func parseAll(_ mounts: [Mount]) throws(NSCoreError) -> [MountSpec] {
         // No array storage (nor its metadata) for a spawn without mounts: `nscore run` stays small.
@@ -67,6 +70,12 @@ struct MountSpec {
                 continue
             }
             if word == "bind" || word == "rbind" { continue }
+            if word == "idmap" || word == "ridmap" {
+                guard isBind else { throw bad("option '\(word)' applies to bind mounts only") }
+                spec.idmap = true
+                spec.idmapRecursive = word == "ridmap"
+                continue
+            }
             var w = Substring(word)
             let recursive = w.hasPrefix("r") && !w.hasPrefix("rw")
             if recursive { w = w.dropFirst() }
@@ -77,7 +86,7 @@ struct MountSpec {
             }
             if isBind {
                 throw bad("option '\(word)' does not apply to a bind mount (flags: ro, rw, nosuid, nodev, noexec, "
-                          + "atime words; bind, rbind; propagation: private, shared, slave, unbindable, shared+slave, "
+                          + "atime words; bind, rbind; idmap, ridmap; propagation: private, shared, slave, unbindable, shared+slave, "
                           + "and their r forms)")
             }
             if let eq = word.firstIndex(of: "=") {

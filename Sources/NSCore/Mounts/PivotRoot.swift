@@ -18,11 +18,19 @@ enum PivotRoot {
     /// the mount's other flags, where a remount would have to restate them). `mounts` lowers
     /// what is mounted inside the new root before the pivot, relative to the slot holding it
     /// (``InRoot``): after the self-bind, so that they land in the mount the pivot enters.
-    static func lower(rootfs: String, readOnly: Bool, into plan: SpawnPlan,
+    /// `idmappedTree`: a detached idmapped clone of the rootfs (``IDMappedSlots``), moved onto
+    /// it instead of the self-bind.
+    static func lower(rootfs: String, readOnly: Bool, idmappedTree: FDSlot? = nil, into plan: SpawnPlan,
                       mounts: (SpawnPlan, FDSlot) -> Void = { _, _ in }) {
         let root = plan.string(rootfs)
-        plan.mount(source: root, target: root, flags: UInt(MS_BIND) | UInt(MS_REC),
-                   what: .textAndString("bind the rootfs onto itself: ", root.pointer))
+        if let tree = idmappedTree {
+            plan.moveMount(from: .slot(tree), "", to: .cwd, rootfs, flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH,
+                           what: .textAndString("move the idmapped rootfs onto ", root.pointer))
+            plan.close(tree, what: .text("close the idmapped rootfs"))
+        } else {
+            plan.mount(source: root, target: root, flags: UInt(MS_BIND) | UInt(MS_REC),
+                       what: .textAndString("bind the rootfs onto itself: ", root.pointer))
+        }
         let old = plan.openat2(.cwd, "/", flags: O_DIRECTORY | O_RDONLY, resolve: 0, what: .text("open the old root"))
         let new = InRoot.openRoot(rootfs, into: plan)
         mounts(plan, new)

@@ -36,8 +36,8 @@ extension SpawnPlanner {
     }
 
     static func lowerRoot(_ root: Root, _ c: SpawnConfiguration, _ ns: NamespaceSet, _ work: MountWork,
-                          sources: [FDSlot?], into plan: SpawnPlan) {
-        PivotRoot.lower(rootfs: root.path, readOnly: root.readonly, into: plan) { plan, new in
+                          sources: [FDSlot?], idmappedRoot: FDSlot?, into plan: SpawnPlan) {
+        PivotRoot.lower(rootfs: root.path, readOnly: root.readonly, idmappedTree: idmappedRoot, into: plan) { plan, new in
             if c.defaultMounts { lowerDefaultMounts(c, ns, in: new, into: plan) }
             lowerMountList(work, sources: sources, in: new, into: plan)
             lowerPaths(work, in: new, into: plan)

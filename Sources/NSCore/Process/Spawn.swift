@@ -32,6 +32,7 @@ enum SpawnPlanner {
         let mountWork = try checkMounts(c, namespaces)
         try checkNetwork(c, namespaces)
         let idMaps = try IDMap.check(c, namespaces)
+        try checkIDMapped(c, mountWork, idMaps)
         let capabilities = capabilities(c)
         try checkCapabilities(capabilities)
         try checkSecurityProcess(c)
@@ -58,6 +59,7 @@ enum SpawnPlanner {
         // The parent's work (id maps) must be done before the child acts as root in its new
         // user namespace: the child waits here.
         lowerIDMaps(idMaps, into: plan)
+        let idmapped = lowerIDMapped(c, mountWork, into: plan)
         lowerLimits(c, into: plan)
         try lowerNetwork(c, into: plan)
         lowerUTS(c, into: plan)
@@ -65,7 +67,7 @@ enum SpawnPlanner {
             // /dev/null for stdio is the host's, opened before the pivot: the rootfs may have none.
             stdio = nullBeforePivot(stdio, into: plan)
         }
-        lowerMounts(c, namespaces, mountWork, into: plan)
+        lowerMounts(c, namespaces, mountWork, idmapped: idmapped, into: plan)
         lowerLoopback(namespaces, into: plan)
         lowerBoundingSet(capabilities, into: plan)
         if seccompEarly { lowerSeccomp(seccomp, into: plan) }

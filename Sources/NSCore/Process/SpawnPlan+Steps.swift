@@ -324,6 +324,13 @@ extension SpawnPlan {
         return slot
     }
 
+    /// Receives into a new slot an fd the parent sends after "go" (``SpawnPlan/fdsForChild``).
+    func receiveFromParent(what: StepDescription) -> FDSlot {
+        let slot = newSlot()
+        append(NSC_STEP_RECV_FD, out: slot.index, what: what)
+        return slot
+    }
+
     /// Sends the fd in `slot` to the parent on the handshake socket.
     func sendToParent(_ slot: FDSlot) {
         append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: .text("send the seccomp listener to the parent"))

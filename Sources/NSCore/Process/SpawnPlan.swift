@@ -69,6 +69,10 @@ final class SpawnPlan {
     /// True when a step sends an fd (the seccomp listener) on the handshake socket, which the
     /// parent receives once the child exec'd.
     var sendsFD = false
+    /// True when a step receives fds the parent sends after "go" (``fdsForChild``).
+    var receivesFDs = false
+    /// What the parent's actions queue for the child (idmapped mounts), sent after "go".
+    lazy var fdsForChild = FDQueue()
 
     /// The C plan itself: the child reads it after `nsc_shim_spawn_start` returned, so it
     /// lives on the heap with the plan, never on the parent's stack.
@@ -185,6 +189,7 @@ final class SpawnPlan {
         case NSC_STEP_SYNC_WAIT: waitsForParent = true
         case NSC_STEP_SYNC_READY: signalsReady = true
         case NSC_STEP_SEND_FD: sendsFD = true
+        case NSC_STEP_RECV_FD: receivesFDs = true
         case NSC_STEP_EXEC: execStep = stepCount - 1
         case NSC_STEP_CLOSE_FDS: closeStep = stepCount - 1
         default: break

@@ -24,6 +24,7 @@ enum Spawner {
         // a page); a "ready" step needs EOF on the socketpair if the child dies, which a shared
         // fd table would hold open.
         let shareFiles = (plan.initArguments == nil || plan.join != nil) && !plan.signalsReady && !plan.sendsFD
+            && !plan.receivesFDs
         var errRead: Int32 = -1, errWrite: Int32 = -1
         var parentSyncFD: Int32 = -1, childSyncFD: Int32 = -1
         defer {
@@ -42,7 +43,7 @@ enum Spawner {
         }
         // The handshake socketpair, only when the plan has a step that talks to the parent
         // (a child that shares the fd table waits on a lock in its stack block instead).
-        if !shareFiles && (plan.waitsForParent || plan.signalsReady || plan.sendsFD) {
+        if !shareFiles && (plan.waitsForParent || plan.signalsReady || plan.sendsFD || plan.receivesFDs) {
             switch sys_socketpair() {
             case .success(let p):
                 parentSyncFD = p.read.release()
@@ -97,6 +98,17 @@ enum Spawner {
             if case .failure(let e) = sys_sendByte(parentSyncFD, UInt8(ascii: "g")) {
                 try outcome(shareFiles, result, errRead, plan, guardian)
                 throw .sys(e, "handshake (send go)")
+            }
+            if plan.receivesFDs {
+                // What the actions made for the child (idmapped mounts), in its order.
+                for fd in plan.fdsForChild.take() {
+                    let r = nsc_shim_send_fd(parentSyncFD, fd)
+                    sys_close(fd)
+                    if r < 0 {
+                        try outcome(shareFiles, result, errRead, plan, guardian)
+                        throw .sys(Errno(rawValue: -r), "handshake (send a mount to the child)")
+                    }
+                }
             }
         }
         if let join = plan.join, shareFiles {
