@@ -205,6 +205,18 @@ enum IDMap {
             try write(writing, pid: pid)
             return nil
         })
+        // Maps that leave the caller's own ids out (a range for root): until it changes them,
+        // the child is nobody in its namespace, and what it creates (the /dev of a rootfs)
+        // fails with EOVERFLOW. It becomes the namespace's root first, as runc and crun do;
+        // its full capabilities there stay (root of the namespace keeps them).
+        if !writing.gid.isEmpty && !writing.gid.contains(where: { $0.mapsOutside(getegid()) })
+            && writing.gid.contains(where: { $0.containerID == 0 }) {
+            plan.setresgid(0)
+        }
+        if !writing.uid.isEmpty && !writing.uid.contains(where: { $0.mapsOutside(geteuid()) })
+            && writing.uid.contains(where: { $0.containerID == 0 }) {
+            plan.setresuid(0)
+        }
     }
 
     /// Writes the maps of `pid`'s user namespace.
