@@ -93,6 +93,21 @@ struct UserNamespaceTests {
         #expect(mine.parent == nil && mine.uidMap == [IDMapping(containerID: 0, hostID: 0, size: 4_294_967_295)])
     }
 
+    /// Maps written for a process that has exited: the error names the map file (and the
+    /// helper's, for newuidmap), never a crash.
+    @Test func aMapForAProcessThatExitedIsAnError() throws {
+        let c = try Container.spawn(SpawnConfiguration(["true"], namespaces: [.user]))
+        let pid = c.pid
+        #expect(try c.wait() == .exited(0))
+        let writing = IDMap.Writing(uid: Self.range, gid: Self.range, denySetgroups: false, uidHelper: false, gidHelper: false)
+        #expect {
+            try IDMap.write(writing, pid: pid)
+        } throws: { e in
+            let m = (e as? NSCoreError)?.message ?? ""
+            return m.hasPrefix("write \"0 100000 65536\" to /proc/\(pid)/uid_map: ") && (m.contains("ENOENT") || m.contains("ESRCH"))
+        }
+    }
+
     @Test func badMapsAndUsersAreRefusedBeforeAnythingRuns() throws {
         func refused(_ tweak: (inout SpawnConfiguration) throws -> Void, _ expected: String) throws {
             var c = SpawnConfiguration(["true"], namespaces: [.user])
