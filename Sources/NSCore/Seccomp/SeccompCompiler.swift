@@ -72,6 +72,18 @@ enum SeccompCompiler {
         return program
     }
 
+    /// The default profile's program for a bounding set (cached by the set).
+    static func compileDefault(_ bounding: CapabilitySet) throws(NSCoreError) -> SeccompProgram {
+        if let hit = defaults.withLock({ d in d.first(where: { $0.0 == bounding.mask })?.1 }) { return hit }
+        let program = try compileUncached(Seccomp.default(capabilities: bounding))
+        defaults.withLock { d in
+            if d.count >= 8 { d.removeFirst() }
+            d.append((bounding.mask, program))
+        }
+        return program
+    }
+    private static let defaults = Mutex<[(UInt64, SeccompProgram)]>([])
+
     private struct Entry: Sendable {
         var profile: Seccomp
         var program: SeccompProgram

@@ -10,7 +10,14 @@ extension SpawnPlanner {
             return nil
         }
         let bounding = caps?.bounding ?? CapabilitySet.currentBounding
-        let program = try SeccompCompiler.compile(profile.resolved(capabilities: bounding))
+        let program: SeccompProgram
+        if profile == Seccomp.default {
+            // The common case, keyed by the bounding set alone: no profile is built to look
+            // the program up.
+            program = try SeccompCompiler.compileDefault(bounding)
+        } else {
+            program = try SeccompCompiler.compile(profile.resolved(capabilities: bounding))
+        }
         try checkCallsAfterInstall(program, execveat: c.useInit)
         return program
     }
