@@ -425,6 +425,26 @@ struct SeccompTests {
         #expect(T.children() == before)
     }
 
+    /// The machine's own architecture is always admitted (as libseccomp does); others only when
+    /// listed. A profile that allows everything but lists an architecture is installed: it
+    /// still kills the calls of the others.
+    @Test func architecturesAreAdmittedAsLibseccompDoes() throws {
+        let allowAll = Seccomp(defaultAction: .allow, architectures: [.aarch64])
+        #expect(!allowAll.isUnconfined && Seccomp(defaultAction: .allow).isUnconfined)
+        let f = try allowAll.compile()
+        #expect(f.architectures == [.native])
+        var c = SpawnConfiguration(["grep", "^Seccomp:", "/proc/self/status"])
+        c.seccomp = allowAll
+        var (s, out) = try T.run(c)
+        #expect(s == .exited(0) && out == "Seccomp:\t2\n", "\(out)")
+        c.seccomp = Seccomp(defaultAction: .allow)
+        (s, out) = try T.run(c)
+        #expect(s == .exited(0) && out == "Seccomp:\t0\n", "\(out)")
+        #expect(try Seccomp(defaultAction: .allow, architectures: [.x86_64, .x86]).compile().architectures.count == 2)
+        // The default profile admits Docker's: x86 too; x32's calls are denied.
+        #expect(try Seccomp.default.compile().architectures == [.x86_64, .x86])
+    }
+
     @Test func theCompiledProgramIsCached() throws {
         let a = try SeccompCompiler.compile(Seccomp.default(capabilities: .dockerDefault))
         let b = try SeccompCompiler.compile(Seccomp.default(capabilities: .dockerDefault))

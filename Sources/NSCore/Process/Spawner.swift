@@ -261,6 +261,11 @@ enum Spawner {
             message += "; the target PID namespace has no init process left (its PID 1 exited), so no process can enter it"
             return NSCoreError(.processExited, errno: errno, stage: stage, message: message)
         }
+        if errno.rawValue == EACCES && !fromInit && kind == Int32(NSC_STEP_SECCOMP.rawValue) {
+            message += "; without no_new_privs, installing a filter needs CAP_SYS_ADMIN in the command's user namespace: "
+                + "set noNewPrivileges, or add a user namespace"
+            return NSCoreError(.permissionDenied, errno: errno, stage: stage, message: message)
+        }
         if errno.rawValue == ENOSYS && !fromInit, let needs = kernelNeeded(kind) {
             message += " (\(needs); root filesystems and mounts need Linux 5.2 or later)"
             return NSCoreError(.unsupported, errno: errno, stage: stage, message: message)

@@ -10,8 +10,11 @@
 ///   Both take 32-bit arguments, and the checks compare the low 32 bits only, as the kernel
 ///   reads them (Docker's 64-bit compare lets a caller pass AF_VSOCK with high bits set).
 /// - Module loading, `reboot`, `kexec_load`, `keyctl`, `add_key`, `request_key`, `bpf`,
-///   `perf_event_open`, `mount`, `unshare`, `setns`, `ptrace` without CAP_SYS_PTRACE, ... are
-///   not on the list.
+///   `perf_event_open`, `mount`, `unshare`, `setns`, ... are not on the list; `kcmp`,
+///   `pidfd_getfd` and `process_madvise` need CAP_SYS_PTRACE (`ptrace` itself is allowed, as in
+///   Docker's since Linux 4.8 made it safe).
+/// - The architectures are Docker's: x86_64 with x86 and x32 (whose calls NSCore always
+///   denies), or aarch64 with arm (which NSCore has no table for: its calls are killed).
 extension Seccomp {
     /// The default profile. Its capability-dependent rules are chosen at spawn time from the
     /// container's bounding set; ``default(capabilities:)`` gives them for a set of your choice.
@@ -47,7 +50,12 @@ extension Seccomp {
                               arguments: [Argument(index: 0, value: 0x7E02_0000, valueTwo: 0, op: .maskedEqual)]))
             rules.append(Rule(names: ["clone3"], action: .errno(38)))
         }
-        var s = Seccomp(defaultAction: .errno(1), syscalls: rules)
+        #if arch(x86_64)
+        let architectures: [Architecture] = [.x86_64, .x86, .x32]
+        #else
+        let architectures: [Architecture] = [.aarch64, .arm]
+        #endif
+        var s = Seccomp(defaultAction: .errno(1), architectures: architectures, syscalls: rules)
         s.newerSyscallsAreMissing = true
         return s
     }
@@ -58,7 +66,7 @@ extension Seccomp {
         var s = Seccomp.default(capabilities: capabilities)
         // Rules a caller added to `.default` come first: the first matching rule decides.
         s.syscalls = syscalls + s.syscalls
-        s.architectures = architectures
+        if !architectures.isEmpty { s.architectures = architectures }
         s.defaultAction = defaultAction
         s.flags = flags
         return s

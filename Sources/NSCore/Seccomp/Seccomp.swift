@@ -19,12 +19,12 @@ public struct Seccomp: Sendable, Hashable {
     /// What a syscall that no rule matches does (OCI `defaultAction`, with `defaultErrnoRet`
     /// folded into ``Action/errno(_:)``).
     public var defaultAction: Action
-    /// The architectures whose syscalls the filter admits (OCI `architectures`). Empty means
-    /// the machine's own and the 32-bit one it runs (x86_64 and x86 on an x86_64 machine).
-    /// Architectures this machine cannot run are accepted and ignored; a syscall from an
-    /// architecture not listed kills the process. The x32 ABI is always denied (`ENOSYS`),
-    /// even when listed: its syscall numbers share x86_64's audit architecture, a classic way
-    /// around a filter.
+    /// The architectures whose syscalls the filter admits besides the machine's own, which it
+    /// always admits (OCI `architectures`, read as libseccomp and runc read it): list
+    /// `SCMP_ARCH_X86` to admit 32-bit x86 calls on an x86_64 machine. Architectures this machine
+    /// cannot run are accepted and ignored; a syscall from an architecture not admitted kills
+    /// the process. The x32 ABI is always denied (`ENOSYS`), even when listed: its syscall
+    /// numbers share x86_64's audit architecture, a classic way around a filter.
     public var architectures: [Architecture]
     /// Flags for seccomp(2) (OCI `flags`).
     public var flags: Flags
@@ -49,12 +49,15 @@ public struct Seccomp: Sendable, Hashable {
     }
 
     /// No filter at all (what `--security-opt seccomp=unconfined` means to Docker). A spawn
-    /// with it installs nothing.
+    /// with it, or with any profile that allows everything and lists no architecture,
+    /// installs nothing.
     public static let unconfined = Seccomp(defaultAction: .allow)
 
-    /// True when the filter would allow every syscall: nothing is installed for it.
+    /// True when the filter would allow every syscall of every architecture (no architecture is
+    /// listed, so none is refused either): nothing is installed for it.
     var isUnconfined: Bool {
-        defaultAction == .allow && !followsCapabilities && syscalls.allSatisfy { $0.action == .allow }
+        defaultAction == .allow && !followsCapabilities && architectures.isEmpty && flags.isEmpty
+            && syscalls.allSatisfy { $0.action == .allow }
     }
 
     /// What a filter does with a syscall (`SECCOMP_RET_*`).

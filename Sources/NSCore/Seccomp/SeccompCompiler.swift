@@ -30,32 +30,26 @@ enum SeccompTarget: Int32, Sendable, CaseIterable {
         return UInt32(highest)
     }
 
-    /// The targets a filter for `architectures` covers on this machine, the machine's own
-    /// first. Empty means the machine's own and the 32-bit one it runs.
+    /// The targets a filter for `architectures` covers on this machine: its own first, then
+    /// the 32-bit one it runs when listed.
     static func targets(for architectures: [Seccomp.Architecture]) -> [SeccompTarget] {
         #if arch(x86_64)
-        if architectures.isEmpty { return [.x86_64, .i386] }
-        var t: [SeccompTarget] = []
-        if architectures.contains(.x86_64) { t.append(.x86_64) }
-        if architectures.contains(.x86) { t.append(.i386) }
-        return t
+        return architectures.contains(.x86) ? [.x86_64, .i386] : [.x86_64]
         #else
-        return architectures.isEmpty || architectures.contains(.aarch64) ? [.aarch64] : []
+        return [.aarch64]
         #endif
+    }
+
+    /// The OCI name.
+    var architecture: Seccomp.Architecture {
+        switch self {
+        case .x86_64: return .x86_64
+        case .i386: return .x86
+        case .aarch64: return .aarch64
+        }
     }
 }
 
-/// Compiles a ``Seccomp`` profile into BPF (no libseccomp).
-///
-/// The program: load `arch`; for each target architecture, jump to its block; any other
-/// architecture kills the process. A block loads `nr`, denies the x32 ABI on x86_64 (numbers
-/// with bit 30 set) with ENOSYS, then searches the numbers: the numbers are cut into segments
-/// (runs of numbers with the same unconditional action merged into one) and a balanced tree of
-/// `jge` compares finds a segment in log2(segments) steps. A segment is a `ret`, or, for a
-/// syscall with argument rules, its rules in order, each a chain of 32-bit compares on the
-/// argument's two halves. Every path ends in a `ret` and never reads the instruction pointer,
-/// and a syscall without argument rules never reads an argument, so the kernel's action cache
-/// (Linux 5.11) runs no BPF at all for the syscalls that are always allowed.
 enum SeccompCompiler {
     /// The kernel's limit on a filter's length (`BPF_MAXINSNS`).
     static let maxInstructions = 4096
@@ -388,14 +382,20 @@ extension Seccomp {
         public var count: Int { bytes.count / 8 }
         /// `SECCOMP_FILTER_FLAG_*` (with `NEW_LISTENER` when a rule notifies).
         public var flags: UInt32
+        /// The architectures it admits, the machine's own first.
+        public var architectures: [Architecture]
     }
 
     /// Compiles the filter for this machine, as a spawn would: ``default`` with the calling
     /// thread's bounding set. Compiled programs are cached per profile.
-    /// - Throws: ``NSCoreError`` naming a bad rule.
+    /// - Throws: ``NSCoreError`` naming a bad rule, or saying the filter refuses `execve`
+    ///   (a command could never start under it).
     public func compile() throws(NSCoreError) -> CompiledFilter {
-        let p = try SeccompCompiler.compile(resolved(capabilities: followsCapabilities ? .currentBounding : CapabilitySet()))
+        let r = resolved(capabilities: followsCapabilities ? .currentBounding : CapabilitySet())
+        let p = try SeccompCompiler.compile(r)
+        try SpawnPlanner.checkCallsAfterInstall(p, execveat: false)
         let bytes = p.instructions.withUnsafeBytes { [UInt8]($0) }
-        return CompiledFilter(bytes: bytes, flags: p.flags)
+        return CompiledFilter(bytes: bytes, flags: p.flags,
+                              architectures: SeccompTarget.targets(for: r.architectures).map(\.architecture))
     }
 }

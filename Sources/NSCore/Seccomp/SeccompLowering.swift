@@ -26,7 +26,7 @@ extension SpawnPlanner {
     /// parent (`sendmsg`, `close`), unblocking signals and `execve` (`execveat` for
     /// nscore-init). A filter that refuses them, or holds them for a supervisor who cannot
     /// answer yet, would fail or hang the spawn: refuse it here, naming the call.
-    private static func checkCallsAfterInstall(_ program: SeccompProgram, execveat: Bool) throws(NSCoreError) {
+    static func checkCallsAfterInstall(_ program: SeccompProgram, execveat: Bool) throws(NSCoreError) {
         var calls: [String] = [execveat ? "execveat" : "execve"]
         if program.notifies { calls += ["sendmsg", "close"] }
         let target = SeccompTarget.targets(for: []).first!
