@@ -411,15 +411,18 @@ struct SeccompTests {
         #expect(out == "CapEff:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n", "\(out)")
     }
 
+    /// A filter that refuses (or holds for a supervisor) what the child calls after installing
+    /// it: execve, or rt_sigprocmask (the command would start with its signals blocked).
     @Test func aFilterThatRefusesExecveIsRefusedBeforeTheClone() throws {
         let before = T.children()
-        for action in [Seccomp.Action.errno(1), .notify, .killProcess] {
+        for (name, action) in [("execve", Seccomp.Action.errno(1)), ("execve", .notify), ("execve", .killProcess),
+                               ("rt_sigprocmask", .errno(1)), ("rt_sigprocmask", .notify)] {
             var c = SpawnConfiguration(["true"])
-            c.seccomp = Seccomp(defaultAction: .allow, syscalls: [.init(names: ["execve"], action: action)])
+            c.seccomp = Seccomp(defaultAction: .allow, syscalls: [.init(names: [name], action: action)])
             #expect {
                 _ = try Container.spawn(c)
             } throws: { e in
-                (e as? NSCoreError)?.message.contains("the filter gives execve \(action)") == true
+                (e as? NSCoreError)?.message.contains("the filter gives \(name) \(action)") == true
             }
         }
         #expect(T.children() == before)

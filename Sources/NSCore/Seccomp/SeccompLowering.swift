@@ -18,17 +18,22 @@ extension SpawnPlanner {
         } else {
             program = try SeccompCompiler.compile(profile.resolved(capabilities: bounding))
         }
-        try checkCallsAfterInstall(program, execveat: c.useInit)
+        try checkCallsAfterInstall(program, execveat: c.useInit, early: !noNewPrivileges(c))
         return program
     }
 
     /// The child makes a few calls after installing the filter: sending the listener to the
-    /// parent (`sendmsg`, `close`), unblocking signals and `execve` (`execveat` for
-    /// nscore-init). A filter that refuses them, or holds them for a supervisor who cannot
-    /// answer yet, would fail or hang the spawn: refuse it here, naming the call.
-    static func checkCallsAfterInstall(_ program: SeccompProgram, execveat: Bool) throws(NSCoreError) {
-        var calls: [String] = [execveat ? "execveat" : "execve"]
+    /// parent (`sendmsg`, `close`), emptying its signal mask (`rt_sigprocmask`) and `execve`
+    /// (`execveat` for nscore-init); installed `early` (without no_new_privs), also those of
+    /// the user, capability, directory and stdio steps. A filter that refuses them, or holds
+    /// them for a supervisor who cannot answer yet, would fail or hang the spawn, or start the
+    /// command with its signals blocked: refuse it here, naming the call.
+    static func checkCallsAfterInstall(_ program: SeccompProgram, execveat: Bool, early: Bool = false) throws(NSCoreError) {
+        var calls: [String] = [execveat ? "execveat" : "execve", "rt_sigprocmask"]
         if program.notifies { calls += ["sendmsg", "close"] }
+        if early && program.notifies {
+            calls += ["setgroups", "setresgid", "setresuid", "capset", "prctl", "chdir", "read", "dup3", "fcntl", "close_range"]
+        }
         let target = SeccompTarget.targets(for: []).first!
         for name in calls {
             let nr = nsc_shim_syscall_number(SeccompCompiler.lookup(name), target.rawValue)

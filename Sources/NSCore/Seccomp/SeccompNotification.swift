@@ -48,6 +48,18 @@ extension Seccomp {
                             arguments: [n.args.0, n.args.1, n.args.2, n.args.3, n.args.4, n.args.5])
     }
 
+    /// Answers the notification `id` (``Notification/id``).
+    public static func respond(toID id: UInt64, on listener: Int32, with response: Response) throws(NSCoreError) {
+        try respond(to: Notification(id: id, pid: 0, number: 0, architecture: 0, instructionPointer: 0, arguments: []),
+                    on: listener, with: response)
+    }
+
+    /// The name of syscall `number` of audit architecture `architecture` (`AUDIT_ARCH_X86_64`,
+    /// `AUDIT_ARCH_I386`, `AUDIT_ARCH_AARCH64`), when the compiler's tables know it.
+    public static func syscallName(number: Int32, architecture: UInt32) -> String? {
+        Notification(id: 0, pid: 0, number: number, architecture: architecture, instructionPointer: 0, arguments: []).name
+    }
+
     /// Answers `notification`. The corresponding ioctl is `SECCOMP_IOCTL_NOTIF_SEND`.
     /// - Throws: ``NSCoreError``; ENOENT when the caller was killed or interrupted meanwhile.
     public static func respond(to notification: Notification, on listener: Int32, with response: Response) throws(NSCoreError) {
@@ -62,6 +74,24 @@ extension Seccomp {
         case .value(let v): resp.val = v
         }
         let r = nsc_shim_seccomp_notify_respond(listener, &resp)
-        if r < 0 { throw .sys(Errno(rawValue: -r), "seccomp notification (respond)") }
+        if r < 0 {
+            let e = Errno(rawValue: -r)
+            let stage = "seccomp notification (respond)"
+            let id = notification.id
+            switch -r {
+            case ENOENT:
+                throw NSCoreError(.notFound, errno: e, stage: stage,
+                                  message: "\(stage): notification \(id) is gone: its thread was killed or interrupted "
+                                  + "meanwhile, or the id was never received on this listener: \(e)")
+            case EINVAL, EBADF, ENOTTY:
+                throw NSCoreError(.invalidArgument, errno: e, stage: stage,
+                                  message: "\(stage): fd \(listener) is not a seccomp listener: \(e)")
+            case EINPROGRESS:
+                throw NSCoreError(.busy, errno: e, stage: stage,
+                                  message: "\(stage): notification \(id) was answered already: \(e)")
+            default:
+                throw NSCoreError(.system, errno: e, stage: stage, message: "\(stage): \(e)")
+            }
+        }
     }
 }
