@@ -394,6 +394,171 @@ NSCORE_API int nscore_process_config_set_oom_score_adj(nscore_process_config *p,
 /** Back to the caller's OOM score adjustment. */
 NSCORE_API int nscore_process_config_clear_oom_score_adj(nscore_process_config *p, nscore_error **err);
 
+/* ---- Seccomp (the OCI runtime spec's linux.seccomp; seccomp(2)) --------------------------
+ *      A profile says what each system call of the command does: run, fail with an errno, kill,
+ *      trap, trace, log, or wait for a supervisor's answer (NSCORE_SECCOMP_NOTIFY). NSCore
+ *      compiles it to classic BPF itself (no libseccomp) and the child installs it as its last
+ *      step before execve, so the setup is not filtered (without no_new_privs: before it
+ *      changes user and capabilities, since installing then needs CAP_SYS_ADMIN; the steps
+ *      after that are filtered, see nscore_spawn_config_set_seccomp()). Default, without
+ *      nscore_spawn_config_set_seccomp(): a spawn with a root filesystem gets NSCore's default
+ *      profile (see nscore_seccomp_default()), a plain namespace spawn gets none. Rules for
+ *      a syscall are tried in the order they were added; the first whose comparisons hold
+ *      decides; a syscall no rule matches gets the default action. A rule that compares the
+ *      same argument twice matches when either comparison holds; comparisons of different
+ *      arguments must all hold (runc's reading). */
+
+/** A seccomp profile (mutable, owned by its creator, freed with nscore_seccomp_free()). */
+typedef struct nscore_seccomp nscore_seccomp;
+
+/** Actions (OCI SCMP_ACT_*). `data` is the errno of ERRNO (0 to 4095) and the value of TRACE
+ *  (0 to 65535); it must be 0 with every other action. */
+#define NSCORE_SECCOMP_ALLOW 0        /**< run the syscall */
+#define NSCORE_SECCOMP_ERRNO 1        /**< fail it with errno `data`, without running it */
+#define NSCORE_SECCOMP_KILL_PROCESS 2 /**< kill the whole process with SIGSYS (it dumps core) */
+#define NSCORE_SECCOMP_KILL_THREAD 3  /**< kill the calling thread with SIGSYS (OCI SCMP_ACT_KILL) */
+#define NSCORE_SECCOMP_TRAP 4         /**< send the thread SIGSYS, which it may catch */
+#define NSCORE_SECCOMP_TRACE 5        /**< stop for a ptrace tracer (value `data`); without one, ENOSYS */
+#define NSCORE_SECCOMP_LOG 6          /**< run it and log it (audit log) */
+#define NSCORE_SECCOMP_NOTIFY 7       /**< hold the thread until a supervisor answers on the container's listener */
+
+/** Comparison operators of an argument (libseccomp's SCMP_CMP_* numbering); arguments are
+ *  compared as 64-bit unsigned integers. */
+#define NSCORE_SECCOMP_CMP_NE 1
+#define NSCORE_SECCOMP_CMP_LT 2
+#define NSCORE_SECCOMP_CMP_LE 3
+#define NSCORE_SECCOMP_CMP_EQ 4
+#define NSCORE_SECCOMP_CMP_GE 5
+#define NSCORE_SECCOMP_CMP_GT 6
+#define NSCORE_SECCOMP_CMP_MASKED_EQ 7 /**< (argument & value) == value_two */
+
+/** One comparison of a rule (an OCI `args` entry). */
+typedef struct nscore_seccomp_arg {
+    uint32_t index;     /**< which argument, 0 to 5 */
+    uint32_t op;        /**< NSCORE_SECCOMP_CMP_* */
+    uint64_t value;     /**< the value compared with; the mask for MASKED_EQ */
+    uint64_t value_two; /**< for MASKED_EQ: what the masked argument must equal; else ignored */
+} nscore_seccomp_arg;
+
+/** Flags of seccomp(2) (OCI `flags`; the kernel's SECCOMP_FILTER_FLAG_* values). */
+#define NSCORE_SECCOMP_FLAG_TSYNC 1u              /**< no effect: the child has one thread */
+#define NSCORE_SECCOMP_FLAG_LOG 2u                /**< log every action but ALLOW */
+#define NSCORE_SECCOMP_FLAG_SPEC_ALLOW 4u         /**< no forced speculative store bypass mitigation */
+#define NSCORE_SECCOMP_FLAG_WAIT_KILLABLE_RECV 32u /**< a notified thread waits killably once received (Linux 5.19) */
+
+/** Creates a profile with no rule whose default action is `default_action` (NSCORE_SECCOMP_*,
+ *  with its `data`). An unknown action, an out-of-range `data` or a `data` given to an action
+ *  that takes none: NSCORE_EINVAL naming the value. No architecture is listed: the filter
+ *  admits this machine's own and the 32-bit one it runs (x86_64 and x86 on x86_64). */
+NSCORE_API int nscore_seccomp_new(nscore_seccomp **out, int default_action, uint32_t data, nscore_error **err);
+/** Creates NSCore's default profile, equivalent in effect to Docker's: an allow list of about
+ *  350 syscalls, everything else EPERM (clone3 ENOSYS without CAP_SYS_ADMIN, so the C library
+ *  falls back to clone, whose flags may then create no namespace), socket(AF_VSOCK) refused,
+ *  personality limited. The syscalls that need a capability (mount, umount2, unshare, setns
+ *  and sethostname with CAP_SYS_ADMIN, kcmp and pidfd_getfd with CAP_SYS_PTRACE, ...) are
+ *  allowed only when the container's bounding set has it: that part is chosen at each spawn. Rules added to it with
+ *  nscore_seccomp_add_rule() come before its own (the first matching rule decides). */
+NSCORE_API int nscore_seccomp_default(nscore_seccomp **out, nscore_error **err);
+/** Reads an OCI `linux.seccomp` object, or a whole config.json (its linux.seccomp), of
+ *  `length` bytes of UTF-8 at `json` (no NUL needed; a NUL byte inside is NSCORE_EINVAL).
+ *  SCMP_ACT_ERRNO's errno is `errnoRet` (EPERM when absent), SCMP_ACT_TRACE's value too;
+ *  SCMP_ACT_KILL is KILL_THREAD; `names` or the older `name`; `comment` is ignored. Every
+ *  syscall name is checked against the syscall tables (x86_64, x86, aarch64): a name that no
+ *  architecture has is an error, one this machine lacks is skipped. Refused, with
+ *  NSCORE_EINVAL and a message naming the place ("seccomp: syscalls[2].args[0].op: unknown
+ *  operator 'SCMP_CMP_FOO'; the known ones are ...", "seccomp: syscalls[0].names[1]: unknown
+ *  syscall 'foo'"): invalid JSON, unknown members, actions, operators, architectures and
+ *  flags, `listenerPath` (the listener is given to the caller instead, see
+ *  nscore_container_seccomp_listener()), and Docker's profile format (`archMap`, `includes`). */
+NSCORE_API int nscore_seccomp_from_json(nscore_seccomp **out, const char *json, size_t length, nscore_error **err);
+/** The profile as an OCI `linux.seccomp` object ({"defaultAction":"SCMP_ACT_ERRNO",
+ *  "defaultErrnoRet":1,"architectures":[],"syscalls":[{"names":["getppid"],"action":
+ *  "SCMP_ACT_ERRNO","errnoRet":77,"args":[...]}]}), which nscore_seccomp_from_json() reads
+ *  back. The default profile is written with its rules for the calling thread's bounding set.
+ *  *json_out receives a string the caller frees with nscore_string_free(). */
+NSCORE_API int nscore_seccomp_to_json(const nscore_seccomp *seccomp, char **json_out, nscore_error **err);
+/** Appends a rule: the `count` syscalls of `names` (at least one; "getppid", any name of the
+ *  x86_64, x86 or aarch64 tables) do `action` (NSCORE_SECCOMP_*, with its `data`) when every
+ *  comparison of `args` (`nargs` of them; NULL with 0 for none) holds. An unknown name, action
+ *  or operator, an index above 5 or a bad `data`: NSCORE_EINVAL naming it ("names[1]: unknown
+ *  syscall 'fly'", "args[0].op 9 is not ..."), and the profile is unchanged. Strings copied. */
+NSCORE_API int nscore_seccomp_add_rule(nscore_seccomp *seccomp, const char *const *names, size_t count, int action,
+                                       uint32_t data, const nscore_seccomp_arg *args, size_t nargs, nscore_error **err);
+/** Adds an architecture whose syscalls the filter admits (OCI `architectures`):
+ *  "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_AARCH64", ... (an unknown name is
+ *  NSCORE_EINVAL listing the known ones). Once any is listed, a syscall of an architecture not
+ *  listed kills the process; architectures this machine cannot run are accepted and ignored.
+ *  The x32 ABI is always refused with ENOSYS. Adding one twice keeps it once. */
+NSCORE_API int nscore_seccomp_add_architecture(nscore_seccomp *seccomp, const char *name, nscore_error **err);
+/** Sets the seccomp(2) flags (NSCORE_SECCOMP_FLAG_* bits, replacing the previous ones; 0 for
+ *  none). Any other bit: NSCORE_EINVAL. */
+NSCORE_API int nscore_seccomp_set_flags(nscore_seccomp *seccomp, uint32_t flags, nscore_error **err);
+/** Compiles the profile for this machine, as a spawn would (the default profile for the
+ *  calling thread's bounding set): a classic BPF program, `struct sock_filter` array of
+ *  *length_out / 8 instructions, ready for seccomp(SECCOMP_SET_MODE_FILTER, *flags_out,
+ *  &(struct sock_fprog){...}). *length_out (required) always receives the program's size in
+ *  bytes; `buffer` NULL with `capacity` 0 asks for that alone and succeeds. A `capacity` below
+ *  it is NSCORE_EINVAL, with *length_out set and nothing copied. *flags_out (may be NULL) gets
+ *  the SECCOMP_FILTER_FLAG_* bits, with NEW_LISTENER (8) when a rule notifies. A bad rule, a
+ *  program over the kernel's 4096 instructions, or a profile that does not allow execve (no
+ *  command could start under it): NSCORE_EINVAL naming it. Programs are cached per profile. */
+NSCORE_API int nscore_seccomp_compile(const nscore_seccomp *seccomp, void *buffer, size_t capacity, size_t *length_out,
+                                      uint32_t *flags_out, nscore_error **err);
+/** Frees a profile. NULL is allowed. */
+NSCORE_API void nscore_seccomp_free(nscore_seccomp *seccomp);
+
+/** Gives the command the profile `seccomp` (copied: the handle may change or be freed after
+ *  the call). NULL goes back to the default (see above). The profile is checked at spawn: a
+ *  bad rule fails it with NSCORE_EINVAL, and so does a profile that does not allow the calls
+ *  the child still makes after installing it, named in the message: execve (execveat with
+ *  nscore_spawn_config_set_init()), and sendmsg and close when a rule notifies. Installing a
+ *  filter needs no_new_privs or CAP_SYS_ADMIN: an unprivileged caller needs
+ *  nscore_spawn_config_set_no_new_privileges(cfg, 1) (the default with a root filesystem) or a
+ *  new user namespace, else the spawn fails with NSCORE_EPERM (EACCES) at stage "seccomp
+ *  (install the filter)". Without no_new_privs the filter is installed before the child changes
+ *  user and capabilities, so it must also allow what the child does after that (setresuid,
+ *  capset, dup3, close_range, ...). */
+NSCORE_API int nscore_spawn_config_set_seccomp(nscore_spawn_config *cfg, const nscore_seccomp *seccomp,
+                                               nscore_error **err);
+/** No seccomp filter at all, even with a root filesystem (Docker's seccomp=unconfined).
+ *  nscore_spawn_config_set_seccomp(cfg, NULL, err) goes back to the default. */
+NSCORE_API int nscore_spawn_config_set_seccomp_unconfined(nscore_spawn_config *cfg, nscore_error **err);
+
+/** A syscall held by an NSCORE_SECCOMP_NOTIFY rule (struct seccomp_notif, Linux 5.0). */
+typedef struct nscore_seccomp_notification {
+    uint64_t id;                  /**< the kernel's cookie: answer with it */
+    int32_t pid;                  /**< the calling thread, in the listener's PID namespace (0 if not visible) */
+    int32_t nr;                   /**< the syscall number, on `arch` */
+    uint32_t arch;                /**< the audit architecture (AUDIT_ARCH_X86_64 0xc000003e, ...) */
+    uint32_t reserved;            /**< 0 */
+    uint64_t instruction_pointer; /**< where the call was made */
+    uint64_t args[6];             /**< the arguments (pointers point into the caller's memory) */
+} nscore_seccomp_notification;
+
+/** Answers for nscore_seccomp_notification_respond. */
+#define NSCORE_SECCOMP_RESPOND_CONTINUE 0 /**< run the syscall as if no filter held it (value 0) */
+#define NSCORE_SECCOMP_RESPOND_ERROR 1    /**< fail it with errno `value` (1 to 4095) */
+#define NSCORE_SECCOMP_RESPOND_VALUE 2    /**< return `value` without running it */
+
+/** Waits for the next notification on `listener` (nscore_container_seccomp_listener()) and
+ *  stores it in *out. Blocks until one comes (retrying on EINTR): poll(2) the listener for
+ *  POLLIN first to wait with a timeout; POLLHUP means no process uses the filter any more.
+ *  A notification whose caller died before it was read: NSCORE_ENOTFOUND (ENOENT); receive
+ *  again. Any thread may receive; one notification goes to one receiver. */
+NSCORE_API int nscore_seccomp_notification_receive(int listener, nscore_seccomp_notification *out, nscore_error **err);
+/** Answers notification `id` on `listener` with `response` (NSCORE_SECCOMP_RESPOND_*) and
+ *  `value`. CONTINUE runs the syscall as the caller asked: safe only where the decision does
+ *  not depend on memory the caller can still change (seccomp_unotify(2)). An unknown
+ *  response, a bad `value`: NSCORE_EINVAL. The thread was killed or interrupted meanwhile, or
+ *  the id is unknown: NSCORE_ENOTFOUND (ENOENT). An id answered already: NSCORE_EBUSY
+ *  (EINPROGRESS) until its thread has taken the answer, NSCORE_ENOTFOUND after. */
+NSCORE_API int nscore_seccomp_notification_respond(int listener, uint64_t id, int response, int64_t value,
+                                                   nscore_error **err);
+/** The name of syscall `nr` on audit architecture `arch` (a notification's `arch` and `nr`):
+ *  "mkdir". Static storage, never to be freed; NULL for an architecture other than x86_64,
+ *  x86 and aarch64 or a number it does not have. Thread-safe. */
+NSCORE_API const char *nscore_seccomp_syscall_name(uint32_t arch, int32_t nr);
+
 /* ---- Containers ------------------------------------------------------------------------- */
 
 /** A started process, held through a pidfd. Freeing a handle whose process still runs kills
@@ -408,6 +573,11 @@ NSCORE_API int nscore_spawn(const nscore_spawn_config *cfg, nscore_container **o
 NSCORE_API pid_t nscore_container_pid(const nscore_container *c);
 /** The pidfd, owned by the handle (do not close it), or -1. Usable with poll(2). */
 NSCORE_API int nscore_container_pidfd(const nscore_container *c);
+/** The seccomp listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) when the profile has an
+ *  NSCORE_SECCOMP_NOTIFY rule, else -1 (and for NULL). Owned by the handle: do not close it; it
+ *  is closed by nscore_container_free() (not by nscore_container_detach()). Read it with
+ *  nscore_seccomp_notification_receive(); poll(2) it for POLLIN. */
+NSCORE_API int nscore_container_seccomp_listener(const nscore_container *c);
 
 /** Waits up to timeout_ms (-1: forever, 0: poll) for the process to end and reaps it.
  *  On success *wstatus (may be NULL) gets a waitpid(2)-style status: use WIFEXITED,

@@ -37,6 +37,13 @@ public func nscore_container_pidfd(_ c: OpaquePointer?) -> Int32 {
     return ABI.borrow(c, as: ContainerHandle.self).container.pidfd
 }
 
+/// The seccomp listener owned by the handle (do not close it), or -1 (none, or NULL).
+@c
+public func nscore_container_seccomp_listener(_ c: OpaquePointer?) -> Int32 {
+    guard let c else { return -1 }
+    return ABI.borrow(c, as: ContainerHandle.self).container.seccompListener
+}
+
 /// Waits up to timeout_ms (-1 forever, 0 poll) and reaps; *wstatus in waitpid(2) format.
 /// NSCORE_ETIMEDOUT (with an error object) while the process still runs.
 @c

@@ -233,6 +233,26 @@ public func nscore_spawn_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32
     }
 }
 
+/// The seccomp profile of the command, copied from `seccomp`; NULL goes back to the default
+/// (NSCore's default profile with a root filesystem, none without).
+@c
+public func nscore_spawn_config_set_seccomp(_ cfg: OpaquePointer?, _ seccomp: OpaquePointer?,
+                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withConfig(cfg, "nscore_spawn_config_set_seccomp", err) { h throws(NSCoreError) in
+        // Seccomp is a value: the configuration keeps its own copy.
+        h.configuration.seccomp = seccomp.map { ABI.borrow($0, as: SeccompHandle.self).profile }
+    }
+}
+
+/// No seccomp filter at all, even with a root filesystem.
+@c
+public func nscore_spawn_config_set_seccomp_unconfined(_ cfg: OpaquePointer?,
+                                                       _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    withConfig(cfg, "nscore_spawn_config_set_seccomp_unconfined", err) { h throws(NSCoreError) in
+        h.configuration.seccomp = .unconfined
+    }
+}
+
 /// Starts the configured process; *out receives a container handle (NULL on failure).
 @c
 public func nscore_spawn(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,

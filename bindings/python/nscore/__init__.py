@@ -24,6 +24,10 @@ Choose what the command may do with ``spawn(cap_drop=["ALL"], cap_add=["NET_BIND
 no_new_privileges=True, rlimits={"nofile": (1024, 2048)}, oom_score_adj=500)`` or
 ``capabilities=Capabilities.of([...])`` (:class:`Capabilities`, :class:`Rlimit`), and see who a
 process is with ``credentials(pid)`` (:class:`Credentials`: ids, capability sets, user namespace).
+Filter its system calls with ``spawn(seccomp=Seccomp("allow").add_rule("mkdir", "errno",
+errno=13))``, an OCI ``linux.seccomp`` dict or JSON text, ``"default"`` or ``"unconfined"``
+(:class:`Seccomp`), and answer ``notify`` rules with :func:`seccomp_receive` and
+:func:`seccomp_respond` on ``container.seccomp_listener``.
 Failures raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -73,6 +77,17 @@ from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
 from .rootfs import Mount, Root
+from .seccomp import (
+    Seccomp,
+    SeccompAction,
+    SeccompArg,
+    SeccompFlag,
+    SeccompNotification,
+    SeccompOperator,
+    seccomp_receive,
+    seccomp_respond,
+    syscall_name,
+)
 from .security import RLIM_INFINITY, Capabilities, Credentials, Rlimit, credentials
 from .users import IDMapping, User
 
@@ -122,6 +137,16 @@ __all__ = [
     "RLIM_INFINITY",
     "Credentials",
     "credentials",
+    # seccomp
+    "Seccomp",
+    "SeccompAction",
+    "SeccompOperator",
+    "SeccompFlag",
+    "SeccompArg",
+    "SeccompNotification",
+    "seccomp_receive",
+    "seccomp_respond",
+    "syscall_name",
     # networks
     "Veth",
     "remove_bridge",

@@ -53,8 +53,37 @@ class ProcessConfigHandle(ctypes.Structure):
     """``nscore_process_config`` (opaque; borrowed from a spawn or join configuration)."""
 
 
+class SeccompHandle(ctypes.Structure):
+    """``nscore_seccomp`` (opaque)."""
+
+
+class SeccompArgStruct(ctypes.Structure):
+    """``nscore_seccomp_arg``: one comparison of a seccomp rule (24 bytes)."""
+
+    _fields_ = [
+        ("index", ctypes.c_uint32),
+        ("op", ctypes.c_uint32),
+        ("value", ctypes.c_uint64),
+        ("value_two", ctypes.c_uint64),
+    ]
+
+
+class SeccompNotificationStruct(ctypes.Structure):
+    """``nscore_seccomp_notification``: a syscall held by a NOTIFY rule (80 bytes)."""
+
+    _fields_ = [
+        ("id", ctypes.c_uint64),
+        ("pid", ctypes.c_int32),
+        ("nr", ctypes.c_int32),
+        ("arch", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+        ("instruction_pointer", ctypes.c_uint64),
+        ("args", ctypes.c_uint64 * 6),
+    ]
+
+
 class NamespaceIDStruct(ctypes.Structure):
-    """``nscore_ns_id``: the one public struct of the header."""
+    """``nscore_ns_id``: a namespace's identity."""
 
     _fields_ = [
         ("ns", ctypes.c_uint32),
@@ -69,6 +98,7 @@ SpawnConfigPtr = ctypes.POINTER(SpawnConfigHandle)
 ContainerPtr = ctypes.POINTER(ContainerHandle)
 JoinConfigPtr = ctypes.POINTER(JoinConfigHandle)
 ProcessConfigPtr = ctypes.POINTER(ProcessConfigHandle)
+SeccompPtr = ctypes.POINTER(SeccompHandle)
 
 # ---- Constants (mirrors of the header's macros) --------------------------------------------
 
@@ -104,6 +134,36 @@ CAPS_AMBIENT = 16
 
 #: No limit, for nscore_process_config_add_rlimit (UINT64_MAX).
 RLIM_INFINITY = 2**64 - 1
+
+# Seccomp actions (NSCORE_SECCOMP_*).
+SECCOMP_ALLOW = 0
+SECCOMP_ERRNO = 1
+SECCOMP_KILL_PROCESS = 2
+SECCOMP_KILL_THREAD = 3
+SECCOMP_TRAP = 4
+SECCOMP_TRACE = 5
+SECCOMP_LOG = 6
+SECCOMP_NOTIFY = 7
+
+# Seccomp comparison operators (NSCORE_SECCOMP_CMP_*, libseccomp's numbering).
+SECCOMP_CMP_NE = 1
+SECCOMP_CMP_LT = 2
+SECCOMP_CMP_LE = 3
+SECCOMP_CMP_EQ = 4
+SECCOMP_CMP_GE = 5
+SECCOMP_CMP_GT = 6
+SECCOMP_CMP_MASKED_EQ = 7
+
+# seccomp(2) flags (NSCORE_SECCOMP_FLAG_*).
+SECCOMP_FLAG_TSYNC = 1
+SECCOMP_FLAG_LOG = 2
+SECCOMP_FLAG_SPEC_ALLOW = 4
+SECCOMP_FLAG_WAIT_KILLABLE_RECV = 32
+
+# Answers to a seccomp notification (NSCORE_SECCOMP_RESPOND_*).
+SECCOMP_RESPOND_CONTINUE = 0
+SECCOMP_RESPOND_ERROR = 1
+SECCOMP_RESPOND_VALUE = 2
 
 # ---- Signatures ----------------------------------------------------------------------------
 
@@ -191,10 +251,32 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_process_config_clear_rlimits": (_c_int, [ProcessConfigPtr, _err]),
     "nscore_process_config_set_oom_score_adj": (_c_int, [ProcessConfigPtr, _c_int, _err]),
     "nscore_process_config_clear_oom_score_adj": (_c_int, [ProcessConfigPtr, _err]),
+    # Seccomp
+    "nscore_seccomp_new": (_c_int, [ctypes.POINTER(SeccompPtr), _c_int, _u32, _err]),
+    "nscore_seccomp_default": (_c_int, [ctypes.POINTER(SeccompPtr), _err]),
+    "nscore_seccomp_from_json": (_c_int, [ctypes.POINTER(SeccompPtr), _str, _size, _err]),
+    "nscore_seccomp_to_json": (_c_int, [SeccompPtr, _json, _err]),
+    "nscore_seccomp_add_rule": (
+        _c_int,
+        [SeccompPtr, _strv, _size, _c_int, _u32, ctypes.POINTER(SeccompArgStruct), _size, _err],
+    ),
+    "nscore_seccomp_add_architecture": (_c_int, [SeccompPtr, _str, _err]),
+    "nscore_seccomp_set_flags": (_c_int, [SeccompPtr, _u32, _err]),
+    "nscore_seccomp_compile": (
+        _c_int,
+        [SeccompPtr, ctypes.c_void_p, _size, ctypes.POINTER(_size), ctypes.POINTER(_u32), _err],
+    ),
+    "nscore_seccomp_free": (None, [SeccompPtr]),
+    "nscore_spawn_config_set_seccomp": (_c_int, [SpawnConfigPtr, SeccompPtr, _err]),
+    "nscore_spawn_config_set_seccomp_unconfined": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_seccomp_notification_receive": (_c_int, [_c_int, ctypes.POINTER(SeccompNotificationStruct), _err]),
+    "nscore_seccomp_notification_respond": (_c_int, [_c_int, _u64, _c_int, ctypes.c_int64, _err]),
+    "nscore_seccomp_syscall_name": (_str, [_u32, ctypes.c_int32]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),
     "nscore_container_pidfd": (_c_int, [ContainerPtr]),
+    "nscore_container_seccomp_listener": (_c_int, [ContainerPtr]),
     "nscore_container_wait": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
     "nscore_container_signal": (_c_int, [ContainerPtr, _c_int, _err]),
     "nscore_container_stop": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),

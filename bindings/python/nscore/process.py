@@ -38,6 +38,7 @@ from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
 from .rootfs import Mount, Root, RootLike
+from .seccomp import SeccompLike, _SpawnSeccomp
 from .security import Capabilities, RlimitsLike, SpawnSecurity
 from .users import IDMappingLike, UserLike, mapping_list, user_arg
 
@@ -206,6 +207,18 @@ class Container:
             if self._closed:
                 return -1
             return int(_ffi.lib.nscore_container_pidfd(self._handle))
+
+    @property
+    def seccomp_listener(self) -> int | None:
+        """The seccomp listener fd when the profile has a ``notify`` rule, else None (and after
+        close()). Owned by the handle: do not close it; read it with
+        :func:`nscore.seccomp_receive`, answer with :func:`nscore.seccomp_respond`, or poll it
+        for ``POLLIN`` in your own loop. It stays open after :meth:`detach`."""
+        with self._cond:
+            if self._closed:
+                return None
+            fd = int(_ffi.lib.nscore_container_seccomp_listener(self._handle))
+        return None if fd < 0 else fd
 
     @property
     def returncode(self) -> int | None:
@@ -452,6 +465,7 @@ def spawn(
     no_new_privileges: bool | None = None,
     rlimits: RlimitsLike | None = None,
     oom_score_adj: int | None = None,
+    seccomp: SeccompLike = None,
     network: NetworkLike = None,
     kill_on_parent_death: bool = False,
     stdin: StdioSpec = None,
@@ -553,6 +567,15 @@ def spawn(
     :param oom_score_adj: the OOM killer's score adjustment of the command, -1000 to 1000 (OCI
         ``process.oomScoreAdj``); going below the caller's needs ``CAP_SYS_RESOURCE``. None:
         the caller's.
+    :param seccomp: the command's seccomp filter (OCI ``linux.seccomp``): an
+        :class:`nscore.Seccomp`, a dict in the OCI form, JSON text, ``"default"`` (NSCore's
+        profile, equivalent to Docker's, following the command's capabilities) or
+        ``"unconfined"`` (none). None: the default profile with a ``root``, none without. The
+        filter is installed just before the exec; the spawn raises
+        :class:`nscore.InvalidArgumentError` for a profile that would refuse the exec itself
+        (naming ``execve``) and for bad rules. A ``notify`` rule gives the container a
+        :attr:`Container.seccomp_listener`. Unprivileged, installing a filter needs
+        ``no_new_privileges`` (the default with a ``root``) or a user namespace.
     :param network: how a new network namespace is connected: None or ``"none"`` (only
         ``lo``, up), or an :class:`nscore.Veth` (a veth pair to the calling *thread*'s network
         namespace, with addresses, gateway, MTU and MAC, optionally on an :class:`nscore.Bridge`),
@@ -583,11 +606,12 @@ def spawn(
     # const uint32_t * with its count; NULL for none.
     gid_array = (ctypes.c_uint32 * len(gids))(*gids) if gids else None
     security = SpawnSecurity(capabilities, cap_add, cap_drop, privileged, no_new_privileges, rlimits, oom_score_adj)
+    filter_ = _SpawnSeccomp(seccomp)
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
-    lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
     try:
+        lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
         process.apply(lib.nscore_spawn_config_process(cfg))
         security.apply(cfg, lib.nscore_spawn_config_process(cfg))
         lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
@@ -618,10 +642,12 @@ def spawn(
         if run_as is not None:
             lib.nscore_spawn_config_set_user(cfg, run_as.uid, run_as.gid, gid_array, len(gids), err())
         net.apply(cfg)
+        filter_.apply(cfg)
         out = _ffi.ContainerPtr()
         lib.nscore_spawn(cfg, ctypes.byref(out), err())
     finally:
         lib.nscore_spawn_config_free(cfg)
+        filter_.close()
     return Container(out, process.args)
 
 
