@@ -936,6 +936,162 @@ t as_nobody "$RBIN" run --cap-drop ALL -- true
 check "rootless --cap-drop without a user namespace: 125, EPERM" '[ "$RC" = 125 ] && grep -q EPERM <<<"$ERR"'
 help_lists run --cap-add --cap-drop --privileged --no-new-privileges --new-privileges --keep-caps
 
+# ---- seccomp ---------------------------------------------------------------------------------
+
+echo "# seccomp"
+# A root filesystem with unshare and mkdir: the default profile refuses unshare, which needs no
+# capability, so what refuses it there is the filter.
+SR=$TMP/seccomp-rootfs
+t bash "$REPO/tools/make-test-rootfs.sh" "$SR" sh grep mount unshare mkdir true
+check "make-test-rootfs.sh builds a root filesystem with unshare" '[ "$RC" = 0 ] && [ -x "$SR$(type -P unshare)" ]'
+SC=$TMP/seccomp
+mkdir -p "$SC/open" && chmod 0755 "$SC" && chmod 1777 "$SC/open"
+
+t "$BIN" run --rootfs "$SR" -- grep '^Seccomp:' /proc/self/status
+check "--rootfs: the default profile is installed (Seccomp: 2)" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 2 ]'
+t "$BIN" run --rootfs "$SR" -- mount -t tmpfs t /mnt
+check "--rootfs, default profile: mount is refused" '[ "$RC" != 0 ] && [ -n "$ERR" ]'
+t "$BIN" run --rootfs "$SR" -- unshare -U true
+check "--rootfs, default profile: unshare -U is refused (EPERM)" '[ "$RC" != 0 ] && grep -q "Operation not permitted" <<<"$ERR"'
+t "$BIN" run --rootfs "$SR" --cap-add SYS_ADMIN -- unshare -U true
+expect "--rootfs --cap-add SYS_ADMIN: the profile follows the capabilities, unshare -U works" 0
+t "$BIN" run --rootfs "$SR" --seccomp unconfined -- sh -c 'grep "^Seccomp:" /proc/self/status; unshare -U true && echo unshared'
+check "--seccomp unconfined --rootfs: Seccomp: 0, and unshare -U works" \
+    '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 0 ] && [ "$(line 2)" = unshared ]'
+t "$BIN" run --rootfs "$SR" --security-opt seccomp=unconfined -- grep '^Seccomp:' /proc/self/status
+check "--security-opt seccomp=unconfined --rootfs: Seccomp: 0" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 0 ]'
+t "$BIN" run --rootfs "$SR" --privileged -- grep '^Seccomp:' /proc/self/status
+check "--privileged --rootfs: no filter, as Docker (Seccomp: 0)" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 0 ]'
+t "$BIN" run --rootfs "$SR" --privileged --seccomp default -- grep '^Seccomp:' /proc/self/status
+check "--privileged --seccomp default --rootfs: the filter asked for (Seccomp: 2)" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 2 ]'
+t "$BIN" run -- grep '^Seccomp:' /proc/self/status
+check "a plain run: no filter (Seccomp: 0)" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 0 ]'
+t "$BIN" run --seccomp default -- grep '^Seccomp:' /proc/self/status
+check "a plain run with --seccomp default: Seccomp: 2" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 2 ]'
+
+# A custom profile: everything allowed but mkdir, which fails with EACCES (13). Root could
+# create the directory, so "Permission denied" is the filter's.
+DENY_MKDIR=$SC/deny-mkdir.json
+cat > "$DENY_MKDIR" <<'JSON'
+{
+    "defaultAction": "SCMP_ACT_ALLOW",
+    "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]
+}
+JSON
+t "$BIN" run --seccomp "$DENY_MKDIR" -- sh -c 'grep "^Seccomp:" /proc/self/status; touch "$0/f" && echo touched; mkdir "$0/d"' "$SC"
+check "--seccomp FILE denying mkdir (errnoRet 13): mkdir fails with Permission denied" \
+    '[ "$RC" = 1 ] && grep -q "Permission denied" <<<"$ERR" && [ ! -e "$SC/d" ]'
+check "... the filter is installed and other calls work" '[ "$(field Seccomp)" = 2 ] && [ "$(line 2)" = touched ]'
+t "$BIN" run --security-opt seccomp="$DENY_MKDIR" -- mkdir "$SC/d"
+check "--security-opt seccomp=FILE: the same" '[ "$RC" = 1 ] && grep -q "Permission denied" <<<"$ERR" && [ ! -e "$SC/d" ]'
+t "$BIN" run --security-opt="seccomp=$DENY_MKDIR" -- mkdir "$SC/d"
+check "--security-opt=seccomp=FILE: the same" '[ "$RC" = 1 ] && grep -q "Permission denied" <<<"$ERR" && [ ! -e "$SC/d" ]'
+python3 -c 'import json, sys; print(json.dumps({"ociVersion": "1.0.2", "linux": {"seccomp": json.load(open(sys.argv[1]))}}))' \
+    "$DENY_MKDIR" > "$SC/config.json"
+t "$BIN" run --seccomp "$SC/config.json" -- mkdir "$SC/d"
+check "--seccomp config.json: its linux.seccomp applies" '[ "$RC" = 1 ] && grep -q "Permission denied" <<<"$ERR" && [ ! -e "$SC/d" ]'
+t "$BIN" run --seccomp default --seccomp unconfined -- grep '^Seccomp:' /proc/self/status
+check "the last --seccomp wins" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 0 ]'
+t "$BIN" run --security-opt no-new-privileges -- grep NoNewPrivs /proc/self/status
+check "--security-opt no-new-privileges: NoNewPrivs 1" '[ "$RC" = 0 ] && [ "$(field NoNewPrivs)" = 1 ]'
+t "$BIN" run --rootfs "$SR" --security-opt no-new-privileges=false -- grep NoNewPrivs /proc/self/status
+check "--security-opt no-new-privileges=false --rootfs: NoNewPrivs 0" '[ "$RC" = 0 ] && [ "$(field NoNewPrivs)" = 0 ]'
+
+# Bad input: a usage error for the option text (2), a failure naming the file and the place in
+# it for the file (125); the command never runs.
+t "$BIN" run --security-opt apparmor=unconfined -- true
+expect "--security-opt apparmor=...: exit 2, lists what is supported" 2 "" "seccomp=PROFILE (default, unconfined or a JSON file) and no-new-privileges"
+t "$BIN" run --seccomp '' -- true;            expect "--seccomp '': exit 2" 2 "" "'--seccomp' needs a PROFILE"
+t "$BIN" run --security-opt seccomp= -- true; expect "--security-opt seccomp=: exit 2" 2 "" "needs a PROFILE"
+t "$BIN" run --seccomp;                       expect "--seccomp without a value: exit 2" 2 "" "'--seccomp' needs a value"
+bad_profile() {  # NAME JSON STDERR-SUBSTRING
+    printf '%s\n' "$2" > "$SC/bad.json"
+    rm -f "$SC/ran"
+    t "$BIN" run --seccomp "$SC/bad.json" -- touch "$SC/ran"
+    expect "$1" 125 "" "seccomp profile $SC/bad.json: $3"
+    check "... and the command did not run" '[ ! -e "$SC/ran" ]'
+}
+t "$BIN" run --seccomp "$SC/missing.json" -- true
+expect "--seccomp of a missing file: 125, names it" 125 "" "seccomp profile $SC/missing.json: ENOENT"
+bad_profile "invalid JSON: names the line and column" $'{"defaultAction": "SCMP_ACT_ALLOW",\n "syscalls": [}' \
+    "the profile is not valid JSON: line 2, column 15"
+bad_profile "an unknown syscall: names syscalls[0].names[0]" \
+    '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["nosuchcall"], "action": "SCMP_ACT_ERRNO"}]}' \
+    "syscalls[0].names[0]: unknown syscall 'nosuchcall'"
+bad_profile "an unknown action: names syscalls[0].action" \
+    '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_FLY"}]}' \
+    "syscalls[0].action: unknown action 'SCMP_ACT_FLY'"
+bad_profile "SCMP_ACT_NOTIFY is refused: nscore has no supervisor" \
+    '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}' \
+    "syscalls[0].action is SCMP_ACT_NOTIFY"
+bad_profile "a profile that refuses execve: names the file and the call" \
+    '{"defaultAction": "SCMP_ACT_ERRNO"}' "the filter gives execve SCMP_ACT_ERRNO(1)"
+t "$BIN" run --seccomp "$SC" -- true;         expect "--seccomp DIRECTORY: 125, EISDIR" 125 "" "seccomp profile $SC: EISDIR"
+
+# nscore seccomp: default, check, compile.
+t "$BIN" seccomp default
+check "seccomp default: valid JSON, defaultAction SCMP_ACT_ERRNO (EPERM), no mount" \
+    '[ "$RC" = 0 ] && python3 -c "import json,sys; d=json.load(sys.stdin); assert d[\"defaultAction\"]==\"SCMP_ACT_ERRNO\" and d[\"defaultErrnoRet\"]==1; assert not any(\"mount\" in r[\"names\"] for r in d[\"syscalls\"])" <<<"$OUT"'
+echo "$OUT" > "$SC/default.json"
+t "$BIN" seccomp default --cap-add SYS_ADMIN
+check "seccomp default --cap-add SYS_ADMIN: mount is allowed" \
+    '[ "$RC" = 0 ] && python3 -c "import json,sys; d=json.load(sys.stdin); assert any(\"mount\" in r[\"names\"] and r[\"action\"]==\"SCMP_ACT_ALLOW\" for r in d[\"syscalls\"])" <<<"$OUT"'
+t "$BIN" seccomp default --cap-add FLY;       expect "seccomp default --cap-add FLY: exit 2" 2 "" "invalid value 'FLY' for '--cap-add'"
+t "$BIN" run --rootfs "$SR" --seccomp "$SC/default.json" -- sh -c 'grep "^Seccomp:" /proc/self/status; unshare -U true'
+check "the printed default profile, given back as a file, refuses unshare -U" \
+    '[ "$RC" != 0 ] && [ "$(field Seccomp)" = 2 ] && grep -q "Operation not permitted" <<<"$ERR"'
+t "$BIN" seccomp check "$DENY_MKDIR"
+check "seccomp check FILE: N BPF instructions for the architectures" \
+    '[ "$RC" = 0 ] && grep -Eq "^$DENY_MKDIR: [0-9]+ BPF instructions for SCMP_ARCH_" <<<"$OUT"'
+printf '%s\n' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["nosuchcall"], "action": "SCMP_ACT_LOG"}]}' > "$SC/unknown.json"
+t "$BIN" seccomp check "$SC/unknown.json" "$DENY_MKDIR"
+check "seccomp check BAD GOOD: exit 1, the error names the place, the good one is still checked" \
+    '[ "$RC" = 1 ] && grep -qF "seccomp profile $SC/unknown.json: syscalls[0].names[0]: unknown syscall" <<<"$ERR" && grep -q "^$DENY_MKDIR: " <<<"$OUT"'
+t "$BIN" seccomp check "$SC/missing.json"; expect "seccomp check of a missing file: exit 1" 1 "" "ENOENT"
+t "$BIN" seccomp check;                    expect "seccomp check without FILE: exit 2" 2 "" "missing FILE"
+t "$BIN" seccomp compile default -o "$SC/default.bpf"
+check "seccomp compile default -o F: a whole number of 8-byte instructions" \
+    '[ "$RC" = 0 ] && size=$(stat -c %s "$SC/default.bpf") && [ "$size" -gt 0 ] && [ $((size % 8)) = 0 ]'
+check "... and the count on stderr matches the size" \
+    '[ "$(grep -Eo "[0-9]+ BPF instructions" <<<"$ERR" | cut -d" " -f1)" = $(( $(stat -c %s "$SC/default.bpf") / 8 )) ]'
+t sh -c '"$0" seccomp compile "$1" | wc -c' "$BIN" "$DENY_MKDIR"
+check "seccomp compile FILE to a pipe: the program on stdout" '[ "$RC" = 0 ] && [ "$OUT" -gt 0 ] && [ $((OUT % 8)) = 0 ]'
+t python3 -c 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))' \
+    "$BIN" seccomp compile default </dev/null
+check "seccomp compile to a terminal: refused, exit 2" '[ "$RC" = 2 ] && grep -q "to a terminal" <<<"$OUT"'
+t "$BIN" seccomp compile "$DENY_MKDIR" --cap-add SYS_ADMIN -o "$SC/x.bpf"
+expect "seccomp compile FILE --cap-add: exit 2" 2 "" "applies to the default profile only"
+t "$BIN" seccomp compile "$SC/unknown.json" -o "$SC/x.bpf"
+expect "seccomp compile of a bad profile: exit 1, names the place" 1 "" "syscalls[0].names[0]"
+t "$BIN" seccomp;                 expect "seccomp without a command: exit 2" 2 "" "missing COMMAND"
+t "$BIN" seccomp frob;            expect "seccomp frob: exit 2" 2 "" "unknown command 'frob'"
+t "$BIN" --help;                  check "--help lists seccomp" '[ "$RC" = 0 ] && grep -q "^  seccomp  " <<<"$OUT"'
+t "$BIN" help seccomp;            check "help seccomp shows seccomp's help" '[ "$RC" = 0 ] && grep -q "^Usage: nscore seccomp " <<<"$OUT"'
+help_lists seccomp default check compile -h --help
+help_lists run --seccomp --security-opt unconfined SCMP_ACT_NOTIFY
+for sub in "default --cap-add --cap-drop --privileged" "check FILE" "compile -o --output --cap-add"; do
+    read -r c flags <<<"$sub"
+    t "$BIN" seccomp "$c" --help
+    missing=""; for f in -h --help $flags; do grep -qF -- "$f" <<<"$OUT" || missing+=" $f"; done
+    check "seccomp $c --help lists every flag${missing:+ (missing:$missing)}" '[ "$RC" = 0 ] && [ -z "$missing" ]'
+done
+
+# Rootless: in a user namespace of its own, uid 65534 may install a filter; without one, it
+# needs no_new_privs (seccomp(2) asks for one of the two).
+t as_nobody "$RBIN" run -U -r -- mkdir "$SC/open/control"
+check "rootless: uid 65534 may mkdir in SC/open (the control)" '[ "$RC" = 0 ] && [ -d "$SC/open/control" ]'
+t as_nobody "$RBIN" run -U -r --seccomp "$DENY_MKDIR" -- sh -c 'grep "^Seccomp:" /proc/self/status; mkdir "$0/d"' "$SC/open"
+check "rootless -U -r --seccomp FILE: the filter applies, mkdir fails with Permission denied" \
+    '[ "$RC" = 1 ] && [ "$(field Seccomp)" = 2 ] && grep -q "Permission denied" <<<"$ERR" && [ ! -e "$SC/open/d" ]'
+t as_nobody "$RBIN" run --no-new-privileges --seccomp "$DENY_MKDIR" -- mkdir "$SC/open/d"
+check "rootless --no-new-privileges --seccomp FILE (no user namespace): the filter applies" \
+    '[ "$RC" = 1 ] && grep -q "Permission denied" <<<"$ERR" && [ ! -e "$SC/open/d" ]'
+t as_nobody "$RBIN" run --seccomp "$DENY_MKDIR" -- true
+expect "rootless --seccomp FILE with neither: 125, EACCES, says what gives the privilege" 125 "" \
+    "EACCES (Permission denied); without no_new_privs, installing a filter needs CAP_SYS_ADMIN in the command's user namespace: add --no-new-privileges, or a user namespace (--map-root-user)"
+t as_nobody "$RBIN" run -r --rootfs "$SR" -- grep '^Seccomp:' /proc/self/status
+check "rootless -r --rootfs: the default profile (Seccomp: 2)" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 2 ]'
+
 # ---- networks --------------------------------------------------------------------------------
 
 echo "# resource limits, OOM score, creds"

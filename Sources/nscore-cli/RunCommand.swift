@@ -118,12 +118,26 @@ enum RunCommand {
                                      for none), e.g. --ulimit nofile=1024:2048
               --oom-score-adj N      the OOM killer's score adjustment, -1000 to 1000
 
+        Seccomp (a filter of the system calls COMMAND may make; 'nscore seccomp' prints,
+        checks and compiles profiles). With --rootfs, COMMAND gets the default profile;
+        without --rootfs, and with --privileged (as Docker), no filter:
+              --seccomp PROFILE      default: the default profile, equivalent to Docker's
+                                     (calls it does not list fail with EPERM; those a
+                                     capability guards, such as mount and unshare for
+                                     SYS_ADMIN, are allowed when COMMAND has it);
+                                     unconfined: no filter; else the path of an OCI
+                                     linux.seccomp JSON profile (or of a config.json).
+                                     SCMP_ACT_NOTIFY is refused: nscore has no supervisor
+                                     to answer the notifications
+              --security-opt OPT     docker run's spellings: seccomp=PROFILE, and
+                                     no-new-privileges[=true|false]
+
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.
 
         """
 
-    static let specs = OptionTable(capacity: 56) { t in
+    static let specs = OptionTable(capacity: 64) { t in
         KindFlags.add(to: &t, mountValue: .optionalMountSpec)
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
@@ -142,6 +156,7 @@ enum RunCommand {
         NetworkOptions.add(to: &t)
         UserOptions.add(to: &t)
         SecurityOptions.add(to: &t)
+        SeccompOptions.add(to: &t)
     }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
@@ -154,6 +169,7 @@ enum RunCommand {
         var network = NetworkOptions()
         var users = UserOptions()
         var security = SecurityOptions()
+        var seccomp = SeccompOptions()
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -197,7 +213,12 @@ enum RunCommand {
                 return 0
             default:
                 // Last: the options above never pay for its comparisons.
-                if try security.apply(option, parser) { continue }
+                if try security.apply(option, parser) {
+                    // Docker's --privileged runs without a filter unless one is asked for.
+                    if option.name == "privileged" { seccomp.privileged = true }
+                    continue
+                }
+                if try seccomp.apply(option, security: &security, parser) { continue }
                 throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
@@ -207,6 +228,7 @@ enum RunCommand {
         try network.configure(&config, namespaces: &namespaces, parser)
         try users.configure(&config, parser)
         security.configure(&config)
+        try seccomp.configure(&config)
         config.namespaces = namespaces
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }
@@ -216,7 +238,13 @@ enum RunCommand {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
         }
 
-        return try Supervisor.run { () throws(NSCoreError) in try Container.spawn(config) }
+        return try Supervisor.run { () throws(NSCoreError) in
+            do throws(NSCoreError) {
+                return try Container.spawn(config)
+            } catch {
+                throw seccomp.explained(error)
+            }
+        }
     }
 
     /// The value of `--propagation`; `nil` for "unchanged".

@@ -2,8 +2,8 @@
 //
 // main.swift dispatches to one enum per command (RunCommand.swift, ExecCommand.swift,
 // InspectCommands.swift, MountsCommand.swift, NetCommand.swift, BridgeCommand.swift,
-// PersistCommands.swift); Arguments.swift parses, Supervisor.swift waits and forwards signals,
-// Output.swift prints.
+// PersistCommands.swift, SeccompCommand.swift); Arguments.swift parses, Supervisor.swift waits
+// and forwards signals, Output.swift prints.
 // Every error ends here: usage errors exit 2 with a pointer to the command's help, engine errors
 // print their message and exit with the code the command chose (125/126/127 for run and exec, 1
 // for the others).
@@ -29,6 +29,7 @@ enum CLI {
           bridge      remove bridges of veth networks: 'nscore bridge rm NAME...'
           persist     keep a namespace alive by bind-mounting it onto a file
           unpersist   release a namespace kept by persist
+          seccomp     print, check and compile seccomp profiles (OCI JSON)
           version     print the version (also --version)
           help        print this help, or 'nscore help <command>' (also --help, -h)
 
@@ -51,6 +52,7 @@ enum CLI {
         if matches("bridge") { return (BridgeCommand.main, BridgeCommand.help) }
         if matches("persist") { return (PersistCommand.main, PersistCommand.help) }
         if matches("unpersist") { return (UnpersistCommand.main, UnpersistCommand.help) }
+        if matches("seccomp") { return (SeccompCommand.main, SeccompCommand.help) }
         return nil
     }
 
