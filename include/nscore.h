@@ -167,12 +167,23 @@ NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg
  *      Errors name the mount: "mounts[1] (tmpfs on /tmp): option bogus: EINVAL". Linux 5.2+
  *      (openat2 and mount_setattr are used where the kernel has them, with fallbacks). */
 
+/** nscore_spawn_config_set_root() flags. */
+#define NSCORE_ROOT_READONLY 1 /* the root mount is read-only (OCI root.readonly)              */
+#define NSCORE_ROOT_IDMAP 2    /* the root is mounted idmapped with the container's user
+                                  namespace (mount_setattr(MOUNT_ATTR_IDMAP), Linux 5.12): the
+                                  host's ids own what they owned, seen through the maps (host
+                                  root's files are the container root's, and what it writes is
+                                  host root's). Needs uid/gid mappings, a caller with
+                                  CAP_SYS_ADMIN over the filesystem, and a filesystem that can
+                                  (ext4, xfs, btrfs, tmpfs 6.3+, ...); binds take the options
+                                  "idmap" / "ridmap" (with submounts). */
 /** Runs the container in root filesystem `path` (a directory of the caller's mount namespace):
  *  it is bound onto itself, the mounts are made inside it, then pivot_root enters it and the
  *  host's tree is detached (MS_MOVE and chroot where the caller's root is an initramfs).
- *  `readonly` (0 or 1) makes the root mount read-only. Commands are looked up in the rootfs
- *  (the child's PATH, else the default one). NULL path: no root filesystem (the default). */
-NSCORE_API int nscore_spawn_config_set_root(nscore_spawn_config *cfg, const char *path, int readonly, nscore_error **err);
+ *  `flags`: 0, or NSCORE_ROOT_* bits (1, NSCORE_ROOT_READONLY, is what the argument meant
+ *  before it took flags). Commands are looked up in the rootfs (the child's PATH, else the
+ *  default one). NULL path: no root filesystem (the default). */
+NSCORE_API int nscore_spawn_config_set_root(nscore_spawn_config *cfg, const char *path, int flags, nscore_error **err);
 /** With a root filesystem, mount what a container expects before the caller's mounts (enable 1,
  *  the default): proc (nosuid,nodev,noexec); /dev, a tmpfs with null, zero, full, random,
  *  urandom and tty (made with mknod, or bound from the host in a new user namespace) and the

@@ -437,6 +437,38 @@ out:
     nscore_spawn_config_free(cfg);
 }
 
+/* NSCORE_ROOT_IDMAP: under a range map, the host root's files are the container root's, and
+ * what it writes is the host root's. Unprivileged, the parent cannot idmap the host's
+ * filesystem: refused, saying why. */
+static void idmapped_root(void)
+{
+    char path[PATH_MAX + 16];
+    struct stat st;
+    struct box b = {.in = -1, .out = -1};
+    const char *argv[] = {"sh", "-c", "stat -c %u:%g /bin/sh; touch /idmapped && echo wrote", NULL};
+    nscore_spawn_config *cfg = t_config(argv, namespaces(0) | NSCORE_NS_USER);
+    nscore_container *c = NULL;
+    snprintf(path, sizeof path, "%s/idmapped", rootfs);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_root(cfg, rootfs, NSCORE_ROOT_IDMAP, &err));
+    if (rootless) {
+        OK(nscore_spawn_config_set_map_root_user(cfg, 1, &err));
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EPERM, "idmapping a mount needs CAP_SYS_ADMIN");
+        CHECK(c == NULL);
+        goto out;
+    }
+    OK(nscore_spawn_config_add_uid_mapping(cfg, 0, 100000, 65536, &err));
+    OK(nscore_spawn_config_add_gid_mapping(cfg, 0, 100000, 65536, &err));
+    REQUIRE(box_start(cfg, &b) == 0);
+    CHECK(box_finish(&b) == 0);
+    CHECK_OUTPUT(&b, "0:0\nwrote\n");
+    CHECK(stat(path, &st) == 0 && st.st_uid == 0 && st.st_gid == 0);
+out:
+    unlink(path);
+    box_free(&b);
+    nscore_spawn_config_free(cfg);
+}
+
 /* The default mounts, with their options; sysfs read-only without a new network namespace and
  * writable with one; default_mounts=0 leaves /dev, /proc and /sys as the rootfs has them. */
 static void default_mounts(void)
@@ -742,7 +774,7 @@ static void bad_input(void)
 
     /* Checked by the setters. */
     FAILS(nscore_spawn_config_add_mount(cfg, NULL, "tmpfs", "tmpfs", NULL, &err), NSCORE_EINVAL, "destination");
-    FAILS(nscore_spawn_config_set_root(cfg, rootfs, 2, &err), NSCORE_EINVAL, "readonly");
+    FAILS(nscore_spawn_config_set_root(cfg, rootfs, 4, &err), NSCORE_EINVAL, "NSCORE_ROOT_READONLY (1) and NSCORE_ROOT_IDMAP (2)");
     FAILS(nscore_spawn_config_set_root(cfg, "", 0, &err), NSCORE_EINVAL, "path");
     FAILS(nscore_spawn_config_set_default_mounts(cfg, -1, &err), NSCORE_EINVAL, "0 or 1");
     FAILS(nscore_spawn_config_add_mount(NULL, "/x", "tmpfs", "tmpfs", NULL, &err), NSCORE_EINVAL, "cfg");
@@ -1019,6 +1051,7 @@ int main(void)
     if (setup() == 0) {
         isolated_root();
         readonly_root();
+        idmapped_root();
         default_mounts();
         masked_and_readonly_paths();
         bind_mounts();

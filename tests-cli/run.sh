@@ -727,6 +727,25 @@ check "--read-only: touch /x fails with Read-only file system" 'grep -q "Read-on
 check "--read-only: --tmpfs /tmp:size=1m stays writable" '[ "$RC" = 0 ] && [ "$OUT" = tmp-writable ]'
 check "--read-only: the rootfs on the host is unchanged" '[ "$(rootfs_state)" = "$R_BEFORE" ]'
 
+# --idmap: under a range map, host root's files are the container root's; what it writes is
+# host root's. A volume takes idmap as an option.
+MAP="--map-users 0:100000:65536 --map-groups 0:100000:65536"
+t "$BIN" run $MAP --rootfs "$R" -- sh -c 'stat -c %u:%g /bin/sh; touch /idm 2>/dev/null || echo refused'
+expect "--map-users range without --idmap: host root's files are nobody's, root cannot write" 0 $'65534:65534\nrefused'
+t "$BIN" run $MAP --rootfs "$R" --idmap -- sh -c 'stat -c %u:%g /bin/sh; touch /idm && echo wrote'
+expect "--idmap: host root's files are root's inside, and root writes" 0 $'0:0\nwrote'
+check "--idmap: the file root made is host root's" '[ "$(stat -c %u:%g "$R/idm")" = 0:0 ]'
+rm -f "$R/idm"
+mkdir -p "$TMP/idvol" "$R/idvol" && chown 1000:1000 "$TMP/idvol"
+t "$BIN" run $MAP --rootfs "$R" -v "$TMP/idvol:/idvol:idmap" -- stat -c %u /idvol
+expect "-v SRC:DST:idmap: host uid 1000 is uid 1000 inside" 0 1000
+rmdir "$R/idvol"
+t "$BIN" run --idmap -- true
+expect "--idmap without --rootfs is a usage error" 2 "" "--idmap needs --rootfs DIR"
+t "$BIN" run -m --rootfs "$R" --idmap -- true
+expect "--idmap without maps says what it needs" 125 "" "idmap: an idmapped mount is seen through the container's user namespace"
+R_BEFORE=$(rootfs_state)
+
 HD=$TMP/hostdir
 mkdir -p "$HD" && echo hostdata > "$HD/f" && echo single > "$TMP/file"
 t "$BIN" run --rootfs "$R" -v "$HD:/data:ro" -- sh -c 'cat /data/f; if echo w > /data/g; then echo wrote; else echo refused; fi'
@@ -934,6 +953,7 @@ check "rootless -r --rootfs: Docker's set and NoNewPrivs 1" \
     '[ "$RC" = 0 ] && [ "$(field CapEff)" = "$DOCKER_CAPS" ] && [ "$(field NoNewPrivs)" = 1 ]'
 t as_nobody "$RBIN" run --cap-drop ALL -- true
 check "rootless --cap-drop without a user namespace: 125, EPERM" '[ "$RC" = 125 ] && grep -q EPERM <<<"$ERR"'
+help_lists run --idmap
 help_lists run --cap-add --cap-drop --privileged --no-new-privileges --new-privileges --keep-caps
 
 # ---- seccomp ---------------------------------------------------------------------------------

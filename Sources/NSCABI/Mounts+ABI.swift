@@ -12,19 +12,22 @@ private func withConfig(_ cfg: OpaquePointer?, _ function: String, _ err: Unsafe
     }
 }
 
-/// The root filesystem (OCI root.path, root.readonly); NULL path: none.
+/// The root filesystem (OCI root.path, root.readonly) and NSCORE_ROOT_* flags; NULL path: none.
 @c
-public func nscore_spawn_config_set_root(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ readonly: Int32,
+public func nscore_spawn_config_set_root(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ flags: Int32,
                                          _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_spawn_config_set_root"
     return withConfig(cfg, f, err) { h throws(NSCoreError) in
-        let ro = try ABI.flag(readonly, f, "readonly")
+        // NSCORE_ROOT_READONLY (1; the old `readonly` argument) and NSCORE_ROOT_IDMAP (2).
+        guard flags & ~3 == 0 else {
+            throw ABI.invalid("flags", "\(f): flags \(flags) has bits other than NSCORE_ROOT_READONLY (1) and NSCORE_ROOT_IDMAP (2)")
+        }
         guard let p = try ABI.optionalString(path, f, "path") else {
             h.configuration.root = nil
             return
         }
         if p.isEmpty { throw ABI.invalid("path", "\(f): path is empty") }
-        h.configuration.root = Root(path: p, readonly: ro)
+        h.configuration.root = Root(path: p, readonly: flags & 1 != 0, idmap: flags & 2 != 0)
     }
 }
 

@@ -7,6 +7,7 @@ enum MountOptions {
     static func add(to t: inout OptionTable) {
         t.add(OptionSpec("rootfs", value: .required))
         t.add(OptionSpec("read-only"))
+        t.add(OptionSpec("idmap"))
         t.add(OptionSpec("no-default-mounts"))
         t.add(OptionSpec("tmpfs", value: .required))
         t.add(OptionSpec("volume", "v", value: .required))
@@ -16,10 +17,11 @@ enum MountOptions {
 
     /// Applies `option` to `config`; false when it is not one of these.
     static func apply(_ option: ParsedOption, to config: inout SpawnConfiguration, readOnly: inout Bool,
-                      _ parser: ArgumentParser) throws(CLIError) -> Bool {
+                      idmap: inout Bool, _ parser: ArgumentParser) throws(CLIError) -> Bool {
         switch option.name {
         case "rootfs": config.root = Root(path: try parser.nonEmpty(option))
         case "read-only": readOnly = true
+        case "idmap": idmap = true
         case "no-default-mounts": config.defaultMounts = false
         case "mount": config.mounts.append(try mountSpec(try parser.nonEmpty(option), option, parser))
         case "tmpfs":

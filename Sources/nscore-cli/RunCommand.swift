@@ -60,6 +60,10 @@ enum RunCommand {
               --rootfs DIR           run in DIR as root filesystem (pivot_root), with proc,
                                      /dev, /dev/pts, /dev/shm, /dev/mqueue and sysfs mounted
               --read-only            make the root filesystem read-only
+              --idmap                mount the root filesystem idmapped with the user
+                                     namespace's maps (host root's files are root's
+                                     inside); needs --map-users/--map-groups; a volume
+                                     takes it as an option: -v SRC:DST:idmap
               --no-default-mounts    mount nothing in DIR but what --mount etc. give
               --mount type=T,...     type=bind|tmpfs|proc|overlay|...,src=S,dst=D[,ro]
                                      [,propagation=P][,KEY=VALUE...]; P is private, shared,
@@ -166,6 +170,7 @@ enum RunCommand {
         var setEnvironment: [String] = []
         var clearEnvironment = false
         var readOnly = false
+        var idmap = false
         var network = NetworkOptions()
         var users = UserOptions()
         var security = SecurityOptions()
@@ -177,7 +182,7 @@ enum RunCommand {
                 namespaces.insert(NamespaceSet(kind))
                 continue
             }
-            if try MountOptions.apply(option, to: &config, readOnly: &readOnly, parser) {
+            if try MountOptions.apply(option, to: &config, readOnly: &readOnly, idmap: &idmap, parser) {
                 namespaces.insert(.mount)
                 continue
             }
@@ -233,6 +238,10 @@ enum RunCommand {
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }
             config.root?.readonly = true
+        }
+        if idmap {
+            guard config.root != nil else { throw parser.usage("--idmap needs --rootfs DIR") }
+            config.root?.idmap = true
         }
         if clearEnvironment || !setEnvironment.isEmpty {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)

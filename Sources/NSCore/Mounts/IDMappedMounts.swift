@@ -57,7 +57,7 @@ extension SpawnPlanner {
                 let e = Errno(rawValue: setattr ? -r - 10000 : -r)
                 let stage = setattr ? "mount_setattr(MOUNT_ATTR_IDMAP)" : "open_tree"
                 var why = "\(label): \(stage): \(e)"
-                if setattr && e.rawValue == EPERM {
+                if e.rawValue == EPERM {
                     why += "; idmapping a mount needs CAP_SYS_ADMIN over its filesystem (root on the host)"
                 } else if setattr && e.rawValue == EINVAL {
                     why += "; the filesystem of \(path) cannot be idmapped (Linux 5.12+, and a filesystem that supports it: ext4, xfs, btrfs, tmpfs 6.3+, ...)"

@@ -109,7 +109,7 @@ def _root(root: RootLike | None, read_only: bool) -> Root | None:
             raise invalid("root", "read_only=True needs a root filesystem (root=)")
         return None
     if isinstance(root, Root):
-        return Root(root.path, True) if read_only else root
+        return Root(root.path, True, root.idmap) if read_only else root
     return Root(to_str(root, "root"), bool(read_only))
 
 
@@ -622,7 +622,7 @@ def spawn(
         lib.nscore_spawn_config_set_mount_proc(cfg, _mount_proc(mount_proc), err())
         lib.nscore_spawn_config_set_root_propagation(cfg, propagation, err())
         if rootfs is not None:
-            lib.nscore_spawn_config_set_root(cfg, root_path, flag(rootfs.readonly), err())
+            lib.nscore_spawn_config_set_root(cfg, root_path, int(rootfs.readonly) | (2 if rootfs.idmap else 0), err())
         if not default_mounts:
             lib.nscore_spawn_config_set_default_mounts(cfg, 0, err())
         for destination, fstype, source, options in mount_list:

@@ -73,16 +73,22 @@ class Root:
 
     ``path`` is a directory of the caller's mount namespace (``root.path``); ``readonly`` makes
     the root mount read-only (``root.readonly``). Mounts on top of it keep their own flags (a
-    tmpfs on ``/tmp`` stays writable).
+    tmpfs on ``/tmp`` stays writable). ``idmap`` mounts it idmapped with the container's user
+    namespace (``mount_setattr(MOUNT_ATTR_IDMAP)``, crun's ``idmap``): with ``uid_mappings``
+    ``0:100000:65536``, files of the host's root are root's inside, and what root writes there
+    is the host root's, without a chown; binds take the options ``idmap``/``ridmap``.
     """
 
     path: str
     readonly: bool = False
+    idmap: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", to_str(self.path, "Root.path"))
         if not isinstance(self.readonly, bool):
             raise TypeError(f"Root.readonly must be a bool, not {type(self.readonly).__name__}")
+        if not isinstance(self.idmap, bool):
+            raise TypeError(f"Root.idmap must be a bool, not {type(self.idmap).__name__}")
 
 
 #: What ``spawn(root=...)`` accepts: a directory, or a :class:`Root`.

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from conftest import BINDINGS, REPO, close_fd, mountinfo, read_all, read_line
+from conftest import BINDINGS, REPO, assert_refused, close_fd, mountinfo, read_all, read_line
 
 import nscore
 from nscore import Mount, Propagation, Root
@@ -307,6 +307,32 @@ def test_pivot_root_enters_the_rootfs(lab: Lab, rootfs: Path) -> None:
     assert (top.major, top.minor) == (os.major(st.st_dev), os.minor(st.st_dev))
     assert str(rootfs).endswith(top.root) and top.root != "/"
     assert all(m.target == "/" or m.target.split("/")[1] in ("proc", "dev", "sys") for m in entries), entries
+
+
+def test_an_idmapped_root_is_the_container_roots_own(lab: Lab, rootfs: Path) -> None:
+    # Under a range map, host root's files are nobody's inside, and root cannot write them;
+    # idmapped, they are root's, and what root writes is the host root's.
+    ranges = ["0:100000:65536"]
+    kw: dict[str, Any] = {"namespaces": "user," + NS, "uid_mappings": ranges, "gid_mappings": ranges}
+    code, out = lab.run("stat -c %u:%g /bin/sh; touch /made 2>/dev/null && echo wrote || echo refused", rootfs, **kw)
+    assert (code, out) == (0, "65534:65534\nrefused\n")
+    code, out = lab.run("stat -c %u:%g /bin/sh; touch /made && echo wrote", Root(rootfs, idmap=True), **kw)
+    assert (code, out) == (0, "0:0\nwrote\n")
+    st = os.stat(rootfs / "made")
+    assert (st.st_uid, st.st_gid) == (0, 0)
+    (rootfs / "made").unlink()
+    # A volume: host uid 1000's directory is uid 1000's inside.
+    volume = lab.dir / "volume"
+    volume.mkdir()
+    os.chown(volume, 1000, 1000)
+    (rootfs / "data").mkdir()
+    code, out = lab.run("stat -c %u /data", rootfs, mounts=[Mount("/data", "bind", str(volume), ["idmap"])], **kw)
+    assert (code, out) == (0, "1000\n")
+    # Refused where it cannot work, naming why.
+    assert_refused(nscore.InvalidArgumentError, "idmap: an idmapped mount is seen through the container's user namespace",
+                   root=Root(rootfs, idmap=True), namespaces="mnt")
+    with pytest.raises(TypeError):
+        Root(rootfs, idmap="yes")  # type: ignore[arg-type]
 
 
 def test_commands_are_resolved_in_the_rootfs(lab: Lab, rootfs: Path) -> None:
