@@ -441,6 +441,71 @@ run veth-c "${IN_NET_NS[@]}" "$WORK/bin/bench" veth --rounds $VETH_R --batch $VE
 ((QUICK)) || settle 120
 run veth-scale "${IN_NET_NS[@]}" "$WORK/bin/bench" veth-scale --total $VETH_TOTAL --block $VETH_BLOCK --cmd "$PAUSE"
 
+# ---- 10. security -------------------------------------------------------------------------------
+# NSCore's default seccomp profile against the same policy built with libseccomp as runc builds
+# Docker's (bench/c/seccompbench.c: compile + install in fresh children; the cost of a syscall
+# under each filter), and a rootfs spawn with the default security setup against the same spawn
+# privileged (bench.c security). libseccomp (Debian's libseccomp-dev, from bench/peers.sh) is
+# linked into seccompbench alone, and only when seccomp.h is there: otherwise, or with
+# NSBENCH_NO_LIBSECCOMP=1 (to try that path on a machine that has it), the rows that need it are
+# skipped with a note.
+if ((QUICK)); then
+    SC_R=2 SC_B=2 SC_LOOPS=20000 SEC_R=2 SEC_B=2
+else
+    SC_R=21 SC_B=11 SC_LOOPS=400000 SEC_R=31 SEC_B=20
+    settle 120
+fi
+SC_CFLAGS=() SC_LIBS=()
+if [[ -z ${NSBENCH_NO_LIBSECCOMP:-} ]] && echo '#include <seccomp.h>' | gcc -E -x c - >/dev/null 2>&1; then
+    SC_CFLAGS=(-DHAVE_LIBSECCOMP) SC_LIBS=(-lseccomp)
+fi
+gcc "${CFLAGS[@]}" -I"$ROOT/include" "${SC_CFLAGS[@]}" -o "$WORK/bin/seccompbench" "$BENCH/c/seccompbench.c" \
+    -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib" "${SC_LIBS[@]}"
+# The libseccomp side's policy: `nscore seccomp default` (the profile for Docker's capability
+# set, which the measuring children also have as their bounding set) as lines of text
+# (seccompbench.c describes them). A rule with the default action is dropped: libseccomp refuses
+# it and runc skips it. When it guarded a later rule of the same syscall (socket: EPERM for
+# AF_VSOCK, then allowed), that rule gets the opposite comparison, as Docker's profile writes it
+# (socket allowed when arg0 != 40, a 64-bit comparison).
+SECCOMP_POLICY=$WORK/seccomp-policy.txt
+"$NSCORE" seccomp default >"$WORK/seccomp-default.json" || {
+    echo "bench/run.sh: 'nscore seccomp default' failed" >&2
+    exit 1
+}
+python3 -c '
+import json, sys
+ACT = {"SCMP_ACT_ALLOW": "ALLOW", "SCMP_ACT_ERRNO": "ERRNO", "SCMP_ACT_KILL": "KILL_THREAD",
+       "SCMP_ACT_KILL_THREAD": "KILL_THREAD", "SCMP_ACT_KILL_PROCESS": "KILL_PROCESS", "SCMP_ACT_TRAP": "TRAP",
+       "SCMP_ACT_TRACE": "TRACE", "SCMP_ACT_LOG": "LOG"}
+OPS = ["SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE", "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ"]
+def action(o, key, data_key):
+    a = ACT[o[key]]
+    return a, o.get(data_key, 1) if a == "ERRNO" else o.get(data_key, 0) if a == "TRACE" else 0
+p = json.load(sys.stdin)
+default = action(p, "defaultAction", "defaultErrnoRet")
+print("default %s %d" % default)
+guards = {}
+for r in p["syscalls"]:
+    act, names = action(r, "action", "errnoRet"), r["names"]
+    args = [(a["index"], OPS.index(a["op"]) + 1, a["value"], a.get("valueTwo", 0)) for a in r.get("args", [])]
+    if act == default:
+        if len(args) != 1 or args[0][1] not in (4, 7):
+            sys.exit("seccomp policy: a rule with the default action other than one EQ or MASKED_EQ")
+        guards.update((n, args[0]) for n in names)
+        continue
+    if not args and any(n in guards for n in names):
+        if len(names) != 1:
+            sys.exit("seccomp policy: a guarded rule with several names")
+        i, op, v, v2 = guards[names[0]]
+        args = [(i, 1, v2 if op == 7 else v, 0)]
+    print(" ".join(["rule", act[0], str(act[1]), str(len(args))] + ["%d %d %d %d" % a for a in args]
+                   + [str(len(names))] + names))
+' <"$WORK/seccomp-default.json" >"$SECCOMP_POLICY"
+run seccomp-install "$WORK/bin/seccompbench" install --rounds $SC_R --batch $SC_B --policy "$SECCOMP_POLICY"
+run seccomp-syscall "$WORK/bin/seccompbench" syscall --rounds $SC_R --loops $SC_LOOPS --policy "$SECCOMP_POLICY"
+run security-c "$WORK/bin/bench" security --rounds $SEC_R --batch $SEC_B --rootfs "$ROOTFS"
+NOTES+=("Security rows (section 10): NSCore's default seccomp profile (Docker's, for Docker's capability set) against libseccomp building the same policy (\`nscore seccomp default\` converted to text before anything is timed) as runc builds Docker's: seccomp_init(ERRNO(EPERM)), x86 and x32 added (Docker's three architectures on amd64), a rule per name with seccomp_rule_add_array (one per comparison when a rule compares one argument more than once, as runc splits them), seccomp_load. Socket is allowed when arg0 != 40 on that side, as Docker writes it (NSCore refuses AF_VSOCK on the low 32 bits, the way the kernel reads the argument); NSCore also denies x32 with ENOSYS instead of filtering it, and makes syscalls newer than its tables ENOSYS. Compile + install: each sample is the median of $SC_B fresh forked children, each timing from before the filter is built to after seccomp(2) (seccomp_load) returned, the fork untimed and no_new_privs and Docker's bounding set set before the clock starts; 'uncached' children come from a process that never compiled (every first-use cost of the library is in), 'cached' ones from a helper that compiled once. The seccomp(2) call itself (the kernel checks, translates and JIT-compiles the program and prepares its action cache) is part of both. Per-syscall: a fresh child installs a program from its bytes (both with flags 0) or none, then makes $SC_LOOPS raw calls in blocks of 1000; the sample is its fastest block. getppid is always allowed, so the kernel's action cache (Linux 5.11) runs no BPF for it under either filter: what remains is seccomp's entry work. personality(0xffffffff) is allowed by an argument check, so each call runs the filter. Spawn: the rootfs spawn of section 7 with Docker's capabilities, no_new_privs, the default profile and RLIMIT_NOFILE 1024 against the same spawn with every capability, no_new_privs off and no filter, $SEC_B of each per round, interleaved one by one (A B, B A, ...), a sample being the round's mean.")
+
 # ---- report -----------------------------------------------------------------------------------
 ELAPSED=$(($(date +%s) - START))
 COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)

@@ -14,6 +14,8 @@
  *   bench rootfs-threads --total N --block B --threads T --rootfs DIR [--host-mountinfo FILE]
  *                  N rootfs containers from T threads, NSCore and raw blocks alternating: rate
  *                  per block, and mountinfo line counts before and after (exit 1 if they differ)
+ *   bench security --rounds R --batch N --rootfs DIR     rootfs spawn + wait with the default security
+ *                  setup (+ RLIMIT_NOFILE) against the same spawn privileged and unconfined
  *
  * Modes: a = no new namespace, b = pid+ipc+uts+mnt+net, c = all eight (user with a root mapping).
  * Every result is a JSON line on stdout (benchutil.h); progress and errors go to stderr.
@@ -957,6 +959,69 @@ static void cmd_rootfs(void)
     nscore_spawn_config_free(cfg);
 }
 
+/* ---- security: a rootfs container's default security setup against none ------------------- */
+
+static const char *SECURITY_SEC = "10. security: the default seccomp profile, capabilities, no_new_privs";
+
+/* The rootfs spawn of section 7 with its security defaults, spelled out (Docker's capabilities,
+ * no_new_privs, NSCore's default seccomp profile) and one resource limit (RLIMIT_NOFILE
+ * 1024:1024); or privileged: every capability, no_new_privs off, no seccomp filter. */
+static nscore_spawn_config *security_cfg(int secure)
+{
+    nscore_spawn_config *cfg = rootfs_cfg();
+    nscore_process_config *p = nscore_spawn_config_process(cfg);
+    nscore_error *err = NULL;
+    if (secure) {
+        check(nscore_process_config_clear_capabilities(p, &err), err, "clear_capabilities");
+        check(nscore_spawn_config_set_no_new_privileges(cfg, 1, &err), err, "set_no_new_privileges");
+        check(nscore_spawn_config_set_seccomp(cfg, NULL, &err), err, "set_seccomp");
+        check(nscore_process_config_add_rlimit(p, "RLIMIT_NOFILE", 1024, 1024, &err), err, "add_rlimit");
+    } else {
+        const char *all[] = { "ALL", NULL };
+        check(nscore_process_config_set_capabilities(
+                  p, NSCORE_CAPS_BOUNDING | NSCORE_CAPS_EFFECTIVE | NSCORE_CAPS_PERMITTED, all, &err),
+              err, "set_capabilities");
+        check(nscore_spawn_config_set_no_new_privileges(cfg, 0, &err), err, "set_no_new_privileges");
+        check(nscore_spawn_config_set_seccomp_unconfined(cfg, &err), err, "set_seccomp_unconfined");
+    }
+    return cfg;
+}
+
+/* Both spawns + wait, `batch` of each per round, interleaved one by one (A B, B A, ...): the
+ * difference is a few percent of a spawn, and on a busy machine load that comes and goes within
+ * a batch would otherwise decide a round. A sample is the mean of the round's spawns. */
+static void cmd_security(void)
+{
+    nscore_spawn_config *secure = security_cfg(1), *open_cfg = security_cfg(0);
+    double subj[BENCH_MAX_ROUNDS], base[BENCH_MAX_ROUNDS];
+    int warm = batch / 4 + 1;
+    (void)ns_spawn_batch_us(secure, warm); /* the first compiles the profile (then cached) */
+    (void)ns_spawn_batch_us(open_cfg, warm);
+    for (int r = 0; r < rounds; r++) {
+        double s = 0, b = 0;
+        for (int i = 0; i < batch; i++) {
+            if ((i + r) % 2 == 0) {
+                s += ns_spawn_batch_us(secure, 1);
+                b += ns_spawn_batch_us(open_cfg, 1);
+            } else {
+                b += ns_spawn_batch_us(open_cfg, 1);
+                s += ns_spawn_batch_us(secure, 1);
+            }
+        }
+        subj[r] = s / batch;
+        base[r] = b / batch;
+    }
+    char params[64];
+    snprintf(params, sizeof params, "\"batch\":%d", batch);
+    emit("security.spawn", SECURITY_SEC,
+         "rootfs spawn + wait, default security: Docker's capabilities, no_new_privs, default seccomp profile, "
+         "RLIMIT_NOFILE",
+         "the same spawn privileged: every capability, no_new_privs off, seccomp unconfined", "us/op", "lower", subj,
+         base, rounds, params);
+    nscore_spawn_config_free(secure);
+    nscore_spawn_config_free(open_cfg);
+}
+
 /* A mountinfo file: its lines, NUL-separated in a malloc'd buffer; *count gets their number. */
 static char *read_mountinfo(const char *path, int *count)
 {
@@ -1137,8 +1202,8 @@ static void cmd_rootfs_threads(int nthreads)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale|veth|veth-scale|rootfs|rootfs-threads "
-            "[options]");
+        die("usage: bench spawn|join|hostsize|fdcount|threads|inspect|initrss|scale|veth|veth-scale|rootfs|rootfs-threads|"
+            "security [options]");
     for (int i = 2; i + 1 < argc; i += 2) {
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--rounds"))
@@ -1195,11 +1260,13 @@ int main(int argc, char **argv)
         cmd_veth();
     else if (!strcmp(cmd, "veth-scale"))
         cmd_veth_scale();
-    else if (!strcmp(cmd, "rootfs") || !strcmp(cmd, "rootfs-threads")) {
+    else if (!strcmp(cmd, "rootfs") || !strcmp(cmd, "rootfs-threads") || !strcmp(cmd, "security")) {
         if (!rootfs_dir || rootfs_dir[0] != '/')
             die("%s needs --rootfs DIR (absolute)", cmd);
         if (!strcmp(cmd, "rootfs"))
             cmd_rootfs();
+        else if (!strcmp(cmd, "security"))
+            cmd_security();
         else
             cmd_rootfs_threads(atoi(threads_arg));
     }
