@@ -112,20 +112,19 @@ enum SeccompABI {
 
     /// Checks that every syscall name of `rules` is one the compiler knows. The engine checks
     /// names when it compiles (at the spawn); this moves the error to the call that brought
-    /// them. It compiles the names alone, as ALLOW rules in the same places, so a failure names
-    /// the place as the profile has it ("syscalls[2].names[0]: unknown syscall 'fly'") and
-    /// nothing else about the profile (such as a default action that refuses execve, which
-    /// Seccomp.compile() refuses) stops it.
+    /// them, naming the place as the profile has it ("syscalls[2].names[0]: unknown syscall
+    /// 'fly'").
     static func checkNames(_ rules: [Seccomp.Rule]) throws(NSCoreError) {
-        let allowing = rules.map { Seccomp.Rule(names: $0.names, action: .allow) }
-        _ = try Seccomp(defaultAction: .allow, syscalls: allowing).compile()
+        for (i, rule) in rules.enumerated() {
+            for (j, name) in rule.names.enumerated() where !Seccomp.knows(syscall: name) {
+                throw ABI.invalid("seccomp", "seccomp: syscalls[\(i)].names[\(j)]: unknown syscall '\(name)'")
+            }
+        }
     }
 
     /// The same for one rule's names, naming the first unknown one as `function: names[j]`.
     static func checkNames(_ rule: Seccomp.Rule, _ function: String) throws(NSCoreError) {
-        func known(_ names: [String]) -> Bool { (try? checkNames([Seccomp.Rule(names: names, action: .allow)])) != nil }
-        if known(rule.names) { return }
-        for (j, name) in rule.names.enumerated() where !known([name]) {
+        for (j, name) in rule.names.enumerated() where !Seccomp.knows(syscall: name) {
             throw ABI.invalid("names[\(j)]", "\(function): names[\(j)]: unknown syscall '\(name)'")
         }
     }

@@ -27,7 +27,7 @@ extension Seccomp {
     /// The default profile for a container whose bounding set is `capabilities`.
     public static func `default`(capabilities: CapabilitySet) -> Seccomp {
         var rules: [Rule] = []
-        rules.append(Rule(names: DefaultProfile.allowed.map(String.init(describing:)), action: .allow))
+        rules.append(Rule(names: DefaultProfile.allowed.map { $0.description }, action: .allow))
         #if arch(x86_64)
         rules.append(Rule(names: ["arch_prctl", "modify_ldt"], action: .allow))
         #elseif arch(arm64)
@@ -43,7 +43,7 @@ extension Seccomp {
                               Argument(index: 0, value: 0xffff_ffff, valueTwo: $0, op: .maskedEqual)
                           }))
         for (capability, names) in DefaultProfile.withCapability where capabilities.contains(capability) {
-            rules.append(Rule(names: names.map(String.init(describing:)), action: .allow))
+            rules.append(Rule(names: names.map { $0.description }, action: .allow))
         }
         if !capabilities.contains(.sysAdmin) {
             rules.append(Rule(names: ["clone"], action: .allow,

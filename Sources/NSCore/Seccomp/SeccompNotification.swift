@@ -60,6 +60,12 @@ extension Seccomp {
         Notification(id: 0, pid: 0, number: number, architecture: architecture, instructionPointer: 0, arguments: []).name
     }
 
+    /// True when some architecture the compiler's tables know has a syscall `name` (a profile
+    /// may name it; on an architecture that lacks it, the rule is skipped).
+    public static func knows(syscall name: String) -> Bool {
+        SeccompCompiler.lookup(name) >= 0
+    }
+
     /// Answers `notification`. The corresponding ioctl is `SECCOMP_IOCTL_NOTIF_SEND`.
     /// - Throws: ``NSCoreError``; ENOENT when the caller was killed or interrupted meanwhile.
     public static func respond(to notification: Notification, on listener: Int32, with response: Response) throws(NSCoreError) {
