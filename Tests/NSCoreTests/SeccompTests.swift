@@ -448,6 +448,25 @@ struct SeccompTests {
         #expect(try Seccomp.default.compile().architectures == [.x86_64, .x86])
     }
 
+    /// The program compiled at build time (default_seccomp.c) is what the compiler makes now,
+    /// and the default profile allows every call the child makes after installing it.
+    @Test func theBuiltDefaultProgramIsTheCompilers() throws {
+        let compiled = try SeccompCompiler.compileUncached(Seccomp.default(capabilities: .dockerDefault))
+        #if arch(x86_64)
+        let built = try #require(SeccompCompiler.builtDefault)
+        #expect(built == compiled, "rerun tools/gen-default-seccomp.sh: the compiler, the default profile or the tables changed")
+        #else
+        #expect(SeccompCompiler.builtDefault == nil)
+        #endif
+        for caps in [CapabilitySet.dockerDefault, CapabilitySet(mask: (1 << 41) - 1), CapabilitySet()] {
+            let p = try SeccompCompiler.compileDefault(caps)
+            for early in [false, true] {
+                try SpawnPlanner.checkCallsAfterInstall(p, execveat: false, early: early)
+                try SpawnPlanner.checkCallsAfterInstall(p, execveat: true, early: early)
+            }
+        }
+    }
+
     @Test func theCompiledProgramIsCached() throws {
         let a = try SeccompCompiler.compile(Seccomp.default(capabilities: .dockerDefault))
         let b = try SeccompCompiler.compile(Seccomp.default(capabilities: .dockerDefault))

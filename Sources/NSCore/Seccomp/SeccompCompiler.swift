@@ -66,8 +66,10 @@ enum SeccompCompiler {
         return program
     }
 
-    /// The default profile's program for a bounding set (cached by the set).
+    /// The default profile's program for a bounding set (cached by the set). For Docker's
+    /// default set, the program compiled at build time (default_seccomp.c), where there is one.
     static func compileDefault(_ bounding: CapabilitySet) throws(NSCoreError) -> SeccompProgram {
+        if bounding == .dockerDefault, let built = builtDefault { return built }
         if let hit = defaults.withLock({ d in d.first(where: { $0.0 == bounding.mask })?.1 }) { return hit }
         let program = try compileUncached(Seccomp.default(capabilities: bounding))
         defaults.withLock { d in
@@ -77,6 +79,19 @@ enum SeccompCompiler {
         return program
     }
     private static let defaults = Mutex<[(UInt64, SeccompProgram)]>([])
+
+    /// default_seccomp.c's program (tools/gen-default-seccomp.sh), or nil on a machine it was
+    /// not made for.
+    static var builtDefault: SeccompProgram? {
+        var length = 0
+        guard let bytes = nsc_shim_default_seccomp(&length), length > 0 else { return nil }
+        let count = length / 8
+        let instructions = [BPFInstruction](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: bytes, byteCount: count * 8)
+            initialized = count
+        }
+        return SeccompProgram(instructions: instructions, flags: 0, notifies: false)
+    }
 
     private struct Entry: Sendable {
         var profile: Seccomp
