@@ -311,9 +311,17 @@ extension SpawnPlan {
     /// `struct sock_fprog` live in the arena. Returns the listener's slot when the flags ask
     /// for one.
     func seccomp(_ program: SeccompProgram) -> FDSlot? {
-        let count = program.instructions.count
-        let filter = allocate(count * 8)
-        program.instructions.withUnsafeBytes { filter.copyMemory(from: $0.baseAddress!, byteCount: count * 8) }
+        let count: Int
+        let filter: UnsafeRawPointer
+        if let (address, n) = program.builtin {
+            count = n
+            filter = UnsafeRawPointer(bitPattern: address)!
+        } else {
+            count = program.instructions.count
+            let copy = allocate(count * 8)
+            program.instructions.withUnsafeBytes { copy.copyMemory(from: $0.baseAddress!, byteCount: count * 8) }
+            filter = UnsafeRawPointer(copy)
+        }
         // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
         let fprog = allocate(16)
         fprog.storeBytes(of: UInt64(count), as: UInt64.self)

@@ -3,11 +3,29 @@ import Synchronization
 
 /// A compiled filter: the BPF program and the seccomp(2) flags to install it with.
 struct SeccompProgram: Sendable, Equatable {
+    /// The program, unless ``builtin`` holds it.
     var instructions: [BPFInstruction]
+    /// default_seccomp.c's program (address, instruction count): static data the plan points
+    /// at, so that a spawn with it makes no array.
+    var builtin: (address: UInt, count: Int)? = nil
     /// `SECCOMP_FILTER_FLAG_*`, with `NEW_LISTENER` when a rule notifies.
     var flags: UInt32
     /// True when a rule's action is ``Seccomp/Action/notify``: install returns a listener fd.
     var notifies: Bool
+
+    static func == (a: SeccompProgram, b: SeccompProgram) -> Bool {
+        a.expanded == b.expanded && a.flags == b.flags && a.notifies == b.notifies
+    }
+
+    /// The instructions, copied out of ``builtin`` when it holds them.
+    var expanded: [BPFInstruction] {
+        guard let (address, count) = builtin else { return instructions }
+        return [BPFInstruction](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: UnsafeRawPointer(bitPattern: address)!,
+                                                                    byteCount: count * 8)
+            initialized = count
+        }
+    }
 }
 
 /// An architecture the compiler has a syscall table for.
@@ -85,12 +103,7 @@ enum SeccompCompiler {
     static var builtDefault: SeccompProgram? {
         var length = 0
         guard let bytes = nsc_shim_default_seccomp(&length), length > 0 else { return nil }
-        let count = length / 8
-        let instructions = [BPFInstruction](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawPointer(buffer.baseAddress!).copyMemory(from: bytes, byteCount: count * 8)
-            initialized = count
-        }
-        return SeccompProgram(instructions: instructions, flags: 0, notifies: false)
+        return SeccompProgram(instructions: [], builtin: (UInt(bitPattern: bytes), length / 8), flags: 0, notifies: false)
     }
 
     private struct Entry: Sendable {

@@ -36,7 +36,7 @@ extension SpawnPlanner {
         let target = SeccompTarget.targets(for: []).first!
         for name in calls {
             let nr = nsc_shim_syscall_number(SeccompCompiler.lookup(name), target.rawValue)
-            guard let r = BPFInterpreter.run(program.instructions, number: nr, architecture: target.audit) else {
+            guard let r = BPFInterpreter.run(program.expanded, number: nr, architecture: target.audit) else {
                 preconditionFailure("NSCore: the seccomp compiler produced a program its interpreter rejects")
             }
             let allowed: Set<UInt32> = [Seccomp.Action.allow.returnValue, Seccomp.Action.log.returnValue]
