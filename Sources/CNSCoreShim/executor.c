@@ -38,6 +38,7 @@
 
 /* Raw system calls (no errno, no TLS, no locks): nsc_raw and nsc_sys0..5. */
 #include "raw_syscall.h"
+#include "fd_message.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436 /* Linux 5.9 */
@@ -720,54 +721,28 @@ static long nsc_exec(const struct nsc_exec_state *st, const struct nsc_step *s)
     return r;
 }
 
-/* Sends `fd` on the unix socket `sock` (one byte of data, the fd as SCM_RIGHTS). */
+/* Sends `fd` on the unix socket `sock` (fd_message.h). */
 static long nsc_send_fd(int sock, int fd)
 {
-    char byte = 'l';
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr h;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                          .msg_controllen = sizeof(control.space) };
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    __builtin_memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    struct nsc_fd_message m;
     long r;
+    nsc_fd_message_init(&m, fd);
     do
-        r = nsc_sys3(SYS_sendmsg, sock, &msg, MSG_NOSIGNAL);
+        r = nsc_sys3(SYS_sendmsg, sock, &m.msg, MSG_NOSIGNAL);
     while (r == -EINTR);
     return r < 0 ? r : (r == 1 ? 0 : -EIO);
 }
 
-/* Receives one fd (SCM_RIGHTS, close-on-exec) on the unix socket `sock`, waiting for it. */
+/* Receives one fd (close-on-exec) on the unix socket `sock`, waiting for it (fd_message.h). */
 static long nsc_recv_fd(int sock)
 {
-    char byte;
-    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-    union {
-        struct cmsghdr h;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.space,
-                          .msg_controllen = sizeof(control.space) };
+    struct nsc_fd_message m;
     long r;
+    nsc_fd_message_init(&m, -1);
     do
-        r = nsc_sys3(SYS_recvmsg, sock, &msg, MSG_CMSG_CLOEXEC);
+        r = nsc_sys3(SYS_recvmsg, sock, &m.msg, MSG_CMSG_CLOEXEC);
     while (r == -EINTR);
-    if (r < 0)
-        return r;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    if (r == 0)
-        return -ECONNABORTED;  /* the parent gave up */
-    if (c == NULL || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
-        return -EPROTO;
-    int fd;
-    __builtin_memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    return fd;
+    return nsc_fd_message_take(&m, r);
 }
 
 /* Stores an fd a step produced in its result slot; -EINVAL for a bad slot (a library bug). */

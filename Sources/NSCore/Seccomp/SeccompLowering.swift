@@ -70,12 +70,3 @@ extension Seccomp.Action {
         }
     }
 }
-
-extension CapabilitySet {
-    /// The calling thread's bounding set.
-    static var currentBounding: CapabilitySet {
-        var mask: UInt64 = 0
-        for i in 0...Capability.lastSupported where nsc_shim_capbset_read(Int32(i)) == 1 { mask |= 1 << UInt64(i) }
-        return CapabilitySet(mask: mask)
-    }
-}

@@ -174,8 +174,7 @@ extension SpawnPlanner {
     /// hold a capability outside it, so `ALL` means every capability the caller can give.
     static func capabilities(_ c: SpawnConfiguration) -> Capabilities? {
         guard var caps = c.process.capabilities ?? (c.root != nil ? .dockerDefault : nil) else { return nil }
-        var bounding: UInt64 = 0
-        for i in 0...Capability.lastSupported where nsc_shim_capbset_read(Int32(i)) == 1 { bounding |= 1 << UInt64(i) }
+        let bounding = CapabilitySet.currentBounding.mask
         caps.bounding.mask &= bounding
         caps.effective.mask &= bounding
         caps.permitted.mask &= bounding
@@ -286,4 +285,13 @@ extension Capability {
     public static let checkpointRestore = Capability(number: 40)  // CAP_CHECKPOINT_RESTORE
 
     private init(number: UInt8) { rawValue = number }
+}
+
+extension CapabilitySet {
+    /// The calling thread's bounding set.
+    static var currentBounding: CapabilitySet {
+        var mask: UInt64 = 0
+        for i in 0...Capability.lastSupported where nsc_shim_capbset_read(Int32(i)) == 1 { mask |= 1 << UInt64(i) }
+        return CapabilitySet(mask: mask)
+    }
 }
