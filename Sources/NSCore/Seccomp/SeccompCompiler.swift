@@ -414,8 +414,10 @@ extension Seccomp {
         public var architectures: [Architecture]
     }
 
-    /// Compiles the filter for this machine, as a spawn would: ``default`` with the calling
-    /// thread's bounding set. Compiled programs are cached per profile.
+    /// Compiles the filter for this machine. ``default`` takes the calling thread's bounding
+    /// set (a spawn takes the command's: Docker's set for a rootfs container; use
+    /// ``default(capabilities:)`` for a set of your choice). Compiled programs are cached per
+    /// profile.
     /// - Throws: ``NSCoreError`` naming a bad rule, or saying the filter refuses `execve`
     ///   (a command could never start under it).
     public func compile() throws(NSCoreError) -> CompiledFilter {
