@@ -54,9 +54,15 @@ public final class Container: @unchecked Sendable {
     /// them with ``Seccomp/respond(to:on:with:)``, or poll it in your own loop.
     public let seccompListener: Int32
 
-    init(pid: pid_t, pidfd: Int32, cleanups: [@Sendable () -> Void] = [], seccompListener: Int32 = -1) {
+    /// The container's cgroup directories (one per hierarchy its ``SpawnConfiguration/resources``
+    /// need), empty without resources. They are removed once it is reaped.
+    public let cgroups: [String]
+
+    init(pid: pid_t, pidfd: Int32, cleanups: [@Sendable () -> Void] = [], seccompListener: Int32 = -1,
+         cgroups: [String] = []) {
         self.pid = pid
         self.seccompListener = seccompListener
+        self.cgroups = cgroups
         self.state = Mutex(State(pidfd: pidfd, status: nil, cleanups: cleanups))
     }
 

@@ -37,6 +37,7 @@ enum SpawnPlanner {
         try checkCapabilities(capabilities)
         try checkSecurityProcess(c)
         let seccomp = try seccompProgram(c, capabilities)
+        let cgroup = try c.resources.map { r throws(NSCoreError) in try CgroupPlan.plan(r) }
         // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the command may
         // not keep: then it is installed before the user and capabilities change.
         let seccompEarly = seccomp != nil && !noNewPrivileges(c)
@@ -60,6 +61,7 @@ enum SpawnPlanner {
         // user namespace: the child waits here.
         lowerIDMaps(idMaps, into: plan)
         let idmapped = lowerIDMapped(c, mountWork, into: plan)
+        lowerResources(cgroup, into: plan)
         lowerLimits(c, into: plan)
         try lowerNetwork(c, into: plan)
         lowerUTS(c, into: plan)

@@ -63,6 +63,10 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// for a container with a root filesystem, no filter for a plain namespace spawn.
     /// ``Seccomp/unconfined`` installs none.
     public var seccomp: Seccomp?
+    /// Resource limits (the OCI runtime spec's `linux.resources`): set, the container gets a
+    /// cgroup of its own below the caller's, with these limits before the command runs, removed
+    /// once it is reaped (``Container/cgroups``). `nil`: no cgroup of its own.
+    public var resources: Resources?
     /// How a new network namespace is connected: only `lo` (``NetworkConfiguration/none``, the
     /// default), or a veth pair set up before the command runs.
     public var network: NetworkConfiguration
@@ -91,6 +95,7 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.gidMappings = []
         self.noNewPrivileges = nil
         self.seccomp = nil
+        self.resources = nil
         self.network = .none
     }
 }

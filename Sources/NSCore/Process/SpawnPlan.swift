@@ -73,6 +73,10 @@ final class SpawnPlan {
     var receivesFDs = false
     /// What the parent's actions queue for the child (idmapped mounts), sent after "go".
     lazy var fdsForChild = FDQueue()
+    /// The container's cgroup directories, once the parent has made them.
+    lazy var cgroupDirectories = CgroupDirectories()
+    /// True when the spawn makes a cgroup (``cgroupDirectories`` then holds it).
+    var makesCgroup = false
 
     /// The C plan itself: the child reads it after `nsc_shim_spawn_start` returned, so it
     /// lives on the heap with the plan, never on the parent's stack.

@@ -343,10 +343,11 @@ final class ChildGuard {
         armed = false
         nsc_shim_spawn_release(&stack)
         let cleanups = plan?.reapCleanups ?? []
-        plan = nil
         let fd = pidfd
         pidfd = -1
-        return Container(pid: pid, pidfd: fd, cleanups: cleanups, seccompListener: seccompListener)
+        let cgroups = plan?.makesCgroup == true ? plan!.cgroupDirectories.get() : []
+        plan = nil
+        return Container(pid: pid, pidfd: fd, cleanups: cleanups, seccompListener: seccompListener, cgroups: cgroups)
     }
 
     deinit {

@@ -1,0 +1,88 @@
+import Glibc
+
+/// Where the calling process's cgroups are: which hierarchies are mounted (cgroup v1 per
+/// controller, the unified cgroup2 one), and the caller's directory in each.
+///
+/// - **unified**: cgroup2 only (at /sys/fs/cgroup), controllers in it;
+/// - **hybrid**: v1 controllers, plus a cgroup2 mount (usually /sys/fs/cgroup/unified) with few
+///   or no controllers of its own;
+/// - **legacy**: v1 only.
+///
+/// A controller is taken from cgroup2 where the caller's cgroup2 directory offers it
+/// (`cgroup.controllers`), else from its v1 hierarchy. Containers go below the caller's own
+/// cgroup, never elsewhere: a caller inside a container or a systemd unit stays in its subtree.
+struct CgroupLayout: Sendable {
+    enum Mode: String, Sendable { case unified, hybrid, legacy }
+
+    var mode: Mode
+    /// v1: each mounted controller and the caller's directory in its hierarchy.
+    var v1: [String: String]
+    /// cgroup2: the caller's directory, and the controllers it offers its children.
+    var unified: String?
+    var unifiedControllers: Set<String>
+
+    /// The caller's layout, from /proc/self/mountinfo and /proc/self/cgroup.
+    static func current() throws(NSCoreError) -> CgroupLayout {
+        let mounts: [MountEntry]
+        do {
+            mounts = try Inspect.mounts(of: getpid())
+        } catch {
+            throw NSCoreError(.system, errno: error.errno, stage: "cgroups", message: "cgroups: \(error.message)")
+        }
+        guard case .success(let bytes) = sys_readFile("/proc/self/cgroup") else {
+            throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOENT), stage: "cgroups",
+                              message: "cgroups: /proc/self/cgroup cannot be read; the kernel has no cgroups")
+        }
+        // hierarchy controllers ("" for cgroup2) -> the caller's path in it
+        var paths: [String: String] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard f.count == 3 else { continue }
+            paths[String(f[1])] = String(f[2])
+        }
+        var layout = CgroupLayout(mode: .legacy, v1: [:], unified: nil, unifiedControllers: [])
+        var sawV1 = false
+        for m in mounts {
+            if m.fsType == "cgroup2", layout.unified == nil, let p = paths[""] {
+                layout.unified = directory(m, p)
+            } else if m.fsType == "cgroup" {
+                let controllers = m.superOptions.filter { known.contains($0) }
+                guard !controllers.isEmpty, let p = paths[controllers.joined(separator: ",")]
+                        ?? paths.first(where: { Set($0.key.split(separator: ",").map(String.init)) == Set(controllers) })?.value
+                else { continue }
+                sawV1 = true
+                for c in controllers where layout.v1[c] == nil { layout.v1[c] = directory(m, p) }
+            }
+        }
+        if let u = layout.unified, case .success(let c) = sys_readFile(u + "/cgroup.controllers") {
+            layout.unifiedControllers = Set(String(decoding: c, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        }
+        layout.mode = layout.unified == nil ? .legacy : (sawV1 ? .hybrid : .unified)
+        if layout.unified == nil && !sawV1 {
+            throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOENT), stage: "cgroups",
+                              message: "cgroups: no cgroup hierarchy is mounted (neither cgroup2 nor a v1 controller)")
+        }
+        return layout
+    }
+
+    /// The v1 controllers NSCore uses (and the others a hierarchy may be named by).
+    static let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "io", "freezer",
+                                     "devices", "hugetlb", "net_cls", "net_prio", "perf_event", "rdma", "misc"]
+
+    /// The directory of cgroup `path` in the hierarchy mounted by `m` (whose root may itself be
+    /// a cgroup, as inside a container: the path is then relative to it).
+    private static func directory(_ m: MountEntry, _ path: String) -> String {
+        var rel = Substring(path)
+        if m.root != "/" && rel.hasPrefix(m.root) { rel = rel.dropFirst(m.root.count) }
+        while rel.hasPrefix("/") { rel = rel.dropFirst() }
+        return rel.isEmpty ? m.mountPoint : m.mountPoint + "/" + rel
+    }
+
+    /// Where controller `name` is: cgroup2 when the caller's cgroup2 directory offers it, else
+    /// its v1 hierarchy; nil when neither has it.
+    func place(of name: String) -> (directory: String, v2: Bool)? {
+        if let u = unified, unifiedControllers.contains(name) { return (u, true) }
+        if let d = v1[name] { return (d, false) }
+        return nil
+    }
+}

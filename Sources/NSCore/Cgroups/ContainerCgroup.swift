@@ -1,0 +1,257 @@
+import CNSCoreShim
+import Glibc
+import Synchronization
+
+/// A container's cgroup: one directory below the caller's in each hierarchy that holds a
+/// controller its ``Resources`` need, with what to write in it.
+///
+/// Everything is checked and laid out before the clone (``plan(_:)``); the parent makes the
+/// directories, writes the limits and then the child's pid (`cgroup.procs`) while the child
+/// waits, so the command never runs outside its limits (``SpawnPlanner/lowerResources``). The
+/// directories are removed once the container is reaped, or when the spawn fails.
+struct CgroupPlan: Sendable {
+    struct Directory: Sendable {
+        var path: String
+        var v2: Bool
+        /// (file, value) in the order written.
+        var writes: [(String, String)]
+    }
+    var directories: [Directory]
+
+    /// Lays out `r` on the caller's cgroups.
+    /// - Throws: ``NSCoreError`` naming a bad value, or a controller this machine lacks.
+    static func plan(_ r: Resources) throws(NSCoreError) -> CgroupPlan {
+        try check(r)
+        let layout = try CgroupLayout.current()
+        let name = "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
+        var byPath: [String: Directory] = [:]
+        var order: [String] = []
+        func add(_ controller: String, _ what: String, _ writes: (Bool) throws(NSCoreError) -> [(String, String)]) throws(NSCoreError) {
+            guard let (parent, v2) = layout.place(of: controller) else {
+                var where_ = "no v1 hierarchy has it"
+                if let u = layout.unified { where_ += ", and \(u)/cgroup.controllers does not offer it" }
+                throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: "cgroups",
+                                  message: "cgroups: \(what) needs the \(controller) controller, which this machine lacks "
+                                  + "(\(layout.mode.rawValue) cgroups: \(where_))")
+            }
+            let path = parent + "/" + name
+            if byPath[path] == nil {
+                byPath[path] = Directory(path: path, v2: v2, writes: [])
+                order.append(path)
+            }
+            byPath[path]!.writes += try writes(v2)
+        }
+        if let m = r.memory {
+            try add("memory", "a memory limit") { v2 throws(NSCoreError) in
+                var w: [(String, String)] = []
+                if v2 {
+                    if m.disableOOMKiller == true {
+                        throw .invalid("resources", "resources: memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer")
+                    }
+                    if let l = m.limit { w.append(("memory.max", max(l))) }
+                    if let s = m.reservation { w.append(("memory.high", max(s))) }
+                    if let s = m.swap {
+                        let limit = m.limit ?? -1
+                        w.append(("memory.swap.max", s < 0 || limit < 0 ? "max" : String(s - limit)))
+                    }
+                } else {
+                    if let l = m.limit { w.append(("memory.limit_in_bytes", String(l))) }
+                    if let s = m.reservation { w.append(("memory.soft_limit_in_bytes", String(s))) }
+                    if let s = m.swap { w.append(("memory.memsw.limit_in_bytes", String(s))) }
+                    if m.disableOOMKiller == true { w.append(("memory.oom_control", "1")) }
+                }
+                return w
+            }
+        }
+        if let c = r.cpu {
+            if c.shares != nil || c.quota != nil || c.period != nil {
+                try add("cpu", "a cpu limit") { v2 in
+                    var w: [(String, String)] = []
+                    if v2 {
+                        if let s = c.shares { w.append(("cpu.weight", String(1 + ((s - 2) * 9999) / 262142))) }
+                        if c.quota != nil || c.period != nil {
+                            let q = c.quota.map { $0 < 0 ? "max" : String($0) } ?? "max"
+                            w.append(("cpu.max", "\(q) \(c.period ?? 100_000)"))
+                        }
+                    } else {
+                        if let s = c.shares { w.append(("cpu.shares", String(s))) }
+                        if let p = c.period { w.append(("cpu.cfs_period_us", String(p))) }
+                        if let q = c.quota { w.append(("cpu.cfs_quota_us", String(q))) }
+                    }
+                    return w
+                }
+            }
+            if c.cpus != nil || c.mems != nil {
+                try add("cpuset", "cpus/mems") { v2 in
+                    var w: [(String, String)] = []
+                    if let s = c.cpus { w.append(("cpuset.cpus", s)) }
+                    if let s = c.mems { w.append(("cpuset.mems", s)) }
+                    return w
+                }
+            }
+        }
+        if let p = r.pids {
+            try add("pids", "a pids limit") { _ in [("pids.max", p.limit <= 0 ? "max" : String(p.limit))] }
+        }
+        // A new v1 cpuset cgroup starts with no CPUs and no memory nodes: it takes its parent's
+        // unless given, or no task could join it.
+        if let c = layout.v1["cpuset"], let i = order.firstIndex(where: { $0 == c + "/" + name }) {
+            var d = byPath[order[i]]!
+            for file in ["cpuset.cpus", "cpuset.mems"] where !d.writes.contains(where: { $0.0 == file }) {
+                let inherited = (try? readText(c + "/" + file)) ?? ""
+                d.writes.insert((file, inherited), at: 0)
+            }
+            byPath[order[i]] = d
+        }
+        return CgroupPlan(directories: order.map { byPath[$0]! })
+    }
+
+    private static let counter = Atomic<Int>(0)
+
+    private static func max(_ v: Int64) -> String { v < 0 ? "max" : String(v) }
+
+    /// The checks the kernel would make, before anything exists, naming the setting.
+    static func check(_ r: Resources) throws(NSCoreError) {
+        func bad(_ what: String, _ why: String) -> NSCoreError { .invalid("resources", "resources: \(what) \(why)") }
+        if let m = r.memory {
+            for (name, v) in [("memory.limit", m.limit), ("memory.reservation", m.reservation), ("memory.swap", m.swap)] {
+                guard let v else { continue }
+                if v < -1 || v == 0 { throw bad(name, "is \(v); give a size in bytes, or -1 for no limit") }
+                if v > 0 && v < 4096 { throw bad(name, "is \(v) bytes, below one page (4096): the kernel cannot hold a process in it") }
+            }
+            if let s = m.swap, let l = m.limit, s >= 0, l >= 0, s < l {
+                throw bad("memory.swap", "(\(s)) is memory plus swap, and must be at least memory.limit (\(l))")
+            }
+            if m.swap != nil && m.swap! >= 0 && (m.limit == nil || m.limit! < 0) {
+                throw bad("memory.swap", "needs memory.limit (it is memory plus swap)")
+            }
+        }
+        if let c = r.cpu {
+            if let s = c.shares, s < 2 || s > 262_144 { throw bad("cpu.shares", "is \(s); the kernel takes 2 to 262144") }
+            if let p = c.period, p < 1000 || p > 1_000_000 { throw bad("cpu.period", "is \(p) µs; the kernel takes 1000 to 1000000") }
+            if let q = c.quota, q != -1 && q < 1000 { throw bad("cpu.quota", "is \(q) µs; give at least 1000, or -1 for no limit") }
+            if let s = c.cpus { try checkList(s, "cpu.cpus", online: "/sys/devices/system/cpu/online", what: "CPU") }
+            if let s = c.mems { try checkList(s, "cpu.mems", online: "/sys/devices/system/node/online", what: "memory node") }
+        }
+        if let p = r.pids, p.limit < -1 { throw bad("pids.limit", "is \(p.limit); give a count, or -1 for no limit") }
+    }
+
+    /// A cpuset list (`0-2,4`) whose every member the machine has.
+    private static func checkList(_ text: String, _ name: String, online: String, what: String) throws(NSCoreError) {
+        guard let wanted = parseList(text), !wanted.isEmpty else {
+            throw .invalid("resources", "resources: \(name) '\(text)' is not a list such as 0-2,4")
+        }
+        let have = (try? readText(online)).flatMap(parseList) ?? [0]
+        if let missing = wanted.first(where: { !have.contains($0) }) {
+            throw .invalid("resources", "resources: \(name) '\(text)' names \(what) \(missing), which this machine does not have (it has \(online.hasSuffix("cpu/online") ? (try? readText(online)) ?? "?" : (try? readText(online)) ?? "0"))")
+        }
+    }
+
+    static func parseList(_ text: String) -> Set<Int>? {
+        var out: Set<Int> = []
+        for part in text.split(separator: ",") {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false)
+            guard ends.count <= 2, let lo = Int(ends[0]), lo >= 0 else { return nil }
+            let hi = ends.count == 2 ? Int(ends[1]) : lo
+            guard let hi, hi >= lo, hi - lo < 65536 else { return nil }
+            for i in lo...hi { out.insert(i) }
+        }
+        return out
+    }
+
+    static func readText(_ path: String) throws(NSCoreError) -> String {
+        switch sys_readFile(path) {
+        case .success(let b):
+            var s = String(decoding: b, as: UTF8.self)
+            while s.hasSuffix("\n") { s.removeLast() }
+            return s
+        case .failure(let e): throw .sys(e, "read \(path)")
+        }
+    }
+
+    // ---- The parent's side -----------------------------------------------------------------
+
+    /// Makes the directories, writes the limits, then places `pid`. On failure, removes what
+    /// it made. Returns the directories.
+    func create(placing pid: pid_t) throws(NSCoreError) -> [String] {
+        var made: [String] = []
+        do throws(NSCoreError) {
+            for d in directories {
+                if mkdir(d.path, 0o755) != 0 {
+                    let e = Errno.current
+                    var hint = ""
+                    if e.rawValue == EACCES || e.rawValue == EPERM || e.rawValue == EROFS {
+                        hint = "; cgroup limits need write access to the caller's cgroup (root, or a delegated cgroup2 subtree)"
+                    }
+                    throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups", message: "cgroups: mkdir \(d.path): \(e)\(hint)")
+                }
+                made.append(d.path)
+                for (file, value) in d.writes {
+                    if case .failure(let e) = sys_writeFile(d.path + "/" + file, value) {
+                        var hint = ""
+                        if file.hasPrefix("memory.") && (e.rawValue == EBUSY || e.rawValue == EINVAL) {
+                            hint = " (the kernel refuses a limit below what the cgroup already uses, or out of its range)"
+                        }
+                        throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
+                                          message: "cgroups: write \(value) to \(d.path)/\(file): \(e)\(hint)")
+                    }
+                }
+            }
+            for d in directories {
+                if case .failure(let e) = sys_writeFile(d.path + "/cgroup.procs", String(pid)) {
+                    throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
+                                      message: "cgroups: place pid \(pid) in \(d.path): \(e)")
+                }
+            }
+        } catch {
+            CgroupPlan.remove(made)
+            throw error
+        }
+        return made
+    }
+
+    /// Removes `paths` (the last made first), waiting briefly for tasks that are still leaving;
+    /// any process still listed is the container's and is killed first. Gives up after about
+    /// 200 ms a directory.
+    static func remove(_ paths: [String]) {
+        for path in paths.reversed() {
+            for attempt in 0..<200 {
+                if rmdir(path) == 0 || errno == ENOENT { break }
+                guard errno == EBUSY else { break }
+                if attempt % 20 == 0, let procs = try? readText(path + "/cgroup.procs") {
+                    for line in procs.split(separator: "\n") { if let p = pid_t(line) { kill(p, SIGKILL) } }
+                }
+                usleep(1000)
+            }
+        }
+    }
+}
+
+extension SpawnPlanner {
+    /// A cgroup for a spawn with ``SpawnConfiguration/resources``: the child waits (early, with
+    /// the id maps' wait when there is one) until the parent has made its cgroup and placed it.
+    static func lowerResources(_ cgroup: CgroupPlan?, into plan: SpawnPlan) {
+        guard let cgroup else { return }
+        plan.waitForParentOnce(what: .text("wait for the parent to place it in its cgroup"))
+        plan.makesCgroup = true
+        let made = plan.cgroupDirectories
+        plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
+            let paths = try cgroup.create(placing: pid)
+            made.set(paths)
+            return {
+                // A later step failed: the child is killed, and leaves the cgroup as it exits.
+                kill(pid, SIGKILL)
+                CgroupPlan.remove(paths)
+                made.set([])
+            }
+        })
+        plan.reapCleanups.append { CgroupPlan.remove(made.get()) }
+    }
+}
+
+/// The directories a spawn's cgroup was made in, filled by the parent's action.
+final class CgroupDirectories: Sendable {
+    private let paths = Mutex<[String]>([])
+    func set(_ p: [String]) { paths.withLock { $0 = p } }
+    func get() -> [String] { paths.withLock { $0 } }
+}

@@ -1,0 +1,126 @@
+import Glibc
+import Testing
+
+@testable import NSCore
+
+/// Cgroups on this machine's kernel (hybrid here: v1 controllers, a cgroup2 mount without
+/// them): a cgroup per container with its limits before the command runs, enforced, and
+/// removed at the reap or when the spawn fails.
+@Suite(.serialized)
+struct CgroupTests {
+    /// This process's leftover container cgroups in every hierarchy.
+    static func leftovers() -> [String] {
+        guard let layout = try? CgroupLayout.current() else { return [] }
+        var dirs = Array(layout.v1.values)
+        if let u = layout.unified { dirs.append(u) }
+        var out: [String] = []
+        for d in Set(dirs) {
+            guard let dir = opendir(d) else { continue }
+            defer { closedir(dir) }
+            while let e = readdir(dir) {
+                let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+                if name.hasPrefix("nscore-\(getpid())-") { out.append(d + "/" + name) }
+            }
+        }
+        return out
+    }
+
+    static func config(_ script: String, _ r: Resources) -> SpawnConfiguration {
+        var c = SpawnConfiguration(["python3", "-c", script], namespaces: [.pid, .mount])
+        c.resources = r
+        return c
+    }
+
+    @Test func theLimitsAreWrittenBeforeTheCommandAndTheCgroupGoesAtTheReap() throws {
+        var c = SpawnConfiguration(["sh", "-c", "cat /proc/self/cgroup"], namespaces: [.pid, .mount])
+        c.resources = Resources(memory: .init(limit: 64 << 20), cpu: .init(shares: 512, quota: 20_000, period: 100_000),
+                                pids: .init(limit: 32))
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        c.stdout = .fd(fds[1])
+        let container = try Container.spawn(c)
+        close(fds[1])
+        let dirs = container.cgroups
+        #expect(dirs.count >= 2, "\(dirs)")
+        // Read from outside while it exists (the command may have finished: the reap removes it).
+        for d in dirs {
+            if d.contains("/memory/") { #expect((try? CgroupPlan.readText(d + "/memory.limit_in_bytes")) == String(64 << 20)) }
+            if d.contains("/pids/") { #expect((try? CgroupPlan.readText(d + "/pids.max")) == "32") }
+            if d.hasSuffix("") && d.contains("/cpu/") || d.contains("/cpu,cpuacct/") {
+                #expect((try? CgroupPlan.readText(d + "/cpu.cfs_quota_us")) == "20000")
+                #expect((try? CgroupPlan.readText(d + "/cpu.shares")) == "512")
+            }
+        }
+        let out = T.readAll(fds[0])
+        close(fds[0])
+        #expect(try container.wait() == .exited(0))
+        // From inside: its own cgroup in each hierarchy it was given (the first thing it ran).
+        for d in dirs {
+            let leaf = String(d.split(separator: "/").last!)
+            #expect(out.contains(leaf), "\(out)")
+        }
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
+
+    @Test func aMemoryHogIsKilledAtItsLimit() throws {
+        let r = Resources(memory: .init(limit: 32 << 20, swap: 32 << 20))
+        let (s, out) = try T.run(Self.config("b = bytearray(256 << 20); print('survived', flush=True)", r))
+        #expect(s == .signaled(SIGKILL), "\(s) \(out)")
+        #expect(out == "")
+        #expect(Self.leftovers().isEmpty)
+    }
+
+    @Test func aForkBombStopsAtPidsMax() throws {
+        let script = """
+            import os, time
+            n = 0
+            try:
+                while n < 200:
+                    if os.fork() == 0:
+                        time.sleep(30)
+                        os._exit(0)
+                    n += 1
+            except OSError as e:
+                print(n, e.errno, flush=True)
+            """
+        let (s, out) = try T.run(Self.config(script, Resources(pids: .init(limit: 10))))
+        // PID 1 and 9 children; the 10th fork fails with EAGAIN. Its exit kills the rest.
+        #expect(s == .exited(0) && out == "9 11\n", "\(s) \(out)")
+        #expect(Self.leftovers().isEmpty)
+    }
+
+    @Test func badResourcesAreRefusedAndNothingIsLeft() throws {
+        func message(_ r: Resources, _ tweak: (inout SpawnConfiguration) -> Void = { _ in }) -> String {
+            var c = SpawnConfiguration(["true"], namespaces: [.pid, .mount])
+            c.resources = r
+            tweak(&c)
+            do {
+                _ = try Container.spawn(c).wait()
+                return "spawned"
+            } catch {
+                return (error as? NSCoreError)?.message ?? "\(error)"
+            }
+        }
+        #expect(message(Resources(memory: .init(limit: -5))) == "resources: memory.limit is -5; give a size in bytes, or -1 for no limit")
+        #expect(message(Resources(memory: .init(limit: 100))).contains("below one page"))
+        #expect(message(Resources(memory: .init(limit: 64 << 20, swap: 32 << 20))).contains("must be at least memory.limit"))
+        #expect(message(Resources(cpu: .init(shares: 1))).contains("cpu.shares is 1"))
+        #expect(message(Resources(cpu: .init(quota: 10))).contains("cpu.quota is 10"))
+        #expect(message(Resources(cpu: .init(cpus: "0-4096"))).contains("names CPU"))
+        #expect(message(Resources(cpu: .init(cpus: "zero"))).contains("is not a list"))
+        #expect(message(Resources(pids: .init(limit: -7))).contains("pids.limit is -7"))
+        // A step that fails in the child after the cgroup was made: it is removed.
+        let failed = message(Resources(pids: .init(limit: 5))) { $0.mounts = [Mount(destination: "/mnt", type: "nosuchfs", source: "x")] }
+        #expect(failed.contains("fsopen"), "\(failed)")
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+        #expect(T.children().isEmpty)
+    }
+
+    @Test func theCpusetIsApplied() throws {
+        var c = SpawnConfiguration(["grep", "Cpus_allowed_list", "/proc/self/status"], namespaces: [.pid, .mount])
+        c.resources = Resources(cpu: .init(cpus: "0"))
+        let (s, out) = try T.run(c)
+        #expect(s == .exited(0) && out.hasSuffix("\t0\n"), "\(out)")
+        #expect(Self.leftovers().isEmpty)
+    }
+}
