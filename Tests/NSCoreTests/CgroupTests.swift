@@ -123,4 +123,59 @@ struct CgroupTests {
         #expect(s == .exited(0) && out.hasSuffix("\t0\n"), "\(out)")
         #expect(Self.leftovers().isEmpty)
     }
+
+    /// Freeze stops a counter, thaw resumes it; the stats have memory, pids and cpu figures;
+    /// a quota of 0.2 CPU shows throttling; a limit changes while it runs; kill-all leaves no
+    /// process, descendants included (no PID namespace here, so none dies with the first).
+    @Test func freezeThawStatsUpdateAndKillAll() throws {
+        let dir = PlanStepTests.tempDir()
+        defer { _ = try? T.run(["rm", "-rf", dir]) }
+        let counter = dir + "/count"
+        var c = SpawnConfiguration(["sh", "-c", "sh -c 'while :; do :; done' & while :; do echo x >> \(counter); done"])
+        c.resources = Resources(memory: .init(limit: 64 << 20), cpu: .init(quota: 20_000, period: 100_000), pids: .init(limit: 50))
+        let box = try Container.spawn(c)
+        defer { try? box.killAll(); _ = try? box.wait() }
+        func size() -> Int {
+            var st = stat()
+            return stat(counter, &st) == 0 ? Int(st.st_size) : -1
+        }
+        usleep(300_000)
+        try box.freeze()
+        let a = size()
+        usleep(200_000)
+        let b = size()
+        #expect(a > 0 && a == b, "frozen: \(a) then \(b)")
+        try box.thaw()
+        usleep(300_000)
+        #expect(size() > b, "thawed: \(b) then \(size())")
+
+        let stats = try box.resourceStats()
+        #expect((stats.memoryCurrent ?? 0) > 0 && stats.memoryLimit == 64 << 20, "\(stats)")
+        #expect((stats.pidsCurrent ?? 0) >= 2 && stats.pidsLimit == 50, "\(stats)")
+        #expect((stats.cpuUsageNanoseconds ?? 0) > 0, "\(stats)")
+        #expect((stats.cpuThrottledPeriods ?? 0) > 0 && (stats.cpuThrottledNanoseconds ?? 0) > 0, "0.2 CPU for two busy loops: \(stats)")
+
+        try box.updateResources(Resources(pids: .init(limit: 40)))
+        #expect(try box.resourceStats().pidsLimit == 40)
+        #expect {
+            try box.updateResources(Resources(cpu: .init(cpus: "0")))
+        } throws: { e in
+            (e as? NSCoreError)?.message.contains("must be given at spawn") == true
+        }
+
+        let procs = box.cgroups.compactMap { try? CgroupPlan.readText($0 + "/cgroup.procs") }.joined(separator: "\n")
+        #expect(procs.split(separator: "\n").count >= 2, "\(procs)")
+        try box.killAll()
+        #expect(try box.wait() == .signaled(SIGKILL))
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+        #expect {
+            _ = try box.resourceStats()
+        } throws: { e in
+            (e as? NSCoreError)?.code == .processExited
+        }
+        // A container without resources has no cgroup to control.
+        let plain = try Container.spawn(SpawnConfiguration(["true"]))
+        _ = try plain.wait()
+        #expect(throws: NSCoreError.self) { try plain.freeze() }
+    }
 }

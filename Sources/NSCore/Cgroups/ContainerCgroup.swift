@@ -21,9 +21,16 @@ struct CgroupPlan: Sendable {
     /// Lays out `r` on the caller's cgroups.
     /// - Throws: ``NSCoreError`` naming a bad value, or a controller this machine lacks.
     static func plan(_ r: Resources) throws(NSCoreError) -> CgroupPlan {
+        try plan(r, name: "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)", layout: try CgroupLayout.current(),
+                 control: true)
+    }
+
+    /// `r` laid out as directories named `name`. With `control`, also the directories that
+    /// freezing and killing the whole container need: the cgroup2 one where there is a cgroup2
+    /// hierarchy (its core files `cgroup.freeze`, `cgroup.kill` and `cgroup.events` need no
+    /// controller, so a hybrid machine has them too), else v1's freezer.
+    static func plan(_ r: Resources, name: String, layout: CgroupLayout, control: Bool) throws(NSCoreError) -> CgroupPlan {
         try check(r)
-        let layout = try CgroupLayout.current()
-        let name = "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
         var byPath: [String: Directory] = [:]
         var order: [String] = []
         func add(_ controller: String, _ what: String, _ writes: (Bool) throws(NSCoreError) -> [(String, String)]) throws(NSCoreError) {
@@ -92,6 +99,29 @@ struct CgroupPlan: Sendable {
         }
         if let p = r.pids {
             try add("pids", "a pids limit") { _ in [("pids.max", p.limit <= 0 ? "max" : String(p.limit))] }
+        }
+        if control {
+            if let u = layout.unified {
+                let path = u + "/" + name
+                if byPath[path] == nil {
+                    byPath[path] = Directory(path: path, v2: true, writes: [])
+                    order.append(path)
+                }
+            } else if let f = layout.v1["freezer"] {
+                let path = f + "/" + name
+                if byPath[path] == nil {
+                    byPath[path] = Directory(path: path, v2: false, writes: [])
+                    order.append(path)
+                }
+            }
+            // cpu usage for the stats, where v1 keeps it apart from the cpu controller.
+            if r.cpu != nil, let a = layout.v1["cpuacct"], layout.place(of: "cpu")?.v2 != true {
+                let path = a + "/" + name
+                if byPath[path] == nil {
+                    byPath[path] = Directory(path: path, v2: false, writes: [])
+                    order.append(path)
+                }
+            }
         }
         // A new v1 cpuset cgroup starts with no CPUs and no memory nodes: it takes its parent's
         // unless given, or no task could join it.

@@ -1,0 +1,176 @@
+import Glibc
+
+/// What a container's cgroup has used, as typed values (nil where this machine's hierarchy
+/// does not keep the figure).
+public struct ResourceStats: Sendable, Equatable {
+    /// Memory in use, bytes (v1 `memory.usage_in_bytes`, v2 `memory.current`).
+    public var memoryCurrent: UInt64?
+    /// The most it used, bytes (v1 `memory.max_usage_in_bytes`, v2 `memory.peak`, Linux 5.19).
+    public var memoryPeak: UInt64?
+    /// Its limit, bytes (nil: none).
+    public var memoryLimit: UInt64?
+    /// Times it hit the limit (v1 `memory.failcnt`, v2 `memory.events` `max`).
+    public var memoryLimitHits: UInt64?
+    /// Processes the OOM killer killed in it (v1 `memory.oom_control` `oom_kill`, v2
+    /// `memory.events` `oom_kill`).
+    public var oomKills: UInt64?
+    /// CPU time used, nanoseconds (v1 `cpuacct.usage`, v2 `cpu.stat` `usage_usec`).
+    public var cpuUsageNanoseconds: UInt64?
+    /// Accounting periods, those in which it was throttled, and the time throttled
+    /// (`cpu.stat`: `nr_periods`, `nr_throttled`, `throttled_time` or `throttled_usec`).
+    public var cpuPeriods: UInt64?
+    public var cpuThrottledPeriods: UInt64?
+    public var cpuThrottledNanoseconds: UInt64?
+    /// Processes and threads (`pids.current`), and the limit (nil: none).
+    public var pidsCurrent: UInt64?
+    public var pidsLimit: UInt64?
+
+    public init() {}
+}
+
+extension Container {
+    /// What the container's cgroup has used so far.
+    /// - Throws: ``NSCoreError``: (invalid argument) for a container spawned without
+    ///   ``SpawnConfiguration/resources``; (process exited) once it is reaped (its cgroup is gone).
+    public func resourceStats() throws(NSCoreError) -> ResourceStats {
+        try requireCgroup("resource stats")
+        var s = ResourceStats()
+        func value(_ dir: String, _ file: String) -> String? { try? CgroupPlan.readText(dir + "/" + file) }
+        func number(_ dir: String, _ file: String) -> UInt64? { value(dir, file).flatMap { UInt64($0) } }
+        func keyed(_ dir: String, _ file: String) -> [Substring: UInt64] {
+            var out: [Substring: UInt64] = [:]
+            for line in (value(dir, file) ?? "").split(separator: "\n") {
+                let f = line.split(separator: " ")
+                if f.count == 2, let v = UInt64(f[1]) { out[f[0]] = v }
+            }
+            return out
+        }
+        var any = false
+        for d in cgroups {
+            if let v = number(d, "memory.usage_in_bytes") {  // v1
+                any = true
+                s.memoryCurrent = v
+                s.memoryPeak = number(d, "memory.max_usage_in_bytes")
+                s.memoryLimit = number(d, "memory.limit_in_bytes").flatMap { $0 >= 1 << 62 ? nil : $0 }
+                s.memoryLimitHits = number(d, "memory.failcnt")
+                s.oomKills = keyed(d, "memory.oom_control")["oom_kill"]
+            } else if let v = number(d, "memory.current") {  // v2
+                any = true
+                s.memoryCurrent = v
+                s.memoryPeak = number(d, "memory.peak")
+                s.memoryLimit = number(d, "memory.max")
+                let events = keyed(d, "memory.events")
+                s.memoryLimitHits = events["max"]
+                s.oomKills = events["oom_kill"]
+            }
+            if let v = number(d, "cpuacct.usage") { any = true; s.cpuUsageNanoseconds = v }
+            let stat = keyed(d, "cpu.stat")
+            if !stat.isEmpty {
+                any = true
+                if let u = stat["usage_usec"] { s.cpuUsageNanoseconds = u * 1000 }
+                if let p = stat["nr_periods"] { s.cpuPeriods = p }
+                if let t = stat["nr_throttled"] { s.cpuThrottledPeriods = t }
+                if let t = stat["throttled_time"] { s.cpuThrottledNanoseconds = t }
+                if let t = stat["throttled_usec"] { s.cpuThrottledNanoseconds = t * 1000 }
+            }
+            if let v = number(d, "pids.current") {
+                any = true
+                s.pidsCurrent = v
+                s.pidsLimit = number(d, "pids.max")
+            }
+        }
+        if !any { try requireLive("resource stats") }
+        return s
+    }
+
+    /// Freezes every process of the container (v2 `cgroup.freeze`, v1 freezer `FROZEN`) and
+    /// waits until they are.
+    public func freeze() throws(NSCoreError) { try setFrozen(true) }
+
+    /// Lets a frozen container run again.
+    public func thaw() throws(NSCoreError) { try setFrozen(false) }
+
+    /// Kills every process of the container, its descendants included (v2 `cgroup.kill`,
+    /// Linux 5.14; else frozen, each process killed, thawed).
+    public func killAll() throws(NSCoreError) {
+        try requireCgroup("kill every process")
+        if let d = cgroups.first(where: { access($0 + "/cgroup.kill", F_OK) == 0 }) {
+            try write(d, "cgroup.kill", "1", "kill every process")
+            return
+        }
+        try setFrozen(true)
+        for d in cgroups {
+            for line in ((try? CgroupPlan.readText(d + "/cgroup.procs")) ?? "").split(separator: "\n") {
+                if let p = pid_t(line) { kill(p, SIGKILL) }
+            }
+        }
+        try setFrozen(false)
+    }
+
+    /// Changes the limits of a running container. Only limits whose controller it has (it was
+    /// given a limit of that kind at spawn) can change.
+    /// - Throws: ``NSCoreError`` naming a bad value, or a limit the container's cgroup cannot take.
+    public func updateResources(_ r: Resources) throws(NSCoreError) {
+        try requireCgroup("update resources")
+        let name = String(cgroups[0].split(separator: "/").last!)
+        let layout = try CgroupLayout.current()
+        let plan = try CgroupPlan.plan(r, name: name, layout: layout, control: false)
+        for d in plan.directories {
+            guard cgroups.contains(d.path) else {
+                throw .invalid("resources", "resources: the container has no cgroup in \(d.path.split(separator: "/").dropLast().joined(separator: "/")); "
+                               + "a limit of that kind must be given at spawn to be changed later")
+            }
+        }
+        for d in plan.directories {
+            for (file, value) in d.writes where !(file.hasPrefix("cpuset.") && value.isEmpty) {
+                try write(d.path, file, value, "update resources")
+            }
+        }
+    }
+
+    private func setFrozen(_ frozen: Bool) throws(NSCoreError) {
+        let what = frozen ? "freeze" : "thaw"
+        try requireCgroup(what)
+        if let d = cgroups.first(where: { access($0 + "/cgroup.freeze", F_OK) == 0 }) {
+            try write(d, "cgroup.freeze", frozen ? "1" : "0", what)
+            // Frozen once cgroup.events says so (a task in a syscall takes a moment).
+            for _ in 0..<2000 {
+                let events = (try? CgroupPlan.readText(d + "/cgroup.events")) ?? ""
+                if events.contains(frozen ? "frozen 1" : "frozen 0") { return }
+                usleep(500)
+            }
+            throw NSCoreError(.timedOut, errno: Errno(rawValue: ETIMEDOUT), stage: what, message: "\(what): the cgroup did not settle within 1 s")
+        }
+        if let d = cgroups.first(where: { access($0 + "/freezer.state", F_OK) == 0 }) {
+            try write(d, "freezer.state", frozen ? "FROZEN" : "THAWED", what)
+            for _ in 0..<2000 {
+                let state = (try? CgroupPlan.readText(d + "/freezer.state")) ?? ""
+                if state == (frozen ? "FROZEN" : "THAWED") { return }
+                usleep(500)
+            }
+            throw NSCoreError(.timedOut, errno: Errno(rawValue: ETIMEDOUT), stage: what, message: "\(what): the freezer did not settle within 1 s")
+        }
+        throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: what,
+                          message: "\(what): the container's cgroups have neither cgroup.freeze nor a v1 freezer")
+    }
+
+    private func write(_ dir: String, _ file: String, _ value: String, _ what: String) throws(NSCoreError) {
+        if case .failure(let e) = sys_writeFile(dir + "/" + file, value) {
+            if e.rawValue == ENOENT { try requireLive(what) }
+            throw NSCoreError(.from(errno: e), errno: e, stage: what, message: "\(what): write \(value) to \(dir)/\(file): \(e)")
+        }
+    }
+
+    private func requireCgroup(_ what: String) throws(NSCoreError) {
+        if cgroups.isEmpty {
+            throw .invalid(what, "\(what): the container has no cgroup of its own; give it resources at spawn")
+        }
+    }
+
+    private func requireLive(_ what: String) throws(NSCoreError) {
+        if access(cgroups[0], F_OK) != 0 {
+            throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: what,
+                              message: "\(what): the container has ended and its cgroup is gone")
+        }
+    }
+}
