@@ -116,6 +116,18 @@ struct CgroupTests {
         #expect(T.children().isEmpty)
     }
 
+    /// With a cgroup namespace, the container's own cgroup is its "/" (the child enters the
+    /// namespace once it has been placed).
+    @Test func aCgroupNamespaceIsRootedAtTheContainersCgroup() throws {
+        var c = SpawnConfiguration(["cat", "/proc/self/cgroup"], namespaces: [.pid, .mount, .cgroup])
+        c.resources = Resources(pids: .init(limit: 20))
+        let (s, out) = try T.run(c)
+        #expect(s == .exited(0))
+        let pids = out.split(separator: "\n").first { $0.contains(":pids:") }
+        #expect(pids.map { $0.hasSuffix(":pids:/") } == true, "\(out)")
+        #expect(Self.leftovers().isEmpty)
+    }
+
     @Test func theCpusetIsApplied() throws {
         var c = SpawnConfiguration(["grep", "Cpus_allowed_list", "/proc/self/status"], namespaces: [.pid, .mount])
         c.resources = Resources(cpu: .init(cpus: "0"))

@@ -46,7 +46,10 @@ enum SpawnPlanner {
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
         try lowerCommand(c, root: rootPath, into: plan)
         var stdio = try stdioSources(c.process)
-        plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(.time).cloneFlags))
+        // A new cgroup namespace takes the cgroup its creator is in as its root: with a cgroup
+        // of its own, the child makes it once the parent has placed it (lowerResources).
+        let cgroupLater = cgroup != nil && namespaces.contains(.cgroup)
+        plan.cloneFlags = UInt64(UInt32(bitPattern: namespaces.subtracting(cgroupLater ? [.time, .cgroup] : .time).cloneFlags))
 
         // The host's handlers must never run in the child, and the command starts with none.
         plan.resetSignals()
@@ -62,6 +65,9 @@ enum SpawnPlanner {
         lowerIDMaps(idMaps, into: plan)
         let idmapped = lowerIDMapped(c, mountWork, into: plan)
         lowerResources(cgroup, into: plan)
+        if cgroupLater {
+            plan.unshare(NamespaceKind.cgroup.cloneFlag, what: .text("unshare(cgroup) in its own cgroup"))
+        }
         lowerLimits(c, into: plan)
         try lowerNetwork(c, into: plan)
         lowerUTS(c, into: plan)
