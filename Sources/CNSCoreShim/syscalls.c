@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/seccomp.h>
@@ -380,3 +381,5 @@ int nsc_shim_seccomp_notify_id_valid(int fd, uint64_t id)
 {
     return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 ? -errno : 0;
 }
+
+int nsc_shim_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC); }

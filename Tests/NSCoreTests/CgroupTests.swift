@@ -128,6 +128,35 @@ struct CgroupTests {
         #expect(Self.leftovers().isEmpty)
     }
 
+    /// The events as pollable fds: an OOM kill signals the OOM fd (v1's eventfd here) and
+    /// shows in the stats; populated goes to 0 once the last process, an orphan included, is gone.
+    @Test func oomAndPopulatedEvents() throws {
+        var c = SpawnConfiguration(["python3", "-c", "import time; time.sleep(0.3); b = bytearray(256 << 20)"])
+        c.resources = Resources(memory: .init(limit: 32 << 20, swap: 32 << 20))
+        let box = try Container.spawn(c)
+        let oom = try box.cgroupEventFD(.oom)
+        defer { close(oom) }
+        var p = pollfd(fd: oom, events: Int16(POLLIN | POLLPRI), revents: 0)
+        #expect(Glibc.poll(&p, 1, 10_000) == 1, "no OOM event")
+        // The kill follows the event: the stats count it once it is done.
+        var kills: UInt64 = 0
+        for _ in 0..<200 where kills == 0 {
+            kills = (try? box.resourceStats().oomKills ?? 0) ?? 0
+            usleep(5000)
+        }
+        #expect(kills >= 1)
+        #expect(try box.wait() == .signaled(SIGKILL))
+
+        // populated: 1 while it runs, 0 once it has exited (before the reap).
+        var d = SpawnConfiguration(["sleep", "0.4"])
+        d.resources = Resources(pids: .init(limit: 10))
+        let parent = try Container.spawn(d)
+        #expect(try parent.waitUntilEmpty(timeoutMilliseconds: 50) == false)
+        #expect(try parent.waitUntilEmpty(timeoutMilliseconds: 5000) == true)
+        #expect(try parent.wait() == .exited(0))
+        #expect(Self.leftovers().isEmpty)
+    }
+
     @Test func theCpusetIsApplied() throws {
         var c = SpawnConfiguration(["grep", "Cpus_allowed_list", "/proc/self/status"], namespaces: [.pid, .mount])
         c.resources = Resources(cpu: .init(cpus: "0"))

@@ -145,6 +145,8 @@ struct nsc_seccomp_notif_resp {
  * machine at build time (default_seccomp.c, tools/gen-default-seccomp.sh): the struct
  * sock_filter bytes and their length, or NULL where there is none (not x86_64). */
 const unsigned char *NSC_NULLABLE nsc_shim_default_seccomp(size_t *length);
+/* eventfd(0, EFD_CLOEXEC): an fd, or -1 with errno. */
+int nsc_shim_eventfd_cloexec(void);
 /* Receives one fd sent with SCM_RIGHTS on `sock`, without waiting (MSG_CMSG_CLOEXEC): the fd,
  * -EAGAIN when nothing is queued, or -errno. */
 int nsc_shim_recv_fd(int sock);

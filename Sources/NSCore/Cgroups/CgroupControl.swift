@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 
 /// What a container's cgroup has used, as typed values (nil where this machine's hierarchy
@@ -172,5 +173,89 @@ extension Container {
             throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: what,
                               message: "\(what): the container has ended and its cgroup is gone")
         }
+    }
+}
+
+extension Container {
+    /// An fd that becomes readable (POLLPRI on a cgroup2 file, POLLIN on a v1 eventfd) when
+    /// something happens to the container's cgroup, for callers that wait in their own poll or
+    /// epoll loop. The caller owns it (close it when done).
+    public enum CgroupEvent: Sendable {
+        /// `cgroup.events` changed: its `populated` (no process left in it or its descendants)
+        /// or `frozen` state (cgroup2; a hybrid machine has it too).
+        case populated
+        /// The OOM killer acted in it, or it hit its memory limit (v2 `memory.events`; v1 an
+        /// eventfd registered on `memory.oom_control`).
+        case oom
+    }
+
+    /// A pollable fd for `event` (see ``CgroupEvent``).
+    /// - Throws: ``NSCoreError`` when the container has no cgroup, or its hierarchy lacks the file.
+    public func cgroupEventFD(_ event: CgroupEvent) throws(NSCoreError) -> Int32 {
+        let what = "cgroup events"
+        try requireCgroup(what)
+        switch event {
+        case .populated:
+            guard let d = cgroups.first(where: { access($0 + "/cgroup.events", F_OK) == 0 }) else {
+                throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: what,
+                                  message: "\(what): the container's cgroups have no cgroup.events (no cgroup2 hierarchy)")
+            }
+            return try openEvents(d + "/cgroup.events", what)
+        case .oom:
+            if let d = cgroups.first(where: { access($0 + "/memory.events", F_OK) == 0 }) {
+                return try openEvents(d + "/memory.events", what)
+            }
+            guard let d = cgroups.first(where: { access($0 + "/memory.oom_control", F_OK) == 0 }) else {
+                throw .invalid(what, "\(what): the container has no memory cgroup; give it a memory limit at spawn")
+            }
+            // cgroup v1's notification API: an eventfd, registered with cgroup.event_control.
+            let efd = nsc_shim_eventfd_cloexec()
+            if efd < 0 { throw .sys(.current, "eventfd") }
+            let control = open(d + "/memory.oom_control", O_RDONLY | O_CLOEXEC)
+            if control < 0 {
+                let e = Errno.current
+                close(efd)
+                throw .sys(e, "open \(d)/memory.oom_control")
+            }
+            defer { close(control) }
+            if case .failure(let e) = sys_writeFile(d + "/cgroup.event_control", "\(efd) \(control)") {
+                close(efd)
+                throw .sys(e, "register with \(d)/cgroup.event_control")
+            }
+            return efd
+        }
+    }
+
+    /// Waits until no process is left in the container's cgroup, descendants included
+    /// (`cgroup.events` `populated 0`), or `timeoutMilliseconds` pass (-1: no limit).
+    /// Returns false on timeout.
+    public func waitUntilEmpty(timeoutMilliseconds: Int32 = -1) throws(NSCoreError) -> Bool {
+        let fd = try cgroupEventFD(.populated)
+        defer { close(fd) }
+        let deadline = timeoutMilliseconds < 0 ? Int64.max : Self.milliseconds() + Int64(timeoutMilliseconds)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            // Reading through the fd (from its start) also re-arms its POLLPRI.
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 { throw .sys(.current, "read cgroup.events") }
+            if String(decoding: buffer[0..<n], as: UTF8.self).contains("populated 0") { return true }
+            let now = Self.milliseconds()
+            if now >= deadline { return false }
+            var p = pollfd(fd: fd, events: Int16(POLLPRI), revents: 0)
+            let wait = deadline == Int64.max ? -1 : Int32(clamping: deadline - now)
+            if Glibc.poll(&p, 1, wait) < 0 && errno != EINTR { throw .sys(.current, "poll cgroup.events") }
+        }
+    }
+
+    private func openEvents(_ path: String, _ what: String) throws(NSCoreError) -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .sys(.current, "open \(path)") }
+        return fd
+    }
+
+    private static func milliseconds() -> Int64 {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
     }
 }
