@@ -13,6 +13,8 @@ struct CgroupPlan: Sendable {
     struct Directory: Sendable {
         var path: String
         var v2: Bool
+        /// cgroup2: the controllers it needs its parent to enable (`cgroup.subtree_control`).
+        var controllers: [String] = []
         /// (file, value) in the order written.
         var writes: [(String, String)]
     }
@@ -47,6 +49,7 @@ struct CgroupPlan: Sendable {
                 order.append(path)
             }
             byPath[path]!.writes += try writes(v2)
+            if v2 && !byPath[path]!.controllers.contains(controller) { byPath[path]!.controllers.append(controller) }
         }
         if let m = r.memory {
             try add("memory", "a memory limit") { v2 throws(NSCoreError) in
@@ -56,7 +59,7 @@ struct CgroupPlan: Sendable {
                         throw .invalid("resources", "resources: memory.disableOOMKiller: cgroup v2 cannot disable the OOM killer")
                     }
                     if let l = m.limit { w.append(("memory.max", max(l))) }
-                    if let s = m.reservation { w.append(("memory.high", max(s))) }
+                    if let s = m.reservation { w.append(("memory.low", max(s))) }  // as runc and crun
                     if let s = m.swap {
                         let limit = m.limit ?? -1
                         w.append(("memory.swap.max", s < 0 || limit < 0 ? "max" : String(s - limit)))
@@ -64,7 +67,14 @@ struct CgroupPlan: Sendable {
                 } else {
                     if let l = m.limit { w.append(("memory.limit_in_bytes", String(l))) }
                     if let s = m.reservation { w.append(("memory.soft_limit_in_bytes", String(s))) }
-                    if let s = m.swap { w.append(("memory.memsw.limit_in_bytes", String(s))) }
+                    if let s = m.swap {
+                        if access((layout.v1["memory"] ?? "") + "/memory.memsw.limit_in_bytes", F_OK) != 0 {
+                            throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: "resources",
+                                              message: "resources: memory.swap needs swap accounting, which this kernel has off "
+                                              + "(boot with swapaccount=1, or leave swap unlimited)")
+                        }
+                        w.append(("memory.memsw.limit_in_bytes", String(s)))
+                    }
                     if m.disableOOMKiller == true { w.append(("memory.oom_control", "1")) }
                 }
                 return w
@@ -152,6 +162,9 @@ struct CgroupPlan: Sendable {
             if let s = m.swap, let l = m.limit, s >= 0, l >= 0, s < l {
                 throw bad("memory.swap", "(\(s)) is memory plus swap, and must be at least memory.limit (\(l))")
             }
+            if let r = m.reservation, let l = m.limit, r >= 0, l >= 0, r > l {
+                throw bad("memory.reservation", "(\(r)) is above memory.limit (\(l))")
+            }
             if m.swap != nil && m.swap! >= 0 && (m.limit == nil || m.limit! < 0) {
                 throw bad("memory.swap", "needs memory.limit (it is memory plus swap)")
             }
@@ -172,8 +185,9 @@ struct CgroupPlan: Sendable {
             throw .invalid("resources", "resources: \(name) '\(text)' is not a list such as 0-2,4")
         }
         let have = (try? readText(online)).flatMap(parseList) ?? [0]
-        if let missing = wanted.first(where: { !have.contains($0) }) {
-            throw .invalid("resources", "resources: \(name) '\(text)' names \(what) \(missing), which this machine does not have (it has \(online.hasSuffix("cpu/online") ? (try? readText(online)) ?? "?" : (try? readText(online)) ?? "0"))")
+        if let missing = wanted.sorted().first(where: { !have.contains($0) }) {
+            throw .invalid("resources", "resources: \(name) '\(text)' names \(what) \(missing), which this machine does not have "
+                           + "(it has \((try? readText(online)) ?? "0"))")
         }
     }
 
@@ -207,11 +221,13 @@ struct CgroupPlan: Sendable {
         var made: [String] = []
         do throws(NSCoreError) {
             for d in directories {
+                if !d.controllers.isEmpty { try CgroupPlan.enable(d.controllers, below: d.path) }
                 if mkdir(d.path, 0o755) != 0 {
                     let e = Errno.current
                     var hint = ""
                     if e.rawValue == EACCES || e.rawValue == EPERM || e.rawValue == EROFS {
-                        hint = "; cgroup limits need write access to the caller's cgroup (root, or a delegated cgroup2 subtree)"
+                        hint = d.v2 ? "; cgroup limits need write access to the caller's cgroup (root, or a cgroup2 subtree delegated to this user)"
+                            : "; cgroup limits need write access to the caller's cgroup v1 hierarchies (root)"
                     }
                     throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups", message: "cgroups: mkdir \(d.path): \(e)\(hint)")
                 }
@@ -238,6 +254,24 @@ struct CgroupPlan: Sendable {
             throw error
         }
         return made
+    }
+
+    /// Enables `controllers` for the children of `path`'s parent (cgroup2's
+    /// `cgroup.subtree_control`), those it does not enable yet.
+    static func enable(_ controllers: [String], below path: String) throws(NSCoreError) {
+        let parent = String(path[..<path.lastIndex(of: "/")!])
+        let enabled = Set(((try? readText(parent + "/cgroup.subtree_control")) ?? "").split(separator: " ").map(String.init))
+        let missing = controllers.filter { !enabled.contains($0) }
+        if missing.isEmpty { return }
+        if case .failure(let e) = sys_writeFile(parent + "/cgroup.subtree_control", missing.map { "+" + $0 }.joined(separator: " ")) {
+            var hint = ""
+            if e.rawValue == EBUSY {
+                hint = "; cgroup2 lets a cgroup enable controllers for its children only when it holds no process itself: "
+                    + "run the caller in a leaf of a cgroup it manages (a delegated subtree), as systemd's Delegate= gives"
+            }
+            throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
+                              message: "cgroups: enable \(missing.joined(separator: " ")) in \(parent)/cgroup.subtree_control: \(e)\(hint)")
+        }
     }
 
     /// Removes `paths` (the last made first), waiting briefly for tasks that are still leaving;
