@@ -570,6 +570,88 @@ NSCORE_API int nscore_seccomp_notification_respond(int listener, uint64_t id, in
  *  x86 and aarch64 or a number it does not have. Thread-safe. */
 NSCORE_API const char *nscore_seccomp_syscall_name(uint32_t arch, int32_t nr);
 
+/* ---- Resources (cgroups; the OCI runtime spec's linux.resources) -------------------------
+ *      Limits on what the container may use: memory, CPU time and CPUs, processes. Setting any
+ *      gives the container a cgroup of its own: a directory "nscore-<caller's pid>-<n>" below
+ *      the caller's own cgroup (/proc/self/cgroup) in each hierarchy that holds a controller
+ *      the limits need (cgroup2 where the caller's cgroup2 directory offers the controller in
+ *      cgroup.controllers, else the controller's v1 hierarchy: on a hybrid machine
+ *      /sys/fs/cgroup/memory/..., /sys/fs/cgroup/pids/...), and in those the library uses to
+ *      account for the whole container (the cgroup2 hierarchy where one is mounted, else v1's
+ *      freezer; v1's cpuacct with CPU limits); nscore_container_cgroups_json() lists them. The
+ *      child waits until the parent has made the directories, written the limits and moved it
+ *      in (cgroup.procs), so the command never runs outside them; its descendants stay in
+ *      them. With NSCORE_NS_CGROUP the container's cgroups are the root of its cgroup
+ *      namespace (it sees "/" in /proc/self/cgroup). The directories are removed once the
+ *      container is reaped (nscore_container_wait(), nscore_container_stop(), or
+ *      nscore_container_free() of a running one), and by a spawn that fails. After
+ *      nscore_container_detach() they stay: the process still runs in them, and the caller
+ *      removes them (rmdir(2)) once it has ended. Without any limit (the default) no cgroup is
+ *      touched.
+ *
+ *      Making a cgroup needs write access to the caller's cgroup: root, or a cgroup2 subtree
+ *      delegated to the caller. Otherwise nscore_spawn() fails with NSCORE_EPERM (errno
+ *      EACCES), stage "cgroups", and a message that says so; a new user namespace does not
+ *      help (the parent makes the cgroup). A controller the machine lacks: NSCORE_ENOTSUP
+ *      naming it. The values are checked by nscore_spawn() before anything is created, with
+ *      NSCORE_EINVAL naming the value ("resources: memory.limit is -5; give a size in bytes,
+ *      or -1 for no limit", "resources: cpu.cpus '7' names CPU 7, which this machine does not
+ *      have (it has 0-1)"); a value the kernel refuses all the same fails the spawn naming
+ *      the file it was written to. Each setter replaces its own part (memory, cpu or pids) and
+ *      keeps the others; a part whose every argument is "not set" is removed. */
+
+/** "Not set", for the int64_t arguments of the resource setters (INT64_MIN). */
+#define NSCORE_RESOURCE_UNSET INT64_MIN
+/** No limit, where a limit may be given as -1 (memory sizes, the CPU quota, pids). */
+#define NSCORE_RESOURCE_UNLIMITED (-1)
+
+/** Memory limits (OCI linux.resources.memory), sizes in bytes: at least 4096, or
+ *  NSCORE_RESOURCE_UNLIMITED, or NSCORE_RESOURCE_UNSET to leave it.
+ *  - limit: the hard limit (v1 memory.limit_in_bytes, v2 memory.max); at it the kernel
+ *    reclaims, then its OOM killer kills a process of the container (SIGKILL).
+ *  - reservation: the soft limit (v1 memory.soft_limit_in_bytes, v2 memory.low), at most
+ *    `limit`.
+ *  - swap: memory plus swap, as in OCI and `docker run --memory-swap` (v1
+ *    memory.memsw.limit_in_bytes; v2 memory.swap.max gets swap - limit): at least `limit`,
+ *    and needs it; equal to it, no swap at all.
+ *  - disable_oom_killer: 1 pauses the container's tasks at the limit instead of killing one
+ *    (v1 memory.oom_control; cgroup v2 has no such switch: NSCORE_EINVAL at spawn there); 0
+ *    leaves the kernel's default.
+ *  Every value NSCORE_RESOURCE_UNSET with disable_oom_killer 0 removes the memory limits.
+ *  disable_oom_killer other than 0 or 1: NSCORE_EINVAL. */
+NSCORE_API int nscore_spawn_config_set_memory(nscore_spawn_config *cfg, int64_t limit, int64_t reservation, int64_t swap,
+                                              int disable_oom_killer, nscore_error **err);
+/** CPU limits (OCI linux.resources.cpu).
+ *  - shares: the relative weight, 2 to 262144 (v1 cpu.shares; v2 cpu.weight, converted); 0:
+ *    not set.
+ *  - quota: microseconds of CPU time the container may use per period, at least 1000, or
+ *    NSCORE_RESOURCE_UNLIMITED (v1 cpu.cfs_quota_us; v2 the first field of cpu.max);
+ *    NSCORE_RESOURCE_UNSET: not set.
+ *  - period: the length of that period in microseconds, 1000 to 1000000 (v1 cpu.cfs_period_us,
+ *    v2 the second field of cpu.max, default 100000); 0: not set.
+ *  - cpus, mems: the CPUs and memory nodes it may use, lists such as "0-2,4" of ones the
+ *    machine has (/sys/devices/system/cpu/online, /sys/devices/system/node/online) (cpuset.cpus,
+ *    cpuset.mems; in a v1 cpuset hierarchy the one not given is copied from the caller's
+ *    cgroup, without which no task could join); NULL: not set. Copied.
+ *  All of them not set removes the CPU limits. Invalid UTF-8: NSCORE_EINVAL. */
+NSCORE_API int nscore_spawn_config_set_cpu(nscore_spawn_config *cfg, uint64_t shares, int64_t quota, uint64_t period,
+                                           const char *cpus, const char *mems, nscore_error **err);
+/** The most processes and threads the container may have at once (OCI
+ *  linux.resources.pids.limit; pids.max): beyond it fork(2) and clone(2) fail with EAGAIN
+ *  inside. NSCORE_RESOURCE_UNLIMITED or 0: no limit; NSCORE_RESOURCE_UNSET removes it. */
+NSCORE_API int nscore_spawn_config_set_pids_limit(nscore_spawn_config *cfg, int64_t limit, nscore_error **err);
+/** Removes every resource limit: the container gets no cgroup of its own (the default). */
+NSCORE_API int nscore_spawn_config_clear_resources(nscore_spawn_config *cfg, nscore_error **err);
+
+/* nscore_container (see "Containers" below). */
+struct nscore_container;
+/** The container's cgroup directories, one per hierarchy it uses (see above), as made at the
+ *  spawn: {"pid":N,"cgroups":["/sys/fs/cgroup/memory/user.slice/nscore-1234-1",...]}; the list
+ *  is empty without resources. It does not change once the container is reaped and the
+ *  directories are removed. *json_out receives a string the caller frees with
+ *  nscore_string_free(). Thread-safe. */
+NSCORE_API int nscore_container_cgroups_json(const struct nscore_container *c, char **json_out, nscore_error **err);
+
 /* ---- Containers ------------------------------------------------------------------------- */
 
 /** A started process, held through a pidfd. Freeing a handle whose process still runs kills

@@ -28,6 +28,9 @@ Filter its system calls with ``spawn(seccomp=Seccomp("allow").add_rule("mkdir", 
 errno=13))``, an OCI ``linux.seccomp`` dict or JSON text, ``"default"`` or ``"unconfined"``
 (:class:`Seccomp`), and answer ``notify`` rules with :func:`seccomp_receive` and
 :func:`seccomp_respond` on ``container.seccomp_listener``.
+Limit its memory, CPU time, CPUs and processes with ``spawn(resources=Resources(memory_max="256m",
+cpu_quota=50_000, cpus="0-1", pids_max=64))`` (:class:`Resources`): the container gets a cgroup
+of its own, listed in ``container.cgroups`` and removed once it is reaped.
 Failures raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -76,6 +79,7 @@ from .inspection import (
 from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
+from .resources import Resources, parse_size
 from .rootfs import Mount, Root
 from .seccomp import (
     Seccomp,
@@ -147,6 +151,9 @@ __all__ = [
     "seccomp_receive",
     "seccomp_respond",
     "syscall_name",
+    # resource limits (cgroups)
+    "Resources",
+    "parse_size",
     # networks
     "Veth",
     "remove_bridge",

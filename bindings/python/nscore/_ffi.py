@@ -165,6 +165,10 @@ SECCOMP_RESPOND_CONTINUE = 0
 SECCOMP_RESPOND_ERROR = 1
 SECCOMP_RESPOND_VALUE = 2
 
+# Resource limits (nscore.h "Resources (cgroups)").
+RESOURCE_UNSET = -(2**63)  # NSCORE_RESOURCE_UNSET (INT64_MIN): "not set"
+RESOURCE_UNLIMITED = -1  # NSCORE_RESOURCE_UNLIMITED: no limit
+
 # ---- Signatures ----------------------------------------------------------------------------
 
 _c_int = ctypes.c_int
@@ -272,6 +276,15 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_seccomp_notification_receive": (_c_int, [_c_int, ctypes.POINTER(SeccompNotificationStruct), _err]),
     "nscore_seccomp_notification_respond": (_c_int, [_c_int, _u64, _c_int, ctypes.c_int64, _err]),
     "nscore_seccomp_syscall_name": (_str, [_u32, ctypes.c_int32]),
+    # Resources (cgroups)
+    "nscore_spawn_config_set_memory": (
+        _c_int,
+        [SpawnConfigPtr, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, _c_int, _err],
+    ),
+    "nscore_spawn_config_set_cpu": (_c_int, [SpawnConfigPtr, _u64, ctypes.c_int64, _u64, _str, _str, _err]),
+    "nscore_spawn_config_set_pids_limit": (_c_int, [SpawnConfigPtr, ctypes.c_int64, _err]),
+    "nscore_spawn_config_clear_resources": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_container_cgroups_json": (_c_int, [ContainerPtr, _json, _err]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),

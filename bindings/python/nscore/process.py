@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import enum
+import json
 import math
 import os
 import signal as _signal
@@ -37,6 +38,7 @@ from ._convert import (
 from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
+from .resources import ResourcesLike, _SpawnResources
 from .rootfs import Mount, Root, RootLike
 from .seccomp import SeccompLike, _SpawnSeccomp
 from .security import Capabilities, RlimitsLike, SpawnSecurity
@@ -190,6 +192,9 @@ class Container:
         # Calls in flight on the handle; close() waits for them to finish before freeing it.
         self._cond = threading.Condition(threading.Lock())
         self._users = 0
+        # The cgroup directories, read once by spawn() when it gave resources (they do not
+        # change, and stay known after close()).
+        self._cgroups: list[str] = []
         #: The argument vector the process was started with (as bytes).
         self.args: list[bytes] = list(args)
 
@@ -219,6 +224,22 @@ class Container:
                 return None
             fd = int(_ffi.lib.nscore_container_seccomp_listener(self._handle))
         return None if fd < 0 else fd
+
+    @property
+    def cgroups(self) -> list[str]:
+        """The container's cgroup directories, one per cgroup hierarchy it uses
+        (``/sys/fs/cgroup/memory/.../nscore-1234-1``, ...), when it was spawned with
+        ``resources=``; else empty. The list is the one made at the spawn: it stays the same
+        after the container is reaped, when the directories are removed, and after
+        :meth:`close`. After :meth:`detach` the directories stay with the process: remove them
+        (``os.rmdir``) once it has ended."""
+        return list(self._cgroups)
+
+    def _load_cgroups(self) -> None:
+        ptr = ctypes.c_void_p()
+        with self._use() as handle:
+            _ffi.lib.nscore_container_cgroups_json(handle, ctypes.byref(ptr), _ffi.new_error())
+        self._cgroups = [str(p) for p in json.loads(_ffi.take_json(ptr))["cgroups"]]
 
     @property
     def returncode(self) -> int | None:
@@ -466,6 +487,7 @@ def spawn(
     rlimits: RlimitsLike | None = None,
     oom_score_adj: int | None = None,
     seccomp: SeccompLike = None,
+    resources: ResourcesLike = None,
     network: NetworkLike = None,
     kill_on_parent_death: bool = False,
     stdin: StdioSpec = None,
@@ -576,6 +598,16 @@ def spawn(
         (naming ``execve``) and for bad rules. A ``notify`` rule gives the container a
         :attr:`Container.seccomp_listener`. Unprivileged, installing a filter needs
         ``no_new_privileges`` (the default with a ``root``) or a user namespace.
+    :param resources: limits on memory, CPU time and CPUs and processes (OCI
+        ``linux.resources``): an :class:`nscore.Resources` (``Resources(memory_max="256m",
+        cpu_quota=50_000, pids_max=64)``) or a dict of its fields. Any limit gives the
+        container a cgroup of its own below the caller's, with the limits written before the
+        command runs, listed in :attr:`Container.cgroups` and removed once it is reaped (or
+        when the spawn fails). Needs write access to the caller's cgroup (root, or a delegated
+        cgroup2 subtree): :class:`nscore.PermissionDeniedError` otherwise, even with a user
+        namespace. Values are checked before anything is created:
+        :class:`nscore.InvalidArgumentError` naming the value (``resources: memory.limit is
+        -5; ...``). None, or nothing set: no cgroup.
     :param network: how a new network namespace is connected: None or ``"none"`` (only
         ``lo``, up), or an :class:`nscore.Veth` (a veth pair to the calling *thread*'s network
         namespace, with addresses, gateway, MTU and MAC, optionally on an :class:`nscore.Bridge`),
@@ -607,6 +639,7 @@ def spawn(
     gid_array = (ctypes.c_uint32 * len(gids))(*gids) if gids else None
     security = SpawnSecurity(capabilities, cap_add, cap_drop, privileged, no_new_privileges, rlimits, oom_score_adj)
     filter_ = _SpawnSeccomp(seccomp)
+    limits = _SpawnResources(resources)
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
@@ -643,12 +676,20 @@ def spawn(
             lib.nscore_spawn_config_set_user(cfg, run_as.uid, run_as.gid, gid_array, len(gids), err())
         net.apply(cfg)
         filter_.apply(cfg)
+        limits.apply(cfg)
         out = _ffi.ContainerPtr()
         lib.nscore_spawn(cfg, ctypes.byref(out), err())
     finally:
         lib.nscore_spawn_config_free(cfg)
         filter_.close()
-    return Container(out, process.args)
+    container = Container(out, process.args)
+    if limits.active:
+        try:
+            container._load_cgroups()
+        except BaseException:
+            container.close()
+            raise
+    return container
 
 
 # ---- join ----------------------------------------------------------------------------------

@@ -1,0 +1,254 @@
+"""Resource limits of a spawned command: memory, CPU time and CPUs, processes (the OCI runtime
+spec's ``linux.resources``; ``include/nscore.h``, "Resources (cgroups)").
+
+:func:`nscore.spawn` takes them as ``resources=`` (a :class:`Resources`, or a dict of its
+fields)::
+
+    import nscore
+
+    limits = nscore.Resources(memory_max="256m", memory_swap="256m", cpu_quota=50_000, pids_max=64)
+    with nscore.spawn(["make", "-j8"], resources=limits) as c:
+        print(c.cgroups)   # ['/sys/fs/cgroup/memory/.../nscore-1234-1', ...]
+        print(c.wait())
+
+Any limit gives the container a cgroup of its own, below the caller's cgroup in each hierarchy
+it needs; the limits are written before the command runs, and the cgroup is removed once the
+container is reaped (or when the spawn fails). :attr:`nscore.Container.cgroups` lists its
+directories. Making a cgroup needs write access to the caller's cgroup (root, or a delegated
+cgroup2 subtree): otherwise the spawn raises :class:`~nscore.PermissionDeniedError` (a
+``PermissionError``) saying so. A :class:`Resources` with nothing set makes no cgroup.
+
+Sizes are bytes: an int, or a string with a binary suffix as Docker takes them (``"256m"``,
+``"1g"``, ``"512KiB"``, ``"1.5g"``); ``-1``, ``"max"`` or ``"unlimited"`` is no limit. The values
+are checked by the library at the spawn, before anything is created; its
+:class:`~nscore.InvalidArgumentError` (a ``ValueError``) names the value with the OCI name of the
+field (``memory_max`` is ``memory.limit``, ``memory_high`` ``memory.reservation``,
+``memory_swap`` ``memory.swap``, ``cpu_shares`` ``cpu.shares``, ``pids_max`` ``pids.limit``):
+``resources: memory.limit is -5; give a size in bytes, or -1 for no limit``, ``resources:
+cpu.cpus '7' names CPU 7, which this machine does not have (it has 0-1)``. What cannot reach the
+library intact is refused here, naming the field: a size that does not parse, a number out of
+the range of its C type. Arguments of the wrong Python type raise ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fractions
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Union
+
+from . import _ffi
+from ._convert import invalid, optional_bytes
+
+__all__ = ["Resources", "ResourcesLike", "SizeLike", "parse_size"]
+
+#: A size as accepted here: bytes as an int, a string such as ``"256m"``, or None (not set).
+SizeLike = Union[int, str, None]
+#: What ``spawn(resources=...)`` takes: a :class:`Resources`, a dict of its fields, or None.
+ResourcesLike = Union["Resources", Mapping[str, Any], None]
+
+#: Binary multipliers of the size suffixes (Docker's RAMInBytes: k, m, g, t, p are powers of 1024).
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*([kmgtp]?)(?:i?b)?")
+_INT64_MAX = 2**63 - 1
+_UINT64_MAX = 2**64 - 1
+
+
+def parse_size(value: SizeLike, what: str = "size") -> int | None:
+    """``value`` in bytes: an int as it is (-1 is no limit), a string with an optional binary
+    suffix (``"4096"``, ``"64k"``, ``"256m"``, ``"1.5g"``, ``"512MiB"``, ``"2GB"``; a fraction is
+    rounded down to a byte), ``"max"``, ``"unlimited"`` or ``"-1"`` for no limit; None stays None.
+
+    :raises TypeError: for anything but an int (not a bool), a str or None.
+    :raises nscore.InvalidArgumentError: for a string that is no size, or a number that does
+        not fit a signed 64-bit integer; the message starts with ``what``.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"{what} must be a size in bytes (int) or a str such as '256m', not {type(value).__name__}")
+    if isinstance(value, int):
+        size = value
+    else:
+        text = value.strip().lower()
+        if text in ("max", "unlimited", "-1"):
+            return -1
+        if re.fullmatch(r"[+-]?\d+", text):
+            size = int(text)
+        else:
+            m = _SIZE.fullmatch(text)
+            if m is None:
+                raise invalid(
+                    what,
+                    f"{what}: {value!r} is not a size; give bytes (268435456) or a number with a suffix "
+                    "k, m, g, t or p (powers of 1024: '256m', '1g', '512KiB'), or 'max' for no limit",
+                )
+            size = int(fractions.Fraction(m.group(1)) * _UNITS[m.group(2)])
+    # INT64_MIN itself is the C ABI's "not set".
+    if not -_INT64_MAX <= size <= _INT64_MAX:
+        raise invalid(what, f"{what}: {value!r} is out of range (a signed 64-bit number of bytes)")
+    return size
+
+
+def _integer(value: Any, what: str, low: int, high: int) -> int | None:
+    """An optional int (not a bool) within the range of its C type."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int or None, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise invalid(what, f"{what}: {value} is out of range ({low} to {high})")
+    return value
+
+
+def _cpu_list(value: Any, what: str) -> str | None:
+    """A cpuset list such as ``"0-2,4"``, given as a str (or an iterable of ints: ``[0, 1]``)."""
+    if value is None or isinstance(value, str):
+        optional_bytes(value, what)  # refuses a NUL byte, which would cut the C string short
+        return value
+    wrong = TypeError(f"{what} must be a str such as '0-2,4' or a sequence of ints, not {type(value).__name__}")
+    if isinstance(value, (bytes, bytearray)) or not isinstance(value, Iterable):
+        raise wrong
+    items = list(value)
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in items):
+        raise TypeError(f"{what} must be a str such as '0-2,4' or a sequence of ints")
+    return ",".join(str(i) for i in items)
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class Resources:
+    """Limits on what a container may use, enforced by a cgroup of its own (OCI
+    ``linux.resources``). Every field is optional; None leaves it to the kernel (no limit).
+
+    Sizes are stored in bytes (see :func:`parse_size` for what is accepted); ``-1`` is no limit.
+    """
+
+    #: The hard memory limit (OCI ``memory.limit``; v1 ``memory.limit_in_bytes``, v2
+    #: ``memory.max``). At it the kernel reclaims, then its OOM killer kills a process of the
+    #: container with SIGKILL.
+    memory_max: int | None
+    #: The soft limit, at most ``memory_max`` (OCI ``memory.reservation``; v1
+    #: ``memory.soft_limit_in_bytes``, v2 ``memory.low``, as runc and crun).
+    memory_high: int | None
+    #: Memory *plus* swap (OCI ``memory.swap``, ``docker run --memory-swap``; v1
+    #: ``memory.memsw.limit_in_bytes``, v2 ``memory.swap.max`` gets the difference): at least
+    #: ``memory_max``, which it needs; equal to it, no swap at all.
+    memory_swap: int | None
+    #: Pause the container's tasks at the limit instead of killing one (v1
+    #: ``memory.oom_control``; refused on cgroup v2, which has no such switch).
+    disable_oom_killer: bool
+    #: The relative CPU weight, 2 to 262144 (OCI ``cpu.shares``; v2 ``cpu.weight``, converted).
+    cpu_shares: int | None
+    #: Microseconds of CPU time per period, at least 1000, or -1 for no limit (OCI
+    #: ``cpu.quota``; v1 ``cpu.cfs_quota_us``, v2 ``cpu.max``). 50_000 of a 100_000 period
+    #: is half a CPU.
+    cpu_quota: int | None
+    #: The period in microseconds, 1000 to 1000000 (OCI ``cpu.period``; default 100000).
+    cpu_period: int | None
+    #: The CPUs it may run on, a list such as ``"0-2,4"`` (or ``[0, 1, 2, 4]``) of CPUs the
+    #: machine has (OCI ``cpu.cpus``; ``cpuset.cpus``).
+    cpus: str | None
+    #: The memory nodes it may allocate from (OCI ``cpu.mems``; ``cpuset.mems``).
+    mems: str | None
+    #: The most processes and threads at once (OCI ``pids.limit``; ``pids.max``); beyond it
+    #: fork fails with EAGAIN inside. -1 or 0: no limit.
+    pids_max: int | None
+
+    def __init__(
+        self,
+        memory_max: SizeLike = None,
+        memory_high: SizeLike = None,
+        memory_swap: SizeLike = None,
+        disable_oom_killer: bool = False,
+        cpu_shares: int | None = None,
+        cpu_quota: int | None = None,
+        cpu_period: int | None = None,
+        cpus: str | Iterable[int] | None = None,
+        mems: str | Iterable[int] | None = None,
+        pids_max: int | None = None,
+    ) -> None:
+        if not isinstance(disable_oom_killer, bool):
+            raise TypeError(f"Resources.disable_oom_killer must be a bool, not {type(disable_oom_killer).__name__}")
+        values = {
+            "memory_max": parse_size(memory_max, "Resources.memory_max"),
+            "memory_high": parse_size(memory_high, "Resources.memory_high"),
+            "memory_swap": parse_size(memory_swap, "Resources.memory_swap"),
+            "disable_oom_killer": disable_oom_killer,
+            # uint64_t in C, where 0 is "not set": 0 is refused here rather than ignored.
+            "cpu_shares": _integer(cpu_shares, "Resources.cpu_shares", 1, _UINT64_MAX),
+            "cpu_quota": _integer(cpu_quota, "Resources.cpu_quota", -_INT64_MAX, _INT64_MAX),
+            "cpu_period": _integer(cpu_period, "Resources.cpu_period", 1, _UINT64_MAX),
+            "cpus": _cpu_list(cpus, "Resources.cpus"),
+            "mems": _cpu_list(mems, "Resources.mems"),
+            "pids_max": _integer(pids_max, "Resources.pids_max", -_INT64_MAX, _INT64_MAX),
+        }
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def coerce(cls, value: ResourcesLike) -> Resources | None:
+        """A :class:`Resources` from itself, a dict of its fields (``{"memory_max": "1g"}``),
+        or None."""
+        if value is None or isinstance(value, Resources):
+            return value
+        if isinstance(value, Mapping):
+            unknown = sorted(str(k) for k in value if k not in _FIELDS)
+            if unknown:
+                raise TypeError(f"resources: unknown field {unknown[0]!r}; the fields are {', '.join(_FIELDS)}")
+            return cls(**value)
+        raise TypeError(f"resources must be an nscore.Resources, a dict or None, not {type(value).__name__}")
+
+    @property
+    def empty(self) -> bool:
+        """True when no limit is set: a spawn with these makes no cgroup."""
+        return not self._given()
+
+    def _given(self) -> list[str]:
+        """The fields that are set (disable_oom_killer when True)."""
+        return [f for f in _FIELDS if getattr(self, f) is not None and getattr(self, f) is not False]
+
+    def __repr__(self) -> str:
+        """Only the fields that are set."""
+        return "Resources(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._given()) + ")"
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Resources))
+
+
+def _int64(value: int | None) -> int:
+    return _ffi.RESOURCE_UNSET if value is None else value
+
+
+class _SpawnResources:
+    """The resources part of a spawn, converted before any C call: ``apply(cfg)`` sets it."""
+
+    def __init__(self, value: ResourcesLike) -> None:
+        r = Resources.coerce(value)
+        #: None when nothing is set: the spawn makes no cgroup.
+        self.resources = None if r is None or r.empty else r
+
+    @property
+    def active(self) -> bool:
+        return self.resources is not None
+
+    def apply(self, cfg: Any) -> None:
+        r = self.resources
+        if r is None:
+            return
+        lib, err = _ffi.lib, _ffi.new_error
+        sizes = (r.memory_max, r.memory_high, r.memory_swap)
+        if any(v is not None for v in sizes) or r.disable_oom_killer:
+            lib.nscore_spawn_config_set_memory(cfg, *(_int64(v) for v in sizes), int(r.disable_oom_killer), err())
+        if any(v is not None for v in (r.cpu_shares, r.cpu_quota, r.cpu_period, r.cpus, r.mems)):
+            lib.nscore_spawn_config_set_cpu(
+                cfg,
+                r.cpu_shares or 0,
+                _int64(r.cpu_quota),
+                r.cpu_period or 0,
+                optional_bytes(r.cpus, "Resources.cpus"),
+                optional_bytes(r.mems, "Resources.mems"),
+                err(),
+            )
+        if r.pids_max is not None:
+            lib.nscore_spawn_config_set_pids_limit(cfg, r.pids_max, err())

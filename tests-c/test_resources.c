@@ -1,0 +1,799 @@
+/* Resources (nscore.h "Resources (cgroups)"): the limits are in the container's cgroup files,
+ * read from outside while it runs (memory.limit_in_bytes, pids.max, cpu.cfs_quota_us,
+ * cpuset.cpus, or their cgroup v2 names); a memory hog is killed (SIGKILL) at its limit; a fork
+ * bomb stops at pids.max with EAGAIN inside; with a new cgroup namespace the container sees its
+ * cgroups as "/"; bad values fail the spawn naming them; the cgroup goes at the reap, with
+ * nscore_container_free() of a running container and with a spawn that fails, and stays after
+ * nscore_container_detach(); a spawn without resources gets no cgroup.
+ * After every case, no "nscore-<pid>-*" directory is left below this process's cgroups (found
+ * here from /proc/self/cgroup and /proc/self/mountinfo, independently of the library).
+ *
+ * As root the whole file runs; the cases that need a controller the machine lacks are skipped
+ * with a note. The unprivileged part runs in a copy of this program re-executed as uid 65534
+ * (or directly when the test is not run as root): a spawn with resources fails with
+ * NSCORE_EPERM saying that cgroup limits need write access, leaves nothing, and a spawn without
+ * resources still works.
+ *
+ * The commands are this program itself: `test_resources hog MIB` touches MIB MiB and prints
+ * "survived"; `test_resources forks` forks until fork fails and prints "forks N errno E"
+ * (its children wait; it is the init of a PID namespace, so they die with it). */
+#include "test.h"
+
+#include <grp.h>
+#include <limits.h>
+#include <sys/syscall.h>
+
+#define MIB (1024LL * 1024LL)
+
+static char self[PATH_MAX]; /* this program, the probe */
+static int rootless;         /* not root: only the unprivileged part runs */
+
+/* ---- The probes (run inside the containers) ------------------------------------------------ */
+
+static int probe_hog(long mib)
+{
+    size_t n = (size_t)mib * (size_t)MIB;
+    char *p = malloc(n);
+    if (p == NULL) {
+        printf("malloc failed\n");
+        return 3;
+    }
+    for (size_t i = 0; i < n; i += 4096) p[i] = 1;
+    printf("survived\n");
+    fflush(stdout);
+    free(p);
+    return 0;
+}
+
+static int probe_forks(void)
+{
+    int n = 0, e = 0;
+    for (; n < 1000; n++) {
+        pid_t p = fork();
+        if (p == 0) {
+            for (;;) pause();
+        }
+        if (p < 0) {
+            e = errno;
+            break;
+        }
+    }
+    printf("forks %d errno %d\n", n, e);
+    fflush(stdout);
+    return 0; /* as the PID namespace's init, its end kills the children */
+}
+
+/* ---- The caller's cgroups, found without the library ---------------------------------------- */
+
+/* One cgroup hierarchy mounted here and this process's directory in it. */
+struct hierarchy {
+    char dir[PATH_MAX];      /* the caller's directory */
+    char controllers[256];   /* v1: "cpu,cpuacct"; v2: the caller's cgroup.controllers */
+    int v2;
+};
+static struct hierarchy hier[32];
+static int nhier;
+
+/* True when `list` (separated by `,` or spaces) holds `word`. */
+static int has_word(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n) {
+        int start = p == list || p[-1] == ',' || p[-1] == ' ';
+        int end = p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\n';
+        if (start && end) return 1;
+    }
+    return 0;
+}
+
+/* Reads a small file into buf without its trailing newlines; 0, or -1 (buf empty). */
+static int read_text(const char *path, char *buf, size_t n)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    buf[0] = '\0';
+    if (fd < 0) return -1;
+    t_read_all(fd, buf, n);
+    close(fd);
+    t_chomp(buf);
+    return 0;
+}
+
+/* Fills hier[] from /proc/self/mountinfo and /proc/self/cgroup. */
+static void find_hierarchies(void)
+{
+    char cgroup[8192], line[4096];
+    FILE *f;
+    nhier = 0;
+    if (read_text("/proc/self/cgroup", cgroup, sizeof cgroup) != 0) return;
+    f = fopen("/proc/self/mountinfo", "re");
+    if (f == NULL) return;
+    while (fgets(line, sizeof line, f) != NULL && nhier < 32) {
+        /* id parent maj:min root mountpoint options [optional...] - fstype source superoptions */
+        char root[PATH_MAX], mnt[PATH_MAX], fstype[64], super[512];
+        const char *dash = strstr(line, " - ");
+        char *want = NULL;
+        if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2) continue;
+        if (sscanf(dash + 3, "%63s %*s %511s", fstype, super) != 2) continue;
+        int v2 = strcmp(fstype, "cgroup2") == 0;
+        if (!v2 && strcmp(fstype, "cgroup") != 0) continue;
+        /* The /proc/self/cgroup line of this hierarchy: "0::PATH" for cgroup2, else the one
+         * whose controller list is within the mount's super options. */
+        char copy[8192];
+        snprintf(copy, sizeof copy, "%s", cgroup);
+        for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+            char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+            if (c2 == NULL) continue;
+            *c2 = '\0';
+            const char *names = c1 + 1;
+            int match;
+            if (v2) {
+                match = names[0] == '\0';
+            } else {
+                char ns[256];
+                match = names[0] != '\0';
+                snprintf(ns, sizeof ns, "%s", names);
+                for (char *s2 = NULL, *w = strtok_r(ns, ",", &s2); w != NULL && match; w = strtok_r(NULL, ",", &s2))
+                    if (!has_word(super, w)) match = 0;
+            }
+            if (match) {
+                want = c2 + 1;
+                if (!v2) snprintf(hier[nhier].controllers, sizeof hier[nhier].controllers, "%s", names);
+                break;
+            }
+        }
+        if (want == NULL) continue;
+        /* The path is relative to the mount's root when the mount is of a subtree. */
+        size_t rl = strlen(root);
+        const char *rel = want;
+        if (strcmp(root, "/") != 0 && strncmp(want, root, rl) == 0) rel = want + rl;
+        while (*rel == '/') rel++;
+        /* (A path too long for the buffer is skipped.) */
+        if (snprintf(hier[nhier].dir, sizeof hier[nhier].dir, "%s%s%s", mnt, *rel ? "/" : "", rel) >=
+            (int)sizeof hier[nhier].dir)
+            continue;
+        hier[nhier].v2 = v2;
+        if (v2) {
+            char path[PATH_MAX + 32];
+            snprintf(path, sizeof path, "%s/cgroup.controllers", hier[nhier].dir);
+            read_text(path, hier[nhier].controllers, sizeof hier[nhier].controllers);
+        }
+        nhier++;
+    }
+    fclose(f);
+}
+
+/* The hierarchy the library uses for `controller` (cgroup2 when the caller's cgroup2 directory
+ * offers it, else its v1 hierarchy), or NULL when the machine lacks it. */
+static const struct hierarchy *place(const char *controller)
+{
+    for (int i = 0; i < nhier; i++)
+        if (hier[i].v2 && has_word(hier[i].controllers, controller)) return &hier[i];
+    for (int i = 0; i < nhier; i++)
+        if (!hier[i].v2 && has_word(hier[i].controllers, controller)) return &hier[i];
+    return NULL;
+}
+
+/* The "nscore-<pid>-*" directories below the caller's cgroups, each printed; pid 0: ours. */
+static int leftovers(pid_t pid)
+{
+    char prefix[64];
+    int n = 0;
+    snprintf(prefix, sizeof prefix, "nscore-%d-", (int)(pid ? pid : getpid()));
+    for (int i = 0; i < nhier; i++) {
+        DIR *d = opendir(hier[i].dir);
+        struct dirent *e;
+        if (d == NULL) continue;
+        while ((e = readdir(d)) != NULL) {
+            if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
+                fprintf(stderr, "left behind: %s/%s\n", hier[i].dir, e->d_name);
+                n++;
+            }
+        }
+        closedir(d);
+    }
+    return n;
+}
+
+/* ---- Helpers ----------------------------------------------------------------------------- */
+
+/* The paths of nscore_container_cgroups_json() into paths[] (at most max); their count, or -1. */
+static int cgroup_paths(nscore_container *c, char paths[][PATH_MAX], int max)
+{
+    char *json = NULL;
+    int n = 0;
+    const char *p;
+    OK(nscore_container_cgroups_json(c, &json, &err));
+    p = strstr(json, "\"cgroups\":[");
+    REQUIRE(p != NULL);
+    p += strlen("\"cgroups\":[");
+    while (*p == '"' && n < max) {
+        size_t k = 0;
+        for (p++; *p != '\0' && *p != '"'; p++) {
+            if (*p == '\\' && p[1] != '\0') p++;
+            if (k + 1 < PATH_MAX) paths[n][k++] = *p;
+        }
+        paths[n++][k] = '\0';
+        if (*p == '"') p++;
+        if (*p == ',') p++;
+    }
+    REQUIRE(*p == ']');
+    nscore_string_free(json);
+    return n;
+out:
+    nscore_string_free(json);
+    return -1;
+}
+
+/* The directory among paths[] below hierarchy h, or NULL. */
+static const char *path_in(char paths[][PATH_MAX], int n, const struct hierarchy *h)
+{
+    size_t l = strlen(h->dir);
+    for (int i = 0; i < n; i++)
+        if (strncmp(paths[i], h->dir, l) == 0 && paths[i][l] == '/') return paths[i];
+    return NULL;
+}
+
+/* Checks that file `name` of directory `dir` holds `want`. */
+static void expect_file(const char *dir, const char *name, const char *want)
+{
+    char path[PATH_MAX + 64], got[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (read_text(path, got, sizeof got) != 0) {
+        t_fail(__FILE__, __LINE__, path, 0, NULL);
+        fprintf(stderr, "    cannot read %s: %s\n", path, strerror(errno));
+        return;
+    }
+    if (strcmp(got, want) != 0) {
+        t_failures++;
+        fprintf(stderr, "%s: \"%s\", expected \"%s\"\n", path, got, want);
+    }
+}
+
+/* A configuration running argv, with a new PID namespace as root (the probes' children die
+ * with them) and none unprivileged. */
+static nscore_spawn_config *config(const char *const *argv)
+{
+    return t_config(argv, rootless ? 0 : NSCORE_NS_PID);
+}
+
+/* Runs cfg to its end with stdout captured into buf; the wait status, or -1 (reported). */
+static int run(nscore_spawn_config *cfg, char *buf, size_t n)
+{
+    nscore_container *c = NULL;
+    int outp[2] = {-1, -1}, s = -1;
+    buf[0] = '\0';
+    REQUIRE(pipe2(outp, O_CLOEXEC) == 0);
+    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, outp[1], &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    close(outp[1]);
+    outp[1] = -1;
+    t_read_all(outp[0], buf, n);
+    OK(nscore_container_wait(c, 60000, &s, &err));
+out:
+    if (outp[0] >= 0) close(outp[0]);
+    if (outp[1] >= 0) close(outp[1]);
+    nscore_container_free(c);
+    return s;
+}
+
+/* The highest number of a list such as "0-3,6" in `path`, or -1. */
+static int highest(const char *path)
+{
+    char buf[256];
+    int hi = -1;
+    if (read_text(path, buf, sizeof buf) != 0) return -1;
+    for (char *p = buf; *p != '\0';) {
+        if (*p >= '0' && *p <= '9') {
+            long v = strtol(p, &p, 10);
+            if (v > hi) hi = (int)v;
+        } else {
+            p++;
+        }
+    }
+    return hi;
+}
+
+/* ---- Cases ------------------------------------------------------------------------------- */
+
+/* Every limit in its file, read from outside while the container runs; the container is in
+ * its cgroups; they are gone after the stop. */
+static void limits_in_files(void)
+{
+    const char *argv[] = {"sleep", "30", NULL};
+    nscore_spawn_config *cfg = config(argv);
+    nscore_container *c = NULL;
+    const struct hierarchy *mem = place("memory"), *pids = place("pids"), *cpu = place("cpu");
+    const struct hierarchy *cpuset = place("cpuset");
+    char paths[8][PATH_MAX], own[4096], file[PATH_MAX + 64];
+    int n, swap = 0, s = 0;
+    REQUIRE(cfg != NULL);
+    if (mem == NULL || pids == NULL || cpu == NULL || cpuset == NULL)
+        fprintf(stderr, "note: controllers missing (memory %s, pids %s, cpu %s, cpuset %s): their checks are skipped\n",
+                mem ? "yes" : "no", pids ? "yes" : "no", cpu ? "yes" : "no", cpuset ? "yes" : "no");
+    if (mem == NULL && pids == NULL && cpu == NULL && cpuset == NULL) goto out;
+    if (mem != NULL) {
+        /* Swap limits need swap accounting (v1 memory.memsw.*, v2 memory.swap.max). */
+        snprintf(file, sizeof file, "%s/%s", mem->dir, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+        swap = access(file, F_OK) == 0;
+        /* disable_oom_killer only where there is such a switch (v1). */
+        OK(nscore_spawn_config_set_memory(cfg, 64 * MIB, 32 * MIB, swap ? 128 * MIB : NSCORE_RESOURCE_UNSET, !mem->v2,
+                                          &err));
+    }
+    if (cpu != NULL || cpuset != NULL)
+        OK(nscore_spawn_config_set_cpu(cfg, cpu ? 512 : 0, cpu ? 20000 : NSCORE_RESOURCE_UNSET, cpu ? 100000 : 0,
+                                       cpuset ? "0" : NULL, NULL, &err));
+    if (pids != NULL) OK(nscore_spawn_config_set_pids_limit(cfg, 32, &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    n = cgroup_paths(c, paths, 8);
+    REQUIRE(n >= 1);
+    for (int i = 0; i < n; i++) {
+        char prefix[64];
+        snprintf(prefix, sizeof prefix, "/nscore-%d-", (int)getpid());
+        CHECK(strstr(paths[i], prefix) != NULL);
+        CHECK(access(paths[i], F_OK) == 0);
+    }
+    /* The container's own view: each of its directories is its cgroup. */
+    snprintf(file, sizeof file, "/proc/%d/cgroup", (int)nscore_container_pid(c));
+    REQUIRE(read_text(file, own, sizeof own) == 0);
+    for (int i = 0; i < n; i++) {
+        const char *leaf = strrchr(paths[i], '/');
+        if (strstr(own, leaf) == NULL) {
+            t_failures++;
+            fprintf(stderr, "%s does not list %s:\n%s\n", file, leaf, own);
+        }
+    }
+    if (mem != NULL) {
+        const char *d = path_in(paths, n, mem);
+        REQUIRE(d != NULL);
+        if (mem->v2) {
+            expect_file(d, "memory.max", "67108864");
+            expect_file(d, "memory.low", "33554432");
+            if (swap) expect_file(d, "memory.swap.max", "67108864");
+        } else {
+            expect_file(d, "memory.limit_in_bytes", "67108864");
+            expect_file(d, "memory.soft_limit_in_bytes", "33554432");
+            if (swap) expect_file(d, "memory.memsw.limit_in_bytes", "134217728");
+            snprintf(file, sizeof file, "%s/memory.oom_control", d);
+            CHECK(t_file_contains(file, "oom_kill_disable 1\n"));
+        }
+    }
+    if (pids != NULL) {
+        const char *d = path_in(paths, n, pids);
+        REQUIRE(d != NULL);
+        expect_file(d, "pids.max", "32");
+    }
+    if (cpu != NULL) {
+        const char *d = path_in(paths, n, cpu);
+        REQUIRE(d != NULL);
+        if (cpu->v2) {
+            expect_file(d, "cpu.max", "20000 100000");
+            expect_file(d, "cpu.weight", "20"); /* 1 + (512 - 2) * 9999 / 262142 */
+        } else {
+            expect_file(d, "cpu.cfs_quota_us", "20000");
+            expect_file(d, "cpu.cfs_period_us", "100000");
+            expect_file(d, "cpu.shares", "512");
+        }
+    }
+    if (cpuset != NULL) {
+        const char *d = path_in(paths, n, cpuset);
+        REQUIRE(d != NULL);
+        expect_file(d, "cpuset.cpus", "0");
+        /* And the kernel applies it to the command. */
+        snprintf(file, sizeof file, "/proc/%d/status", (int)nscore_container_pid(c));
+        CHECK(t_file_contains(file, "Cpus_allowed_list:\t0\n"));
+    }
+    OK(nscore_container_stop(c, 0, &s, &err));
+    CHECK(WIFSIGNALED(s));
+    /* Removed by the reap, before the stop returned. */
+    for (int i = 0; i < n; i++) {
+        if (access(paths[i], F_OK) == 0) {
+            t_failures++;
+            fprintf(stderr, "%s still exists after the stop\n", paths[i]);
+        }
+    }
+    /* The list stays as it was at the spawn. */
+    CHECK(cgroup_paths(c, paths, 8) == n);
+out:
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* With a new cgroup namespace, the container's cgroups are its namespace's root: it sees "/"
+ * in every hierarchy (the cgroup namespace is made once the child is in its cgroups). */
+static void cgroup_namespace(void)
+{
+    const char *argv[] = {"cat", "/proc/self/cgroup", NULL};
+    nscore_spawn_config *cfg = NULL;
+    char out[4096];
+    int s;
+    if (place("pids") == NULL) return;
+    cfg = t_config(argv, NSCORE_NS_CGROUP | NSCORE_NS_PID);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
+    s = run(cfg, out, sizeof out);
+    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+    for (char *save = NULL, *l = strtok_r(out, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
+        size_t n = strlen(l);
+        if (n < 2 || strcmp(l + n - 2, ":/") != 0) {
+            t_failures++;
+            fprintf(stderr, "in a new cgroup namespace the container sees \"%s\"; expected its root, /\n", l);
+        }
+    }
+out:
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* A process touching 256 MiB under a 32 MiB limit (no swap) is killed by the OOM killer. */
+static void memory_hog(void)
+{
+    const char *argv[] = {self, "hog", "256", NULL};
+    const struct hierarchy *mem = place("memory");
+    nscore_spawn_config *cfg = NULL;
+    char out[256], file[PATH_MAX + 64];
+    int s, swap;
+    if (mem == NULL) {
+        fprintf(stderr, "note: no memory controller: memory_hog skipped\n");
+        return;
+    }
+    snprintf(file, sizeof file, "%s/%s", mem->dir, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+    swap = access(file, F_OK) == 0;
+    cfg = config(argv);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_memory(cfg, 32 * MIB, NSCORE_RESOURCE_UNSET, swap ? 32 * MIB : NSCORE_RESOURCE_UNSET, 0,
+                                      &err));
+    s = run(cfg, out, sizeof out);
+    if (!(WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL)) {
+        t_failures++;
+        fprintf(stderr, "memory hog: wait status 0x%x, output \"%s\"; expected SIGKILL\n", (unsigned)s, out);
+    }
+    CHECK(strstr(out, "survived") == NULL);
+out:
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* A fork bomb under pids.max 8: the 8th task cannot be made, fork fails with EAGAIN. */
+static void fork_bomb(void)
+{
+    const char *argv[] = {self, "forks", NULL};
+    nscore_spawn_config *cfg = NULL;
+    char out[256];
+    int s;
+    if (place("pids") == NULL) {
+        fprintf(stderr, "note: no pids controller: fork_bomb skipped\n");
+        return;
+    }
+    cfg = config(argv);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_pids_limit(cfg, 8, &err));
+    s = run(cfg, out, sizeof out);
+    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+    if (strcmp(t_chomp(out), "forks 7 errno 11") != 0) {
+        t_failures++;
+        fprintf(stderr, "fork bomb printed \"%s\"; expected \"forks 7 errno 11\" (EAGAIN)\n", out);
+    }
+out:
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* Refused at the spawn, naming the value, before anything exists. */
+#define REFUSED(cfg, needle)                                                                                  \
+    do {                                                                                                      \
+        nscore_container *c_ = NULL;                                                                          \
+        FAILS(nscore_spawn(cfg, &c_, &err), NSCORE_EINVAL, needle);                                           \
+        CHECK(c_ == NULL);                                                                                    \
+        nscore_container_free(c_);                                                                            \
+    } while (0)
+
+static void bad_values(void)
+{
+    const char *argv[] = {"true", NULL};
+    nscore_spawn_config *cfg = config(argv);
+    nscore_container *c = NULL;
+    char *json = NULL, needle[160], list[32];
+    int cpu_hi = highest("/sys/devices/system/cpu/online"), node_hi = highest("/sys/devices/system/node/online");
+    REQUIRE(cfg != NULL);
+
+    /* The setters' own checks. */
+    FAILS(nscore_spawn_config_set_memory(NULL, 1, 1, 1, 0, &err), NSCORE_EINVAL, "cfg is NULL");
+    FAILS(nscore_spawn_config_set_memory(cfg, 64 * MIB, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 2, &err),
+          NSCORE_EINVAL, "disable_oom_killer must be 0 or 1, not 2");
+    FAILS(nscore_spawn_config_set_cpu(NULL, 0, NSCORE_RESOURCE_UNSET, 0, NULL, NULL, &err), NSCORE_EINVAL,
+          "cfg is NULL");
+    FAILS(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, "\xff", NULL, &err), NSCORE_EINVAL,
+          "cpus is not valid UTF-8");
+    FAILS(nscore_spawn_config_set_pids_limit(NULL, 1, &err), NSCORE_EINVAL, "cfg is NULL");
+    FAILS(nscore_spawn_config_clear_resources(NULL, &err), NSCORE_EINVAL, "cfg is NULL");
+    FAILS(nscore_container_cgroups_json(NULL, &json, &err), NSCORE_EINVAL, "c is NULL");
+    CHECK(json == NULL);
+
+    /* The engine's, at the spawn. */
+    OK(nscore_spawn_config_set_memory(cfg, -5, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 0, &err));
+    REFUSED(cfg, "resources: memory.limit is -5; give a size in bytes, or -1 for no limit");
+    OK(nscore_spawn_config_set_memory(cfg, 100, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 0, &err));
+    REFUSED(cfg, "memory.limit is 100 bytes, below one page");
+    OK(nscore_spawn_config_set_memory(cfg, 64 * MIB, NSCORE_RESOURCE_UNSET, 32 * MIB, 0, &err));
+    REFUSED(cfg, "memory.swap (33554432) is memory plus swap, and must be at least memory.limit (67108864)");
+    OK(nscore_spawn_config_set_memory(cfg, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 64 * MIB, 0, &err));
+    REFUSED(cfg, "memory.swap needs memory.limit");
+    OK(nscore_spawn_config_set_memory(cfg, 32 * MIB, 64 * MIB, NSCORE_RESOURCE_UNSET, 0, &err));
+    REFUSED(cfg, "memory.reservation (67108864) is above memory.limit (33554432)");
+    OK(nscore_spawn_config_set_memory(cfg, 64 * MIB, -7, NSCORE_RESOURCE_UNSET, 0, &err));
+    REFUSED(cfg, "memory.reservation is -7");
+    OK(nscore_spawn_config_set_memory(cfg, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 0,
+                                      &err));
+
+    if (cpu_hi >= 0) {
+        snprintf(list, sizeof list, "0-%d", cpu_hi + 1);
+        OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, list, NULL, &err));
+        snprintf(needle, sizeof needle, "resources: cpu.cpus '%s' names CPU %d, which this machine does not have", list,
+                 cpu_hi + 1);
+        REFUSED(cfg, needle);
+    }
+    if (node_hi >= 0) {
+        snprintf(list, sizeof list, "%d", node_hi + 1);
+        OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, NULL, list, &err));
+        snprintf(needle, sizeof needle, "cpu.mems '%s' names memory node %d", list, node_hi + 1);
+        REFUSED(cfg, needle);
+    }
+    OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, "0-", NULL, &err));
+    REFUSED(cfg, "cpu.cpus '0-' is not a list such as 0-2,4");
+    OK(nscore_spawn_config_set_cpu(cfg, 1, NSCORE_RESOURCE_UNSET, 0, NULL, NULL, &err));
+    REFUSED(cfg, "cpu.shares is 1; the kernel takes 2 to 262144");
+    OK(nscore_spawn_config_set_cpu(cfg, 0, 500, 0, NULL, NULL, &err));
+    REFUSED(cfg, "cpu.quota is 500");
+    OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 10, NULL, NULL, &err));
+    REFUSED(cfg, "cpu.period is 10");
+    OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, NULL, NULL, &err));
+
+    OK(nscore_spawn_config_set_pids_limit(cfg, -2, &err));
+    REFUSED(cfg, "resources: pids.limit is -2; give a count, or -1 for no limit");
+    OK(nscore_spawn_config_clear_resources(cfg, &err));
+
+    /* Nothing was started, nothing made. */
+    CHECK(t_count_children() == 0);
+    /* Cleared: a plain spawn again, with no cgroup. */
+    OK(nscore_spawn(cfg, &c, &err));
+    FAILS(nscore_container_cgroups_json(c, NULL, &err), NSCORE_EINVAL, "json_out is NULL");
+    OK(nscore_container_cgroups_json(c, &json, &err));
+    snprintf(needle, sizeof needle, "{\"pid\":%d,\"cgroups\":[]}", (int)nscore_container_pid(c));
+    if (strcmp(json, needle) != 0) {
+        t_failures++;
+        fprintf(stderr, "cgroups of a spawn without resources: %s\n", json);
+    }
+    OK(nscore_container_wait(c, 10000, NULL, &err));
+out:
+    nscore_string_free(json);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* Parts set to "not set" are removed; none left, no cgroup. */
+static void unset_parts(void)
+{
+    const char *argv[] = {"cat", "/proc/self/cgroup", NULL};
+    nscore_spawn_config *cfg = config(argv);
+    char out[4096], mine[4096];
+    int s;
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_memory(cfg, 64 * MIB, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 0, &err));
+    OK(nscore_spawn_config_set_cpu(cfg, 512, NSCORE_RESOURCE_UNSET, 0, NULL, NULL, &err));
+    OK(nscore_spawn_config_set_pids_limit(cfg, 10, &err));
+    OK(nscore_spawn_config_set_memory(cfg, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 0,
+                                      &err));
+    OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, NULL, NULL, &err));
+    OK(nscore_spawn_config_set_pids_limit(cfg, NSCORE_RESOURCE_UNSET, &err));
+    /* An unprivileged caller can spawn it: no cgroup is touched. */
+    s = run(cfg, out, sizeof out);
+    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+    REQUIRE(read_text("/proc/self/cgroup", mine, sizeof mine) == 0);
+    if (strcmp(t_chomp(out), mine) != 0) {
+        t_failures++;
+        fprintf(stderr, "the command's cgroups:\n%s\nare not the caller's:\n%s\n", out, mine);
+    }
+out:
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* A spawn that fails after its cgroup was made (a mount in the child) removes it; so does
+ * one whose command does not exist, and nscore_container_free() of a running container. */
+static void cleanup_paths(void)
+{
+    const char *argv[] = {"sleep", "30", NULL}, *missing[] = {"/nonexistent/command", NULL};
+    nscore_spawn_config *cfg = NULL, *cfg2 = NULL;
+    nscore_container *c = NULL;
+    char paths[8][PATH_MAX];
+    int n;
+    if (place("pids") == NULL) {
+        fprintf(stderr, "note: no pids controller: cleanup_paths skipped\n");
+        return;
+    }
+    cfg = t_config(argv, NSCORE_NS_PID | NSCORE_NS_MNT);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
+    OK(nscore_spawn_config_add_mount(cfg, "/mnt", "nscorebogusfs", "none", NULL, &err));
+    {
+        nscore_error *err = NULL;
+        int rc = nscore_spawn(cfg, &c, &err);
+        CHECK(rc < 0 && c == NULL && err != NULL);
+        if (err != NULL && strstr(nscore_error_message(err), "nscorebogusfs") == NULL)
+            fprintf(stderr, "unexpected failure: %s\n", nscore_error_message(err));
+        nscore_error_free(err);
+    }
+    CHECK(leftovers(0) == 0);
+    CHECK(t_count_children() == 0);
+
+    cfg2 = t_config(missing, NSCORE_NS_PID);
+    REQUIRE(cfg2 != NULL);
+    OK(nscore_spawn_config_set_pids_limit(cfg2, 16, &err));
+    FAILS(nscore_spawn(cfg2, &c, &err), NSCORE_ENOTFOUND, "/nonexistent/command");
+    CHECK(c == NULL);
+    CHECK(leftovers(0) == 0);
+    CHECK(t_count_children() == 0);
+
+    /* Freed while running: killed, reaped, its cgroup removed. */
+    OK(nscore_spawn_config_clear_mounts(cfg, &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    n = cgroup_paths(c, paths, 8);
+    REQUIRE(n >= 1 && path_in(paths, n, place("pids")) != NULL);
+    for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) == 0);
+    nscore_container_free(c);
+    c = NULL;
+    for (int i = 0; i < n; i++) {
+        if (access(paths[i], F_OK) == 0) {
+            t_failures++;
+            fprintf(stderr, "%s still exists after nscore_container_free()\n", paths[i]);
+        }
+    }
+out:
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    nscore_spawn_config_free(cfg2);
+    CHECK(leftovers(0) == 0);
+    CHECK(t_count_children() == 0);
+}
+
+/* After nscore_container_detach() the cgroup stays with the process; the caller removes it. */
+static void detached(void)
+{
+    const char *argv[] = {"sleep", "30", NULL};
+    nscore_spawn_config *cfg = NULL;
+    nscore_container *c = NULL;
+    char paths[8][PATH_MAX];
+    pid_t pid = -1;
+    int n = 0;
+    if (place("pids") == NULL) return;
+    cfg = config(argv);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    pid = nscore_container_pid(c);
+    n = cgroup_paths(c, paths, 8);
+    REQUIRE(n >= 1 && path_in(paths, n, place("pids")) != NULL);
+    nscore_container_detach(c);
+    nscore_container_free(c);
+    c = NULL;
+    for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) == 0);
+    expect_file(path_in(paths, n, place("pids")), "pids.current", "1");
+out:
+    nscore_container_free(c);
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    for (int i = 0; i < n; i++) {
+        /* The kernel frees the cgroup of a reaped task shortly after. */
+        for (int k = 0; k < 500 && rmdir(paths[i]) != 0 && errno == EBUSY; k++) usleep(1000);
+    }
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* As uid 65534 (run.sh's unprivileged user): a spawn with resources fails with NSCORE_EPERM
+ * and a message that says what is needed, even with a user namespace, leaving nothing; a bad
+ * value is still named first; a spawn without resources works. */
+static void unprivileged_part(void)
+{
+    const char *argv[] = {"true", NULL};
+    nscore_spawn_config *cfg = t_config(argv, 0);
+    nscore_container *c = NULL;
+    char out[64];
+    int s;
+    REQUIRE(cfg != NULL);
+    if (place("pids") != NULL) {
+        OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EPERM,
+              "cgroup limits need write access to the caller's cgroup");
+        CHECK(c == NULL);
+        CHECK(leftovers(0) == 0);
+        CHECK(t_count_children() == 0);
+        /* The parent makes the cgroup: a user namespace gives the child root, not the parent. */
+        OK(nscore_spawn_config_set_namespaces(cfg, NSCORE_NS_USER, &err));
+        OK(nscore_spawn_config_set_map_root_user(cfg, 1, &err));
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EPERM, "write access");
+        CHECK(c == NULL);
+        CHECK(leftovers(0) == 0);
+        CHECK(t_count_children() == 0);
+        OK(nscore_spawn_config_set_pids_limit(cfg, -3, &err));
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "pids.limit is -3");
+        OK(nscore_spawn_config_clear_resources(cfg, &err));
+        OK(nscore_spawn_config_set_map_root_user(cfg, 0, &err));
+        OK(nscore_spawn_config_set_namespaces(cfg, 0, &err));
+    }
+    s = run(cfg, out, sizeof out);
+    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+out:
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+    CHECK(t_count_children() == 0);
+}
+
+/* Runs the unprivileged part in this program re-executed as uid 65534. */
+static void as_nobody(void)
+{
+    pid_t pid = fork();
+    int s = -1;
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) != 0 || setresgid(65534, 65534, 65534) != 0 || setresuid(65534, 65534, 65534) != 0) {
+            perror("drop to uid 65534");
+            _exit(2);
+        }
+        execl(self, self, "unprivileged", (char *)NULL);
+        perror("exec");
+        _exit(2);
+    }
+    REQUIRE(waitpid(pid, &s, 0) == pid);
+    if (!(WIFEXITED(s) && WEXITSTATUS(s) == 0)) {
+        t_failures++;
+        fprintf(stderr, "the unprivileged part (uid 65534) failed: status 0x%x\n", (unsigned)s);
+    }
+    CHECK(leftovers(pid) == 0);
+out:;
+}
+
+int main(int argc, char **argv)
+{
+    int fds;
+    if (argc >= 3 && strcmp(argv[1], "hog") == 0) return probe_hog(atol(argv[2]));
+    if (argc >= 2 && strcmp(argv[1], "forks") == 0) return probe_forks();
+    alarm(170);
+    if (realpath(argv[0], self) == NULL) {
+        perror("realpath");
+        return 1;
+    }
+    rootless = geteuid() != 0;
+    find_hierarchies();
+    if (nhier == 0) {
+        printf("no cgroup hierarchy is mounted\n");
+        return T_SKIP;
+    }
+    fds = t_count_fds();
+    if (argc >= 2 && strcmp(argv[1], "unprivileged") == 0) {
+        unprivileged_part();
+        return t_result();
+    }
+    bad_values();
+    unset_parts();
+    if (rootless) {
+        unprivileged_part();
+    } else {
+        limits_in_files();
+        cgroup_namespace();
+        memory_hog();
+        fork_bomb();
+        cleanup_paths();
+        detached();
+        as_nobody();
+    }
+    CHECK(t_count_fds() == fds);
+    CHECK(t_count_children() == 0);
+    CHECK(leftovers(0) == 0);
+    CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
+    return t_result();
+}
