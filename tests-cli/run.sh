@@ -1112,6 +1112,185 @@ expect "rootless --seccomp FILE with neither: 125, EACCES, says what gives the p
 t as_nobody "$RBIN" run -r --rootfs "$SR" -- grep '^Seccomp:' /proc/self/status
 check "rootless -r --rootfs: the default profile (Seccomp: 2)" '[ "$RC" = 0 ] && [ "$(field Seccomp)" = 2 ]'
 
+# ---- resources (cgroups) ---------------------------------------------------------------------
+
+echo "# resources (cgroups)"
+# cg.sh CONTROLLER [PID [V1FILE V2FILE]]: where process PID (default: the caller) has CONTROLLER,
+# as NSCore chooses: the unified (cgroup2) hierarchy when PID's cgroup2 directory offers it,
+# else the controller's v1 hierarchy. Prints "DIR V2" (V2: 1 or 0), or, given the files, the
+# content of V1FILE or V2FILE there. Plain sh and awk: containers run it too. It assumes each
+# hierarchy is mounted at its root (mountinfo's root field "/"), as on a host.
+CGSH=$TMP/cg.sh
+cat > "$CGSH" <<'SH'
+c=$1 p=${2:-self}
+mnt() { awk -v t="$1" -v c="$2" '{ for (i = 7; $i != "-"; i++);
+    if ($(i + 1) == t && (c == "" || index("," $(i + 3) ",", "," c ","))) { print $5; exit } }' /proc/self/mountinfo; }
+v2=$(mnt cgroup2)$(awk -F: '$1 == 0 { print $3; exit }' /proc/$p/cgroup)
+v1=$(mnt cgroup "$c")
+if [ -n "$v1" ] && ! grep -qw "$c" "$v2/cgroup.controllers" 2>/dev/null; then
+    dir=$v1$(awk -F: -v c="$c" 'index("," $2 ",", "," c ",") { print $3; exit }' /proc/$p/cgroup) is2=0 file=${3-}
+else
+    dir=$v2 is2=1 file=${4-}
+fi
+if [ $# -ge 3 ]; then cat "$dir/$file"; else echo "$dir $is2"; fi
+SH
+chmod 0644 "$CGSH"
+# cg_files CONTROLLER PID: sets CGDIR and CG_V2 for process PID.
+cg_files() { read -r CGDIR CG_V2 < <(sh "$CGSH" "$1" "$2"); }
+# cg_left PID: the cgroup directories an nscore of pid PID made (nscore-PID-N) that still exist.
+cg_left() {
+    local m
+    for m in $(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^cgroup2?$/) print $5 }' /proc/self/mountinfo); do
+        find "$m" -maxdepth 12 -type d -name "nscore-$1-*" 2>/dev/null
+    done
+}
+# tp CMD...: as t, with LASTPID the command's pid (its cgroups are named nscore-LASTPID-N).
+tp() {
+    "$@" >"$TMP/stdout" 2>"$TMP/stderr" &
+    LASTPID=$!
+    wait "$LASTPID"
+    RC=$?
+    OUT=$(cat "$TMP/stdout")
+    ERR=$(cat "$TMP/stderr")
+}
+
+# The memory limit: an allocation far above it is killed (memory plus swap limited too, so that
+# swap cannot absorb it); the same one fits under a larger limit.
+tp "$BIN" run --memory 32m --memory-swap 32m -- python3 -c 'bytearray(256 << 20); print("survived")'
+expect "--memory 32m --memory-swap 32m: a 256 MiB allocation is killed by the OOM killer (137)" 137 ""
+check "... and its cgroup is removed" '[ -z "$(cg_left "$LASTPID")" ]'
+t "$BIN" run --memory 512m --memory-swap 512m -- python3 -c 'bytearray(256 << 20); print("survived")'
+expect "--memory 512m --memory-swap 512m: the same allocation fits" 0 "survived"
+
+# The pids limit: PID 1 (python, counted) forks until fork fails with EAGAIN; -p so that its
+# children, asleep, die with it.
+tp "$BIN" run -p --pids-limit 10 -- python3 -c '
+import os, time
+n = 0
+try:
+    while n < 100:
+        if os.fork() == 0:
+            time.sleep(60)
+            os._exit(0)
+        n += 1
+except BlockingIOError:
+    print("EAGAIN after", n)'
+expect "--pids-limit 10 -p: the 10th process cannot be forked (EAGAIN after 9 children)" 0 "EAGAIN after 9"
+check "... and its cgroup is removed once its children are gone" '[ -z "$(cg_left "$LASTPID")" ]'
+
+# The values in the running container's cgroup files, read from outside.
+start_container sleep run --memory 64m --pids-limit 20 --cpus 0.5 -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    RUNCLI=$CLI
+    cg_files memory "$CTR"; MEMDIR=$CGDIR
+    t cat "$CGDIR/$([ "$CG_V2" = 1 ] && echo memory.max || echo memory.limit_in_bytes)"
+    expect "--memory 64m: the container's memory limit is 67108864 ($MEMDIR)" 0 67108864
+    check "... in a directory of its own, nscore-PID-N" '[[ $MEMDIR == */nscore-$RUNCLI-* ]]'
+    cg_files pids "$CTR"
+    t cat "$CGDIR/pids.max";  expect "--pids-limit 20: pids.max is 20" 0 20
+    cg_files cpu "$CTR"
+    if [ "$CG_V2" = 1 ]; then
+        t cat "$CGDIR/cpu.max";  expect "--cpus 0.5: cpu.max is 50000 100000" 0 "50000 100000"
+    else
+        t cat "$CGDIR/cpu.cfs_quota_us" "$CGDIR/cpu.cfs_period_us"
+        expect "--cpus 0.5: cpu.cfs_quota_us is 50000 (of a 100000 µs period)" 0 $'50000\n100000'
+    fi
+    t cat /proc/"$RUNCLI"/cgroup
+    check "... and nscore itself stays in its own cgroups" '[ "$RC" = 0 ] && ! grep -q nscore- <<<"$OUT"'
+    stop_container
+    check "once the container ended, no nscore-$RUNCLI-* directory is left" '[ -z "$(cg_left "$RUNCLI")" ]'
+else
+    bad "--memory 64m --pids-limit 20 --cpus 0.5 in the background" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+# Every other option, on cgroup v1 (--oom-kill-disable exists only there).
+cg_files memory self
+if [ "$CG_V2" = 0 ]; then
+    start_container sleep run --memory 64m --memory-reservation 32m --memory-swap 128m --oom-kill-disable \
+        --cpu-shares 512 --cpu-period 50000 --cpu-quota 25000 --cpuset-cpus 0 --cpuset-mems 0 -- sleep "$MARK"
+    if [ "$CTR" != 0 ]; then
+        RUNCLI=$CLI
+        v=""
+        for f in memory:memory.soft_limit_in_bytes memory:memory.memsw.limit_in_bytes cpu:cpu.shares \
+                 cpu:cpu.cfs_period_us cpu:cpu.cfs_quota_us cpuset:cpuset.cpus cpuset:cpuset.mems; do
+            cg_files "${f%%:*}" "$CTR"
+            v+="${f#*:}=$(cat "$CGDIR/${f#*:}") "
+        done
+        cg_files memory "$CTR"
+        v+="$(grep oom_kill_disable "$CGDIR/memory.oom_control")"
+        t echo "$v"
+        expect "--memory-reservation, --memory-swap, --oom-kill-disable, --cpu-*, --cpuset-*: the files hold them" 0 \
+            "memory.soft_limit_in_bytes=33554432 memory.memsw.limit_in_bytes=134217728 cpu.shares=512 cpu.cfs_period_us=50000 cpu.cfs_quota_us=25000 cpuset.cpus=0 cpuset.mems=0 oom_kill_disable 1"
+        stop_container
+        check "... and no nscore-$RUNCLI-* directory is left" '[ -z "$(cg_left "$RUNCLI")" ]'
+    else
+        bad "every resource option in the background" "container did not start: $(cat "$TMP/bg.err")"
+    fi
+else
+    echo "skip - every resource option on cgroup v1 (memory is in cgroup2 here)"
+fi
+
+# SIZE in docker's units (powers of 1024), and --cpus' decimals, read by the command itself.
+for case in 33554432:33554432 33554432b:33554432 16384k:16777216 16384KB:16777216 256m:268435456 \
+            64MiB:67108864 1g:1073741824 1.5G:1610612736; do
+    t "$BIN" run --memory "${case%%:*}" -- sh "$CGSH" memory self memory.limit_in_bytes memory.max
+    expect "--memory ${case%%:*} is ${case#*:} bytes" 0 "${case#*:}"
+done
+t "$BIN" run --cpus 1.25 -- sh -c 'sh "$0" cpu self cpu.cfs_quota_us cpu.max | cut -d" " -f1' "$CGSH"
+expect "--cpus 1.25: a quota of 125000 µs" 0 125000
+
+# Bad input: text is a usage error naming the option and the value (2); what only the machine
+# can judge fails at spawn with the engine's message, in the options' names (125). The command
+# never runs.
+RS=$TMP/resources; mkdir -p "$RS"
+bad_resource() {  # NAME RC STDERR-SUBSTRING OPTION...
+    local name=$1 rc=$2 msg=$3; shift 3
+    rm -f "$RS/ran"
+    tp "$BIN" run "$@" -- touch "$RS/ran"
+    expect "$name" "$rc" "" "$msg"
+    check "... and the command did not run, no cgroup is left" '[ ! -e "$RS/ran" ] && [ -z "$(cg_left "$LASTPID")" ]'
+}
+bad_resource "--memory -5: exit 2"  2 "invalid value '-5' for '--memory': expected a size such as" --memory -5
+bad_resource "--memory 10x: exit 2" 2 "invalid value '10x' for '--memory'" --memory 10x
+bad_resource "--memory 0: exit 2"   2 "invalid value '0' for '--memory'" --memory 0
+bad_resource "--memory-swap -2: exit 2, -1 is unlimited" 2 "or -1 for unlimited swap" --memory 64m --memory-swap -2
+bad_resource "--cpus 0: exit 2"     2 "invalid value '0' for '--cpus': expected a number of CPUs from 0.01 to" --cpus 0
+bad_resource "--cpus abc: exit 2"   2 "invalid value 'abc' for '--cpus'" --cpus abc
+bad_resource "--cpus 0.001: below 0.01, exit 2" 2 "invalid value '0.001' for '--cpus'" --cpus 0.001
+bad_resource "--cpus above the machine's CPUs: exit 2" 2 "this machine has $(getconf _NPROCESSORS_ONLN) CPU" --cpus 100000
+bad_resource "--cpu-shares 1: exit 2" 2 "invalid value '1' for '--cpu-shares': expected a relative weight from 2 to 262144" \
+    --cpu-shares 1
+bad_resource "--cpu-period 100: exit 2" 2 "invalid value '100' for '--cpu-period'" --cpu-period 100
+bad_resource "--cpu-quota 500: exit 2" 2 "invalid value '500' for '--cpu-quota'" --cpu-quota 500
+bad_resource "--cpuset-cpus 3-1: exit 2" 2 "invalid value '3-1' for '--cpuset-cpus': expected a list of CPUs" --cpuset-cpus 3-1
+bad_resource "--cpuset-mems x: exit 2" 2 "invalid value 'x' for '--cpuset-mems'" --cpuset-mems x
+bad_resource "--pids-limit -2: exit 2" 2 "invalid value '-2' for '--pids-limit'" --pids-limit -2
+bad_resource "--oom-kill-disable=maybe: exit 2" 2 "expected true or false" --oom-kill-disable=maybe
+bad_resource "--cpus with --cpu-quota: exit 2, as docker" 2 "'--cpus' and '--cpu-quota' cannot both be given" \
+    --cpus 0.5 --cpu-quota 20000
+bad_resource "--memory-reservation above --memory: exit 2" 2 "'--memory-reservation' (67108864 bytes) must not be above" \
+    --memory 32m --memory-reservation 64m
+t "$BIN" run --memory;  expect "--memory without a value: exit 2" 2 "" "'--memory' needs a value"
+bad_resource "--cpuset-cpus of a CPU the machine lacks: 125, the engine's message" 125 \
+    "--cpuset-cpus '0-4095' names CPU" --cpuset-cpus 0-4095
+check "... which the machine does not have" 'grep -q "which this machine does not have" <<<"$ERR"'
+bad_resource "--memory-swap below --memory: 125" 125 \
+    "--memory-swap (33554432) is memory plus swap, and must be at least --memory (67108864)" --memory 64m --memory-swap 32m
+bad_resource "--memory-swap without --memory: 125" 125 "--memory-swap needs --memory" --memory-swap 64m
+t "$BIN" run --oom-kill-disable -- true
+expect "--oom-kill-disable without --memory: runs, with docker's warning" 0 "" "without a --memory limit may be dangerous"
+
+# Rootless: uid 65534 cannot write below nscore's cgroup; without resources nothing changes.
+t as_nobody "$RBIN" run --memory 64m -- true
+expect "rootless --memory 64m: 125, says what it needs" 125 "" "cgroup limits need write access to the caller's cgroup"
+check "... naming the error" 'grep -Eq "EACCES|EPERM|EROFS" <<<"$ERR"'
+t as_nobody "$RBIN" run -U -r --pids-limit 20 -- true
+expect "rootless -U -r --pids-limit 20: a user namespace gives no cgroup access either (125)" 125 "" "need write access"
+t as_nobody "$RBIN" run -U -r -- id -u;   expect "rootless -U -r without resources still works" 0 "0"
+
+help_lists run --memory --memory-reservation --memory-swap --oom-kill-disable --cpus --cpu-shares --cpu-period \
+    --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit "Resources (cgroups"
+
 # ---- networks --------------------------------------------------------------------------------
 
 echo "# resource limits, OOM score, creds"

@@ -136,12 +136,38 @@ enum RunCommand {
               --security-opt OPT     docker run's spellings: seccomp=PROFILE, and
                                      no-new-privileges[=true|false]
 
+        Resources (cgroups; docker run's names and meanings). Any of these gives COMMAND a
+        cgroup of its own below nscore's, with the limits written before it runs, removed
+        when it ends; nscore needs write access to its cgroup (root). SIZE is bytes (1024,
+        1024b) or a number with a unit k, m or g, powers of 1024 (case-insensitive, an
+        optional trailing b): 512k, 256m, 1.5g, 1GB:
+              --memory SIZE          the memory limit; at it the kernel reclaims, then the
+                                     OOM killer kills COMMAND (exit 137)
+              --memory-reservation SIZE
+                                     a soft limit, reclaimed towards under memory pressure
+              --memory-swap SIZE     the limit of memory plus swap: at least --memory (which
+                                     it needs); -1 for unlimited swap. Without it, swap is
+                                     not limited (Docker allows as much as --memory)
+              --oom-kill-disable     at the memory limit, pause COMMAND instead of killing
+                                     it (cgroup v1 only)
+              --cpus DECIMAL         at most DECIMAL CPUs' worth of time, e.g. 0.5: a quota
+                                     of DECIMAL x 100000 us per 100000 us period (not with
+                                     --cpu-period or --cpu-quota)
+              --cpu-shares N         relative CPU weight, 2 to 262144 (default 1024)
+              --cpu-period US        the CPU quota's period in microseconds, 1000 to
+                                     1000000 (default 100000)
+              --cpu-quota US         CPU time in microseconds per period, at least 1000;
+                                     -1 for no limit
+              --cpuset-cpus LIST     the CPUs COMMAND may run on, e.g. 0-2,4
+              --cpuset-mems LIST     the memory nodes it may allocate from, e.g. 0
+              --pids-limit N         the most processes and threads; -1 for no limit
+
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.
 
         """
 
-    static let specs = OptionTable(capacity: 64) { t in
+    static let specs = OptionTable(capacity: 80) { t in
         KindFlags.add(to: &t, mountValue: .optionalMountSpec)
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
@@ -161,6 +187,7 @@ enum RunCommand {
         UserOptions.add(to: &t)
         SecurityOptions.add(to: &t)
         SeccompOptions.add(to: &t)
+        ResourceOptions.add(to: &t)
     }
 
     static func main(_ arguments: CommandArguments) throws(CLIError) -> Int32 {
@@ -175,6 +202,7 @@ enum RunCommand {
         var users = UserOptions()
         var security = SecurityOptions()
         var seccomp = SeccompOptions()
+        var resources = ResourceOptions()
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -224,6 +252,7 @@ enum RunCommand {
                     continue
                 }
                 if try seccomp.apply(option, security: &security, parser) { continue }
+                if try resources.apply(option, parser) { continue }
                 throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
@@ -234,6 +263,7 @@ enum RunCommand {
         try users.configure(&config, parser)
         security.configure(&config)
         try seccomp.configure(&config)
+        try resources.configure(&config, parser)
         config.namespaces = namespaces
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }
@@ -251,7 +281,7 @@ enum RunCommand {
             do throws(NSCoreError) {
                 return try Container.spawn(config)
             } catch {
-                throw seccomp.explained(error)
+                throw resources.explained(seccomp.explained(error))
             }
         }
     }
