@@ -204,6 +204,9 @@ struct CgroupTests {
             (e as? NSCoreError)?.message.contains("must be given at spawn") == true
         }
 
+        // Found again from its pid alone, as another process (the CLI) would.
+        #expect(try CgroupSet.of(pid: box.pid).directories == box.cgroups.sorted())
+        #expect(throws: NSCoreError.self) { _ = try CgroupSet.of(pid: getpid()) }
         let procs = box.cgroups.compactMap { try? CgroupPlan.readText($0 + "/cgroup.procs") }.joined(separator: "\n")
         #expect(procs.split(separator: "\n").count >= 2, "\(procs)")
         try box.killAll()

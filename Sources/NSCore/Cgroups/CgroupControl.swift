@@ -29,7 +29,63 @@ public struct ResourceStats: Sendable, Equatable {
     public init() {}
 }
 
+/// A container's cgroup directories, and what can be done with them: the cgroups of a
+/// ``Container`` this process spawned (``Container/cgroupSet``), or those of a container another
+/// process started (``CgroupSet/of(pid:)``, as `nscore stats PID` does).
+public struct CgroupSet: Sendable, Equatable {
+    /// One directory per hierarchy.
+    public let directories: [String]
+    var cgroups: [String] { directories }
+
+    public init(directories: [String]) { self.directories = directories }
+
+    /// The NSCore-made cgroups (`nscore-*`) process `pid` is in, as directories of this
+    /// process's cgroup mounts.
+    /// - Throws: ``NSCoreError``: (process exited) for a process that is gone, (invalid
+    ///   argument) for one in no cgroup NSCore made.
+    public static func of(pid: pid_t) throws(NSCoreError) -> CgroupSet {
+        let dirs = try CgroupLayout.containerDirectories(of: pid)
+        if dirs.isEmpty {
+            throw .invalid("cgroups", "cgroups: process \(pid) is in no cgroup NSCore made (a container started with resources is)")
+        }
+        return CgroupSet(directories: dirs)
+    }
+}
+
 extension Container {
+    /// What ``cgroupEventFD(_:)`` watches.
+    public typealias CgroupEvent = NSCore.CgroupEvent
+    /// This container's cgroups (empty without ``SpawnConfiguration/resources``).
+    public var cgroupSet: CgroupSet { CgroupSet(directories: cgroups) }
+    /// What the container's cgroup has used so far (``CgroupSet/resourceStats()``).
+    public func resourceStats() throws(NSCoreError) -> ResourceStats { try cgroupSet.resourceStats() }
+    /// Freezes every process of the container (``CgroupSet/freeze()``).
+    public func freeze() throws(NSCoreError) { try cgroupSet.freeze() }
+    /// Lets a frozen container run again.
+    public func thaw() throws(NSCoreError) { try cgroupSet.thaw() }
+    /// Kills every process of the container, descendants included (``CgroupSet/killAll()``).
+    public func killAll() throws(NSCoreError) { try cgroupSet.killAll() }
+    /// Changes the limits of the running container (``CgroupSet/updateResources(_:)``).
+    public func updateResources(_ r: Resources) throws(NSCoreError) { try cgroupSet.updateResources(r) }
+    /// A pollable fd for `event` (``CgroupSet/cgroupEventFD(_:)``); the caller owns it.
+    public func cgroupEventFD(_ event: CgroupEvent) throws(NSCoreError) -> Int32 { try cgroupSet.cgroupEventFD(event) }
+    /// Waits until no process is left in the container's cgroup (``CgroupSet/waitUntilEmpty(timeoutMilliseconds:)``).
+    public func waitUntilEmpty(timeoutMilliseconds: Int32 = -1) throws(NSCoreError) -> Bool {
+        try cgroupSet.waitUntilEmpty(timeoutMilliseconds: timeoutMilliseconds)
+    }
+}
+
+/// What ``CgroupSet/cgroupEventFD(_:)`` watches.
+public enum CgroupEvent: Sendable {
+    /// `cgroup.events` changed: its `populated` (no process left in it or its descendants)
+    /// or `frozen` state (cgroup2; a hybrid machine has it too).
+    case populated
+    /// The OOM killer acted in it, or it hit its memory limit (v2 `memory.events`; v1 an
+    /// eventfd registered on `memory.oom_control`).
+    case oom
+}
+
+extension CgroupSet {
     /// What the container's cgroup has used so far.
     /// - Throws: ``NSCoreError``: (invalid argument) for a container spawned without
     ///   ``SpawnConfiguration/resources``; (process exited) once it is reaped (its cgroup is gone).
@@ -176,20 +232,10 @@ extension Container {
     }
 }
 
-extension Container {
+extension CgroupSet {
     /// An fd that becomes readable (POLLPRI on a cgroup2 file, POLLIN on a v1 eventfd) when
-    /// something happens to the container's cgroup, for callers that wait in their own poll or
+    /// `event` happens to the container's cgroup, for callers that wait in their own poll or
     /// epoll loop. The caller owns it (close it when done).
-    public enum CgroupEvent: Sendable {
-        /// `cgroup.events` changed: its `populated` (no process left in it or its descendants)
-        /// or `frozen` state (cgroup2; a hybrid machine has it too).
-        case populated
-        /// The OOM killer acted in it, or it hit its memory limit (v2 `memory.events`; v1 an
-        /// eventfd registered on `memory.oom_control`).
-        case oom
-    }
-
-    /// A pollable fd for `event` (see ``CgroupEvent``).
     /// - Throws: ``NSCoreError`` when the container has no cgroup, or its hierarchy lacks the file.
     public func cgroupEventFD(_ event: CgroupEvent) throws(NSCoreError) -> Int32 {
         let what = "cgroup events"

@@ -21,17 +21,33 @@ struct CgroupLayout: Sendable {
     var unified: String?
     var unifiedControllers: Set<String>
 
-    /// The caller's layout, from /proc/self/mountinfo and /proc/self/cgroup.
-    static func current() throws(NSCoreError) -> CgroupLayout {
+    /// The directories of the NSCore-made cgroups (last component `nscore-*`) process `pid` is
+    /// in, through this process's cgroup mounts.
+    static func containerDirectories(of pid: pid_t) throws(NSCoreError) -> [String] {
+        let layout = try current(cgroupFile: "/proc/\(pid)/cgroup")
+        var dirs: [String] = []
+        for d in Array(layout.v1.values) + (layout.unified.map { [$0] } ?? []) {
+            if let leaf = d.split(separator: "/").last, leaf.hasPrefix("nscore-"), !dirs.contains(d) { dirs.append(d) }
+        }
+        return dirs.sorted()
+    }
+
+    /// The caller's layout, from /proc/self/mountinfo and /proc/self/cgroup (or `cgroupFile`:
+    /// another process's cgroups, through this process's mounts).
+    static func current(cgroupFile: String = "/proc/self/cgroup") throws(NSCoreError) -> CgroupLayout {
         let mounts: [MountEntry]
         do {
             mounts = try Inspect.mounts(of: getpid())
         } catch {
             throw NSCoreError(.system, errno: error.errno, stage: "cgroups", message: "cgroups: \(error.message)")
         }
-        guard case .success(let bytes) = sys_readFile("/proc/self/cgroup") else {
-            throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOENT), stage: "cgroups",
-                              message: "cgroups: /proc/self/cgroup cannot be read; the kernel has no cgroups")
+        let bytes: [UInt8]
+        switch sys_readFile(cgroupFile) {
+        case .success(let b): bytes = b
+        case .failure(let e) where e.rawValue == ENOENT && cgroupFile != "/proc/self/cgroup":
+            throw NSCoreError(.processExited, errno: e, stage: "cgroups", message: "cgroups: \(cgroupFile): no such process")
+        case .failure(let e):
+            throw NSCoreError(.unsupported, errno: e, stage: "cgroups", message: "cgroups: \(cgroupFile) cannot be read: \(e)")
         }
         // hierarchy controllers ("" for cgroup2) -> the caller's path in it
         var paths: [String: String] = [:]
