@@ -93,8 +93,12 @@ test-cli: cli
 test-c: lib
 	tests-c/run.sh
 
+# A base directory of its own: pytest prunes the numbered ones it shares with every other session
+# of the same user, which took a concurrent session's rootless copies away mid-test.
 test-python: lib
-	NSCORE_LIBRARY=$(CURDIR)/$(BUILD)/libnscore.so python3 -m pytest -q bindings/python/tests
+	@tmp=$$(mktemp -d /tmp/nscore-pytest.XXXXXX) && \
+	NSCORE_LIBRARY=$(CURDIR)/$(BUILD)/libnscore.so python3 -m pytest -q --basetemp=$$tmp bindings/python/tests; \
+	rc=$$?; rm -rf $$tmp; exit $$rc
 
 bench: all
 	bench/run.sh $(if $(QUICK),--quick,)
