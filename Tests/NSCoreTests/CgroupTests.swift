@@ -157,6 +157,31 @@ struct CgroupTests {
         #expect(Self.leftovers().isEmpty)
     }
 
+    /// Updates as runc makes them: raising memory above memory+swap (v1 wants memory+swap
+    /// first), a swap limit alone (the memory limit kept); after the reap every control says
+    /// the container has ended.
+    @Test func memoryUpdatesAndControlsAfterTheReap() throws {
+        var c = SpawnConfiguration(["sleep", "5"])
+        c.resources = Resources(memory: .init(limit: 32 << 20, swap: 32 << 20), cpu: .init(quota: 50_000, period: 100_000))
+        let box = try Container.spawn(c)
+        try box.updateResources(Resources(memory: .init(limit: 64 << 20, swap: 64 << 20)))
+        #expect(try box.resourceStats().memoryLimit == 64 << 20)
+        try box.updateResources(Resources(memory: .init(swap: 128 << 20)))
+        #expect(try box.resourceStats().memoryLimit == 64 << 20)
+        if let mem = box.cgroups.first(where: { access($0 + "/memory.memsw.limit_in_bytes", F_OK) == 0 }) {
+            #expect((try? CgroupPlan.readText(mem + "/memory.memsw.limit_in_bytes")) == String(128 << 20))
+        }
+        try box.killAll()
+        _ = try box.wait()
+        for (what, call) in [("freeze", { try box.freeze() }), ("kill", { try box.killAll() }),
+                             ("update", { try box.updateResources(Resources(pids: .init(limit: 3))) }),
+                             ("events", { _ = try box.cgroupEventFD(.populated) })] as [(String, () throws -> Void)] {
+            #expect(throws: NSCoreError.self, "\(what)") { try call() }
+            do { try call() } catch { #expect((error as? NSCoreError)?.code == .processExited, "\(what): \(error)") }
+        }
+        #expect(Self.leftovers().isEmpty)
+    }
+
     @Test func theCpusetIsApplied() throws {
         var c = SpawnConfiguration(["grep", "Cpus_allowed_list", "/proc/self/status"], namespaces: [.pid, .mount])
         c.resources = Resources(cpu: .init(cpus: "0"))

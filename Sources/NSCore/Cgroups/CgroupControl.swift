@@ -109,7 +109,8 @@ extension CgroupSet {
                 s.memoryCurrent = v
                 s.memoryPeak = number(d, "memory.max_usage_in_bytes")
                 s.memoryLimit = number(d, "memory.limit_in_bytes").flatMap { $0 >= 1 << 62 ? nil : $0 }
-                s.memoryLimitHits = number(d, "memory.failcnt")
+                // With a memory+swap limit the charge fails there first.
+                s.memoryLimitHits = Swift.max(number(d, "memory.failcnt") ?? 0, number(d, "memory.memsw.failcnt") ?? 0)
                 s.oomKills = keyed(d, "memory.oom_control")["oom_kill"]
             } else if let v = number(d, "memory.current") {  // v2
                 any = true
@@ -151,16 +152,27 @@ extension CgroupSet {
     /// Linux 5.14; else frozen, each process killed, thawed).
     public func killAll() throws(NSCoreError) {
         try requireCgroup("kill every process")
+        try requireLive("kill every process")
         if let d = cgroups.first(where: { access($0 + "/cgroup.kill", F_OK) == 0 }) {
             try write(d, "cgroup.kill", "1", "kill every process")
             return
         }
+        try signal(SIGKILL)
+    }
+
+    /// Sends `signal` to every process of the container, descendants included: frozen first so
+    /// that none forks meanwhile, then thawed (a frozen process acts on the signal once thawed).
+    public func signal(_ signal: Int32) throws(NSCoreError) {
+        try requireCgroup("signal every process")
+        try requireLive("signal every process")
         try setFrozen(true)
+        var pids: Set<pid_t> = []
         for d in cgroups {
             for line in ((try? CgroupPlan.readText(d + "/cgroup.procs")) ?? "").split(separator: "\n") {
-                if let p = pid_t(line) { kill(p, SIGKILL) }
+                if let p = pid_t(line) { pids.insert(p) }
             }
         }
+        for p in pids { kill(p, signal) }
         try setFrozen(false)
     }
 
@@ -169,17 +181,44 @@ extension CgroupSet {
     /// - Throws: ``NSCoreError`` naming a bad value, or a limit the container's cgroup cannot take.
     public func updateResources(_ r: Resources) throws(NSCoreError) {
         try requireCgroup("update resources")
+        try requireLive("update resources")
         let name = String(cgroups[0].split(separator: "/").last!)
         let layout = try CgroupLayout.current()
+        // A swap limit alone keeps the memory limit the container has (swap is memory + swap).
+        var r = r
+        if var m = r.memory, m.swap != nil, m.limit == nil, let current = try? resourceStats().memoryLimit {
+            m.limit = Int64(clamping: current)
+            r.memory = m
+        }
         let plan = try CgroupPlan.plan(r, name: name, layout: layout, control: false)
         for d in plan.directories {
             guard cgroups.contains(d.path) else {
-                throw .invalid("resources", "resources: the container has no cgroup in \(d.path.split(separator: "/").dropLast().joined(separator: "/")); "
+                // v1: the hierarchy's directory is named after its controller(s).
+                let kind = d.v2 ? d.controllers.joined(separator: "/") : String(d.path.split(separator: "/").dropLast().last ?? "")
+                throw .invalid("resources", "resources: the container has no \(kind) cgroup; "
                                + "a limit of that kind must be given at spawn to be changed later")
             }
         }
         for d in plan.directories {
-            for (file, value) in d.writes where !(file.hasPrefix("cpuset.") && value.isEmpty) {
+            var writes = d.writes.filter { !($0.0.hasPrefix("cpuset.") && $0.1.isEmpty) }
+            // v1 refuses a memory limit above the memory+swap one: raise memory+swap first.
+            if let l = writes.firstIndex(where: { $0.0 == "memory.limit_in_bytes" }),
+               let w = writes.firstIndex(where: { $0.0 == "memory.memsw.limit_in_bytes" }), w > l {
+                let memsw = writes.remove(at: w)
+                writes.insert(memsw, at: l)
+            }
+            // cpu.max holds quota and period: keep the one not given.
+            if let i = writes.firstIndex(where: { $0.0 == "cpu.max" }),
+               let current = try? CgroupPlan.readText(d.path + "/cpu.max") {
+                let now = current.split(separator: " ")
+                let new = writes[i].1.split(separator: " ")
+                if now.count == 2 && new.count == 2 {
+                    let quota = r.cpu?.quota != nil ? new[0] : now[0]
+                    let period = r.cpu?.period != nil ? new[1] : now[1]
+                    writes[i].1 = "\(quota) \(period)"
+                }
+            }
+            for (file, value) in writes {
                 try write(d.path, file, value, "update resources")
             }
         }
@@ -188,6 +227,7 @@ extension CgroupSet {
     private func setFrozen(_ frozen: Bool) throws(NSCoreError) {
         let what = frozen ? "freeze" : "thaw"
         try requireCgroup(what)
+        try requireLive(what)
         if let d = cgroups.first(where: { access($0 + "/cgroup.freeze", F_OK) == 0 }) {
             try write(d, "cgroup.freeze", frozen ? "1" : "0", what)
             // Frozen once cgroup.events says so (a task in a syscall takes a moment).
@@ -240,6 +280,7 @@ extension CgroupSet {
     public func cgroupEventFD(_ event: CgroupEvent) throws(NSCoreError) -> Int32 {
         let what = "cgroup events"
         try requireCgroup(what)
+        try requireLive(what)
         switch event {
         case .populated:
             guard let d = cgroups.first(where: { access($0 + "/cgroup.events", F_OK) == 0 }) else {
