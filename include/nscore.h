@@ -652,6 +652,97 @@ struct nscore_container;
  *  nscore_string_free(). Thread-safe. */
 NSCORE_API int nscore_container_cgroups_json(const struct nscore_container *c, char **json_out, nscore_error **err);
 
+/*      A running container's cgroup. The calls below work on a container spawned with resources
+ *      (NSCORE_EINVAL, stage naming the call, "... the container has no cgroup of its own; give
+ *      it resources at spawn" otherwise) until it is reaped: its cgroup is then gone, and they
+ *      fail with NSCORE_EEXITED. A NULL `c` or out-pointer: NSCORE_EINVAL. They are
+ *      thread-safe, and act on every process in the cgroup: the command, its descendants, and
+ *      orphans it left (which a PID namespace would otherwise end with it). A failed write to a
+ *      cgroup file: the NSCORE_E* code of its errno, naming the file. */
+
+/** A figure this machine's cgroup hierarchy does not keep (UINT64_MAX). */
+#define NSCORE_RESOURCE_STAT_NONE UINT64_MAX
+
+/** What a container's cgroup has used so far; each field is NSCORE_RESOURCE_STAT_NONE where
+ *  the machine's hierarchy does not keep it (v1 or v2, the kernel's version, the controllers
+ *  the container was given: memory figures need a memory limit, pids figures a pids limit;
+ *  CPU figures come from the cgroup2 hierarchy or v1's cpuacct and cpu). Fields may be added
+ *  at the end in a later ABI version only. */
+typedef struct nscore_resource_stats {
+    uint64_t memory_current;        /**< bytes in use (v1 memory.usage_in_bytes, v2 memory.current) */
+    uint64_t memory_peak;           /**< the most used (v1 memory.max_usage_in_bytes, v2 memory.peak) */
+    uint64_t memory_limit;          /**< the hard limit in bytes; NONE for no limit */
+    uint64_t memory_limit_hits;     /**< times it hit the limit (v1 memory.failcnt, v2 memory.events max) */
+    uint64_t oom_kills;             /**< processes the OOM killer killed in it (oom_kill) */
+    uint64_t cpu_usage_ns;          /**< CPU time used, nanoseconds (cpuacct.usage, cpu.stat usage_usec) */
+    uint64_t cpu_periods;           /**< CFS periods elapsed with a quota (cpu.stat nr_periods) */
+    uint64_t cpu_throttled_periods; /**< periods in which it was throttled (nr_throttled) */
+    uint64_t cpu_throttled_ns;      /**< time throttled, nanoseconds (throttled_time, throttled_usec) */
+    uint64_t pids_current;          /**< processes and threads (pids.current) */
+    uint64_t pids_limit;            /**< pids.max; NONE for no limit */
+} nscore_resource_stats;
+
+/** Fills *out with the container's figures, read from its cgroup files now. On failure *out
+ *  is left unchanged. */
+NSCORE_API int nscore_container_resource_stats(const struct nscore_container *c, nscore_resource_stats *out,
+                                               nscore_error **err);
+/** The same figures as JSON, keys as the nscore_resource_stats fields and null where one is
+ *  unavailable: {"memory_current":1234,...,"pids_limit":null}. *json_out receives a string the
+ *  caller frees with nscore_string_free(); NULL on failure. */
+NSCORE_API int nscore_container_resource_stats_json(const struct nscore_container *c, char **json_out,
+                                                    nscore_error **err);
+
+/** Freezes every process of the container (v2 cgroup.freeze, else v1 freezer.state FROZEN) and
+ *  returns once all are frozen: they stay until nscore_container_thaw(), and signals, SIGKILL
+ *  included, take effect only then. Not settled within 1 s: NSCORE_ETIMEDOUT. Neither file
+ *  (no cgroup2 hierarchy and no v1 freezer): NSCORE_ENOTSUP. Freezing a frozen container does
+ *  nothing. */
+NSCORE_API int nscore_container_freeze(struct nscore_container *c, nscore_error **err);
+/** Lets a frozen container run again; returns once it does. As nscore_container_freeze(). */
+NSCORE_API int nscore_container_thaw(struct nscore_container *c, nscore_error **err);
+/** Sends SIGKILL to every process in the container's cgroup, descendants and orphans included
+ *  (v2 cgroup.kill, Linux 5.14; else frozen, each process in cgroup.procs killed, thawed). It
+ *  does not reap: nscore_container_wait() still does that and returns the command's status.
+ *  Use nscore_container_wait_empty() to know when the last process has gone. */
+NSCORE_API int nscore_container_kill_all(struct nscore_container *c, nscore_error **err);
+/** Changes the limits of the running container to those set on `cfg` with
+ *  nscore_spawn_config_set_memory(), _set_cpu() and _set_pids_limit() (the rest of cfg is
+ *  ignored; cfg is only read, and may be freed or reused after the call). Only the values set
+ *  are written; the others stay. A kind of limit (memory, cpu, cpuset, pids) the container was
+ *  not given at spawn has no cgroup to change: NSCORE_EINVAL, "... a limit of that kind must
+ *  be given at spawn to be changed later". A cfg without any limit, or a bad value:
+ *  NSCORE_EINVAL naming it, before anything is written. A value the kernel refuses (a memory
+ *  limit below what is in use, on v1): its code, naming the file; values written before it
+ *  stay. */
+NSCORE_API int nscore_container_update_resources(struct nscore_container *c, const nscore_spawn_config *cfg,
+                                                 nscore_error **err);
+
+/** Events for nscore_container_cgroup_event_fd(). */
+#define NSCORE_CGROUP_EVENT_POPULATED 0 /**< cgroup.events changed: populated (or frozen) */
+#define NSCORE_CGROUP_EVENT_OOM 1       /**< the OOM killer acted, or the memory limit was hit */
+
+/** A new file descriptor that becomes ready when `event` happens in the container's cgroup,
+ *  for the caller's own poll(2) or epoll loop. *fd_out receives it (-1 on failure); the caller
+ *  owns it and closes it. Close-on-exec.
+ *  - NSCORE_CGROUP_EVENT_POPULATED: the container's cgroup2 cgroup.events (a hybrid machine has
+ *    one too): poll for POLLPRI (and POLLERR), which it raises when the file changed since it
+ *    was last read through this fd. Read it with pread(fd, ..., 0) before the first poll (a
+ *    new fd counts every earlier change) and after each wake-up, which re-arms it, and look
+ *    for "populated 0" (no process left). No cgroup2 hierarchy: NSCORE_ENOTSUP.
+ *  - NSCORE_CGROUP_EVENT_OOM: with cgroup v2 its memory.events, POLLPRI as above (counters
+ *    "max", "oom", "oom_kill"; read it first as above); with v1 an eventfd registered on memory.oom_control: POLLIN,
+ *    read(2) 8 bytes to re-arm it. A container without a memory limit: NSCORE_EINVAL.
+ *  An event other than these two: NSCORE_EINVAL. */
+NSCORE_API int nscore_container_cgroup_event_fd(const struct nscore_container *c, int event, int *fd_out,
+                                                nscore_error **err);
+/** Waits up to timeout_ms (-1: forever, 0: poll) until no process is left in the container's
+ *  cgroup, descendants and orphans included (cgroup.events "populated 0"). *empty_out gets 1
+ *  when empty, 0 when the time ran out (which is not an error). The command itself is not
+ *  reaped: nscore_container_wait() does that. No cgroup2 hierarchy: NSCORE_ENOTSUP; timeout_ms
+ *  below -1: NSCORE_EINVAL. */
+NSCORE_API int nscore_container_wait_empty(struct nscore_container *c, int timeout_ms, int *empty_out,
+                                           nscore_error **err);
+
 /* ---- Containers ------------------------------------------------------------------------- */
 
 /** A started process, held through a pidfd. Freeing a handle whose process still runs kills

@@ -5,6 +5,12 @@
  * cgroups as "/"; bad values fail the spawn naming them; the cgroup goes at the reap, with
  * nscore_container_free() of a running container and with a spawn that fails, and stays after
  * nscore_container_detach(); a spawn without resources gets no cgroup.
+ * A running container's cgroup: freeze stops a counter (a shell appending to a file) and thaw
+ * resumes it; the stats have memory, pids and CPU figures, and throttling under a 0.2 CPU quota
+ * with two busy loops; an update changes pids.max while it runs; kill-all ends the orphan a
+ * first process left (no PID namespace) and wait_empty sees it go; the OOM fd fires when a
+ * memory hog is killed, and oom_kills counts it; after the reap every call says "exited", and
+ * a container without resources gets a clear NSCORE_EINVAL.
  * After every case, no "nscore-<pid>-*" directory is left below this process's cgroups (found
  * here from /proc/self/cgroup and /proc/self/mountinfo, independently of the library).
  *
@@ -14,13 +20,15 @@
  * NSCORE_EPERM saying that cgroup limits need write access, leaves nothing, and a spawn without
  * resources still works.
  *
- * The commands are this program itself: `test_resources hog MIB` touches MIB MiB and prints
- * "survived"; `test_resources forks` forks until fork fails and prints "forks N errno E"
+ * The commands are this program itself: `test_resources hog MIB [DELAY_MS]` touches MIB MiB
+ * (after DELAY_MS) and prints "survived"; `test_resources forks` forks until fork fails and prints "forks N errno E"
  * (its children wait; it is the init of a PID namespace, so they die with it). */
 #include "test.h"
 
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #define MIB (1024LL * 1024LL)
@@ -30,10 +38,12 @@ static int rootless;         /* not root: only the unprivileged part runs */
 
 /* ---- The probes (run inside the containers) ------------------------------------------------ */
 
-static int probe_hog(long mib)
+static int probe_hog(long mib, long delay_ms)
 {
     size_t n = (size_t)mib * (size_t)MIB;
-    char *p = malloc(n);
+    char *p;
+    if (delay_ms > 0) usleep((useconds_t)delay_ms * 1000);
+    p = malloc(n);
     if (p == NULL) {
         printf("malloc failed\n");
         return 3;
@@ -694,6 +704,356 @@ out:
     CHECK(leftovers(0) == 0);
 }
 
+/* ---- A running container's cgroup ----------------------------------------------------------- */
+
+/* The size of `path`, or -1. */
+static long long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* The number of lines of `dir`/cgroup.procs (processes in that cgroup), or -1. */
+static int procs_in(const char *dir)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    return t_count_lines(path);
+}
+
+/* A configuration holding only resources, for nscore_container_update_resources(). */
+static nscore_spawn_config *limits(void)
+{
+    nscore_spawn_config *cfg = NULL;
+    OK(nscore_spawn_config_new(&cfg, &err));
+out:
+    return cfg;
+}
+
+/* Every call on a container whose cgroup is gone (reaped) fails with NSCORE_EEXITED. */
+static void expect_exited(nscore_container *c)
+{
+    nscore_resource_stats st;
+    nscore_spawn_config *cfg = limits();
+    char *json = NULL;
+    int fd = -1, empty = -1;
+    FAILS(nscore_container_resource_stats(c, &st, &err), NSCORE_EEXITED, "cgroup is gone");
+    FAILS(nscore_container_resource_stats_json(c, &json, &err), NSCORE_EEXITED, "cgroup is gone");
+    CHECK(json == NULL);
+    FAILS(nscore_container_freeze(c, &err), NSCORE_EEXITED, "cgroup is gone");
+    FAILS(nscore_container_thaw(c, &err), NSCORE_EEXITED, "cgroup is gone");
+    FAILS(nscore_container_kill_all(c, &err), NSCORE_EEXITED, "cgroup is gone");
+    FAILS(nscore_container_cgroup_event_fd(c, NSCORE_CGROUP_EVENT_POPULATED, &fd, &err), NSCORE_EEXITED,
+          "cgroup is gone");
+    CHECK(fd == -1);
+    FAILS(nscore_container_wait_empty(c, 0, &empty, &err), NSCORE_EEXITED, "cgroup is gone");
+    if (cfg != NULL && place("pids") != NULL) {
+        OK(nscore_spawn_config_set_pids_limit(cfg, 10, &err));
+        FAILS(nscore_container_update_resources(c, cfg, &err), NSCORE_EEXITED, "cgroup is gone");
+    }
+out:
+    nscore_spawn_config_free(cfg);
+}
+
+/* Freeze stops a counter and thaw resumes it; the stats have memory, pids and CPU figures, and
+ * throttling under 0.2 CPU with two busy loops; pids.max changes while it runs; a kind of
+ * limit not given at spawn cannot be added; kill-all ends it, the reap removes its cgroup. */
+static void freeze_stats_update(void)
+{
+    char dir[] = "/tmp/nscore-ctest-freeze-XXXXXX", counter[64], script[256], paths[8][PATH_MAX];
+    const char *argv[] = {"sh", "-c", script, NULL};
+    const struct hierarchy *mem = place("memory"), *pids = place("pids"), *cpu = place("cpu");
+    nscore_spawn_config *cfg = NULL, *upd = NULL;
+    nscore_container *c = NULL;
+    nscore_resource_stats st;
+    char *json = NULL;
+    long long a, b;
+    int n, s = 0, made = 0;
+    if (mem == NULL || pids == NULL || cpu == NULL) {
+        fprintf(stderr, "note: memory, pids or cpu controller missing: freeze_stats_update skipped\n");
+        return;
+    }
+    REQUIRE(mkdtemp(dir) != NULL);
+    made = 1;
+    snprintf(counter, sizeof counter, "%s/count", dir);
+    /* One busy loop in a child, one appending in the first process: no PID namespace, so the
+     * child would outlive the first process; only the cgroup ends both. */
+    snprintf(script, sizeof script, "sh -c 'while :; do :; done' & while :; do echo x >> %s; done", counter);
+    cfg = t_config(argv, 0);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_memory(cfg, 64 * MIB, NSCORE_RESOURCE_UNSET, NSCORE_RESOURCE_UNSET, 0, &err));
+    OK(nscore_spawn_config_set_cpu(cfg, 0, 20000, 100000, NULL, NULL, &err));
+    OK(nscore_spawn_config_set_pids_limit(cfg, 50, &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    n = cgroup_paths(c, paths, 8);
+    REQUIRE(n >= 1);
+
+    usleep(300000);
+    OK(nscore_container_freeze(c, &err));
+    OK(nscore_container_freeze(c, &err)); /* a second freeze does nothing */
+    a = file_size(counter);
+    usleep(200000);
+    b = file_size(counter);
+    if (!(a > 0 && a == b)) {
+        t_failures++;
+        fprintf(stderr, "frozen, the counter went from %lld to %lld bytes\n", a, b);
+    }
+    OK(nscore_container_thaw(c, &err));
+    usleep(300000);
+    if (!(file_size(counter) > b)) {
+        t_failures++;
+        fprintf(stderr, "thawed, the counter stayed at %lld bytes\n", b);
+    }
+
+    memset(&st, 0xab, sizeof st);
+    OK(nscore_container_resource_stats(c, &st, &err));
+    CHECK(st.memory_current != NSCORE_RESOURCE_STAT_NONE && st.memory_current > 0);
+    CHECK(st.memory_limit == (uint64_t)(64 * MIB));
+    CHECK(st.pids_current != NSCORE_RESOURCE_STAT_NONE && st.pids_current >= 2);
+    CHECK(st.pids_limit == 50);
+    CHECK(st.cpu_usage_ns != NSCORE_RESOURCE_STAT_NONE && st.cpu_usage_ns > 0);
+    if (st.cpu_throttled_periods == NSCORE_RESOURCE_STAT_NONE || st.cpu_throttled_periods == 0 ||
+        st.cpu_throttled_ns == NSCORE_RESOURCE_STAT_NONE || st.cpu_throttled_ns == 0 ||
+        st.cpu_periods == NSCORE_RESOURCE_STAT_NONE || st.cpu_periods < st.cpu_throttled_periods) {
+        t_failures++;
+        fprintf(stderr, "0.2 CPU for two busy loops: periods %llu, throttled %llu, %llu ns\n",
+                (unsigned long long)st.cpu_periods, (unsigned long long)st.cpu_throttled_periods,
+                (unsigned long long)st.cpu_throttled_ns);
+    }
+    OK(nscore_container_resource_stats_json(c, &json, &err));
+    CHECK(strncmp(json, "{\"memory_current\":", 18) == 0);
+    CHECK(strstr(json, "\"memory_limit\":67108864,") != NULL);
+    CHECK(strstr(json, "\"pids_limit\":50}") != NULL);
+    nscore_string_free(json);
+    json = NULL;
+
+    /* pids.max changes while it runs; the other limits stay. */
+    upd = limits();
+    REQUIRE(upd != NULL);
+    FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "cfg sets no resource limit");
+    OK(nscore_spawn_config_set_pids_limit(upd, 40, &err));
+    OK(nscore_container_update_resources(c, upd, &err));
+    expect_file(path_in(paths, n, pids), "pids.max", "40");
+    OK(nscore_container_resource_stats(c, &st, &err));
+    CHECK(st.pids_limit == 40);
+    CHECK(st.memory_limit == (uint64_t)(64 * MIB));
+    /* Unlimited: pids.max "max", and no limit in the stats. */
+    OK(nscore_spawn_config_set_pids_limit(upd, NSCORE_RESOURCE_UNLIMITED, &err));
+    OK(nscore_container_update_resources(c, upd, &err));
+    expect_file(path_in(paths, n, pids), "pids.max", "max");
+    OK(nscore_container_resource_stats(c, &st, &err));
+    CHECK(st.pids_limit == NSCORE_RESOURCE_STAT_NONE);
+    /* A bad value is named before anything is written. */
+    OK(nscore_spawn_config_set_pids_limit(upd, -2, &err));
+    FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "pids.limit is -2");
+    expect_file(path_in(paths, n, pids), "pids.max", "max");
+    /* A cpuset was not given at spawn: there is no cgroup to change. */
+    if (place("cpuset") != NULL) {
+        OK(nscore_spawn_config_clear_resources(upd, &err));
+        OK(nscore_spawn_config_set_cpu(upd, 0, NSCORE_RESOURCE_UNSET, 0, "0", NULL, &err));
+        FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "must be given at spawn");
+    }
+
+    CHECK(procs_in(paths[0]) >= 2);
+    OK(nscore_container_kill_all(c, &err));
+    OK(nscore_container_wait(c, 10000, &s, &err));
+    CHECK(WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL);
+    for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) != 0);
+    expect_exited(c);
+out:
+    nscore_string_free(json);
+    if (c != NULL) nscore_container_kill_all(c, NULL);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    nscore_spawn_config_free(upd);
+    if (made) {
+        unlink(counter);
+        rmdir(dir);
+    }
+    CHECK(leftovers(0) == 0);
+}
+
+/* The first process exits and leaves an orphan (no PID namespace to end it): the cgroup is
+ * still populated, wait_empty times out; kill-all ends the orphan, the populated fd fires,
+ * wait_empty returns 1; the reap then removes the cgroup. */
+static void orphan_kill_all(void)
+{
+    const char *argv[] = {"sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & exit 0", NULL};
+    nscore_spawn_config *cfg = NULL;
+    nscore_container *c = NULL;
+    char paths[8][PATH_MAX];
+    struct pollfd p;
+    int n, s = -1, empty = -1, fd = -1, events = -1;
+    if (place("pids") == NULL) {
+        fprintf(stderr, "note: no pids controller: orphan_kill_all skipped\n");
+        return;
+    }
+    cfg = t_config(argv, 0);
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    n = cgroup_paths(c, paths, 8);
+    REQUIRE(n >= 1);
+    /* The first process ends (its pidfd becomes readable); it is not reaped yet. */
+    p = (struct pollfd){.fd = nscore_container_pidfd(c), .events = POLLIN};
+    REQUIRE(poll(&p, 1, 10000) == 1);
+    OK(nscore_container_wait_empty(c, 0, &empty, &err));
+    CHECK(empty == 0);
+    OK(nscore_container_wait_empty(c, 100, &empty, &err));
+    CHECK(empty == 0);
+    CHECK(procs_in(path_in(paths, n, place("pids"))) == 1); /* the orphan (the first is a zombie) */
+
+    if (access("/sys/fs/cgroup/unified", F_OK) == 0 || access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+        OK(nscore_container_cgroup_event_fd(c, NSCORE_CGROUP_EVENT_POPULATED, &events, &err));
+        CHECK(events >= 0);
+    }
+    if (events >= 0) {
+        char buf[256];
+        /* Read first: a new fd reports every change made before it was opened. */
+        CHECK(pread(events, buf, sizeof buf, 0) > 0);
+        p = (struct pollfd){.fd = events, .events = POLLPRI};
+        CHECK(poll(&p, 1, 50) == 0);
+    }
+    OK(nscore_container_kill_all(c, &err));
+    if (events >= 0) {
+        p = (struct pollfd){.fd = events, .events = POLLPRI};
+        CHECK(poll(&p, 1, 10000) == 1 && (p.revents & POLLPRI));
+    }
+    OK(nscore_container_wait_empty(c, 10000, &empty, &err));
+    CHECK(empty == 1);
+    for (int i = 0; i < n; i++) CHECK(procs_in(paths[i]) == 0);
+    OK(nscore_container_wait_empty(c, -1, &empty, &err));
+    CHECK(empty == 1);
+    /* The command's own status: it exited 0 before the kill. */
+    OK(nscore_container_wait(c, 10000, &s, &err));
+    CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+    for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) != 0);
+    FAILS(nscore_container_wait_empty(c, 0, &empty, &err), NSCORE_EEXITED, "cgroup is gone");
+out:
+    if (fd >= 0) close(fd);
+    if (events >= 0) close(events);
+    if (c != NULL) nscore_container_kill_all(c, NULL);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* The OOM fd fires when a memory hog is killed at its limit; oom_kills counts it. */
+static void oom_event(void)
+{
+    const char *argv[] = {self, "hog", "256", "300", NULL};
+    const struct hierarchy *mem = place("memory");
+    nscore_spawn_config *cfg = NULL;
+    nscore_container *c = NULL;
+    nscore_resource_stats st;
+    char file[PATH_MAX + 64];
+    struct pollfd p;
+    int fd = -1, s = -1, swap, devnull = -1;
+    if (mem == NULL) {
+        fprintf(stderr, "note: no memory controller: oom_event skipped\n");
+        return;
+    }
+    snprintf(file, sizeof file, "%s/%s", mem->dir, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+    swap = access(file, F_OK) == 0;
+    cfg = config(argv);
+    REQUIRE(cfg != NULL);
+    devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    REQUIRE(devnull >= 0);
+    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, devnull, &err));
+    OK(nscore_spawn_config_set_memory(cfg, 32 * MIB, NSCORE_RESOURCE_UNSET, swap ? 32 * MIB : NSCORE_RESOURCE_UNSET, 0,
+                                      &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    /* The hog waits 300 ms before it allocates: time to register. */
+    OK(nscore_container_cgroup_event_fd(c, NSCORE_CGROUP_EVENT_OOM, &fd, &err));
+    REQUIRE(fd >= 0);
+    CHECK(fcntl(fd, F_GETFD) == FD_CLOEXEC);
+    p = (struct pollfd){.fd = fd, .events = POLLIN | POLLPRI};
+    if (poll(&p, 1, 20000) != 1) {
+        t_failures++;
+        fprintf(stderr, "the OOM fd did not fire within 20 s\n");
+    }
+    /* Counted once the kill is done; the cgroup is there until the reap. */
+    st.oom_kills = 0;
+    for (int i = 0; i < 100; i++) {
+        OK(nscore_container_resource_stats(c, &st, &err));
+        if (st.oom_kills != NSCORE_RESOURCE_STAT_NONE && st.oom_kills >= 1) break;
+        usleep(20000);
+    }
+    if (!(st.oom_kills != NSCORE_RESOURCE_STAT_NONE && st.oom_kills >= 1)) {
+        t_failures++;
+        fprintf(stderr, "oom_kills is %llu after the OOM fd fired\n", (unsigned long long)st.oom_kills);
+    }
+    CHECK(st.memory_limit == (uint64_t)(32 * MIB));
+    /* (memory_limit_hits is not checked: with v1 swap accounting a charge fails at memsw first,
+     * and memory.failcnt may stay 0.) */
+    OK(nscore_container_wait(c, 20000, &s, &err));
+    CHECK(WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL);
+out:
+    if (fd >= 0) close(fd);
+    if (devnull >= 0) close(devnull);
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    CHECK(leftovers(0) == 0);
+}
+
+/* NULL arguments, a bad event, a bad timeout; a container without resources has no cgroup to
+ * control: NSCORE_EINVAL saying so. Needs no privilege. */
+static void without_cgroup(void)
+{
+    const char *argv[] = {"sleep", "30", NULL};
+    nscore_spawn_config *cfg = t_config(argv, 0), *upd = limits();
+    nscore_container *c = NULL;
+    nscore_resource_stats st, before;
+    char *json = NULL;
+    int fd = -1, empty = -1, s = 0;
+    REQUIRE(cfg != NULL && upd != NULL);
+
+    FAILS(nscore_container_resource_stats(NULL, &st, &err), NSCORE_EINVAL, "c is NULL");
+    FAILS(nscore_container_resource_stats_json(NULL, &json, &err), NSCORE_EINVAL, "c is NULL");
+    FAILS(nscore_container_freeze(NULL, &err), NSCORE_EINVAL, "c is NULL");
+    FAILS(nscore_container_thaw(NULL, &err), NSCORE_EINVAL, "c is NULL");
+    FAILS(nscore_container_kill_all(NULL, &err), NSCORE_EINVAL, "c is NULL");
+    FAILS(nscore_container_update_resources(NULL, upd, &err), NSCORE_EINVAL, "c is NULL");
+    FAILS(nscore_container_cgroup_event_fd(NULL, NSCORE_CGROUP_EVENT_OOM, &fd, &err), NSCORE_EINVAL, "c is NULL");
+    CHECK(fd == -1);
+    FAILS(nscore_container_wait_empty(NULL, 0, &empty, &err), NSCORE_EINVAL, "c is NULL");
+    /* err may be NULL. */
+    CHECK(nscore_container_freeze(NULL, NULL) == NSCORE_EINVAL);
+
+    OK(nscore_spawn(cfg, &c, &err));
+    FAILS(nscore_container_resource_stats(c, NULL, &err), NSCORE_EINVAL, "out is NULL");
+    FAILS(nscore_container_resource_stats_json(c, NULL, &err), NSCORE_EINVAL, "json_out is NULL");
+    FAILS(nscore_container_update_resources(c, NULL, &err), NSCORE_EINVAL, "cfg is NULL");
+    FAILS(nscore_container_cgroup_event_fd(c, NSCORE_CGROUP_EVENT_OOM, NULL, &err), NSCORE_EINVAL, "fd_out is NULL");
+    FAILS(nscore_container_wait_empty(c, 0, NULL, &err), NSCORE_EINVAL, "empty_out is NULL");
+    FAILS(nscore_container_cgroup_event_fd(c, 7, &fd, &err), NSCORE_EINVAL, "event must be");
+    FAILS(nscore_container_wait_empty(c, -2, &empty, &err), NSCORE_EINVAL, "timeout_ms must be");
+
+    memset(&st, 0x5a, sizeof st);
+    before = st;
+    FAILS(nscore_container_resource_stats(c, &st, &err), NSCORE_EINVAL, "no cgroup of its own");
+    CHECK(memcmp(&st, &before, sizeof st) == 0); /* left unchanged */
+    FAILS(nscore_container_resource_stats_json(c, &json, &err), NSCORE_EINVAL, "give it resources at spawn");
+    CHECK(json == NULL);
+    FAILS(nscore_container_freeze(c, &err), NSCORE_EINVAL, "no cgroup of its own");
+    FAILS(nscore_container_thaw(c, &err), NSCORE_EINVAL, "no cgroup of its own");
+    FAILS(nscore_container_kill_all(c, &err), NSCORE_EINVAL, "no cgroup of its own");
+    FAILS(nscore_container_cgroup_event_fd(c, NSCORE_CGROUP_EVENT_POPULATED, &fd, &err), NSCORE_EINVAL,
+          "no cgroup of its own");
+    CHECK(fd == -1);
+    FAILS(nscore_container_wait_empty(c, 0, &empty, &err), NSCORE_EINVAL, "no cgroup of its own");
+    OK(nscore_spawn_config_set_pids_limit(upd, 10, &err));
+    FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "no cgroup of its own");
+    OK(nscore_container_stop(c, 0, &s, &err));
+    /* Still "no cgroup" once reaped. */
+    FAILS(nscore_container_freeze(c, &err), NSCORE_EINVAL, "no cgroup of its own");
+out:
+    nscore_container_free(c);
+    nscore_spawn_config_free(cfg);
+    nscore_spawn_config_free(upd);
+    CHECK(leftovers(0) == 0);
+}
+
 /* As uid 65534 (run.sh's unprivileged user): a spawn with resources fails with NSCORE_EPERM
  * and a message that says what is needed, even with a user namespace, leaving nothing; a bad
  * value is still named first; a spawn without resources works. */
@@ -727,6 +1087,8 @@ static void unprivileged_part(void)
     }
     s = run(cfg, out, sizeof out);
     CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
+    /* And nothing to control in it: a clear error, not a crash. */
+    without_cgroup();
 out:
     nscore_spawn_config_free(cfg);
     CHECK(leftovers(0) == 0);
@@ -760,9 +1122,9 @@ out:;
 int main(int argc, char **argv)
 {
     int fds;
-    if (argc >= 3 && strcmp(argv[1], "hog") == 0) return probe_hog(atol(argv[2]));
+    if (argc >= 3 && strcmp(argv[1], "hog") == 0) return probe_hog(atol(argv[2]), argc >= 4 ? atol(argv[3]) : 0);
     if (argc >= 2 && strcmp(argv[1], "forks") == 0) return probe_forks();
-    alarm(170);
+    alarm(240);
     if (realpath(argv[0], self) == NULL) {
         perror("realpath");
         return 1;
@@ -780,6 +1142,7 @@ int main(int argc, char **argv)
     }
     bad_values();
     unset_parts();
+    without_cgroup();
     if (rootless) {
         unprivileged_part();
     } else {
@@ -789,6 +1152,9 @@ int main(int argc, char **argv)
         fork_bomb();
         cleanup_paths();
         detached();
+        freeze_stats_update();
+        orphan_kill_all();
+        oom_event();
         as_nobody();
     }
     CHECK(t_count_fds() == fds);

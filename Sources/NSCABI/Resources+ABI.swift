@@ -1,5 +1,6 @@
 // Resources+ABI.swift - nscore_spawn_config_set_memory, _set_cpu, _set_pids_limit,
-// _clear_resources and nscore_container_cgroups_json (nscore.h "Resources (cgroups)").
+// _clear_resources, nscore_container_cgroups_json, and the calls on a running container's
+// cgroup (stats, freeze, thaw, kill-all, update, events) (nscore.h "Resources (cgroups)").
 //
 // The setters fill SpawnConfiguration.resources (the OCI runtime spec's linux.resources) one
 // part at a time: each call replaces its part (memory, cpu or pids) and leaves the others. A
@@ -123,5 +124,144 @@ public func nscore_container_cgroups_json(_ c: OpaquePointer?,
         let container = try ABI.handle(c, ContainerHandle.self, f, "c").container
         let list = container.cgroups.map(quoted).joined(separator: ",")
         try ABI.copyOut("{\"pid\":\(container.pid),\"cgroups\":[\(list)]}", out, f)
+    }
+}
+
+// MARK: - A running container's cgroup
+//
+// nscore_container_resource_stats, _resource_stats_json, _freeze, _thaw, _kill_all,
+// _update_resources, _cgroup_event_fd and _wait_empty (nscore.h "Resources (cgroups)", the
+// part after nscore_container_cgroups_json). Each is a thin call of the engine's Container
+// method (NSCore/Cgroups/CgroupControl.swift): it names a container spawned without resources
+// (NSCORE_EINVAL) and one already reaped, whose cgroup is gone (NSCORE_EEXITED).
+
+/// The container behind a required handle argument `c`.
+private func container(_ c: OpaquePointer?, _ function: String) throws(NSCoreError) -> Container {
+    try ABI.handle(c, ContainerHandle.self, function, "c").container
+}
+
+/// The container of `c`, refused with NSCORE_EEXITED once its cgroup is gone (reaped). The
+/// engine's freeze, thaw, kill-all and event calls look for their cgroup file first and would
+/// say the machine lacks it (NSCORE_ENOTSUP) instead; the other calls say "exited" themselves.
+private func live(_ c: OpaquePointer?, _ function: String, _ what: String) throws(NSCoreError) -> Container {
+    let box = try container(c, function)
+    if !box.cgroups.isEmpty && box.cgroups.allSatisfy({ access($0, F_OK) != 0 }) {
+        throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: what,
+                          message: "\(what): the container has ended and its cgroup is gone")
+    }
+    return box
+}
+
+/// NSCORE_RESOURCE_STAT_NONE (UINT64_MAX): a figure this machine's hierarchy does not keep.
+private let statNone = UInt64.max
+
+/// The figures in nscore_resource_stats order (eleven uint64_t, no padding), each with its
+/// JSON key. nscore.h is not imported into Swift, so the struct is written by offset.
+private func fields(_ s: ResourceStats) -> [(String, UInt64?)] {
+    [("memory_current", s.memoryCurrent), ("memory_peak", s.memoryPeak), ("memory_limit", s.memoryLimit),
+     ("memory_limit_hits", s.memoryLimitHits), ("oom_kills", s.oomKills),
+     ("cpu_usage_ns", s.cpuUsageNanoseconds), ("cpu_periods", s.cpuPeriods),
+     ("cpu_throttled_periods", s.cpuThrottledPeriods), ("cpu_throttled_ns", s.cpuThrottledNanoseconds),
+     ("pids_current", s.pidsCurrent), ("pids_limit", s.pidsLimit)]
+}
+
+/// Fills an nscore_resource_stats; NSCORE_RESOURCE_STAT_NONE where a figure is unavailable.
+@c
+public func nscore_container_resource_stats(_ c: OpaquePointer?, _ out: UnsafeMutableRawPointer?,
+                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_container_resource_stats"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let out else { throw ABI.null(f, "out") }
+        let all = fields(try container(c, f).resourceStats())
+        for (i, (_, v)) in all.enumerated() {
+            out.storeBytes(of: v ?? statNone, toByteOffset: 8 * i, as: UInt64.self)
+        }
+    }
+}
+
+/// {"memory_current":N,...,"pids_limit":null}: the same figures, null where unavailable,
+/// malloc'd for nscore_string_free.
+@c
+public func nscore_container_resource_stats_json(_ c: OpaquePointer?,
+                                                 _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?,
+                                                 _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_container_resource_stats_json"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let out else { throw ABI.null(f, "json_out") }
+        out.pointee = nil
+        let all = fields(try container(c, f).resourceStats())
+        let body = all.map { "\"\($0.0)\":\($0.1.map { String($0) } ?? "null")" }.joined(separator: ",")
+        try ABI.copyOut("{\(body)}", out, f)
+    }
+}
+
+/// Freezes every process of the container; returns once they are frozen.
+@c
+public func nscore_container_freeze(_ c: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in try live(c, "nscore_container_freeze", "freeze").freeze() }
+}
+
+/// Lets a frozen container run again.
+@c
+public func nscore_container_thaw(_ c: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in try live(c, "nscore_container_thaw", "thaw").thaw() }
+}
+
+/// SIGKILL to every process in the container's cgroup, descendants and orphans included.
+@c
+public func nscore_container_kill_all(_ c: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    ABI.run(err) { () throws(NSCoreError) in try live(c, "nscore_container_kill_all", "kill every process").killAll() }
+}
+
+/// Writes the resource limits of `cfg` (set with the nscore_spawn_config_set_memory/_cpu/
+/// _pids_limit setters; the rest of cfg is ignored) into the running container's cgroup.
+@c
+public func nscore_container_update_resources(_ c: OpaquePointer?, _ cfg: OpaquePointer?,
+                                              _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_container_update_resources"
+    return ABI.run(err) { () throws(NSCoreError) in
+        let box = try container(c, f)
+        guard let r = try ABI.handle(cfg, SpawnConfigHandle.self, f, "cfg").configuration.resources else {
+            throw ABI.invalid("cfg", "\(f): cfg sets no resource limit; set one with nscore_spawn_config_set_memory, "
+                                  + "_set_cpu or _set_pids_limit")
+        }
+        try box.updateResources(r)
+    }
+}
+
+/// A new pollable fd for NSCORE_CGROUP_EVENT_POPULATED (0) or _OOM (1), owned by the caller.
+@c
+public func nscore_container_cgroup_event_fd(_ c: OpaquePointer?, _ event: Int32, _ fdOut: UnsafeMutablePointer<Int32>?,
+                                             _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_container_cgroup_event_fd"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let fdOut else { throw ABI.null(f, "fd_out") }
+        fdOut.pointee = -1
+        let box = try live(c, f, "cgroup events")
+        let kind: Container.CgroupEvent
+        switch event {
+        case 0: kind = .populated  // NSCORE_CGROUP_EVENT_POPULATED
+        case 1: kind = .oom        // NSCORE_CGROUP_EVENT_OOM
+        default:
+            throw ABI.invalid("event", "\(f): event must be NSCORE_CGROUP_EVENT_POPULATED or _OOM, not \(event)")
+        }
+        fdOut.pointee = try box.cgroupEventFD(kind)
+    }
+}
+
+/// Waits up to timeout_ms (-1: forever, 0: poll) until no process is left in the container's
+/// cgroup; *empty_out is 1 then, 0 on timeout.
+@c
+public func nscore_container_wait_empty(_ c: OpaquePointer?, _ timeoutMS: Int32,
+                                        _ emptyOut: UnsafeMutablePointer<Int32>?,
+                                        _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_container_wait_empty"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let emptyOut else { throw ABI.null(f, "empty_out") }
+        emptyOut.pointee = 0
+        guard timeoutMS >= -1 else {
+            throw ABI.invalid("timeout_ms", "\(f): timeout_ms must be -1 (forever) or >= 0, not \(timeoutMS)")
+        }
+        emptyOut.pointee = try live(c, f, "cgroup events").waitUntilEmpty(timeoutMilliseconds: timeoutMS) ? 1 : 0
     }
 }

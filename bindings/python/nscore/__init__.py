@@ -30,7 +30,10 @@ errno=13))``, an OCI ``linux.seccomp`` dict or JSON text, ``"default"`` or ``"un
 :func:`seccomp_respond` on ``container.seccomp_listener``.
 Limit its memory, CPU time, CPUs and processes with ``spawn(resources=Resources(memory_max="256m",
 cpu_quota=50_000, cpus="0-1", pids_max=64))`` (:class:`Resources`): the container gets a cgroup
-of its own, listed in ``container.cgroups`` and removed once it is reaped.
+of its own, listed in ``container.cgroups`` and removed once it is reaped. While it runs, read
+``container.stats()`` (:class:`ResourceStats`), ``freeze()``/``thaw()`` it, ``update(pids_max=128)``
+its limits, ``kill_all()`` its processes (orphans too), ``wait_empty()`` for them, or poll
+``cgroup_event_fd("oom")`` (:class:`CgroupEvent`) in your own loop.
 Failures raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -79,7 +82,7 @@ from .inspection import (
 from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
-from .resources import Resources, parse_size
+from .resources import CgroupEvent, Resources, ResourceStats, parse_size
 from .rootfs import Mount, Root
 from .seccomp import (
     Seccomp,
@@ -153,6 +156,8 @@ __all__ = [
     "syscall_name",
     # resource limits (cgroups)
     "Resources",
+    "ResourceStats",
+    "CgroupEvent",
     "parse_size",
     # networks
     "Veth",

@@ -82,6 +82,25 @@ class SeccompNotificationStruct(ctypes.Structure):
     ]
 
 
+class ResourceStatsStruct(ctypes.Structure):
+    """``nscore_resource_stats``: what a container's cgroup has used; each field is
+    :data:`RESOURCE_STAT_NONE` where the machine does not keep it."""
+
+    _fields_ = [
+        ("memory_current", ctypes.c_uint64),
+        ("memory_peak", ctypes.c_uint64),
+        ("memory_limit", ctypes.c_uint64),
+        ("memory_limit_hits", ctypes.c_uint64),
+        ("oom_kills", ctypes.c_uint64),
+        ("cpu_usage_ns", ctypes.c_uint64),
+        ("cpu_periods", ctypes.c_uint64),
+        ("cpu_throttled_periods", ctypes.c_uint64),
+        ("cpu_throttled_ns", ctypes.c_uint64),
+        ("pids_current", ctypes.c_uint64),
+        ("pids_limit", ctypes.c_uint64),
+    ]
+
+
 class NamespaceIDStruct(ctypes.Structure):
     """``nscore_ns_id``: a namespace's identity."""
 
@@ -168,6 +187,9 @@ SECCOMP_RESPOND_VALUE = 2
 # Resource limits (nscore.h "Resources (cgroups)").
 RESOURCE_UNSET = -(2**63)  # NSCORE_RESOURCE_UNSET (INT64_MIN): "not set"
 RESOURCE_UNLIMITED = -1  # NSCORE_RESOURCE_UNLIMITED: no limit
+RESOURCE_STAT_NONE = 2**64 - 1  # NSCORE_RESOURCE_STAT_NONE (UINT64_MAX): a figure not kept
+CGROUP_EVENT_POPULATED = 0  # NSCORE_CGROUP_EVENT_POPULATED
+CGROUP_EVENT_OOM = 1  # NSCORE_CGROUP_EVENT_OOM
 
 # ---- Signatures ----------------------------------------------------------------------------
 
@@ -285,6 +307,14 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_pids_limit": (_c_int, [SpawnConfigPtr, ctypes.c_int64, _err]),
     "nscore_spawn_config_clear_resources": (_c_int, [SpawnConfigPtr, _err]),
     "nscore_container_cgroups_json": (_c_int, [ContainerPtr, _json, _err]),
+    "nscore_container_resource_stats": (_c_int, [ContainerPtr, ctypes.POINTER(ResourceStatsStruct), _err]),
+    "nscore_container_resource_stats_json": (_c_int, [ContainerPtr, _json, _err]),
+    "nscore_container_freeze": (_c_int, [ContainerPtr, _err]),
+    "nscore_container_thaw": (_c_int, [ContainerPtr, _err]),
+    "nscore_container_kill_all": (_c_int, [ContainerPtr, _err]),
+    "nscore_container_update_resources": (_c_int, [ContainerPtr, SpawnConfigPtr, _err]),
+    "nscore_container_cgroup_event_fd": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
+    "nscore_container_wait_empty": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),

@@ -38,7 +38,15 @@ from ._convert import (
 from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
-from .resources import ResourcesLike, _SpawnResources
+from .resources import (
+    CgroupEventLike,
+    Resources,
+    ResourcesLike,
+    ResourceStats,
+    _cgroup_event,
+    _limits_config,
+    _SpawnResources,
+)
 from .rootfs import Mount, Root, RootLike
 from .seccomp import SeccompLike, _SpawnSeccomp
 from .security import Capabilities, RlimitsLike, SpawnSecurity
@@ -352,6 +360,84 @@ class Container:
         with self._use() as handle:
             _ffi.lib.nscore_container_stop(handle, timeout_ms, ctypes.byref(status), _ffi.new_error())
         return self._record(status.value)
+
+    # ---- Its cgroup (spawned with resources=) --------------------------------------------
+    #
+    # Each raises InvalidArgumentError for a container spawned without resources, and
+    # ProcessExitedError once it is reaped (its cgroup is then gone).
+
+    def stats(self) -> ResourceStats:
+        """What the container's cgroup has used so far (memory, CPU time and throttling,
+        processes), read from its cgroup files now; None where the machine does not keep a
+        figure."""
+        out = _ffi.ResourceStatsStruct()
+        with self._use() as handle:
+            _ffi.lib.nscore_container_resource_stats(handle, ctypes.byref(out), _ffi.new_error())
+        return ResourceStats._from_struct(out)
+
+    def freeze(self) -> None:
+        """Freezes every process in the container's cgroup, descendants included, and returns
+        once they are frozen (v2 ``cgroup.freeze``, else v1's freezer). Signals, SIGKILL too,
+        take effect only after :meth:`thaw`. Not settled within 1 s: TimedOutError."""
+        with self._use() as handle:
+            _ffi.lib.nscore_container_freeze(handle, _ffi.new_error())
+
+    def thaw(self) -> None:
+        """Lets a frozen container run again."""
+        with self._use() as handle:
+            _ffi.lib.nscore_container_thaw(handle, _ffi.new_error())
+
+    def kill_all(self) -> None:
+        """SIGKILL to every process in the container's cgroup: its descendants, and orphans
+        its first process left (which no PID namespace ends with it). Does not reap:
+        :meth:`wait` still does, and returns the first process's own status;
+        :meth:`wait_empty` tells when the last one has gone."""
+        with self._use() as handle:
+            _ffi.lib.nscore_container_kill_all(handle, _ffi.new_error())
+
+    def update(self, resources: Resources | ResourcesLike = None, **fields: Any) -> None:
+        """Changes the limits of the running container: ``update(Resources(pids_max=128))``,
+        ``update({"memory_max": "1g"})`` or ``update(pids_max=128)``. Only the fields given are
+        written; the others stay. A kind of limit (memory, cpu, cpuset, pids) not given at
+        spawn cannot be added (InvalidArgumentError, "... must be given at spawn to be changed
+        later"), nor can nothing be given; bad values are named before anything is written."""
+        with _limits_config(resources, fields) as cfg, self._use() as handle:
+            _ffi.lib.nscore_container_update_resources(handle, cfg, _ffi.new_error())
+
+    def cgroup_event_fd(self, event: CgroupEventLike) -> int:
+        """A new fd (close-on-exec) that becomes ready when ``event`` happens in the
+        container's cgroup, for your own poll or selector loop; you own it and close it.
+        ``"populated"``: cgroup2 ``cgroup.events``, ``POLLPRI`` (``os.pread(fd, 256, 0)`` before
+        polling and after each wake-up; ``populated 0`` means empty). ``"oom"``: v2
+        ``memory.events`` (the same), or on cgroup v1 an eventfd (``POLLIN``; ``os.read(fd, 8)``).
+        See :class:`nscore.CgroupEvent`."""
+        kind = _cgroup_event(event)
+        fd = ctypes.c_int(-1)
+        with self._use() as handle:
+            _ffi.lib.nscore_container_cgroup_event_fd(handle, kind, ctypes.byref(fd), _ffi.new_error())
+        return fd.value
+
+    def wait_empty(self, timeout: float | None = None) -> bool:
+        """Waits until no process is left in the container's cgroup, descendants and orphans
+        included; False if ``timeout`` seconds (None: no limit) pass first. Does not reap the
+        first process (:meth:`wait` does). Sliced so that Python signal handlers run."""
+        if timeout is not None and (math.isnan(timeout) or timeout < 0):
+            raise invalid(
+                "wait_empty", f"wait_empty: timeout must be a non-negative number of seconds or None, not {timeout!r}"
+            )
+        deadline = None if timeout is None or timeout == math.inf else time.monotonic() + timeout
+        empty = ctypes.c_int(0)
+        while True:
+            if deadline is None:
+                slice_ms = _WAIT_SLICE_MS
+            else:
+                slice_ms = max(0, min(_WAIT_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
+            with self._use() as handle:
+                _ffi.lib.nscore_container_wait_empty(handle, slice_ms, ctypes.byref(empty), _ffi.new_error())
+            if empty.value:
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
 
     # ---- Lifetime ----------------------------------------------------------------------
 

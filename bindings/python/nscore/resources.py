@@ -18,6 +18,20 @@ directories. Making a cgroup needs write access to the caller's cgroup (root, or
 cgroup2 subtree): otherwise the spawn raises :class:`~nscore.PermissionDeniedError` (a
 ``PermissionError``) saying so. A :class:`Resources` with nothing set makes no cgroup.
 
+A running container's cgroup can be watched and controlled through its :class:`~nscore.Container`
+(``include/nscore.h``, "A running container's cgroup")::
+
+    with nscore.spawn(["make", "-j8"], resources=limits) as c:
+        print(c.stats().memory_current)      # a ResourceStats; None where not kept
+        c.freeze(); c.thaw()                  # every process, descendants included
+        c.update(pids_max=128)                # or c.update(Resources(...)): only what is given
+        fd = c.cgroup_event_fd("oom")         # for your own poll loop; you close it
+        c.kill_all()                          # orphans too, without a PID namespace
+        c.wait_empty(timeout=5)               # True once no process is left in the cgroup
+
+These need a container spawned with resources (:class:`~nscore.InvalidArgumentError` otherwise)
+and raise :class:`~nscore.ProcessExitedError` once it is reaped and its cgroup is gone.
+
 Sizes are bytes: an int, or a string with a binary suffix as Docker takes them (``"256m"``,
 ``"1g"``, ``"512KiB"``, ``"1.5g"``); ``-1``, ``"max"`` or ``"unlimited"`` is no limit. The values
 are checked by the library at the spawn, before anything is created; its
@@ -32,16 +46,19 @@ the range of its C type. Arguments of the wrong Python type raise ``TypeError``.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
+import enum
 import fractions
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Union
 
 from . import _ffi
 from ._convert import invalid, optional_bytes
 
-__all__ = ["Resources", "ResourcesLike", "SizeLike", "parse_size"]
+__all__ = ["CgroupEvent", "CgroupEventLike", "ResourceStats", "Resources", "ResourcesLike", "SizeLike", "parse_size"]
 
 #: A size as accepted here: bytes as an int, a string such as ``"256m"``, or None (not set).
 SizeLike = Union[int, str, None]
@@ -252,3 +269,88 @@ class _SpawnResources:
             )
         if r.pids_max is not None:
             lib.nscore_spawn_config_set_pids_limit(cfg, r.pids_max, err())
+
+
+@contextlib.contextmanager
+def _limits_config(value: ResourcesLike, kwargs: Mapping[str, Any]) -> Iterator[Any]:
+    """A temporary ``nscore_spawn_config`` holding only the limits of ``value`` or ``kwargs``
+    (for ``nscore_container_update_resources``); freed on exit."""
+    if value is not None and kwargs:
+        raise TypeError("update() takes resources= or keyword fields, not both")
+    limits = _SpawnResources(value if value is not None else dict(kwargs))
+    lib, err = _ffi.lib, _ffi.new_error
+    cfg = _ffi.SpawnConfigPtr()
+    try:
+        lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
+        # Nothing set: the library names it ("cfg sets no resource limit").
+        limits.apply(cfg)
+        yield cfg
+    finally:
+        lib.nscore_spawn_config_free(cfg)
+
+
+@dataclasses.dataclass(frozen=True)
+class ResourceStats:
+    """What a container's cgroup has used, read by :meth:`nscore.Container.stats` (the C
+    ``nscore_resource_stats``). Each field is None where this machine's hierarchy does not keep
+    the figure: memory figures need a memory limit at spawn, pids figures a pids limit; CPU
+    figures come from the cgroup2 hierarchy or v1's cpuacct and cpu (the period counts only
+    with a CPU quota)."""
+
+    #: Bytes in use (v1 ``memory.usage_in_bytes``, v2 ``memory.current``).
+    memory_current: int | None = None
+    #: The most it used (v1 ``memory.max_usage_in_bytes``, v2 ``memory.peak``, Linux 5.19).
+    memory_peak: int | None = None
+    #: The hard limit in bytes; None for no limit.
+    memory_limit: int | None = None
+    #: Times it hit the limit (v1 ``memory.failcnt``, v2 ``memory.events`` ``max``).
+    memory_limit_hits: int | None = None
+    #: Processes the OOM killer killed in it (``oom_kill``).
+    oom_kills: int | None = None
+    #: CPU time used, nanoseconds (v1 ``cpuacct.usage``, v2 ``cpu.stat`` ``usage_usec``).
+    cpu_usage_ns: int | None = None
+    #: CFS periods elapsed with a quota (``cpu.stat`` ``nr_periods``).
+    cpu_periods: int | None = None
+    #: Periods in which it was throttled (``nr_throttled``).
+    cpu_throttled_periods: int | None = None
+    #: Time throttled, nanoseconds (``throttled_time``, ``throttled_usec``).
+    cpu_throttled_ns: int | None = None
+    #: Processes and threads (``pids.current``).
+    pids_current: int | None = None
+    #: ``pids.max``; None for no limit.
+    pids_limit: int | None = None
+
+    @classmethod
+    def _from_struct(cls, st: _ffi.ResourceStatsStruct) -> ResourceStats:
+        def value(name: str) -> int | None:
+            v = int(getattr(st, name))
+            return None if v == _ffi.RESOURCE_STAT_NONE else v
+
+        return cls(**{f.name: value(f.name) for f in dataclasses.fields(cls)})
+
+
+class CgroupEvent(enum.IntEnum):
+    """What :meth:`nscore.Container.cgroup_event_fd` watches (``NSCORE_CGROUP_EVENT_*``)."""
+
+    #: ``cgroup.events`` changed (cgroup2): ``populated 0`` once no process is left, or its
+    #: ``frozen`` state. Poll for ``POLLPRI``; ``os.pread(fd, 256, 0)`` before the first poll
+    #: and after each wake-up (which re-arms it).
+    POPULATED = _ffi.CGROUP_EVENT_POPULATED
+    #: The OOM killer acted or the memory limit was hit: v2 ``memory.events`` (``POLLPRI``, read
+    #: as above), v1 an eventfd (``POLLIN``; ``os.read(fd, 8)`` re-arms it).
+    OOM = _ffi.CGROUP_EVENT_OOM
+
+
+#: ``"populated"``, ``"oom"`` or a :class:`CgroupEvent`.
+CgroupEventLike = Union[CgroupEvent, str]
+
+
+def _cgroup_event(value: CgroupEventLike) -> int:
+    if isinstance(value, CgroupEvent):
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(CgroupEvent[value.strip().upper()])
+        except KeyError:
+            raise invalid("event", f"cgroup_event_fd: event must be 'populated' or 'oom', not {value!r}") from None
+    raise TypeError(f"event must be 'populated', 'oom' or an nscore.CgroupEvent, not {type(value).__name__}")

@@ -9,6 +9,13 @@ inside; bad values raise naming them, before anything is started. After every te
 As uid 65534 a spawn with resources raises PermissionDeniedError saying what it needs, and
 leaves nothing; a spawn without resources still works. Cases that need a controller this
 machine lacks are skipped.
+
+A running container's cgroup: freeze stops a counter (a shell appending to a file) and thaw
+resumes it; stats() has memory, pids and CPU figures, and throttling under a 0.2 CPU quota with
+two busy loops; update() changes pids.max while it runs; kill_all() ends the orphan a first
+process left (no PID namespace) and wait_empty() sees it go; the OOM fd fires when a memory hog
+is killed and oom_kills counts it; after the reap every call raises ProcessExitedError; a
+container without resources raises InvalidArgumentError saying it has no cgroup.
 """
 
 from __future__ import annotations
@@ -16,15 +23,17 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import select
 import signal
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import pytest
-from conftest import assert_refused, children, run_as_nobody
+from conftest import assert_refused, children, pid_gone, run_as_nobody
 
 import nscore
 from nscore import Resources, parse_size
@@ -433,6 +442,10 @@ UNPRIVILEGED = textwrap.dedent(
         print("invalid:", e)
     with nscore.spawn(["true"]) as c:
         print("without resources:", c.wait(), c.cgroups)
+        try:
+            c.freeze()
+        except nscore.InvalidArgumentError as e:
+            print("freeze:", e)
     """
 )
 
@@ -451,4 +464,170 @@ def test_unprivileged(world_readable_copy: Path) -> None:
     assert lines[2].startswith("refused: cgroups ") and hint in lines[2], lines
     assert lines[3].startswith("invalid: resources: pids.limit is -3"), lines
     assert lines[4] == "without resources: 0 []", lines
+    assert lines[5].startswith("freeze: ") and "no cgroup of its own" in lines[5], lines
     assert leftovers(pid) == []
+
+
+# ---- A running container's cgroup ------------------------------------------------------------
+
+
+def test_resource_stats_value() -> None:
+    s = nscore.ResourceStats(memory_current=1, pids_limit=None)
+    assert (s.memory_current, s.pids_limit, s.oom_kills) == (1, None, None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.memory_current = 2  # type: ignore[misc]
+    assert (int(nscore.CgroupEvent.POPULATED), int(nscore.CgroupEvent.OOM)) == (0, 1)
+
+
+def test_freeze_stats_update_kill_all(spawn: Callable[..., nscore.Container], tmp_path: Path) -> None:
+    """Freeze stops a counter, thaw resumes it; the stats; pids.max changes while it runs; a
+    kind of limit not given at spawn cannot be added; kill_all ends it, descendants too (no
+    PID namespace); after the reap every call says it has exited."""
+    h = need("memory", "pids", "cpu")
+    counter = tmp_path / "count"
+    script = f"sh -c 'while :; do :; done' & while :; do echo x >> {counter}; done"
+    r = Resources(memory_max="64m", cpu_quota=20_000, cpu_period=100_000, pids_max=50)
+    c = spawn(["sh", "-c", script], resources=r)
+
+    def size() -> int:
+        return counter.stat().st_size if counter.exists() else -1
+
+    time.sleep(0.3)
+    c.freeze()
+    c.freeze()  # a second freeze does nothing
+    a = size()
+    time.sleep(0.2)
+    b = size()
+    assert a > 0 and a == b, (a, b)
+    c.thaw()
+    time.sleep(0.3)
+    assert size() > b
+
+    st = c.stats()
+    assert isinstance(st, nscore.ResourceStats)
+    assert st.memory_current and st.memory_current > 0, st
+    assert st.memory_limit == 64 * MIB, st
+    assert st.pids_current is not None and st.pids_current >= 2, st
+    assert st.pids_limit == 50, st
+    assert st.cpu_usage_ns and st.cpu_usage_ns > 0, st
+    assert st.cpu_throttled_periods and st.cpu_throttled_ns, f"0.2 CPU for two busy loops: {st}"
+    assert st.cpu_periods is not None and st.cpu_periods >= st.cpu_throttled_periods, st
+
+    pids = in_hierarchy(c.cgroups, h["pids"])
+    c.update(Resources(pids_max=40))
+    assert read(pids, "pids.max") == "40"
+    assert c.stats().pids_limit == 40
+    c.update(pids_max=-1)
+    assert read(pids, "pids.max") == "max"
+    assert c.stats().pids_limit is None
+    c.update({"pids_max": 45})
+    assert c.stats().pids_limit == 45
+    assert c.stats().memory_limit == 64 * MIB  # the other limits stay
+    with pytest.raises(nscore.InvalidArgumentError, match="pids.limit is -2"):
+        c.update(pids_max=-2)
+    assert read(pids, "pids.max") == "45"
+    with pytest.raises(nscore.InvalidArgumentError, match="sets no resource limit"):
+        c.update()
+    with pytest.raises(TypeError, match="not both"):
+        c.update(Resources(pids_max=1), pids_max=2)
+    with pytest.raises(TypeError, match="unknown field"):
+        c.update(pid_max=3)
+    if place("cpuset") is not None:
+        with pytest.raises(nscore.InvalidArgumentError, match="must be given at spawn"):
+            c.update(cpus="0")
+
+    assert len(Path(c.cgroups[0], "cgroup.procs").read_text().split()) >= 2
+    c.kill_all()
+    assert c.wait(10) == -signal.SIGKILL
+    assert [p for p in c.cgroups if os.path.exists(p)] == []
+    for call in (c.stats, c.freeze, c.thaw, c.kill_all, lambda: c.wait_empty(0), lambda: c.cgroup_event_fd("oom")):
+        with pytest.raises(nscore.ProcessExitedError, match="cgroup is gone"):
+            call()
+    with pytest.raises(ProcessLookupError):
+        c.update(pids_max=10)
+
+
+def test_kill_all_ends_an_orphan(spawn: Callable[..., nscore.Container]) -> None:
+    """The first process exits and leaves an orphan (no PID namespace to end it): the cgroup
+    is still populated; kill_all() ends it, the populated fd fires, wait_empty() is True; the
+    reap removes the cgroup."""
+    need("pids")
+    c = spawn(["sh", "-c", "sleep 1000 </dev/null >/dev/null 2>&1 & exit 0"], resources=Resources(pids_max=16))
+    # The first process ends (its pidfd becomes readable); it is not reaped yet.
+    assert select.select([c.pidfd], [], [], 10)[0]
+    assert c.wait_empty(0) is False
+    assert c.wait_empty(0.1) is False
+    procs = {int(p) for d in c.cgroups for p in Path(d, "cgroup.procs").read_text().split()}
+    orphans = procs - {c.pid}
+    assert len(orphans) == 1, procs
+    fd = c.cgroup_event_fd("populated")
+    try:
+        assert os.get_inheritable(fd) is False
+        os.pread(fd, 256, 0)  # a new fd reports earlier changes until it is read
+        poller = select.poll()
+        poller.register(fd, select.POLLPRI)
+        assert poller.poll(50) == []
+        c.kill_all()
+        assert poller.poll(10_000), "cgroup.events did not signal"
+        assert c.wait_empty(10) is True
+        assert "populated 0" in os.pread(fd, 256, 0).decode()
+    finally:
+        os.close(fd)
+    assert c.wait_empty() is True
+    assert all(pid_gone(p) for p in orphans)
+    assert c.wait(10) == 0  # the first process's own status
+    assert [p for p in c.cgroups if os.path.exists(p)] == []
+
+
+def test_oom_event_fd(spawn: Callable[..., nscore.Container]) -> None:
+    """The OOM fd fires when a hog is killed at its limit; oom_kills counts it before the reap."""
+    h = need("memory")["memory"]
+    r = Resources(memory_max="32m", memory_swap="32m" if has_swap_accounting(h) else None)
+    hog = "import time; time.sleep(0.5); b = bytearray(256 << 20); print('survived', flush=True)"
+    c = spawn([sys.executable, "-c", hog], resources=r, stdout=nscore.DEVNULL)
+    fd = c.cgroup_event_fd(nscore.CgroupEvent.OOM)
+    try:
+        if h.v2:
+            os.pread(fd, 256, 0)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        assert poller.poll(20_000), "the OOM fd did not fire"
+    finally:
+        os.close(fd)
+    st = c.stats()
+    for _ in range(100):
+        if st.oom_kills:
+            break
+        time.sleep(0.02)
+        st = c.stats()
+    assert st.oom_kills is not None and st.oom_kills >= 1, st
+    assert c.wait(20) == -signal.SIGKILL
+
+
+def test_without_a_cgroup(spawn: Callable[..., nscore.Container]) -> None:
+    """A container spawned without resources has no cgroup to control: a clear error. Bad
+    arguments are refused here or by the library."""
+    c = spawn(["sleep", "30"])
+    for call in (
+        c.stats,
+        c.freeze,
+        c.thaw,
+        c.kill_all,
+        lambda: c.update(pids_max=10),
+        lambda: c.cgroup_event_fd("populated"),
+        lambda: c.wait_empty(0),
+    ):
+        with pytest.raises(nscore.InvalidArgumentError, match="no cgroup of its own; give it resources at spawn"):
+            call()
+    with pytest.raises(nscore.InvalidArgumentError, match="'populated' or 'oom'"):
+        c.cgroup_event_fd("full")
+    with pytest.raises(TypeError):
+        c.cgroup_event_fd(1)  # type: ignore[arg-type]
+    with pytest.raises(nscore.InvalidArgumentError, match="timeout must be"):
+        c.wait_empty(-1)
+    with pytest.raises(TypeError):
+        c.update(resources=5)  # type: ignore[arg-type]
+    assert c.stop(0) < 0
+    c.close()
+    with pytest.raises(ValueError, match="closed"):
+        c.stats()
