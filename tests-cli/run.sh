@@ -1291,6 +1291,122 @@ t as_nobody "$RBIN" run -U -r -- id -u;   expect "rootless -U -r without resourc
 help_lists run --memory --memory-reservation --memory-swap --oom-kill-disable --cpus --cpu-shares --cpu-period \
     --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit "Resources (cgroups"
 
+# ---- resources: stats, pause, resume, update, kill (a running container's cgroup) ------------
+
+echo "# resources: stats, pause, resume, update, kill"
+# A container that appends to a file as fast as it can: the file grows while it runs.
+GROW=$TMP/grow
+fsize() { stat -c %s "$GROW" 2>/dev/null || echo 0; }
+# grows_over SECONDS: whether the file grew in that time.
+grows_over() { local a; a=$(fsize); sleep "$1"; [ "$(fsize)" != "$a" ]; }
+rm -f "$GROW"
+start_container sh run --memory 64m --pids-limit 20 --cpus 0.5 -- sh -c 'while :; do echo x >> "$0"; done' "$GROW"
+if [ "$CTR" != 0 ]; then
+    RUNCLI=$CLI
+    t "$BIN" stats "$CTR"
+    expect "stats PID: exit 0" 0
+    check "... a header and one row" '[ "$(wc -l <<<"$OUT")" = 2 ] && grep -q "MEM USAGE / LIMIT" <<<"$OUT"'
+    check "... the memory limit is 64MiB, the pids limit 20" \
+        'line 2 | grep -q " / 64MiB" && line 2 | grep -Eq "[0-9]+ / 20$"'
+    t "$BIN" stats --json "$CTR"
+    expect "stats --json PID: exit 0" 0
+    t python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["pid"] == int(sys.argv[2]), s
+assert s["memoryLimit"] == 64 << 20 and s["pidsLimit"] == 20, s
+assert s["memoryCurrent"] > 0 and 1 <= s["pidsCurrent"] <= 20 and s["cpuUsageNanoseconds"] > 0, s
+for k in ("memoryPeak", "memoryLimitHits", "oomKills", "cpuPeriods", "cpuThrottledPeriods", "cpuThrottledNanoseconds"):
+    assert k in s, k
+assert all("/nscore-" + sys.argv[3] + "-" in d for d in s["cgroups"]), s["cgroups"]
+print("ok")' "$OUT" "$CTR" "$RUNCLI"
+    expect "... parses as JSON with the limits, usage and every field" 0 ok
+    t "$BIN" stats "$RUNCLI"
+    check "stats of the nscore run that started it: the same container" \
+        '[ "$RC" = 0 ] && line 2 | grep -q " / 64MiB"'
+
+    check "the container runs: the file grows" 'grows_over 0.2'
+    t "$BIN" pause "$CTR"
+    expect "pause PID: exit 0" 0 ""
+    check "... the file stops growing (0.2 s)" '! grows_over 0.2'
+    t "$BIN" pause "$CTR"
+    expect "pause PID again: exit 0, still frozen" 0 ""
+    t "$BIN" resume "$CTR"
+    expect "resume PID: exit 0" 0 ""
+    check "... the file grows again" 'grows_over 0.2'
+
+    t "$BIN" update "$CTR" --pids-limit 30
+    expect "update PID --pids-limit 30: exit 0" 0 ""
+    cg_files pids "$CTR"
+    t cat "$CGDIR/pids.max";  expect "... pids.max is 30" 0 30
+    t "$BIN" update --memory 128m --cpus 1 "$CTR"
+    expect "update --memory 128m --cpus 1: exit 0" 0 ""
+    t sh "$CGSH" memory "$CTR" memory.limit_in_bytes memory.max
+    expect "... the memory limit is 134217728" 0 134217728
+    t sh -c 'sh "$0" cpu "$1" cpu.cfs_quota_us cpu.max | cut -d" " -f1' "$CGSH" "$CTR"
+    expect "... the cpu quota is 100000 µs" 0 100000
+    t "$BIN" stats "$CTR"
+    check "... and stats shows them" '[ "$RC" = 0 ] && line 2 | grep -q " / 128MiB" && line 2 | grep -Eq " / 30$"'
+    t "$BIN" update --cpuset-cpus 0 "$CTR"
+    expect "update --cpuset-cpus of a container started without one: exit 1, says why" 1 "" \
+        "the container has no cpuset cgroup"
+    t "$BIN" update --memory 10x "$CTR"
+    expect "update --memory 10x: exit 2, as run" 2 "" "invalid value '10x' for '--memory'"
+    t "$BIN" update --cpus 0.5 --cpu-quota 20000 "$CTR"
+    expect "update --cpus with --cpu-quota: exit 2, as run" 2 "" "cannot both be given"
+    t "$BIN" update "$CTR"
+    expect "update without a limit: exit 2" 2 "" "nothing to update"
+    t "$BIN" kill "$RUNCLI"
+    expect "kill (without --all) of the nscore run: exit 1, it is not the container's" 1 "" "give a process of the container, or --all"
+
+    t "$BIN" kill --all "$CTR"
+    expect "kill --all PID: exit 0" 0 ""
+    wait "$RUNCLI"; RUNRC=$?
+    check "... the container ends, killed (nscore run exits 137)" '[ "$RUNRC" = 137 ] && ! kill -0 "$CTR" 2>/dev/null'
+    check "... and no nscore-$RUNCLI-* directory is left" '[ -z "$(cg_left "$RUNCLI")" ]'
+    t "$BIN" stats "$CTR"
+    expect "stats of a PID that ended: exit 1, no such process" 1 "" "there is no process $CTR"
+else
+    bad "a growing container in the background" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+# kill --all of a container with descendants, some in a shell of their own; a frozen one too.
+start_container sh run --pids-limit 20 -- sh -c 'sleep '"$MARK"' & sh -c "sleep '"$MARK"'" & wait'
+if [ "$CTR" != 0 ]; then
+    RUNCLI=$CLI
+    for i in $(seq 100); do [ "$(sh "$CGSH" pids "$CTR" pids.current pids.current)" -ge 4 ] 2>/dev/null && break; sleep 0.05; done
+    t "$BIN" pause "$CTR";         expect "pause a container with descendants" 0 ""
+    t "$BIN" kill --all "$RUNCLI"; expect "kill --all of a frozen container, by its nscore run's PID: exit 0" 0 ""
+    wait "$RUNCLI"; RUNRC=$?
+    check "... every process ends (137) and no nscore-$RUNCLI-* directory is left" \
+        '[ "$RUNRC" = 137 ] && [ -z "$(cg_left "$RUNCLI")" ]'
+else
+    bad "a container with descendants in the background" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+# Bad input: usage errors exit 2; a PID that is not a container's, or no process at all, 1.
+for c in stats pause resume update kill; do
+    t "$BIN" "$c";        expect "$c without a PID: exit 2" 2 "" "missing PID"
+    args=("$c" $$); [ "$c" = update ] && args=(update --pids-limit 5 $$)
+    t "$BIN" "${args[@]}"; expect "$c of a PID in no nscore cgroup: exit 1, names it" 1 "" "process $$ (bash) is in no nscore cgroup"
+done
+t "$BIN" stats 999999999;   expect "stats of a PID with no process: exit 1" 1 "" "there is no process 999999999"
+t "$BIN" pause abc;         expect "pause abc: exit 2" 2 "" "invalid PID 'abc'"
+t "$BIN" kill -s NOPE --all 1; expect "kill --signal NOPE: exit 2" 2 "" "invalid value 'NOPE'"
+t "$BIN" update --memory-swap -2 1; expect "update --memory-swap -2: exit 2" 2 "" "or -1 for unlimited swap"
+t "$BIN" update --oom-kill-disable 1; expect "update --oom-kill-disable: not a docker update option, exit 2" 2 "" \
+    "unknown option '--oom-kill-disable'"
+
+help_lists stats --json -J -h --help
+help_lists pause -h --help
+help_lists resume -h --help
+help_lists update --memory --memory-swap --memory-reservation --cpus --cpu-shares --cpu-quota --cpu-period \
+    --cpuset-cpus --cpuset-mems --pids-limit -h --help
+help_lists kill --all -a --signal -s -h --help
+t "$BIN" --help
+check "--help lists stats, pause, resume, update and kill" \
+    '[ "$RC" = 0 ] && (for c in stats pause resume update kill; do grep -qw "$c" <<<"$OUT" || exit 1; done)'
+
 # ---- networks --------------------------------------------------------------------------------
 
 echo "# resource limits, OOM score, creds"

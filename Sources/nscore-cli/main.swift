@@ -2,7 +2,7 @@
 //
 // main.swift dispatches to one enum per command (RunCommand.swift, ExecCommand.swift,
 // InspectCommands.swift, MountsCommand.swift, NetCommand.swift, BridgeCommand.swift,
-// PersistCommands.swift, SeccompCommand.swift); Arguments.swift parses, Supervisor.swift waits
+// PersistCommands.swift, SeccompCommand.swift, CgroupCommands.swift); Arguments.swift parses, Supervisor.swift waits
 // and forwards signals, Output.swift prints.
 // Every error ends here: usage errors exit 2 with a pointer to the command's help, engine errors
 // print their message and exit with the code the command chose (125/126/127 for run and exec, 1
@@ -30,6 +30,11 @@ enum CLI {
           persist     keep a namespace alive by bind-mounting it onto a file
           unpersist   release a namespace kept by persist
           seccomp     print, check and compile seccomp profiles (OCI JSON)
+          stats       show the memory, CPU and pids a container's cgroup has used
+          pause       freeze every process of a container
+          resume      thaw a paused container
+          update      change a running container's limits (--memory, --cpus, --pids-limit, ...)
+          kill        signal a container's process, or with --all every one of them
           version     print the version (also --version)
           help        print this help, or 'nscore help <command>' (also --help, -h)
 
@@ -53,6 +58,11 @@ enum CLI {
         if matches("persist") { return (PersistCommand.main, PersistCommand.help) }
         if matches("unpersist") { return (UnpersistCommand.main, UnpersistCommand.help) }
         if matches("seccomp") { return (SeccompCommand.main, SeccompCommand.help) }
+        if matches("stats") { return (StatsCommand.main, StatsCommand.help) }
+        if matches("pause") { return (PauseCommand.main, PauseCommand.help) }
+        if matches("resume") { return (ResumeCommand.main, ResumeCommand.help) }
+        if matches("update") { return (UpdateCommand.main, UpdateCommand.help) }
+        if matches("kill") { return (KillCommand.main, KillCommand.help) }
         return nil
     }
 
