@@ -686,9 +686,10 @@ typedef struct nscore_resource_stats {
  *  is left unchanged. */
 NSCORE_API int nscore_container_resource_stats(const struct nscore_container *c, nscore_resource_stats *out,
                                                nscore_error **err);
-/** The same figures as JSON, keys as the nscore_resource_stats fields and null where one is
- *  unavailable: {"memory_current":1234,...,"pids_limit":null}. *json_out receives a string the
- *  caller frees with nscore_string_free(); NULL on failure. */
+/** The same figures as JSON, with the camelCase names of the library's other JSON documents
+ *  and null where one is unavailable: {"memoryCurrent":1234,...,"pidsLimit":null} (as
+ *  `nscore stats --json`). *json_out receives a string the caller frees with
+ *  nscore_string_free(); NULL on failure. */
 NSCORE_API int nscore_container_resource_stats_json(const struct nscore_container *c, char **json_out,
                                                     nscore_error **err);
 

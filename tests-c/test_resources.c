@@ -821,9 +821,9 @@ static void freeze_stats_update(void)
                 (unsigned long long)st.cpu_throttled_ns);
     }
     OK(nscore_container_resource_stats_json(c, &json, &err));
-    CHECK(strncmp(json, "{\"memory_current\":", 18) == 0);
-    CHECK(strstr(json, "\"memory_limit\":67108864,") != NULL);
-    CHECK(strstr(json, "\"pids_limit\":50}") != NULL);
+    CHECK(strncmp(json, "{\"memoryCurrent\":", 17) == 0);
+    CHECK(strstr(json, "\"memoryLimit\":67108864,") != NULL);
+    CHECK(strstr(json, "\"pidsLimit\":50}") != NULL);
     nscore_string_free(json);
     json = NULL;
 

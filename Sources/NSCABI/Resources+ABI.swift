@@ -88,29 +88,6 @@ public func nscore_spawn_config_clear_resources(_ cfg: OpaquePointer?,
     }
 }
 
-/// `s` as a JSON string: quote, backslash and control characters escaped (RFC 8259). Swift
-/// strings are valid UTF-8, so the rest is copied as it is.
-private func quoted(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\t": out += "\\t"
-        case "\r": out += "\\r"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
-
 /// {"pid":N,"cgroups":["/sys/fs/cgroup/memory/.../nscore-PID-N",...]}, malloc'd for
 /// nscore_string_free.
 @c
@@ -122,8 +99,7 @@ public func nscore_container_cgroups_json(_ c: OpaquePointer?,
         guard let out else { throw ABI.null(f, "json_out") }
         out.pointee = nil
         let container = try ABI.handle(c, ContainerHandle.self, f, "c").container
-        let list = container.cgroups.map(quoted).joined(separator: ",")
-        try ABI.copyOut("{\"pid\":\(container.pid),\"cgroups\":[\(list)]}", out, f)
+        try ABI.copyOut(container.cgroupSet.json(pid: container.pid), out, f)
     }
 }
 
@@ -138,18 +114,6 @@ public func nscore_container_cgroups_json(_ c: OpaquePointer?,
 /// The container behind a required handle argument `c`.
 private func container(_ c: OpaquePointer?, _ function: String) throws(NSCoreError) -> Container {
     try ABI.handle(c, ContainerHandle.self, function, "c").container
-}
-
-/// The container of `c`, refused with NSCORE_EEXITED once its cgroup is gone (reaped). The
-/// engine's freeze, thaw, kill-all and event calls look for their cgroup file first and would
-/// say the machine lacks it (NSCORE_ENOTSUP) instead; the other calls say "exited" themselves.
-private func live(_ c: OpaquePointer?, _ function: String, _ what: String) throws(NSCoreError) -> Container {
-    let box = try container(c, function)
-    if !box.cgroups.isEmpty && box.cgroups.allSatisfy({ access($0, F_OK) != 0 }) {
-        throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: what,
-                          message: "\(what): the container has ended and its cgroup is gone")
-    }
-    return box
 }
 
 /// NSCORE_RESOURCE_STAT_NONE (UINT64_MAX): a figure this machine's hierarchy does not keep.
@@ -189,28 +153,26 @@ public func nscore_container_resource_stats_json(_ c: OpaquePointer?,
     return ABI.run(err) { () throws(NSCoreError) in
         guard let out else { throw ABI.null(f, "json_out") }
         out.pointee = nil
-        let all = fields(try container(c, f).resourceStats())
-        let body = all.map { "\"\($0.0)\":\($0.1.map { String($0) } ?? "null")" }.joined(separator: ",")
-        try ABI.copyOut("{\(body)}", out, f)
+        try ABI.copyOut(try container(c, f).resourceStats().json(), out, f)
     }
 }
 
 /// Freezes every process of the container; returns once they are frozen.
 @c
 public func nscore_container_freeze(_ c: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    ABI.run(err) { () throws(NSCoreError) in try live(c, "nscore_container_freeze", "freeze").freeze() }
+    ABI.run(err) { () throws(NSCoreError) in try container(c, "nscore_container_freeze").freeze() }
 }
 
 /// Lets a frozen container run again.
 @c
 public func nscore_container_thaw(_ c: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    ABI.run(err) { () throws(NSCoreError) in try live(c, "nscore_container_thaw", "thaw").thaw() }
+    ABI.run(err) { () throws(NSCoreError) in try container(c, "nscore_container_thaw").thaw() }
 }
 
 /// SIGKILL to every process in the container's cgroup, descendants and orphans included.
 @c
 public func nscore_container_kill_all(_ c: OpaquePointer?, _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    ABI.run(err) { () throws(NSCoreError) in try live(c, "nscore_container_kill_all", "kill every process").killAll() }
+    ABI.run(err) { () throws(NSCoreError) in try container(c, "nscore_container_kill_all").killAll() }
 }
 
 /// Writes the resource limits of `cfg` (set with the nscore_spawn_config_set_memory/_cpu/
@@ -237,7 +199,7 @@ public func nscore_container_cgroup_event_fd(_ c: OpaquePointer?, _ event: Int32
     return ABI.run(err) { () throws(NSCoreError) in
         guard let fdOut else { throw ABI.null(f, "fd_out") }
         fdOut.pointee = -1
-        let box = try live(c, f, "cgroup events")
+        let box = try container(c, f)
         let kind: Container.CgroupEvent
         switch event {
         case 0: kind = .populated  // NSCORE_CGROUP_EVENT_POPULATED
@@ -262,6 +224,6 @@ public func nscore_container_wait_empty(_ c: OpaquePointer?, _ timeoutMS: Int32,
         guard timeoutMS >= -1 else {
             throw ABI.invalid("timeout_ms", "\(f): timeout_ms must be -1 (forever) or >= 0, not \(timeoutMS)")
         }
-        emptyOut.pointee = try live(c, f, "cgroup events").waitUntilEmpty(timeoutMilliseconds: timeoutMS) ? 1 : 0
+        emptyOut.pointee = try container(c, f).waitUntilEmpty(timeoutMilliseconds: timeoutMS) ? 1 : 0
     }
 }

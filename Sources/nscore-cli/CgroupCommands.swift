@@ -268,7 +268,7 @@ enum StatsCommand {
             let cgroups = try ContainerCgroups.find(pid, "stats")
             let s = try cgroups.stats()
             if json {
-                lines += Self.json(s, pid: pid, cgroups: cgroups.directories.map(\.path)) + "\n"
+                lines += s.json(pid: pid, cgroups: cgroups.directories.map(\.path)) + "\n"
             } else {
                 table.append(Self.row(s, pid: pid))
             }
@@ -295,38 +295,6 @@ enum StatsCommand {
         let pids = s.pidsCurrent.map { "\($0) / " + (s.pidsLimit.map(String.init) ?? "unlimited") } ?? "-"
         return [String(pid), "\(usage) / \(limit)", percent, s.memoryPeak.map(size) ?? "-", n(s.oomKills), cpu,
                 throttled, pids]
-    }
-
-    static func json(_ s: ResourceStats, pid: pid_t, cgroups: [String]) -> String {
-        func n(_ v: UInt64?) -> String { v.map(String.init) ?? "null" }
-        let dirs = cgroups.map(jsonString).joined(separator: ",")
-        return "{\"pid\":\(pid),\"cgroups\":[\(dirs)],\"memoryCurrent\":\(n(s.memoryCurrent)),"
-            + "\"memoryPeak\":\(n(s.memoryPeak)),\"memoryLimit\":\(n(s.memoryLimit)),"
-            + "\"memoryLimitHits\":\(n(s.memoryLimitHits)),\"oomKills\":\(n(s.oomKills)),"
-            + "\"cpuUsageNanoseconds\":\(n(s.cpuUsageNanoseconds)),\"cpuPeriods\":\(n(s.cpuPeriods)),"
-            + "\"cpuThrottledPeriods\":\(n(s.cpuThrottledPeriods)),"
-            + "\"cpuThrottledNanoseconds\":\(n(s.cpuThrottledNanoseconds)),"
-            + "\"pidsCurrent\":\(n(s.pidsCurrent)),\"pidsLimit\":\(n(s.pidsLimit))}"
-    }
-
-    /// A JSON string literal.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 
     /// Bytes in docker's binary units: `512B`, `1.5KiB`, `64MiB`, `2.25GiB`.

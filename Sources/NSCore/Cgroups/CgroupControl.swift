@@ -346,3 +346,46 @@ extension CgroupSet {
         return Int64(t.tv_sec) * 1000 + Int64(t.tv_nsec) / 1_000_000
     }
 }
+
+extension ResourceStats {
+    /// The stats as a JSON object with the field names above (`null` where a figure is not
+    /// kept); with `pid` and `cgroups`, those first: `{"pid":N,"cgroups":[...],"memoryCurrent":...}`.
+    public func json(pid: pid_t? = nil, cgroups: [String]? = nil) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        if let pid { w.field("pid", pid) }
+        if let cgroups {
+            w.key("cgroups")
+            w.beginArray()
+            for c in cgroups { w.value(c) }
+            w.endArray()
+        }
+        let fields: [(String, UInt64?)] = [
+            ("memoryCurrent", memoryCurrent), ("memoryPeak", memoryPeak), ("memoryLimit", memoryLimit),
+            ("memoryLimitHits", memoryLimitHits), ("oomKills", oomKills), ("cpuUsageNanoseconds", cpuUsageNanoseconds),
+            ("cpuPeriods", cpuPeriods), ("cpuThrottledPeriods", cpuThrottledPeriods),
+            ("cpuThrottledNanoseconds", cpuThrottledNanoseconds), ("pidsCurrent", pidsCurrent), ("pidsLimit", pidsLimit),
+        ]
+        for (name, value) in fields {
+            w.key(name)
+            if let value { w.value(value) } else { w.null() }
+        }
+        w.endObject()
+        return w.string
+    }
+}
+
+extension CgroupSet {
+    /// `{"pid":N,"cgroups":["DIR",...]}`.
+    public func json(pid: pid_t) -> String {
+        var w = JSONWriter()
+        w.beginObject()
+        w.field("pid", pid)
+        w.key("cgroups")
+        w.beginArray()
+        for d in directories { w.value(d) }
+        w.endArray()
+        w.endObject()
+        return w.string
+    }
+}
