@@ -151,6 +151,27 @@ static inline size_t t_read_all(int fd, char *buf, size_t n)
     return len;
 }
 
+/* Spawns cfg with stdout captured into buf (t_read_all) and waits up to timeout_ms for it: the
+ * wait status, or -1 (reported as a failure). */
+static inline int t_run_capture(nscore_spawn_config *cfg, char *buf, size_t n, int timeout_ms)
+{
+    nscore_container *c = NULL;
+    int p[2] = {-1, -1}, s = -1;
+    if (n > 0) buf[0] = '\0';
+    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
+    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, p[1], &err));
+    OK(nscore_spawn(cfg, &c, &err));
+    close(p[1]);
+    p[1] = -1;
+    t_read_all(p[0], buf, n);
+    OK(nscore_container_wait(c, timeout_ms, &s, &err));
+out:
+    if (p[0] >= 0) close(p[0]);
+    if (p[1] >= 0) close(p[1]);
+    nscore_container_free(c);
+    return s;
+}
+
 /* Removes trailing newlines in place. */
 static inline char *t_chomp(char *s)
 {

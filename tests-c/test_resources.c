@@ -266,26 +266,6 @@ static nscore_spawn_config *config(const char *const *argv)
     return t_config(argv, rootless ? 0 : NSCORE_NS_PID);
 }
 
-/* Runs cfg to its end with stdout captured into buf; the wait status, or -1 (reported). */
-static int run(nscore_spawn_config *cfg, char *buf, size_t n)
-{
-    nscore_container *c = NULL;
-    int outp[2] = {-1, -1}, s = -1;
-    buf[0] = '\0';
-    REQUIRE(pipe2(outp, O_CLOEXEC) == 0);
-    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, outp[1], &err));
-    OK(nscore_spawn(cfg, &c, &err));
-    close(outp[1]);
-    outp[1] = -1;
-    t_read_all(outp[0], buf, n);
-    OK(nscore_container_wait(c, 60000, &s, &err));
-out:
-    if (outp[0] >= 0) close(outp[0]);
-    if (outp[1] >= 0) close(outp[1]);
-    nscore_container_free(c);
-    return s;
-}
-
 /* The highest number of a list such as "0-3,6" in `path`, or -1. */
 static int highest(const char *path)
 {
@@ -421,7 +401,7 @@ static void cgroup_namespace(void)
     cfg = t_config(argv, NSCORE_NS_CGROUP | NSCORE_NS_PID);
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
-    s = run(cfg, out, sizeof out);
+    s = t_run_capture(cfg, out, sizeof out, 60000);
     CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
     for (char *save = NULL, *l = strtok_r(out, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
         size_t n = strlen(l);
@@ -453,7 +433,7 @@ static void memory_hog(void)
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_memory(cfg, 32 * MIB, NSCORE_RESOURCE_UNSET, swap ? 32 * MIB : NSCORE_RESOURCE_UNSET, 0,
                                       &err));
-    s = run(cfg, out, sizeof out);
+    s = t_run_capture(cfg, out, sizeof out, 60000);
     if (!(WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL)) {
         t_failures++;
         fprintf(stderr, "memory hog: wait status 0x%x, output \"%s\"; expected SIGKILL\n", (unsigned)s, out);
@@ -478,7 +458,7 @@ static void fork_bomb(void)
     cfg = config(argv);
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_pids_limit(cfg, 8, &err));
-    s = run(cfg, out, sizeof out);
+    s = t_run_capture(cfg, out, sizeof out, 60000);
     CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
     if (strcmp(t_chomp(out), "forks 7 errno 11") != 0) {
         t_failures++;
@@ -598,7 +578,7 @@ static void unset_parts(void)
     OK(nscore_spawn_config_set_cpu(cfg, 0, NSCORE_RESOURCE_UNSET, 0, NULL, NULL, &err));
     OK(nscore_spawn_config_set_pids_limit(cfg, NSCORE_RESOURCE_UNSET, &err));
     /* An unprivileged caller can spawn it: no cgroup is touched. */
-    s = run(cfg, out, sizeof out);
+    s = t_run_capture(cfg, out, sizeof out, 60000);
     CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
     REQUIRE(read_text("/proc/self/cgroup", mine, sizeof mine) == 0);
     if (strcmp(t_chomp(out), mine) != 0) {
@@ -1085,7 +1065,7 @@ static void unprivileged_part(void)
         OK(nscore_spawn_config_set_map_root_user(cfg, 0, &err));
         OK(nscore_spawn_config_set_namespaces(cfg, 0, &err));
     }
-    s = run(cfg, out, sizeof out);
+    s = t_run_capture(cfg, out, sizeof out, 60000);
     CHECK(WIFEXITED(s) && WEXITSTATUS(s) == 0);
     /* And nothing to control in it: a clear error, not a crash. */
     without_cgroup();

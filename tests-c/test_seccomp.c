@@ -115,26 +115,6 @@ out:
     return NULL;
 }
 
-/* Runs cfg to its end with stdout captured into buf; the wait status, or -1 (reported). */
-static int run(nscore_spawn_config *cfg, char *buf, size_t n)
-{
-    nscore_container *c = NULL;
-    int outp[2] = {-1, -1}, s = -1;
-    buf[0] = '\0';
-    REQUIRE(pipe2(outp, O_CLOEXEC) == 0);
-    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, outp[1], &err));
-    OK(nscore_spawn(cfg, &c, &err));
-    close(outp[1]);
-    outp[1] = -1;
-    t_read_all(outp[0], buf, n);
-    OK(nscore_container_wait(c, 10000, &s, &err));
-out:
-    if (outp[0] >= 0) close(outp[0]);
-    if (outp[1] >= 0) close(outp[1]);
-    nscore_container_free(c);
-    return s;
-}
-
 /* Runs the probe with `calls` under `seccomp`; the wait status, output in buf. */
 static int run_probe(const nscore_seccomp *seccomp, const char *const *calls, char *buf, size_t n)
 {
@@ -142,7 +122,7 @@ static int run_probe(const nscore_seccomp *seccomp, const char *const *calls, ch
     int s = -1;
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_seccomp(cfg, seccomp, &err));
-    s = run(cfg, buf, n);
+    s = t_run_capture(cfg, buf, n, 10000);
 out:
     nscore_spawn_config_free(cfg);
     return s;
@@ -204,13 +184,13 @@ static void errno_rule(void)
     OK(nscore_spawn_config_set_seccomp(cfg, s, &err));
     nscore_seccomp_free(s);
     s = NULL;
-    st = run(cfg, buf, sizeof buf);
+    st = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK_EXITED_0(st);
     CHECK_LINE(buf, "getppid -1 77\n");
     CHECK_LINE(buf, "getpgid ok 0\n");
     /* NULL: back to the default, which for a spawn without a root filesystem is no filter. */
     OK(nscore_spawn_config_set_seccomp(cfg, NULL, &err));
-    st = run(cfg, buf, sizeof buf);
+    st = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK_EXITED_0(st);
     CHECK_LINE(buf, "getppid ok 0\n");
 out:
@@ -286,7 +266,7 @@ static void every_action(void)
         REQUIRE(cfg != NULL);
         if (nscore_spawn_config_set_no_new_privileges(cfg, 1, NULL) == 0 &&
             nscore_spawn_config_set_seccomp(cfg, s, NULL) == 0)
-            st = run(cfg, buf, sizeof buf);
+            st = t_run_capture(cfg, buf, sizeof buf, 10000);
         else
             st = -1;
         nscore_spawn_config_free(cfg);
@@ -461,7 +441,7 @@ static void unprivileged(void)
     FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EPERM, "seccomp (install the filter)");
     CHECK(c == NULL);
     OK(nscore_spawn_config_set_no_new_privileges(cfg, 1, &err));
-    st = run(cfg, buf, sizeof buf);
+    st = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK_EXITED_0(st);
     CHECK_LINE(buf, "getppid -1 77\n");
 out:

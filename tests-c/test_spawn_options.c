@@ -4,27 +4,6 @@
 
 #include <pthread.h>
 
-/* Spawns cfg with stdout captured into buf; returns the wait status or -1. */
-static int capture(nscore_spawn_config *cfg, char *buf, size_t n)
-{
-    nscore_container *c = NULL;
-    int p[2] = {-1, -1};
-    int s = -1;
-    buf[0] = '\0';
-    REQUIRE(pipe2(p, O_CLOEXEC) == 0);
-    OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, p[1], &err));
-    OK(nscore_spawn(cfg, &c, &err));
-    close(p[1]);
-    p[1] = -1;
-    t_read_all(p[0], buf, n);
-    OK(nscore_container_wait(c, 10000, &s, &err));
-out:
-    if (p[0] >= 0) close(p[0]);
-    if (p[1] >= 0) close(p[1]);
-    nscore_container_free(c);
-    return s;
-}
-
 static void domainname_and_executable(void)
 {
     const char *argv[] = {"custom-argv0", "-c", "echo $0; domainname; hostname", NULL};
@@ -35,7 +14,7 @@ static void domainname_and_executable(void)
     OK(nscore_spawn_config_set_executable(cfg, "/bin/sh", &err));
     OK(nscore_spawn_config_set_domainname(cfg, "nscore.domain", &err));
     OK(nscore_spawn_config_set_hostname(cfg, "h", &err));
-    s = capture(cfg, buf, sizeof buf);
+    s = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK(s == 0);
     if (strcmp(buf, "custom-argv0\nnscore.domain\nh\n") != 0) fprintf(stderr, "saw:\n%s", buf);
     CHECK(strcmp(buf, "custom-argv0\nnscore.domain\nh\n") == 0);
@@ -50,7 +29,7 @@ static void time_and_cgroup(void)
     char buf[256];
     int s;
     REQUIRE(cfg != NULL);
-    s = capture(cfg, buf, sizeof buf);
+    s = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK(s == 0);
     /* Both differ from ours. */
     CHECK(strlen(buf) > 0 && strncmp(buf, "time:[", 6) == 0);
@@ -76,19 +55,19 @@ static void mount_proc_and_propagation(void)
     int s;
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_mount_proc(cfg, NSCORE_MOUNT_PROC_NO, &err));
-    s = capture(cfg, buf, sizeof buf);
+    s = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK(s == 0);
     CHECK(strcmp(buf, "1\nhost-proc\n") == 0);
     OK(nscore_spawn_config_set_mount_proc(cfg, NSCORE_MOUNT_PROC_YES, &err));
-    s = capture(cfg, buf, sizeof buf);
+    s = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK(s == 0 && strcmp(buf, "1\nown-proc\n") == 0);
     OK(nscore_spawn_config_set_mount_proc(cfg, NSCORE_MOUNT_PROC_AUTO, &err));
-    s = capture(cfg, buf, sizeof buf);
+    s = t_run_capture(cfg, buf, sizeof buf, 10000);
     CHECK(s == 0 && strcmp(buf, "1\nown-proc\n") == 0);
     for (int p = NSCORE_PROPAGATION_UNCHANGED; p <= NSCORE_PROPAGATION_UNBINDABLE; p++) {
         if (p == NSCORE_PROPAGATION_SHARED) continue; /* would let container mounts reach the host */
         OK(nscore_spawn_config_set_root_propagation(cfg, p, &err));
-        s = capture(cfg, buf, sizeof buf);
+        s = t_run_capture(cfg, buf, sizeof buf, 10000);
         CHECK(s == 0);
     }
 out:

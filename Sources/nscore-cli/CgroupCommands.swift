@@ -496,16 +496,7 @@ enum UpdateCommand {
         """
 
     static let specs = OptionTable { t in
-        t.add(OptionSpec("memory", value: .required))
-        t.add(OptionSpec("memory-reservation", value: .required))
-        t.add(OptionSpec("memory-swap", value: .required))
-        t.add(OptionSpec("cpus", value: .required))
-        t.add(OptionSpec("cpu-shares", value: .required))
-        t.add(OptionSpec("cpu-period", value: .required))
-        t.add(OptionSpec("cpu-quota", value: .required))
-        t.add(OptionSpec("cpuset-cpus", value: .required))
-        t.add(OptionSpec("cpuset-mems", value: .required))
-        t.add(OptionSpec("pids-limit", value: .required))
+        ResourceOptions.add(to: &t, forUpdate: true)
         t.add(OptionSpec("help", "h"))
     }
 

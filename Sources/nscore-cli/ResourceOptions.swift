@@ -24,12 +24,14 @@ import NSCore
 /// is refused where docker reads it as "not set" (`--memory 0`), except `--pids-limit 0`
 /// (no limit, as `-1`).
 struct ResourceOptions {
-    static func add(to t: inout OptionTable) {
+    /// `forUpdate`: the flags `nscore update` takes (all but `--oom-kill-disable`, as `docker
+    /// update`).
+    static func add(to t: inout OptionTable, forUpdate: Bool = false) {
         t.add(OptionSpec("memory", value: .required))
         t.add(OptionSpec("memory-reservation", value: .required))
         t.add(OptionSpec("memory-swap", value: .required))
         // A flag, or docker's `--oom-kill-disable=true|false`.
-        t.add(OptionSpec("oom-kill-disable", value: .optionalAttached))
+        if !forUpdate { t.add(OptionSpec("oom-kill-disable", value: .optionalAttached)) }
         t.add(OptionSpec("cpus", value: .required))
         t.add(OptionSpec("cpu-shares", value: .required))
         t.add(OptionSpec("cpu-period", value: .required))
