@@ -25,6 +25,26 @@ public struct ResourceStats: Sendable, Equatable {
     /// Processes and threads (`pids.current`), and the limit (nil: none).
     public var pidsCurrent: UInt64?
     public var pidsLimit: UInt64?
+    /// Times the cgroup hit its memory limit and reclaim failed, so the OOM killer was called
+    /// (v2 `memory.events` `oom`; v1 keeps no count).
+    public var oomEvents: UInt64?
+    /// Bytes and operations per device, for a container given ``Resources/blockIO`` (v1
+    /// `blkio.throttle.io_service_bytes_recursive` and `io_serviced_recursive`, v2 `io.stat`).
+    public var io: [DeviceIO] = []
+
+    /// One device's io (``io``).
+    public struct DeviceIO: Sendable, Equatable {
+        public var major: UInt32
+        public var minor: UInt32
+        public var readBytes: UInt64 = 0
+        public var writeBytes: UInt64 = 0
+        public var readOperations: UInt64 = 0
+        public var writeOperations: UInt64 = 0
+        public init(major: UInt32, minor: UInt32) {
+            self.major = major
+            self.minor = minor
+        }
+    }
 
     public init() {}
 }
@@ -120,6 +140,14 @@ extension CgroupSet {
                 let events = keyed(d, "memory.events")
                 s.memoryLimitHits = events["max"]
                 s.oomKills = events["oom_kill"]
+                s.oomEvents = events["oom"]
+            }
+            if let v1 = value(d, "blkio.throttle.io_service_bytes_recursive") {
+                any = true
+                s.io = Self.blkioStats(bytes: v1, operations: value(d, "blkio.throttle.io_serviced_recursive") ?? "")
+            } else if let v2 = value(d, "io.stat") {
+                any = true
+                s.io = Self.ioStat(v2)
             }
             if let v = number(d, "cpuacct.usage") { any = true; s.cpuUsageNanoseconds = v }
             let stat = keyed(d, "cpu.stat")
@@ -139,6 +167,55 @@ extension CgroupSet {
         }
         if !any { try requireLive("resource stats") }
         return s
+    }
+
+    /// v1's `MAJ:MIN Read N` lines (one file for bytes, one for operations).
+    static func blkioStats(bytes: String, operations: String) -> [ResourceStats.DeviceIO] {
+        var out: [ResourceStats.DeviceIO] = []
+        func entry(_ dev: Substring) -> Int? {
+            let mm = dev.split(separator: ":")
+            guard mm.count == 2, let ma = UInt32(mm[0]), let mi = UInt32(mm[1]) else { return nil }
+            if let i = out.firstIndex(where: { $0.major == ma && $0.minor == mi }) { return i }
+            out.append(ResourceStats.DeviceIO(major: ma, minor: mi))
+            return out.count - 1
+        }
+        for (text, isBytes) in [(bytes, true), (operations, false)] {
+            for line in text.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                guard f.count == 3, let v = UInt64(f[2]), f[1] == "Read" || f[1] == "Write", let i = entry(f[0]) else { continue }
+                switch (isBytes, f[1] == "Read") {
+                case (true, true): out[i].readBytes = v
+                case (true, false): out[i].writeBytes = v
+                case (false, true): out[i].readOperations = v
+                case (false, false): out[i].writeOperations = v
+                }
+            }
+        }
+        return out
+    }
+
+    /// v2's `MAJ:MIN rbytes=N wbytes=N rios=N wios=N ...` lines.
+    static func ioStat(_ text: String) -> [ResourceStats.DeviceIO] {
+        var out: [ResourceStats.DeviceIO] = []
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            let mm = f.first?.split(separator: ":") ?? []
+            guard mm.count == 2, let ma = UInt32(mm[0]), let mi = UInt32(mm[1]) else { continue }
+            var d = ResourceStats.DeviceIO(major: ma, minor: mi)
+            for kv in f.dropFirst() {
+                let p = kv.split(separator: "=")
+                guard p.count == 2, let v = UInt64(p[1]) else { continue }
+                switch p[0] {
+                case "rbytes": d.readBytes = v
+                case "wbytes": d.writeBytes = v
+                case "rios": d.readOperations = v
+                case "wios": d.writeOperations = v
+                default: break
+                }
+            }
+            out.append(d)
+        }
+        return out
     }
 
     /// Freezes every process of the container (v2 `cgroup.freeze`, v1 freezer `FROZEN`) and
@@ -365,11 +442,26 @@ extension ResourceStats {
             ("memoryLimitHits", memoryLimitHits), ("oomKills", oomKills), ("cpuUsageNanoseconds", cpuUsageNanoseconds),
             ("cpuPeriods", cpuPeriods), ("cpuThrottledPeriods", cpuThrottledPeriods),
             ("cpuThrottledNanoseconds", cpuThrottledNanoseconds), ("pidsCurrent", pidsCurrent), ("pidsLimit", pidsLimit),
+            ("oomEvents", oomEvents),
         ]
         for (name, value) in fields {
             w.key(name)
             if let value { w.value(value) } else { w.null() }
         }
+        w.key("io")
+        w.beginArray()
+        for d in io {
+            w.beginObject()
+            w.field("major", Int(d.major))
+            w.field("minor", Int(d.minor))
+            for (name, v) in [("readBytes", d.readBytes), ("writeBytes", d.writeBytes), ("readOperations", d.readOperations),
+                              ("writeOperations", d.writeOperations)] {
+                w.key(name)
+                w.value(v)
+            }
+            w.endObject()
+        }
+        w.endArray()
         w.endObject()
         return w.string
     }

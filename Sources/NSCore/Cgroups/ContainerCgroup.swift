@@ -6,8 +6,8 @@ import Synchronization
 /// controller its ``Resources`` need, with what to write in it.
 ///
 /// Everything is checked and laid out before the clone (``plan(_:)``); the parent makes the
-/// directories, writes the limits and then the child's pid (`cgroup.procs`) while the child
-/// waits, so the command never runs outside its limits (``SpawnPlanner/lowerResources``). The
+/// directories and writes the limits just before it, and the child starts in its cgroup
+/// (``SpawnPlanner/lowerResources``), so the command never runs outside its limits. The
 /// directories are removed once the container is reaped, or when the spawn fails.
 struct CgroupPlan: Sendable {
     struct Directory: Sendable {
@@ -110,6 +110,15 @@ struct CgroupPlan: Sendable {
         if let p = r.pids {
             try add("pids", "a pids limit") { _ in [("pids.max", p.limit <= 0 ? "max" : String(p.limit))] }
         }
+        if let b = r.blockIO, !b.isEmpty {
+            let controller = layout.place(of: "io")?.v2 == true || layout.v1["blkio"] == nil ? "io" : "blkio"
+            try add(controller, "an io limit") { v2 throws(NSCoreError) in try blockIOWrites(b, v2: v2, layout: layout) }
+        }
+        if !r.hugepageLimits.isEmpty {
+            try add("hugetlb", "a huge page limit") { v2 in
+                r.hugepageLimits.map { ("hugetlb.\($0.pageSize).\(v2 ? "max" : "limit_in_bytes")", String($0.limit)) }
+            }
+        }
         if control {
             if let u = layout.unified {
                 let path = u + "/" + name
@@ -148,6 +157,58 @@ struct CgroupPlan: Sendable {
 
     private static let counter = Atomic<Int>(0)
 
+    /// What `b` writes: v1 one line per device in each `blkio.*` file, v2 one `io.max` line per
+    /// device with all its rates.
+    private static func blockIOWrites(_ b: Resources.BlockIO, v2: Bool, layout: CgroupLayout) throws(NSCoreError) -> [(String, String)] {
+        var w: [(String, String)] = []
+        func dev(_ major: Int64, _ minor: Int64) -> String { "\(major):\(minor)" }
+        if b.weight != nil || !b.weightDevice.isEmpty {
+            // The weight file depends on the io scheduler: BFQ's, or the generic one (v1 CFQ,
+            // gone since Linux 5.0; v2's io cost model).
+            let base = v2 ? (layout.unified ?? "") : (layout.v1["blkio"] ?? "")
+            let bfq = access(base + (v2 ? "/io.bfq.weight" : "/blkio.bfq.weight"), F_OK) == 0
+            let file: String
+            if v2 {
+                file = bfq ? "io.bfq.weight" : "io.weight"
+            } else if bfq {
+                file = "blkio.bfq.weight"
+            } else if access(base + "/blkio.weight", F_OK) == 0 {
+                file = "blkio.weight"
+            } else {
+                throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: "resources",
+                                  message: "resources: blockIO.weight: this kernel's blkio hierarchy keeps no weight "
+                                  + "(neither blkio.weight nor blkio.bfq.weight: no io scheduler here honours one)")
+            }
+            // v2's generic io.weight takes 1 to 10000; BFQ and v1 take OCI's 10 to 1000.
+            func scaled(_ x: UInt16) -> String { file == "io.weight" ? String(1 + (Int(x) - 10) * 9999 / 990) : String(x) }
+            if let x = b.weight { w.append((file, v2 ? "default \(scaled(x))" : scaled(x))) }
+            for d in b.weightDevice {
+                w.append((file + (v2 ? "" : "_device"), "\(dev(d.major, d.minor)) \(scaled(d.weight))"))
+            }
+        }
+        let throttles: [(String, String, [Resources.ThrottleDevice])] = [
+            ("read_bps_device", "rbps", b.throttleReadBpsDevice), ("write_bps_device", "wbps", b.throttleWriteBpsDevice),
+            ("read_iops_device", "riops", b.throttleReadIOPSDevice), ("write_iops_device", "wiops", b.throttleWriteIOPSDevice),
+        ]
+        if v2 {
+            var lines: [String: String] = [:]
+            var order: [String] = []
+            for (_, key, list) in throttles {
+                for d in list {
+                    let k = dev(d.major, d.minor)
+                    if lines[k] == nil { lines[k] = k; order.append(k) }
+                    lines[k]! += " \(key)=\(d.rate == 0 ? "max" : String(d.rate))"
+                }
+            }
+            for k in order { w.append(("io.max", lines[k]!)) }
+        } else {
+            for (file, _, list) in throttles {
+                for d in list { w.append(("blkio.throttle." + file, "\(dev(d.major, d.minor)) \(d.rate)")) }
+            }
+        }
+        return w
+    }
+
     private static func max(_ v: Int64) -> String { v < 0 ? "max" : String(v) }
 
     /// The checks the kernel would make, before anything exists, naming the setting.
@@ -177,6 +238,56 @@ struct CgroupPlan: Sendable {
             if let s = c.mems { try checkList(s, "cpu.mems", online: "/sys/devices/system/node/online", what: "memory node") }
         }
         if let p = r.pids, p.limit < -1 { throw bad("pids.limit", "is \(p.limit); give a count, or -1 for no limit") }
+        if let b = r.blockIO {
+            if let w = b.weight, w < 10 || w > 1000 { throw bad("blockIO.weight", "is \(w); the kernel takes 10 to 1000") }
+            for (i, d) in b.weightDevice.enumerated() {
+                let name = "blockIO.weightDevice[\(i)]"
+                if d.weight < 10 || d.weight > 1000 { throw bad(name + ".weight", "is \(d.weight); the kernel takes 10 to 1000") }
+                try checkDevice(d.major, d.minor, name)
+            }
+            for (field, list) in [("throttleReadBpsDevice", b.throttleReadBpsDevice), ("throttleWriteBpsDevice", b.throttleWriteBpsDevice),
+                                  ("throttleReadIOPSDevice", b.throttleReadIOPSDevice), ("throttleWriteIOPSDevice", b.throttleWriteIOPSDevice)] {
+                for (i, d) in list.enumerated() { try checkDevice(d.major, d.minor, "blockIO.\(field)[\(i)]") }
+            }
+        }
+        var sizes: Set<String> = []
+        for (i, h) in r.hugepageLimits.enumerated() {
+            let have = hugePageSizes()
+            if !have.contains(h.pageSize) {
+                throw bad("hugepageLimits[\(i)].pageSize", "'\(h.pageSize)' is not a huge page size of this machine "
+                          + "(it has \(have.isEmpty ? "none" : have.joined(separator: ", ")))")
+            }
+            if !sizes.insert(h.pageSize).inserted { throw bad("hugepageLimits[\(i)]", "repeats page size \(h.pageSize)") }
+        }
+    }
+
+    /// A block device that exists, as a whole disk (the kernel keeps io limits per disk).
+    private static func checkDevice(_ major: Int64, _ minor: Int64, _ name: String) throws(NSCoreError) {
+        guard major >= 0, minor >= 0, major < 1 << 12, minor < 1 << 20 else {
+            throw .invalid("resources", "resources: \(name): \(major):\(minor) is not a device number")
+        }
+        let sys = "/sys/dev/block/\(major):\(minor)"
+        if access(sys, F_OK) != 0 {
+            throw .invalid("resources", "resources: \(name): no block device \(major):\(minor) on this machine (\(sys) does not exist)")
+        }
+        if access(sys + "/partition", F_OK) == 0 {
+            let disk = (try? readText(sys + "/../dev")) ?? "its disk"
+            throw .invalid("resources", "resources: \(name): \(major):\(minor) is a partition; io limits apply to whole disks (\(disk))")
+        }
+    }
+
+    /// The machine's huge page sizes as the cgroup files name them (`2MB`, `1GB`).
+    static func hugePageSizes() -> [String] {
+        guard let dir = opendir("/sys/kernel/mm/hugepages") else { return [] }
+        defer { closedir(dir) }
+        var kbs: [Int] = []
+        while let e = readdir(dir) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name.hasPrefix("hugepages-") && name.hasSuffix("kB"), let kb = Int(name.dropFirst(10).dropLast(2)) { kbs.append(kb) }
+        }
+        return kbs.sorted().map { kb in
+            kb >= 1 << 20 && kb % (1 << 20) == 0 ? "\(kb >> 20)GB" : kb >= 1 << 10 && kb % (1 << 10) == 0 ? "\(kb >> 10)MB" : "\(kb)KB"
+        }
     }
 
     /// A cpuset list (`0-2,4`) whose every member the machine has.
@@ -215,9 +326,9 @@ struct CgroupPlan: Sendable {
 
     // ---- The parent's side -----------------------------------------------------------------
 
-    /// Makes the directories, writes the limits, then places `pid`. On failure, removes what
-    /// it made. Returns the directories.
-    func create(placing pid: pid_t) throws(NSCoreError) -> [String] {
+    /// Makes the directories and writes the limits. On failure, removes what it made.
+    /// Returns the directories.
+    func make() throws(NSCoreError) -> [String] {
         var made: [String] = []
         do throws(NSCoreError) {
             for d in directories {
@@ -234,19 +345,9 @@ struct CgroupPlan: Sendable {
                 made.append(d.path)
                 for (file, value) in d.writes {
                     if case .failure(let e) = sys_writeFile(d.path + "/" + file, value) {
-                        var hint = ""
-                        if file.hasPrefix("memory.") && (e.rawValue == EBUSY || e.rawValue == EINVAL) {
-                            hint = " (the kernel refuses a limit below what the cgroup already uses, or out of its range)"
-                        }
                         throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
-                                          message: "cgroups: write \(value) to \(d.path)/\(file): \(e)\(hint)")
+                                          message: "cgroups: write \(value) to \(d.path)/\(file): \(e)\(CgroupPlan.hint(file, e))")
                     }
-                }
-            }
-            for d in directories {
-                if case .failure(let e) = sys_writeFile(d.path + "/cgroup.procs", String(pid)) {
-                    throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
-                                      message: "cgroups: place pid \(pid) in \(d.path): \(e)")
                 }
             }
         } catch {
@@ -254,6 +355,31 @@ struct CgroupPlan: Sendable {
             throw error
         }
         return made
+    }
+
+    /// Why the kernel may refuse `file`'s value with `e`, for the error message.
+    static func hint(_ file: String, _ e: Errno) -> String {
+        if file.hasPrefix("memory.") && (e.rawValue == EBUSY || e.rawValue == EINVAL) {
+            return " (the kernel refuses a limit below what the cgroup already uses, or out of its range)"
+        }
+        if (file.hasPrefix("blkio.") || file.hasPrefix("io.")) && (e.rawValue == EINVAL || e.rawValue == ENODEV) {
+            return " (the kernel takes io limits for whole disks only, not partitions)"
+        }
+        if e.rawValue == ENOENT {
+            return " (this kernel's cgroup has no such file)"
+        }
+        return ""
+    }
+
+    /// Writes `pid` into the `cgroup.procs` of each directory of ``directories`` that `into`
+    /// selects (those the child was not cloned into).
+    func place(_ pid: pid_t, where into: (Directory) -> Bool) throws(NSCoreError) {
+        for d in directories where into(d) {
+            if case .failure(let e) = sys_writeFile(d.path + "/cgroup.procs", String(pid)) {
+                throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
+                                  message: "cgroups: place pid \(pid) in \(d.path): \(e)")
+            }
+        }
     }
 
     /// Enables `controllers` for the children of `path`'s parent (cgroup2's
@@ -292,23 +418,43 @@ struct CgroupPlan: Sendable {
 }
 
 extension SpawnPlanner {
-    /// A cgroup for a spawn with ``SpawnConfiguration/resources``: the child waits (early, with
-    /// the id maps' wait when there is one) until the parent has made its cgroup and placed it.
+    /// A cgroup for a spawn with ``SpawnConfiguration/resources``. The parent makes its
+    /// directories and writes the limits just before the clone. The child starts in the cgroup2
+    /// one (`CLONE_INTO_CGROUP`); v1 hierarchies have no such flag, so the child then waits
+    /// (early, with the id maps' wait when there is one) until the parent has written its pid in
+    /// their `cgroup.procs`. Either way the command never runs outside its limits.
     static func lowerResources(_ cgroup: CgroupPlan?, into plan: SpawnPlan) {
         guard let cgroup else { return }
-        plan.waitForParentOnce(what: .text("wait for the parent to place it in its cgroup"))
         plan.makesCgroup = true
         let made = plan.cgroupDirectories
-        plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
-            let paths = try cgroup.create(placing: pid)
+        // At most one: a machine has one cgroup2 hierarchy.
+        let intoV2 = cgroup.directories.first(where: { $0.v2 })?.path
+        plan.beforeClone = { () throws(NSCoreError) -> (undo: () -> Void, cgroupFD: Int32) in
+            let paths = try cgroup.make()
             made.set(paths)
-            return {
-                // A later step failed: the child is killed, and leaves the cgroup as it exits.
-                kill(pid, SIGKILL)
+            let undo = {
+                // The child (if the clone succeeded) is killed, and leaves the cgroup as it exits.
                 CgroupPlan.remove(paths)
                 made.set([])
             }
-        })
+            var fd: Int32 = -1
+            if let intoV2 {
+                fd = open(intoV2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd < 0 {
+                    let e = Errno.current
+                    undo()
+                    throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups", message: "cgroups: open \(intoV2): \(e)")
+                }
+            }
+            return (undo, fd)
+        }
+        if cgroup.directories.contains(where: { !$0.v2 }) {
+            plan.waitForParentOnce(what: .text("wait for the parent to place it in its cgroup"))
+            plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
+                try cgroup.place(pid, where: { !$0.v2 })
+                return { kill(pid, SIGKILL) }
+            })
+        }
         plan.reapCleanups.append { CgroupPlan.remove(made.get()) }
     }
 }

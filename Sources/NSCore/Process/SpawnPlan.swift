@@ -77,6 +77,10 @@ final class SpawnPlan {
     lazy var cgroupDirectories = CgroupDirectories()
     /// True when the spawn makes a cgroup (``cgroupDirectories`` then holds it).
     var makesCgroup = false
+    /// What the spawner does just before the clone (make the container's cgroup): returns how
+    /// to undo it, and a cgroup2 directory fd for `CLONE_INTO_CGROUP` (-1: none) that the
+    /// spawner closes after the clone.
+    var beforeClone: (() throws(NSCoreError) -> (undo: () -> Void, cgroupFD: Int32))? = nil
 
     /// The C plan itself: the child reads it after `nsc_shim_spawn_start` returned, so it
     /// lives on the heap with the plan, never on the parent's stack.
@@ -206,7 +210,7 @@ final class SpawnPlan {
 
     /// Builds the C view of the plan, at an address that stays valid (and unchanged) for the
     /// life of this object, which the caller keeps alive until the child exec'd or was reaped.
-    func cPlan(errFD: Int32, syncFD: Int32, syncPeerFD: Int32, shareFiles: Bool) -> UnsafePointer<nsc_plan> {
+    func cPlan(errFD: Int32, syncFD: Int32, syncPeerFD: Int32, shareFiles: Bool, cgroupFD: Int32 = -1) -> UnsafePointer<nsc_plan> {
         if let ia = initArguments, initArgv == nil {
             if join == nil {
                 initArgv = cStringArray(InitCommandLine.withErrorPipe(ia, errFD))
@@ -235,7 +239,7 @@ final class SpawnPlan {
         plan.err_fd = errFD
         plan.sync_fd = syncFD
         plan.sync_peer_fd = syncPeerFD
-        plan.cgroup_fd = -1
+        plan.cgroup_fd = cgroupFD
         plan.clone_flags = cloneFlags
         plan.share_files = shareFiles ? 1 : 0
         plan.unshare_from = highestFD + 1

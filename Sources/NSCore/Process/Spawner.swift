@@ -52,9 +52,23 @@ enum Spawner {
             }
         }
 
-        let cplan = plan.cPlan(errFD: errWrite, syncFD: childSyncFD, syncPeerFD: parentSyncFD, shareFiles: shareFiles)
+        // What the parent does before and while the child waits, each undone (in reverse) if
+        // anything after it fails.
+        var undos: [() -> Void] = []
+        defer { if !undos.isEmpty { for undo in undos.reversed() { undo() } } }
+        var cgroupFD: Int32 = -1
+        defer { if cgroupFD >= 0 { sys_close(cgroupFD) } }
+        if let before = plan.beforeClone {
+            let (undo, fd) = try before()
+            undos.append(undo)
+            cgroupFD = fd
+        }
+
+        let cplan = plan.cPlan(errFD: errWrite, syncFD: childSyncFD, syncPeerFD: parentSyncFD, shareFiles: shareFiles,
+                               cgroupFD: cgroupFD)
         var result = nsc_spawn_result()
         let rc = nsc_shim_spawn_start(cplan, &result)
+        if cgroupFD >= 0 { sys_close(cgroupFD); cgroupFD = -1 }
         if !shareFiles {
             // Our copies of the child's ends must go now, or EOF can never arrive. (A child
             // that shares the fd table needs them until it has unshared: the defer closes them.)
@@ -84,9 +98,6 @@ enum Spawner {
                 throw NSCoreError(.childSetupFailed, stage: "handshake", message: "handshake: the child exited before it was ready")
             }
         }
-        // The parent's actions, each undone (in reverse) if anything after it fails.
-        var undos: [() -> Void] = []
-        defer { if !undos.isEmpty { for undo in undos.reversed() { undo() } } }
         for action in plan.parentActions {
             if let undo = try action.run(result.pid) { undos.append(undo) }
         }
@@ -291,6 +302,8 @@ enum Spawner {
             message += "; creating these namespaces needs CAP_SYS_ADMIN, or add a user namespace (.user) to create them unprivileged"
         case ENOSPC:
             message += "; a namespace limit in /proc/sys/user/max_*_namespaces was reached"
+        case E2BIG where plan.beforeClone != nil:
+            message += "; starting the child in its cgroup (CLONE_INTO_CGROUP) needs Linux 5.7 or later"
         case EUSERS:
             message += "; the nesting limit of 32 user or PID namespaces was reached"
         default: break

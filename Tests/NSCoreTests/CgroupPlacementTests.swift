@@ -1,0 +1,170 @@
+import Glibc
+import Testing
+
+@testable import NSCore
+
+/// The child started in its cgroup2 directory (`CLONE_INTO_CGROUP`), io and huge page limits,
+/// on this machine's kernel: the cgroup2 mount of this hybrid machine offers hugetlb only, the
+/// v1 blkio hierarchy the throttles.
+extension CgroupTests {
+    /// The device of the filesystem `path` is on, when it is a whole disk.
+    static func disk(of path: String) -> (major: Int64, minor: Int64)? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let major = Int64((st.st_dev >> 8) & 0xfff), minor = Int64((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00))
+        guard access("/sys/dev/block/\(major):\(minor)", F_OK) == 0,
+              access("/sys/dev/block/\(major):\(minor)/partition", F_OK) != 0 else { return nil }
+        return (major, minor)
+    }
+
+    /// Without v1 work the child needs no wait: it is cloned into its cgroup2 directory, and the
+    /// cgroup2 core files (freeze, kill, populated) work on it.
+    @Test func aChildIsClonedIntoItsCgroup2Directory() throws {
+        guard let unified = try CgroupLayout.current().unified else { return }
+        var c = SpawnConfiguration(["sh", "-c", "cat /proc/self/cgroup; exec sleep 30"], namespaces: [.pid, .mount])
+        c.resources = Resources()
+        #expect(try SpawnPlanner.plan(c).waitsForParent == false)
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        c.stdout = .fd(fds[1])
+        let container = try Container.spawn(c)
+        close(fds[1])
+        defer { try? container.signal(SIGKILL); _ = try? container.wait() }
+        #expect(container.cgroups.count == 1)
+        let dir = container.cgroups[0]
+        #expect(dir.hasPrefix(unified + "/nscore-"), "\(dir)")
+        // From outside and inside: the process is in it.
+        #expect(((try? CgroupPlan.readText(dir + "/cgroup.procs")) ?? "").split(separator: "\n").contains("\(container.pid)"))
+        var line = [UInt8](repeating: 0, count: 4096)
+        let n = read(fds[0], &line, line.count)
+        let out = String(decoding: line[0..<max(n, 0)], as: UTF8.self)
+        #expect(out.split(separator: "\n").contains { $0.hasPrefix("0::") && $0.hasSuffix(String(dir.split(separator: "/").last!)) },
+                "\(out)")
+        close(fds[0])
+        try container.freeze()
+        #expect(((try? CgroupPlan.readText(dir + "/cgroup.events")) ?? "").contains("frozen 1"))
+        try container.thaw()
+        try container.killAll()
+        #expect(try container.waitUntilEmpty(timeoutMilliseconds: 5000))
+        #expect(try container.wait() == .signaled(SIGKILL))
+        #expect(access(dir, F_OK) != 0)
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
+
+    /// hugetlb on cgroup2 (the one controller this machine's cgroup2 has): the limit is in
+    /// `hugetlb.2MB.max` before the command runs, and a third huge page faults (SIGBUS) when
+    /// two are allowed.
+    @Test func aHugePageLimitOnCgroup2() throws {
+        let layout = try CgroupLayout.current()
+        guard layout.place(of: "hugetlb")?.v2 == true, CgroupPlan.hugePageSizes().contains("2MB") else { return }
+        var c = SpawnConfiguration(["cat", "/proc/self/cgroup"], namespaces: [.pid, .mount])
+        c.resources = Resources(hugepageLimits: [.init(pageSize: "2MB", limit: 4 << 20)])
+        var fds: [Int32] = [-1, -1]
+        #expect(pipe(&fds) == 0)
+        c.stdout = .fd(fds[1])
+        let container = try Container.spawn(c)
+        close(fds[1])
+        let dir = container.cgroups.first { $0.hasPrefix((layout.unified ?? "") + "/") }
+        #expect(dir != nil, "\(container.cgroups)")
+        if let dir { #expect((try? CgroupPlan.readText(dir + "/hugetlb.2MB.max")) == String(4 << 20)) }
+        _ = T.readAll(fds[0])
+        close(fds[0])
+        #expect(try container.wait() == .exited(0))
+
+        // Enforcement needs huge pages in the pool: a few, for the test only.
+        let pool = "/proc/sys/vm/nr_hugepages"
+        let before = (try? CgroupPlan.readText(pool)) ?? "0"
+        guard case .success = sys_writeFile(pool, "4") else { return }
+        defer { _ = sys_writeFile(pool, before) }
+        guard (try? CgroupPlan.readText(pool)) == "4" else { return }
+        let script = """
+            import ctypes, sys
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.mmap.restype = ctypes.c_void_p
+            libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int, ctypes.c_long]
+            p = libc.mmap(None, 3 << 21, 3, 0x22 | 0x40000, -1, 0)
+            if p in (None, ctypes.c_void_p(-1).value): sys.exit(3)
+            for i in range(3):
+                ctypes.memset(p + (i << 21), 1, 1)
+                print(i, flush=True)
+            """
+        var hog = SpawnConfiguration(["python3", "-c", script], namespaces: [.pid, .mount])
+        hog.resources = Resources(hugepageLimits: [.init(pageSize: "2MB", limit: 4 << 20)])
+        let (s, out) = try T.run(hog)
+        #expect(s == .signaled(SIGBUS), "\(s) \(out)")
+        #expect(out == "0\n1\n", "\(out)")
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
+
+    /// A write-bandwidth limit on the disk under /tmp: in the v1 blkio file before the command
+    /// runs, enforced on direct writes, and the bytes in the stats.
+    @Test func anIOThrottleIsEnforcedAndCounted() throws {
+        let layout = try CgroupLayout.current()
+        guard layout.place(of: "io")?.v2 == true || layout.v1["blkio"] != nil, let disk = Self.disk(of: "/tmp") else { return }
+        let dir = "/tmp/nscore-io-\(getpid())"
+        mkdir(dir, 0o755)
+        defer { unlink(dir + "/f"); rmdir(dir) }
+        // 1 MiB in 64 KiB direct writes at 512 KiB/s: about 2 s unthrottled would be ~10 ms.
+        var c = SpawnConfiguration(["dd", "if=/dev/zero", "of=\(dir)/f", "bs=64k", "count=16", "oflag=direct", "status=none"],
+                                   namespaces: [.pid, .mount])
+        c.resources = Resources(blockIO: .init(throttleWriteBpsDevice: [.init(major: disk.major, minor: disk.minor, rate: 512 << 10)]))
+        var t0 = timespec(), t1 = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t0)
+        let container = try Container.spawn(c)
+        let blkio = container.cgroups.first { $0.contains("/blkio") || access($0 + "/io.max", F_OK) == 0 }
+        #expect(blkio != nil, "\(container.cgroups)")
+        if let blkio {
+            let text = (try? CgroupPlan.readText(blkio + "/blkio.throttle.write_bps_device")) ?? (try? CgroupPlan.readText(blkio + "/io.max")) ?? ""
+            #expect(text.contains("\(disk.major):\(disk.minor)") && (text.contains("\(512 << 10)")), "\(text)")
+        }
+        // Stats while it runs (the reap removes the cgroup).
+        var written: UInt64 = 0
+        var status: NSCore.ExitStatus? = nil
+        while status == nil {
+            if let d = try? container.resourceStats().io.first(where: { Int64($0.major) == disk.major && Int64($0.minor) == disk.minor }) {
+                written = max(written, d.writeBytes)
+            }
+            usleep(100_000)
+            status = try container.poll()
+        }
+        #expect(status == .exited(0))
+        clock_gettime(CLOCK_MONOTONIC, &t1)
+        let seconds = Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) / 1e9
+        #expect(seconds > 0.8, "1 MiB at 512 KiB/s took \(seconds) s")
+        #expect(written >= 512 << 10, "\(written)")
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
+
+    @Test func badIOAndHugePageLimits() throws {
+        func message(_ r: Resources) -> String {
+            var c = SpawnConfiguration(["true"], namespaces: [.pid, .mount])
+            c.resources = r
+            do {
+                _ = try Container.spawn(c).wait()
+                return "spawned"
+            } catch {
+                return error.message
+            }
+        }
+        #expect(message(Resources(blockIO: .init(throttleReadBpsDevice: [.init(major: 4000, minor: 77, rate: 1)])))
+                == "resources: blockIO.throttleReadBpsDevice[0]: no block device 4000:77 on this machine (/sys/dev/block/4000:77 does not exist)")
+        #expect(message(Resources(blockIO: .init(throttleWriteIOPSDevice: [.init(major: -1, minor: 0, rate: 1)])))
+                .contains("blockIO.throttleWriteIOPSDevice[0]: -1:0 is not a device number"))
+        #expect(message(Resources(blockIO: .init(weight: 5))) == "resources: blockIO.weight is 5; the kernel takes 10 to 1000")
+        #expect(message(Resources(blockIO: .init(weightDevice: [.init(major: 1, minor: 3, weight: 2000)])))
+                .contains("blockIO.weightDevice[0].weight is 2000"))
+        #expect(message(Resources(hugepageLimits: [.init(pageSize: "3MB", limit: 1)]))
+                .contains("hugepageLimits[0].pageSize '3MB' is not a huge page size of this machine (it has "))
+        if CgroupPlan.hugePageSizes().contains("2MB") {
+            #expect(message(Resources(hugepageLimits: [.init(pageSize: "2MB", limit: 0), .init(pageSize: "2MB", limit: 1)]))
+                    == "resources: hugepageLimits[1] repeats page size 2MB")
+        }
+        // A weight where no io scheduler keeps one (v1 without BFQ, as here) is an error, not a no-op.
+        if let b = try CgroupLayout.current().v1["blkio"], access(b + "/blkio.weight", F_OK) != 0,
+           access(b + "/blkio.bfq.weight", F_OK) != 0, try CgroupLayout.current().place(of: "io")?.v2 != true {
+            #expect(message(Resources(blockIO: .init(weight: 500))).contains("blockIO.weight: this kernel's blkio hierarchy keeps no weight"))
+        }
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+        #expect(T.children().isEmpty)
+    }
+}
