@@ -167,4 +167,49 @@ extension CgroupTests {
         #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
         #expect(T.children().isEmpty)
     }
+
+    /// A rootfs container's /sys/fs/cgroup: its own cgroups, read-only; with a cgroup namespace
+    /// new cgroup filesystems rooted at its cgroup, without one its directories bound; never
+    /// the host's tree.
+    @Test func aRootfsContainerSeesItsOwnCgroupsReadOnly() throws {
+        let layout = try CgroupLayout.current()
+        guard let memory = layout.v1["memory"] ?? (layout.place(of: "memory")?.v2 == true ? layout.unified : nil) else { return }
+        let v1 = layout.v1["memory"] != nil
+        let script = """
+            grep ' /sys/fs/cgroup' /proc/self/mountinfo | while read -r id p dev root mp opts rest; do echo "$mp $root $opts"; done
+            echo 1 > /sys/fs/cgroup/\(v1 ? "memory/" : "")cgroup.procs 2>/dev/null && echo WROTE
+            echo ---
+            cat /sys/fs/cgroup/\(v1 ? "memory/memory.limit_in_bytes" : "memory.max")
+            """
+        try RootfsTests.withRootfs { rootfs, _ in
+            for ns: NamespaceSet in [RootfsTests.container, RootfsTests.container.union(.cgroup)] {
+                var c = RootfsTests.config(rootfs, script, ns)
+                c.resources = Resources(memory: .init(limit: 48 << 20))
+                let (status, out) = try T.run(c)
+                #expect(status == .exited(0), "\(out)")
+                let lines = out.split(separator: "\n", omittingEmptySubsequences: false)
+                let cut = lines.firstIndex(of: "---") ?? lines.endIndex
+                let parts = [lines[..<cut].joined(separator: "\n"), lines[min(cut + 1, lines.endIndex)...].joined(separator: "\n")]
+                let mounts = parts[0].split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+                #expect(!mounts.isEmpty, "\(out)")
+                for m in mounts where m.count == 3 { #expect(m[2].hasPrefix("ro,"), "\(m)") }
+                #expect(!out.contains("WROTE"))
+                // Its own limit, not the caller's.
+                #expect(parts.count == 2 && parts[1].hasPrefix(String(48 << 20)), "\(out)")
+                let memoryMount = mounts.first { $0.first == (v1 ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup") }
+                #expect(memoryMount != nil, "\(out)")
+                if let m = memoryMount, m.count == 3 {
+                    // With a cgroup namespace the new filesystem's root is the namespace's root
+                    // ("/"); without, the bound directory is the container's.
+                    if ns.contains(.cgroup) { #expect(m[1] == "/", "\(m)") }
+                    else { #expect(m[1].contains("/nscore-\(getpid())-") && m[1] != memory, "\(m)") }
+                }
+            }
+            // Without resources and without a cgroup namespace: nothing of the host's.
+            let (status, out) = try T.run(RootfsTests.config(rootfs, "ls /sys/fs/cgroup | wc -l"))
+            #expect(status == .exited(0))
+            #expect(out == "0\n", "\(out)")
+        }
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
 }

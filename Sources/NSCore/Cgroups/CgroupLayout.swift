@@ -20,6 +20,18 @@ struct CgroupLayout: Sendable {
     /// cgroup2: the caller's directory, and the controllers it offers its children.
     var unified: String?
     var unifiedControllers: Set<String>
+    /// Every cgroup mount the caller is in, in mount order (for a rootfs container's view of
+    /// /sys/fs/cgroup).
+    var hierarchies: [Hierarchy] = []
+
+    struct Hierarchy: Sendable {
+        var mountPoint: String
+        var v2: Bool
+        /// v1: its controllers and `name=X`, as given to mount(2).
+        var options: [String]
+        /// The caller's directory in it.
+        var directory: String
+    }
 
     /// The directories of the NSCore-made cgroups (last component `nscore-*`) process `pid` is
     /// in, through this process's cgroup mounts.
@@ -61,11 +73,18 @@ struct CgroupLayout: Sendable {
         for m in mounts {
             if m.fsType == "cgroup2", layout.unified == nil, let p = paths[""] {
                 layout.unified = directory(m, p)
+                layout.hierarchies.append(Hierarchy(mountPoint: m.mountPoint, v2: true, options: [], directory: layout.unified!))
             } else if m.fsType == "cgroup" {
                 let controllers = m.superOptions.filter { known.contains($0) }
-                guard !controllers.isEmpty, let p = paths[controllers.joined(separator: ",")]
-                        ?? paths.first(where: { Set($0.key.split(separator: ",").map(String.init)) == Set(controllers) })?.value
+                let named = m.superOptions.filter { $0.hasPrefix("name=") }
+                let key = (controllers + named).joined(separator: ",")
+                guard !key.isEmpty, let p = paths[key]
+                        ?? paths.first(where: { Set($0.key.split(separator: ",").map(String.init)) == Set(controllers + named) })?.value
                 else { continue }
+                if layout.hierarchies.contains(where: { !$0.v2 && $0.options == controllers + named }) { continue }
+                layout.hierarchies.append(Hierarchy(mountPoint: m.mountPoint, v2: false, options: controllers + named,
+                                                    directory: directory(m, p)))
+                guard !controllers.isEmpty else { continue }
                 sawV1 = true
                 for c in controllers where layout.v1[c] == nil { layout.v1[c] = directory(m, p) }
             }

@@ -129,6 +129,7 @@ extension SpawnPlanner {
                            flags: nsc_shim_MOVE_MOUNT_F_EMPTY_PATH | nsc_shim_MOVE_MOUNT_T_EMPTY_PATH, what: .text("mount /sys"))
             plan.close(sys, what: .text("close sysfs"))
             plan.close(target, what: .text("close /sys of the rootfs"))
+            if let view = plan.cgroupView { lowerCgroupView(view, in: root, into: plan) }
         }
     }
 

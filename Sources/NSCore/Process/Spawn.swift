@@ -65,6 +65,10 @@ enum SpawnPlanner {
         lowerIDMaps(idMaps, into: plan)
         let idmapped = lowerIDMapped(c, mountWork, into: plan)
         lowerResources(cgroup, into: plan)
+        // A new sysfs (not the host's, bound) gets the container's cgroups at /sys/fs/cgroup.
+        if c.root != nil && c.defaultMounts && !(namespaces.contains(.user) && !namespaces.contains(.network)) {
+            plan.cgroupView = CgroupView.make(namespaces, cgroup)
+        }
         if cgroupLater {
             plan.unshare(NamespaceKind.cgroup.cloneFlag, what: .text("unshare(cgroup) in its own cgroup"))
         }

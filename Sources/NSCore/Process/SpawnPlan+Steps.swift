@@ -230,6 +230,10 @@ extension SpawnPlan {
         append(NSC_STEP_SYMLINK, address(UnsafePointer(cString(target))), dir.raw, address(UnsafePointer(cString(name))),
                what: what)
     }
+    func symlink(_ target: String, in dir: FDOperand, _ name: String, what: StepDescription) {
+        append(NSC_STEP_SYMLINK, address(UnsafePointer(cString(target))), dir.raw, address(UnsafePointer(cString(name))),
+               what: what)
+    }
 
     /// Fails with EPERM unless `fd` is a node of `type` (`S_IFCHR`, ...) with device
     /// `major:minor`.

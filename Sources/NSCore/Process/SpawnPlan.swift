@@ -77,6 +77,8 @@ final class SpawnPlan {
     lazy var cgroupDirectories = CgroupDirectories()
     /// True when the spawn makes a cgroup (``cgroupDirectories`` then holds it).
     var makesCgroup = false
+    /// What a rootfs container sees at /sys/fs/cgroup (nil: nothing).
+    var cgroupView: CgroupView? = nil
     /// What the spawner does just before the clone (make the container's cgroup): returns how
     /// to undo it, and a cgroup2 directory fd for `CLONE_INTO_CGROUP` (-1: none) that the
     /// spawner closes after the clone.
