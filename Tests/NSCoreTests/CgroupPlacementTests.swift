@@ -212,4 +212,55 @@ extension CgroupTests {
         }
         #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
     }
+
+    /// cgroupsPath (OCI `linux.cgroupsPath`): relative to the caller's cgroup, or absolute from
+    /// each hierarchy's root; the cgroup must be new and goes at the reap; bad paths are named.
+    @Test func theCgroupsPathPlacesTheContainer() throws {
+        let layout = try CgroupLayout.current()
+        guard let memoryParent = layout.place(of: "memory")?.directory,
+              let memoryMount = layout.hierarchies.first(where: { $0.directory == memoryParent })?.mountPoint else { return }
+        func spawn(_ path: String) throws(NSCoreError) -> (dirs: [String], out: String) {
+            var c = SpawnConfiguration(["cat", "/proc/self/cgroup"], namespaces: [.pid, .mount])
+            c.resources = Resources(memory: .init(limit: 32 << 20))
+            c.cgroupsPath = path
+            var fds: [Int32] = [-1, -1]
+            #expect(pipe(&fds) == 0)
+            c.stdout = .fd(fds[1])
+            defer { close(fds[0]) }
+            let container: Container
+            do throws(NSCoreError) { container = try Container.spawn(c) } catch { close(fds[1]); throw error }
+            close(fds[1])
+            let dirs = container.cgroups
+            for d in dirs where d.hasPrefix(memoryMount + "/") {
+                #expect((try? CgroupPlan.readText(d + "/memory.limit_in_bytes")) ?? (try? CgroupPlan.readText(d + "/memory.max")) == String(32 << 20))
+            }
+            let out = T.readAll(fds[0])
+            #expect(try container.wait() == .exited(0))
+            for d in dirs { #expect(access(d, F_OK) != 0, "\(d) left") }
+            return (dirs, out)
+        }
+        let relative = "box-\(getpid())"
+        let (dirs, out) = try spawn(relative)
+        #expect(dirs.contains(memoryParent + "/" + relative), "\(dirs)")
+        #expect(out.contains(relative), "\(out)")
+        let absolute = "/nscore-abs-\(getpid())"
+        let (adirs, _) = try spawn(absolute)
+        #expect(adirs.contains(memoryMount + absolute), "\(adirs)")
+
+        // An existing cgroup is refused and kept; a missing parent and bad paths are named.
+        let taken = memoryParent + "/" + relative
+        #expect(mkdir(taken, 0o755) == 0)
+        defer { rmdir(taken) }
+        #expect(throws: NSCoreError.self) { _ = try spawn(relative) }
+        do { _ = try spawn(relative) } catch { #expect(error.message.contains("must not exist yet"), "\(error.message)") }
+        #expect(access(taken, F_OK) == 0)
+        do { _ = try spawn("no-such-\(getpid())/box") } catch { #expect(error.message.contains("parent of the container's cgroup must exist"), "\(error.message)") }
+        for bad in ["", "a/../b", "/", "./x"] {
+            do { _ = try spawn(bad); Issue.record("\(bad) spawned") } catch {
+                #expect(error.message.contains("cgroupsPath '\(bad)' must name a cgroup"), "\(error.message)")
+            }
+        }
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+        #expect(T.children().isEmpty)
+    }
 }

@@ -267,16 +267,24 @@ extension CgroupSet {
             m.limit = Int64(clamping: current)
             r.memory = m
         }
-        let plan = try CgroupPlan.plan(r, name: name, layout: layout, control: false)
-        for d in plan.directories {
-            guard cgroups.contains(d.path) else {
+        let planned = try CgroupPlan.plan(r, name: name, layout: layout, control: false)
+        // The writes go to the container's directory in the same hierarchy, wherever it is
+        // (below another cgroup than this caller's, or at its cgroupsPath).
+        func mountPoint(_ path: String) -> String? {
+            layout.hierarchies.map(\.mountPoint).filter { path.hasPrefix($0 + "/") }.max(by: { $0.count < $1.count })
+        }
+        var directories: [CgroupPlan.Directory] = []
+        for var d in planned.directories {
+            guard let m = mountPoint(d.path), let mine = cgroups.first(where: { mountPoint($0) == m }) else {
                 // v1: the hierarchy's directory is named after its controller(s).
                 let kind = d.v2 ? d.controllers.joined(separator: "/") : String(d.path.split(separator: "/").dropLast().last ?? "")
                 throw .invalid("resources", "resources: the container has no \(kind) cgroup; "
                                + "a limit of that kind must be given at spawn to be changed later")
             }
+            d.path = mine
+            directories.append(d)
         }
-        for d in plan.directories {
+        for d in directories {
             var writes = d.writes.filter { !($0.0.hasPrefix("cpuset.") && $0.1.isEmpty) }
             // v1 refuses a memory limit above the memory+swap one: raise memory+swap first.
             if let l = writes.firstIndex(where: { $0.0 == "memory.limit_in_bytes" }),

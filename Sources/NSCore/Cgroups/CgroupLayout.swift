@@ -120,4 +120,62 @@ struct CgroupLayout: Sendable {
         if let d = v1[name] { return (d, false) }
         return nil
     }
+
+    /// Makes the parents of ``SpawnConfiguration/cgroupsPath`` `path` this layout's directories:
+    /// from each hierarchy's root when absolute, else from the caller's directories. Returns
+    /// its last component, the container's cgroup.
+    mutating func moveParents(to path: String) throws(NSCoreError) -> String {
+        let parts = path.split(separator: "/")
+        guard !path.isEmpty, !path.utf8.contains(0), !parts.isEmpty,
+              !parts.contains(where: { $0 == "." || $0 == ".." }) else {
+            throw .invalid("cgroupsPath", "cgroupsPath '\(path)' must name a cgroup: a path of names, without '.' or '..'")
+        }
+        let below = parts.dropLast().joined(separator: "/")
+        func moved(_ base: String) -> String { below.isEmpty ? base : base + "/" + below }
+        let absolute = path.hasPrefix("/")
+        for (i, h) in hierarchies.enumerated() {
+            let parent = moved(absolute ? h.mountPoint : h.directory)
+            for (c, d) in v1 where d == h.directory && !h.v2 { v1[c] = parent }
+            if h.v2 { unified = parent }
+            hierarchies[i].directory = parent
+        }
+        if let u = unified, case .success(let c) = sys_readFile(u + "/cgroup.controllers") {
+            unifiedControllers = Set(String(decoding: c, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        }
+        return String(parts.last!)
+    }
+
+    /// cgroup2 lets a cgroup that holds processes give no controller to children. For a user
+    /// whose own cgroup holds processes (its own, at least) and does not give `r`'s
+    /// controllers, the parent of the container's cgroup becomes the nearest ancestor of the
+    /// user's delegated subtree (owned by the user, as systemd's `user@UID.service` is) that
+    /// gives them all.
+    mutating func useDelegatedParent(for r: Resources) {
+        guard let own = unified, let mount = hierarchies.first(where: \.v2)?.mountPoint else { return }
+        var needed: [String] = []
+        if r.memory != nil { needed.append("memory") }
+        if r.cpu?.shares != nil || r.cpu?.quota != nil || r.cpu?.period != nil { needed.append("cpu") }
+        if r.cpu?.cpus != nil || r.cpu?.mems != nil { needed.append("cpuset") }
+        if r.pids != nil { needed.append("pids") }
+        if r.blockIO.map({ !$0.isEmpty }) == true { needed.append("io") }
+        if !r.hugepageLimits.isEmpty { needed.append("hugetlb") }
+        needed = needed.filter { unifiedControllers.contains($0) }
+        func gives(_ dir: String) -> Bool {
+            let enabled = Set(((try? CgroupPlan.readText(dir + "/cgroup.subtree_control")) ?? "").split(separator: " ").map(String.init))
+            return needed.allSatisfy { enabled.contains($0) }
+        }
+        if needed.isEmpty || gives(own) { return }
+        var dir = own
+        while dir.count > mount.count, let slash = dir.lastIndex(of: "/") {
+            dir = String(dir[..<slash])
+            var st = stat()
+            guard dir.count >= mount.count, stat(dir, &st) == 0, st.st_uid == geteuid(),
+                  access(dir, W_OK) == 0 else { return }
+            if gives(dir) {
+                unified = dir
+                hierarchies = hierarchies.map { h in var h = h; if h.v2 { h.directory = dir }; return h }
+                return
+            }
+        }
+    }
 }

@@ -22,9 +22,16 @@ struct CgroupPlan: Sendable {
 
     /// Lays out `r` on the caller's cgroups.
     /// - Throws: ``NSCoreError`` naming a bad value, or a controller this machine lacks.
-    static func plan(_ r: Resources) throws(NSCoreError) -> CgroupPlan {
-        try plan(r, name: "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)", layout: try CgroupLayout.current(),
-                 control: true)
+    /// With `path` (``SpawnConfiguration/cgroupsPath``), the container's cgroup is there.
+    static func plan(_ r: Resources, path: String? = nil) throws(NSCoreError) -> CgroupPlan {
+        var layout = try CgroupLayout.current()
+        var name = "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
+        if let path {
+            name = try layout.moveParents(to: path)
+        } else if geteuid() != 0 {
+            layout.useDelegatedParent(for: r)
+        }
+        return try plan(r, name: name, layout: layout, control: true)
     }
 
     /// `r` laid out as directories named `name`. With `control`, also the directories that
@@ -339,6 +346,10 @@ struct CgroupPlan: Sendable {
                     if e.rawValue == EACCES || e.rawValue == EPERM || e.rawValue == EROFS {
                         hint = d.v2 ? "; cgroup limits need write access to the caller's cgroup (root, or a cgroup2 subtree delegated to this user)"
                             : "; cgroup limits need write access to the caller's cgroup v1 hierarchies (root)"
+                    } else if e.rawValue == EEXIST {
+                        hint = "; the container's cgroup must not exist yet (cgroupsPath names a new cgroup)"
+                    } else if e.rawValue == ENOENT {
+                        hint = "; the parent of the container's cgroup must exist"
                     }
                     throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups", message: "cgroups: mkdir \(d.path): \(e)\(hint)")
                 }

@@ -37,7 +37,7 @@ enum SpawnPlanner {
         try checkCapabilities(capabilities)
         try checkSecurityProcess(c)
         let seccomp = try seccompProgram(c, capabilities)
-        let cgroup = try c.resources.map { r throws(NSCoreError) in try CgroupPlan.plan(r) }
+        let cgroup = try c.resources.map { r throws(NSCoreError) in try CgroupPlan.plan(r, path: c.cgroupsPath) }
         // Without no_new_privs, installing a filter needs CAP_SYS_ADMIN, which the command may
         // not keep: then it is installed before the user and capabilities change.
         let seccompEarly = seccomp != nil && !noNewPrivileges(c)

@@ -67,6 +67,14 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// cgroup of its own below the caller's, with these limits before the command runs, removed
     /// once it is reaped (``Container/cgroups``). `nil`: no cgroup of its own.
     public var resources: Resources?
+    /// Where the container's cgroup goes (the OCI runtime spec's `linux.cgroupsPath`): an
+    /// absolute path is from the root of each hierarchy (as this process sees it), a relative
+    /// one from the caller's own cgroup. The last component is the container's cgroup, which
+    /// must not exist yet; its parent must. `nil`: `nscore-<caller's pid>-<n>` below the
+    /// caller's cgroup (or, on cgroup2 for a user whose cgroup holds processes, below the
+    /// nearest cgroup of its delegated subtree that gives the controllers to its children).
+    /// Used only with ``resources``.
+    public var cgroupsPath: String?
     /// How a new network namespace is connected: only `lo` (``NetworkConfiguration/none``, the
     /// default), or a veth pair set up before the command runs.
     public var network: NetworkConfiguration
@@ -96,6 +104,7 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.noNewPrivileges = nil
         self.seccomp = nil
         self.resources = nil
+        self.cgroupsPath = nil
         self.network = .none
     }
 }
