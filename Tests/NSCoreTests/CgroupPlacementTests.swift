@@ -263,4 +263,32 @@ extension CgroupTests {
         #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
         #expect(T.children().isEmpty)
     }
+
+    /// Every cgroup operation of a spawn (each mkdir, limit, open and placement) failed in
+    /// turn: the spawn fails naming it, and leaves no cgroup and no process.
+    @Test func aFailureAtEachCgroupStepLeavesNothing() throws {
+        var c = SpawnConfiguration(["true"], namespaces: [.pid, .mount, .cgroup])
+        c.resources = Resources(memory: .init(limit: 64 << 20), cpu: .init(quota: 50_000), pids: .init(limit: 16))
+        defer { CgroupPlan.injectFailure(at: 0) }
+        var failures = 0
+        for n in 1...64 {
+            CgroupPlan.injectFailure(at: n)
+            do {
+                let container = try Container.spawn(c)
+                #expect(try container.wait() == .exited(0))
+                CgroupPlan.injectFailure(at: 0)
+                break
+            } catch {
+                failures += 1
+                #expect(error.stage == "cgroups", "\(n): \(error)")
+                #expect(error.message.contains("Input/output error") || error.message.contains("EIO"), "\(n): \(error.message)")
+            }
+            CgroupPlan.injectFailure(at: 0)
+            #expect(Self.leftovers().isEmpty, "after failing operation \(n): \(Self.leftovers())")
+            #expect(T.children().isEmpty)
+        }
+        // mkdirs, limits and placements of memory, cpu, cpuacct, pids and the control cgroup.
+        #expect(failures >= 8, "\(failures)")
+        #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
+    }
 }

@@ -340,7 +340,7 @@ struct CgroupPlan: Sendable {
         do throws(NSCoreError) {
             for d in directories {
                 if !d.controllers.isEmpty { try CgroupPlan.enable(d.controllers, below: d.path) }
-                if mkdir(d.path, 0o755) != 0 {
+                if CgroupPlan.injected() || mkdir(d.path, 0o755) != 0 {
                     let e = Errno.current
                     var hint = ""
                     if e.rawValue == EACCES || e.rawValue == EPERM || e.rawValue == EROFS {
@@ -355,7 +355,7 @@ struct CgroupPlan: Sendable {
                 }
                 made.append(d.path)
                 for (file, value) in d.writes {
-                    if case .failure(let e) = sys_writeFile(d.path + "/" + file, value) {
+                    if case .failure(let e) = CgroupPlan.injected() ? .failure(Errno(rawValue: EIO)) : sys_writeFile(d.path + "/" + file, value) {
                         throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
                                           message: "cgroups: write \(value) to \(d.path)/\(file): \(e)\(CgroupPlan.hint(file, e))")
                     }
@@ -366,6 +366,28 @@ struct CgroupPlan: Sendable {
             throw error
         }
         return made
+    }
+
+    /// Tests only: the cgroup operation (mkdir, write, open, placement) numbered this (from 1)
+    /// fails with EIO, as if the kernel had refused it; 0: none.
+    static let failOperation = Atomic<Int>(0)
+    private static let operations = Atomic<Int>(0)
+
+    /// True (errno EIO) when this operation is the one ``failOperation`` names.
+    static func injected() -> Bool {
+        let target = failOperation.load(ordering: .relaxed)
+        guard target > 0 else { return false }
+        if operations.add(1, ordering: .relaxed).newValue == target {
+            errno = EIO
+            return true
+        }
+        return false
+    }
+
+    /// Tests only: counts the operations anew and fails number `n` (0: none).
+    static func injectFailure(at n: Int) {
+        operations.store(0, ordering: .relaxed)
+        failOperation.store(n, ordering: .relaxed)
     }
 
     /// Why the kernel may refuse `file`'s value with `e`, for the error message.
@@ -386,7 +408,7 @@ struct CgroupPlan: Sendable {
     /// selects (those the child was not cloned into).
     func place(_ pid: pid_t, where into: (Directory) -> Bool) throws(NSCoreError) {
         for d in directories where into(d) {
-            if case .failure(let e) = sys_writeFile(d.path + "/cgroup.procs", String(pid)) {
+            if case .failure(let e) = CgroupPlan.injected() ? .failure(Errno(rawValue: EIO)) : sys_writeFile(d.path + "/cgroup.procs", String(pid)) {
                 throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
                                   message: "cgroups: place pid \(pid) in \(d.path): \(e)")
             }
@@ -450,7 +472,7 @@ extension SpawnPlanner {
             }
             var fd: Int32 = -1
             if let intoV2 {
-                fd = open(intoV2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                fd = CgroupPlan.injected() ? -1 : open(intoV2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                 if fd < 0 {
                     let e = Errno.current
                     undo()
