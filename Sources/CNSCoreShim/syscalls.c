@@ -13,6 +13,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/eventfd.h>
+#include <sys/xattr.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/seccomp.h>
@@ -383,3 +384,8 @@ int nsc_shim_seccomp_notify_id_valid(int fd, uint64_t id)
 }
 
 int nsc_shim_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC); }
+
+long nsc_shim_getxattr(const char *path, const char *name, void *value, size_t size)
+{
+    return (long)getxattr(path, name, value, size);
+}

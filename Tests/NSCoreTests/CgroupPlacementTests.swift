@@ -159,10 +159,19 @@ extension CgroupTests {
             #expect(message(Resources(hugepageLimits: [.init(pageSize: "2MB", limit: 0), .init(pageSize: "2MB", limit: 1)]))
                     == "resources: hugepageLimits[1] repeats page size 2MB")
         }
-        // A weight where no io scheduler keeps one (v1 without BFQ, as here) is an error, not a no-op.
-        if let b = try CgroupLayout.current().v1["blkio"], access(b + "/blkio.weight", F_OK) != 0,
-           access(b + "/blkio.bfq.weight", F_OK) != 0, try CgroupLayout.current().place(of: "io")?.v2 != true {
-            #expect(message(Resources(blockIO: .init(weight: 500))).contains("blockIO.weight: this kernel's blkio hierarchy keeps no weight"))
+        // A weight goes in the file the container's own cgroup has (a root cgroup has none):
+        // BFQ's, or the generic one; where neither exists it is an error, not a no-op.
+        var c = SpawnConfiguration(["sleep", "5"], namespaces: [.pid, .mount])
+        c.resources = Resources(blockIO: .init(weight: 500))
+        do {
+            let container = try Container.spawn(c)
+            defer { try? container.signal(SIGKILL); _ = try? container.wait() }
+            let written = container.cgroups.compactMap { d in
+                ["blkio.bfq.weight", "blkio.weight", "io.bfq.weight", "io.weight"].compactMap { try? CgroupPlan.readText(d + "/" + $0) }.first
+            }
+            #expect(written.contains { $0 == "500" || $0.contains("default 500") || $0.contains("default 5045") }, "\(written)")
+        } catch {
+            #expect(error.message.contains("this kernel keeps no io weight"), "\(error.message)")
         }
         #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
         #expect(T.children().isEmpty)

@@ -147,6 +147,8 @@ struct nsc_seccomp_notif_resp {
 const unsigned char *NSC_NULLABLE nsc_shim_default_seccomp(size_t *length);
 /* eventfd(0, EFD_CLOEXEC): an fd, or -1 with errno. */
 int nsc_shim_eventfd_cloexec(void);
+/* getxattr(path, name, value, size): the value's length, or -1 with errno. */
+long nsc_shim_getxattr(const char *path, const char *name, void *value, size_t size);
 /* Receives one fd sent with SCM_RIGHTS on `sock`, without waiting (MSG_CMSG_CLOEXEC): the fd,
  * -EAGAIN when nothing is queued, or -errno. */
 int nsc_shim_recv_fd(int sock);

@@ -281,6 +281,15 @@ extension CgroupSet {
                 throw .invalid("resources", "resources: the container has no \(kind) cgroup; "
                                + "a limit of that kind must be given at spawn to be changed later")
             }
+            // cgroup2 keeps every controller in one directory: one its parent does not give it
+            // has no files there.
+            if d.v2, !d.controllers.isEmpty {
+                let has = Set(((try? CgroupPlan.readText(mine + "/cgroup.controllers")) ?? "").split(separator: " ").map(String.init))
+                if let missing = d.controllers.first(where: { !has.contains($0) }) {
+                    throw .invalid("resources", "resources: the container's cgroup has no \(missing) controller; "
+                                   + "a limit of that kind must be given at spawn to be changed later")
+                }
+            }
             d.path = mine
             directories.append(d)
         }
@@ -303,7 +312,9 @@ extension CgroupSet {
                     writes[i].1 = "\(quota) \(period)"
                 }
             }
-            for (file, value) in writes {
+            for (planned, value) in writes {
+                var (file, value) = (planned, value)
+                if file == CgroupPlan.weightFile { (file, value) = try CgroupPlan.resolveWeight(value, in: d.path, v2: d.v2) }
                 try write(d.path, file, value, "update resources")
             }
         }

@@ -1,3 +1,4 @@
+import CNSCoreShim
 import Glibc
 
 /// Where the calling process's cgroups are: which hierarchies are mounted (cgroup v1 per
@@ -145,11 +146,13 @@ struct CgroupLayout: Sendable {
         return String(parts.last!)
     }
 
-    /// cgroup2 lets a cgroup that holds processes give no controller to children. For a user
-    /// whose own cgroup holds processes (its own, at least) and does not give `r`'s
-    /// controllers, the parent of the container's cgroup becomes the nearest ancestor of the
-    /// user's delegated subtree (owned by the user, as systemd's `user@UID.service` is) that
-    /// gives them all.
+    /// cgroup2 lets a cgroup that holds processes give no controller to children. For a
+    /// caller whose own cgroup holds processes (its own, at least) and does not give `r`'s
+    /// controllers, the parent of the container's cgroup becomes the nearest ancestor inside
+    /// the caller's delegated subtree that gives them all. The delegated subtree is the
+    /// nearest cgroup systemd marked delegated (xattr `trusted.delegate` or `user.delegate`,
+    /// as for `Delegate=` and `DelegateSubgroup=` units) and what is below it; for a user who is
+    /// not root, also the cgroups it owns. Nothing outside it is used.
     mutating func useDelegatedParent(for r: Resources) {
         guard let own = unified, let mount = hierarchies.first(where: \.v2)?.mountPoint else { return }
         var needed: [String] = []
@@ -165,17 +168,42 @@ struct CgroupLayout: Sendable {
             return needed.allSatisfy { enabled.contains($0) }
         }
         if needed.isEmpty || gives(own) { return }
+        // The ancestors, nearest first, down to the hierarchy's root (as this process sees it).
+        var chain: [String] = []
         var dir = own
         while dir.count > mount.count, let slash = dir.lastIndex(of: "/") {
             dir = String(dir[..<slash])
-            var st = stat()
-            guard dir.count >= mount.count, stat(dir, &st) == 0, st.st_uid == geteuid(),
-                  access(dir, W_OK) == 0 else { return }
-            if gives(dir) {
-                unified = dir
-                hierarchies = hierarchies.map { h in var h = h; if h.v2 { h.directory = dir }; return h }
-                return
+            chain.append(dir)
+        }
+        // The top of the delegated subtree: the nearest marked cgroup (own included), else for
+        // a user the highest of the cgroups it owns in a row above its own.
+        var top: Int? = nil
+        if Self.delegated(own) {
+            top = -1
+        } else if let i = chain.firstIndex(where: Self.delegated) {
+            top = i
+        }
+        if top == nil && geteuid() != 0 {
+            for (i, d) in chain.enumerated() {
+                var st = stat()
+                guard stat(d, &st) == 0, st.st_uid == geteuid() else { break }
+                top = i
             }
         }
+        guard let top, top >= 0 else { return }
+        for d in chain[...top] where access(d, W_OK) == 0 && gives(d) {
+            unified = d
+            hierarchies = hierarchies.map { h in var h = h; if h.v2 { h.directory = d }; return h }
+            return
+        }
+    }
+
+    /// True when systemd marked cgroup `dir` as delegated.
+    static func delegated(_ dir: String) -> Bool {
+        var byte: UInt8 = 0
+        for name in ["trusted.delegate", "user.delegate"] where nsc_shim_getxattr(dir, name, &byte, 1) == 1 && byte == UInt8(ascii: "1") {
+            return true
+        }
+        return false
     }
 }

@@ -28,7 +28,7 @@ struct CgroupPlan: Sendable {
         var name = "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
         if let path {
             name = try layout.moveParents(to: path)
-        } else if geteuid() != 0 {
+        } else {
             layout.useDelegatedParent(for: r)
         }
         return try plan(r, name: name, layout: layout, control: true)
@@ -164,35 +164,40 @@ struct CgroupPlan: Sendable {
 
     private static let counter = Atomic<Int>(0)
 
+    /// Stands for the io weight file in a directory's writes until ``resolveWeight`` picks it.
+    static let weightFile = "<io weight>"
+
+    /// The file and value for an io weight entry (`default W` or `MAJ:MIN W`, W of OCI's 10 to
+    /// 1000) in cgroup `dir`: BFQ's weight where the kernel has it, else the generic one (v2's
+    /// `io.weight` takes 1 to 10000).
+    static func resolveWeight(_ value: String, in dir: String, v2: Bool) throws(NSCoreError) -> (String, String) {
+        let f = value.split(separator: " ")
+        guard f.count == 2, let w = Int(f[1]) else { return (weightFile, value) }
+        let isDefault = f[0] == "default"
+        if v2 {
+            if access(dir + "/io.bfq.weight", F_OK) == 0 { return ("io.bfq.weight", value) }
+            if access(dir + "/io.weight", F_OK) == 0 { return ("io.weight", "\(f[0]) \(1 + (w - 10) * 9999 / 990)") }
+        } else {
+            for file in ["blkio.bfq.weight", "blkio.weight"] where access(dir + "/" + file, F_OK) == 0 {
+                return isDefault ? (file, String(w)) : (file + "_device", value)
+            }
+        }
+        throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: "resources",
+                          message: "resources: blockIO.\(isDefault ? "weight" : "weightDevice"): this kernel keeps no io weight "
+                          + (v2 ? "(neither io.bfq.weight nor io.weight: no BFQ scheduler and no io cost model)"
+                             : "(neither blkio.bfq.weight nor blkio.weight: no io scheduler here honours one)"))
+    }
+
     /// What `b` writes: v1 one line per device in each `blkio.*` file, v2 one `io.max` line per
     /// device with all its rates.
     private static func blockIOWrites(_ b: Resources.BlockIO, v2: Bool, layout: CgroupLayout) throws(NSCoreError) -> [(String, String)] {
         var w: [(String, String)] = []
         func dev(_ major: Int64, _ minor: Int64) -> String { "\(major):\(minor)" }
-        if b.weight != nil || !b.weightDevice.isEmpty {
-            // The weight file depends on the io scheduler: BFQ's, or the generic one (v1 CFQ,
-            // gone since Linux 5.0; v2's io cost model).
-            let base = v2 ? (layout.unified ?? "") : (layout.v1["blkio"] ?? "")
-            let bfq = access(base + (v2 ? "/io.bfq.weight" : "/blkio.bfq.weight"), F_OK) == 0
-            let file: String
-            if v2 {
-                file = bfq ? "io.bfq.weight" : "io.weight"
-            } else if bfq {
-                file = "blkio.bfq.weight"
-            } else if access(base + "/blkio.weight", F_OK) == 0 {
-                file = "blkio.weight"
-            } else {
-                throw NSCoreError(.unsupported, errno: Errno(rawValue: ENOTSUP), stage: "resources",
-                                  message: "resources: blockIO.weight: this kernel's blkio hierarchy keeps no weight "
-                                  + "(neither blkio.weight nor blkio.bfq.weight: no io scheduler here honours one)")
-            }
-            // v2's generic io.weight takes 1 to 10000; BFQ and v1 take OCI's 10 to 1000.
-            func scaled(_ x: UInt16) -> String { file == "io.weight" ? String(1 + (Int(x) - 10) * 9999 / 990) : String(x) }
-            if let x = b.weight { w.append((file, v2 ? "default \(scaled(x))" : scaled(x))) }
-            for d in b.weightDevice {
-                w.append((file + (v2 ? "" : "_device"), "\(dev(d.major, d.minor)) \(scaled(d.weight))"))
-            }
-        }
+        // The weight file depends on the io scheduler (BFQ's, or the generic one: v1 CFQ, gone
+        // since Linux 5.0; v2's io cost model), and only a non-root cgroup has one: it is
+        // chosen in the container's new directory (``resolveWeight``).
+        if let x = b.weight { w.append((weightFile, "default \(x)")) }
+        for d in b.weightDevice { w.append((weightFile, "\(dev(d.major, d.minor)) \(d.weight)")) }
         let throttles: [(String, String, [Resources.ThrottleDevice])] = [
             ("read_bps_device", "rbps", b.throttleReadBpsDevice), ("write_bps_device", "wbps", b.throttleWriteBpsDevice),
             ("read_iops_device", "riops", b.throttleReadIOPSDevice), ("write_iops_device", "wiops", b.throttleWriteIOPSDevice),
@@ -339,7 +344,10 @@ struct CgroupPlan: Sendable {
         var made: [String] = []
         do throws(NSCoreError) {
             for d in directories {
-                if !d.controllers.isEmpty { try CgroupPlan.enable(d.controllers, below: d.path) }
+                if !d.controllers.isEmpty {
+                    try CgroupPlan.checkNoProcesses(above: d.path)
+                    try CgroupPlan.enable(d.controllers, below: d.path)
+                }
                 if CgroupPlan.injected() || mkdir(d.path, 0o755) != 0 {
                     let e = Errno.current
                     var hint = ""
@@ -354,7 +362,9 @@ struct CgroupPlan: Sendable {
                     throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups", message: "cgroups: mkdir \(d.path): \(e)\(hint)")
                 }
                 made.append(d.path)
-                for (file, value) in d.writes {
+                for (planned, value) in d.writes {
+                    var (file, value) = (planned, value)
+                    if file == CgroupPlan.weightFile { (file, value) = try CgroupPlan.resolveWeight(value, in: d.path, v2: d.v2) }
                     if case .failure(let e) = CgroupPlan.injected() ? .failure(Errno(rawValue: EIO)) : sys_writeFile(d.path + "/" + file, value) {
                         throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
                                           message: "cgroups: write \(value) to \(d.path)/\(file): \(e)\(CgroupPlan.hint(file, e))")
@@ -413,6 +423,20 @@ struct CgroupPlan: Sendable {
                                   message: "cgroups: place pid \(pid) in \(d.path): \(e)")
             }
         }
+    }
+
+    /// cgroup2's rule: a cgroup that holds processes (other than the root) can have no child
+    /// with controllers. Checked before anything is enabled, which would otherwise leave the
+    /// caller's cgroup changed (a threaded controller such as pids can be enabled there, and
+    /// then no child is a valid domain).
+    static func checkNoProcesses(above path: String) throws(NSCoreError) {
+        let parent = String(path[..<path.lastIndex(of: "/")!])
+        guard access(parent + "/cgroup.type", F_OK) == 0,  // the root has none
+              let procs = try? readText(parent + "/cgroup.procs"), !procs.isEmpty else { return }
+        throw NSCoreError(.busy, errno: Errno(rawValue: EBUSY), stage: "cgroups",
+                          message: "cgroups: \(parent) holds processes (the caller's own cgroup), and cgroup2 gives controllers "
+                          + "only to the children of a cgroup without processes: run the caller in a leaf below a delegated cgroup "
+                          + "(systemd's DelegateSubgroup=), or give cgroupsPath a cgroup whose parent holds none")
     }
 
     /// Enables `controllers` for the children of `path`'s parent (cgroup2's

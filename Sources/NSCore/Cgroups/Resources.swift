@@ -26,7 +26,8 @@ public struct Resources: Sendable, Hashable {
     public struct Memory: Sendable, Hashable {
         /// The hard limit (`limit`: v1 `memory.limit_in_bytes`, v2 `memory.max`).
         public var limit: Int64?
-        /// The soft limit (`reservation`: v1 `memory.soft_limit_in_bytes`, v2 `memory.high`).
+        /// The soft limit (`reservation`: v1 `memory.soft_limit_in_bytes`, v2 `memory.low`, as runc
+        /// and crun write it).
         public var reservation: Int64?
         /// Memory plus swap (`swap`: v1 `memory.memsw.limit_in_bytes`; v2 `memory.swap.max` gets
         /// `swap - limit`).

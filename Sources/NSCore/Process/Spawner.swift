@@ -302,6 +302,9 @@ enum Spawner {
             message += "; creating these namespaces needs CAP_SYS_ADMIN, or add a user namespace (.user) to create them unprivileged"
         case ENOSPC:
             message += "; a namespace limit in /proc/sys/user/max_*_namespaces was reached"
+        case EOPNOTSUPP where plan.beforeClone != nil:
+            message += "; the container's cgroup2 cgroup cannot take a process (its parent holds processes and gives "
+                + "controllers, which makes it an invalid domain; see cgroup.type)"
         case E2BIG where plan.beforeClone != nil:
             message += "; starting the child in its cgroup (CLONE_INTO_CGROUP) needs Linux 5.7 or later"
         case EUSERS:
