@@ -10,7 +10,7 @@ SWIFTFLAGS := -c $(CONFIG) --scratch-path $(SCRATCH) -Xswiftc -static-stdlib
 LIBFLAGS   := -Xlinker --version-script=$(CURDIR)/include/nscore.map -Xlinker -soname=libnscore.so.$(ABI_MAJOR) -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 SOURCES    := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h') Package.swift include/nscore.map
 
-.PHONY: all lib cli init-image demo test test-swift test-c test-python test-cli test-init test-init-aarch64 test-install install clean bench
+.PHONY: all lib cli init-image demo test test-swift test-c test-vm test-python test-cli test-init test-init-aarch64 test-install install clean bench
 
 all: lib cli $(BUILD)/nscore.pc
 
@@ -67,7 +67,7 @@ demo: all
 
 test: all
 	tools/deps.sh
-	$(MAKE) test-init test-swift test-c test-python test-cli test-install
+	$(MAKE) test-init test-swift test-c test-vm test-python test-cli test-install
 	$(MAKE) bench QUICK=1
 
 test-swift:
@@ -92,6 +92,11 @@ test-cli: cli
 
 test-c: lib
 	tests-c/run.sh
+
+# The cgroup tests on a real cgroup2 hierarchy with controllers: Debian's kernel booted in qemu
+# (KVM when usable, else TCG) with a busybox initramfs (tools/vm/run.sh; installs its packages).
+test-vm: all
+	tools/vm/run.sh
 
 # A base directory of its own: pytest prunes the numbered ones it shares with every other session
 # of the same user, which took a concurrent session's rootless copies away mid-test.
