@@ -41,6 +41,18 @@
 #define NSCORE_API
 #endif
 
+/* A compile-time check of a struct's layout: static_assert in C11 and C++11, else a typedef of
+ * an array whose size is negative when `cond` is false. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define NSCORE_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define NSCORE_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#else
+#define NSCORE_STATIC_ASSERT_NAME(line) nscore_static_assert_##line
+#define NSCORE_STATIC_ASSERT_AT(line) NSCORE_STATIC_ASSERT_NAME(line)
+#define NSCORE_STATIC_ASSERT(cond, msg) typedef char NSCORE_STATIC_ASSERT_AT(__LINE__)[(cond) ? 1 : -1]
+#endif
+
 NSCORE_BEGIN_DECL
 
 /* ---- Versions --------------------------------------------------------------------------- */
@@ -571,7 +583,8 @@ NSCORE_API int nscore_seccomp_notification_respond(int listener, uint64_t id, in
 NSCORE_API const char *nscore_seccomp_syscall_name(uint32_t arch, int32_t nr);
 
 /* ---- Resources (cgroups; the OCI runtime spec's linux.resources) -------------------------
- *      Limits on what the container may use: memory, CPU time and CPUs, processes. Setting any
+ *      Limits on what the container may use: memory, CPU time and CPUs, processes, block io
+ *      and huge pages. Setting any
  *      gives the container a cgroup of its own: a directory "nscore-<caller's pid>-<n>" below
  *      the caller's own cgroup (/proc/self/cgroup) in each hierarchy that holds a controller
  *      the limits need (cgroup2 where the caller's cgroup2 directory offers the controller in
@@ -597,8 +610,10 @@ NSCORE_API const char *nscore_seccomp_syscall_name(uint32_t arch, int32_t nr);
  *      NSCORE_EINVAL naming the value ("resources: memory.limit is -5; give a size in bytes,
  *      or -1 for no limit", "resources: cpu.cpus '7' names CPU 7, which this machine does not
  *      have (it has 0-1)"); a value the kernel refuses all the same fails the spawn naming
- *      the file it was written to. Each setter replaces its own part (memory, cpu or pids) and
- *      keeps the others; a part whose every argument is "not set" is removed. */
+ *      the file it was written to. Each set_ setter replaces its own part (memory, cpu, pids,
+ *      the block io weight) and keeps the others; a part whose every argument is "not set" is
+ *      removed. Each add_ setter adds an entry to a list, replacing the one for the same device
+ *      or page size; nscore_spawn_config_clear_resources() empties the lists. */
 
 /** "Not set", for the int64_t arguments of the resource setters (INT64_MIN). */
 #define NSCORE_RESOURCE_UNSET INT64_MIN
@@ -640,6 +655,46 @@ NSCORE_API int nscore_spawn_config_set_cpu(nscore_spawn_config *cfg, uint64_t sh
  *  linux.resources.pids.limit; pids.max): beyond it fork(2) and clone(2) fail with EAGAIN
  *  inside. NSCORE_RESOURCE_UNLIMITED or 0: no limit; NSCORE_RESOURCE_UNSET removes it. */
 NSCORE_API int nscore_spawn_config_set_pids_limit(nscore_spawn_config *cfg, int64_t limit, nscore_error **err);
+
+/** The relative block io weight of the container, 10 to 1000 (OCI
+ *  linux.resources.blockIO.weight; v1 blkio.bfq.weight or blkio.weight, v2 io.bfq.weight, or
+ *  io.weight converted to its 1 to 10000). The kernel honours a weight only with an io
+ *  scheduler that keeps one (BFQ, or cgroup2's io cost model); a v1 blkio hierarchy with
+ *  neither weight file: NSCORE_ENOTSUP at nscore_spawn(). 0 removes it. A weight out of 10 to
+ *  1000: NSCORE_EINVAL at nscore_spawn() (above 65535: at this call). */
+NSCORE_API int nscore_spawn_config_set_blkio_weight(nscore_spawn_config *cfg, unsigned weight, nscore_error **err);
+
+/** Kinds of nscore_spawn_config_add_blkio_device(), each an OCI linux.resources.blockIO list. */
+#define NSCORE_BLKIO_WEIGHT_DEVICE 0 /**< weightDevice: the device's weight, 10 to 1000       */
+#define NSCORE_BLKIO_READ_BPS 1      /**< throttleReadBpsDevice: bytes read per second         */
+#define NSCORE_BLKIO_WRITE_BPS 2     /**< throttleWriteBpsDevice: bytes written per second     */
+#define NSCORE_BLKIO_READ_IOPS 3     /**< throttleReadIOPSDevice: read operations per second   */
+#define NSCORE_BLKIO_WRITE_IOPS 4    /**< throttleWriteIOPSDevice: write operations per second */
+
+/** A block io limit on one device, named by its major and minor numbers (stat(2)'s st_rdev of
+ *  /dev/vda: major(), minor(); /sys/dev/block): `value` is the weight for
+ *  NSCORE_BLKIO_WEIGHT_DEVICE, else the rate; a rate of 0 removes that limit (for
+ *  nscore_container_update_resources()). v1 writes one line per device to
+ *  blkio.throttle.read_bps_device, _write_bps_device, _read_iops_device, _write_iops_device
+ *  and blkio[.bfq].weight_device; v2 one io.max line per device (rbps=, wbps=, riops=, wiops=;
+ *  0 is "max") and io[.bfq].weight. Limits are kept per whole disk. cgroup v1 throttles reads
+ *  and direct writes (O_DIRECT) only: buffered writes reach the disk later through the
+ *  kernel's writeback, outside the container's cgroup; cgroup2 also throttles writeback. An
+ *  entry for a device already given with this kind replaces it. An unknown kind: NSCORE_EINVAL
+ *  naming it; a weight above 65535: NSCORE_EINVAL here. At nscore_spawn(), NSCORE_EINVAL
+ *  naming the entry (blockIO.throttleWriteBpsDevice[0]) for a device number that does not
+ *  exist, a partition ("io limits apply to whole disks"), or a weight out of 10 to 1000. */
+NSCORE_API int nscore_spawn_config_add_blkio_device(nscore_spawn_config *cfg, int kind, int64_t major, int64_t minor,
+                                                    uint64_t value, nscore_error **err);
+/** At most `limit` bytes of huge pages of size `page_size` (OCI linux.resources.hugepageLimits;
+ *  the hugetlb controller: v1 hugetlb.<page_size>.limit_in_bytes, v2 hugetlb.<page_size>.max):
+ *  page_size as the kernel names it, "2MB" or "1GB" (/sys/kernel/mm/hugepages). Huge pages are
+ *  charged as they are touched: a page fault beyond the limit raises SIGBUS. The kernel
+ *  rounds the limit down to a whole page. A page size given again replaces its limit.
+ *  NULL or invalid UTF-8: NSCORE_EINVAL here. A page size the machine does not have:
+ *  NSCORE_EINVAL at nscore_spawn(), naming the sizes it has. Copied. */
+NSCORE_API int nscore_spawn_config_add_hugepage_limit(nscore_spawn_config *cfg, const char *page_size, uint64_t limit,
+                                                      nscore_error **err);
 /** Removes every resource limit: the container gets no cgroup of its own (the default). */
 NSCORE_API int nscore_spawn_config_clear_resources(nscore_spawn_config *cfg, nscore_error **err);
 
@@ -666,8 +721,9 @@ NSCORE_API int nscore_container_cgroups_json(const struct nscore_container *c, c
 /** What a container's cgroup has used so far; each field is NSCORE_RESOURCE_STAT_NONE where
  *  the machine's hierarchy does not keep it (v1 or v2, the kernel's version, the controllers
  *  the container was given: memory figures need a memory limit, pids figures a pids limit;
- *  CPU figures come from the cgroup2 hierarchy or v1's cpuacct and cpu). Fields may be added
- *  at the end in a later ABI version only. */
+ *  CPU figures come from the cgroup2 hierarchy or v1's cpuacct and cpu). The io per device
+ *  is in the JSON of nscore_container_resource_stats_json() only. Fields may be added at the
+ *  end in a later ABI version only. */
 typedef struct nscore_resource_stats {
     uint64_t memory_current;        /**< bytes in use (v1 memory.usage_in_bytes, v2 memory.current) */
     uint64_t memory_peak;           /**< the most used (v1 memory.max_usage_in_bytes, v2 memory.peak) */
@@ -680,16 +736,21 @@ typedef struct nscore_resource_stats {
     uint64_t cpu_throttled_ns;      /**< time throttled, nanoseconds (throttled_time, throttled_usec) */
     uint64_t pids_current;          /**< processes and threads (pids.current) */
     uint64_t pids_limit;            /**< pids.max; NONE for no limit */
+    uint64_t oom_events;            /**< times the OOM killer was called for it (v2 memory.events oom) */
 } nscore_resource_stats;
+NSCORE_STATIC_ASSERT(sizeof(nscore_resource_stats) == 12 * 8, "nscore_resource_stats is twelve uint64_t");
 
 /** Fills *out with the container's figures, read from its cgroup files now. On failure *out
  *  is left unchanged. */
 NSCORE_API int nscore_container_resource_stats(const struct nscore_container *c, nscore_resource_stats *out,
                                                nscore_error **err);
 /** The same figures as JSON, with the camelCase names of the library's other JSON documents
- *  and null where one is unavailable: {"memoryCurrent":1234,...,"pidsLimit":null} (as
- *  `nscore stats --json`). *json_out receives a string the caller frees with
- *  nscore_string_free(); NULL on failure. */
+ *  and null where one is unavailable, then the bytes and operations per device of a container
+ *  given a block io limit (v1 blkio.throttle.io_service_bytes_recursive and
+ *  io_serviced_recursive, v2 io.stat; [] otherwise): {"memoryCurrent":1234,...,
+ *  "pidsLimit":null,"oomEvents":null,"io":[{"major":254,"minor":0,"readBytes":N,
+ *  "writeBytes":N,"readOperations":N,"writeOperations":N},...]} (as `nscore stats --json`).
+ *  *json_out receives a string the caller frees with nscore_string_free(); NULL on failure. */
 NSCORE_API int nscore_container_resource_stats_json(const struct nscore_container *c, char **json_out,
                                                     nscore_error **err);
 
@@ -707,11 +768,13 @@ NSCORE_API int nscore_container_thaw(struct nscore_container *c, nscore_error **
  *  Use nscore_container_wait_empty() to know when the last process has gone. */
 NSCORE_API int nscore_container_kill_all(struct nscore_container *c, nscore_error **err);
 /** Changes the limits of the running container to those set on `cfg` with
- *  nscore_spawn_config_set_memory(), _set_cpu() and _set_pids_limit() (the rest of cfg is
- *  ignored; cfg is only read, and may be freed or reused after the call). Only the values set
- *  are written; the others stay. A kind of limit (memory, cpu, cpuset, pids) the container was
- *  not given at spawn has no cgroup to change: NSCORE_EINVAL, "... a limit of that kind must
- *  be given at spawn to be changed later". A cfg without any limit, or a bad value:
+ *  nscore_spawn_config_set_memory(), _set_cpu(), _set_pids_limit(), _set_blkio_weight(),
+ *  _add_blkio_device() and _add_hugepage_limit() (the rest of cfg is ignored; cfg is only
+ *  read, and may be freed or reused after the call). Only the values set are written; the
+ *  others stay (a device's throttle rate 0 removes its limit). A kind of limit (memory, cpu,
+ *  cpuset, pids, blkio or io, hugetlb) the container was not given at spawn has no cgroup to
+ *  change: NSCORE_EINVAL, "... a limit of that kind must be given at spawn to be changed
+ *  later". A cfg without any limit, or a bad value:
  *  NSCORE_EINVAL naming it, before anything is written. A value the kernel refuses (a memory
  *  limit below what is in use, on v1): its code, naming the file; values written before it
  *  stay. */
@@ -743,6 +806,49 @@ NSCORE_API int nscore_container_cgroup_event_fd(const struct nscore_container *c
  *  below -1: NSCORE_EINVAL. */
 NSCORE_API int nscore_container_wait_empty(struct nscore_container *c, int timeout_ms, int *empty_out,
                                            nscore_error **err);
+
+/*      The cgroup of any process's container. nscore_cgroup_open() finds the cgroups NSCore made
+ *      (directories named nscore-*) that a process is in: any process of a container spawned
+ *      with resources, by this process or another (a `nscore run --memory ...`). The handle
+ *      holds those directories, not the pid, so a recycled pid never redirects it. The calls
+ *      on it are those above, with the same semantics, errors and thread-safety: they work
+ *      until the process that spawned the container has reaped it and removed the cgroup
+ *      (NSCORE_EEXITED, "... its cgroup is gone", after). A NULL `cg` or out-pointer:
+ *      NSCORE_EINVAL. */
+
+/** A container's cgroups, found from a process in them (opaque). */
+typedef struct nscore_cgroup nscore_cgroup;
+
+/** Finds the NSCore-made cgroups process `pid` is in (/proc/PID/cgroup, through this
+ *  process's cgroup mounts) and returns a new handle on them in *out (NULL on failure), freed
+ *  with nscore_cgroup_free(). A process that does not exist: NSCORE_EEXITED. One in no cgroup
+ *  NSCore made (it was started without resources, or is not a container's), and a pid of 0
+ *  or below: NSCORE_EINVAL. Reading another user's /proc/PID/cgroup needs no privilege;
+ *  acting on the cgroup needs write access to its files (root). */
+NSCORE_API int nscore_cgroup_open(pid_t pid, nscore_cgroup **out, nscore_error **err);
+/** Frees the handle; the cgroup and its processes are left as they are. NULL is allowed. */
+NSCORE_API void nscore_cgroup_free(nscore_cgroup *cg);
+/** The directories, one per hierarchy, with the pid given to nscore_cgroup_open():
+ *  {"pid":N,"cgroups":["/sys/fs/cgroup/memory/.../nscore-1234-1",...]}. *json_out receives a
+ *  string the caller frees with nscore_string_free(). */
+NSCORE_API int nscore_cgroup_json(const nscore_cgroup *cg, char **json_out, nscore_error **err);
+/** As nscore_container_resource_stats(). */
+NSCORE_API int nscore_cgroup_resource_stats(const nscore_cgroup *cg, nscore_resource_stats *out, nscore_error **err);
+/** As nscore_container_resource_stats_json(). */
+NSCORE_API int nscore_cgroup_resource_stats_json(const nscore_cgroup *cg, char **json_out, nscore_error **err);
+/** As nscore_container_freeze(). */
+NSCORE_API int nscore_cgroup_freeze(nscore_cgroup *cg, nscore_error **err);
+/** As nscore_container_thaw(). */
+NSCORE_API int nscore_cgroup_thaw(nscore_cgroup *cg, nscore_error **err);
+/** As nscore_container_kill_all(): the process that spawned the container still reaps it (and
+ *  removes its cgroup then). */
+NSCORE_API int nscore_cgroup_kill_all(nscore_cgroup *cg, nscore_error **err);
+/** As nscore_container_update_resources(). */
+NSCORE_API int nscore_cgroup_update_resources(nscore_cgroup *cg, const nscore_spawn_config *cfg, nscore_error **err);
+/** As nscore_container_cgroup_event_fd(). */
+NSCORE_API int nscore_cgroup_event_fd(const nscore_cgroup *cg, int event, int *fd_out, nscore_error **err);
+/** As nscore_container_wait_empty(). */
+NSCORE_API int nscore_cgroup_wait_empty(nscore_cgroup *cg, int timeout_ms, int *empty_out, nscore_error **err);
 
 /* ---- Containers ------------------------------------------------------------------------- */
 

@@ -803,7 +803,8 @@ static void freeze_stats_update(void)
     OK(nscore_container_resource_stats_json(c, &json, &err));
     CHECK(strncmp(json, "{\"memoryCurrent\":", 17) == 0);
     CHECK(strstr(json, "\"memoryLimit\":67108864,") != NULL);
-    CHECK(strstr(json, "\"pidsLimit\":50}") != NULL);
+    CHECK(strstr(json, "\"pidsLimit\":50,") != NULL);
+    CHECK(strstr(json, "\"oomEvents\":") != NULL && strstr(json, "\"io\":[") != NULL);
     nscore_string_free(json);
     json = NULL;
 
@@ -827,11 +828,25 @@ static void freeze_stats_update(void)
     OK(nscore_spawn_config_set_pids_limit(upd, -2, &err));
     FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "pids.limit is -2");
     expect_file(path_in(paths, n, pids), "pids.max", "max");
-    /* A cpuset was not given at spawn: there is no cgroup to change. */
-    if (place("cpuset") != NULL) {
+    /* A cpuset was not given at spawn. On v1 there is no cpuset cgroup to change; cgroup2 keeps
+     * every controller in the one directory, which has cpuset exactly when its parent gives it. */
+    const struct hierarchy *cs = place("cpuset");
+    if (cs != NULL) {
         OK(nscore_spawn_config_clear_resources(upd, &err));
         OK(nscore_spawn_config_set_cpu(upd, 0, NSCORE_RESOURCE_UNSET, 0, "0", NULL, &err));
-        FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "must be given at spawn");
+        const char *dir = path_in(paths, n, cs);
+        char have[256] = "";
+        if (cs->v2 && dir != NULL) {
+            char file[PATH_MAX];
+            snprintf(file, sizeof file, "%s/cgroup.controllers", dir);
+            read_text(file, have, sizeof have);
+        }
+        if (cs->v2 && has_word(have, "cpuset")) {
+            OK(nscore_container_update_resources(c, upd, &err));
+            expect_file(dir, "cpuset.cpus", "0");
+        } else {
+            FAILS(nscore_container_update_resources(c, upd, &err), NSCORE_EINVAL, "must be given at spawn");
+        }
     }
 
     CHECK(procs_in(paths[0]) >= 2);

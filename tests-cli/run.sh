@@ -1407,6 +1407,117 @@ t "$BIN" --help
 check "--help lists stats, pause, resume, update and kill" \
     '[ "$RC" = 0 ] && (for c in stats pause resume update kill; do grep -qw "$c" <<<"$OUT" || exit 1; done)'
 
+# ---- resources: block io and huge pages ---------------------------------------------------------
+
+echo "# resources: block io and huge pages"
+# The whole disk that holds $TMP (a partition's disk): DISK (MAJ:MIN) and its node DISKNODE.
+DISK=$(stat -c '%Hd:%Ld' "$TMP")
+[ -e /sys/dev/block/"$DISK"/partition ] && DISK=$(cat /sys/dev/block/"$DISK"/../dev)
+DISKNODE=/dev/$(basename "$(readlink -f /sys/dev/block/"$DISK" 2>/dev/null)")
+if [ -e /sys/dev/block/"$DISK" ] && [ -b "$DISKNODE" ] && [ "$(stat -c '%t:%T' "$DISKNODE")" = "$(printf '%x:%x' "${DISK%%:*}" "${DISK#*:}")" ]; then
+    # Outside: the limits in the running container's cgroup files; stats shows its io; update.
+    WEIGHTFILE=""
+    start_container sleep run --device-write-bps "$DISKNODE:512k" --device-read-iops "$DISKNODE:100" \
+        --hugetlb 2MB:64m -- sleep "$MARK"
+    if [ "$CTR" != 0 ]; then
+        RUNCLI=$CLI
+        t sh "$CGSH" blkio "$CTR" blkio.throttle.write_bps_device io.max
+        expect "--device-write-bps $DISKNODE:512k: the container's blkio (or io) cgroup can be read" 0
+        check "... in its line ($OUT)" 'grep -Eq "^$DISK (524288|rbps=max wbps=524288 riops=100 wiops=max)$" <<<"$OUT"'
+        t sh "$CGSH" blkio "$CTR" blkio.throttle.read_iops_device io.max
+        check "--device-read-iops $DISKNODE:100: 100 reads/s ($OUT)" 'grep -Eq "^$DISK (100|.*riops=100.*)$" <<<"$OUT"'
+        if [ -e /sys/kernel/mm/hugepages/hugepages-2048kB ]; then
+            t sh "$CGSH" hugetlb "$CTR" hugetlb.2MB.limit_in_bytes hugetlb.2MB.max
+            expect "--hugetlb 2MB:64m: the container's 2 MB huge page limit is 67108864" 0 67108864
+        fi
+        t "$BIN" update --device-write-bps "$DISKNODE:1mb" --hugetlb 2MB:32m "$CTR"
+        expect "update --device-write-bps $DISKNODE:1mb --hugetlb 2MB:32m: exit 0" 0 ""
+        t sh "$CGSH" blkio "$CTR" blkio.throttle.write_bps_device io.max
+        check "... the write limit is 1048576 ($OUT)" 'grep -Eq "^$DISK (1048576|.*wbps=1048576.*)$" <<<"$OUT"'
+        if [ -e /sys/kernel/mm/hugepages/hugepages-2048kB ]; then
+            t sh "$CGSH" hugetlb "$CTR" hugetlb.2MB.limit_in_bytes hugetlb.2MB.max
+            expect "... the huge page limit is 33554432" 0 33554432
+        fi
+        t "$BIN" update --device-write-bps "$DISKNODE:0" "$CTR"
+        expect "update --device-write-bps $DISKNODE:0: exit 0" 0 ""
+        t sh "$CGSH" blkio "$CTR" blkio.throttle.write_bps_device io.max
+        check "... the write limit is gone" '! grep -Eq "^$DISK ([0-9]+|.*wbps=[0-9].*)$" <<<"$OUT"'
+        t "$BIN" update --device-write-bps /dev/null:1m "$CTR"
+        expect "update --device-write-bps /dev/null:1m: exit 2, as run" 2 "" "/dev/null is not a block device"
+        t "$BIN" stats "$CTR"
+        check "stats shows the container's BLOCK I/O on $DISK" \
+            '[ "$RC" = 0 ] && header | grep -q "BLOCK I/O" && line 2 | grep -q " $DISK [0-9.]*[KMG]*i*B / "'
+        # Whether the kernel keeps a weight in a container's cgroup here.
+        cg_files blkio "$CTR"
+        for f in blkio.bfq.weight blkio.weight io.bfq.weight io.weight; do
+            [ -e "$CGDIR/$f" ] && { WEIGHTFILE=$f; break; }
+        done
+        stop_container
+        check "once it ended, no nscore-$RUNCLI-* directory is left" '[ -z "$(cg_left "$RUNCLI")" ]'
+    else
+        bad "--device-write-bps, --device-read-iops, --hugetlb in the background" "container did not start: $(cat "$TMP/bg.err")"
+    fi
+
+    # Inside: a direct 1 MiB write at 512 KiB/s takes about 2 s (dd's own time, and from here).
+    start=$(date +%s%N)
+    tp "$BIN" run --device-write-bps "$DISKNODE:512k" -- dd if=/dev/zero of="$TMP/dd" bs=64k count=16 oflag=direct
+    took=$(( ($(date +%s%N) - start) / 1000000 ))
+    rm -f "$TMP/dd"
+    expect "--device-write-bps $DISKNODE:512k: dd of 1 MiB with oflag=direct runs" 0 "" "copied"
+    check "... and takes over 0.8 s (dd: $(grep -o 'copied, [0-9.]* s' <<<"$ERR"), $took ms from outside)" \
+        '[ "$took" -gt 800 ] && awk "/copied/ { exit !(\$(NF - 3) > 0.8) }" <<<"$ERR"'
+    check "... and its cgroup is removed" '[ -z "$(cg_left "$LASTPID")" ]'
+
+    if [ -n "$WEIGHTFILE" ]; then
+        t "$BIN" run --blkio-weight 500 -- sh "$CGSH" blkio self "$WEIGHTFILE" "$WEIGHTFILE"
+        check "--blkio-weight 500: the container's $WEIGHTFILE holds it" \
+            '[ "$RC" = 0 ] && grep -Eq "^(default )?(500|4950)$" <<<"$OUT"'
+    else
+        echo "skip - --blkio-weight: the kernel keeps no block io weight in a container's cgroup here"
+    fi
+else
+    echo "skip - block io limits: $TMP is on no block device with a node in /dev"
+fi
+if [ -e /sys/kernel/mm/hugepages/hugepages-2048kB ]; then
+    t "$BIN" run --hugetlb 2mb:64m -- sh "$CGSH" hugetlb self hugetlb.2MB.limit_in_bytes hugetlb.2MB.max
+    expect "--hugetlb 2mb:64m: the container reads its limit, 67108864 (SIZE in any case)" 0 67108864
+fi
+
+# Bad input: a DEVICE that is no block device or does not exist, a bad rate or format (2); what
+# the machine judges, in the options' names (125).
+bad_resource "--device-write-bps /dev/null:1m: exit 2, not a block device" 2 \
+    "invalid value '/dev/null:1m' for '--device-write-bps': /dev/null is not a block device" --device-write-bps /dev/null:1m
+bad_resource "--device-read-bps of a missing path: exit 2" 2 \
+    "'--device-read-bps': /dev/nscore-no-such-disk: No such file or directory" --device-read-bps /dev/nscore-no-such-disk:1m
+bad_resource "--device-write-bps $DISKNODE:1x: exit 2, a bad rate" 2 \
+    "for '--device-write-bps': expected bytes per second after the ':'" --device-write-bps "$DISKNODE:1x"
+bad_resource "--device-write-bps $DISKNODE:-1: exit 2" 2 "for '--device-write-bps': expected bytes per second" \
+    --device-write-bps "$DISKNODE:-1"
+bad_resource "--device-read-bps without DEVICE: exit 2" 2 "expected DEVICE:RATE such as /dev/vda:1mb" --device-read-bps 1m
+bad_resource "--device-read-iops $DISKNODE:1m: exit 2, a count" 2 "expected operations per second" \
+    --device-read-iops "$DISKNODE:1m"
+bad_resource "--device-write-iops /dev/null:5: exit 2" 2 "/dev/null is not a block device" --device-write-iops /dev/null:5
+bad_resource "--blkio-weight 5: exit 2" 2 "invalid value '5' for '--blkio-weight': expected a relative weight from 10 to 1000" \
+    --blkio-weight 5
+bad_resource "--blkio-weight-device $DISKNODE:1001: exit 2" 2 "expected a weight from 10 to 1000" \
+    --blkio-weight-device "$DISKNODE:1001"
+bad_resource "--hugetlb 2MB: exit 2, no limit" 2 "expected SIZE:LIMIT" --hugetlb 2MB
+bad_resource "--hugetlb 2MB:lots: exit 2" 2 "expected SIZE:LIMIT" --hugetlb 2MB:lots
+bad_resource "--hugetlb 3MB:64m: 125, the engine's message in the option's name" 125 \
+    "--hugetlb page size '3MB' is not a huge page size of this machine" --hugetlb 3MB:64m
+PART=$(for p in /sys/class/block/*/partition; do [ -e "$p" ] && basename "$(dirname "$p")" && break; done)
+if [ -n "$PART" ] && [ -b "/dev/$PART" ]; then
+    bad_resource "--device-read-bps of a partition (/dev/$PART): 125, names the disk" 125 \
+        "--device-read-bps /dev/$PART: " --device-read-bps "/dev/$PART:1m"
+    check "... which is a partition" 'grep -q "is a partition; io limits apply to whole disks" <<<"$ERR"'
+fi
+
+help_lists run --blkio-weight --blkio-weight-device --device-read-bps --device-write-bps --device-read-iops \
+    --device-write-iops --hugetlb "docker has none"
+help_lists update --blkio-weight --blkio-weight-device --device-read-bps --device-write-bps --device-read-iops \
+    --device-write-iops --hugetlb
+help_lists stats "BLOCK I/O" "OOM EVENTS" '"oomEvents"' '"io"'
+
 # ---- networks --------------------------------------------------------------------------------
 
 echo "# resource limits, OOM score, creds"

@@ -81,6 +81,18 @@ final class ContainerHandle {
     init(_ container: Container) { self.container = container }
 }
 
+/// `nscore_cgroup`: the cgroup directories found for a pid by nscore_cgroup_open (immutable,
+/// so thread-safe). It holds the directories, not the pid: a recycled pid changes nothing.
+final class CgroupHandle {
+    /// The pid it was opened with (for nscore_cgroup_json).
+    let pid: pid_t
+    let set: CgroupSet
+    init(pid: pid_t, set: CgroupSet) {
+        self.pid = pid
+        self.set = set
+    }
+}
+
 // MARK: - Shared glue
 
 /// Helpers shared by the `nscore_*` entry points.

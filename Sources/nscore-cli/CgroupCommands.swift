@@ -227,13 +227,19 @@ enum StatsCommand {
           CPU TIME            CPU time used, seconds
           THROTTLED           CFS periods throttled of those elapsed, and the time throttled
           PIDS                processes and threads, and the limit
+          OOM EVENTS          times the OOM killer was called for it (cgroup v2 memory.events
+                              oom; shown when a container's cgroups keep it)
+          BLOCK I/O           per disk MAJ:MIN, bytes read / written (shown for a container
+                              started with a block io option)
         A figure this machine's cgroups do not keep is shown as '-' (null in JSON).
 
         Options:
           -J, --json    print one JSON object per PID, a line each: {"pid":N,"cgroups":["DIR",...],
                         "memoryCurrent":N,"memoryPeak":N,"memoryLimit":N|null,"memoryLimitHits":N,
                         "oomKills":N,"cpuUsageNanoseconds":N,"cpuPeriods":N,"cpuThrottledPeriods":N,
-                        "cpuThrottledNanoseconds":N,"pidsCurrent":N,"pidsLimit":N|null}
+                        "cpuThrottledNanoseconds":N,"pidsCurrent":N,"pidsLimit":N|null,
+                        "oomEvents":N|null,"io":[{"major":N,"minor":N,"readBytes":N,"writeBytes":N,
+                        "readOperations":N,"writeOperations":N},...]}
           -h, --help    show this help
 
         """
@@ -261,24 +267,46 @@ enum StatsCommand {
             }
         }
         guard !pids.isEmpty else { throw parser.usage("missing PID (a process of the container)") }
-        var table = Table([("PID", .right), ("MEM USAGE / LIMIT", .left), ("MEM %", .right), ("MEM PEAK", .right),
-                           ("OOM KILLS", .right), ("CPU TIME", .right), ("THROTTLED", .left), ("PIDS", .left)])
         var lines = ""
+        var found: [(pid_t, ResourceStats)] = []
         let status = ContainerPIDs.each(pids) { pid throws(NSCoreError) in
             let cgroups = try ContainerCgroups.find(pid, "stats")
             let s = try cgroups.stats()
             if json {
                 lines += s.json(pid: pid, cgroups: cgroups.directories.map(\.path)) + "\n"
             } else {
-                table.append(Self.row(s, pid: pid))
+                found.append((pid, s))
             }
         }
         if json {
             Output.out(lines)
-        } else if !table.rows.isEmpty {
-            Output.out(table.render())
+        } else if !found.isEmpty {
+            Output.out(Self.table(found).render())
         }
         return status
+    }
+
+    /// The rows, with the OOM EVENTS and BLOCK I/O columns when any container has them.
+    static func table(_ found: [(pid_t, ResourceStats)]) -> Table {
+        let oomEvents = found.contains { $0.1.oomEvents != nil }
+        let io = found.contains { !$0.1.io.isEmpty }
+        var columns: [(String, Table.Alignment)] = [
+            ("PID", .right), ("MEM USAGE / LIMIT", .left), ("MEM %", .right), ("MEM PEAK", .right),
+            ("OOM KILLS", .right), ("CPU TIME", .right), ("THROTTLED", .left), ("PIDS", .left),
+        ]
+        if oomEvents { columns.append(("OOM EVENTS", .right)) }
+        if io { columns.append(("BLOCK I/O", .left)) }
+        var table = Table(columns)
+        for (pid, s) in found {
+            var cells = row(s, pid: pid)
+            if oomEvents { cells.append(s.oomEvents.map(String.init) ?? "-") }
+            if io {
+                let disks = s.io.map { "\($0.major):\($0.minor) \(size($0.readBytes)) / \(size($0.writeBytes))" }
+                cells.append(disks.isEmpty ? "-" : disks.joined(separator: ", "))
+            }
+            table.append(cells)
+        }
+        return table
     }
 
     static func row(_ s: ResourceStats, pid: pid_t) -> [String] {
@@ -491,6 +519,20 @@ enum UpdateCommand {
           --cpuset-cpus LIST         the CPUs it may run on (0-2,4)
           --cpuset-mems LIST         the memory nodes it may use
           --pids-limit N             the most processes and threads; -1 or 0 for no limit
+          --blkio-weight N           relative block io weight, 10 to 1000
+          --blkio-weight-device DEVICE:N
+                                     the weight on one disk (/dev/vda:200)
+          --device-read-bps DEVICE:RATE
+                                     bytes per second read from a disk (/dev/vda:1mb); 0
+                                     for no limit
+          --device-write-bps DEVICE:RATE
+                                     bytes per second written to a disk; 0 for no limit
+          --device-read-iops DEVICE:N
+                                     reads per second; 0 for no limit
+          --device-write-iops DEVICE:N
+                                     writes per second; 0 for no limit
+          --hugetlb SIZE:LIMIT       bytes of huge pages of page size SIZE (2MB:64m; not a
+                                     docker option)
           -h, --help                 show this help
 
         """
@@ -520,7 +562,7 @@ enum UpdateCommand {
         var config = SpawnConfiguration(["true"])
         try options.configure(&config, parser)
         guard let resources = config.resources else {
-            throw parser.usage("nothing to update: give a limit (--memory, --cpus, --pids-limit, ...)")
+            throw parser.usage("nothing to update: give a limit (--memory, --cpus, --pids-limit, --device-write-bps, ...)")
         }
         return ContainerPIDs.each(pids) { pid throws(NSCoreError) in
             try ContainerCgroups.find(pid, "update").update(resources, "update")

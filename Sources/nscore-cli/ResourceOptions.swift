@@ -4,8 +4,11 @@ import NSCore
 /// `nscore run`'s cgroup resource options, in docker run's names, units and meanings
 /// (`--memory`, `--memory-reservation`, `--memory-swap`, `--oom-kill-disable`, `--cpus`,
 /// `--cpu-shares`, `--cpu-period`, `--cpu-quota`, `--cpuset-cpus`, `--cpuset-mems`,
-/// `--pids-limit`), turned into ``SpawnConfiguration/resources`` (their help is in
-/// RunCommand.help). Docker's `-m` is not offered: here it is `--mount`.
+/// `--pids-limit`, `--blkio-weight`, `--blkio-weight-device`, `--device-read-bps`,
+/// `--device-write-bps`, `--device-read-iops`, `--device-write-iops`), and `--hugetlb
+/// SIZE:LIMIT`, which docker lacks (OCI `hugepageLimits`), turned into
+/// ``SpawnConfiguration/resources`` (their help is in RunCommand.help). Docker's `-m` is not
+/// offered: here it is `--mount`.
 ///
 /// Any of them gives the container a cgroup of its own below nscore's, with the limits written
 /// before the command runs; the engine removes it when the container is reaped.
@@ -15,6 +18,8 @@ import NSCore
 /// `1024`), a number outside the kernel's range (cpu shares, period, quota), `--cpus` outside
 /// 0.01 to the machine's CPU count, a malformed cpuset list, and what docker refuses of the
 /// combinations (`--cpus` with `--cpu-period` or `--cpu-quota`, a reservation above the limit).
+/// A DEVICE is a path, resolved here to its major and minor numbers (stat's `st_rdev`): one
+/// that does not exist or is not a block device is a usage error naming the option.
 /// What only the machine can judge (a CPU or memory node it does not have, `--memory-swap`
 /// below `--memory`, a controller it lacks, no write access to nscore's cgroup) fails at spawn
 /// with the engine's message, its field names replaced by these options' (exit 125).
@@ -39,6 +44,13 @@ struct ResourceOptions {
         t.add(OptionSpec("cpuset-cpus", value: .required))
         t.add(OptionSpec("cpuset-mems", value: .required))
         t.add(OptionSpec("pids-limit", value: .required))
+        t.add(OptionSpec("blkio-weight", value: .required))
+        t.add(OptionSpec("blkio-weight-device", value: .required))
+        t.add(OptionSpec("device-read-bps", value: .required))
+        t.add(OptionSpec("device-write-bps", value: .required))
+        t.add(OptionSpec("device-read-iops", value: .required))
+        t.add(OptionSpec("device-write-iops", value: .required))
+        t.add(OptionSpec("hugetlb", value: .required))
     }
 
     /// The CFS period `--cpus` is a share of (docker's), in microseconds.
@@ -53,6 +65,11 @@ struct ResourceOptions {
     private var cpusQuota: Int64?
     /// How `--cpu-period` or `--cpu-quota` was spelled, when one was given.
     private var periodOrQuota: String?
+    private var blockIO = Resources.BlockIO()
+    /// The DEVICE of each entry of ``blockIO``'s lists, by the engine's name of the list
+    /// (`weightDevice`, `throttleReadBpsDevice`, ...), for ``explained(_:)``.
+    private var devices: [String: [String]] = [:]
+    private var hugepages: [Resources.HugepageLimit] = []
 
     /// Applies `option`; false when it is not one of these.
     mutating func apply(_ option: ParsedOption, _ parser: ArgumentParser) throws(CLIError) -> Bool {
@@ -101,6 +118,56 @@ struct ResourceOptions {
                 throw Self.invalid(option, parser, "expected a number of processes, or -1 (or 0) for no limit")
             }
             pids = Resources.Pids(limit: n)
+        case "blkio-weight":
+            guard let n = UInt16(text), n >= 10, n <= 1000 else {
+                throw Self.invalid(option, parser, "expected a relative weight from 10 to 1000")
+            }
+            blockIO.weight = n
+        case "blkio-weight-device":
+            let (path, major, minor, value) = try Self.device(option, parser, "DEVICE:WEIGHT such as /dev/vda:200")
+            guard let n = UInt16(value), n >= 10, n <= 1000 else {
+                throw Self.invalid(option, parser, "expected a weight from 10 to 1000 after the ':'")
+            }
+            devices["weightDevice", default: []].removeAll { $0 == path }
+            devices["weightDevice", default: []].append(path)
+            blockIO.weightDevice.removeAll { $0.major == major && $0.minor == minor }
+            blockIO.weightDevice.append(Resources.WeightDevice(major: major, minor: minor, weight: n))
+        case "device-read-bps", "device-write-bps", "device-read-iops", "device-write-iops":
+            let bps = option.name == "device-read-bps" || option.name == "device-write-bps"
+            let (path, major, minor, value) = try Self.device(
+                option, parser, bps ? "DEVICE:RATE such as /dev/vda:1mb" : "DEVICE:N such as /dev/vda:100")
+            let rate: UInt64
+            if bps {
+                guard let n = Self.bytes(value) else {
+                    throw Self.invalid(option, parser, "expected bytes per second after the ':', such as 1048576, "
+                                       + "512k or 1mb (0 for no limit)")
+                }
+                rate = UInt64(n)
+            } else {
+                guard let n = UInt64(value) else {
+                    throw Self.invalid(option, parser, "expected operations per second after the ':' (0 for no limit)")
+                }
+                rate = n
+            }
+            let entry = Resources.ThrottleDevice(major: major, minor: minor, rate: rate)
+            let field: String
+            switch option.name {
+            case "device-read-bps": field = "throttleReadBpsDevice"; Self.put(entry, &blockIO.throttleReadBpsDevice)
+            case "device-write-bps": field = "throttleWriteBpsDevice"; Self.put(entry, &blockIO.throttleWriteBpsDevice)
+            case "device-read-iops": field = "throttleReadIOPSDevice"; Self.put(entry, &blockIO.throttleReadIOPSDevice)
+            default: field = "throttleWriteIOPSDevice"; Self.put(entry, &blockIO.throttleWriteIOPSDevice)
+            }
+            devices[field, default: []].removeAll { $0 == path }
+            devices[field, default: []].append(path)
+        case "hugetlb":
+            let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, let limit = Self.bytes(String(parts[1])) else {
+                throw Self.invalid(option, parser, "expected SIZE:LIMIT, a huge page size and a limit in bytes, "
+                                   + "such as 2MB:64m")
+            }
+            let size = parts[0].uppercased()
+            hugepages.removeAll { $0.pageSize == size }
+            hugepages.append(Resources.HugepageLimit(pageSize: size, limit: UInt64(limit)))
         default:
             return false
         }
@@ -138,7 +205,9 @@ struct ResourceOptions {
         }
         let hasMemory = memory != Resources.Memory()
         let hasCPU = cpu != Resources.CPU()
-        config.resources = Resources(memory: hasMemory ? memory : nil, cpu: hasCPU ? cpu : nil, pids: pids)
+        let hasBlockIO = blockIO != Resources.BlockIO()
+        config.resources = Resources(memory: hasMemory ? memory : nil, cpu: hasCPU ? cpu : nil, pids: pids,
+                                     blockIO: hasBlockIO ? blockIO : nil, hugepageLimits: hugepages)
     }
 
     /// `error` from the spawn, with the engine's names of the settings (`memory.swap`) replaced
@@ -147,18 +216,63 @@ struct ResourceOptions {
     func explained(_ error: NSCoreError) -> NSCoreError {
         guard error.stage == "resources" else { return error }
         var e = error
-        // Longest first where one name starts another: none does here.
-        for (field, flag) in [("memory.limit", "--memory"), ("memory.reservation", "--memory-reservation"),
-                              ("memory.swap", "--memory-swap"), ("cpu.shares", "--cpu-shares"),
-                              ("cpu.period", "--cpu-period"), ("cpu.quota", "--cpu-quota"),
-                              ("cpu.cpus", "--cpuset-cpus"), ("cpu.mems", "--cpuset-mems"),
-                              ("pids.limit", "--pids-limit")] {
+        // Longest first where one name starts another (blockIO.weightDevice[0] before
+        // blockIO.weight, hugepageLimits[0].pageSize before hugepageLimits[0]).
+        var names: [(String, String)] = []
+        for (field, flag) in [("weightDevice", "--blkio-weight-device"), ("throttleReadBpsDevice", "--device-read-bps"),
+                              ("throttleWriteBpsDevice", "--device-write-bps"),
+                              ("throttleReadIOPSDevice", "--device-read-iops"),
+                              ("throttleWriteIOPSDevice", "--device-write-iops")] {
+            for (i, path) in (devices[field] ?? []).enumerated() { names.append(("blockIO.\(field)[\(i)]", "\(flag) \(path)")) }
+        }
+        for (i, h) in hugepages.enumerated() {
+            names.append(("hugepageLimits[\(i)].pageSize", "--hugetlb page size"))
+            names.append(("hugepageLimits[\(i)]", "--hugetlb \(h.pageSize)"))
+        }
+        names += [("memory.limit", "--memory"), ("memory.reservation", "--memory-reservation"),
+                  ("memory.swap", "--memory-swap"), ("cpu.shares", "--cpu-shares"),
+                  ("cpu.period", "--cpu-period"), ("cpu.quota", "--cpu-quota"),
+                  ("cpu.cpus", "--cpuset-cpus"), ("cpu.mems", "--cpuset-mems"),
+                  ("pids.limit", "--pids-limit"), ("blockIO.weight", "--blkio-weight")]
+        for (field, flag) in names {
             e.message = e.message.replacingAll(field, with: flag)
         }
         return e
     }
 
     // ---- Values ------------------------------------------------------------------------------
+
+    /// `DEVICE:VALUE`: the device's path (split at the last `:`), its major and minor numbers
+    /// (stat(2)'s `st_rdev`), and the value's text.
+    /// - Throws: a usage error naming the option for a malformed value, a path that cannot be
+    ///   stat'ed, or one that is not a block device.
+    private static func device(_ option: ParsedOption, _ parser: ArgumentParser,
+                               _ form: String) throws(CLIError) -> (String, Int64, Int64, String) {
+        let text = option.value ?? ""
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex, text.index(after: colon) != text.endIndex else {
+            throw invalid(option, parser, "expected \(form)")
+        }
+        let path = String(text[..<colon])
+        var st = stat()
+        if stat(path, &st) != 0 {
+            let reason = String(cString: strerror(errno))
+            throw invalid(option, parser, "\(path): \(reason); give a disk such as /dev/vda")
+        }
+        guard st.st_mode & S_IFMT == S_IFBLK else {
+            throw invalid(option, parser, "\(path) is not a block device; give a disk such as /dev/vda")
+        }
+        // glibc's major() and minor() (sys/sysmacros.h), which are macros.
+        let rdev = UInt64(st.st_rdev)
+        let major = Int64(((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfff))
+        let minor = Int64((rdev & 0xff) | ((rdev >> 12) & ~0xff))
+        return (path, major, minor, String(text[text.index(after: colon)...]))
+    }
+
+    /// Adds `entry`, replacing one for the same device (the kernel keeps one rate a device).
+    private static func put(_ entry: Resources.ThrottleDevice, _ list: inout [Resources.ThrottleDevice]) {
+        list.removeAll { $0.major == entry.major && $0.minor == entry.minor }
+        list.append(entry)
+    }
 
     private static func invalid(_ option: ParsedOption, _ parser: ArgumentParser, _ expected: String) -> CLIError {
         parser.usage("invalid value '\(option.value ?? "")' for '\(option.spelling)': \(expected)")

@@ -161,6 +161,26 @@ enum RunCommand {
               --cpuset-cpus LIST     the CPUs COMMAND may run on, e.g. 0-2,4
               --cpuset-mems LIST     the memory nodes it may allocate from, e.g. 0
               --pids-limit N         the most processes and threads; -1 for no limit
+              --blkio-weight N       relative block io weight, 10 to 1000 (honoured with an
+                                     io scheduler that keeps weights, BFQ)
+              --blkio-weight-device DEVICE:N
+                                     the weight on one disk, e.g. /dev/vda:200 (repeatable)
+              --device-read-bps DEVICE:RATE
+                                     bytes per second COMMAND may read from a disk, RATE a
+                                     SIZE, e.g. /dev/vda:1mb; 0 for no limit (repeatable)
+              --device-write-bps DEVICE:RATE
+                                     bytes per second it may write (cgroup v1 holds back
+                                     direct writes only: buffered ones are written back
+                                     later, outside its cgroup)
+              --device-read-iops DEVICE:N
+                                     reads per second from a disk (repeatable)
+              --device-write-iops DEVICE:N
+                                     writes per second to a disk (repeatable)
+              --hugetlb SIZE:LIMIT   at most LIMIT bytes of huge pages of page size SIZE
+                                     (as the kernel names it: 2MB, 1GB), e.g. 2MB:64m; a
+                                     page fault beyond it raises SIGBUS (repeatable; not a
+                                     docker option: docker has none, OCI hugepageLimits)
+            DEVICE is the path of a whole disk (/dev/vda, not a partition).
 
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.

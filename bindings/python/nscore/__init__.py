@@ -33,7 +33,10 @@ cpu_quota=50_000, cpus="0-1", pids_max=64))`` (:class:`Resources`): the containe
 of its own, listed in ``container.cgroups`` and removed once it is reaped. While it runs, read
 ``container.stats()`` (:class:`ResourceStats`), ``freeze()``/``thaw()`` it, ``update(pids_max=128)``
 its limits, ``kill_all()`` its processes (orphans too), ``wait_empty()`` for them, or poll
-``cgroup_event_fd("oom")`` (:class:`CgroupEvent`) in your own loop.
+``cgroup_event_fd("oom")`` (:class:`CgroupEvent`) in your own loop. Block io and huge pages too:
+``Resources(device_write_bps=[("/dev/vda", "1m")], blkio_weight=500, hugepage_limits={"2MB":
+"64m"})``. The same controls work on the container of any process, one another program
+started, through ``Cgroup.of(pid)`` (:class:`Cgroup`).
 Failures raise :class:`NSCoreError` subclasses that are also the matching builtin exceptions
 (``PermissionError``, ``FileNotFoundError``, ``ValueError``, ...).
 
@@ -44,6 +47,7 @@ The shared library is found through ``NSCORE_LIBRARY``, the package directory,
 from __future__ import annotations
 
 from . import _ffi
+from .cgroup import Cgroup, CgroupControls
 from .errors import (
     BusyError,
     ChildSetupError,
@@ -82,7 +86,7 @@ from .inspection import (
 from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
 from .process import DEVNULL, Container, Propagation, join, spawn
-from .resources import CgroupEvent, Resources, ResourceStats, parse_size
+from .resources import CgroupEvent, DeviceIO, DeviceLimit, Resources, ResourceStats, parse_size
 from .rootfs import Mount, Root
 from .seccomp import (
     Seccomp,
@@ -157,7 +161,11 @@ __all__ = [
     # resource limits (cgroups)
     "Resources",
     "ResourceStats",
+    "DeviceLimit",
+    "DeviceIO",
     "CgroupEvent",
+    "Cgroup",
+    "CgroupControls",
     "parse_size",
     # networks
     "Veth",

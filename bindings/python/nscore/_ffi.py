@@ -45,6 +45,10 @@ class ContainerHandle(ctypes.Structure):
     """``nscore_container`` (opaque)."""
 
 
+class CgroupHandle(ctypes.Structure):
+    """``nscore_cgroup`` (opaque): the cgroups of any process's container."""
+
+
 class JoinConfigHandle(ctypes.Structure):
     """``nscore_join_config`` (opaque)."""
 
@@ -84,7 +88,7 @@ class SeccompNotificationStruct(ctypes.Structure):
 
 class ResourceStatsStruct(ctypes.Structure):
     """``nscore_resource_stats``: what a container's cgroup has used; each field is
-    :data:`RESOURCE_STAT_NONE` where the machine does not keep it."""
+    :data:`RESOURCE_STAT_NONE` where the machine does not keep it (96 bytes)."""
 
     _fields_ = [
         ("memory_current", ctypes.c_uint64),
@@ -98,6 +102,7 @@ class ResourceStatsStruct(ctypes.Structure):
         ("cpu_throttled_ns", ctypes.c_uint64),
         ("pids_current", ctypes.c_uint64),
         ("pids_limit", ctypes.c_uint64),
+        ("oom_events", ctypes.c_uint64),
     ]
 
 
@@ -115,6 +120,7 @@ class NamespaceIDStruct(ctypes.Structure):
 ErrorPtr = ctypes.POINTER(ErrorHandle)
 SpawnConfigPtr = ctypes.POINTER(SpawnConfigHandle)
 ContainerPtr = ctypes.POINTER(ContainerHandle)
+CgroupPtr = ctypes.POINTER(CgroupHandle)
 JoinConfigPtr = ctypes.POINTER(JoinConfigHandle)
 ProcessConfigPtr = ctypes.POINTER(ProcessConfigHandle)
 SeccompPtr = ctypes.POINTER(SeccompHandle)
@@ -190,6 +196,11 @@ RESOURCE_UNLIMITED = -1  # NSCORE_RESOURCE_UNLIMITED: no limit
 RESOURCE_STAT_NONE = 2**64 - 1  # NSCORE_RESOURCE_STAT_NONE (UINT64_MAX): a figure not kept
 CGROUP_EVENT_POPULATED = 0  # NSCORE_CGROUP_EVENT_POPULATED
 CGROUP_EVENT_OOM = 1  # NSCORE_CGROUP_EVENT_OOM
+BLKIO_WEIGHT_DEVICE = 0  # NSCORE_BLKIO_WEIGHT_DEVICE: a device's weight
+BLKIO_READ_BPS = 1  # NSCORE_BLKIO_READ_BPS: bytes read per second
+BLKIO_WRITE_BPS = 2  # NSCORE_BLKIO_WRITE_BPS: bytes written per second
+BLKIO_READ_IOPS = 3  # NSCORE_BLKIO_READ_IOPS: reads per second
+BLKIO_WRITE_IOPS = 4  # NSCORE_BLKIO_WRITE_IOPS: writes per second
 
 # ---- Signatures ----------------------------------------------------------------------------
 
@@ -305,6 +316,12 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     ),
     "nscore_spawn_config_set_cpu": (_c_int, [SpawnConfigPtr, _u64, ctypes.c_int64, _u64, _str, _str, _err]),
     "nscore_spawn_config_set_pids_limit": (_c_int, [SpawnConfigPtr, ctypes.c_int64, _err]),
+    "nscore_spawn_config_set_blkio_weight": (_c_int, [SpawnConfigPtr, _uint, _err]),
+    "nscore_spawn_config_add_blkio_device": (
+        _c_int,
+        [SpawnConfigPtr, _c_int, ctypes.c_int64, ctypes.c_int64, _u64, _err],
+    ),
+    "nscore_spawn_config_add_hugepage_limit": (_c_int, [SpawnConfigPtr, _str, _u64, _err]),
     "nscore_spawn_config_clear_resources": (_c_int, [SpawnConfigPtr, _err]),
     "nscore_container_cgroups_json": (_c_int, [ContainerPtr, _json, _err]),
     "nscore_container_resource_stats": (_c_int, [ContainerPtr, ctypes.POINTER(ResourceStatsStruct), _err]),
@@ -315,6 +332,17 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_container_update_resources": (_c_int, [ContainerPtr, SpawnConfigPtr, _err]),
     "nscore_container_cgroup_event_fd": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
     "nscore_container_wait_empty": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
+    "nscore_cgroup_open": (_c_int, [_pid, ctypes.POINTER(CgroupPtr), _err]),
+    "nscore_cgroup_free": (None, [CgroupPtr]),
+    "nscore_cgroup_json": (_c_int, [CgroupPtr, _json, _err]),
+    "nscore_cgroup_resource_stats": (_c_int, [CgroupPtr, ctypes.POINTER(ResourceStatsStruct), _err]),
+    "nscore_cgroup_resource_stats_json": (_c_int, [CgroupPtr, _json, _err]),
+    "nscore_cgroup_freeze": (_c_int, [CgroupPtr, _err]),
+    "nscore_cgroup_thaw": (_c_int, [CgroupPtr, _err]),
+    "nscore_cgroup_kill_all": (_c_int, [CgroupPtr, _err]),
+    "nscore_cgroup_update_resources": (_c_int, [CgroupPtr, SpawnConfigPtr, _err]),
+    "nscore_cgroup_event_fd": (_c_int, [CgroupPtr, _c_int, ctypes.POINTER(_c_int), _err]),
+    "nscore_cgroup_wait_empty": (_c_int, [CgroupPtr, _c_int, ctypes.POINTER(_c_int), _err]),
     # Containers
     "nscore_spawn": (_c_int, [SpawnConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     "nscore_container_pid": (_pid, [ContainerPtr]),

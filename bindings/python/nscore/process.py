@@ -11,15 +11,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import enum
-import json
 import math
 import os
 import signal as _signal
 import subprocess
-import threading
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any, Union
 
 from . import _ffi
@@ -35,18 +33,12 @@ from ._convert import (
     to_bytes,
     to_str,
 )
+from ._handle import SharedHandle
+from .cgroup import _WAIT_SLICE_MS, CgroupControls, _Calls, _directories
 from .errors import ProcessExitedError, TimedOutError
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
-from .resources import (
-    CgroupEventLike,
-    Resources,
-    ResourcesLike,
-    ResourceStats,
-    _cgroup_event,
-    _limits_config,
-    _SpawnResources,
-)
+from .resources import ResourcesLike, _SpawnResources
 from .rootfs import Mount, Root, RootLike
 from .seccomp import SeccompLike, _SpawnSeccomp
 from .security import Capabilities, RlimitsLike, SpawnSecurity
@@ -61,9 +53,6 @@ DEVNULL: int = subprocess.DEVNULL
 #: A stdio source: None (inherit the caller's), :data:`DEVNULL`, an fd, or a file object.
 StdioSpec = Union[None, int, IO[Any], Any]
 
-#: How long one blocking call into the library may last while waiting without a deadline, so
-#: that Python signal handlers (KeyboardInterrupt, alarms) run during a long wait.
-_WAIT_SLICE_MS = 100
 #: The longest timeout the C int parameters can hold (about 24.8 days).
 _MAX_TIMEOUT_MS = 2**31 - 1
 
@@ -179,27 +168,37 @@ def _stdio(value: StdioSpec, name: str) -> tuple[int, int]:
     raise TypeError(f"{name} must be None, DEVNULL, an fd or an object with fileno(), not {type(value).__name__}")
 
 
-class Container:
+class Container(CgroupControls):
     """A process started by :func:`spawn` or :func:`join`.
 
     The handle owns a pidfd. Closing it (:meth:`close`, the end of a ``with`` block, or garbage
     collection) kills and reaps a process that still runs, unless :meth:`detach` was called.
     The methods may be called from several threads at once (one waiting while another signals).
+    A container spawned with ``resources=`` has a cgroup of its own, which :meth:`stats`,
+    :meth:`freeze`, :meth:`thaw`, :meth:`update`, :meth:`kill_all`, :meth:`cgroup_event_fd` and
+    :meth:`wait_empty` act on (:class:`nscore.CgroupControls`).
     """
+
+    _CALLS = _Calls(
+        stats_json="nscore_container_resource_stats_json",
+        freeze="nscore_container_freeze",
+        thaw="nscore_container_thaw",
+        kill_all="nscore_container_kill_all",
+        update="nscore_container_update_resources",
+        event_fd="nscore_container_cgroup_event_fd",
+        wait_empty="nscore_container_wait_empty",
+    )
 
     #: Seconds :meth:`__exit__` gives the process between SIGTERM and SIGKILL.
     stop_timeout: float = 10.0
 
     def __init__(self, handle: Any, args: Sequence[bytes]) -> None:
         # Use spawn() or join(); this takes ownership of a nscore_container *.
-        self._handle = handle
         self._pid: int = _ffi.lib.nscore_container_pid(handle)
+        # close() waits for the calls in flight on the handle before freeing it.
+        self._shared = SharedHandle(handle, f"container (pid {self._pid})")
         self._returncode: int | None = None
         self._detached = False
-        self._closed = False
-        # Calls in flight on the handle; close() waits for them to finish before freeing it.
-        self._cond = threading.Condition(threading.Lock())
-        self._users = 0
         # The cgroup directories, read once by spawn() when it gave resources (they do not
         # change, and stay known after close()).
         self._cgroups: list[str] = []
@@ -216,10 +215,7 @@ class Container:
     @property
     def pidfd(self) -> int:
         """The pidfd, owned by the handle (do not close it); -1 after detach() or close()."""
-        with self._cond:
-            if self._closed:
-                return -1
-            return int(_ffi.lib.nscore_container_pidfd(self._handle))
+        return self._shared.read(lambda h: int(_ffi.lib.nscore_container_pidfd(h)), -1)
 
     @property
     def seccomp_listener(self) -> int | None:
@@ -227,10 +223,7 @@ class Container:
         close()). Owned by the handle: do not close it; read it with
         :func:`nscore.seccomp_receive`, answer with :func:`nscore.seccomp_respond`, or poll it
         for ``POLLIN`` in your own loop. It stays open after :meth:`detach`."""
-        with self._cond:
-            if self._closed:
-                return None
-            fd = int(_ffi.lib.nscore_container_seccomp_listener(self._handle))
+        fd = self._shared.read(lambda h: int(_ffi.lib.nscore_container_seccomp_listener(h)), -1)
         return None if fd < 0 else fd
 
     @property
@@ -244,10 +237,8 @@ class Container:
         return list(self._cgroups)
 
     def _load_cgroups(self) -> None:
-        ptr = ctypes.c_void_p()
         with self._use() as handle:
-            _ffi.lib.nscore_container_cgroups_json(handle, ctypes.byref(ptr), _ffi.new_error())
-        self._cgroups = [str(p) for p in json.loads(_ffi.take_json(ptr))["cgroups"]]
+            self._cgroups = _directories("nscore_container_cgroups_json", handle)
 
     @property
     def returncode(self) -> int | None:
@@ -262,23 +253,12 @@ class Container:
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
-        return self._closed
+        return self._shared.closed
 
     # ---- Handle bookkeeping ------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _use(self) -> Iterator[Any]:
-        with self._cond:
-            if self._closed:
-                raise ValueError(f"container (pid {self._pid}) is closed")
-            self._users += 1
-        try:
-            yield self._handle
-        finally:
-            with self._cond:
-                self._users -= 1
-                if self._users == 0:
-                    self._cond.notify_all()
+    def _use(self) -> contextlib.AbstractContextManager[Any]:
+        return self._shared.use()
 
     def _record(self, wstatus: int) -> int:
         code = os.waitstatus_to_exitcode(wstatus)
@@ -361,84 +341,6 @@ class Container:
             _ffi.lib.nscore_container_stop(handle, timeout_ms, ctypes.byref(status), _ffi.new_error())
         return self._record(status.value)
 
-    # ---- Its cgroup (spawned with resources=) --------------------------------------------
-    #
-    # Each raises InvalidArgumentError for a container spawned without resources, and
-    # ProcessExitedError once it is reaped (its cgroup is then gone).
-
-    def stats(self) -> ResourceStats:
-        """What the container's cgroup has used so far (memory, CPU time and throttling,
-        processes), read from its cgroup files now; None where the machine does not keep a
-        figure."""
-        out = _ffi.ResourceStatsStruct()
-        with self._use() as handle:
-            _ffi.lib.nscore_container_resource_stats(handle, ctypes.byref(out), _ffi.new_error())
-        return ResourceStats._from_struct(out)
-
-    def freeze(self) -> None:
-        """Freezes every process in the container's cgroup, descendants included, and returns
-        once they are frozen (v2 ``cgroup.freeze``, else v1's freezer). Signals, SIGKILL too,
-        take effect only after :meth:`thaw`. Not settled within 1 s: TimedOutError."""
-        with self._use() as handle:
-            _ffi.lib.nscore_container_freeze(handle, _ffi.new_error())
-
-    def thaw(self) -> None:
-        """Lets a frozen container run again."""
-        with self._use() as handle:
-            _ffi.lib.nscore_container_thaw(handle, _ffi.new_error())
-
-    def kill_all(self) -> None:
-        """SIGKILL to every process in the container's cgroup: its descendants, and orphans
-        its first process left (which no PID namespace ends with it). Does not reap:
-        :meth:`wait` still does, and returns the first process's own status;
-        :meth:`wait_empty` tells when the last one has gone."""
-        with self._use() as handle:
-            _ffi.lib.nscore_container_kill_all(handle, _ffi.new_error())
-
-    def update(self, resources: Resources | ResourcesLike = None, **fields: Any) -> None:
-        """Changes the limits of the running container: ``update(Resources(pids_max=128))``,
-        ``update({"memory_max": "1g"})`` or ``update(pids_max=128)``. Only the fields given are
-        written; the others stay. A kind of limit (memory, cpu, cpuset, pids) not given at
-        spawn cannot be added (InvalidArgumentError, "... must be given at spawn to be changed
-        later"), nor can nothing be given; bad values are named before anything is written."""
-        with _limits_config(resources, fields) as cfg, self._use() as handle:
-            _ffi.lib.nscore_container_update_resources(handle, cfg, _ffi.new_error())
-
-    def cgroup_event_fd(self, event: CgroupEventLike) -> int:
-        """A new fd (close-on-exec) that becomes ready when ``event`` happens in the
-        container's cgroup, for your own poll or selector loop; you own it and close it.
-        ``"populated"``: cgroup2 ``cgroup.events``, ``POLLPRI`` (``os.pread(fd, 256, 0)`` before
-        polling and after each wake-up; ``populated 0`` means empty). ``"oom"``: v2
-        ``memory.events`` (the same), or on cgroup v1 an eventfd (``POLLIN``; ``os.read(fd, 8)``).
-        See :class:`nscore.CgroupEvent`."""
-        kind = _cgroup_event(event)
-        fd = ctypes.c_int(-1)
-        with self._use() as handle:
-            _ffi.lib.nscore_container_cgroup_event_fd(handle, kind, ctypes.byref(fd), _ffi.new_error())
-        return fd.value
-
-    def wait_empty(self, timeout: float | None = None) -> bool:
-        """Waits until no process is left in the container's cgroup, descendants and orphans
-        included; False if ``timeout`` seconds (None: no limit) pass first. Does not reap the
-        first process (:meth:`wait` does). Sliced so that Python signal handlers run."""
-        if timeout is not None and (math.isnan(timeout) or timeout < 0):
-            raise invalid(
-                "wait_empty", f"wait_empty: timeout must be a non-negative number of seconds or None, not {timeout!r}"
-            )
-        deadline = None if timeout is None or timeout == math.inf else time.monotonic() + timeout
-        empty = ctypes.c_int(0)
-        while True:
-            if deadline is None:
-                slice_ms = _WAIT_SLICE_MS
-            else:
-                slice_ms = max(0, min(_WAIT_SLICE_MS, math.ceil((deadline - time.monotonic()) * 1000)))
-            with self._use() as handle:
-                _ffi.lib.nscore_container_wait_empty(handle, slice_ms, ctypes.byref(empty), _ffi.new_error())
-            if empty.value:
-                return True
-            if deadline is not None and time.monotonic() >= deadline:
-                return False
-
     # ---- Lifetime ----------------------------------------------------------------------
 
     def detach(self) -> None:
@@ -451,13 +353,7 @@ class Container:
     def close(self) -> None:
         """Frees the handle; kills (SIGKILL) and reaps a still-running process unless detached.
         Idempotent. Waits for calls in flight on other threads to return first."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            while self._users:
-                self._cond.wait()
-            handle, self._handle = self._handle, None
+        handle = self._shared.release()
         if handle:
             _ffi.lib.nscore_container_free(handle)
 
@@ -466,13 +362,14 @@ class Container:
 
     def __exit__(self, *exc_info: object) -> None:
         try:
-            if not self._closed and not self._detached:
+            if not self.closed and not self._detached:
                 self.stop(self.stop_timeout)
         finally:
             self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "_closed", True):
+        shared = getattr(self, "_shared", None)
+        if shared is None or shared.closed:
             return
         try:
             if not self._detached and self._returncode is None:
@@ -491,7 +388,7 @@ class Container:
             state = f"returncode={self._returncode}"
         elif self._detached:
             state = "detached"
-        elif self._closed:
+        elif self.closed:
             state = "closed"
         else:
             state = "running"

@@ -1,5 +1,5 @@
-"""Resource limits of a spawned command: memory, CPU time and CPUs, processes (the OCI runtime
-spec's ``linux.resources``; ``include/nscore.h``, "Resources (cgroups)").
+"""Resource limits of a spawned command: memory, CPU time and CPUs, processes, block io and huge
+pages (the OCI runtime spec's ``linux.resources``; ``include/nscore.h``, "Resources (cgroups)").
 
 :func:`nscore.spawn` takes them as ``resources=`` (a :class:`Resources`, or a dict of its
 fields)::
@@ -30,7 +30,14 @@ A running container's cgroup can be watched and controlled through its :class:`~
         c.wait_empty(timeout=5)               # True once no process is left in the cgroup
 
 These need a container spawned with resources (:class:`~nscore.InvalidArgumentError` otherwise)
-and raise :class:`~nscore.ProcessExitedError` once it is reaped and its cgroup is gone.
+and raise :class:`~nscore.ProcessExitedError` once it is reaped and its cgroup is gone. The
+same calls work on the container of any process, one another program started (``nscore run
+--memory ...``), through :meth:`nscore.Cgroup.of` and a pid of it.
+
+Block io limits name a disk by its path or by its major and minor numbers, as Docker's
+``--device-write-bps /dev/vda:1mb``: ``Resources(device_write_bps=[("/dev/vda", "1m")],
+blkio_weight=500)``; huge page limits map a page size to bytes:
+``Resources(hugepage_limits={"2MB": "64m"})``.
 
 Sizes are bytes: an int, or a string with a binary suffix as Docker takes them (``"256m"``,
 ``"1g"``, ``"512KiB"``, ``"1.5g"``); ``-1``, ``"max"`` or ``"unlimited"`` is no limit. The values
@@ -51,19 +58,36 @@ import ctypes
 import dataclasses
 import enum
 import fractions
+import json
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from . import _ffi
 from ._convert import invalid, optional_bytes
 
-__all__ = ["CgroupEvent", "CgroupEventLike", "ResourceStats", "Resources", "ResourcesLike", "SizeLike", "parse_size"]
+__all__ = [
+    "CgroupEvent",
+    "CgroupEventLike",
+    "DeviceIO",
+    "DeviceLimit",
+    "DeviceLimitsLike",
+    "ResourceStats",
+    "Resources",
+    "ResourcesLike",
+    "SizeLike",
+    "parse_size",
+]
 
 #: A size as accepted here: bytes as an int, a string such as ``"256m"``, or None (not set).
 SizeLike = Union[int, str, None]
 #: What ``spawn(resources=...)`` takes: a :class:`Resources`, a dict of its fields, or None.
 ResourcesLike = Union["Resources", Mapping[str, Any], None]
+#: Per-device values: ``[(major, minor, value), ...]``, ``[(device, value), ...]`` or
+#: ``{device: value}``, where a device is a path or a ``(major, minor)`` pair.
+DeviceLimitsLike = Union[Iterable[tuple[Any, ...]], Mapping[Any, Any], None]
 
 #: Binary multipliers of the size suffixes (Docker's RAMInBytes: k, m, g, t, p are powers of 1024).
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
@@ -133,6 +157,103 @@ def _cpu_list(value: Any, what: str) -> str | None:
     return ",".join(str(i) for i in items)
 
 
+class DeviceLimit(NamedTuple):
+    """One device's entry of a block io limit: its major and minor numbers (as ``ls -l
+    /dev/vda`` shows them) and the weight or rate."""
+
+    major: int
+    minor: int
+    value: int
+
+
+def _device(device: Any, what: str) -> tuple[int, int]:
+    """(major, minor) of a block device given as a path (resolved with ``os.stat``) or a pair."""
+    if isinstance(device, tuple):
+        if len(device) != 2 or not all(isinstance(n, int) and not isinstance(n, bool) for n in device):
+            raise TypeError(f"{what}: a device is a path or a (major, minor) pair of ints, not {device!r}")
+        for n in device:
+            _integer(n, what, 0, _INT64_MAX)
+        return device[0], device[1]
+    if not isinstance(device, (str, bytes, os.PathLike)):
+        raise TypeError(f"{what}: a device is a path or a (major, minor) pair, not {type(device).__name__}")
+    path = os.fsdecode(device)
+    try:
+        st = os.stat(path)
+    except OSError as e:
+        raise invalid(what, f"{what}: {path}: {e.strerror}; give a block device such as /dev/vda") from None
+    if not stat.S_ISBLK(st.st_mode):
+        raise invalid(what, f"{what}: {path} is not a block device; give a disk such as /dev/vda")
+    return os.major(st.st_rdev), os.minor(st.st_rdev)
+
+
+def _rate(value: Any, what: str, sizes: bool) -> int:
+    """A rate: bytes per second (a size such as ``"1m"`` when ``sizes``) or operations per
+    second, at least 0 (0 removes the limit)."""
+    if sizes and isinstance(value, str):
+        n = parse_size(value, what)
+        assert n is not None
+        if n < 0:
+            raise invalid(what, f"{what}: {value!r} is not a rate; give bytes per second such as '1m' (0: no limit)")
+        return n
+    if isinstance(value, bool) or not isinstance(value, int):
+        kind = "an int or a size such as '1m'" if sizes else "an int"
+        raise TypeError(f"{what}: a rate must be {kind}, not {type(value).__name__}")
+    if not 0 <= value <= _UINT64_MAX:
+        raise invalid(what, f"{what}: {value} is out of range (0 to {_UINT64_MAX}; 0 removes the limit)")
+    return value
+
+
+def _device_limits(value: DeviceLimitsLike, what: str, convert: Any) -> tuple[DeviceLimit, ...]:
+    """Per-device values as :class:`DeviceLimit` entries, each value through ``convert``."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        entries: list[tuple[Any, ...]] = [(k, v) for k, v in value.items()]
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{what} must be a list of (device, value) or (major, minor, value) tuples, or a dict")
+    else:
+        entries = list(value)
+    out: list[DeviceLimit] = []
+    for i, entry in enumerate(entries):
+        where = f"{what}[{i}]"
+        if not isinstance(entry, (tuple, list)) or len(entry) not in (2, 3):
+            raise TypeError(f"{where}: an entry is (device, value) or (major, minor, value), not {entry!r}")
+        device = tuple(entry[:2]) if len(entry) == 3 else entry[0]
+        major, minor = _device(device, where)
+        out.append(DeviceLimit(major, minor, convert(entry[-1], where)))
+    return tuple(out)
+
+
+def _hugepage_limits(value: Any, what: str) -> tuple[tuple[str, int], ...]:
+    """``{"2MB": "64m"}`` (or ``[("2MB", "64m")]``) as (page size, bytes) pairs."""
+    if value is None:
+        return ()
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    elif isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{what} must be a dict such as {{'2MB': '64m'}}, not {type(value).__name__}")
+    else:
+        pairs = list(value)
+    out: dict[str, int] = {}
+    for pair in pairs:
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not isinstance(pair[0], str):
+            raise TypeError(f"{what}: an entry is (page size, limit) such as ('2MB', '64m'), not {pair!r}")
+        size = pair[0].strip().upper()
+        optional_bytes(size, what)
+        limit = parse_size(pair[1], f"{what}[{size!r}]")
+        if limit is None or limit < 0:
+            raise invalid(what, f"{what}[{size!r}]: {pair[1]!r} is not a limit; give bytes such as '64m'")
+        out[size] = limit  # a page size given again replaces its limit, as in the C API
+    return tuple(out.items())
+
+
+def _weight(value: Any, what: str) -> int:
+    """A weight within the range of the engine's type (the library checks 10 to 1000)."""
+    w = _integer(value, what, 0, 65535)
+    assert w is not None
+    return w
+
+
 @dataclasses.dataclass(frozen=True, init=False)
 class Resources:
     """Limits on what a container may use, enforced by a cgroup of its own (OCI
@@ -171,6 +292,27 @@ class Resources:
     #: The most processes and threads at once (OCI ``pids.limit``; ``pids.max``); beyond it
     #: fork fails with EAGAIN inside. -1 or 0: no limit.
     pids_max: int | None
+    #: The relative block io weight, 10 to 1000 (OCI ``blockIO.weight``, ``docker run
+    #: --blkio-weight``; v1 ``blkio.bfq.weight``, v2 ``io.bfq.weight`` or ``io.weight``). The
+    #: kernel honours it with an io scheduler that keeps weights (BFQ).
+    blkio_weight: int | None
+    #: Per-device weights, 10 to 1000 (OCI ``blockIO.weightDevice``, ``--blkio-weight-device``).
+    blkio_weight_device: tuple[DeviceLimit, ...]
+    #: Bytes per second read from a disk (OCI ``blockIO.throttleReadBpsDevice``,
+    #: ``--device-read-bps``; v1 ``blkio.throttle.read_bps_device``, v2 ``io.max`` ``rbps``).
+    #: A rate of 0 removes the limit. Disks only, not partitions.
+    device_read_bps: tuple[DeviceLimit, ...]
+    #: Bytes per second written (``throttleWriteBpsDevice``, ``--device-write-bps``). cgroup v1
+    #: holds back direct writes only (buffered ones reach the disk later, through writeback).
+    device_write_bps: tuple[DeviceLimit, ...]
+    #: Reads per second (``throttleReadIOPSDevice``, ``--device-read-iops``).
+    device_read_iops: tuple[DeviceLimit, ...]
+    #: Writes per second (``throttleWriteIOPSDevice``, ``--device-write-iops``).
+    device_write_iops: tuple[DeviceLimit, ...]
+    #: Bytes of huge pages per page size, as the kernel names it (OCI ``hugepageLimits``;
+    #: ``hugetlb.2MB.max``, v1 ``hugetlb.2MB.limit_in_bytes``): ``(("2MB", 67108864),)``, given
+    #: as ``{"2MB": "64m"}``. A page fault beyond it raises SIGBUS.
+    hugepage_limits: tuple[tuple[str, int], ...]
 
     def __init__(
         self,
@@ -184,6 +326,13 @@ class Resources:
         cpus: str | Iterable[int] | None = None,
         mems: str | Iterable[int] | None = None,
         pids_max: int | None = None,
+        blkio_weight: int | None = None,
+        blkio_weight_device: DeviceLimitsLike = None,
+        device_read_bps: DeviceLimitsLike = None,
+        device_write_bps: DeviceLimitsLike = None,
+        device_read_iops: DeviceLimitsLike = None,
+        device_write_iops: DeviceLimitsLike = None,
+        hugepage_limits: Mapping[str, SizeLike] | Iterable[tuple[str, SizeLike]] | None = None,
     ) -> None:
         if not isinstance(disable_oom_killer, bool):
             raise TypeError(f"Resources.disable_oom_killer must be a bool, not {type(disable_oom_killer).__name__}")
@@ -199,6 +348,22 @@ class Resources:
             "cpus": _cpu_list(cpus, "Resources.cpus"),
             "mems": _cpu_list(mems, "Resources.mems"),
             "pids_max": _integer(pids_max, "Resources.pids_max", -_INT64_MAX, _INT64_MAX),
+            # unsigned in C, where 0 is "not set": 0 is refused here rather than ignored.
+            "blkio_weight": _integer(blkio_weight, "Resources.blkio_weight", 1, 65535),
+            "blkio_weight_device": _device_limits(blkio_weight_device, "Resources.blkio_weight_device", _weight),
+            "device_read_bps": _device_limits(
+                device_read_bps, "Resources.device_read_bps", lambda v, w: _rate(v, w, sizes=True)
+            ),
+            "device_write_bps": _device_limits(
+                device_write_bps, "Resources.device_write_bps", lambda v, w: _rate(v, w, sizes=True)
+            ),
+            "device_read_iops": _device_limits(
+                device_read_iops, "Resources.device_read_iops", lambda v, w: _rate(v, w, sizes=False)
+            ),
+            "device_write_iops": _device_limits(
+                device_write_iops, "Resources.device_write_iops", lambda v, w: _rate(v, w, sizes=False)
+            ),
+            "hugepage_limits": _hugepage_limits(hugepage_limits, "Resources.hugepage_limits"),
         }
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -222,8 +387,10 @@ class Resources:
         return not self._given()
 
     def _given(self) -> list[str]:
-        """The fields that are set (disable_oom_killer when True)."""
-        return [f for f in _FIELDS if getattr(self, f) is not None and getattr(self, f) is not False]
+        """The fields that are set (disable_oom_killer when True, a list when not empty)."""
+        return [
+            f for f in _FIELDS if not (getattr(self, f) is None or getattr(self, f) is False or getattr(self, f) == ())
+        ]
 
     def __repr__(self) -> str:
         """Only the fields that are set."""
@@ -269,6 +436,19 @@ class _SpawnResources:
             )
         if r.pids_max is not None:
             lib.nscore_spawn_config_set_pids_limit(cfg, r.pids_max, err())
+        if r.blkio_weight is not None:
+            lib.nscore_spawn_config_set_blkio_weight(cfg, r.blkio_weight, err())
+        for kind, entries in (
+            (_ffi.BLKIO_WEIGHT_DEVICE, r.blkio_weight_device),
+            (_ffi.BLKIO_READ_BPS, r.device_read_bps),
+            (_ffi.BLKIO_WRITE_BPS, r.device_write_bps),
+            (_ffi.BLKIO_READ_IOPS, r.device_read_iops),
+            (_ffi.BLKIO_WRITE_IOPS, r.device_write_iops),
+        ):
+            for d in entries:
+                lib.nscore_spawn_config_add_blkio_device(cfg, kind, d.major, d.minor, d.value, err())
+        for size, limit in r.hugepage_limits:
+            lib.nscore_spawn_config_add_hugepage_limit(cfg, size.encode(), limit, err())
 
 
 @contextlib.contextmanager
@@ -290,12 +470,24 @@ def _limits_config(value: ResourcesLike, kwargs: Mapping[str, Any]) -> Iterator[
 
 
 @dataclasses.dataclass(frozen=True)
+class DeviceIO:
+    """What a container did on one block device (:attr:`ResourceStats.io`)."""
+
+    major: int
+    minor: int
+    read_bytes: int = 0
+    write_bytes: int = 0
+    read_operations: int = 0
+    write_operations: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
 class ResourceStats:
     """What a container's cgroup has used, read by :meth:`nscore.Container.stats` (the C
-    ``nscore_resource_stats``). Each field is None where this machine's hierarchy does not keep
-    the figure: memory figures need a memory limit at spawn, pids figures a pids limit; CPU
+    ``nscore_resource_stats_json``). Each figure is None where this machine's hierarchy does
+    not keep it: memory figures need a memory limit at spawn, pids figures a pids limit; CPU
     figures come from the cgroup2 hierarchy or v1's cpuacct and cpu (the period counts only
-    with a CPU quota)."""
+    with a CPU quota); :attr:`io` needs a block io limit."""
 
     #: Bytes in use (v1 ``memory.usage_in_bytes``, v2 ``memory.current``).
     memory_current: int | None = None
@@ -319,14 +511,38 @@ class ResourceStats:
     pids_current: int | None = None
     #: ``pids.max``; None for no limit.
     pids_limit: int | None = None
+    #: Times the OOM killer was called for it (v2 ``memory.events`` ``oom``; v1 keeps none).
+    oom_events: int | None = None
+    #: Bytes and operations per device (v1 ``blkio.throttle.io_service_bytes_recursive`` and
+    #: ``io_serviced_recursive``, v2 ``io.stat``); empty without a block io limit.
+    io: tuple[DeviceIO, ...] = ()
 
     @classmethod
-    def _from_struct(cls, st: _ffi.ResourceStatsStruct) -> ResourceStats:
-        def value(name: str) -> int | None:
-            v = int(getattr(st, name))
-            return None if v == _ffi.RESOURCE_STAT_NONE else v
+    def _from_json(cls, text: bytes) -> ResourceStats:
+        """From the library's JSON (``{"memoryCurrent":N,...,"io":[{"major":N,...}]}``)."""
+        doc = json.loads(text)
+        io = tuple(
+            DeviceIO(d["major"], d["minor"], d["readBytes"], d["writeBytes"], d["readOperations"], d["writeOperations"])
+            for d in doc.get("io", [])
+        )
+        return cls(**{name: doc.get(key) for name, key in _STATS_KEYS.items()}, io=io)
 
-        return cls(**{f.name: value(f.name) for f in dataclasses.fields(cls)})
+
+#: ResourceStats' figures and their keys in the library's JSON.
+_STATS_KEYS = {
+    "memory_current": "memoryCurrent",
+    "memory_peak": "memoryPeak",
+    "memory_limit": "memoryLimit",
+    "memory_limit_hits": "memoryLimitHits",
+    "oom_kills": "oomKills",
+    "cpu_usage_ns": "cpuUsageNanoseconds",
+    "cpu_periods": "cpuPeriods",
+    "cpu_throttled_periods": "cpuThrottledPeriods",
+    "cpu_throttled_ns": "cpuThrottledNanoseconds",
+    "pids_current": "pidsCurrent",
+    "pids_limit": "pidsLimit",
+    "oom_events": "oomEvents",
+}
 
 
 class CgroupEvent(enum.IntEnum):

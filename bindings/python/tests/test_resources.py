@@ -16,15 +16,25 @@ two busy loops; update() changes pids.max while it runs; kill_all() ends the orp
 process left (no PID namespace) and wait_empty() sees it go; the OOM fd fires when a memory hog
 is killed and oom_kills counts it; after the reap every call raises ProcessExitedError; a
 container without resources raises InvalidArgumentError saying it has no cgroup.
+
+Block io and huge pages: device paths resolve to their numbers, what cannot reach the library
+is refused here and bad values by the library; a 512 KiB/s write limit on the disk of the test's
+directory is in its cgroup file, holds a direct 1 MiB dd above 0.8 s (inside and outside), is
+counted in stats().io, and an update with rate 0 lifts it; a weight is written where the kernel
+keeps one; a huge page limit is in its file, read from outside and by the container, and
+changes with update(). nscore.Cgroup.of(pid) finds the container another process started and
+controls it like a Container; once its starter reaped it, it says the cgroup is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import os
 import select
 import signal
+import subprocess
 import sys
 import textwrap
 import time
@@ -33,7 +43,7 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import pytest
-from conftest import assert_refused, children, pid_gone, run_as_nobody
+from conftest import assert_refused, children, pid_gone, read_line, run_as_nobody
 
 import nscore
 from nscore import Resources, parse_size
@@ -631,3 +641,324 @@ def test_without_a_cgroup(spawn: Callable[..., nscore.Container]) -> None:
     c.close()
     with pytest.raises(ValueError, match="closed"):
         c.stats()
+
+
+# ---- Block io and huge pages -------------------------------------------------------------------
+
+
+def disk_of(path: str) -> tuple[int, int] | None:
+    """The whole disk that holds `path` (a partition's disk), or None (tmpfs, overlay)."""
+    dev = os.stat(path).st_dev
+    sys_dir = f"/sys/dev/block/{os.major(dev)}:{os.minor(dev)}"
+    if not os.path.exists(sys_dir):
+        return None
+    if os.path.exists(f"{sys_dir}/partition"):
+        major, minor = Path(f"{sys_dir}/../dev").read_text().split(":")
+        return int(major), int(minor)
+    return os.major(dev), os.minor(dev)
+
+
+def device_node(disk: tuple[int, int]) -> str | None:
+    """/dev/NAME of a disk, when it is a block device node there."""
+    node = "/dev/" + os.path.basename(os.path.realpath(f"/sys/dev/block/{disk[0]}:{disk[1]}"))
+    try:
+        rdev = os.stat(node).st_rdev
+    except OSError:
+        return None
+    return node if (os.major(rdev), os.minor(rdev)) == disk else None
+
+
+ROOT_DISK = disk_of("/")
+
+
+def test_block_io_and_hugepage_values() -> None:
+    r = Resources(
+        blkio_weight=500,
+        blkio_weight_device=[(8, 0, 200)],
+        device_read_bps=[(8, 0, "1m")],
+        device_write_bps={(8, 16): "512k"},
+        device_read_iops=[(8, 0, 100)],
+        device_write_iops=[((8, 0), 50)],
+        hugepage_limits={"2mb": "64m", "1GB": 1 << 30},
+    )
+    assert r.blkio_weight == 500
+    assert r.blkio_weight_device == (nscore.DeviceLimit(8, 0, 200),)
+    assert r.device_read_bps == ((8, 0, 1 << 20),) and r.device_write_bps == ((8, 16, 512 << 10),)
+    assert r.device_read_iops == ((8, 0, 100),) and r.device_write_iops == ((8, 0, 50),)
+    assert r.hugepage_limits == (("2MB", 64 << 20), ("1GB", 1 << 30))
+    assert not r.empty and hash(r) == hash(dataclasses.replace(r))
+    assert "device_read_bps=(DeviceLimit(major=8, minor=0, value=1048576),)" in repr(r)
+    assert Resources(device_read_bps=[], hugepage_limits={}).empty
+    assert Resources.coerce({"device_write_iops": [(8, 0, 1)]}) == Resources(device_write_iops=[(8, 0, 1)])
+    # A page size given again replaces its limit, as in the C API.
+    assert Resources(hugepage_limits=[("2MB", "1m"), ("2mb", "2m")]).hugepage_limits == (("2MB", 2 << 20),)
+    # A device path is resolved to the numbers of its node.
+    if ROOT_DISK is not None and (node := device_node(ROOT_DISK)) is not None:
+        assert Resources(device_read_bps=[(node, 1)]).device_read_bps == ((*ROOT_DISK, 1),)
+        assert Resources(device_read_bps={Path(node): 1}).device_read_bps == ((*ROOT_DISK, 1),)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"device_read_bps": [("/dev/null", "1m")]}, "Resources.device_read_bps[0]: /dev/null is not a block device"),
+        ({"device_write_iops": [("/nonexistent/disk", 5)]}, "/nonexistent/disk: No such file or directory"),
+        ({"device_write_bps": [(8, 0, "1x")]}, "Resources.device_write_bps[0]: '1x' is not a size"),
+        ({"device_write_bps": [(8, 0, "max")]}, "is not a rate"),
+        ({"device_read_iops": [(8, 0, -1)]}, "Resources.device_read_iops[0]: -1 is out of range"),
+        ({"device_read_bps": [(-1, 0, 1)]}, "Resources.device_read_bps[0]: -1 is out of range"),
+        ({"blkio_weight": 0}, "Resources.blkio_weight: 0 is out of range"),
+        ({"blkio_weight": 70000}, "Resources.blkio_weight: 70000 is out of range"),
+        ({"blkio_weight_device": [(8, 0, 65536)]}, "Resources.blkio_weight_device[0]: 65536 is out of range"),
+        ({"hugepage_limits": {"2MB": "lots"}}, "Resources.hugepage_limits['2MB']: 'lots' is not a size"),
+        ({"hugepage_limits": {"2MB": -1}}, "Resources.hugepage_limits['2MB']: -1 is not a limit"),
+    ],
+)
+def test_block_io_refused_here(kwargs: dict[str, Any], needle: str) -> None:
+    with pytest.raises(nscore.InvalidArgumentError) as info:
+        Resources(**kwargs)
+    assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"device_read_bps": ("/dev/vda", "1m")},  # one entry, not a list of them
+        {"device_read_bps": "/dev/vda:1m"},
+        {"device_read_bps": [(8, 0)]},  # (major, minor) without a value
+        {"device_read_bps": [(8, "0", 1)]},
+        {"device_read_iops": [(8, 0, "1m")]},  # operations are counts, not sizes
+        {"device_read_bps": [(8, 0, 1.5)]},
+        {"blkio_weight": "500"},
+        {"hugepage_limits": "2MB:64m"},
+        {"hugepage_limits": [(2, "64m")]},
+    ],
+)
+def test_block_io_wrong_types(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(TypeError):
+        Resources(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"device_write_bps": [(4000, 999999, 1)]}, "blockIO.throttleWriteBpsDevice[0]: no block device 4000:999999"),
+        ({"blkio_weight": 5}, "resources: blockIO.weight is 5; the kernel takes 10 to 1000"),
+        ({"blkio_weight_device": [(4000, 1, 500)]}, "blockIO.weightDevice[0]: no block device 4000:1"),
+        (
+            {"hugepage_limits": {"3MB": "64m"}},
+            "hugepageLimits[0].pageSize '3MB' is not a huge page size of this machine",
+        ),
+    ],
+)
+def test_block_io_bad_values(kwargs: dict[str, Any], needle: str) -> None:
+    """Named by the library at the spawn, before anything is made."""
+    assert_refused(nscore.InvalidArgumentError, needle, resources=Resources(**kwargs))
+
+
+def test_write_throttle(
+    spawn: Callable[..., nscore.Container], pipes: Callable[[], tuple[int, int]], tmp_path: Path
+) -> None:
+    """512 KiB/s of writes to the disk of the test's directory: in the cgroup file (outside), a
+    direct 1 MiB write takes more than 0.8 s (timed by dd inside and here), the stats count it,
+    and an update with rate 0 lifts the limit."""
+    disk = disk_of(str(tmp_path))
+    if disk is None:
+        pytest.skip(f"{tmp_path} is on no block device")
+    device: Any = device_node(disk) or disk
+    target = tmp_path / "x"
+    dd = f"dd if=/dev/zero of={target} bs=64k count=16 oflag=direct 2>&1"
+    script = f"read a; {dd}; echo done1; read b; {dd}; echo done2; read c"
+    r_in, w_in = pipes()
+    r_out, w_out = pipes()
+    c = spawn(["sh", "-c", script], stdin=r_in, stdout=w_out, resources=Resources(device_write_bps=[(device, "512k")]))
+    os.close(w_out)
+    numbers = f"{disk[0]}:{disk[1]}"
+    v1 = next((p for p in c.cgroups if os.path.exists(f"{p}/blkio.throttle.write_bps_device")), None)
+    if v1 is not None:
+        limit, name, device_line = v1, "blkio.throttle.write_bps_device", f"{numbers} 524288"
+    else:
+        limit, name = in_hierarchy(c.cgroups, need("io")["io"]), "io.max"
+        device_line = f"{numbers} rbps=max wbps=524288 riops=max wiops=max"
+    assert read(limit, name) == device_line
+
+    def run_dd(marker: str) -> tuple[float, float]:
+        """(dd's own seconds, the seconds it took seen from here)."""
+        start = time.monotonic()
+        os.write(w_in, b"go\n")
+        out = b""
+        while marker.encode() not in out:
+            chunk = os.read(r_out, 4096)
+            assert chunk, out
+            out += chunk
+        outside = time.monotonic() - start
+        inside = float(out.split(b"copied, ")[1].split(b" s")[0])
+        return inside, outside
+
+    inside, outside = run_dd("done1")
+    assert inside > 0.8 and outside > 0.8, (inside, outside)
+    io = {(d.major, d.minor): d for d in c.stats().io}
+    assert io[disk].write_bytes >= MIB and io[disk].write_operations >= 16, io
+    assert c.stats().oom_events is None  # no memory limit
+
+    c.update(device_write_bps=[(*disk, 0)])
+    assert device_line not in read(limit, name)
+    inside, _ = run_dd("done2")
+    assert inside < 0.8, inside
+    os.close(w_in)
+    assert c.wait(30) is not None
+    assert [p for p in c.cgroups if os.path.exists(p)] == []
+
+
+def test_blkio_weight(spawn: Callable[..., nscore.Container]) -> None:
+    """A weight is written where the kernel keeps one in a container's cgroup (found in the
+    cgroup of a first container given only a throttle): v1 blkio.bfq.weight or blkio.weight,
+    v2 io.bfq.weight or io.weight (converted to 1 to 10000)."""
+    if ROOT_DISK is None:
+        pytest.skip("/ is on no block device")
+    probe = spawn(["sleep", "30"], resources=Resources(device_read_bps=[(*ROOT_DISK, 1 << 40)]))
+    files = ("blkio.bfq.weight", "blkio.weight", "io.bfq.weight", "io.weight")
+    found = next(((d, f) for f in files for d in probe.cgroups if os.path.exists(f"{d}/{f}")), None)
+    probe.stop(0)
+    if found is None:
+        pytest.skip("the kernel keeps no block io weight in a container's cgroup here")
+    name = found[1]
+    c = spawn(["sleep", "30"], resources=Resources(blkio_weight=500))
+    directory = next(d for d in c.cgroups if os.path.exists(f"{d}/{name}"))
+    want = {"io.weight": "default 4950", "io.bfq.weight": "default 500"}.get(name, "500")
+    assert read(directory, name) == want
+
+
+def test_hugepage_limit(spawn: Callable[..., nscore.Container], pipes: Callable[[], tuple[int, int]]) -> None:
+    """A 64 MiB limit of 2 MB huge pages: in hugetlb.2MB.max (v1 .limit_in_bytes), read here
+    and by the container itself; an update changes it."""
+    if not os.path.exists("/sys/kernel/mm/hugepages/hugepages-2048kB"):
+        pytest.skip("no 2 MB huge pages on this machine")
+    h = need("hugetlb")["hugetlb"]
+    name = "hugetlb.2MB.max" if h.v2 else "hugetlb.2MB.limit_in_bytes"
+    # The container reads its own file: its directory in the hierarchy, through its mountinfo.
+    mount_field = "cgroup2" if h.v2 else "cgroup"
+    own = "0::" if h.v2 else "[0-9]*:hugetlb:"
+    script = (
+        f'm=$(awk \'{{ for (i = 7; $i != "-"; i++); if ($(i + 1) == "{mount_field}" && '
+        f'($(i + 1) == "cgroup2" || $(i + 3) ~ /hugetlb/)) {{ print $5; exit }} }}\' /proc/self/mountinfo); '
+        f"p=$(sed -n 's/^{own}//p' /proc/self/cgroup); cat \"$m$p/{name}\"; read x || true"
+    )
+    r_in, w_in = pipes()
+    r_out, w_out = pipes()
+    c = spawn(["sh", "-c", script], stdin=r_in, stdout=w_out, resources=Resources(hugepage_limits={"2MB": "64m"}))
+    os.close(w_out)
+    directory = in_hierarchy(c.cgroups, h)
+    assert read(directory, name) == str(64 * MIB)
+    assert read_line(r_out).strip() == str(64 * MIB).encode()
+    c.update(hugepage_limits={"2MB": "32m"})
+    assert read(directory, name) == str(32 * MIB)
+    os.close(w_in)
+    assert c.wait(30) == 0
+
+
+# ---- The cgroup of any process's container (nscore.Cgroup) --------------------------------------
+
+SPAWNER = """
+import sys, nscore
+c = nscore.spawn(["sh", "-c", "sleep 1000 & wait"], namespaces="pid", kill_on_parent_death=True,
+                 resources=nscore.Resources(pids_max=20), stdout=nscore.DEVNULL)
+print(c.pid, flush=True)
+sys.stdin.readline()
+print(c.wait(), flush=True)
+"""
+
+
+def test_cgroup_of_another_process(popen: Callable[..., Any], child_env: dict[str, str]) -> None:
+    """A container another process started, found from its pid (not its starter's): stats,
+    freeze, thaw, update, the populated fd, kill_all and wait_empty; once the starter has
+    reaped it, the handle says the cgroup is gone."""
+    need("pids")
+    starter = popen([sys.executable, "-c", SPAWNER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=child_env)
+    assert starter.stdout is not None and starter.stdin is not None
+    pid = int(starter.stdout.readline())
+    cg: nscore.Cgroup | None = None
+    try:
+        with pytest.raises(nscore.InvalidArgumentError, match="is in no cgroup NSCore made"):
+            nscore.Cgroup.of(starter.pid)
+        cg = nscore.Cgroup.of(pid)
+        assert cg.pid == pid and cg.cgroups and not cg.closed
+        assert all(f"/nscore-{starter.pid}-" in d and os.path.isdir(d) for d in cg.cgroups), cg.cgroups
+        pids = next(d for d in cg.cgroups if os.path.exists(f"{d}/pids.max"))
+        for _ in range(200):
+            if cg.stats().pids_current == 2:
+                break
+            time.sleep(0.01)
+        st = cg.stats()
+        assert (st.pids_current, st.pids_limit, st.oom_events, st.io) == (2, 20, None, ())
+        # Any process of the container gives the same cgroups.
+        other = next(int(p) for p in read(pids, "cgroup.procs").split() if int(p) != pid)
+        with nscore.Cgroup.of(other) as cg2:
+            assert cg2.cgroups == cg.cgroups
+            cg2.update(pids_max=30)
+        assert read(pids, "pids.max") == "30"
+        with pytest.raises(ValueError, match="closed"):
+            cg2.stats()
+
+        events = next((d for d in cg.cgroups if os.path.exists(f"{d}/cgroup.events")), None)
+        cg.freeze()
+        if events is not None:
+            assert "frozen 1" in read(events, "cgroup.events")
+        cg.thaw()
+        if events is not None:
+            assert "frozen 0" in read(events, "cgroup.events")
+            fd = cg.cgroup_event_fd("populated")
+            try:
+                os.pread(fd, 256, 0)
+                assert cg.wait_empty(0) is False
+                cg.kill_all()
+                poller = select.poll()
+                poller.register(fd, select.POLLPRI)
+                assert poller.poll(10_000)
+                assert cg.wait_empty(10) is True
+            finally:
+                os.close(fd)
+        else:
+            cg.kill_all()
+
+        starter.stdin.write(b"reap\n")
+        starter.stdin.flush()
+        assert int(starter.stdout.readline()) == -signal.SIGKILL
+        assert starter.wait(30) == 0
+        assert [d for d in cg.cgroups if os.path.exists(d)] == []
+        for call in (cg.stats, cg.freeze, cg.kill_all, lambda: cg.update(pids_max=5)):
+            with pytest.raises(nscore.ProcessExitedError, match="cgroup is gone"):
+                call()
+        with pytest.raises(ProcessLookupError):
+            nscore.Cgroup.of(pid)
+    finally:
+        if cg is not None and starter.poll() is None:
+            with contextlib.suppress(nscore.NSCoreError):
+                cg.kill_all()
+        if starter.poll() is None:
+            starter.stdin.close()
+            starter.wait(30)
+        if cg is not None:
+            cg.close()
+    assert leftovers(starter.pid) == []
+    cg.close()  # idempotent
+    assert cg.closed and "closed" in repr(cg)
+
+
+def test_cgroup_of_own_container(spawn: Callable[..., nscore.Container]) -> None:
+    """Cgroup.of a Container (or its pid) finds the cgroups the container lists; bad pids."""
+    need("pids")
+    c = spawn(["sleep", "30"], resources=Resources(pids_max=10))
+    with nscore.Cgroup.of(c) as cg:
+        assert sorted(cg.cgroups) == sorted(c.cgroups)
+        assert cg.stats().pids_limit == 10
+    with pytest.raises(nscore.InvalidArgumentError, match="is in no cgroup NSCore made"):
+        nscore.Cgroup.of(os.getpid())
+    with pytest.raises(nscore.InvalidArgumentError, match="pid must be a process id"):
+        nscore.Cgroup.of(0)
+    with pytest.raises(TypeError):
+        nscore.Cgroup.of("1")  # type: ignore[arg-type]
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    with pytest.raises(nscore.ProcessExitedError, match="no such process"):
+        nscore.Cgroup.of(gone.pid)
