@@ -300,4 +300,37 @@ extension CgroupTests {
         #expect(failures >= 8, "\(failures)")
         #expect(Self.leftovers().isEmpty, "\(Self.leftovers())")
     }
+
+    /// A join into a container with resources puts the command in the container's cgroups (as
+    /// runc exec does): it counts against the pids limit; a frozen container is refused; with
+    /// joinCgroups false it stays in the caller's.
+    @Test func aJoinedCommandRunsInTheContainersCgroups() throws {
+        var c = SpawnConfiguration(["sleep", "30"], namespaces: [.pid, .mount])
+        c.resources = Resources(memory: .init(limit: 64 << 20), pids: .init(limit: 8))
+        let container = try Container.spawn(c)
+        defer { try? container.signal(SIGKILL); _ = try? container.wait() }
+        let leaf = String(container.cgroups[0].split(separator: "/").last!)
+        var j = JoinConfiguration(target: .process(container.pid), ["sh", "-c", "cat /proc/self/cgroup; for i in 1 2 3 4 5 6 7 8 9 10; do sleep 1 & done; wait"])
+        func run(_ j: JoinConfiguration) throws -> (NSCore.ExitStatus, String) {
+            try T.capture { out in var j = j; j.stdout = out; j.stderr = out; return try Container.join(j) }
+        }
+        let (_, out) = try run(j)
+        let lines = out.split(separator: "\n")
+        #expect(lines.filter { $0.hasSuffix("/" + leaf) }.count == container.cgroups.count, "\(out)")
+        // sleep 30 and sh count: six more sleeps at most (EAGAIN for the rest).
+        #expect(out.contains("fork") || out.contains("Resource temporarily unavailable"), "\(out)")
+
+        try container.freeze()
+        j.arguments = ["true"]
+        #expect(throws: NSCoreError.self) { _ = try Container.join(j) }
+        do { _ = try Container.join(j) } catch { #expect(error.message.contains("frozen"), "\(error.message)") }
+        try container.thaw()
+
+        j.joinCgroups = false
+        j.arguments = ["cat", "/proc/self/cgroup"]
+        let (s2, out2) = try run(j)
+        #expect(s2 == .exited(0))
+        #expect(!out2.contains(leaf), "\(out2)")
+        #expect(T.children().count <= 1)
+    }
 }

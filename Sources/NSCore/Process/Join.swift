@@ -20,6 +20,11 @@ public struct JoinConfiguration: Sendable, ProcessConfigurable {
     /// joined mount namespace, else the caller's), stdio, parent-death signal. Its settings
     /// are also reachable directly (``arguments``, ``stdout``, ...).
     public var process: ProcessConfiguration
+    /// For a ``JoinTarget/process(_:)`` target in cgroups NSCore made (a container spawned with
+    /// ``SpawnConfiguration/resources``): the command joins them too, as `runc exec` and
+    /// `docker exec` do, so that it counts against the container's limits and is frozen and
+    /// killed with it. Default true.
+    public var joinCgroups: Bool = true
 
     /// Runs `arguments` in the namespaces of `target`.
     public init(target: JoinTarget, _ arguments: [String], namespaces: NamespaceSet? = nil) {
@@ -82,6 +87,8 @@ enum Joiner {
         var pidNamespace: String? = nil
         // Where the command is looked up: the target's root when its mount namespace is joined.
         var commandRoot: UnsafePointer<CChar>? = nil
+        // The target's NSCore-made cgroups, which the command joins.
+        var joinedCgroups: [String] = []
 
         switch c.target {
         case .process(let pid):
@@ -103,6 +110,7 @@ enum Joiner {
             // One setns through the pidfd: the kernel joins the user namespace first, and
             // for a PID namespace sets only pid_for_children (the fork below enters it).
             setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))
+            if c.joinCgroups, let set = try? CgroupSet.of(pid: pid) { joinedCgroups = set.directories }
         case .paths(let map):
             if map.isEmpty { throw .invalid("target", "join: no namespace paths given") }
             for kind in fileOrder {
@@ -119,6 +127,7 @@ enum Joiner {
         // The child joins nothing: it only execs nscore-init (see the README's rule).
         plan.resetSignals()
         if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
+        if !joinedCgroups.isEmpty { try lowerJoinedCgroups(joinedCgroups, into: plan) }
 
         // The report page nscore-init writes the outcome (the command's pid) to.
         let report: Int32
@@ -140,6 +149,46 @@ enum Joiner {
         plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what), pidNamespace: pidNamespace)
         SpawnPlanner.lowerExec(stdio, into: plan)
         return try Spawner.run(plan)
+    }
+
+    /// The command goes into the container's cgroups, as `runc exec` puts it, so that it runs
+    /// within the container's limits: the child starts in the cgroup2 one (`CLONE_INTO_CGROUP`)
+    /// and waits until the parent has written its pid into the v1 ones, before it execs
+    /// nscore-init (whose fork of the command stays there). A frozen container is refused: the
+    /// command would hang until it is thawed.
+    static func lowerJoinedCgroups(_ dirs: [String], into plan: SpawnPlan) throws(NSCoreError) {
+        let layout = try CgroupLayout.current()
+        let v2Mounts = layout.hierarchies.filter(\.v2).map(\.mountPoint)
+        let v2 = dirs.first { d in v2Mounts.contains { d.hasPrefix($0 + "/") } }
+        let v1 = dirs.filter { $0 != v2 }
+        let frozen = v2.map { ((try? CgroupPlan.readText($0 + "/cgroup.events")) ?? "").contains("frozen 1") } ?? false
+            || v1.contains { (try? CgroupPlan.readText($0 + "/freezer.state")) == "FROZEN" }
+        if frozen {
+            throw NSCoreError(.busy, errno: Errno(rawValue: EBUSY), stage: "cgroups",
+                              message: "join: the container is frozen; thaw it first (its cgroup would hold the command frozen)")
+        }
+        if let v2 {
+            plan.beforeClone = { () throws(NSCoreError) -> (undo: () -> Void, cgroupFD: Int32) in
+                let fd = open(v2, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                if fd < 0 {
+                    let e = Errno.current
+                    throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups", message: "join: open the container's cgroup \(v2): \(e)")
+                }
+                return ({}, fd)
+            }
+        }
+        if !v1.isEmpty {
+            plan.waitForParentOnce(what: .text("wait for the parent to place it in the container's cgroups"))
+            plan.parentActions.append(ParentAction { pid throws(NSCoreError) in
+                for d in v1 {
+                    if case .failure(let e) = sys_writeFile(d + "/cgroup.procs", String(pid)) {
+                        throw NSCoreError(.from(errno: e), errno: e, stage: "cgroups",
+                                          message: "join: place the command in the container's cgroup \(d): \(e)")
+                    }
+                }
+                return nil
+            })
+        }
     }
 
     private static var nothingToJoin: NSCoreError {
