@@ -61,6 +61,12 @@ TARGETS = {
     "seccomp.syscall.getppid": ("ratio_max", 1.02, "<= 1x (±2%)"),
     "seccomp.syscall.personality": ("ratio_max", 1.0, "<= 1x"),
     "security.spawn": ("ratio_max", 1.10, "<= 1.10x"),
+    # Section 11: what a cgroup adds to a spawn against what its system calls cost (the spawn
+    # without limits + the raw routine), and `nscore run` with limits against crun with the
+    # same linux.resources. The stats rows have no target.
+    "cgroup.c": ("ratio_max", 1.10, "<= 1.10x"),
+    "cgroup.run.vs.crun": ("ratio_max", 0.5, "<= 0.5x"),
+    "cgroup.leftover": ("equal", 0, "= 0 (nothing left)"),
 }
 
 
@@ -88,6 +94,8 @@ def fmt_value(v: float, unit: str) -> str:
         return f"{v:.0f} KiB" if v >= 100 else f"{v:.1f} KiB"
     if unit == "lines":
         return f"{v:.0f} lines"
+    if unit == "dirs":
+        return f"{v:.0f} dirs"
     if unit.endswith("/s"):
         return f"{v:.0f}/s"
     return f"{v:.4g} {unit}"
@@ -183,9 +191,10 @@ def render(results, meta, notes, quick: bool) -> str:
         if "namespaces" in params:
             extra.append(params["namespaces"])
         subject = r["subject"] + (f" [{', '.join(extra)}]" if extra else "")
+        baseline = r["baseline"] + (f" [{params['detail']}]" if "detail" in params else "")
         text, status = judge(r, quick)
         out.append(
-            f"| {n} | {subject} | {r['baseline']} | {fmt_range(r['subject_stats'], unit)} | "
+            f"| {n} | {subject} | {baseline} | {fmt_range(r['subject_stats'], unit)} | "
             f"{fmt_range(r['baseline_stats'], unit)} | {fmt_ratio(r['ratio'])} | {text} | {status} |"
         )
     if notes:

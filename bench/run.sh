@@ -13,10 +13,12 @@
 #   against the raw clone3/setns loops of bench/c/rawloop.c; whole processes (procbench.c:
 #   `nscore run`/`exec`/`ns`/`ls` against the raw C program, unshare, nsenter, lsns, crun,
 #   bwrap); containers in a root filesystem (made by tools/make-test-rootfs.sh) against the raw C
-#   program bench/c/rawrootfs.c, bwrap and crun. Peers that are not installed are skipped with a
-#   note (bench/peers.sh installs them).
+#   program bench/c/rawrootfs.c, bwrap and crun; containers with cgroup limits (section 11,
+#   bench/c/cgroupbench.c) against the raw cgroup routine of bench/c/rawcgroup.c and crun. Peers
+#   that are not installed are skipped with a note (bench/peers.sh installs them).
 # Results: JSON lines collected in a temp dir, rendered by bench/report.py. Everything this
-# script starts (containers, temp dirs, crun state) is cleaned up on exit, even on failure.
+# script starts (containers, temp dirs, crun state, cgroups) is cleaned up on exit, even on
+# failure.
 set -euo pipefail
 
 QUICK=0
@@ -48,6 +50,66 @@ done
 WORK=$(mktemp -d /tmp/nscore-bench.XXXXXX)
 TARGET_PID=""
 CRUN_IDS=()
+IN_CRUN_CG_NS=()
+# Section 11's cgroups: the raw routine's directories are named $CG_PREFIX-<pid>-<n>, crun's
+# nsbench-$$-g; cgroupbench writes its pid to $WORK/cgroupbench-*.pid, and NSCore names the
+# cgroups it makes for it nscore-<that pid>-<n>. CG_BEFORE lists the nscore-* directories that
+# existed before the section (set when it starts).
+CG_PREFIX=nsbench-cg-$$
+CG_BEFORE=""
+CG_STARTED=0
+# cg_pids: the pids of this run's cgroupbench processes.
+cg_pids() {
+    local f
+    for f in "$WORK"/cgroupbench-*.pid; do
+        if [[ -r $f ]]; then cat "$f"; fi
+    done
+}
+# cg_ours: the cgroup directories this run made and left (none after a clean run): those named
+# after it, and new nscore-* ones whose maker (the pid in the name) is gone (`nscore run`).
+cg_ours() {
+    local pats=(-name "$CG_PREFIX-*" -o -name "nsbench-$$-g") pid d
+    for pid in $(cg_pids); do pats+=(-o -name "nscore-$pid-*"); done
+    {
+        find /sys/fs/cgroup -mindepth 2 -type d \( "${pats[@]}" \) 2>/dev/null || true
+        if ((CG_STARTED)); then
+            { find /sys/fs/cgroup -mindepth 2 -type d -name 'nscore-*' 2>/dev/null || true; } | while read -r d; do
+                if grep -qxF -- "$d" <<<"$CG_BEFORE"; then continue; fi
+                pid=${d##*/nscore-}
+                pid=${pid%%-*}
+                if [[ ! -d /proc/$pid ]]; then echo "$d"; fi
+            done
+        fi
+    } | sort -u
+}
+# cg_sweep: removes them; what is still running in those named after this run (cgroupbench's
+# containers, the raw routine's and crun's children) is killed first. The others are only
+# removed when empty.
+cg_sweep() {
+    local d p name own
+    local pids=" $(cg_pids | tr '\n' ' ') "
+    while read -r d; do
+        [[ -n $d ]] || continue
+        name=${d##*/}
+        own=0
+        case $name in
+        "$CG_PREFIX"-* | "nsbench-$$-g") own=1 ;;
+        nscore-*)
+            p=${name#nscore-}
+            [[ $pids == *" ${p%%-*} "* ]] && own=1
+            ;;
+        esac
+        if ((own)) && [[ -r $d/cgroup.procs ]]; then
+            while read -r p; do kill -KILL "$p" 2>/dev/null || true; done <"$d/cgroup.procs"
+        fi
+        for _ in $(seq 50); do
+            rmdir "$d" 2>/dev/null && break
+            [[ -d $d ]] || break
+            ((own)) || break
+            sleep 0.02
+        done
+    done < <(cg_ours)
+}
 cleanup() {
     local rc=$?
     set +e
@@ -61,6 +123,8 @@ cleanup() {
         wait "$TARGET_PID" 2>/dev/null
     fi
     for id in "${CRUN_IDS[@]}"; do crun delete -f "$id" >/dev/null 2>&1; done
+    if ((${#IN_CRUN_CG_NS[@]})); then "${IN_CRUN_CG_NS[@]}" crun delete -f "nsbench-$$-g" >/dev/null 2>&1; fi
+    cg_sweep
     rm -rf "$WORK"
     exit $rc
 }
@@ -212,6 +276,7 @@ base = {
 }
 os.makedirs(os.path.join(bundle, "b"))
 json.dump(base, open(os.path.join(bundle, "b", "config.json"), "w"))
+base_b = json.loads(json.dumps(base))
 base["linux"]["namespaces"] += [{"type": t} for t in ("user", "cgroup", "time")]
 base["linux"]["uidMappings"] = [{"containerID": 0, "hostID": os.geteuid(), "size": 1}]
 base["linux"]["gidMappings"] = [{"containerID": 0, "hostID": os.getegid(), "size": 1}]
@@ -251,9 +316,22 @@ rootfs_cfg = {
 }
 os.makedirs(os.path.join(bundle, "r"))
 json.dump(rootfs_cfg, open(os.path.join(bundle, "r", "config.json"), "w"))
+# Section 11: mode (b) with `nscore run --memory 256m --pids-limit 100 --cpus 1` in OCI terms.
+limits = json.loads(json.dumps(base_b))
+limits["linux"]["resources"] = {"memory": {"limit": 256 << 20}, "pids": {"limit": 100},
+                                "cpu": {"quota": 100000, "period": 100000}}
+os.makedirs(os.path.join(bundle, "g"))
+json.dump(limits, open(os.path.join(bundle, "g", "config.json"), "w"))
 EOF
     CRUN_OK=1
     CRUN_IDS=("nsbench-$$-b" "nsbench-$$-c" "nsbench-$$-r")
+    # Section 11's crun (cgroupfs manager) makes a directory in every hierarchy it sees, and
+    # also, with cgroup2 unmounted, a directory with a cgroup.procs file in the plain directory
+    # /sys/fs/cgroup/unified of the tmpfs beneath (shared with the host's mount namespace), which
+    # it never removes: its group runs with a throwaway tmpfs mounted there instead.
+    IN_CRUN_CG_NS=(unshare --mount --propagation private -- sh -c
+        'if [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then umount -l /sys/fs/cgroup/unified && mount -t tmpfs -o size=1m,mode=755 nsbench-cg /sys/fs/cgroup/unified; fi; exec "$@"'
+        sh)
 else
     NOTES+=("crun is not installed: its rows are skipped (bench/peers.sh installs it).")
 fi
@@ -505,6 +583,73 @@ run seccomp-install "$WORK/bin/seccompbench" install --rounds $SC_R --batch $SC_
 run seccomp-syscall "$WORK/bin/seccompbench" syscall --rounds $SC_R --loops $SC_LOOPS --policy "$SECCOMP_POLICY"
 run security-c "$WORK/bin/bench" security --rounds $SEC_R --batch $SEC_B --rootfs "$ROOTFS"
 NOTES+=("Security rows (section 10): NSCore's default seccomp profile (Docker's, for Docker's capability set) against libseccomp building the same policy (\`nscore seccomp default\` converted to text before anything is timed) as runc builds Docker's: seccomp_init(ERRNO(EPERM)), x86 and x32 added (Docker's three architectures on amd64), a rule per name with seccomp_rule_add_array (one per comparison when a rule compares one argument more than once, as runc splits them), seccomp_load. Socket is allowed when arg0 != 40 on that side, as Docker writes it (NSCore refuses AF_VSOCK on the low 32 bits, the way the kernel reads the argument); NSCore also denies x32 with ENOSYS instead of filtering it, and makes syscalls newer than its tables ENOSYS. Compile + install: each sample is the median of $SC_B fresh forked children, each timing from before the filter is built to after seccomp(2) (seccomp_load) returned, the fork untimed and no_new_privs and Docker's bounding set set before the clock starts; 'uncached' children come from a process that never compiled (every first-use cost of the library is in), 'cached' ones from a helper that compiled once. The seccomp(2) call itself (the kernel checks, translates and JIT-compiles the program and prepares its action cache) is part of both. Per-syscall: a fresh child installs a program from its bytes (both with flags 0) or none, then makes $SC_LOOPS raw calls in blocks of 1000; the sample is its fastest block. getppid is always allowed, so the kernel's action cache (Linux 5.11) runs no BPF for it under either filter: what remains is seccomp's entry work. personality(0xffffffff) is allowed by an argument check, so each call runs the filter. Spawn: the rootfs spawn of section 7 with Docker's capabilities, no_new_privs, the default profile and RLIMIT_NOFILE 1024 against the same spawn with every capability, no_new_privs off and no filter, $SEC_B of each per round, interleaved one by one (A B, B A, ...), a sample being the round's mean.")
+
+# ---- 11. cgroups --------------------------------------------------------------------------------
+# Containers with a memory limit (256 MiB), a pids limit (100) and a CPU quota (100000 us per
+# 100000 us period), each in new cgroups removed after the reap: NSCore through the C ABI
+# against itself without limits plus the raw cgroup routine (bench/c/rawcgroup.c: the same
+# directories, files and cgroup.procs writes, rmdir) and against the raw clone3 + cgroup loop;
+# `nscore run` against the raw program and crun with the same linux.resources (cgroupfs
+# manager); reading the figures of running containers through the C ABI and `nscore stats`
+# against reading the same files in C and with cat. Nothing may be left behind: the
+# directories this section made are counted afterwards (a row that must be 0) and removed.
+if ((QUICK)); then
+    CG_R=2 CG_B=2 CG_STATS_R=2 CG_STATS_N=5
+else
+    CG_R=21 CG_B=20 CG_STATS_R=11 CG_STATS_N=100
+    settle 60
+fi
+SEC_CG="11. cgroups: memory + pids + CPU limits (a new cgroup per container, removed after the reap)"
+CG_FLAGS="--memory 256m --pids-limit 100 --cpus 1"
+CG_BEFORE=$(find /sys/fs/cgroup -mindepth 2 -type d -name 'nscore-*' 2>/dev/null || true)
+CG_STARTED=1
+export NSBENCH_CG_PREFIX=$CG_PREFIX
+export NSBENCH_RAWCGROUP=$WORK/bin/rawcgroup
+gcc "${CFLAGS[@]}" -I"$ROOT/include" -o "$WORK/bin/cgroupbench" "$BENCH/c/cgroupbench.c" "$BENCH/c/rawcgroup.c" \
+    "$BENCH/c/rawloop.c" -L"$WORK/lib" -lnscore -Wl,-rpath,"$WORK/lib"
+gcc "${CFLAGS[@]}" -DRAWCGROUP_MAIN -o "$WORK/bin/rawcgroup" "$BENCH/c/rawcgroup.c" "$BENCH/c/rawloop.c"
+# A machine where this process may not make cgroups (no controller, no write access): the
+# section is skipped with the reason.
+CG_WHY=""
+if ! CG_WHY=$("$NSCORE" run $CG_FLAGS -- /bin/true 2>&1 >/dev/null); then
+    CG_WHY=${CG_WHY//$'\n'/ }
+    CG_WHY=${CG_WHY//\"/\'}
+    CG_WHY=${CG_WHY//\\/}
+    NOTES+=("Section 11 (cgroups) is skipped: \`nscore run $CG_FLAGS\` failed here: $CG_WHY")
+    for id in cgroup.c cgroup.c.raw cgroup.c.cost cgroup.run cgroup.run.vs.crun cgroup.stats.c cgroup.stats.c.cat \
+        cgroup.stats.cli cgroup.stats.cli.all; do
+        printf '{"id":"%s","section":"%s","subject":"%s","baseline":"","skipped":"no cgroups here: %s"}\n' \
+            "$id" "$SEC_CG" "$id" "${CG_WHY:0:160}" >>"$OUT"
+    done
+else
+    run cgroup-c "$WORK/bin/cgroupbench" spawn --rounds $CG_R --batch $CG_B --pidfile "$WORK/cgroupbench-spawn.pid"
+    args=(--section "$SEC_CG" --rounds $R_PROC --batch $B_PROC
+        --base "raw C program (rawcgroup, b): clone3 + the same cgroup work" "$WORK/bin/rawcgroup b /bin/true"
+        --subj cgroup.run "nscore run (b) $CG_FLAGS" "$NSCORE run -p -i -u -m -n $CG_FLAGS -- /bin/true")
+    if ((CRUN_OK)); then
+        args+=(--peer cgroup.crun "crun run (b) + the same linux.resources (cgroupfs manager)"
+            "crun --cgroup-manager=cgroupfs run --bundle $BUNDLE/g nsbench-$$-g")
+    else
+        args+=(--skip cgroup.crun "crun run (b) + the same linux.resources" "not installed (bench/peers.sh)")
+    fi
+    args+=(--vs cgroup.run.vs.crun cgroup.run cgroup.crun)
+    run cgroup-cli "${IN_CRUN_CG_NS[@]}" "$WORK/bin/procbench" "${args[@]}"
+    run cgroup-stats "$WORK/bin/cgroupbench" stats --rounds $CG_STATS_R --containers $CG_STATS_N --cmd "$PAUSE" \
+        --nscore "$NSCORE" --pidfile "$WORK/cgroupbench-stats.pid"
+fi
+# What is left: nothing, unless something failed to clean up (listed, then removed).
+sleep 0.2
+CG_LEFT=$(cg_ours)
+CG_NLEFT=0
+if [[ -n $CG_LEFT ]]; then
+    CG_NLEFT=$(wc -l <<<"$CG_LEFT")
+    log "cgroup directories left behind (removing them):"
+    printf '  %s\n' $CG_LEFT >&2
+    cg_sweep
+fi
+printf '{"id":"cgroup.leftover","section":"%s","subject":"cgroup directories left after the section (%s-*, nsbench-%s-g, nscore-* of its processes)","baseline":"none","unit":"dirs","better":"lower","subject_samples":[%d],"baseline_samples":[0],"params":{"ratio":false}}\n' \
+    "$SEC_CG" "$CG_PREFIX" "$$" "$CG_NLEFT" >>"$OUT"
+NOTES+=("Cgroup rows (section 11): limits of 256 MiB memory, 100 pids and a CPU quota of 100000 us per 100000 us period (\`$CG_FLAGS\`). On this kind of machine (cgroup v1 controllers, a cgroup2 hierarchy without them) NSCore makes five directories per container: memory, cpu and pids (each with its limit files), the cgroup2 one (freeze, kill, events) and cpuacct (CPU usage), below the caller's own cgroup; writes the child's pid to each cgroup.procs while the child waits; removes them after the reap. The raw routine (bench/c/rawcgroup.c, no libnscore) finds the same places once per process (/proc/self/mountinfo, /proc/self/cgroup, the cgroup2 cgroup.controllers; NSCore reads them at every spawn) and then makes the same system calls: mkdir and one write per limit file, one write per cgroup.procs, rmdir after waitpid; bench/c/cgroupbench.c checks, before timing, that NSCore's directories are in the same hierarchies and below the same parents. In-process (no new namespace, as section 1's mode a): the spawn with limits against (1) the same spawn without limits + the raw routine's cgroup system calls, timed inside its own loop around a real child waiting on a pipe (the target: what the cgroup may add to a spawn is what the system calls cost; the raw side's handshake and the child's later exit from its cgroups are not counted, which favours the baseline), (2) the raw clone3 + cgroup loop run whole by a small C process (rawcgroup --batch); (3) NSCore's cgroup cost (with - without limits) against the raw routine's system calls, with the raw routine's steps in the row. Whole process (mode b, in the private mount namespace of crun's group, where the cgroup2 hierarchy is replaced by an empty tmpfs: NSCore and the raw program then use v1's freezer instead of the cgroup2 directory): \`nscore run -p -i -u -m -n $CG_FLAGS\` against \`rawcgroup b\` and \`crun --cgroup-manager=cgroupfs run\` with the same linux.resources and no cgroupsPath (crun makes /<id> in all ten hierarchies it sees, at their roots). Stats: $CG_STATS_N running containers ($(basename "$PAUSE")) with those limits; the figures of all of them per sample, through nscore_container_resource_stats, open+read+close of the same files in C (those NSCore takes a figure from: the files of its read list that exist in each directory), one cat per container, \`nscore stats --json PID\` per container (which also finds the cgroups from /proc/PID/cgroup and the mount table), one \`nscore stats --json\` over all the pids and one cat over all the files; whole processes are started with posix_spawn from the benchmark. The containers are freed afterwards and their directories checked to be gone.")
 
 # ---- report -----------------------------------------------------------------------------------
 ELAPSED=$(($(date +%s) - START))
