@@ -1,5 +1,6 @@
 import CNSCoreShim
 import Glibc
+import Synchronization
 
 /// Where the calling process's cgroups are: which hierarchies are mounted (cgroup v1 per
 /// controller, the unified cgroup2 one), and the caller's directory in each.
@@ -48,12 +49,7 @@ struct CgroupLayout: Sendable {
     /// The caller's layout, from /proc/self/mountinfo and /proc/self/cgroup (or `cgroupFile`:
     /// another process's cgroups, through this process's mounts).
     static func current(cgroupFile: String = "/proc/self/cgroup") throws(NSCoreError) -> CgroupLayout {
-        let mounts: [MountEntry]
-        do {
-            mounts = try Inspect.mounts(of: getpid())
-        } catch {
-            throw NSCoreError(.system, errno: error.errno, stage: "cgroups", message: "cgroups: \(error.message)")
-        }
+        let mounts = try cgroupMounts()
         let bytes: [UInt8]
         switch sys_readFile(cgroupFile) {
         case .success(let b): bytes = b
@@ -100,6 +96,36 @@ struct CgroupLayout: Sendable {
         }
         return layout
     }
+
+    /// This process's cgroup mounts (`cgroup`, `cgroup2`), parsed again only when
+    /// /proc/self/mountinfo changed: a spawn with resources reads it every time, and parsing a
+    /// whole mount table is most of a layout's cost.
+    static func cgroupMounts() throws(NSCoreError) -> [MountEntry] {
+        let bytes: [UInt8]
+        switch sys_readFile("/proc/self/mountinfo") {
+        case .success(let b): bytes = b
+        case .failure(let e):
+            throw NSCoreError(.system, errno: e, stage: "cgroups", message: "cgroups: read /proc/self/mountinfo: \(e)")
+        }
+        if let cached = mountCache.withLock({ $0 }), cached.bytes == bytes { return cached.mounts }
+        var mounts: [MountEntry] = []
+        let marker = Array(" - cgroup".utf8)
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            // Only the lines whose filesystem type (after " - ") starts with "cgroup".
+            guard let at = line.firstRange(of: marker) else { continue }
+            let after = line[at.upperBound...]
+            guard after.first == UInt8(ascii: " ") || after.starts(with: Array("2 ".utf8)) else { continue }
+            guard let e = MountEntry(mountinfoLine: Substring(String(decoding: line, as: UTF8.self))) else {
+                throw NSCoreError(.system, errno: Errno(rawValue: EIO), stage: "cgroups",
+                                  message: "cgroups: a line of /proc/self/mountinfo does not parse: \(String(decoding: line.prefix(120), as: UTF8.self))")
+            }
+            mounts.append(e)
+        }
+        mountCache.withLock { $0 = (bytes, mounts) }
+        return mounts
+    }
+
+    private static let mountCache = Mutex<(bytes: [UInt8], mounts: [MountEntry])?>(nil)
 
     /// The v1 controllers NSCore uses (and the others a hierarchy may be named by).
     static let known: Set<String> = ["cpu", "cpuacct", "cpuset", "memory", "pids", "blkio", "io", "freezer",
