@@ -123,8 +123,19 @@ extension CgroupSet {
             return out
         }
         var any = false
+        // Which controllers each directory has (its hierarchy's, v1; its cgroup.controllers,
+        // v2), so that only files that exist are read; unknown: every candidate is tried.
+        let mounts = (try? CgroupLayout.cgroupMounts()) ?? []
         for d in cgroups {
-            if let v = number(d, "memory.usage_in_bytes") {  // v1
+            let m = mounts.filter { d.hasPrefix($0.mountPoint + "/") }.max { $0.mountPoint.count < $1.mountPoint.count }
+            let v2 = m.map { $0.fsType == "cgroup2" }
+            let known: Set<String>? = m.map { m in
+                // cpu.stat is a core file of every cgroup2 cgroup.
+                v2 == true ? Set((value(d, "cgroup.controllers") ?? "").split(separator: " ").map(String.init)).union(["cpu"])
+                    : Set(m.superOptions)
+            }
+            func has(_ controller: String) -> Bool { known?.contains(controller) ?? true }
+            if has("memory"), v2 != true, let v = number(d, "memory.usage_in_bytes") {
                 any = true
                 s.memoryCurrent = v
                 s.memoryPeak = number(d, "memory.max_usage_in_bytes")
@@ -132,7 +143,7 @@ extension CgroupSet {
                 // With a memory+swap limit the charge fails there first.
                 s.memoryLimitHits = Swift.max(number(d, "memory.failcnt") ?? 0, number(d, "memory.memsw.failcnt") ?? 0)
                 s.oomKills = keyed(d, "memory.oom_control")["oom_kill"]
-            } else if let v = number(d, "memory.current") {  // v2
+            } else if has("memory"), v2 != false, let v = number(d, "memory.current") {
                 any = true
                 s.memoryCurrent = v
                 s.memoryPeak = number(d, "memory.peak")
@@ -142,15 +153,15 @@ extension CgroupSet {
                 s.oomKills = events["oom_kill"]
                 s.oomEvents = events["oom"]
             }
-            if let v1 = value(d, "blkio.throttle.io_service_bytes_recursive") {
+            if has("blkio"), v2 != true, let v1 = value(d, "blkio.throttle.io_service_bytes_recursive") {
                 any = true
                 s.io = Self.blkioStats(bytes: v1, operations: value(d, "blkio.throttle.io_serviced_recursive") ?? "")
-            } else if let v2 = value(d, "io.stat") {
+            } else if has("io"), v2 != false, let text = value(d, "io.stat") {
                 any = true
-                s.io = Self.ioStat(v2)
+                s.io = Self.ioStat(text)
             }
-            if let v = number(d, "cpuacct.usage") { any = true; s.cpuUsageNanoseconds = v }
-            let stat = keyed(d, "cpu.stat")
+            if has("cpuacct"), v2 != true, let v = number(d, "cpuacct.usage") { any = true; s.cpuUsageNanoseconds = v }
+            let stat = has("cpu") ? keyed(d, "cpu.stat") : [:]
             if !stat.isEmpty {
                 any = true
                 if let u = stat["usage_usec"] { s.cpuUsageNanoseconds = u * 1000 }
@@ -159,7 +170,7 @@ extension CgroupSet {
                 if let t = stat["throttled_time"] { s.cpuThrottledNanoseconds = t }
                 if let t = stat["throttled_usec"] { s.cpuThrottledNanoseconds = t * 1000 }
             }
-            if let v = number(d, "pids.current") {
+            if has("pids"), let v = number(d, "pids.current") {
                 any = true
                 s.pidsCurrent = v
                 s.pidsLimit = number(d, "pids.max")
