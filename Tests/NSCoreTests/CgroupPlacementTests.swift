@@ -214,6 +214,12 @@ extension CgroupTests {
                     else { #expect(m[1].contains("/nscore-\(getpid())-") && m[1] != memory, "\(m)") }
                 }
             }
+            // A cgroup elsewhere (cgroupsPath at the hierarchies' roots) is the one bound.
+            var c = RootfsTests.config(rootfs, "grep ' /sys/fs/cgroup/memory ' /proc/self/mountinfo")
+            c.resources = Resources(memory: .init(limit: 48 << 20))
+            c.cgroupsPath = "/nscore-view-\(getpid())"
+            let (placed, mounted) = try T.run(c)
+            #expect(placed == .exited(0) && mounted.contains(" /nscore-view-\(getpid()) /sys/fs/cgroup/memory "), "\(mounted)")
             // Without resources and without a cgroup namespace: nothing of the host's.
             let (status, out) = try T.run(RootfsTests.config(rootfs, "ls /sys/fs/cgroup | wc -l"))
             #expect(status == .exited(0))

@@ -32,8 +32,9 @@ struct CgroupView: Sendable {
         func source(_ h: CgroupLayout.Hierarchy) -> Source? {
             // A new cgroup2 may be mounted in a user namespace that owns the cgroup namespace; v1 not.
             if ns.contains(.cgroup) && (h.v2 || !ns.contains(.user)) { return .fresh(v2: h.v2, options: h.options) }
-            return mine.first { $0.hasPrefix(h.directory + "/") && !$0.dropFirst(h.directory.count + 1).contains("/") }
-                .map { .bind($0) }
+            // The container's directory in this hierarchy, wherever it is (below the caller's
+            // cgroup, a delegated ancestor, or at its cgroupsPath).
+            return mine.first { $0.hasPrefix(h.mountPoint + "/") }.map { .bind($0) }
         }
         let top = "/sys/fs/cgroup"
         if layout.mode == .unified, let h = layout.hierarchies.first(where: { $0.v2 && $0.mountPoint == top }) {

@@ -344,6 +344,14 @@ struct CgroupPlan: Sendable {
         var made: [String] = []
         do throws(NSCoreError) {
             for d in directories {
+                // Before anything changes: the parent must exist and the cgroup must not.
+                let parent = String(d.path[..<d.path.lastIndex(of: "/")!])
+                for (path, want, e, hint) in [(parent, true, ENOENT, "the parent of the container's cgroup must exist"),
+                                              (d.path, false, EEXIST, "the container's cgroup must not exist yet (cgroupsPath names a new cgroup)")]
+                where (access(path, F_OK) == 0) != want {
+                    throw NSCoreError(.from(errno: Errno(rawValue: e)), errno: Errno(rawValue: e), stage: "cgroups",
+                                      message: "cgroups: \(path): \(Errno(rawValue: e)); \(hint)")
+                }
                 if !d.controllers.isEmpty {
                     try CgroupPlan.checkNoProcesses(above: d.path)
                     try CgroupPlan.enable(d.controllers, below: d.path)
