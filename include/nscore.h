@@ -584,28 +584,55 @@ NSCORE_API const char *nscore_seccomp_syscall_name(uint32_t arch, int32_t nr);
 
 /* ---- Resources (cgroups; the OCI runtime spec's linux.resources) -------------------------
  *      Limits on what the container may use: memory, CPU time and CPUs, processes, block io
- *      and huge pages. Setting any
- *      gives the container a cgroup of its own: a directory "nscore-<caller's pid>-<n>" below
- *      the caller's own cgroup (/proc/self/cgroup) in each hierarchy that holds a controller
- *      the limits need (cgroup2 where the caller's cgroup2 directory offers the controller in
- *      cgroup.controllers, else the controller's v1 hierarchy: on a hybrid machine
- *      /sys/fs/cgroup/memory/..., /sys/fs/cgroup/pids/...), and in those the library uses to
- *      account for the whole container (the cgroup2 hierarchy where one is mounted, else v1's
- *      freezer; v1's cpuacct with CPU limits); nscore_container_cgroups_json() lists them. The
- *      child waits until the parent has made the directories, written the limits and moved it
- *      in (cgroup.procs), so the command never runs outside them; its descendants stay in
- *      them. With NSCORE_NS_CGROUP the container's cgroups are the root of its cgroup
- *      namespace (it sees "/" in /proc/self/cgroup). The directories are removed once the
- *      container is reaped (nscore_container_wait(), nscore_container_stop(), or
- *      nscore_container_free() of a running one), and by a spawn that fails. After
+ *      and huge pages. Setting any gives the container a cgroup of its own: a directory
+ *      "nscore-<caller's pid>-<n>" (or the one nscore_spawn_config_set_cgroups_path() names)
+ *      in each hierarchy that holds a controller the limits need (cgroup2 where the caller's
+ *      cgroup2 directory offers the controller in cgroup.controllers, else the controller's
+ *      v1 hierarchy: on a hybrid machine /sys/fs/cgroup/memory/..., /sys/fs/cgroup/pids/...),
+ *      and in those the library uses to account for the whole container (the cgroup2
+ *      hierarchy where one is mounted, else v1's freezer; v1's cpuacct with CPU limits);
+ *      nscore_container_cgroups_json() lists them. The parent makes the directories and
+ *      writes the limits just before the clone. The child starts in its cgroup2 directory
+ *      (clone3 CLONE_INTO_CGROUP, Linux 5.7); v1 hierarchies have no such flag, so for them
+ *      it waits until the parent has written its pid into their cgroup.procs. Either way the
+ *      command never runs outside its limits; its descendants stay in them. With
+ *      NSCORE_NS_CGROUP the child makes its cgroup namespace once it is in its cgroups, so they
+ *      are the namespace's root (it sees "/" in /proc/self/cgroup). The directories are
+ *      removed once the container is reaped (nscore_container_wait(), nscore_container_stop(),
+ *      or nscore_container_free() of a running one), and by a spawn that fails. After
  *      nscore_container_detach() they stay: the process still runs in them, and the caller
  *      removes them (rmdir(2)) once it has ended. Without any limit (the default) no cgroup is
  *      touched.
  *
- *      Making a cgroup needs write access to the caller's cgroup: root, or a cgroup2 subtree
- *      delegated to the caller. Otherwise nscore_spawn() fails with NSCORE_EPERM (errno
- *      EACCES), stage "cgroups", and a message that says so; a new user namespace does not
- *      help (the parent makes the cgroup). A controller the machine lacks: NSCORE_ENOTSUP
+ *      Where the cgroup goes: below the caller's own cgroup (/proc/self/cgroup). On cgroup2 a
+ *      cgroup that holds processes cannot give controllers to its children, so when the
+ *      caller's cgroup holds processes (its own, at least) and does not give the controllers
+ *      the limits need (cgroup.subtree_control), the container goes below the nearest ancestor
+ *      inside the caller's delegated subtree that gives them. That subtree is the nearest
+ *      cgroup systemd marked delegated (xattr trusted.delegate or user.delegate, as for units
+ *      with Delegate= or DelegateSubgroup=) and what is below it; for a caller other than
+ *      root, the cgroups it owns above its own count too (user@UID.service). Never outside it:
+ *      otherwise nscore_spawn() fails with NSCORE_EBUSY, stage "cgroups", "cgroups: <its
+ *      parent> holds processes ...", before any cgroup is changed.
+ *      nscore_spawn_config_set_cgroups_path() places the container explicitly instead.
+ *
+ *      A container with a root filesystem and the default mounts sees its own cgroups at
+ *      /sys/fs/cgroup, read-only, never the host's tree. With NSCORE_NS_CGROUP: new cgroup
+ *      filesystems, which the kernel roots at the namespace's root (the container's cgroup;
+ *      without resources the caller's): cgroup2 alone on a unified machine; on a hybrid or v1
+ *      machine a read-only tmpfs with one mount per hierarchy, named as on the host ("memory",
+ *      "cpu,cpuacct" with the links "cpu" and "cpuacct", ..., "unified"); a user namespace
+ *      cannot mount cgroup v1, so there the v1 hierarchies are bound as without one. Without
+ *      NSCORE_NS_CGROUP: the container's own cgroup directories, bound read-only. Without
+ *      resources and without a cgroup namespace: nothing. This does not apply where a new
+ *      user namespace comes without a new network namespace: a new sysfs needs its own
+ *      network namespace, so the host's /sys is bound read-only as before, and its
+ *      /sys/fs/cgroup with it.
+ *
+ *      Making a cgroup needs write access to the cgroup it goes below: root, or a cgroup2
+ *      subtree delegated to the caller. Otherwise nscore_spawn() fails with NSCORE_EPERM
+ *      (errno EACCES), stage "cgroups", and a message that says so; a new user namespace does
+ *      not help (the parent makes the cgroup). A controller the machine lacks: NSCORE_ENOTSUP
  *      naming it. The values are checked by nscore_spawn() before anything is created, with
  *      NSCORE_EINVAL naming the value ("resources: memory.limit is -5; give a size in bytes,
  *      or -1 for no limit", "resources: cpu.cpus '7' names CPU 7, which this machine does not
@@ -697,6 +724,22 @@ NSCORE_API int nscore_spawn_config_add_hugepage_limit(nscore_spawn_config *cfg, 
                                                       nscore_error **err);
 /** Removes every resource limit: the container gets no cgroup of its own (the default). */
 NSCORE_API int nscore_spawn_config_clear_resources(nscore_spawn_config *cfg, nscore_error **err);
+/** Where the container's cgroup goes (the OCI runtime spec's linux.cgroupsPath), in each
+ *  hierarchy it uses: an absolute path from the hierarchy's root as this process sees it
+ *  ("/ci/job-7": /sys/fs/cgroup/memory/ci/job-7 on a hybrid machine), a relative one from
+ *  the caller's own cgroup ("job-7": below the caller's path in /proc/self/cgroup). The last
+ *  component is the container's cgroup, which must not exist yet; its parent must (only the
+ *  last is made, and removed after the reap). It replaces the default name and place above.
+ *  nscore_cgroup_open() finds only cgroups whose last component starts with "nscore-".
+ *  Used only with resources: ignored without any limit; nscore_spawn_config_clear_resources()
+ *  keeps it. NULL removes it (the default). Copied. A NULL cfg or invalid UTF-8: NSCORE_EINVAL.
+ *  At nscore_spawn(), before anything is made, a path that names no cgroup ("", "/", a
+ *  component "." or ".."): NSCORE_EINVAL, stage "cgroupsPath", "cgroupsPath 'a/../b' must name
+ *  a cgroup: ...". Then, stage "cgroups", naming the directory, with nothing left behind: a
+ *  cgroup that exists already, NSCORE_ESYS (errno EEXIST), "... the container's cgroup must
+ *  not exist yet"; a missing parent, NSCORE_ENOTFOUND (ENOENT) naming it; on cgroup2 a parent
+ *  that holds processes, NSCORE_EBUSY (see above). */
+NSCORE_API int nscore_spawn_config_set_cgroups_path(nscore_spawn_config *cfg, const char *path, nscore_error **err);
 
 /* nscore_container (see "Containers" below). */
 struct nscore_container;
@@ -772,9 +815,12 @@ NSCORE_API int nscore_container_kill_all(struct nscore_container *c, nscore_erro
  *  _add_blkio_device() and _add_hugepage_limit() (the rest of cfg is ignored; cfg is only
  *  read, and may be freed or reused after the call). Only the values set are written; the
  *  others stay (a device's throttle rate 0 removes its limit). A kind of limit (memory, cpu,
- *  cpuset, pids, blkio or io, hugetlb) the container was not given at spawn has no cgroup to
- *  change: NSCORE_EINVAL, "... a limit of that kind must be given at spawn to be changed
- *  later". A cfg without any limit, or a bad value:
+ *  cpuset, pids, blkio or io, hugetlb) whose controller is on cgroup2 can be changed when the
+ *  container's cgroup has that controller (its cgroup.controllers: cgroup2 keeps every
+ *  controller in the one directory, so the kind need not have been given at spawn); one on
+ *  cgroup v1 only when it was given at spawn (the hierarchy then has the container's
+ *  directory). Otherwise NSCORE_EINVAL, "... a limit of that kind must be given at spawn to
+ *  be changed later". A cfg without any limit, or a bad value:
  *  NSCORE_EINVAL naming it, before anything is written. A value the kernel refuses (a memory
  *  limit below what is in use, on v1): its code, naming the file; values written before it
  *  stay. */

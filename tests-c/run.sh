@@ -20,7 +20,7 @@ CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -pthread -I"$include" -I"$here"
 LDFLAGS=(-L"$libdir" -lnscore -Wl,-rpath,"$libdir")
 
 # Tests that also run unprivileged (they adapt their expectations to the uid).
-ROOTLESS="test_spawn_basic test_spawn_namespaces test_user_ns test_capabilities test_bad_input test_leaks test_concurrency test_join_exposure test_rootfs test_seccomp test_cgroup_io"
+ROOTLESS="test_spawn_basic test_spawn_namespaces test_user_ns test_capabilities test_bad_input test_leaks test_concurrency test_join_exposure test_rootfs test_seccomp test_cgroup_io test_cgroups_path"
 
 failed=0
 passed=0

@@ -30,6 +30,7 @@ cleanup() {
     local p
     for p in "${CHILDREN[@]}" "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
     wait 2>/dev/null
+    cgp_clean
     for p in "${PERSISTED[@]}"; do umount -l "$p" 2>/dev/null; done
     [ -n "$QID" ] && ipcrm -q "$QID" 2>/dev/null
     rm -rf "$TMP"
@@ -38,6 +39,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 MOUNTS_BEFORE=$(wc -l < /proc/self/mountinfo)
+
+# The cgroups the placement tests (--cgroup-parent, --cgroups-path) name start with CGP.
+CGP=cgpath-$$-
+cg_mounts() { awk '{ for (i = 7; $i != "-"; i++); if ($(i + 1) ~ /^cgroup2?$/) print $5 }' /proc/self/mountinfo; }
+# cgp_dirs: the CGP* directories anywhere in a cgroup hierarchy, deepest first.
+cgp_dirs() { local m; for m in $(cg_mounts); do find "$m" -maxdepth 12 -depth -type d -name "$CGP*" 2>/dev/null; done; }
+cgp_clean() { local d; for d in $(cgp_dirs); do rmdir "$d" 2>/dev/null; done; }
 
 # ---- helpers ---------------------------------------------------------------------------------
 
@@ -1290,6 +1298,84 @@ t as_nobody "$RBIN" run -U -r -- id -u;   expect "rootless -U -r without resourc
 
 help_lists run --memory --memory-reservation --memory-swap --oom-kill-disable --cpus --cpu-shares --cpu-period \
     --cpu-quota --cpuset-cpus --cpuset-mems --pids-limit "Resources (cgroups"
+
+# Where the cgroup goes: --cgroup-parent PATH (docker's: the cgroup to put it in, as
+# PATH/nscore-<nscore's pid>-1) and --cgroups-path PATH (OCI's: the container's cgroup itself);
+# absolute from each hierarchy's root, relative from nscore's cgroup (this shell's).
+# own_dirs: this shell's directory in each cgroup hierarchy (each mounted at its root).
+own_dirs() {
+    awk 'NR == FNR { n = index($0, ":"); rest = substr($0, n + 1); m = index(rest, ":")
+                     path[substr(rest, 1, m - 1)] = substr(rest, m + 1); next }
+         { for (i = 7; $i != "-"; i++); t = $(i + 1); if (t != "cgroup" && t != "cgroup2") next
+           key = "-"
+           if (t == "cgroup2") key = ""
+           else for (k in path) {
+               if (k == "") continue
+               c = split(k, names, ","); all = 1
+               for (j = 1; j <= c; j++) if (!index("," $(i + 3) ",", "," names[j] ",")) all = 0
+               if (all) key = k
+           }
+           if (key != "-" && key in path) print $5 (path[key] == "/" ? "" : path[key]) }' /proc/self/cgroup /proc/self/mountinfo
+}
+# placed_in WANT: every line of stdin (a container's /proc/self/cgroup) that differs from this
+# shell's is "N:NAMES:WANT", where WANT may use @ for this shell's path in that hierarchy; at
+# least one differs.
+placed_in() {
+    local line id path own differs=0
+    while IFS= read -r line; do
+        id=${line%%:*} path=${line#*:*:}
+        own=$(awk -F: -v id="$id" '$1 == id { print substr($0, length($1) + length($2) + 3) }' /proc/self/cgroup)
+        [ "$path" = "$own" ] && continue
+        differs=1
+        [ "$own" = / ] && own=""
+        [ "$path" = "${1//@/$own}" ] || return 1
+    done
+    [ "$differs" = 1 ]
+}
+if [ -n "$(sh "$CGSH" memory self)" ] && [ -n "$(own_dirs)" ]; then
+    for d in $(own_dirs); do mkdir "$d/${CGP}parent"; done
+    tp "$BIN" run --memory 64m --cgroup-parent "${CGP}parent" -- cat /proc/self/cgroup
+    expect "--cgroup-parent NAME (relative) --memory 64m: runs" 0
+    check "... in NAME/nscore-PID-1 below nscore's own cgroup, in each hierarchy it uses" \
+        'placed_in "@/${CGP}parent/nscore-$LASTPID-1" <<<"$OUT"'
+    check "... removed after, NAME kept" '[ -z "$(cg_left "$LASTPID")" ] && [ "$(cgp_dirs | wc -l)" = "$(own_dirs | wc -l)" ]'
+    cgp_clean
+    t "$BIN" run --memory 64m --cgroups-path "/${CGP}abs" -- \
+        sh -c 'cat /proc/self/cgroup; ls -d /sys/fs/cgroup/*/"$0" /sys/fs/cgroup/"$0" 2>/dev/null; true' "${CGP}abs"
+    expect "--cgroups-path /NAME (absolute) --memory 64m: runs" 0
+    check "... in /NAME at each hierarchy's root" 'grep -v "^/" <<<"$OUT" | placed_in "/${CGP}abs"'
+    check "... which is /sys/fs/cgroup/memory/NAME (or, on a unified machine, /sys/fs/cgroup/NAME)" \
+        'grep -qxE "/sys/fs/cgroup/(memory/)?${CGP}abs" <<<"$OUT"'
+    check "... removed after" '[ -z "$(cgp_dirs)" ]'
+    for m in $(cg_mounts); do mkdir "$m/${CGP}exists"; done
+    bad_resource "--cgroups-path of a cgroup that exists: 125, names it" 125 \
+        "/${CGP}exists: EEXIST (File exists); the container's cgroup must not exist yet (--cgroups-path names a new cgroup)" \
+        --memory 64m --cgroups-path "/${CGP}exists"
+    check "... and it is kept" '[ "$(cgp_dirs | wc -l)" = "$(cg_mounts | wc -l)" ]'
+    cgp_clean
+    bad_resource "--cgroup-parent of a cgroup that does not exist: 125, names it" 125 \
+        "/${CGP}missing: ENOENT" --memory 64m --cgroup-parent "/${CGP}missing"
+    check "... ENOENT" 'grep -qF "ENOENT (No such file or directory)" <<<"$ERR"'
+    bad_resource "--cgroups-path in a parent that does not exist: 125, names it" 125 \
+        "/${CGP}missing: ENOENT" --memory 64m --cgroups-path "${CGP}missing/x"
+    check "no cgroup named ${CGP}* is left" '[ -z "$(cgp_dirs)" ]'
+else
+    echo "skip - --cgroup-parent and --cgroups-path: no memory controller, or no cgroup hierarchy"
+fi
+bad_resource "--cgroups-path a/../b: exit 2, names it" 2 \
+    "invalid value 'a/../b' for '--cgroups-path': expected a cgroup path: names separated by '/', without '.' or '..'" \
+    --memory 64m --cgroups-path a/../b
+bad_resource "--cgroups-path '': exit 2" 2 "invalid value '' for '--cgroups-path'" --memory 64m --cgroups-path ""
+bad_resource "--cgroups-path /: exit 2 (it names no cgroup)" 2 "invalid value '/' for '--cgroups-path'" \
+    --memory 64m --cgroups-path /
+bad_resource "--cgroup-parent '': exit 2" 2 "invalid value '' for '--cgroup-parent'" --memory 64m --cgroup-parent ""
+bad_resource "--cgroup-parent ./x: exit 2" 2 "invalid value './x' for '--cgroup-parent'" --memory 64m --cgroup-parent ./x
+bad_resource "--cgroup-parent without a limit: exit 2" 2 "--cgroup-parent needs a resource limit such as --memory" \
+    --cgroup-parent "${CGP}x"
+bad_resource "--cgroups-path without a limit: exit 2" 2 "--cgroups-path needs a resource limit such as --memory" \
+    --cgroups-path "/${CGP}x"
+check "no cgroup named ${CGP}* is left" '[ -z "$(cgp_dirs)" ]'
+help_lists run --cgroup-parent --cgroups-path
 
 # ---- resources: stats, pause, resume, update, kill (a running container's cgroup) ------------
 

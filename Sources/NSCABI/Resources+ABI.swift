@@ -1,7 +1,7 @@
 // Resources+ABI.swift - the resource setters of nscore_spawn_config: nscore_spawn_config_set_memory,
-// _set_cpu, _set_pids_limit, _set_blkio_weight, _add_blkio_device, _add_hugepage_limit and
-// _clear_resources (nscore.h "Resources (cgroups)"). The calls on a running container's cgroup
-// are in Cgroup+ABI.swift.
+// _set_cpu, _set_pids_limit, _set_blkio_weight, _add_blkio_device, _add_hugepage_limit,
+// _clear_resources and _set_cgroups_path (nscore.h "Resources (cgroups)"). The calls on a
+// running container's cgroup are in Cgroup+ABI.swift.
 //
 // The setters fill SpawnConfiguration.resources (the OCI runtime spec's linux.resources) one
 // part at a time: each call replaces its part (memory, cpu, pids, the block io weight) or adds
@@ -12,7 +12,10 @@
 // whether they are valid depends on the machine (its CPUs, memory nodes, block devices, huge
 // page sizes and cgroup hierarchies), and the relation between the memory values is only known
 // once all are given. The setters check what is theirs: NULL handles, the 0/1 flag, the block
-// io kind, values that do not fit the engine's types, UTF-8.
+// io kind, values that do not fit the engine's types, UTF-8. The cgroups path
+// (SpawnConfiguration.cgroupsPath, the OCI runtime spec's linux.cgroupsPath) is kept apart from
+// the limits: clearing them leaves it, and the engine checks its form and uses it only when
+// there are limits.
 import Glibc
 import NSCore
 
@@ -167,5 +170,16 @@ public func nscore_spawn_config_clear_resources(_ cfg: OpaquePointer?,
                                                 _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     withConfig(cfg, "nscore_spawn_config_clear_resources", err) { h throws(NSCoreError) in
         h.configuration.resources = nil
+    }
+}
+
+/// Where the container's cgroup goes (OCI linux.cgroupsPath); NULL removes it. The path is
+/// checked by the engine at nscore_spawn(), where its parents are known.
+@c
+public func nscore_spawn_config_set_cgroups_path(_ cfg: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                                                 _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_cgroups_path"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.configuration.cgroupsPath = try ABI.optionalString(path, f, "path")
     }
 }

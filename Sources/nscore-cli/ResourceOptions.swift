@@ -24,6 +24,13 @@ import NSCore
 /// below `--memory`, a controller it lacks, no write access to nscore's cgroup) fails at spawn
 /// with the engine's message, its field names replaced by these options' (exit 125).
 ///
+/// Where the cgroup goes (``SpawnConfiguration/cgroupsPath``), for `nscore run` only:
+/// docker's `--cgroup-parent PATH` names the cgroup to put it in (it becomes
+/// `PATH/nscore-<nscore's pid>-1`, the name the engine would give it), and `--cgroups-path
+/// PATH` the container's cgroup itself, as OCI's `linux.cgroupsPath`. Either needs a limit,
+/// and a PATH with a `.` or `..` component is a usage error; a parent that does not exist or
+/// a cgroup that does fails at spawn with the engine's message.
+///
 /// Two differences from docker: without `--memory-swap`, swap is not limited (docker's daemon
 /// lets the container use as much swap as `--memory` where the kernel accounts swap), and 0
 /// is refused where docker reads it as "not set" (`--memory 0`), except `--pids-limit 0`
@@ -51,6 +58,10 @@ struct ResourceOptions {
         t.add(OptionSpec("device-read-iops", value: .required))
         t.add(OptionSpec("device-write-iops", value: .required))
         t.add(OptionSpec("hugetlb", value: .required))
+        if !forUpdate {
+            t.add(OptionSpec("cgroup-parent", value: .required))
+            t.add(OptionSpec("cgroups-path", value: .required))
+        }
     }
 
     /// The CFS period `--cpus` is a share of (docker's), in microseconds.
@@ -70,6 +81,9 @@ struct ResourceOptions {
     /// (`weightDevice`, `throttleReadBpsDevice`, ...), for ``explained(_:)``.
     private var devices: [String: [String]] = [:]
     private var hugepages: [Resources.HugepageLimit] = []
+    /// `--cgroup-parent` or `--cgroups-path` as given (the last one wins), and the
+    /// cgroupsPath it makes.
+    private var placement: (spelling: String, path: String)?
 
     /// Applies `option`; false when it is not one of these.
     mutating func apply(_ option: ParsedOption, _ parser: ArgumentParser) throws(CLIError) -> Bool {
@@ -159,6 +173,20 @@ struct ResourceOptions {
             }
             devices[field, default: []].removeAll { $0 == path }
             devices[field, default: []].append(path)
+        case "cgroup-parent", "cgroups-path":
+            let parent = option.name == "cgroup-parent"
+            let names = text.split(separator: "/")
+            // A parent may be a hierarchy's root ("/"); the container's cgroup needs a name.
+            guard !text.isEmpty, parent ? text.hasPrefix("/") || !names.isEmpty : !names.isEmpty,
+                  !names.contains(where: { $0 == "." || $0 == ".." }) else {
+                throw Self.invalid(option, parser, "expected a cgroup path: names separated by '/', without '.' or "
+                                   + "'..'; absolute from each hierarchy's root, else from nscore's cgroup")
+            }
+            // docker's parent holds the container's cgroup, named as the engine would name it.
+            let leaf: Substring = "nscore-\(getpid())-1"
+            let path = parent ? (text.hasPrefix("/") ? "/" : "") + (names + [leaf]).joined(separator: "/") : text
+            placement = (option.spelling, path)
+            return true  // no cgroup on its account: it places the one a limit asks for
         case "hugetlb":
             let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, let limit = Self.bytes(String(parts[1])) else {
@@ -180,12 +208,19 @@ struct ResourceOptions {
     /// - Throws: a usage error for a combination docker refuses.
     @inline(__always)
     func configure(_ config: inout SpawnConfiguration, _ parser: ArgumentParser) throws(CLIError) {
-        if given { try configureGiven(&config, parser) }
+        if given || placement != nil { try configureGiven(&config, parser) }
     }
 
     /// ``configure(_:_:)`` once an option was given.
     @inline(never)
     private func configureGiven(_ config: inout SpawnConfiguration, _ parser: ArgumentParser) throws(CLIError) {
+        if let placement {
+            guard given else {
+                throw parser.usage("\(placement.spelling) needs a resource limit such as --memory (only a limit gives "
+                                   + "COMMAND a cgroup of its own)")
+            }
+            config.cgroupsPath = placement.path
+        }
         var cpu = cpu
         if let cpusQuota {
             if let periodOrQuota {
@@ -214,6 +249,16 @@ struct ResourceOptions {
     /// by the options that set them (`--memory-swap`).
     @inline(never)
     func explained(_ error: NSCoreError) -> NSCoreError {
+        if error.stage == "cgroups" || error.stage == "cgroupsPath" {
+            var e = error
+            // The engine's advice for a caller whose cgroup holds processes, in these options.
+            e.message = e.message.replacingAll("give cgroupsPath a cgroup whose parent holds none",
+                                               with: "give --cgroup-parent a cgroup that holds none")
+            if let placement, placement.spelling == "--cgroups-path" {
+                e.message = e.message.replacingAll("cgroupsPath", with: "--cgroups-path")
+            }
+            return e
+        }
         guard error.stage == "resources" else { return error }
         var e = error
         // Longest first where one name starts another (blockIO.weightDevice[0] before

@@ -137,10 +137,11 @@ enum RunCommand {
                                      no-new-privileges[=true|false]
 
         Resources (cgroups; docker run's names and meanings). Any of these gives COMMAND a
-        cgroup of its own below nscore's, with the limits written before it runs, removed
-        when it ends; nscore needs write access to its cgroup (root). SIZE is bytes (1024,
-        1024b) or a number with a unit k, m or g, powers of 1024 (case-insensitive, an
-        optional trailing b): 512k, 256m, 1.5g, 1GB:
+        cgroup of its own below nscore's (or where --cgroup-parent or --cgroups-path says),
+        with the limits written before it runs, removed when it ends; nscore needs write
+        access to the cgroup it goes below (root, or a delegated cgroup2 subtree). SIZE is
+        bytes (1024, 1024b) or a number with a unit k, m or g, powers of 1024
+        (case-insensitive, an optional trailing b): 512k, 256m, 1.5g, 1GB:
               --memory SIZE          the memory limit; at it the kernel reclaims, then the
                                      OOM killer kills COMMAND (exit 137)
               --memory-reservation SIZE
@@ -180,7 +181,16 @@ enum RunCommand {
                                      (as the kernel names it: 2MB, 1GB), e.g. 2MB:64m; a
                                      page fault beyond it raises SIGBUS (repeatable; not a
                                      docker option: docker has none, OCI hugepageLimits)
-            DEVICE is the path of a whole disk (/dev/vda, not a partition).
+              --cgroup-parent PATH   put COMMAND's cgroup in cgroup PATH, which must exist:
+                                     it is PATH/nscore-<nscore's pid>-1. An absolute PATH
+                                     is from each hierarchy's root (/sys/fs/cgroup/memory/
+                                     PATH/...), a relative one from nscore's own cgroup
+              --cgroups-path PATH    COMMAND's cgroup itself (OCI linux.cgroupsPath; not a
+                                     docker option): absolute or relative as above, a cgroup
+                                     that must not exist yet, in a parent that must ('nscore
+                                     stats' and the like find only cgroups named nscore-*)
+            DEVICE is the path of a whole disk (/dev/vda, not a partition). --cgroup-parent
+            and --cgroups-path need a limit.
 
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
         be executed, 127 if it was not found, 2 for a usage error.

@@ -30,7 +30,8 @@ errno=13))``, an OCI ``linux.seccomp`` dict or JSON text, ``"default"`` or ``"un
 :func:`seccomp_respond` on ``container.seccomp_listener``.
 Limit its memory, CPU time, CPUs and processes with ``spawn(resources=Resources(memory_max="256m",
 cpu_quota=50_000, cpus="0-1", pids_max=64))`` (:class:`Resources`): the container gets a cgroup
-of its own, listed in ``container.cgroups`` and removed once it is reaped. While it runs, read
+of its own, listed in ``container.cgroups`` and removed once it is reaped (``cgroups_path=``
+places it, as OCI ``linux.cgroupsPath``). While it runs, read
 ``container.stats()`` (:class:`ResourceStats`), ``freeze()``/``thaw()`` it, ``update(pids_max=128)``
 its limits, ``kill_all()`` its processes (orphans too), ``wait_empty()`` for them, or poll
 ``cgroup_event_fd("oom")`` (:class:`CgroupEvent`) in your own loop. Block io and huge pages too:

@@ -323,6 +323,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     ),
     "nscore_spawn_config_add_hugepage_limit": (_c_int, [SpawnConfigPtr, _str, _u64, _err]),
     "nscore_spawn_config_clear_resources": (_c_int, [SpawnConfigPtr, _err]),
+    "nscore_spawn_config_set_cgroups_path": (_c_int, [SpawnConfigPtr, _str, _err]),
     "nscore_container_cgroups_json": (_c_int, [ContainerPtr, _json, _err]),
     "nscore_container_resource_stats": (_c_int, [ContainerPtr, ctypes.POINTER(ResourceStatsStruct), _err]),
     "nscore_container_resource_stats_json": (_c_int, [ContainerPtr, _json, _err]),

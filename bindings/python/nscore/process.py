@@ -471,6 +471,7 @@ def spawn(
     oom_score_adj: int | None = None,
     seccomp: SeccompLike = None,
     resources: ResourcesLike = None,
+    cgroups_path: StrOrBytesPath | None = None,
     network: NetworkLike = None,
     kill_on_parent_death: bool = False,
     stdin: StdioSpec = None,
@@ -591,6 +592,18 @@ def spawn(
         namespace. Values are checked before anything is created:
         :class:`nscore.InvalidArgumentError` naming the value (``resources: memory.limit is
         -5; ...``). None, or nothing set: no cgroup.
+    :param cgroups_path: where the container's cgroup goes (OCI ``linux.cgroupsPath``), in each
+        hierarchy it uses: an absolute path from the hierarchy's root (``"/ci/job-7"``:
+        ``/sys/fs/cgroup/memory/ci/job-7`` on a hybrid machine), a relative one from the
+        caller's own cgroup (``"job-7"``). The last component is the container's cgroup, which
+        must not exist yet; its parent must. None: ``nscore-<pid>-<n>`` below the caller's
+        cgroup (on cgroup2, below a cgroup of its delegated subtree that gives the controllers
+        when its own cannot). Needs ``resources``: :class:`nscore.InvalidArgumentError` without.
+        A path that names no cgroup (``""``, ``"a/../b"``) raises
+        :class:`nscore.InvalidArgumentError`, a missing parent :class:`nscore.NotFoundError`,
+        an existing cgroup :class:`nscore.SystemCallError` (``EEXIST``), each naming it,
+        before anything is started. A str, bytes or ``os.PathLike`` (``TypeError`` otherwise)
+        without a NUL byte.
     :param network: how a new network namespace is connected: None or ``"none"`` (only
         ``lo``, up), or an :class:`nscore.Veth` (a veth pair to the calling *thread*'s network
         namespace, with addresses, gateway, MTU and MAC, optionally on an :class:`nscore.Bridge`),
@@ -622,7 +635,7 @@ def spawn(
     gid_array = (ctypes.c_uint32 * len(gids))(*gids) if gids else None
     security = SpawnSecurity(capabilities, cap_add, cap_drop, privileged, no_new_privileges, rlimits, oom_score_adj)
     filter_ = _SpawnSeccomp(seccomp)
-    limits = _SpawnResources(resources)
+    limits = _SpawnResources(resources, cgroups_path)
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()

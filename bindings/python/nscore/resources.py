@@ -18,6 +18,12 @@ directories. Making a cgroup needs write access to the caller's cgroup (root, or
 cgroup2 subtree): otherwise the spawn raises :class:`~nscore.PermissionDeniedError` (a
 ``PermissionError``) saying so. A :class:`Resources` with nothing set makes no cgroup.
 
+``spawn(..., cgroups_path=...)`` places the container's cgroup (the OCI runtime spec's
+``linux.cgroupsPath``, ``nscore_spawn_config_set_cgroups_path``): an absolute path is from the
+root of each hierarchy (``"/ci/job-7"``: ``/sys/fs/cgroup/memory/ci/job-7`` on a hybrid machine),
+a relative one from the caller's own cgroup. Its last component is the container's cgroup, which
+must not exist yet; its parent must. It needs ``resources=``.
+
 A running container's cgroup can be watched and controlled through its :class:`~nscore.Container`
 (``include/nscore.h``, "A running container's cgroup")::
 
@@ -66,7 +72,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, NamedTuple, Union
 
 from . import _ffi
-from ._convert import invalid, optional_bytes
+from ._convert import StrOrBytesPath, invalid, optional_bytes, to_bytes
 
 __all__ = [
     "CgroupEvent",
@@ -407,10 +413,19 @@ def _int64(value: int | None) -> int:
 class _SpawnResources:
     """The resources part of a spawn, converted before any C call: ``apply(cfg)`` sets it."""
 
-    def __init__(self, value: ResourcesLike) -> None:
+    def __init__(self, value: ResourcesLike, cgroups_path: StrOrBytesPath | None = None) -> None:
         r = Resources.coerce(value)
         #: None when nothing is set: the spawn makes no cgroup.
         self.resources = None if r is None or r.empty else r
+        #: Where the cgroup goes (encoded; its form is checked by the library at the spawn).
+        self.cgroups_path = None if cgroups_path is None else to_bytes(cgroups_path, "cgroups_path")
+        if self.cgroups_path is not None and self.resources is None:
+            # The library would ignore it: no limit, no cgroup to place.
+            raise invalid(
+                "cgroups_path",
+                "cgroups_path places the container's cgroup, which only resources= gives it: "
+                "give a limit too (resources=Resources(memory_max=...))",
+            )
 
     @property
     def active(self) -> bool:
@@ -449,6 +464,8 @@ class _SpawnResources:
                 lib.nscore_spawn_config_add_blkio_device(cfg, kind, d.major, d.minor, d.value, err())
         for size, limit in r.hugepage_limits:
             lib.nscore_spawn_config_add_hugepage_limit(cfg, size.encode(), limit, err())
+        if self.cgroups_path is not None:
+            lib.nscore_spawn_config_set_cgroups_path(cfg, self.cgroups_path, err())
 
 
 @contextlib.contextmanager

@@ -24,6 +24,12 @@ counted in stats().io, and an update with rate 0 lifts it; a weight is written w
 keeps one; a huge page limit is in its file, read from outside and by the container, and
 changes with update(). nscore.Cgroup.of(pid) finds the container another process started and
 controls it like a Container; once its starter reaped it, it says the cgroup is gone.
+
+Where the cgroup goes (``cgroups_path=``): a relative path lands below this process's cgroup in
+each hierarchy under that name, an absolute one at each hierarchy's root, both gone after the
+stop; a cgroup that exists already is refused (EEXIST) and kept, a missing parent and paths that
+name no cgroup are named; wrong types, a NUL byte and a path without resources are refused by
+the binding. No directory with the tests' names is left in any hierarchy.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ class Hierarchy(NamedTuple):
     directory: str  # the caller's directory in it
     controllers: frozenset[str]  # v1: the mount's controllers; v2: the caller's cgroup.controllers
     v2: bool
+    mount: str = ""  # its mount point
 
 
 def hierarchies() -> list[Hierarchy]:
@@ -93,7 +100,7 @@ def hierarchies() -> list[Hierarchy]:
                 controllers = frozenset()
         else:
             controllers = frozenset(names.split(","))
-        out.append(Hierarchy(directory, controllers, fstype == "cgroup2"))
+        out.append(Hierarchy(directory, controllers, fstype == "cgroup2", mount))
     return out
 
 
@@ -962,3 +969,109 @@ def test_cgroup_of_own_container(spawn: Callable[..., nscore.Container]) -> None
     gone.wait()
     with pytest.raises(nscore.ProcessExitedError, match="no such process"):
         nscore.Cgroup.of(gone.pid)
+
+
+# ---- Where the cgroup goes (cgroups_path) ------------------------------------------------------
+
+#: Every cgroup these tests name starts with it.
+PATH_PREFIX = f"cgpath-{os.getpid()}-"
+
+
+def hierarchy_of(path: str) -> Hierarchy:
+    """The hierarchy whose mount holds `path`."""
+    found = [h for h in HIERARCHIES if path.startswith(h.mount + "/")]
+    assert found, path
+    return max(found, key=lambda h: len(h.mount))
+
+
+def named_dirs() -> list[str]:
+    """The directories named PATH_PREFIX* in every hierarchy, anywhere in it."""
+    out = []
+    for h in HIERARCHIES:
+        for top, dirs, _ in os.walk(h.mount):
+            out += [os.path.join(top, d) for d in dirs if d.startswith(PATH_PREFIX)]
+    return out
+
+
+@pytest.fixture
+def test_cgroups() -> Iterator[None]:
+    """Removes the PATH_PREFIX* directories a test made, whatever happened (the tests check
+    first that the library left none)."""
+    yield
+    for d in sorted(named_dirs(), key=len, reverse=True):
+        os.rmdir(d)
+    assert named_dirs() == []
+
+
+def test_cgroups_path_placed(spawn: Callable[..., nscore.Container], test_cgroups: None) -> None:
+    """Relative: below this process's cgroup, under that name; absolute: at each hierarchy's
+    root (/sys/fs/cgroup/memory/<name> on a hybrid machine); the container is in them; they are
+    gone after the stop. str, bytes and os.PathLike are taken."""
+    need("memory")
+    limits = Resources(memory_max="64m")
+    for given, name, absolute in (
+        (PATH_PREFIX + "rel", PATH_PREFIX + "rel", False),
+        (Path(PATH_PREFIX + "path"), PATH_PREFIX + "path", False),
+        (os.fsencode("/" + PATH_PREFIX + "abs"), PATH_PREFIX + "abs", True),
+    ):
+        c = spawn(["sleep", "30"], resources=limits, cgroups_path=given)
+        paths = c.cgroups
+        assert paths, given
+        for p in paths:
+            h = hierarchy_of(p)
+            assert p == os.path.join(h.mount if absolute else h.directory, name), (p, h)
+            assert os.path.isdir(p)
+        own = Path(f"/proc/{c.pid}/cgroup").read_text()
+        assert own.count("/" + name + "\n") == len(paths), own
+        memory = place("memory")
+        assert memory is not None
+        want = os.path.join(memory.mount if absolute else memory.directory, name)  # /sys/fs/cgroup/memory/<name>
+        assert want in paths, paths
+        c.stop(0)
+        assert [p for p in paths if os.path.exists(p)] == []
+    assert named_dirs() == []
+
+
+def test_cgroups_path_refused(spawn: Callable[..., nscore.Container], test_cgroups: None) -> None:
+    """A cgroup that exists already is refused and kept; a missing parent and paths that name
+    no cgroup are named; nothing is started, nothing else is left."""
+    need("memory")
+    limits = Resources(memory_max="64m")
+    c = spawn(["true"], resources=limits)
+    used = [hierarchy_of(p) for p in c.cgroups]
+    c.wait()
+    name = PATH_PREFIX + "exists"
+    for h in used:
+        os.mkdir(os.path.join(h.mount, name))
+    before = children()
+    with pytest.raises(nscore.SystemCallError) as info:
+        nscore.spawn(["true"], resources=limits, cgroups_path="/" + name)
+    assert info.value.errno == errno.EEXIST and "the container's cgroup must not exist yet" in str(info.value)
+    assert name in str(info.value)
+    assert all(os.path.isdir(os.path.join(h.mount, name)) for h in used)
+    assert children() == before
+
+    # Named in the mkdir of the container's cgroup (or, on cgroup2, first in the parent's
+    # cgroup.subtree_control).
+    for missing in (f"/{PATH_PREFIX}missing/x", f"{PATH_PREFIX}missing/x"):
+        assert_refused(nscore.NotFoundError, f"/{PATH_PREFIX}missing: ENOENT", resources=limits, cgroups_path=missing)
+    for bad in ("a/../b", "", "/", "a/./b"):
+        assert_refused(
+            nscore.InvalidArgumentError, f"cgroupsPath '{bad}' must name a cgroup", resources=limits, cgroups_path=bad
+        )
+    assert [d for d in named_dirs() if os.path.basename(d) != name] == []
+
+
+def test_cgroups_path_refused_here() -> None:
+    """Wrong types, a NUL byte and a path without any limit never reach the library."""
+    before = children()
+    for bad in (5, 1.5, ["a"]):
+        with pytest.raises(TypeError, match="cgroups_path must be str, bytes or os.PathLike"):
+            nscore.spawn(["true"], resources=Resources(pids_max=16), cgroups_path=bad)  # type: ignore[arg-type]
+    for nul in ("a\0b", b"a\0b"):
+        with pytest.raises(nscore.InvalidArgumentError, match="cgroups_path: .* contains a NUL byte"):
+            nscore.spawn(["true"], resources=Resources(pids_max=16), cgroups_path=nul)
+    for none in (None, Resources(), {}):
+        with pytest.raises(nscore.InvalidArgumentError, match="cgroups_path places the container's cgroup"):
+            nscore.spawn(["true"], resources=none, cgroups_path="x")
+    assert children() == before
