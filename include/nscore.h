@@ -952,6 +952,13 @@ NSCORE_API int nscore_join_config_set_env(nscore_join_config *cfg, const char *c
 NSCORE_API int nscore_join_config_set_cwd(nscore_join_config *cfg, const char *dir, nscore_error **err);
 NSCORE_API int nscore_join_config_set_stdio(nscore_join_config *cfg, int stream, int mode, int fd, nscore_error **err);
 NSCORE_API int nscore_join_config_set_kill_on_parent_death(nscore_join_config *cfg, int enable, nscore_error **err);
+/** For a pid target in cgroups NSCore made (a container spawned with resources): 1 (the default)
+ *  puts the command in them too, as `runc exec` and `docker exec` do, so that it counts against
+ *  the container's limits and is frozen and killed with it (cgroup2 by CLONE_INTO_CGROUP, v1
+ *  written before the command starts); a frozen container is then refused (NSCORE_EBUSY,
+ *  "... frozen; thaw it first"). 0: the command stays in the caller's cgroups. Other values:
+ *  NSCORE_EINVAL. */
+NSCORE_API int nscore_join_config_set_join_cgroups(nscore_join_config *cfg, int enable, nscore_error **err);
 /** The process part of `cfg` (see nscore_process_config), borrowed from it. NULL for NULL. The
  *  nscore_join_config_set_argv() family above sets the same things. */
 NSCORE_API nscore_process_config *nscore_join_config_process(nscore_join_config *cfg);

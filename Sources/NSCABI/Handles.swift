@@ -71,6 +71,8 @@ final class JoinConfigHandle {
     var targetPID: pid_t?
     var paths: [NamespaceKind: String] = [:]
     var namespaces: NamespaceSet?
+    /// JoinConfiguration.joinCgroups (`nscore_join_config_set_join_cgroups`).
+    var joinCgroups = true
     /// The process part (`nscore_join_config_process`).
     let process = ProcessConfigHandle()
 }

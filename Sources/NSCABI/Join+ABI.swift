@@ -111,6 +111,17 @@ public func nscore_join_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _
     }
 }
 
+/// 1 (the default): a command joining an NSCore container with resources joins its cgroups
+/// too; 0: it stays in the caller's.
+@c
+public func nscore_join_config_set_join_cgroups(_ cfg: OpaquePointer?, _ enable: Int32,
+                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_join_config_set_join_cgroups"
+    return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in
+        h.joinCgroups = try ABI.flag(enable, f)
+    }
+}
+
 /// Runs the configured command inside the target's namespaces.
 @c
 public func nscore_join(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?,
@@ -129,7 +140,9 @@ public func nscore_join(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<Opaqu
             throw ABI.invalid("target", "\(f): no target; call nscore_join_config_set_target_pid or "
                               + "nscore_join_config_set_namespace_path first")
         }
-        let container = try Container.join(JoinConfiguration(target: target, h.process.process, namespaces: h.namespaces))
+        var config = JoinConfiguration(target: target, h.process.process, namespaces: h.namespaces)
+        config.joinCgroups = h.joinCgroups
+        let container = try Container.join(config)
         out.pointee = ABI.retain(ContainerHandle(container))
     }
 }

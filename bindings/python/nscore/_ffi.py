@@ -365,6 +365,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_join_config_set_cwd": (_c_int, [JoinConfigPtr, _str, _err]),
     "nscore_join_config_set_stdio": (_c_int, [JoinConfigPtr, _c_int, _c_int, _c_int, _err]),
     "nscore_join_config_set_kill_on_parent_death": (_c_int, [JoinConfigPtr, _c_int, _err]),
+    "nscore_join_config_set_join_cgroups": (_c_int, [JoinConfigPtr, _c_int, _err]),
     "nscore_join_config_process": (ProcessConfigPtr, [JoinConfigPtr]),
     "nscore_join": (_c_int, [JoinConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
     # Unshare and persist

@@ -706,6 +706,7 @@ def join(
     stdout: StdioSpec = None,
     stderr: StdioSpec = None,
     kill_on_parent_death: bool = False,
+    join_cgroups: bool = True,
 ) -> Container:
     """Runs ``argv`` inside existing namespaces (``setns(2)``, like ``nsenter``/``docker exec``).
 
@@ -722,6 +723,10 @@ def join(
         from the caller's.
     :param env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death: as for
         :func:`spawn` (``cwd=None`` in a joined mount namespace is its ``/``).
+    :param join_cgroups: for a pid target in cgroups NSCore made (a container spawned with
+        ``resources``), the command joins them too, as ``docker exec`` does: it counts against
+        the container's limits, and a frozen container is refused. ``False``: it stays in the
+        caller's cgroups.
     """
     process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death)
     paths: list[tuple[int, bytes]] | None = None
@@ -746,6 +751,9 @@ def join(
             lib.nscore_join_config_set_namespace_path(cfg, kind, path, err())
         if ns is not None:
             lib.nscore_join_config_set_namespaces(cfg, ns, err())
+        if not isinstance(join_cgroups, bool):
+            raise TypeError(f"join: join_cgroups must be a bool, not {type(join_cgroups).__name__}")
+        lib.nscore_join_config_set_join_cgroups(cfg, int(join_cgroups), err())
         process.apply(lib.nscore_join_config_process(cfg))
         out = _ffi.ContainerPtr()
         lib.nscore_join(cfg, ctypes.byref(out), err())

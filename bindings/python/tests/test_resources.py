@@ -1075,3 +1075,40 @@ def test_cgroups_path_refused_here() -> None:
         with pytest.raises(nscore.InvalidArgumentError, match="cgroups_path places the container's cgroup"):
             nscore.spawn(["true"], resources=none, cgroups_path="x")
     assert children() == before
+
+
+def test_join_runs_in_the_containers_cgroups() -> None:
+    """A command joined into a container with resources is in its cgroups (as docker exec):
+    its forks count against pids.max; a frozen container is refused; join_cgroups=False keeps
+    the caller's cgroups."""
+    need("pids")
+    c = nscore.spawn(["sleep", "30"], namespaces="pid,mnt", resources=Resources(pids_max=6))
+    try:
+        leaf = os.path.basename(c.cgroups[0])
+        r, w = os.pipe()
+        script = "cat /proc/self/cgroup; for i in 1 2 3 4 5 6 7 8; do sleep 1 & done 2>&1; wait"
+        j = nscore.join(c.pid, ["sh", "-c", script], stdout=w, stderr=w)
+        os.close(w)
+        with os.fdopen(r) as f:
+            out = f.read()
+        j.wait()
+        assert sum(1 for line in out.splitlines() if line.endswith("/" + leaf)) == len(c.cgroups), out
+        assert "fork" in out or "Resource temporarily unavailable" in out, out
+
+        c.freeze()
+        with pytest.raises(nscore.NSCoreError, match="frozen; thaw it first"):
+            nscore.join(c.pid, ["true"])
+        c.thaw()
+
+        r, w = os.pipe()
+        j = nscore.join(c.pid, ["cat", "/proc/self/cgroup"], stdout=w, join_cgroups=False)
+        os.close(w)
+        with os.fdopen(r) as f:
+            out = f.read()
+        assert j.wait() == 0
+        assert leaf not in out, out
+        with pytest.raises(TypeError, match="join_cgroups must be a bool"):
+            nscore.join(c.pid, ["true"], join_cgroups=1)  # type: ignore[arg-type]
+    finally:
+        c.kill()
+        c.wait()
