@@ -1092,6 +1092,7 @@ def test_join_runs_in_the_containers_cgroups() -> None:
         with os.fdopen(r) as f:
             out = f.read()
         j.wait()
+        j.close()
         assert sum(1 for line in out.splitlines() if line.endswith("/" + leaf)) == len(c.cgroups), out
         assert "fork" in out or "Resource temporarily unavailable" in out, out
 
@@ -1106,9 +1107,11 @@ def test_join_runs_in_the_containers_cgroups() -> None:
         with os.fdopen(r) as f:
             out = f.read()
         assert j.wait() == 0
+        j.close()
         assert leaf not in out, out
         with pytest.raises(TypeError, match="join_cgroups must be a bool"):
             nscore.join(c.pid, ["true"], join_cgroups=1)  # type: ignore[arg-type]
     finally:
         c.kill()
         c.wait()
+        c.close()

@@ -12,6 +12,7 @@ process or directory remains.
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import shlex
@@ -250,9 +251,13 @@ def warm_up() -> None:
 
 @pytest.fixture(autouse=True)
 def nothing_left_behind() -> Iterator[None]:
-    """After the test and its fixtures: the same mounts and fds, no child, no lab directory."""
+    """After the test and its fixtures: the same mounts and fds, no child, no lab directory.
+    Garbage is collected first on both sides: a container an earlier test left in a reference
+    cycle (an exception's traceback) would otherwise close its pidfd in the middle of this one."""
+    gc.collect()
     mounts, fds = mount_state(), sorted(os.listdir("/proc/self/fd"))
     yield
+    gc.collect()
     assert mount_changes(mounts) == []
     assert sorted(os.listdir("/proc/self/fd")) == fds
     with pytest.raises(ChildProcessError):
