@@ -110,7 +110,11 @@ enum Joiner {
             // One setns through the pidfd: the kernel joins the user namespace first, and
             // for a PID namespace sets only pid_for_children (the fork below enters it).
             setns.append((pidfd, kinds.cloneFlags, .setnsTarget(kinds)))
-            if c.joinCgroups, let set = try? CgroupSet.of(pid: pid) { joinedCgroups = set.directories }
+            // (The layout is worked out only for a process whose cgroups name an NSCore one.)
+            if c.joinCgroups, case .success(let text) = sys_readFile("/proc/\(pid)/cgroup"),
+               text.firstRange(of: Array("/nscore-".utf8)) != nil, let set = try? CgroupSet.of(pid: pid) {
+                joinedCgroups = set.directories
+            }
         case .paths(let map):
             if map.isEmpty { throw .invalid("target", "join: no namespace paths given") }
             for kind in fileOrder {
