@@ -22,97 +22,19 @@
  * After every case no "nscore-<pid>-*" directory is left in any cgroup hierarchy (found by
  * walking the cgroup mounts, independently of the library). */
 #include "test.h"
+#include "cgroup_test.h"
 
-#include <ftw.h>
-#include <limits.h>
-#include <mntent.h>
 #include <poll.h>
 #include <stddef.h>
 #include <sys/sysmacros.h>
 #include <time.h>
 
 #define KIB 1024LL
-#define MIB (1024LL * 1024LL)
 
 static char self[PATH_MAX]; /* this program, re-executed as the spawner */
 static int rootless;
 
-/* ---- Leftovers: nscore-<pid>-* directories anywhere in a cgroup hierarchy -------------------- */
-
-static char left_prefix[64];
-static int left_count;
-
-static int left_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    (void)st;
-    if (type == FTW_D && strncmp(path + ftw->base, left_prefix, strlen(left_prefix)) == 0) {
-        fprintf(stderr, "left behind: %s\n", path);
-        left_count++;
-    }
-    return 0;
-}
-
-/* The "nscore-<pid>-*" directories (pid 0: this process's) in every cgroup mount, each printed. */
-static int leftovers(pid_t pid)
-{
-    FILE *f = setmntent("/proc/self/mounts", "re");
-    struct mntent *m;
-    snprintf(left_prefix, sizeof left_prefix, "nscore-%d-", (int)(pid ? pid : getpid()));
-    left_count = 0;
-    if (f == NULL) return -1;
-    while ((m = getmntent(f)) != NULL)
-        if (strcmp(m->mnt_type, "cgroup") == 0 || strcmp(m->mnt_type, "cgroup2") == 0)
-            nftw(m->mnt_dir, left_visit, 16, FTW_PHYS);
-    endmntent(f);
-    return left_count;
-}
-
 /* ---- Helpers ----------------------------------------------------------------------------- */
-
-/* Reads a small file into buf without its trailing newlines; 0, or -1 (buf empty). */
-static int read_text(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    buf[0] = '\0';
-    if (fd < 0) return -1;
-    t_read_all(fd, buf, n);
-    close(fd);
-    t_chomp(buf);
-    return 0;
-}
-
-/* The "cgroups" of a {"pid":N,"cgroups":[...]} document into paths[] (at most max); their count,
- * or -1 when the document is not of that shape. */
-static int json_paths(const char *json, char paths[][PATH_MAX], int max)
-{
-    const char *p = json ? strstr(json, "\"cgroups\":[") : NULL;
-    int n = 0;
-    if (p == NULL) return -1;
-    p += strlen("\"cgroups\":[");
-    while (*p == '"' && n < max) {
-        size_t k = 0;
-        for (p++; *p != '\0' && *p != '"'; p++) {
-            if (*p == '\\' && p[1] != '\0') p++;
-            if (k + 1 < PATH_MAX) paths[n][k++] = *p;
-        }
-        paths[n++][k] = '\0';
-        if (*p == '"') p++;
-        if (*p == ',') p++;
-    }
-    return *p == ']' ? n : -1;
-}
-
-/* The container's cgroup directories (nscore_container_cgroups_json); their count, or -1. */
-static int container_paths(nscore_container *c, char paths[][PATH_MAX], int max)
-{
-    char *json = NULL;
-    int n = -1;
-    OK(nscore_container_cgroups_json(c, &json, &err));
-    n = json_paths(json, paths, max);
-out:
-    nscore_string_free(json);
-    return n;
-}
 
 /* The directory among paths[] that has `file`, or NULL. */
 static const char *dir_with(char paths[][PATH_MAX], int n, const char *file)
@@ -132,17 +54,6 @@ static const char *cg_file(const char *dir, const char *file, char *buf, size_t 
     snprintf(path, sizeof path, "%s/%s", dir, file);
     if (read_text(path, buf, n) != 0) fprintf(stderr, "cannot read %s: %s\n", path, strerror(errno));
     return buf;
-}
-
-/* Checks that `dir`/`file` holds exactly `want`. */
-static void expect_file(const char *dir, const char *file, const char *want)
-{
-    char got[512];
-    cg_file(dir, file, got, sizeof got);
-    if (strcmp(got, want) != 0) {
-        t_failures++;
-        fprintf(stderr, "%s/%s: \"%s\", expected \"%s\"\n", dir, file, got, want);
-    }
 }
 
 /* The number after "key": in json, or -1. */
@@ -245,26 +156,6 @@ static double dd_seconds(const char *from)
 static nscore_spawn_config *config(const char *const *argv)
 {
     return t_config(argv, 0);
-}
-
-/* A configuration holding only resources, for the update calls. */
-static nscore_spawn_config *limits(void)
-{
-    nscore_spawn_config *cfg = NULL;
-    OK(nscore_spawn_config_new(&cfg, &err));
-out:
-    return cfg;
-}
-
-/* Spawns cfg and expects it to fail with `code` and `needle`, leaving no child and no cgroup. */
-static void spawn_fails(nscore_spawn_config *cfg, int code, const char *needle)
-{
-    nscore_container *c = NULL;
-    FAILS(nscore_spawn(cfg, &c, &err), code, needle);
-    CHECK(c == NULL);
-    nscore_container_free(c);
-    CHECK(t_count_children() == 0);
-    CHECK(leftovers(0) == 0);
 }
 
 /* Spawns cfg (`true`) and expects it to run without a cgroup of its own. */
@@ -495,10 +386,7 @@ static void write_throttle(void)
     for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) != 0);
 out:
     nscore_string_free(json);
-    if (c != NULL) nscore_container_kill_all(c, NULL);
-    nscore_container_free(c);
-    nscore_spawn_config_free(cfg);
-    nscore_spawn_config_free(upd);
+    free_case(c, cfg, upd);
     close_pipe(in);
     close_pipe(outp);
     if (made) {
@@ -651,10 +539,7 @@ static void hugetlb(void)
     OK(nscore_container_wait(c, 30000, &s, &err));
     for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) != 0);
 out:
-    if (c != NULL) nscore_container_kill_all(c, NULL);
-    nscore_container_free(c);
-    nscore_spawn_config_free(cfg);
-    nscore_spawn_config_free(upd);
+    free_case(c, cfg, upd);
     close_pipe(in);
     close_pipe(outp);
     CHECK(leftovers(0) == 0);

@@ -2,6 +2,7 @@
  * container's cgroups (as runc exec puts it): it counts against pids.max, a frozen container
  * is refused, and nscore_join_config_set_join_cgroups(cfg, 0) keeps the caller's cgroups. */
 #include "test.h"
+#include "cgroup_test.h"
 
 static nscore_error *err;
 
@@ -51,18 +52,17 @@ int main(void)
     const char *const sleeper[] = {"sleep", "30", NULL};
     nscore_spawn_config *cfg = t_config(sleeper, NSCORE_NS_PID | NSCORE_NS_MNT);
     nscore_container *c = NULL;
-    char *json = NULL, buf[8192], leaf[128] = "";
+    char paths[8][PATH_MAX], buf[8192], leaf[128] = "";
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_pids_limit(cfg, 6, &err));
     OK(nscore_spawn(cfg, &c, &err));
-    OK(nscore_container_cgroups_json(c, &json, &err));
     {
-        /* The leaf name of the first directory: "...nscore-PID-N"]. */
-        const char *p = strstr(json, "nscore-");
-        REQUIRE(p != NULL);
-        size_t k = 0;
-        while (p[k] && p[k] != '"' && k + 1 < sizeof leaf) { leaf[k] = p[k]; k++; }
-        leaf[k] = '\0';
+        /* The leaf name of the first directory: "nscore-PID-N". */
+        const char *base;
+        REQUIRE(container_paths(c, paths, 8) >= 1);
+        base = strrchr(paths[0], '/');
+        REQUIRE(base != NULL && strncmp(base + 1, "nscore-", strlen("nscore-")) == 0);
+        snprintf(leaf, sizeof leaf, "%s", base + 1);
     }
 
     /* Joined (the default): in the container's cgroups, and its forks are limited. */
@@ -93,7 +93,6 @@ int main(void)
         nscore_join_config_free(j);
     }
 out:
-    nscore_string_free(json);
     if (c != NULL) {
         int st;
         nscore_container_signal(c, SIGKILL, &err);

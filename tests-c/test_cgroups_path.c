@@ -16,82 +16,16 @@
  * cgroup hierarchy (found by walking the cgroup mounts, independently of the library); the
  * directories the test makes itself are removed whatever happened. */
 #include "test.h"
+#include "cgroup_test.h"
 
 #include <ftw.h>
-#include <limits.h>
-#include <mntent.h>
 
-#define MIB (1024LL * 1024LL)
 #define MAX_DIRS 16
 
 static int rootless;
 static char prefix[64]; /* "cgpath-<pid>-": every cgroup this test names */
 
-/* ---- The cgroup mounts and this process's directory in each --------------------------------- */
-
-struct hierarchy {
-    char mount[PATH_MAX]; /* its mount point */
-    char own[PATH_MAX];   /* this process's directory in it */
-};
-static struct hierarchy hier[MAX_DIRS];
-static int nhier;
-
-/* Whether every name of the comma-separated `names` is an option of `options`. */
-static int all_in(const char *names, const char *options)
-{
-    char list[256], opts[512];
-    snprintf(list, sizeof list, ",%s,", options);
-    snprintf(opts, sizeof opts, "%s", names);
-    for (char *save = NULL, *tok = strtok_r(opts, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-        char needle[128];
-        snprintf(needle, sizeof needle, ",%s,", tok);
-        if (strstr(list, needle) == NULL) return 0;
-    }
-    return 1;
-}
-
-/* Fills hier[] from /proc/self/mounts and /proc/self/cgroup (each hierarchy mounted at its root,
- * as on a host). */
-static void find_hierarchies(void)
-{
-    FILE *f = setmntent("/proc/self/mounts", "re");
-    char cg[4096];
-    int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
-    struct mntent *m;
-    nhier = 0;
-    if (f == NULL || fd < 0) {
-        if (f != NULL) endmntent(f);
-        if (fd >= 0) close(fd);
-        return;
-    }
-    t_read_all(fd, cg, sizeof cg);
-    close(fd);
-    while ((m = getmntent(f)) != NULL && nhier < MAX_DIRS) {
-        int v2 = strcmp(m->mnt_type, "cgroup2") == 0;
-        if (!v2 && strcmp(m->mnt_type, "cgroup") != 0) continue;
-        /* The line of /proc/self/cgroup for this hierarchy: "0::PATH", or "N:NAMES:PATH". */
-        for (char *line = cg; line != NULL && *line != '\0';) {
-            char *end = strchr(line, '\n'), *names = strchr(line, ':'), *path = NULL;
-            if (end != NULL) *end = '\0';
-            if (names != NULL) path = strchr(names + 1, ':');
-            if (path != NULL) {
-                *path = '\0';
-                int match = v2 ? names[1] == '\0' : names[1] != '\0' && all_in(names + 1, m->mnt_opts);
-                *path = ':';
-                if (match) {
-                    struct hierarchy *h = &hier[nhier++];
-                    snprintf(h->mount, sizeof h->mount, "%s", m->mnt_dir);
-                    snprintf(h->own, sizeof h->own, "%s%s", m->mnt_dir, strcmp(path + 1, "/") == 0 ? "" : path + 1);
-                    if (end != NULL) *end = '\n';
-                    break;
-                }
-            }
-            if (end != NULL) *end = '\n';
-            line = end != NULL ? end + 1 : NULL;
-        }
-    }
-    endmntent(f);
-}
+/* ---- The cgroup hierarchies (cgroup_test.h fills hier[]) ---------------------------------- */
 
 /* The hierarchy whose mount holds `path`, or NULL. */
 static const struct hierarchy *hierarchy_of(const char *path)
@@ -107,27 +41,10 @@ static const struct hierarchy *hierarchy_of(const char *path)
 
 /* ---- Leftovers, and the test's own directories --------------------------------------------- */
 
-static int left_count;
-
-static int left_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-    char nscore[64];
-    (void)st;
-    snprintf(nscore, sizeof nscore, "nscore-%d-", (int)getpid());
-    if (type == FTW_D && (strncmp(path + ftw->base, prefix, strlen(prefix)) == 0 ||
-                          strncmp(path + ftw->base, nscore, strlen(nscore)) == 0)) {
-        fprintf(stderr, "left behind: %s\n", path);
-        left_count++;
-    }
-    return 0;
-}
-
 /* The "cgpath-<pid>-*" and "nscore-<pid>-*" directories in every cgroup mount, each printed. */
-static int leftovers(void)
+static int left_behind(void)
 {
-    left_count = 0;
-    for (int i = 0; i < nhier; i++) nftw(hier[i].mount, left_visit, 16, FTW_PHYS);
-    return left_count;
+    return leftovers_also(0, prefix);
 }
 
 static int remove_visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -146,39 +63,6 @@ static void remove_test_dirs(void)
 
 /* ---- Helpers ----------------------------------------------------------------------------- */
 
-/* The "cgroups" of a {"pid":N,"cgroups":[...]} document into paths[] (at most max); their count,
- * or -1 when the document is not of that shape. */
-static int json_paths(const char *json, char paths[][PATH_MAX], int max)
-{
-    const char *p = json ? strstr(json, "\"cgroups\":[") : NULL;
-    int n = 0;
-    if (p == NULL) return -1;
-    p += strlen("\"cgroups\":[");
-    while (*p == '"' && n < max) {
-        size_t k = 0;
-        for (p++; *p != '\0' && *p != '"'; p++) {
-            if (*p == '\\' && p[1] != '\0') p++;
-            if (k + 1 < PATH_MAX) paths[n][k++] = *p;
-        }
-        paths[n++][k] = '\0';
-        if (*p == '"') p++;
-        if (*p == ',') p++;
-    }
-    return *p == ']' ? n : -1;
-}
-
-/* The container's cgroup directories (nscore_container_cgroups_json); their count, or -1. */
-static int container_paths(nscore_container *c, char paths[][PATH_MAX], int max)
-{
-    char *json = NULL;
-    int n = -1;
-    OK(nscore_container_cgroups_json(c, &json, &err));
-    n = json_paths(json, paths, max);
-out:
-    nscore_string_free(json);
-    return n;
-}
-
 /* `sh -c 'cat /proc/self/cgroup'` with a 64 MiB memory limit (stdout /dev/null until spawn_at()
  * captures it); NULL on failure. */
 static nscore_spawn_config *config(void)
@@ -192,16 +76,6 @@ static nscore_spawn_config *config(void)
 out:
     nscore_spawn_config_free(cfg);
     return NULL;
-}
-
-/* Spawns cfg and expects it to fail with `code` and `needle`, leaving no child and no cgroup. */
-static void spawn_fails(nscore_spawn_config *cfg, int code, const char *needle)
-{
-    nscore_container *c = NULL;
-    FAILS(nscore_spawn(cfg, &c, &err), code, needle);
-    CHECK(c == NULL);
-    nscore_container_free(c);
-    CHECK(t_count_children() == 0);
 }
 
 /* Spawns cfg, whose cgroup must be `name` below each hierarchy's root (`absolute`) or below
@@ -294,7 +168,7 @@ static void setter(void)
 out:
     nscore_container_free(c);
     nscore_spawn_config_free(cfg);
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 }
 
 /* Paths that name no cgroup, refused before anything is made (also unprivileged). */
@@ -311,7 +185,7 @@ static void bad_paths(void)
     }
 out:
     nscore_spawn_config_free(cfg);
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 }
 
 /* ---- Cases as root ----------------------------------------------------------------------- */
@@ -358,14 +232,14 @@ static int placed(void)
     snprintf(name, sizeof name, "%srel", prefix);
     OK(nscore_spawn_config_set_cgroups_path(cfg, name, &err));
     CHECK(spawn_at(cfg, name, 0) == 0);
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 
     /* Absolute: at the root of each hierarchy (/sys/fs/cgroup/memory/<name>). */
     snprintf(name, sizeof name, "%sabs", prefix);
     snprintf(path, sizeof path, "/%s", name);
     OK(nscore_spawn_config_set_cgroups_path(cfg, path, &err));
     CHECK(spawn_at(cfg, name, 1) == 0);
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 
     /* Below a parent the test made (relative, so below its own cgroup), which stays. */
     snprintf(name, sizeof name, "%sparent", prefix);
@@ -379,7 +253,7 @@ static int placed(void)
         CHECK(access(dir, F_OK) == 0);
     }
     remove_test_dirs();
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 
     /* clear_resources() keeps the path; a new limit goes there. */
     snprintf(name, sizeof name, "%skept", prefix);
@@ -392,7 +266,7 @@ out:
     nscore_container_free(c);
     nscore_spawn_config_free(cfg);
     remove_test_dirs();
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
     return rc;
 }
 
@@ -425,7 +299,7 @@ static void refused(void)
         CHECK(access(dir, F_OK) == 0); /* kept */
     }
     remove_test_dirs();
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 
     if (n >= 2) {
         /* Only the last one exists: the ones made before it are removed again. */
@@ -443,7 +317,7 @@ static void refused(void)
             }
         }
         remove_test_dirs();
-        CHECK(leftovers() == 0);
+        CHECK(left_behind() == 0);
     }
 
     /* A missing parent is named (in the mkdir of the container's cgroup, or on cgroup2 first in
@@ -459,7 +333,7 @@ out:
     nscore_container_free(c);
     nscore_spawn_config_free(cfg);
     remove_test_dirs();
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
 }
 
 int main(void)
@@ -485,7 +359,7 @@ int main(void)
     remove_test_dirs();
     CHECK(t_count_fds() == fds);
     CHECK(t_count_children() == 0);
-    CHECK(leftovers() == 0);
+    CHECK(left_behind() == 0);
     CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
     if (t_failures == 0 && rc == T_SKIP) return T_SKIP;
     return t_result();

@@ -11,8 +11,9 @@
  * first process left (no PID namespace) and wait_empty sees it go; the OOM fd fires when a
  * memory hog is killed, and oom_kills counts it; after the reap every call says "exited", and
  * a container without resources gets a clear NSCORE_EINVAL.
- * After every case, no "nscore-<pid>-*" directory is left below this process's cgroups (found
- * here from /proc/self/cgroup and /proc/self/mountinfo, independently of the library).
+ * After every case, no "nscore-<pid>-*" directory is left in any cgroup hierarchy (found by
+ * walking the cgroup mounts, independently of the library); this process's own cgroups come
+ * from /proc/self/cgroup and /proc/self/mountinfo.
  *
  * As root the whole file runs; the cases that need a controller the machine lacks are skipped
  * with a note. The unprivileged part runs in a copy of this program re-executed as uid 65534
@@ -24,14 +25,12 @@
  * (after DELAY_MS) and prints "survived"; `test_resources forks` forks until fork fails and prints "forks N errno E"
  * (its children wait; it is the init of a PID namespace, so they die with it). */
 #include "test.h"
+#include "cgroup_test.h"
 
 #include <grp.h>
-#include <limits.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-
-#define MIB (1024LL * 1024LL)
 
 static char self[PATH_MAX]; /* this program, the probe */
 static int rootless;         /* not root: only the unprivileged part runs */
@@ -73,104 +72,7 @@ static int probe_forks(void)
     return 0; /* as the PID namespace's init, its end kills the children */
 }
 
-/* ---- The caller's cgroups, found without the library ---------------------------------------- */
-
-/* One cgroup hierarchy mounted here and this process's directory in it. */
-struct hierarchy {
-    char dir[PATH_MAX];      /* the caller's directory */
-    char controllers[256];   /* v1: "cpu,cpuacct"; v2: the caller's cgroup.controllers */
-    int v2;
-};
-static struct hierarchy hier[32];
-static int nhier;
-
-/* True when `list` (separated by `,` or spaces) holds `word`. */
-static int has_word(const char *list, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = list; (p = strstr(p, word)) != NULL; p += n) {
-        int start = p == list || p[-1] == ',' || p[-1] == ' ';
-        int end = p[n] == '\0' || p[n] == ',' || p[n] == ' ' || p[n] == '\n';
-        if (start && end) return 1;
-    }
-    return 0;
-}
-
-/* Reads a small file into buf without its trailing newlines; 0, or -1 (buf empty). */
-static int read_text(const char *path, char *buf, size_t n)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    buf[0] = '\0';
-    if (fd < 0) return -1;
-    t_read_all(fd, buf, n);
-    close(fd);
-    t_chomp(buf);
-    return 0;
-}
-
-/* Fills hier[] from /proc/self/mountinfo and /proc/self/cgroup. */
-static void find_hierarchies(void)
-{
-    char cgroup[8192], line[4096];
-    FILE *f;
-    nhier = 0;
-    if (read_text("/proc/self/cgroup", cgroup, sizeof cgroup) != 0) return;
-    f = fopen("/proc/self/mountinfo", "re");
-    if (f == NULL) return;
-    while (fgets(line, sizeof line, f) != NULL && nhier < 32) {
-        /* id parent maj:min root mountpoint options [optional...] - fstype source superoptions */
-        char root[PATH_MAX], mnt[PATH_MAX], fstype[64], super[512];
-        const char *dash = strstr(line, " - ");
-        char *want = NULL;
-        if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2) continue;
-        if (sscanf(dash + 3, "%63s %*s %511s", fstype, super) != 2) continue;
-        int v2 = strcmp(fstype, "cgroup2") == 0;
-        if (!v2 && strcmp(fstype, "cgroup") != 0) continue;
-        /* The /proc/self/cgroup line of this hierarchy: "0::PATH" for cgroup2, else the one
-         * whose controller list is within the mount's super options. */
-        char copy[8192];
-        snprintf(copy, sizeof copy, "%s", cgroup);
-        for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l != NULL; l = strtok_r(NULL, "\n", &save)) {
-            char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-            if (c2 == NULL) continue;
-            *c2 = '\0';
-            const char *names = c1 + 1;
-            int match;
-            if (v2) {
-                match = names[0] == '\0';
-            } else {
-                char ns[256];
-                match = names[0] != '\0';
-                snprintf(ns, sizeof ns, "%s", names);
-                for (char *s2 = NULL, *w = strtok_r(ns, ",", &s2); w != NULL && match; w = strtok_r(NULL, ",", &s2))
-                    if (!has_word(super, w)) match = 0;
-            }
-            if (match) {
-                want = c2 + 1;
-                if (!v2) snprintf(hier[nhier].controllers, sizeof hier[nhier].controllers, "%s", names);
-                break;
-            }
-        }
-        if (want == NULL) continue;
-        /* The path is relative to the mount's root when the mount is of a subtree. */
-        size_t rl = strlen(root);
-        const char *rel = want;
-        if (strcmp(root, "/") != 0 && strncmp(want, root, rl) == 0) rel = want + rl;
-        while (*rel == '/') rel++;
-        /* (A path too long for the buffer is skipped.) */
-        if (snprintf(hier[nhier].dir, sizeof hier[nhier].dir, "%s%s%s", mnt, *rel ? "/" : "", rel) >=
-            (int)sizeof hier[nhier].dir)
-            continue;
-        hier[nhier].v2 = v2;
-        if (v2) {
-            char path[PATH_MAX + 32];
-            snprintf(path, sizeof path, "%s/cgroup.controllers", hier[nhier].dir);
-            read_text(path, hier[nhier].controllers, sizeof hier[nhier].controllers);
-        }
-        nhier++;
-    }
-    fclose(f);
-}
+/* ---- The caller's cgroups, found without the library (hier[] of cgroup_test.h) ------------ */
 
 /* The hierarchy the library uses for `controller` (cgroup2 when the caller's cgroup2 directory
  * offers it, else its v1 hierarchy), or NULL when the machine lacks it. */
@@ -183,80 +85,15 @@ static const struct hierarchy *place(const char *controller)
     return NULL;
 }
 
-/* The "nscore-<pid>-*" directories below the caller's cgroups, each printed; pid 0: ours. */
-static int leftovers(pid_t pid)
-{
-    char prefix[64];
-    int n = 0;
-    snprintf(prefix, sizeof prefix, "nscore-%d-", (int)(pid ? pid : getpid()));
-    for (int i = 0; i < nhier; i++) {
-        DIR *d = opendir(hier[i].dir);
-        struct dirent *e;
-        if (d == NULL) continue;
-        while ((e = readdir(d)) != NULL) {
-            if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) {
-                fprintf(stderr, "left behind: %s/%s\n", hier[i].dir, e->d_name);
-                n++;
-            }
-        }
-        closedir(d);
-    }
-    return n;
-}
-
 /* ---- Helpers ----------------------------------------------------------------------------- */
-
-/* The paths of nscore_container_cgroups_json() into paths[] (at most max); their count, or -1. */
-static int cgroup_paths(nscore_container *c, char paths[][PATH_MAX], int max)
-{
-    char *json = NULL;
-    int n = 0;
-    const char *p;
-    OK(nscore_container_cgroups_json(c, &json, &err));
-    p = strstr(json, "\"cgroups\":[");
-    REQUIRE(p != NULL);
-    p += strlen("\"cgroups\":[");
-    while (*p == '"' && n < max) {
-        size_t k = 0;
-        for (p++; *p != '\0' && *p != '"'; p++) {
-            if (*p == '\\' && p[1] != '\0') p++;
-            if (k + 1 < PATH_MAX) paths[n][k++] = *p;
-        }
-        paths[n++][k] = '\0';
-        if (*p == '"') p++;
-        if (*p == ',') p++;
-    }
-    REQUIRE(*p == ']');
-    nscore_string_free(json);
-    return n;
-out:
-    nscore_string_free(json);
-    return -1;
-}
 
 /* The directory among paths[] below hierarchy h, or NULL. */
 static const char *path_in(char paths[][PATH_MAX], int n, const struct hierarchy *h)
 {
-    size_t l = strlen(h->dir);
+    size_t l = strlen(h->own);
     for (int i = 0; i < n; i++)
-        if (strncmp(paths[i], h->dir, l) == 0 && paths[i][l] == '/') return paths[i];
+        if (strncmp(paths[i], h->own, l) == 0 && paths[i][l] == '/') return paths[i];
     return NULL;
-}
-
-/* Checks that file `name` of directory `dir` holds `want`. */
-static void expect_file(const char *dir, const char *name, const char *want)
-{
-    char path[PATH_MAX + 64], got[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (read_text(path, got, sizeof got) != 0) {
-        t_fail(__FILE__, __LINE__, path, 0, NULL);
-        fprintf(stderr, "    cannot read %s: %s\n", path, strerror(errno));
-        return;
-    }
-    if (strcmp(got, want) != 0) {
-        t_failures++;
-        fprintf(stderr, "%s: \"%s\", expected \"%s\"\n", path, got, want);
-    }
 }
 
 /* A configuration running argv, with a new PID namespace as root (the probes' children die
@@ -303,7 +140,7 @@ static void limits_in_files(void)
     if (mem == NULL && pids == NULL && cpu == NULL && cpuset == NULL) goto out;
     if (mem != NULL) {
         /* Swap limits need swap accounting (v1 memory.memsw.*, v2 memory.swap.max). */
-        snprintf(file, sizeof file, "%s/%s", mem->dir, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+        snprintf(file, sizeof file, "%s/%s", mem->own, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
         swap = access(file, F_OK) == 0;
         /* disable_oom_killer only where there is such a switch (v1). */
         OK(nscore_spawn_config_set_memory(cfg, 64 * MIB, 32 * MIB, swap ? 128 * MIB : NSCORE_RESOURCE_UNSET, !mem->v2,
@@ -314,7 +151,7 @@ static void limits_in_files(void)
                                        cpuset ? "0" : NULL, NULL, &err));
     if (pids != NULL) OK(nscore_spawn_config_set_pids_limit(cfg, 32, &err));
     OK(nscore_spawn(cfg, &c, &err));
-    n = cgroup_paths(c, paths, 8);
+    n = container_paths(c, paths, 8);
     REQUIRE(n >= 1);
     for (int i = 0; i < n; i++) {
         char prefix[64];
@@ -382,7 +219,7 @@ static void limits_in_files(void)
         }
     }
     /* The list stays as it was at the spawn. */
-    CHECK(cgroup_paths(c, paths, 8) == n);
+    CHECK(container_paths(c, paths, 8) == n);
 out:
     nscore_container_free(c);
     nscore_spawn_config_free(cfg);
@@ -427,7 +264,7 @@ static void memory_hog(void)
         fprintf(stderr, "note: no memory controller: memory_hog skipped\n");
         return;
     }
-    snprintf(file, sizeof file, "%s/%s", mem->dir, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+    snprintf(file, sizeof file, "%s/%s", mem->own, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
     swap = access(file, F_OK) == 0;
     cfg = config(argv);
     REQUIRE(cfg != NULL);
@@ -629,7 +466,7 @@ static void cleanup_paths(void)
     /* Freed while running: killed, reaped, its cgroup removed. */
     OK(nscore_spawn_config_clear_mounts(cfg, &err));
     OK(nscore_spawn(cfg, &c, &err));
-    n = cgroup_paths(c, paths, 8);
+    n = container_paths(c, paths, 8);
     REQUIRE(n >= 1 && path_in(paths, n, place("pids")) != NULL);
     for (int i = 0; i < n; i++) CHECK(access(paths[i], F_OK) == 0);
     nscore_container_free(c);
@@ -663,7 +500,7 @@ static void detached(void)
     OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
     OK(nscore_spawn(cfg, &c, &err));
     pid = nscore_container_pid(c);
-    n = cgroup_paths(c, paths, 8);
+    n = container_paths(c, paths, 8);
     REQUIRE(n >= 1 && path_in(paths, n, place("pids")) != NULL);
     nscore_container_detach(c);
     nscore_container_free(c);
@@ -699,15 +536,6 @@ static int procs_in(const char *dir)
     char path[PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/cgroup.procs", dir);
     return t_count_lines(path);
-}
-
-/* A configuration holding only resources, for nscore_container_update_resources(). */
-static nscore_spawn_config *limits(void)
-{
-    nscore_spawn_config *cfg = NULL;
-    OK(nscore_spawn_config_new(&cfg, &err));
-out:
-    return cfg;
 }
 
 /* Every call on a container whose cgroup is gone (reaped) fails with NSCORE_EEXITED. */
@@ -765,7 +593,7 @@ static void freeze_stats_update(void)
     OK(nscore_spawn_config_set_cpu(cfg, 0, 20000, 100000, NULL, NULL, &err));
     OK(nscore_spawn_config_set_pids_limit(cfg, 50, &err));
     OK(nscore_spawn(cfg, &c, &err));
-    n = cgroup_paths(c, paths, 8);
+    n = container_paths(c, paths, 8);
     REQUIRE(n >= 1);
 
     usleep(300000);
@@ -857,10 +685,7 @@ static void freeze_stats_update(void)
     expect_exited(c);
 out:
     nscore_string_free(json);
-    if (c != NULL) nscore_container_kill_all(c, NULL);
-    nscore_container_free(c);
-    nscore_spawn_config_free(cfg);
-    nscore_spawn_config_free(upd);
+    free_case(c, cfg, upd);
     if (made) {
         unlink(counter);
         rmdir(dir);
@@ -887,7 +712,7 @@ static void orphan_kill_all(void)
     REQUIRE(cfg != NULL);
     OK(nscore_spawn_config_set_pids_limit(cfg, 16, &err));
     OK(nscore_spawn(cfg, &c, &err));
-    n = cgroup_paths(c, paths, 8);
+    n = container_paths(c, paths, 8);
     REQUIRE(n >= 1);
     /* The first process ends (its pidfd becomes readable); it is not reaped yet. */
     p = (struct pollfd){.fd = nscore_container_pidfd(c), .events = POLLIN};
@@ -927,9 +752,7 @@ static void orphan_kill_all(void)
 out:
     if (fd >= 0) close(fd);
     if (events >= 0) close(events);
-    if (c != NULL) nscore_container_kill_all(c, NULL);
-    nscore_container_free(c);
-    nscore_spawn_config_free(cfg);
+    free_case(c, cfg, NULL);
     CHECK(leftovers(0) == 0);
 }
 
@@ -948,7 +771,7 @@ static void oom_event(void)
         fprintf(stderr, "note: no memory controller: oom_event skipped\n");
         return;
     }
-    snprintf(file, sizeof file, "%s/%s", mem->dir, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
+    snprintf(file, sizeof file, "%s/%s", mem->own, mem->v2 ? "memory.swap.max" : "memory.memsw.limit_in_bytes");
     swap = access(file, F_OK) == 0;
     cfg = config(argv);
     REQUIRE(cfg != NULL);

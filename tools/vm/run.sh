@@ -22,7 +22,7 @@
 #                                  when a KVM boot fails or prints nothing within
 #                                  NSCORE_VM_KVM_PROBE seconds, default 20)
 #   NSCORE_VM_TIMEOUT=SECONDS      qemu's hard limit (default 300 with KVM, 600 with TCG)
-#   NSCORE_VM_TESTS="a b"          the C tests to run (default: test_resources test_cgroup_io test_cgroups_path test_spawn_basic)
+#   NSCORE_VM_TESTS="a b"          the C tests to run (default: test_resources test_cgroup_io test_cgroups_path test_cgroup_join test_spawn_basic)
 #   NSCORE_VM_DELEGATED=0          skip the runs from delegated (non-root) cgroups
 #   NSCORE_VM_KEEP=1               keep the work directory (initramfs tree) for inspection
 # The console log stays in build/vm/console.log; the kernel in build/vm/kernel/.
@@ -33,7 +33,7 @@ repo="$(cd "$here/../.." && pwd)"
 build="$repo/build"
 vmdir="$build/vm"
 accel_want="${NSCORE_VM_ACCEL:-auto}"
-tests="${NSCORE_VM_TESTS:-test_resources test_cgroup_io test_cgroups_path test_spawn_basic}"
+tests="${NSCORE_VM_TESTS:-test_resources test_cgroup_io test_cgroups_path test_cgroup_join test_spawn_basic}"
 delegated="${NSCORE_VM_DELEGATED:-1}"
 export LC_ALL=C
 
