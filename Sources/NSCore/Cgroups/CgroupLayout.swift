@@ -173,27 +173,20 @@ struct CgroupLayout: Sendable {
     }
 
     /// cgroup2 lets a cgroup that holds processes give no controller to children. For a
-    /// caller whose own cgroup holds processes (its own, at least) and does not give `r`'s
-    /// controllers, the parent of the container's cgroup becomes the nearest ancestor inside
+    /// caller whose own cgroup holds processes (its own, at least) and does not give the
+    /// `needed` controllers, the parent of the container's cgroup becomes the nearest ancestor inside
     /// the caller's delegated subtree that gives them all. The delegated subtree is the
     /// nearest cgroup systemd marked delegated (xattr `trusted.delegate` or `user.delegate`,
     /// as for `Delegate=` and `DelegateSubgroup=` units) and what is below it; for a user who is
     /// not root, also the cgroups it owns. Nothing outside it is used.
-    mutating func useDelegatedParent(for r: Resources) {
-        guard let own = unified, let mount = hierarchies.first(where: \.v2)?.mountPoint else { return }
-        var needed: [String] = []
-        if r.memory != nil { needed.append("memory") }
-        if r.cpu?.shares != nil || r.cpu?.quota != nil || r.cpu?.period != nil { needed.append("cpu") }
-        if r.cpu?.cpus != nil || r.cpu?.mems != nil { needed.append("cpuset") }
-        if r.pids != nil { needed.append("pids") }
-        if r.blockIO.map({ !$0.isEmpty }) == true { needed.append("io") }
-        if !r.hugepageLimits.isEmpty { needed.append("hugetlb") }
-        needed = needed.filter { unifiedControllers.contains($0) }
+    /// Returns true when it moved the parent.
+    mutating func useDelegatedParent(needing needed: [String]) -> Bool {
+        guard let own = unified, let mount = hierarchies.first(where: \.v2)?.mountPoint else { return false }
         func gives(_ dir: String) -> Bool {
             let enabled = Set(((try? CgroupPlan.readText(dir + "/cgroup.subtree_control")) ?? "").split(separator: " ").map(String.init))
             return needed.allSatisfy { enabled.contains($0) }
         }
-        if needed.isEmpty || gives(own) { return }
+        if needed.isEmpty || gives(own) { return false }
         // The ancestors, nearest first, down to the hierarchy's root (as this process sees it).
         var chain: [String] = []
         var dir = own
@@ -216,12 +209,13 @@ struct CgroupLayout: Sendable {
                 top = i
             }
         }
-        guard let top, top >= 0 else { return }
+        guard let top, top >= 0 else { return false }
         for d in chain[...top] where access(d, W_OK) == 0 && gives(d) {
             unified = d
             hierarchies = hierarchies.map { h in var h = h; if h.v2 { h.directory = d }; return h }
-            return
+            return true
         }
+        return false
     }
 
     /// True when systemd marked cgroup `dir` as delegated.

@@ -26,12 +26,13 @@ struct CgroupPlan: Sendable {
     static func plan(_ r: Resources, path: String? = nil) throws(NSCoreError) -> CgroupPlan {
         var layout = try CgroupLayout.current()
         var name = "nscore-\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
-        if let path {
-            name = try layout.moveParents(to: path)
-        } else {
-            layout.useDelegatedParent(for: r)
+        if let path { name = try layout.moveParents(to: path) }
+        let planned = try plan(r, name: name, layout: layout, control: true)
+        // The controllers its cgroup2 directory needs may send it below a delegated ancestor.
+        if path == nil, layout.useDelegatedParent(needing: planned.directories.filter(\.v2).flatMap(\.controllers)) {
+            return try plan(r, name: name, layout: layout, control: true)
         }
-        return try plan(r, name: name, layout: layout, control: true)
+        return planned
     }
 
     /// `r` laid out as directories named `name`. With `control`, also the directories that
