@@ -28,7 +28,8 @@
 # and at the end "NSCORE-VM: DONE passed=N failed=M skipped=K"; then the VM powers off.
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 HOME=/root
-export PATH HOME
+LD_LIBRARY_PATH=/nscore-vm/lib   # libnscore.so.0 (tools/vm/run.sh)
+export PATH HOME LD_LIBRARY_PATH
 umask 022
 
 say() { echo "NSCORE-VM: $*"; }
@@ -151,7 +152,7 @@ for c in cpuset cpu io memory pids hugetlb; do
 done
 say "INFO $cg/cgroup.subtree_control: $(cat $cg/cgroup.subtree_control)"
 
-nscore="$(cat /nscore-vm/build)/nscore"   # the host's build directory
+nscore=/nscore-vm/bin/nscore
 [ -x "$nscore" ] || nscore=""
 
 # The CLI: a container's limits as it sees them in its own cgroup2 directory.

@@ -171,16 +171,17 @@ done
 "$CC" -O2 -Wall -Werror -o "$root/nscore-vm/bin/setxattr" "$here/setxattr.c" || die "tools/vm/setxattr.c does not compile"
 elves+=("$root/nscore-vm/bin/setxattr")
 echo "$tests" > "$root/nscore-vm/tests"
-echo "$build" > "$root/nscore-vm/build"
 cp "$here/init.sh" "$root/init"
 chmod 755 "$root/init"
 
-# The library and the CLI at their host paths (without debug info: a smaller initramfs).
-mkdir -p "$root$build"
+# The library and the CLI in /nscore-vm (without debug info: a smaller initramfs). Not at their
+# host paths: the VM mounts a tmpfs on /tmp, where a checkout may live; init.sh sets
+# LD_LIBRARY_PATH, which the loader searches before the tests' RUNPATH.
+mkdir -p "$root/nscore-vm/lib"
 strip_to() { strip --strip-debug -o "$2" "$1" 2>/dev/null || cp "$1" "$2"; }
-strip_to "$build/libnscore.so.0" "$root$build/libnscore.so.0"
-ln -sf libnscore.so.0 "$root$build/libnscore.so"
-strip_to "$build/nscore" "$root$build/nscore"
+strip_to "$build/libnscore.so.0" "$root/nscore-vm/lib/libnscore.so.0"
+ln -sf libnscore.so.0 "$root/nscore-vm/lib/libnscore.so"
+strip_to "$build/nscore" "$root/nscore-vm/bin/nscore"
 
 # The shared libraries ldd names (libc, libm, libstdc++, libgcc_s, the loader), same paths.
 for elf in "${elves[@]}"; do
