@@ -10,7 +10,7 @@ SWIFTFLAGS := -c $(CONFIG) --scratch-path $(SCRATCH) -Xswiftc -static-stdlib
 LIBFLAGS   := -Xlinker --version-script=$(CURDIR)/include/nscore.map -Xlinker -soname=libnscore.so.$(ABI_MAJOR) -Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 SOURCES    := $(shell find Sources -name '*.swift' -o -name '*.c' -o -name '*.h') Package.swift include/nscore.map
 
-.PHONY: all lib cli init-image demo test test-swift test-c test-vm test-python test-cli test-init test-init-aarch64 test-install install clean bench
+.PHONY: all lib cli init-image demo test test-swift test-c test-vm test-python test-cli test-init test-init-aarch64 test-install test-wheel wheel install clean bench
 
 all: lib cli $(BUILD)/nscore.pc
 
@@ -54,8 +54,10 @@ $(BUILD)/nscore: $(SOURCES) Sources/CNSCoreShim/init_image.h $(CLI_ORDER)
 	cp $(CLI_SCRATCH)/$(CONFIG)/nscore $(BUILD)/nscore
 
 # The .pc names PREFIX, so it is written again at install time for the PREFIX given there.
+# `rpath` holds the linker flag that records libdir in a program, for a PREFIX whose lib
+# directory the loader does not search: `$(pkg-config --variable=rpath nscore)`.
 define write-pc
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: nscore\nDescription: Embeddable Linux namespace and container engine\nVersion: %s\nLibs: -L$${libdir} -lnscore\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $(1)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\nrpath=-Wl,-rpath,$${libdir}\n\nName: nscore\nDescription: Embeddable Linux namespace and container engine\nVersion: %s\nLibs: -L$${libdir} -lnscore\nCflags: -I$${includedir}\n' '$(PREFIX)' '$(VERSION)' > $(1)
 endef
 
 $(BUILD)/nscore.pc: Makefile
@@ -67,7 +69,7 @@ demo: all
 
 test: all
 	tools/deps.sh
-	$(MAKE) test-init test-swift test-c test-vm test-python test-cli test-install
+	$(MAKE) test-init test-swift test-c test-vm test-python test-cli test-install test-wheel
 	$(MAKE) bench QUICK=1
 
 test-swift:
@@ -115,6 +117,19 @@ install: all
 	install -m 0644 include/nscore.h $(DESTDIR)$(PREFIX)/include/
 	$(call write-pc,$(DESTDIR)$(PREFIX)/lib/pkgconfig/nscore.pc)
 	install -m 0755 $(BUILD)/nscore $(DESTDIR)$(PREFIX)/bin/
+	@$(if $(DESTDIR),true,tools/install-ldconfig.sh $(PREFIX)/lib)
+
+# A wheel of the Python bindings with libnscore.so.0 inside (bindings/python/setup.py copies
+# it in), tagged for this machine's architecture: it installs without a Swift toolchain.
+wheel: lib
+	@mkdir -p $(BUILD)/wheel
+	rm -f $(BUILD)/wheel/nscore-*.whl
+	NSCORE_LIBRARY=$(CURDIR)/$(BUILD)/libnscore.so.$(ABI_MAJOR) python3 -m pip wheel -q --no-deps --no-build-isolation --no-index -w $(BUILD)/wheel ./bindings/python
+	rm -rf bindings/python/build bindings/python/nscore.egg-info
+	@ls $(BUILD)/wheel/nscore-*.whl
+
+test-wheel: lib
+	tools/test-wheel.sh
 
 clean:
-	rm -rf $(BUILD) .build .build-test .build-static
+	rm -rf $(BUILD) .build .build-test .build-static bindings/python/build bindings/python/nscore.egg-info

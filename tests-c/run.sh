@@ -17,10 +17,9 @@ include="$repo/include"
 CC="${CC:-gcc}"
 CXX="${CXX:-g++}"
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -pthread -I"$include" -I"$here")
-LDFLAGS=(-L"$libdir" -lnscore -Wl,-rpath,"$libdir")
 
 # Tests that also run unprivileged (they adapt their expectations to the uid).
-ROOTLESS="test_spawn_basic test_spawn_namespaces test_user_ns test_capabilities test_bad_input test_leaks test_concurrency test_join_exposure test_rootfs test_seccomp test_cgroup_io test_cgroups_path"
+ROOTLESS="test_spawn_basic test_spawn_namespaces test_user_ns test_capabilities test_bad_input test_leaks test_concurrency test_join_exposure test_rootfs test_seccomp test_cgroup_io test_cgroups_path test_time_offsets"
 
 failed=0
 passed=0
@@ -41,6 +40,19 @@ if [ ! -e "$lib" ]; then
     fail "setup" "$lib not found (build it first, or set NSCORE_LIBDIR)"
     exit 1
 fi
+# The tests link a copy of the library in $work (0755, under /tmp) through their rpath: the
+# runs as uid 65534 could not reach $libdir when the checkout lies below a directory other users
+# cannot enter (a home directory, a `mktemp -d`).
+mkdir "$work/lib"
+cp -L "$lib" "$work/lib/libnscore.so.0"
+ln -s libnscore.so.0 "$work/lib/libnscore.so"
+chmod -R a+rX "$work/lib"
+LDFLAGS=(-L"$work/lib" -lnscore -Wl,-rpath,"$work/lib")
+# For the same reason test_rootfs and test_seccomp take tools/make-test-rootfs.sh from a copy.
+mkdir -p "$work/repo/tools"
+cp "$repo/tools/make-test-rootfs.sh" "$work/repo/tools/"
+chmod -R a+rX "$work/repo"
+export NSCORE_TEST_REPO="$work/repo"
 
 # ---- The header compiles as C99, C11 and C++17 with every warning an error. -----------------
 hdr_src="$work/header_check.c"

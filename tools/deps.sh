@@ -16,3 +16,6 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
+# `make wheel` builds through setuptools without build isolation; setuptools before 70.1 needs
+# the wheel package for that.
+python3 -c "import setuptools.command.bdist_wheel" 2>/dev/null || python3 -c "import wheel" 2>/dev/null || python3 -m pip install -q wheel

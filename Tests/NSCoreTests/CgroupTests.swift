@@ -98,7 +98,7 @@ struct CgroupTests {
                 _ = try Container.spawn(c).wait()
                 return "spawned"
             } catch {
-                return (error as? NSCoreError)?.message ?? "\(error)"
+                return error.message
             }
         }
         #expect(message(Resources(memory: .init(limit: -5))) == "resources: memory.limit is -5; give a size in bytes, or -1 for no limit")

@@ -198,7 +198,7 @@ struct PersistUnshareTests {
         _ = mine
         var mineSt = stat(), inside = stat(), after = stat()
         stat("/proc/thread-self/ns/net", &mineSt)
-        try ThreadNamespace.run(in: [.network], of: c.pid) { () throws(NSCoreError) in
+        _ = try ThreadNamespace.run(in: [.network], of: c.pid) { () throws(NSCoreError) in
             stat("/proc/thread-self/ns/net", &inside)
         }
         stat("/proc/thread-self/ns/net", &after)
