@@ -152,6 +152,18 @@ NSCORE_API int nscore_spawn_config_set_namespaces(nscore_spawn_config *cfg, uint
 NSCORE_API int nscore_spawn_config_set_hostname(nscore_spawn_config *cfg, const char *hostname, nscore_error **err);
 /** Sets the NIS domain name in the new UTS namespace (at most 64 bytes). NULL unsets. */
 NSCORE_API int nscore_spawn_config_set_domainname(nscore_spawn_config *cfg, const char *domainname, nscore_error **err);
+/** Clocks for nscore_spawn_config_set_time_offset (the values of <time.h>'s CLOCK_MONOTONIC and
+ *  CLOCK_BOOTTIME). */
+#define NSCORE_CLOCK_MONOTONIC 1
+#define NSCORE_CLOCK_BOOTTIME 7
+/** The offset of `clock` in the new time namespace (OCI linux.timeOffsets; util-linux unshare
+ *  --monotonic/--boottime): the clock reads `seconds` + `nanoseconds` (0 to 999999999) more
+ *  inside than outside; `seconds` may be negative as long as the clock stays at or above 0 (else
+ *  nscore_spawn fails naming /proc/self/timens_offsets). Needs NSCORE_NS_TIME (NSCORE_EINVAL at
+ *  spawn otherwise). Written before the command runs; a time namespace without offsets reads
+ *  the host's clocks. A clock other than these two, or nanoseconds out of range: NSCORE_EINVAL. */
+NSCORE_API int nscore_spawn_config_set_time_offset(nscore_spawn_config *cfg, int clock, int64_t seconds, int64_t nanoseconds,
+                                                   nscore_error **err);
 
 /** Values for nscore_spawn_config_set_mount_proc. */
 #define NSCORE_MOUNT_PROC_AUTO (-1) /**< yes when both PID and mount namespaces are new (default) */
@@ -270,7 +282,11 @@ NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config 
 #define NSCORE_STDIO_INHERIT 0 /**< the caller's own fd 0, 1 or 2 (default) */
 #define NSCORE_STDIO_NULL 1    /**< /dev/null */
 #define NSCORE_STDIO_FD 2      /**< a duplicate of `fd`, which the caller keeps */
-/** Sets where stream `stream` (0, 1 or 2) of the child comes from. fd is used with NSCORE_STDIO_FD. */
+#define NSCORE_STDIO_PIPE 3    /**< a new pipe; the caller's end from nscore_container_stdio_fd() */
+/** Sets where stream `stream` (0, 1 or 2) of the child comes from. fd is used with NSCORE_STDIO_FD
+ *  and ignored otherwise. With NSCORE_STDIO_PIPE, nscore_spawn() (or nscore_join()) makes a pipe
+ *  (O_CLOEXEC) whose one end becomes the stream; nscore_container_stdio_fd() hands out the
+ *  other. A bad stream or mode: NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int stream, int mode, int fd, nscore_error **err);
 
 /* ---- Network (how a new network namespace is connected). Root only: the host end of a veth
@@ -916,6 +932,17 @@ NSCORE_API int nscore_container_pidfd(const nscore_container *c);
  *  nscore_seccomp_notification_receive(); poll(2) it for POLLIN. */
 NSCORE_API int nscore_container_seccomp_listener(const nscore_container *c);
 
+/** Hands the caller its end of stream `stream` (0 stdin, 1 stdout, 2 stderr) when it was set
+ *  to NSCORE_STDIO_PIPE: the write end of stdin's pipe, the read end of stdout's and stderr's.
+ *  On success *fd_out is the descriptor, O_CLOEXEC and blocking; the caller owns it and must
+ *  close(2) it. Ownership moves once: a second call for the same stream, a stream that is not a
+ *  pipe, a stream other than 0-2, a NULL `c` or `fd_out` return NSCORE_EINVAL. An end never
+ *  handed out is closed by nscore_container_free(). Closing the stdout or stderr end while the
+ *  command still writes gives the command SIGPIPE (its default action ends it); the library
+ *  never writes to these pipes. To serve several pipes at once without deadlock, use poll(2).
+ *  Thread-safe. */
+NSCORE_API int nscore_container_stdio_fd(nscore_container *c, int stream, int *fd_out, nscore_error **err);
+
 /** Waits up to timeout_ms (-1: forever, 0: poll) for the process to end and reaps it.
  *  On success *wstatus (may be NULL) gets a waitpid(2)-style status: use WIFEXITED,
  *  WEXITSTATUS, WIFSIGNALED, WTERMSIG. Returns NSCORE_ETIMEDOUT if it is still running.
@@ -924,8 +951,14 @@ NSCORE_API int nscore_container_wait(nscore_container *c, int timeout_ms, int *w
 /** Sends signal sig (pidfd_send_signal; never reaches a recycled pid). NSCORE_EEXITED once reaped. */
 NSCORE_API int nscore_container_signal(nscore_container *c, int sig, nscore_error **err);
 /** SIGTERM, then SIGKILL if still running after timeout_ms (-1: never escalate); waits and
- *  reaps. *wstatus as above. Note that a PID-namespace init without a SIGTERM handler ignores
- *  SIGTERM (kernel rule), so without nscore's init it ends only at the SIGKILL. */
+ *  reaps. *wstatus as above. When the kernel would drop SIGTERM, the process gets SIGKILL at
+ *  once (whatever timeout_ms says): a PID-namespace init (PID 1, without nscore's init) that
+ *  has no SIGTERM handler, since the kernel drops every signal such an init does not handle,
+ *  and a process that ignores SIGTERM. The handlers are read from /proc/PID/status (SigCgt,
+ *  SigIgn, SigBlk, NSpid) when the call is made. A PID 1 that traps SIGTERM, blocks it or
+ *  waits for signals in rt_sigtimedwait(2) (nscore's init, tini), and any other process, gets
+ *  SIGTERM first.
+ *  Returns NSCORE_EINVAL for NULL or a timeout_ms below -1. */
 NSCORE_API int nscore_container_stop(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
 /** Lets the process outlive the handle: it is not killed or reaped by nscore_container_free,
  *  and the pidfd is closed. */

@@ -186,6 +186,12 @@ t "$BIN" run --hostname implied -- hostname;     expect "--hostname implies --ut
 t "$BIN" run -u --domainname dom.example -- cat /proc/sys/kernel/domainname
 expect "--domainname sets the NIS domain name" 0 "dom.example"
 t "$BIN" run -u -- sh -c 'hostname inside && hostname'; expect "hostname set inside a new UTS namespace" 0 "inside"
+# Time namespace offsets (util-linux unshare's --monotonic/--boottime).
+t "$BIN" run --boottime 86400 -- cut -d. -f1 /proc/uptime
+check "--boottime 86400 adds a day to /proc/uptime (implies --time)" '[ "$RC" = 0 ] && [ "$OUT" -ge $(( $(cut -d. -f1 /proc/uptime) + 86400 - 5 )) ] && [ "$OUT" -le $(( $(cut -d. -f1 /proc/uptime) + 86400 + 5 )) ]'
+t "$BIN" run --monotonic -1.5 --boottime 0.25 -- true; expect "--monotonic -1.5 --boottime 0.25 are taken" 0 ""
+t "$BIN" run --boottime 1e3 -- true;   expect "--boottime 1e3: a usage error naming it" 2 "" "--boottime '1e3' is not a number of seconds"
+t "$BIN" run --monotonic -999999999 -- true; expect "a clock taken below 0: 125, names timens_offsets" 125 "" "timens_offsets"
 check "... and the host's is still unchanged" '[ "$(hostname)" = "$host_hostname" ]'
 
 t "$BIN" run --pid --mount -- sh -c 'echo $$; ls /proc | grep -c "^[0-9]"'
@@ -302,6 +308,78 @@ if [ "$CTR" != 0 ]; then
     check "--kill-on-parent-death: the command dies with nscore" 'wait_gone "$CTR"'
 else
     bad "--kill-on-parent-death" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+# ---- lifetime: parent death, --detach, --pid-file, Ctrl-C of a PID 1, the default shell ------
+
+echo "# lifetime"
+# By default (no --kill-on-parent-death) the container goes when nscore is killed with SIGKILL.
+start_container sleep run -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    kill -KILL "$CLI"; wait "$CLI" 2>/dev/null
+    check "kill -9 of nscore run kills its container (the default)" 'wait_gone "$CTR"'
+else
+    bad "kill -9 of nscore run" "container did not start: $(cat "$TMP/bg.err")"
+fi
+start_container sleep run --pid --uts -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    kill -KILL "$CLI"; wait "$CLI" 2>/dev/null
+    check "... also a PID-namespace init" 'wait_gone "$CTR"'
+else
+    bad "kill -9 of nscore run --pid" "container did not start: $(cat "$TMP/bg.err")"
+fi
+
+t "$BIN" run --detach --pid-file "$TMP/detached.pid" --uts -- sleep "$MARK"
+DPID=$(tr -d '\n' <<<"$OUT")
+[[ "$DPID" =~ ^[0-9]+$ ]] && CHILDREN+=("$DPID")
+check "--detach prints the pid of a running container and exits 0" \
+    '[ "$RC" = 0 ] && [[ "$DPID" =~ ^[0-9]+$ ]] && kill -0 "$DPID" && [ "$(argv0 "$DPID")" = sleep ]'
+check "... --pid-file holds the same pid" '[ "$(cat "$TMP/detached.pid")" = "$DPID" ]'
+check "... in a UTS namespace of its own" '[ "$(readlink /proc/"$DPID"/ns/uts)" != "$(readlink /proc/self/ns/uts)" ]'
+check "... with no parent-death signal (it outlived nscore)" 'sleep 0.2; kill -0 "$DPID"'
+[[ "$DPID" =~ ^[0-9]+$ ]] && kill -KILL "$DPID" 2>/dev/null
+t "$BIN" run -d -- sh -c 'exit 0'
+check "-d is --detach" '[ "$RC" = 0 ] && [[ "$OUT" =~ ^[0-9]+$ ]]'
+t "$BIN" run --pid-file "$TMP/fg.pid" -- sh -c 'echo $$'
+check "--pid-file without --detach: the pid written is the command's" '[ "$RC" = 0 ] && [ "$(cat "$TMP/fg.pid")" = "$OUT" ]'
+t "$BIN" run --pid-file "$TMP/no/such/dir/pid" -- sleep "$MARK"
+expect "--pid-file in a missing directory: 125, no container left" 125 "" "pid file"
+t "$BIN" run --pid-file= -- true; expect "--pid-file with an empty value: exit 2" 2
+
+# Ctrl-C (SIGINT) of a PID 1 without a handler: the kernel would drop it; nscore kills it.
+sigint_pid1() {  # NAME SIGNAL CODE
+    local name=$1 sig=$2 code=$3
+    start_container sleep run --pid -- sleep "$MARK"
+    if [ "$CTR" = 0 ]; then bad "$name" "container did not start: $(cat "$TMP/bg.err")"; return; fi
+    local t0=$SECONDS
+    kill -"$sig" "$CLI"
+    wait "$CLI"
+    RC=$? OUT="" ERR=$(cat "$TMP/bg.err")
+    if [ $((SECONDS - t0)) -gt 2 ]; then bad "$name" "took $((SECONDS - t0)) s"; return; fi
+    expect "$name" "$code"
+    check "... and the container is gone" 'wait_gone "$CTR"'
+}
+sigint_pid1 "SIGINT to nscore run --pid of sleep (PID 1, no handler) ends it within 2 s, status 130" INT 130
+sigint_pid1 "SIGTERM to nscore run --pid of sleep ends it, status 143" TERM 143
+
+# Without a command: $SHELL, else /bin/sh.
+printf '#!/bin/sh\necho "shell $# $(hostname)"\n' >"$TMP/shell"
+chmod 0755 "$TMP/shell"
+t env SHELL="$TMP/shell" "$BIN" run --hostname noarg
+expect "run without a command runs \$SHELL" 0 "shell 0 noarg"
+t env SHELL="$TMP/shell" "$BIN" run --hostname noarg --
+expect "... also after --" 0 "shell 0 noarg"
+t env -u SHELL "$BIN" run --uts </dev/null
+expect "... /bin/sh without SHELL (reads stdin: nothing)" 0 ""
+t env SHELL=/bin/echo "$BIN" run -- ''
+expect "... but an empty command name is still a usage error" 2 "" "missing COMMAND"
+start_container sleep run --uts --hostname target -- sleep "$MARK"
+if [ "$CTR" != 0 ]; then
+    t env SHELL="$TMP/shell" "$BIN" exec --target "$CTR" --uts
+    expect "exec without a command runs \$SHELL in the namespaces" 0 "shell 0 target"
+    stop_container
+else
+    bad "exec without a command" "container did not start: $(cat "$TMP/bg.err")"
 fi
 
 # ---- exec ------------------------------------------------------------------------------------
@@ -456,8 +534,8 @@ echo "# bad input"
 t "$BIN" run --bogus -- true;            expect "unknown flag: exit 2, names it" 2 "" "--bogus"
 check "... and points at the help" 'grep -qF "Try '"'"'nscore run --help'"'"'." <<<"$ERR"'
 t "$BIN" run -Z -- true;                 expect "unknown short flag: exit 2, names it" 2 "" "-Z"
-t "$BIN" run;                            expect "run without a command: exit 2" 2 "" "COMMAND"
-t "$BIN" run --uts --;                   expect "run -- without a command: exit 2" 2 "" "COMMAND"
+t env SHELL=/bin/true "$BIN" run </dev/null;         expect "run without a command runs \$SHELL" 0 ""
+t env SHELL=/bin/false "$BIN" run --uts -- </dev/null; expect "run -- without a command runs \$SHELL" 1 ""
 t "$BIN" run -;                          expect "run - runs a command named '-'" 127 "" "'-'"
 t "$BIN" run -- /nonexistent;            expect "run -- /nonexistent: exit 127, names the path" 127 "" "/nonexistent"
 t "$BIN" run -- no-such-command-xyz;     expect "an unknown command name: exit 127" 127 "" "no-such-command-xyz"
@@ -475,7 +553,7 @@ check "exec --target 999999999: 125 or 2 with a clear message" '[ "$RC" = 125 -o
 t "$BIN" exec --target abc -- true;      expect "exec --target abc: exit 2" 2 "" "abc"
 t "$BIN" exec -t 0 -- true;              expect "exec --target 0: exit 2" 2 "" "'0'"
 t "$BIN" exec -- true;                   expect "exec without --target: exit 2" 2 "" "--target"
-t "$BIN" exec -t 1;                      expect "exec without a command: exit 2" 2 "" "COMMAND"
+t "$BIN" exec;                           expect "exec without --target or a command: exit 2" 2 "" "--target"
 t "$BIN" exec --net -- true;             expect "exec --net without --target: exit 2" 2 "" "--target"
 t "$BIN" exec --ns-path net=/etc/passwd -- true; expect "--ns-path net=/etc/passwd: 125, not a namespace" 125 "" "not a namespace"
 t "$BIN" exec --ns-path uts=/proc/self/ns/net -- true; expect "--ns-path of the wrong kind: 125" 125 "" "not uts"
@@ -536,7 +614,7 @@ help_lists() {  # COMMAND FLAG...: `nscore COMMAND --help` mentions every FLAG
 }
 help_lists run -u --uts -i --ipc -p --pid -n --net -m --mount -U --user -C --cgroup -T --time --all --hostname \
     --domainname --mount-proc --no-mount-proc --propagation --init -r --map-root-user --kill-on-parent-death \
-    -w --wd -e --env --clear-env -f --fork -h --help
+    -d --detach --pid-file -w --wd -e --env --clear-env -f --fork -h --help
 help_lists exec -t --target -u --uts -i --ipc -p --pid -n --net -m --mount -U --user -C --cgroup -T --time \
     -a --all --ns-path -w --wd --kill-on-parent-death -h --help
 help_lists ns --json -h --help

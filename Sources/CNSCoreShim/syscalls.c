@@ -132,6 +132,10 @@ int nsc_shim_seal_all(int fd)
 }
 
 int nsc_shim_fd_flags(int fd) { return fcntl(fd, F_GETFD); }
+int nsc_shim_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
 int nsc_shim_open(const char *path, int flags, unsigned int mode) { return open(path, flags, mode); }
 int nsc_shim_openat(int dirfd, const char *path, int flags, unsigned int mode) { return openat(dirfd, path, flags, mode); }
 

@@ -75,7 +75,8 @@ public func nscore_container_signal(_ c: OpaquePointer?, _ sig: Int32,
     }
 }
 
-/// SIGTERM, then SIGKILL after timeout_ms (-1: never escalate); waits and reaps.
+/// SIGTERM, then SIGKILL after timeout_ms (-1: never escalate); SIGKILL at once when the kernel
+/// would drop SIGTERM (a PID 1 without a handler). Waits and reaps.
 @c
 public func nscore_container_stop(_ c: OpaquePointer?, _ timeoutMS: Int32, _ wstatus: UnsafeMutablePointer<Int32>?,
                                   _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {

@@ -13,6 +13,7 @@
 // the C tests (compiled against nscore.h with -Werror) and the symbol list guard the ABI.
 import Glibc
 import NSCore
+import Synchronization
 
 // MARK: - Handle classes
 
@@ -77,10 +78,48 @@ final class JoinConfigHandle {
     let process = ProcessConfigHandle()
 }
 
-/// `nscore_container`: a Container (itself thread-safe; the handle adds no state).
+/// `nscore_container`: a Container (itself thread-safe), and the caller's ends of its
+/// NSCORE_STDIO_PIPE streams until nscore_container_stdio_fd() hands them out (closed with the
+/// handle otherwise).
 final class ContainerHandle {
     let container: Container
-    init(_ container: Container) { self.container = container }
+    private let pipes: Mutex<(Int32, Int32, Int32)>
+
+    init(_ container: Container) {
+        self.container = container
+        self.pipes = Mutex((-1, -1, -1))
+    }
+
+    init(_ piped: consuming PipedContainer) {
+        func raw(_ fd: consuming OwnedFD?) -> Int32 {
+            switch consume fd {
+            case .some(let f): return f.release()
+            case .none: return -1
+            }
+        }
+        self.pipes = Mutex((raw(piped.stdin.take()), raw(piped.stdout.take()), raw(piped.stderr.take())))
+        self.container = piped.container
+    }
+
+    deinit {
+        let (a, b, c) = pipes.withLock { $0 }
+        for fd in [a, b, c] where fd >= 0 { close(fd) }
+    }
+
+    /// The caller's end of stream `stream` (0, 1 or 2), handed out once: -1 if it is not a pipe
+    /// or was handed out already.
+    func takePipe(_ stream: Int32) -> Int32 {
+        pipes.withLock { p in
+            var taken: Int32 = -1
+            switch stream {
+            case 0: swap(&taken, &p.0)
+            case 1: swap(&taken, &p.1)
+            case 2: swap(&taken, &p.2)
+            default: break
+            }
+            return taken
+        }
+    }
 }
 
 /// `nscore_cgroup`: the cgroup directories found for a pid by nscore_cgroup_open (immutable,
@@ -244,8 +283,9 @@ enum ABI {
         case 2:                                                  // NSCORE_STDIO_FD
             guard fd >= 0 else { throw invalid("fd", "\(function): fd \(fd) is not a file descriptor") }
             return (Int(stream), .fd(fd))
+        case 3: return (Int(stream), .pipe)                      // NSCORE_STDIO_PIPE
         default:
-            throw invalid("mode", "\(function): mode must be NSCORE_STDIO_INHERIT, _NULL or _FD, not \(mode)")
+            throw invalid("mode", "\(function): mode must be NSCORE_STDIO_INHERIT, _NULL, _FD or _PIPE, not \(mode)")
         }
     }
 }

@@ -142,7 +142,6 @@ public func nscore_join(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<Opaqu
         }
         var config = JoinConfiguration(target: target, h.process.process, namespaces: h.namespaces)
         config.joinCgroups = h.joinCgroups
-        let container = try Container.join(config)
-        out.pointee = ABI.retain(ContainerHandle(container))
+        out.pointee = ABI.retain(ContainerHandle(try Container.joinWithPipes(config)))
     }
 }

@@ -90,6 +90,28 @@ public func nscore_spawn_config_set_hostname(_ cfg: OpaquePointer?, _ hostname: 
     }
 }
 
+/// The offset of NSCORE_CLOCK_MONOTONIC (1) or NSCORE_CLOCK_BOOTTIME (7) in the new time
+/// namespace (SpawnConfiguration.timeOffsets).
+@c
+public func nscore_spawn_config_set_time_offset(_ cfg: OpaquePointer?, _ clock: Int32, _ seconds: Int64, _ nanoseconds: Int64,
+                                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_time_offset"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in
+        guard nanoseconds >= 0 && nanoseconds <= 999_999_999 else {
+            throw ABI.invalid("nanoseconds", "\(f): nanoseconds must be 0 to 999999999, not \(nanoseconds)")
+        }
+        let offset = TimeOffsets.Offset(seconds: seconds, nanoseconds: nanoseconds)
+        var t = h.configuration.timeOffsets ?? TimeOffsets()
+        switch clock {
+        case 1: t.monotonic = offset   // NSCORE_CLOCK_MONOTONIC
+        case 7: t.boottime = offset    // NSCORE_CLOCK_BOOTTIME
+        default:
+            throw ABI.invalid("clock", "\(f): clock must be NSCORE_CLOCK_MONOTONIC or NSCORE_CLOCK_BOOTTIME, not \(clock)")
+        }
+        h.configuration.timeOffsets = t
+    }
+}
+
 /// The NIS domain name in the new UTS namespace; NULL unsets.
 @c
 public func nscore_spawn_config_set_domainname(_ cfg: OpaquePointer?, _ domainname: UnsafePointer<CChar>?,
@@ -262,7 +284,6 @@ public func nscore_spawn(_ cfg: OpaquePointer?, _ out: UnsafeMutablePointer<Opaq
         guard let out else { throw ABI.null(f, "out") }
         out.pointee = nil
         let h = try ABI.handle(cfg, SpawnConfigHandle.self, f, "cfg")
-        let container = try Container.spawn(h.assembled)
-        out.pointee = ABI.retain(ContainerHandle(container))
+        out.pointee = ABI.retain(ContainerHandle(try Container.spawnWithPipes(h.assembled)))
     }
 }

@@ -234,6 +234,20 @@ struct ArgumentParser {
         return (args.pointers(from: index), args.endIndex - index)
     }
 
+    /// ``commandArguments()``, or `nil` when the command line ends before a command (for `run`
+    /// and `exec`, which then start ``defaultShell``). An empty command name is still an error.
+    func commandArgumentsOrNone() throws(CLIError) -> (argv: UnsafePointer<UnsafeMutablePointer<CChar>?>, count: Int)? {
+        guard index < args.endIndex else { return nil }
+        return try commandArguments()
+    }
+
+    /// The command `run` and `exec` start when given none: `$SHELL` if set and not empty, else
+    /// `/bin/sh`, as util-linux unshare and nsenter do.
+    static var defaultShell: String {
+        if let shell = getenv("SHELL"), shell[0] != 0 { return String(cString: shell) }
+        return "/bin/sh"
+    }
+
     /// `--NAME`, `--NAME=VALUE` or `--NAME VALUE`; `body` points after the dashes.
     private mutating func longOption(_ body: UnsafePointer<CChar>) throws(CLIError) -> ParsedOption {
         let eq = strchr(body, Int32(UInt8(ascii: "=")))

@@ -5,12 +5,12 @@ import NSCore
 /// (util-linux `nsenter`, `docker exec`).
 enum ExecCommand {
     static let help = """
-        Usage: nscore exec --target PID [options] [--] COMMAND [ARG...]
-               nscore exec --ns-path KIND=PATH... [options] [--] COMMAND [ARG...]
+        Usage: nscore exec --target PID [options] [--] [COMMAND [ARG...]]
+               nscore exec --ns-path KIND=PATH... [options] [--] [COMMAND [ARG...]]
 
         Run COMMAND inside the namespaces of process PID, or of namespace files (such as
         /proc/PID/ns/net or a file made by 'nscore persist'), wait for it and exit with
-        its status. Signals are forwarded to COMMAND as for 'nscore run'. nscore's own
+        its status. Without COMMAND, run $SHELL (else /bin/sh), as nsenter does. Signals are forwarded to COMMAND as for 'nscore run'. nscore's own
         namespaces never change.
 
         Options:
@@ -87,7 +87,7 @@ enum ExecCommand {
             default: throw parser.usage("unknown option '\(option.spelling)'")
             }
         }
-        let command = try parser.commandArguments()
+        let command = try parser.commandArgumentsOrNone()
 
         let joinTarget: JoinTarget
         var namespaces: NamespaceSet? = nil
@@ -122,7 +122,11 @@ enum ExecCommand {
         }
 
         var config = JoinConfiguration(target: joinTarget, [], namespaces: namespaces)
-        config.setArguments(cStrings: command.argv, count: command.count)
+        if let command {
+            config.setArguments(cStrings: command.argv, count: command.count)
+        } else {
+            config.arguments = [ArgumentParser.defaultShell]
+        }
         config.workingDirectory = workingDirectory
         config.killOnParentDeath = killOnParentDeath
 

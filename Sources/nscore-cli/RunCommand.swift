@@ -4,12 +4,18 @@ import NSCore
 /// `nscore run`: a command in new namespaces (util-linux `unshare --fork`, `docker run`).
 enum RunCommand {
     static let help = """
-        Usage: nscore run [options] [--] COMMAND [ARG...]
+        Usage: nscore run [options] [--] [COMMAND [ARG...]]
 
         Run COMMAND in new namespaces, wait for it and exit with its status (128+N if
-        signal N killed it). SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and
-        SIGWINCH sent to nscore are forwarded to COMMAND. The first argument that is not
-        an option starts COMMAND.
+        signal N killed it). Without COMMAND, run $SHELL (else /bin/sh), as unshare does.
+        The first argument that is not an option starts COMMAND.
+
+        SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH sent to nscore are
+        forwarded to COMMAND. The kernel drops every signal that the PID 1 of a PID
+        namespace has no handler for: when COMMAND is such a PID 1 (--pid without --init)
+        and would drop a SIGINT (Ctrl-C) or SIGTERM, nscore kills it (SIGKILL) instead and
+        exits 128+N for that signal (130 for Ctrl-C). COMMAND is killed (SIGKILL) if nscore
+        itself dies, unless --detach is given.
 
         Namespaces:
           -u, --uts                  new UTS namespace (hostname, domain name)
@@ -25,6 +31,9 @@ enum RunCommand {
         Options:
               --hostname H           hostname in the new UTS namespace (implies --uts)
               --domainname D         NIS domain name in the new UTS namespace (implies --uts)
+              --monotonic SECS       offset of CLOCK_MONOTONIC in the new time namespace, in
+                                     seconds (may be negative, fractional) (implies --time)
+              --boottime SECS        offset of CLOCK_BOOTTIME (and /proc/uptime) (implies --time)
               --mount-proc           mount a fresh /proc (implies --mount); the default
                                      when both --pid and --mount are given
               --no-mount-proc        do not mount /proc
@@ -34,7 +43,14 @@ enum RunCommand {
               --init                 run COMMAND under a tiny init (PID 1 with --pid) that
                                      reaps zombies and relays signals
           -r, --map-root-user        map root inside to your uid and gid (implies --user)
-              --kill-on-parent-death kill COMMAND if nscore dies
+          -d, --detach               start COMMAND, print its pid and exit 0, leaving it
+                                     running (with /dev/null as stdin, stdout and stderr;
+                                     it is not killed when nscore exits). Its cgroup, if
+                                     a resource option made one, stays after it ends:
+                                     remove it with rmdir
+              --pid-file FILE        write COMMAND's pid to FILE (with or without --detach)
+              --kill-on-parent-death kill COMMAND if nscore dies (the default without
+                                     --detach)
           -w, --wd DIR               working directory of COMMAND
           -e, --env K=V              set an environment variable (repeatable)
               --clear-env            start COMMAND with an empty environment
@@ -193,7 +209,8 @@ enum RunCommand {
             and --cgroups-path need a limit.
 
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
-        be executed, 127 if it was not found, 2 for a usage error.
+        be executed, 127 if it was not found, 2 for a usage error; 0 with --detach once
+        COMMAND runs.
 
         """
 
@@ -202,11 +219,15 @@ enum RunCommand {
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
         t.add(OptionSpec("domainname", value: .required))
+        t.add(OptionSpec("monotonic", value: .required))
+        t.add(OptionSpec("boottime", value: .required))
         t.add(OptionSpec("mount-proc"))
         t.add(OptionSpec("no-mount-proc"))
         t.add(OptionSpec("propagation", value: .required))
         t.add(OptionSpec("init"))
         t.add(OptionSpec("kill-on-parent-death"))
+        t.add(OptionSpec("detach", "d"))
+        t.add(OptionSpec("pid-file", value: .required))
         t.add(OptionSpec("wd", "w", value: .required))
         t.add(OptionSpec("env", "e", value: .required))
         t.add(OptionSpec("clear-env"))
@@ -233,6 +254,7 @@ enum RunCommand {
         var security = SecurityOptions()
         var seccomp = SeccompOptions()
         var resources = ResourceOptions()
+        var launch = Supervisor.Launch()
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -254,13 +276,21 @@ enum RunCommand {
             case "domainname":
                 config.domainname = option.value
                 namespaces.insert(.uts)
+            case "monotonic", "boottime":
+                let offset = try timeOffset(option, parser)
+                var t = config.timeOffsets ?? TimeOffsets()
+                if option.name == "monotonic" { t.monotonic = offset } else { t.boottime = offset }
+                config.timeOffsets = t
+                namespaces.insert(.time)
             case "mount-proc":
                 config.mountProc = true
                 namespaces.insert(.mount)
             case "no-mount-proc": config.mountProc = false
             case "propagation": config.rootPropagation = try propagation(option, parser)
             case "init": config.useInit = true
-            case "kill-on-parent-death": config.killOnParentDeath = true
+            case "kill-on-parent-death": break  // the default unless --detach
+            case "detach": launch.detach = true
+            case "pid-file": launch.pidFile = try parser.nonEmpty(option)
             case "wd": config.workingDirectory = try parser.nonEmpty(option)
             case "env":
                 let value = option.value ?? ""
@@ -287,8 +317,20 @@ enum RunCommand {
             }
         }
         // The command's argv is copied from nscore's own, without a String per argument.
-        let command = try parser.commandArguments()
-        config.setArguments(cStrings: command.argv, count: command.count)
+        if let command = try parser.commandArgumentsOrNone() {
+            config.setArguments(cStrings: command.argv, count: command.count)
+        } else {
+            config.arguments = [ArgumentParser.defaultShell]
+        }
+        // The container goes with nscore (even with kill -9) unless it is meant to outlive it.
+        config.killOnParentDeath = !launch.detach
+        if launch.detach {
+            // Nothing of nscore's: a caller reading nscore's output ($(nscore run -d ...))
+            // gets its end when nscore exits.
+            config.stdin = .null
+            config.stdout = .null
+            config.stderr = .null
+        }
         try network.configure(&config, namespaces: &namespaces, parser)
         try users.configure(&config, parser)
         security.configure(&config)
@@ -307,7 +349,7 @@ enum RunCommand {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
         }
 
-        return try Supervisor.run { () throws(NSCoreError) in
+        return try Supervisor.run(launch) { () throws(NSCoreError) in
             do throws(NSCoreError) {
                 return try Container.spawn(config)
             } catch {
@@ -317,6 +359,23 @@ enum RunCommand {
     }
 
     /// The value of `--propagation`; `nil` for "unchanged".
+    /// SECS (`-1.5`, `86400`) as whole seconds and nanoseconds 0 to 999999999, as util-linux
+    /// unshare takes them.
+    private static func timeOffset(_ option: ParsedOption, _ parser: ArgumentParser) throws(CLIError) -> TimeOffsets.Offset {
+        let text = option.value ?? ""
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        let negative = text.hasPrefix("-")
+        guard !text.isEmpty, let whole = Int64(parts[0].isEmpty || parts[0] == "-" ? "\(parts[0])0" : String(parts[0])),
+              parts.count == 1 || (!parts[1].isEmpty && parts[1].count <= 9 && parts[1].allSatisfy(\.isNumber)) else {
+            throw parser.usage("--\(option.name) '\(text)' is not a number of seconds such as 86400 or -1.5")
+        }
+        var nanos: Int64 = 0
+        if parts.count == 2 { nanos = Int64(parts[1] + String(repeating: "0", count: 9 - parts[1].count))! }
+        // -1.5 s is -2 s + 0.5 s: the kernel takes a non-negative nanosecond part.
+        if negative && nanos > 0 { return TimeOffsets.Offset(seconds: whole - 1, nanoseconds: 1_000_000_000 - nanos) }
+        return TimeOffsets.Offset(seconds: whole, nanoseconds: nanos)
+    }
+
     private static func propagation(_ option: ParsedOption,
                                     _ parser: ArgumentParser) throws(CLIError) -> MountPropagation? {
         let value = option.value ?? ""

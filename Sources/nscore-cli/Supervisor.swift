@@ -35,31 +35,58 @@ enum Supervisor {
         _ = pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Waits for `container` to end, forwarding each forwarded signal nscore receives meanwhile.
+    /// Waits for `container` to end, forwarding each forwarded signal nscore receives meanwhile,
+    /// and returns the shell-style status.
     ///
     /// SIGCHLD wakes the loop when the process ends; the one-second timeout is only a safety net.
     /// A signal the terminal sent to nscore's whole process group (Ctrl-C, a window resize) has
     /// already reached a command in that group, so it is not sent a second time.
+    ///
+    /// A SIGINT or SIGTERM that the container's process would never see, because it is PID 1 of
+    /// its PID namespace without a handler for it (the kernel drops such signals), stops the
+    /// container with SIGKILL instead, as a user pressing Ctrl-C expects; nscore then exits
+    /// 128 + the signal it received (130 for SIGINT), as if that signal had ended the command.
     /// - Throws: ``NSCoreError`` if waiting fails.
-    static func wait(for container: Container) throws(NSCoreError) -> ExitStatus {
+    static func wait(for container: Container) throws(NSCoreError) -> Int32 {
         var set = waitSet()
+        var stoppedBy: Int32?
         while true {
-            if let status = try container.poll() { return status }
+            if let status = try container.poll() {
+                if let stoppedBy, status == .signaled(SIGKILL) { return 128 + stoppedBy }
+                return status.shellCode
+            }
             var info = siginfo_t()
             var timeout = timespec(tv_sec: 1, tv_nsec: 0)
             let signal = sigtimedwait(&set, &info, &timeout)
             if signal <= 0 || signal == SIGCHLD { continue }  // EAGAIN (timeout), EINTR, or a child ended
+            if signal == SIGINT || signal == SIGTERM, dropsAsInit(container, signal) {
+                stoppedBy = stoppedBy ?? signal
+                do { try container.signal(SIGKILL) } catch {}
+                continue
+            }
             if info.si_code == siKernel && getpgid(container.pid) == getpgrp() { continue }
             // The process may end between the poll and the signal: that is not an error.
             do { try container.signal(signal) } catch {}
         }
     }
 
+    /// True if `container`'s process is a PID-namespace init that would drop `signal` (no
+    /// handler for it), read from /proc/PID/status now.
+    private static func dropsAsInit(_ container: Container, _ signal: Int32) -> Bool {
+        guard let d = try? container.signalDisposition() else { return false }
+        return d.isNamespaceInit && d.drops(signal)
+    }
+
     /// Starts a container with `start` (after blocking the forwarded signals, so none is lost
     /// between the spawn and the wait), waits for it, and returns the shell-style status.
     /// A failure to start exits with the code for that error (125/126/127); a failure while
     /// waiting with 125.
-    static func run(_ start: () throws(NSCoreError) -> Container) throws(CLIError) -> Int32 {
+    ///
+    /// With `launch`, the container's pid is written to `launch.pidFile` (a line, as runc and
+    /// crun write it) once it runs, and with `launch.detach` it is printed on stdout and left
+    /// running: the handle is detached and nscore returns 0 without waiting.
+    static func run(_ launch: Launch = Launch(),
+                    _ start: () throws(NSCoreError) -> Container) throws(CLIError) -> Int32 {
         blockSignals()
         let container: Container
         do {
@@ -67,11 +94,53 @@ enum Supervisor {
         } catch {
             throw .failed(error, exitCode: ExitCode.forSpawnError(error))
         }
+        if let path = launch.pidFile {
+            do {
+                try writePidFile(path, container.pid)
+            } catch {
+                // The container must not outlive a failed launch: the handle kills it.
+                _ = try? container.stop(timeout: .zero)
+                throw error
+            }
+        }
+        if launch.detach {
+            container.detach()
+            Output.out("\(container.pid)\n")
+            return 0
+        }
         do {
-            return try wait(for: container).shellCode
+            return try wait(for: container)
         } catch {
             throw .failed(error, exitCode: ExitCode.runtimeFailed)
         }
+    }
+
+    /// How `run` hands the container over: a pid file, and whether nscore waits for it.
+    struct Launch {
+        /// Where to write the container's pid (`--pid-file`).
+        var pidFile: String?
+        /// Print the pid and leave the container running (`--detach`).
+        var detach = false
+    }
+
+    /// Writes "PID\n" to `path` (created with mode 0644, or truncated).
+    private static func writePidFile(_ path: String, _ pid: pid_t) throws(CLIError) {
+        let text = "\(pid)\n"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw pidFileError(path, "open") }
+        let written = text.withCString { write(fd, $0, strlen($0)) }
+        let failure = written == text.utf8.count ? nil : pidFileError(path, "write")
+        close(fd)
+        if let failure { throw failure }
+    }
+
+    private static func pidFileError(_ path: String, _ call: String) -> CLIError {
+        let e = Errno(rawValue: errno == 0 ? EIO : errno)
+        let code: NSCoreError.Code = e.rawValue == EACCES || e.rawValue == EPERM || e.rawValue == EROFS
+            ? .permissionDenied : e.rawValue == ENOENT ? .notFound : .system
+        return .failed(NSCoreError(code, errno: e, stage: "\(call) \(path)",
+                                   message: "cannot write the pid file \(path): \(e)"),
+                       exitCode: ExitCode.runtimeFailed)
     }
 
     private static func waitSet() -> sigset_t {

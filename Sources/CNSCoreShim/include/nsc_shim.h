@@ -188,6 +188,8 @@ int nsc_shim_memfd_create(const char *name);
 int nsc_shim_seal_all(int fd);
 /* fcntl(fd, F_GETFD) / fcntl(fd, F_GETFL) helpers for tests */
 int nsc_shim_fd_flags(int fd);
+/* fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) */
+int nsc_shim_set_nonblocking(int fd);
 int nsc_shim_open(const char *path, int flags, unsigned int mode);
 int nsc_shim_openat(int dirfd, const char *path, int flags, unsigned int mode);
 

@@ -358,3 +358,52 @@ func sys_recv(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ flags: Int
     let n = retryingEINTR { recv(fd, buffer.baseAddress, buffer.count, flags) }
     return n < 0 ? .failure(.current) : .success(n)
 }
+
+/// `read(2)` once, retrying on EINTR. The bytes read (0 at end of file).
+func sys_read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+    let n = retryingEINTR { read(fd, buffer.baseAddress, buffer.count) }
+    return n < 0 ? .failure(.current) : .success(n)
+}
+
+/// `write(2)` once, retrying on EINTR. The bytes written (fewer than asked on a non-blocking fd).
+func sys_write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno> {
+    let n = retryingEINTR { write(fd, bytes.baseAddress, bytes.count) }
+    return n < 0 ? .failure(.current) : .success(n)
+}
+
+/// Sets `O_NONBLOCK` on `fd` (`fcntl(2)` `F_GETFL`/`F_SETFL`).
+func sys_setNonBlocking(_ fd: Int32) -> Result<Void, Errno> {
+    nsc_shim_set_nonblocking(fd) < 0 ? .failure(.current) : .success(())
+}
+
+/// `poll(2)` on several fds, retrying on EINTR with the same timeout. The number ready.
+func sys_poll(_ fds: UnsafeMutableBufferPointer<pollfd>, timeoutMilliseconds: Int32) -> Result<Int32, Errno> {
+    let r = retryingEINTR { Glibc.poll(fds.baseAddress, nfds_t(fds.count), timeoutMilliseconds) }
+    return r < 0 ? .failure(.current) : .success(r)
+}
+
+/// Blocks SIGPIPE in the calling thread (`pthread_sigmask(2)`), so that a write to a pipe
+/// whose reader is gone fails with EPIPE instead of ending the process. Returns the previous
+/// mask and whether a SIGPIPE was already pending (which ``sys_restoreSIGPIPE`` then leaves).
+func sys_blockSIGPIPE() -> (mask: sigset_t, wasPending: Bool) {
+    var block = sigset_t(), old = sigset_t(), pending = sigset_t()
+    sigemptyset(&block)
+    sigaddset(&block, SIGPIPE)
+    pthread_sigmask(SIG_BLOCK, &block, &old)
+    sigpending(&pending)
+    return (old, sigismember(&pending, SIGPIPE) == 1)
+}
+
+/// Undoes ``sys_blockSIGPIPE``: consumes a SIGPIPE that our own writes raised
+/// (`sigtimedwait(2)` with a zero timeout), then restores the thread's mask.
+func sys_restoreSIGPIPE(_ saved: (mask: sigset_t, wasPending: Bool), raised: Bool) {
+    if raised && !saved.wasPending {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGPIPE)
+        var zero = timespec(tv_sec: 0, tv_nsec: 0)
+        while sigtimedwait(&set, nil, &zero) < 0 && Glibc.errno == EINTR {}
+    }
+    var mask = saved.mask
+    pthread_sigmask(SIG_SETMASK, &mask, nil)
+}

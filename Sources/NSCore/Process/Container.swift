@@ -138,17 +138,54 @@ public final class Container: @unchecked Sendable {
         }
     }
 
+    /// What the process does with each signal now, and whether the kernel would drop one sent
+    /// to it (``SignalDisposition``). The corresponding file is `/proc/PID/status`.
+    /// - Throws: ``NSCoreError`` (process exited) once it has been reaped, (not found) if its
+    ///   `/proc` entry cannot be read (a `/proc` of another PID namespace).
+    public func signalDisposition() throws(NSCoreError) -> SignalDisposition {
+        let (fd, status) = state.withLock { ($0.pidfd, $0.status) }
+        guard fd >= 0 else {
+            throw NSCoreError(.invalidArgument, stage: "signal disposition",
+                              message: "signal disposition: the handle was detached")
+        }
+        if status != nil {
+            throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: "signal disposition",
+                              message: "signal disposition: process \(pid) has already exited")
+        }
+        // The pid cannot be reused meanwhile: this handle's owner is its parent and has not
+        // reaped it (a reap under the lock would have stored a status).
+        let disposition = try SignalDisposition.read(pid: pid)
+        if state.withLock({ $0.status }) != nil {
+            throw NSCoreError(.processExited, errno: Errno(rawValue: ESRCH), stage: "signal disposition",
+                              message: "signal disposition: process \(pid) has already exited")
+        }
+        return disposition
+    }
+
     /// Asks the process to stop: SIGTERM, then SIGKILL if it is still running after `timeout`
     /// (`nil`: never escalate, wait for it to end). Returns how it ended. A process that
     /// already ended just returns its status.
     ///
-    /// A PID 1 without a SIGTERM handler ignores SIGTERM (the kernel protects a namespace's
-    /// init), so a container without ``SpawnConfiguration/useInit`` that does not trap TERM
-    /// ends only at the SIGKILL.
+    /// When the kernel would drop SIGTERM, the process gets SIGKILL at once instead of after
+    /// the timeout (even with a `nil` timeout, which would otherwise wait forever): that is the
+    /// case for the PID 1 of a new PID namespace (a container with a PID namespace and without
+    /// ``SpawnConfiguration/useInit``) that has no SIGTERM handler, since
+    /// the kernel protects a namespace's init from every signal it does not handle, and for a
+    /// process that ignores SIGTERM. The handler mask is read from `/proc/PID/status`
+    /// (`SigCgt`, `SigIgn`, `SigBlk`, `NSpid`) when `stop` is called: a PID 1 that installs its
+    /// handler later (a shell before its `trap` line) is killed. A PID 1 that handles SIGTERM,
+    /// blocks it, or waits for signals in `rt_sigtimedwait(2)` (nscore's init with
+    /// ``SpawnConfiguration/useInit``, tini), and every other process, gets SIGTERM first.
+    /// - Throws: ``NSCoreError`` (invalid argument) for a negative timeout, or if waiting fails.
     public func stop(timeout: Duration? = .seconds(10)) throws(NSCoreError) -> ExitStatus {
+        if let timeout, timeout.milliseconds < 0 {
+            throw .invalid("stop", "stop: timeout must not be negative")
+        }
         if let s = try poll() { return s }
-        do { try signal(SIGTERM) } catch where error.code == .processExited {}
-        guard let timeout else { return try wait() }
+        // Unreadable (a /proc of another PID namespace): assume SIGTERM arrives.
+        let dropsTerm = (try? signalDisposition())?.drops(SIGTERM) ?? false
+        do { try signal(dropsTerm ? SIGKILL : SIGTERM) } catch where error.code == .processExited {}
+        guard let timeout, !dropsTerm else { return try wait() }
         if let s = try wait(timeout: timeout) { return s }
         do { try signal(SIGKILL) } catch where error.code == .processExited {}
         return try wait()

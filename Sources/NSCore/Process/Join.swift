@@ -56,7 +56,7 @@ extension Container {
     ///   argument for a file that is not a namespace, process exited when the target PID
     ///   namespace has no init left.
     public static func join(_ configuration: JoinConfiguration) throws(NSCoreError) -> Container {
-        try Joiner.join(configuration)
+        try Joiner.join(configuration, pipes: nil)
     }
 }
 
@@ -66,7 +66,7 @@ enum Joiner {
     /// rest, mount last so that earlier paths resolve in the caller's mount namespace.
     static let fileOrder: [NamespaceKind] = [.user, .cgroup, .ipc, .uts, .network, .pid, .time, .mount]
 
-    static func join(_ c: JoinConfiguration) throws(NSCoreError) -> Container {
+    static func join(_ c: JoinConfiguration, pipes: PipeEnds?) throws(NSCoreError) -> Container {
         try SpawnPlanner.validate(c.process)
         if c.process.user != nil {
             throw .invalid("user", "user: a join runs as the caller's user (setting another is for spawns)")
@@ -127,7 +127,7 @@ enum Joiner {
         }
 
         try SpawnPlanner.lowerExecutableAndEnvironment(c.process, root: commandRoot, into: plan)
-        let stdio = try SpawnPlanner.stdioSources(c.process)
+        let stdio = try SpawnPlanner.stdioSources(c.process, into: plan, pipes: pipes)
         // The child joins nothing: it only execs nscore-init (see the README's rule).
         plan.resetSignals()
         if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }

@@ -8,6 +8,12 @@ public enum StdioSource: Sendable, Equatable {
     case null
     /// A descriptor the caller owns; the child gets a duplicate, the caller keeps its own.
     case fd(Int32)
+    /// A new pipe: the child's end becomes the stream, and the caller gets the other end
+    /// (the write end for stdin, the read end for stdout and stderr), `O_CLOEXEC`, as an
+    /// owned descriptor in the ``PipedContainer`` that ``Container/spawnWithPipes(_:)`` and
+    /// ``Container/joinWithPipes(_:)`` return. ``Container/spawn(_:)`` and
+    /// ``Container/join(_:)``, which have nowhere to return it, refuse this source.
+    case pipe
 }
 
 /// The process a spawn or a join starts: its command, environment, working directory, standard

@@ -13,7 +13,12 @@ extension Container {
     /// - Parameter configuration: what to run and how to isolate it.
     /// - Throws: ``NSCoreError``.
     public static func spawn(_ configuration: SpawnConfiguration) throws(NSCoreError) -> Container {
-        let plan = try SpawnPlanner.plan(configuration)
+        try spawn(configuration, pipes: nil)
+    }
+
+    /// ``spawn(_:)``; `pipes` receives the caller's ends of ``StdioSource/pipe`` streams.
+    static func spawn(_ configuration: SpawnConfiguration, pipes: PipeEnds?) throws(NSCoreError) -> Container {
+        let plan = try SpawnPlanner.plan(configuration, pipes: pipes)
         if let joined = try spawnJoiningNetwork(configuration.network, plan) { return joined }
         return try Spawner.run(plan)
     }
@@ -25,7 +30,7 @@ extension Container {
 enum SpawnPlanner {
     static let maxHostname = 64
 
-    static func plan(_ c: SpawnConfiguration) throws(NSCoreError) -> SpawnPlan {
+    static func plan(_ c: SpawnConfiguration, pipes: PipeEnds? = nil) throws(NSCoreError) -> SpawnPlan {
         var namespaces = c.namespaces
         if c.mapRootUser || !c.uidMappings.isEmpty || !c.gidMappings.isEmpty { namespaces.insert(.user) }
         try validate(c, namespaces)
@@ -45,7 +50,7 @@ enum SpawnPlanner {
         let plan = SpawnPlan()
         let rootPath = try c.root.map { root throws(NSCoreError) in try checkRoot(root, into: plan) }
         try lowerCommand(c, root: rootPath, into: plan)
-        var stdio = try stdioSources(c.process)
+        var stdio = try stdioSources(c.process, into: plan, pipes: pipes)
         // A new cgroup namespace takes the cgroup its creator is in as its root: with a cgroup
         // of its own, the child makes it once the parent has placed it (lowerResources).
         let cgroupLater = cgroup != nil && namespaces.contains(.cgroup)
@@ -59,6 +64,7 @@ enum SpawnPlanner {
         // namespace for children, and the child enters it at execve.
         if namespaces.contains(.time) {
             plan.unshare(NamespaceKind.time.cloneFlag, what: .text("unshare(time)"))
+            lowerTimeOffsets(c.timeOffsets, into: plan)
         }
         // The parent's work (id maps) must be done before the child acts as root in its new
         // user namespace: the child waits here.
@@ -85,6 +91,9 @@ enum SpawnPlanner {
         if seccompEarly { lowerSeccomp(seccomp, into: plan) }
         lowerUser(c, idMaps, keepCapabilities: capabilities != nil, into: plan)
         lowerCapabilitySets(capabilities, noNewPrivileges: noNewPrivileges(c), into: plan)
+        // The kernel clears the parent-death signal when the effective or filesystem ids change,
+        // as they do above under a user, or a user namespace whose maps move root: set it again.
+        if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
         if let dir = c.workingDirectory { plan.chdir(dir) }
         waitForNetwork(c, into: plan)
         plan.stdio(stdio)
@@ -93,6 +102,21 @@ enum SpawnPlanner {
         if !seccompEarly { lowerSeccomp(seccomp, into: plan) }
         plan.exec()
         return plan
+    }
+
+    /// The clock offsets of the time namespace just unshared, written before any process is in
+    /// it (the child enters it at execve): `/proc/self/timens_offsets`.
+    private static func lowerTimeOffsets(_ t: TimeOffsets?, into plan: SpawnPlan) {
+        guard let t, t.monotonic != nil || t.boottime != nil else { return }
+        var text = ""
+        if let m = t.monotonic { text += "monotonic \(m.seconds) \(m.nanoseconds)\n" }
+        if let b = t.boottime { text += "boottime \(b.seconds) \(b.nanoseconds)\n" }
+        let file = plan.openat2(.cwd, "/proc/self/timens_offsets", flags: O_WRONLY, resolve: 0,
+                                what: .text("open /proc/self/timens_offsets"))
+        // One write: the kernel takes the offsets of a write together.
+        plan.write(file, plan.cString(text), count: text.utf8.count,
+                   what: .text("write the clock offsets to /proc/self/timens_offsets (timeOffsets)"))
+        plan.close(file, what: .text("close /proc/self/timens_offsets"))
     }
 
     /// Replaces `NSC_STDIO_NULL` sources by a slot holding the caller's /dev/null.
@@ -118,6 +142,17 @@ enum SpawnPlanner {
         }
         if let d = c.domainname {
             try checkUTSName(d, what: "domainname", ns)
+        }
+        if let t = c.timeOffsets, t.monotonic != nil || t.boottime != nil {
+            if !ns.contains(.time) {
+                throw .invalid("timeOffsets", "timeOffsets: need a new time namespace (add .time)")
+            }
+            for (name, o) in [("monotonic", t.monotonic), ("boottime", t.boottime)] {
+                guard let o else { continue }
+                if o.nanoseconds < 0 || o.nanoseconds > 999_999_999 {
+                    throw .invalid("timeOffsets", "timeOffsets.\(name).nanosecs is \(o.nanoseconds); give 0 to 999999999")
+                }
+            }
         }
         if c.mountProc == true && !ns.contains(.mount) {
             throw .invalid("mount proc", "mount proc: needs a new mount namespace (add .mount), or it would cover the host's /proc")

@@ -67,6 +67,11 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// cgroup of its own below the caller's, with these limits before the command runs, removed
     /// once it is reaped (``Container/cgroups``). `nil`: no cgroup of its own.
     public var resources: Resources?
+    /// The offsets of a new time namespace's clocks (the OCI runtime spec's `linux.timeOffsets`;
+    /// util-linux `unshare --monotonic/--boottime`): what `CLOCK_MONOTONIC` and
+    /// `CLOCK_BOOTTIME` read inside differ from the host's by them. Needs ``NamespaceKind/time``;
+    /// a time namespace without offsets reads the host's clocks.
+    public var timeOffsets: TimeOffsets?
     /// Where the container's cgroup goes (the OCI runtime spec's `linux.cgroupsPath`): an
     /// absolute path is from the root of each hierarchy (as this process sees it), a relative
     /// one from the caller's own cgroup. The last component is the container's cgroup, which
@@ -105,6 +110,7 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
         self.seccomp = nil
         self.resources = nil
         self.cgroupsPath = nil
+        self.timeOffsets = nil
         self.network = .none
     }
 }
@@ -142,6 +148,31 @@ public enum MountPropagation: Int32, Sendable, CaseIterable, CustomStringConvert
         case .private: return "private"
         case .unbindable: return "unbindable"
         case .sharedAndSlave: return "shared+slave"
+        }
+    }
+}
+
+/// The clock offsets of a new time namespace (`linux.timeOffsets`).
+public struct TimeOffsets: Sendable, Hashable {
+    /// `CLOCK_MONOTONIC` (and its raw and coarse variants).
+    public var monotonic: Offset?
+    /// `CLOCK_BOOTTIME`.
+    public var boottime: Offset?
+
+    public init(monotonic: Offset? = nil, boottime: Offset? = nil) {
+        self.monotonic = monotonic
+        self.boottime = boottime
+    }
+
+    /// `secs` and `nanosecs` (0 to 999999999) added to the clock; either may be negative
+    /// overall (a negative `seconds`), as long as the clock stays at or above 0.
+    public struct Offset: Sendable, Hashable {
+        public var seconds: Int64
+        public var nanoseconds: Int64
+
+        public init(seconds: Int64, nanoseconds: Int64 = 0) {
+            self.seconds = seconds
+            self.nanoseconds = nanoseconds
         }
     }
 }

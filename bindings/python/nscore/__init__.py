@@ -58,8 +58,10 @@ from .errors import (
     NSCoreError,
     PermissionDeniedError,
     ProcessExitedError,
+    CalledProcessError,
     SystemCallError,
     TimedOutError,
+    TimeoutExpired,
     UnsupportedError,
 )
 from .inspection import (
@@ -86,7 +88,7 @@ from .inspection import (
 )
 from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
-from .process import DEVNULL, Container, Propagation, join, spawn
+from .process import DEVNULL, PIPE, STDOUT, Container, Propagation, join, run, spawn
 from .resources import CgroupEvent, DeviceIO, DeviceLimit, Resources, ResourceStats, parse_size
 from .rootfs import Mount, Root
 from .seccomp import (
@@ -126,6 +128,8 @@ __all__ = [
     "ProcessExitedError",
     "TimedOutError",
     "SystemCallError",
+    "TimeoutExpired",
+    "CalledProcessError",
     # namespaces
     "Namespace",
     "unshare",
@@ -135,6 +139,9 @@ __all__ = [
     "Container",
     "Propagation",
     "DEVNULL",
+    "PIPE",
+    "STDOUT",
+    "run",
     "spawn",
     "join",
     # root filesystems and mounts

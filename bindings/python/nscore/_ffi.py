@@ -130,6 +130,7 @@ SeccompPtr = ctypes.POINTER(SeccompHandle)
 STDIO_INHERIT = 0
 STDIO_NULL = 1
 STDIO_FD = 2
+STDIO_PIPE = 3
 
 MOUNT_PROC_AUTO = -1
 MOUNT_PROC_NO = 0
@@ -241,6 +242,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_cwd": (_c_int, [SpawnConfigPtr, _str, _err]),
     "nscore_spawn_config_set_namespaces": (_c_int, [SpawnConfigPtr, _u32, _err]),
     "nscore_spawn_config_set_hostname": (_c_int, [SpawnConfigPtr, _str, _err]),
+    "nscore_spawn_config_set_time_offset": (_c_int, [SpawnConfigPtr, _c_int, ctypes.c_int64, ctypes.c_int64, _err]),
     "nscore_spawn_config_set_domainname": (_c_int, [SpawnConfigPtr, _str, _err]),
     "nscore_spawn_config_set_mount_proc": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_root_propagation": (_c_int, [SpawnConfigPtr, _c_int, _err]),
@@ -350,6 +352,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_container_pidfd": (_c_int, [ContainerPtr]),
     "nscore_container_seccomp_listener": (_c_int, [ContainerPtr]),
     "nscore_container_wait": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
+    "nscore_container_stdio_fd": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
     "nscore_container_signal": (_c_int, [ContainerPtr, _c_int, _err]),
     "nscore_container_stop": (_c_int, [ContainerPtr, _c_int, ctypes.POINTER(_c_int), _err]),
     "nscore_container_detach": (None, [ContainerPtr]),

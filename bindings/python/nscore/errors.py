@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import enum
 import errno as _errno
+import subprocess as _subprocess
+from typing import Any
 
 __all__ = [
     "ErrorCode",
@@ -29,6 +31,8 @@ __all__ = [
     "ProcessExitedError",
     "TimedOutError",
     "SystemCallError",
+    "TimeoutExpired",
+    "CalledProcessError",
     "error_class",
 ]
 
@@ -157,6 +161,42 @@ class SystemCallError(NSCoreError):
     """Any other failure of a system call; ``errno`` says which."""
 
     default_code = ErrorCode.SYSTEM
+
+
+class TimeoutExpired(TimedOutError, _subprocess.TimeoutExpired):
+    """A wait, :meth:`nscore.Container.communicate` or :func:`nscore.run` whose ``timeout``
+    expired. It is both a :class:`TimedOutError` (an :class:`NSCoreError`) and a
+    :class:`subprocess.TimeoutExpired`, with the latter's ``cmd``, ``timeout``, ``output``
+    (also ``stdout``) and ``stderr``."""
+
+    def __init__(self, cmd: Any, timeout: float, output: Any = None, stderr: Any = None) -> None:
+        TimedOutError.__init__(
+            self, ErrorCode.TIMED_OUT, _errno.ETIMEDOUT, "wait", f"Command {cmd!r} timed out after {timeout} seconds"
+        )
+        self.cmd = cmd
+        self.timeout = timeout
+        self.output = output
+        self.stderr = stderr
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.cmd, self.timeout, self.output, self.stderr))
+
+
+class CalledProcessError(NSCoreError, _subprocess.CalledProcessError):
+    """:func:`nscore.run` with ``check=True`` of a command that exited non-zero (or was killed).
+    It is both an :class:`NSCoreError` and a :class:`subprocess.CalledProcessError`, with the
+    latter's ``returncode``, ``cmd``, ``output`` (also ``stdout``) and ``stderr``."""
+
+    def __init__(self, returncode: int, cmd: Any, output: Any = None, stderr: Any = None) -> None:
+        probe = _subprocess.CalledProcessError(returncode, cmd)
+        NSCoreError.__init__(self, ErrorCode.SYSTEM, 0, "run", str(probe))
+        self.returncode = returncode
+        self.cmd = cmd
+        self.output = output
+        self.stderr = stderr
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.returncode, self.cmd, self.output, self.stderr))
 
 
 _CLASSES: dict[int, type[NSCoreError]] = {

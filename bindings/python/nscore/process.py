@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import enum
+import io
 import math
 import os
+import selectors
 import signal as _signal
 import subprocess
 import time
@@ -35,7 +37,7 @@ from ._convert import (
 )
 from ._handle import SharedHandle
 from .cgroup import _WAIT_SLICE_MS, CgroupControls, _Calls, _directories
-from .errors import ProcessExitedError, TimedOutError
+from .errors import CalledProcessError, NSCoreError, ProcessExitedError, TimedOutError, TimeoutExpired
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
 from .resources import ResourcesLike, _SpawnResources
@@ -44,13 +46,24 @@ from .seccomp import SeccompLike, _SpawnSeccomp
 from .security import Capabilities, RlimitsLike, SpawnSecurity
 from .users import IDMappingLike, UserLike, mapping_list, user_arg
 
-__all__ = ["Container", "Propagation", "DEVNULL", "StdioSpec", "spawn", "join"]
+__all__ = ["Container", "Propagation", "DEVNULL", "PIPE", "STDOUT", "StdioSpec", "spawn", "join", "run"]
 
 #: Pass as ``stdin``, ``stdout`` or ``stderr`` to connect the stream to ``/dev/null``. It has
 #: the value of :data:`subprocess.DEVNULL`, so either constant works.
 DEVNULL: int = subprocess.DEVNULL
 
-#: A stdio source: None (inherit the caller's), :data:`DEVNULL`, an fd, or a file object.
+#: Pass as ``stdin``, ``stdout`` or ``stderr`` to get a pipe to the stream: the library makes
+#: it (``O_CLOEXEC``), and the container's :attr:`Container.stdin`, :attr:`~Container.stdout`
+#: or :attr:`~Container.stderr` is the caller's end as a file object. The value of
+#: :data:`subprocess.PIPE`, so either constant works.
+PIPE: int = subprocess.PIPE
+
+#: Pass as ``stderr`` to send it where ``stdout`` goes (the same pipe with ``stdout=PIPE``).
+#: The value of :data:`subprocess.STDOUT`.
+STDOUT: int = subprocess.STDOUT
+
+#: A stdio source: None (inherit the caller's), :data:`DEVNULL`, :data:`PIPE`,
+#: :data:`STDOUT` (stderr only), an fd, or a file object.
 StdioSpec = Union[None, int, IO[Any], Any]
 
 #: The longest timeout the C int parameters can hold (about 24.8 days).
@@ -149,23 +162,25 @@ def _mount_args(mounts: Sequence[Mount]) -> list[_MountArgs]:
 
 
 def _stdio(value: StdioSpec, name: str) -> tuple[int, int]:
-    """(mode, fd) for ``nscore_*_config_set_stdio``."""
+    """(mode, fd) for ``nscore_*_config_set_stdio``; :data:`STDOUT` is resolved by _Process."""
     if value is None:
         return _ffi.STDIO_INHERIT, -1
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be None, DEVNULL, an fd or a file object, not bool")
+        raise TypeError(f"{name} must be None, DEVNULL, PIPE, an fd or a file object, not bool")
     if isinstance(value, int):
         if value == DEVNULL:
             return _ffi.STDIO_NULL, -1
-        if value == subprocess.PIPE or value == subprocess.STDOUT:
-            raise invalid(name, f"{name}: subprocess.PIPE and STDOUT are not supported; pass os.pipe() ends")
+        if value == PIPE:
+            return _ffi.STDIO_PIPE, -1
+        if value == STDOUT:
+            raise invalid(name, f"{name}: STDOUT is only for stderr (send it where stdout goes)")
         if value < 0:
             raise invalid(name, f"{name}: {value} is not a file descriptor")
         return _ffi.STDIO_FD, value
     fileno = getattr(value, "fileno", None)
     if callable(fileno):
         return _ffi.STDIO_FD, int(fileno())
-    raise TypeError(f"{name} must be None, DEVNULL, an fd or an object with fileno(), not {type(value).__name__}")
+    raise TypeError(f"{name} must be None, DEVNULL, PIPE, an fd or an object with fileno(), not {type(value).__name__}")
 
 
 class Container(CgroupControls):
@@ -189,7 +204,8 @@ class Container(CgroupControls):
         wait_empty="nscore_container_wait_empty",
     )
 
-    #: Seconds :meth:`__exit__` gives the process between SIGTERM and SIGKILL.
+    #: Seconds :meth:`__exit__` gives the process between SIGTERM and SIGKILL (none when the
+    #: kernel would drop SIGTERM: see :meth:`stop`).
     stop_timeout: float = 10.0
 
     def __init__(self, handle: Any, args: Sequence[bytes]) -> None:
@@ -204,6 +220,18 @@ class Container(CgroupControls):
         self._cgroups: list[str] = []
         #: The argument vector the process was started with (as bytes).
         self.args: list[bytes] = list(args)
+        #: The caller's end of the command's stdin when it was spawned with ``stdin=PIPE``: a
+        #: writable file object (text with ``text=True``), else None. Closing it ends the input.
+        self.stdin: IO[Any] | None = None
+        #: The caller's end of the command's stdout with ``stdout=PIPE``: a readable file object
+        #: (text with ``text=True``), else None. Closing it early gives the command SIGPIPE
+        #: (its default action ends it) if it writes on; this process is never signalled.
+        self.stdout: IO[Any] | None = None
+        #: As :attr:`stdout`, for ``stderr=PIPE``.
+        self.stderr: IO[Any] | None = None
+        self._text = False
+        # communicate() state kept across a TimeoutExpired, so that a later call goes on.
+        self._comm: _Communication | None = None
 
     # ---- Properties --------------------------------------------------------------------
 
@@ -282,11 +310,14 @@ class Container(CgroupControls):
             return self._returncode
         return self._wait_once(0)
 
-    def wait(self, timeout: float | None = None) -> int | None:
+    def wait(self, timeout: float | None = None) -> int:
         """Waits for the process to end and returns its exit code (``-N`` for signal N).
 
-        With a ``timeout`` in seconds, returns None if the process still runs when it expires.
-        The wait is sliced so that Python signal handlers (Ctrl-C) run while it blocks.
+        With a ``timeout`` in seconds, raises :class:`nscore.TimeoutExpired` (a
+        :class:`subprocess.TimeoutExpired` and a :class:`nscore.TimedOutError`) if the process
+        still runs when it expires, as :meth:`subprocess.Popen.wait` does; ``wait(0)`` then is
+        a check that raises while it runs (:meth:`poll` returns None instead). The wait is
+        sliced so that Python signal handlers (Ctrl-C) run while it blocks.
         """
         if self._returncode is not None:
             return self._returncode
@@ -299,11 +330,80 @@ class Container(CgroupControls):
             else:
                 left = deadline - time.monotonic()
                 slice_ms = max(0, min(_WAIT_SLICE_MS, math.ceil(left * 1000)))
+            if self._returncode is not None:
+                return self._returncode  # reaped by another thread (close(), a concurrent wait)
             code = self._wait_once(slice_ms)
             if code is not None:
                 return code
             if deadline is not None and time.monotonic() >= deadline:
-                return None
+                raise TimeoutExpired(self.args, timeout)  # type: ignore[arg-type]
+
+    # ---- Pipes -------------------------------------------------------------------------
+
+    def _attach_pipes(self, fds: Sequence[int], text: bool) -> None:
+        """Wraps the caller's ends of the PIPE streams (fd or -1 each) in file objects."""
+        self._text = text
+        files: list[IO[Any] | None] = []
+        for stream, fd in enumerate(fds):
+            if fd < 0:
+                files.append(None)
+                continue
+            f: IO[Any] = io.open(fd, "wb" if stream == 0 else "rb")
+            if text:
+                f = io.TextIOWrapper(f, write_through=True) if stream == 0 else io.TextIOWrapper(f)  # type: ignore[arg-type]
+            files.append(f)
+        self.stdin, self.stdout, self.stderr = files
+
+    def _close_pipes(self) -> None:
+        for f in (self.stdin, self.stdout, self.stderr):
+            if f is not None:
+                try:
+                    f.close()
+                except (OSError, ValueError):
+                    pass  # a stdin whose reader is gone cannot flush; nothing to keep
+
+    def communicate(self, input: bytes | str | None = None, timeout: float | None = None) -> tuple[Any, Any]:
+        """Sends ``input`` to stdin (then closes it), reads stdout and stderr to their end and
+        waits for the process, like :meth:`subprocess.Popen.communicate`: returns
+        ``(stdout, stderr)``, each None unless that stream is a :data:`PIPE` (str with
+        ``text=True``, else bytes).
+
+        The pipes are served together (``selectors``), so a command that writes much output
+        before it reads its input, or the other way round, cannot deadlock. A command that
+        exits (or closes its stdin) before it has read all of ``input`` drops the rest; the
+        SIGPIPE that write raises is blocked in this thread and consumed, never delivered.
+        With a ``timeout`` in seconds, raises :class:`nscore.TimeoutExpired` when it expires;
+        nothing read is lost, and a later call goes on where this one stopped.
+        """
+        if input is not None and self.stdin is None and self._comm is None:
+            raise invalid("communicate", "communicate: input was given, but stdin is not a PIPE")
+        if timeout is not None and (math.isnan(timeout) or timeout < 0):
+            raise invalid("communicate", f"communicate: timeout must be a non-negative number of seconds, not {timeout!r}")
+        deadline = None if timeout is None or timeout == math.inf else time.monotonic() + timeout
+        if self._comm is None:
+            data = input.encode(self._encoding()) if isinstance(input, str) else bytes(input or b"")
+            self._comm = _Communication(self, data)
+        comm = self._comm
+        try:
+            comm.run(deadline)
+            self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except TimeoutExpired:
+            raise TimeoutExpired(self.args, timeout, comm.result(1), comm.result(2)) from None  # type: ignore[arg-type]
+        out, err = comm.result(1), comm.result(2)
+        if self._text:
+            out = None if out is None else self._decode(out)
+            err = None if err is None else self._decode(err)
+        return out, err
+
+    def _encoding(self) -> str:
+        for f in (self.stdin, self.stdout, self.stderr):
+            encoding = getattr(f, "encoding", None)
+            if encoding:
+                return str(encoding)
+        return "utf-8"
+
+    def _decode(self, data: bytes) -> str:
+        return data.decode(self._encoding()).replace("\r\n", "\n").replace("\r", "\n")
 
     # ---- Signals -----------------------------------------------------------------------
 
@@ -327,7 +427,14 @@ class Container(CgroupControls):
 
     def stop(self, timeout: float | None = 10.0) -> int:
         """SIGTERM, then SIGKILL if still running after ``timeout`` seconds (None: never);
-        waits, reaps and returns the exit code (``-N`` for signal N)."""
+        waits, reaps and returns the exit code (``-N`` for signal N).
+
+        When the kernel would drop SIGTERM, the process gets SIGKILL at once, whatever
+        ``timeout`` says: the PID 1 of a new PID namespace (``Namespace.PID`` without
+        ``init=True``) that has no SIGTERM handler, since the kernel drops every signal such an
+        init does not handle, and a process that ignores SIGTERM. The handlers are read from
+        ``/proc/PID/status`` when ``stop`` is called. A PID 1 that traps SIGTERM, nscore's init,
+        and any other process get SIGTERM first."""
         if self._returncode is not None:
             return self._returncode
         if timeout is None or timeout == math.inf:
@@ -351,8 +458,18 @@ class Container(CgroupControls):
             self._detached = True
 
     def close(self) -> None:
-        """Frees the handle; kills (SIGKILL) and reaps a still-running process unless detached.
-        Idempotent. Waits for calls in flight on other threads to return first."""
+        """Frees the handle; kills (SIGKILL) and reaps a still-running process unless detached,
+        so that :attr:`returncode` is set (and stays set) afterwards. Closes the
+        :attr:`stdin`, :attr:`stdout` and :attr:`stderr` pipes. Idempotent. Waits for calls in
+        flight on other threads to return first."""
+        if not self._shared.closed and not self._detached and self._returncode is None:
+            try:
+                if self.poll() is None:
+                    self.kill()
+                    self.wait()
+            except NSCoreError:
+                pass  # closed or reaped by another thread meanwhile; the free below settles it
+        self._close_pipes()
         handle = self._shared.release()
         if handle:
             _ffi.lib.nscore_container_free(handle)
@@ -361,6 +478,8 @@ class Container(CgroupControls):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        """Stops the process as :meth:`stop` does with :attr:`stop_timeout` (SIGTERM, then
+        SIGKILL; SIGKILL at once for a PID 1 that would drop SIGTERM), then closes the handle."""
         try:
             if not self.closed and not self._detached:
                 self.stop(self.stop_timeout)
@@ -396,6 +515,109 @@ class Container(CgroupControls):
         return f"<nscore.Container pid={self._pid} {state} args={args!r}>"
 
 
+# ---- communicate -----------------------------------------------------------------------------
+
+
+class _Communication:
+    """The state of :meth:`Container.communicate`: what is left to write, what was read."""
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, container: Container, data: bytes) -> None:
+        self.container = container
+        self.input = memoryview(data)
+        self.offset = 0
+        self.chunks: dict[int, list[bytes] | None] = {
+            1: None if container.stdout is None else [],
+            2: None if container.stderr is None else [],
+        }
+        if container.stdin is not None and not container.stdin.closed:
+            try:
+                container.stdin.flush()
+            except BrokenPipeError:
+                pass
+            if not data:
+                self._close_stdin()
+
+    def result(self, stream: int) -> bytes | None:
+        chunks = self.chunks[stream]
+        return None if chunks is None else b"".join(chunks)
+
+    def _close_stdin(self) -> None:
+        c = self.container
+        if c.stdin is not None:
+            try:
+                c.stdin.close()
+            except (BrokenPipeError, ValueError):
+                pass
+
+    def run(self, deadline: float | None) -> None:
+        c = self.container
+        sel = selectors.DefaultSelector()
+        try:
+            if c.stdin is not None and not c.stdin.closed:
+                os.set_blocking(c.stdin.fileno(), False)
+                sel.register(c.stdin.fileno(), selectors.EVENT_WRITE, 0)
+            for stream, f in ((1, c.stdout), (2, c.stderr)):
+                if f is not None and not f.closed:
+                    sel.register(f.fileno(), selectors.EVENT_READ, stream)
+            blocked = self._block_sigpipe() if c.stdin is not None and not c.stdin.closed else None
+            try:
+                while sel.get_map():
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise TimeoutExpired(c.args, 0)  # type: ignore[arg-type]
+                    for key, _ in sel.select(left):
+                        if key.data == 0:
+                            self._write(key.fd, sel)
+                        else:
+                            self._read(key.fd, key.data, sel)
+            finally:
+                if blocked is not None:
+                    self._restore_sigpipe(*blocked)
+        finally:
+            sel.close()
+
+    def _write(self, fd: int, sel: selectors.BaseSelector) -> None:
+        try:
+            n = os.write(fd, self.input[self.offset : self.offset + self._CHUNK])
+            self.offset += n
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            self.offset = len(self.input)  # the reader is gone: the rest is dropped
+            self.sigpipe_raised = True
+        if self.offset >= len(self.input):
+            sel.unregister(fd)
+            self._close_stdin()
+
+    def _read(self, fd: int, stream: int, sel: selectors.BaseSelector) -> None:
+        data = os.read(fd, self._CHUNK)
+        if data:
+            chunks = self.chunks[stream]
+            assert chunks is not None
+            chunks.append(data)
+            return
+        sel.unregister(fd)
+        f = self.container.stdout if stream == 1 else self.container.stderr
+        if f is not None:
+            f.close()
+
+    sigpipe_raised = False
+
+    @staticmethod
+    def _block_sigpipe() -> tuple[set[int], bool]:
+        """Blocks SIGPIPE in this thread (a write to a pipe whose reader is gone raises it in
+        the writing thread), so that a host that does not ignore it is never ended by it."""
+        old = _signal.pthread_sigmask(_signal.SIG_BLOCK, {_signal.SIGPIPE})
+        return set(old), _signal.SIGPIPE in _signal.sigpending()
+
+    def _restore_sigpipe(self, old: set[int], was_pending: bool) -> None:
+        if self.sigpipe_raised and not was_pending:
+            _signal.sigtimedwait({_signal.SIGPIPE}, 0)  # consume the one our write raised
+        _signal.pthread_sigmask(_signal.SIG_SETMASK, old)
+
+
 # ---- the process part, shared by spawn and join ---------------------------------------------
 
 
@@ -417,8 +639,56 @@ class _Process:
         self.envp = None if env is None else env_list(env)
         self.directory = optional_bytes(cwd, "cwd")
         self.exe = optional_bytes(executable, "executable")
-        self.streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), _stdio(stderr, "stderr")]
+        self.streams = [_stdio(stdin, "stdin"), _stdio(stdout, "stdout"), (_ffi.STDIO_INHERIT, -1)]
+        self.merge = isinstance(stderr, int) and not isinstance(stderr, bool) and stderr == STDOUT
+        if not self.merge:
+            self.streams[2] = _stdio(stderr, "stderr")
         self.kill_on_parent_death = kill_on_parent_death
+        # stderr=STDOUT with stdout=PIPE: one pipe of our own (O_CLOEXEC) for both streams.
+        self.merged_pipe: tuple[int, int] | None = None
+
+    def open_streams(self) -> None:
+        """Resolves stderr=STDOUT (just before the C calls: it may make a pipe)."""
+        if not self.merge:
+            return
+        mode, fd = self.streams[1]
+        if mode == _ffi.STDIO_PIPE:
+            self.merged_pipe = os.pipe()
+            self.streams[1] = self.streams[2] = (_ffi.STDIO_FD, self.merged_pipe[1])
+        elif mode == _ffi.STDIO_INHERIT:
+            self.streams[2] = (_ffi.STDIO_FD, 1)
+        else:
+            self.streams[2] = (mode, fd)
+
+    def close_child_ends(self, failed: bool) -> None:
+        """After the spawn or join: our copy of the merged pipe's write end goes (the command
+        has its own), and on failure the read end too."""
+        if self.merged_pipe is not None:
+            os.close(self.merged_pipe[1])
+            if failed:
+                os.close(self.merged_pipe[0])
+                self.merged_pipe = None
+
+    def attach(self, container: Container, text: bool) -> None:
+        """Hands the caller's pipe ends to ``container`` as file objects."""
+        fds = [-1, -1, -1]
+        try:
+            for stream, (mode, _) in enumerate(self.streams):
+                if mode == _ffi.STDIO_PIPE:
+                    fd = ctypes.c_int(-1)
+                    with container._use() as handle:
+                        _ffi.lib.nscore_container_stdio_fd(handle, stream, ctypes.byref(fd), _ffi.new_error())
+                    fds[stream] = fd.value
+            if self.merged_pipe is not None:
+                fds[1] = self.merged_pipe[0]
+                self.merged_pipe = None
+            container._attach_pipes(fds, text)
+        except BaseException:
+            for fd in fds:
+                if fd >= 0:
+                    os.close(fd)
+            container.close()
+            raise
 
     def apply(self, p: Any) -> None:
         """Sets everything on ``p``, an ``nscore_process_config *``."""
@@ -439,6 +709,28 @@ class _Process:
 
 # ---- spawn ---------------------------------------------------------------------------------
 
+#: The clocks of ``time_offsets=`` and their NSCORE_CLOCK_* values.
+_CLOCKS = {"monotonic": 1, "boottime": 7}
+
+
+def _time_offsets(value: Mapping[str, float] | None) -> list[tuple[int, int, int]]:
+    """``{"monotonic": seconds, ...}`` as (clock, seconds, nanoseconds), nanoseconds 0 to 999999999."""
+    if value is None:
+        return []
+    if not isinstance(value, Mapping):
+        raise TypeError(f"spawn: time_offsets must be a mapping such as {{'monotonic': 86400}}, not {type(value).__name__}")
+    out = []
+    for name, offset in value.items():
+        if name not in _CLOCKS:
+            raise invalid("time_offsets", f"spawn: time_offsets: unknown clock {name!r}; give 'monotonic' or 'boottime'")
+        if isinstance(offset, bool) or not isinstance(offset, (int, float)) or not math.isfinite(offset):
+            raise TypeError(f"spawn: time_offsets[{name!r}] must be a number of seconds, not {offset!r}")
+        total = round(offset * 1_000_000_000) if isinstance(offset, float) else offset * 1_000_000_000
+        secs, nanos = divmod(int(total), 1_000_000_000)
+        out.append((_CLOCKS[name], secs, nanos))
+    return out
+
+
 
 def spawn(
     argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
@@ -446,6 +738,7 @@ def spawn(
     namespaces: NamespaceLike = _NO_NAMESPACES,
     hostname: str | bytes | None = None,
     domainname: str | bytes | None = None,
+    time_offsets: Mapping[str, float] | None = None,
     env: Mapping[Any, Any] | Iterable[Any] | None = None,
     cwd: StrOrBytesPath | None = None,
     executable: StrOrBytesPath | None = None,
@@ -477,6 +770,7 @@ def spawn(
     stdin: StdioSpec = None,
     stdout: StdioSpec = None,
     stderr: StdioSpec = None,
+    text: bool = False,
 ) -> Container:
     """Starts ``argv`` in new namespaces and returns once the command has been exec'd.
 
@@ -486,6 +780,9 @@ def spawn(
         such as ``"net,uts"``.
     :param hostname: the hostname in the new UTS namespace (at most 64 bytes).
     :param domainname: the NIS domain name in the new UTS namespace.
+    :param time_offsets: clock offsets of the new time namespace (``Namespace.TIME``), in
+        seconds: ``{"monotonic": 86400, "boottime": 3600.5}`` (OCI ``linux.timeOffsets``,
+        ``unshare --monotonic/--boottime``); without them the namespace reads the host's clocks.
     :param env: the environment (a mapping, or "NAME=value" strings); None inherits os.environ.
     :param cwd: the working directory; None keeps the caller's.
     :param executable: the file to execute instead of resolving ``argv[0]``.
@@ -612,14 +909,20 @@ def spawn(
         :class:`nscore.InvalidArgumentError` quoting it; names, the gateway's subnet, the MTU
         and a missing bridge are checked at the spawn; the host end goes with the container.
     :param kill_on_parent_death: SIGKILL the process when the spawning *thread* exits.
-    :param stdin, stdout, stderr: None (inherit), :data:`DEVNULL`, an fd, or a file object; the
-        child gets a duplicate and the caller keeps its own descriptor.
+    :param stdin, stdout, stderr: None (inherit), :data:`DEVNULL`, an fd, or a file object (the
+        child gets a duplicate and the caller keeps its own descriptor), or :data:`PIPE`: a
+        pipe whose other end is :attr:`Container.stdin`, :attr:`~Container.stdout` or
+        :attr:`~Container.stderr`; ``stderr=STDOUT`` sends stderr where stdout goes (into the
+        same pipe with ``stdout=PIPE``). Serve several pipes with :meth:`Container.communicate`.
+    :param text: the pipes' file objects are text (the locale's encoding, universal newlines),
+        and :meth:`Container.communicate` takes and returns str.
     :raises NSCoreError: a subclass naming the failing step; nothing is left running.
     """
     process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death)
     ns = int(Namespace.coerce(namespaces))
     host = optional_bytes(hostname, "hostname")
     domain = optional_bytes(domainname, "domainname")
+    offsets = _time_offsets(time_offsets)
     propagation = _propagation(root_propagation)
     rootfs = _root(root, read_only)
     root_path = None if rootfs is None else to_bytes(rootfs.path, "root")
@@ -639,8 +942,10 @@ def spawn(
 
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.SpawnConfigPtr()
+    failed = True
     try:
         lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
+        process.open_streams()
         process.apply(lib.nscore_spawn_config_process(cfg))
         security.apply(cfg, lib.nscore_spawn_config_process(cfg))
         lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
@@ -648,6 +953,8 @@ def spawn(
             lib.nscore_spawn_config_set_hostname(cfg, host, err())
         if domain is not None:
             lib.nscore_spawn_config_set_domainname(cfg, domain, err())
+        for clock, secs, nanos in offsets:
+            lib.nscore_spawn_config_set_time_offset(cfg, clock, secs, nanos, err())
         lib.nscore_spawn_config_set_mount_proc(cfg, _mount_proc(mount_proc), err())
         lib.nscore_spawn_config_set_root_propagation(cfg, propagation, err())
         if rootfs is not None:
@@ -675,10 +982,13 @@ def spawn(
         limits.apply(cfg)
         out = _ffi.ContainerPtr()
         lib.nscore_spawn(cfg, ctypes.byref(out), err())
+        failed = False
     finally:
         lib.nscore_spawn_config_free(cfg)
         filter_.close()
+        process.close_child_ends(failed)
     container = Container(out, process.args)
+    process.attach(container, text)
     if limits.active:
         try:
             container._load_cgroups()
@@ -707,6 +1017,7 @@ def join(
     stderr: StdioSpec = None,
     kill_on_parent_death: bool = False,
     join_cgroups: bool = True,
+    text: bool = False,
 ) -> Container:
     """Runs ``argv`` inside existing namespaces (``setns(2)``, like ``nsenter``/``docker exec``).
 
@@ -721,7 +1032,7 @@ def join(
         made by :func:`nscore.persist`).
     :param namespaces: for a pid target, the kinds to join; default: every kind that differs
         from the caller's.
-    :param env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death: as for
+    :param env, cwd, executable, stdin, stdout, stderr, text, kill_on_parent_death: as for
         :func:`spawn` (``cwd=None`` in a joined mount namespace is its ``/``).
     :param join_cgroups: for a pid target in cgroups NSCore made (a container spawned with
         ``resources``), the command joins them too, as ``docker exec`` does: it counts against
@@ -744,6 +1055,7 @@ def join(
     lib, err = _ffi.lib, _ffi.new_error
     cfg = _ffi.JoinConfigPtr()
     lib.nscore_join_config_new(ctypes.byref(cfg), err())
+    failed = True
     try:
         if pid is not None:
             lib.nscore_join_config_set_target_pid(cfg, pid, err())
@@ -754,9 +1066,74 @@ def join(
         if not isinstance(join_cgroups, bool):
             raise TypeError(f"join: join_cgroups must be a bool, not {type(join_cgroups).__name__}")
         lib.nscore_join_config_set_join_cgroups(cfg, int(join_cgroups), err())
+        process.open_streams()
         process.apply(lib.nscore_join_config_process(cfg))
         out = _ffi.ContainerPtr()
         lib.nscore_join(cfg, ctypes.byref(out), err())
+        failed = False
     finally:
         lib.nscore_join_config_free(cfg)
-    return Container(out, process.args)
+        process.close_child_ends(failed)
+    container = Container(out, process.args)
+    process.attach(container, text)
+    return container
+
+
+# ---- run -----------------------------------------------------------------------------------
+
+
+def run(
+    argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
+    *,
+    input: bytes | str | None = None,
+    capture_output: bool = False,
+    timeout: float | None = None,
+    check: bool = False,
+    text: bool = False,
+    stdin: StdioSpec = None,
+    stdout: StdioSpec = None,
+    stderr: StdioSpec = None,
+    **kwargs: Any,
+) -> subprocess.CompletedProcess[Any]:
+    """Spawns ``argv`` (:func:`spawn`, with the same keyword arguments), feeds it ``input``,
+    collects its output and waits for it: :func:`subprocess.run` for containers.
+
+    :param input: bytes (str with ``text=True``) for the command's stdin, which becomes a
+        :data:`PIPE`; cannot be combined with ``stdin``.
+    :param capture_output: stdout and stderr become pipes (cannot be combined with them).
+    :param timeout: seconds; when it expires the container is killed and
+        :class:`nscore.TimeoutExpired` is raised with what was read so far.
+    :param check: raise :class:`nscore.CalledProcessError` for a non-zero exit code.
+    :param text: input and outputs are str (the locale's encoding, universal newlines).
+    :returns: a :class:`subprocess.CompletedProcess` with ``args`` as given, ``returncode``
+        (``-N`` for signal N), and ``stdout``/``stderr`` (None unless captured).
+    :raises NSCoreError: as :func:`spawn`; :class:`nscore.TimeoutExpired`,
+        :class:`nscore.CalledProcessError` (both also :mod:`subprocess`'s).
+    """
+    if input is not None:
+        if stdin is not None:
+            raise ValueError("run: stdin and input arguments may not both be used")
+        stdin = PIPE
+    if capture_output:
+        if stdout is not None or stderr is not None:
+            raise ValueError("run: stdout and stderr arguments may not be used with capture_output")
+        stdout = stderr = PIPE
+    with spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, text=text, **kwargs) as c:
+        try:
+            out, err = c.communicate(input, timeout=timeout)
+        except TimeoutExpired as e:
+            c.kill()
+            c.wait()
+            output, errors = e.output, e.stderr
+            if text:
+                output = None if output is None else c._decode(output)
+                errors = None if errors is None else c._decode(errors)
+            raise TimeoutExpired(argv, timeout, output, errors) from None  # type: ignore[arg-type]
+        except BaseException:
+            c.kill()
+            raise
+        code = c.returncode
+        assert code is not None
+    if check and code:
+        raise CalledProcessError(code, argv, out, err)
+    return subprocess.CompletedProcess(argv, code, out, err)
