@@ -19,7 +19,7 @@ CXX="${CXX:-g++}"
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -pthread -I"$include" -I"$here")
 
 # Tests that also run unprivileged (they adapt their expectations to the uid).
-ROOTLESS="test_spawn_basic test_spawn_namespaces test_user_ns test_capabilities test_bad_input test_leaks test_concurrency test_join_exposure test_rootfs test_seccomp test_cgroup_io test_cgroups_path test_time_offsets"
+ROOTLESS="test_spawn_basic test_spawn_namespaces test_user_ns test_capabilities test_bad_input test_leaks test_concurrency test_join_exposure test_rootfs test_seccomp test_cgroup_io test_cgroups_path test_time_offsets test_pidfd_poll"
 
 failed=0
 passed=0

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/xattr.h>
 #include <sys/ioctl.h>
@@ -388,6 +389,27 @@ int nsc_shim_seccomp_notify_id_valid(int fd, uint64_t id)
 }
 
 int nsc_shim_eventfd_cloexec(void) { return eventfd(0, EFD_CLOEXEC); }
+
+int nsc_shim_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int nsc_shim_epoll_add(int epfd, int fd, uint64_t token)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = token};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int nsc_shim_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL); }
+
+int nsc_shim_epoll_wait_tokens(int epfd, uint64_t *tokens, int max, int timeout_ms)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(epfd, ev, max < 64 ? max : 64, timeout_ms);
+    for (int i = 0; i < n; i++)
+        tokens[i] = ev[i].data.u64;
+    return n;
+}
+
+int nsc_shim_prctl_set_name(const char *name) { return prctl(PR_SET_NAME, name, 0, 0, 0); }
 
 long nsc_shim_getxattr(const char *path, const char *name, void *value, size_t size)
 {

@@ -147,6 +147,17 @@ struct nsc_seccomp_notif_resp {
 const unsigned char *NSC_NULLABLE nsc_shim_default_seccomp(size_t *length);
 /* eventfd(0, EFD_CLOEXEC): an fd, or -1 with errno. */
 int nsc_shim_eventfd_cloexec(void);
+/* epoll_create1(EPOLL_CLOEXEC): an fd, or -1 with errno. */
+int nsc_shim_epoll_create(void);
+/* epoll_ctl(epfd, EPOLL_CTL_ADD, fd) for EPOLLIN with data.u64 = token: 0, or -1 with errno. */
+int nsc_shim_epoll_add(int epfd, int fd, uint64_t token);
+/* epoll_ctl(epfd, EPOLL_CTL_DEL, fd): 0, or -1 with errno. */
+int nsc_shim_epoll_del(int epfd, int fd);
+/* epoll_wait(epfd, ..., max, timeout_ms), storing each ready event's data.u64 in tokens[0..n):
+ * n, or -1 with errno. (struct epoll_event is packed on x86-64, so Swift never sees it.) */
+int nsc_shim_epoll_wait_tokens(int epfd, uint64_t *tokens, int max, int timeout_ms);
+/* prctl(PR_SET_NAME, name): names the calling thread; 0, or -1 with errno. */
+int nsc_shim_prctl_set_name(const char *name);
 /* getxattr(path, name, value, size): the value's length, or -1 with errno. */
 long nsc_shim_getxattr(const char *path, const char *name, void *value, size_t size);
 /* Receives one fd sent with SCM_RIGHTS on `sock`, without waiting (MSG_CMSG_CLOEXEC): the fd,

@@ -94,6 +94,19 @@ public final class Container: @unchecked Sendable {
         }
     }
 
+    /// Waits, without blocking a thread, until the process ends and returns how it ended.
+    ///
+    /// The wait parks on one shared poller thread (`nscore-wait`, started by the first
+    /// asynchronous wait and kept for the life of the process) that runs `epoll_wait(2)` over the
+    /// pidfds of every pending wait; when the pidfd becomes readable the process is reaped with
+    /// `waitid(P_PIDFD, ..., WNOHANG)`. Later calls return the same value.
+    /// - Throws: ``NSCoreError`` if the handle was detached or waiting fails, and
+    ///   ``NSCoreError`` with errno `ECANCELED` if the awaiting task is cancelled (the process is
+    ///   left running and can be waited for again).
+    public func wait() async throws(NSCoreError) -> ExitStatus {
+        try await waitAsynchronously()
+    }
+
     /// Waits at most `timeout` for the process to end.
     /// - Returns: the exit status, or `nil` if it is still running when the time is up.
     /// - Throws: ``NSCoreError`` (invalid argument) for a negative timeout, or if waiting fails.
