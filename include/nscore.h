@@ -181,7 +181,8 @@ NSCORE_API int nscore_spawn_config_set_mount_proc(nscore_spawn_config *cfg, int 
 #define NSCORE_PROPAGATION_SHARED_SLAVE 5 /**< slave, then shared: receives, and passes on to its own peers */
 /** The propagation applied recursively to / in a new mount namespace (default PRIVATE); the OCI
  *  spec's linux.rootfsPropagation. With a root filesystem it is applied before the rootfs is
- *  bound, which inherits it. */
+ *  bound, which inherits it. Without NSCORE_NS_MOUNT only PRIVATE and UNCHANGED are accepted:
+ *  nscore_spawn() fails with NSCORE_EINVAL for the others. */
 NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg, int propagation, nscore_error **err);
 
 /* ---- Root filesystem and mounts (the OCI runtime spec's root, mounts, linux.maskedPaths,
@@ -924,7 +925,22 @@ NSCORE_API int nscore_spawn(const nscore_spawn_config *cfg, nscore_container **o
 
 /** The pid as seen from the caller's PID namespace, or -1 for NULL. */
 NSCORE_API pid_t nscore_container_pid(const nscore_container *c);
-/** The pidfd, owned by the handle (do not close it), or -1. Usable with poll(2). */
+/** The pidfd (pidfd_open(2) semantics), owned by the handle: do not close it; -1 for NULL and
+ *  after nscore_container_detach(). Valid until nscore_container_free(). Thread-safe.
+ *
+ *  This is the way to wait for many containers from one poll(2)/epoll(7) or event loop,
+ *  without a thread each: the pidfd becomes readable (POLLIN/EPOLLIN) once the process has
+ *  exited, and stays readable until it is reaped; nscore_container_wait(c, 0, &status, err)
+ *  then reaps it without blocking. Reading from it is not allowed (EINVAL).
+ *  \code
+ *  int ep = epoll_create1(EPOLL_CLOEXEC);
+ *  struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+ *  epoll_ctl(ep, EPOLL_CTL_ADD, nscore_container_pidfd(c), &ev);
+ *  // ... epoll_wait(ep, events, n, -1) returns an event for c:
+ *  int status;
+ *  epoll_ctl(ep, EPOLL_CTL_DEL, nscore_container_pidfd(c), NULL); // before the free closes it
+ *  nscore_container_wait(c, 0, &status, NULL);                     // 0: it has exited already
+ *  \endcode */
 NSCORE_API int nscore_container_pidfd(const nscore_container *c);
 /** The seccomp listener (SECCOMP_FILTER_FLAG_NEW_LISTENER) when the profile has an
  *  NSCORE_SECCOMP_NOTIFY rule, else -1 (and for NULL). Owned by the handle: do not close it; it

@@ -63,6 +63,12 @@ static void spawn_errors(void)
     OK(nscore_spawn_config_set_mount_proc(cfg, NSCORE_MOUNT_PROC_YES, &err));
     FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "mount namespace");
     OK(nscore_spawn_config_set_mount_proc(cfg, NSCORE_MOUNT_PROC_AUTO, &err));
+    /* A propagation of / other than the default would have no mount namespace to apply to:
+     * refused. The default (PRIVATE) and UNCHANGED are accepted. */
+    OK(nscore_spawn_config_set_root_propagation(cfg, NSCORE_PROPAGATION_SHARED, &err));
+    FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "needs a new mount namespace");
+    OK(nscore_spawn_config_set_root_propagation(cfg, NSCORE_PROPAGATION_UNCHANGED, &err));
+    OK(nscore_spawn_config_set_root_propagation(cfg, NSCORE_PROPAGATION_PRIVATE, &err));
 
     /* An fd that is not open: checked at spawn, named in the message. */
     OK(nscore_spawn_config_set_stdio(cfg, 1, NSCORE_STDIO_FD, 9999, &err));

@@ -41,7 +41,7 @@ int main(void)
     OK(nscore_spawn_config_set_namespaces(cfg, NSCORE_NS_UTS | NSCORE_NS_USER, &err));
     {
         nscore_container *c = NULL;
-        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "need a new time namespace");
+        FAILS(nscore_spawn(cfg, &c, &err), NSCORE_EINVAL, "needs a new time namespace");
         nscore_container_free(c);
     }
     CHECK(t_count_children() == 0);

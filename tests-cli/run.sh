@@ -454,7 +454,7 @@ for n in names:
     check "the file is the container's network namespace" \
         '[ "$(stat -L -c %i "$NSFILE")" = "$(stat -L -c %i /proc/"$CTR"/ns/net)" ]'
     t "$BIN" persist --target "$CTR" --type net "$NSFILE"
-    expect "persist onto a path already in use fails" 1 "" "$NSFILE"
+    expect "persist onto a path already in use: exit 125" 125 "" "$NSFILE"
     stop_container
     t "$BIN" exec --ns-path net="$NSFILE" -- cat /proc/net/dev
     check "exec --ns-path net=PATH joins the persisted namespace after its processes died" \
@@ -464,7 +464,7 @@ for n in names:
     t "$BIN" unpersist "$NSFILE"
     expect "unpersist PATH" 0 ""
     check "unpersist removed the mount and the file" '[ ! -e "$NSFILE" ] && ! grep -qF "$NSFILE" /proc/self/mountinfo'
-    t "$BIN" unpersist "$NSFILE";                     expect "unpersist of a missing file fails" 1 "" "$NSFILE"
+    t "$BIN" unpersist "$NSFILE";                     expect "unpersist of a missing file: exit 125" 125 "" "$NSFILE"
 else
     bad "exec tests" "container did not start: $(cat "$TMP/bg.err")"
 fi
@@ -546,6 +546,12 @@ expect "a 65-byte hostname: exit 125, mentions 64" 125 "" "64"
 t "$BIN" run --hostname;                 expect "--hostname without a value: exit 2" 2 "" "--hostname"
 t "$BIN" run --init=yes -- true;         expect "a value for a flag: exit 2" 2 "" "--init"
 t "$BIN" run --propagation sideways -- true; expect "a bad --propagation: exit 2" 2 "" "sideways"
+for p in shared private unchanged; do
+    t "$BIN" run --pid --propagation $p -- true
+    expect "--propagation $p without a new mount namespace: exit 2" 2 "" "--propagation"
+done
+t "$BIN" run --propagation shared --mount-proc --pid -- true
+expect "--propagation with --mount-proc (which implies --mount)" 0
 t "$BIN" run --env NOEQUALS -- true;     expect "--env without '=': exit 2" 2 "" "NOEQUALS"
 t "$BIN" run --mount-proc=/x -- true;    expect "--mount-proc takes no value" 2 "" "--mount-proc"
 t "$BIN" exec --target 999999999 -- true
@@ -582,8 +588,15 @@ t "$BIN" ls extra;                       expect "ls with an operand: exit 2" 2 "
 t "$BIN" persist --type net "$TMP/x";    expect "persist without --target: exit 2" 2 "" "--target"
 t "$BIN" persist -t 1 "$TMP/x";          expect "persist without --type: exit 2" 2 "" "--type"
 t "$BIN" persist -t 1 --type net;        expect "persist without PATH: exit 2" 2 "" "PATH"
-t "$BIN" persist -t 999999999 --type net "$TMP/x"; expect "persist of a missing process: exit 1" 1 "" "999999999"
-t "$BIN" unpersist /etc/passwd;          expect "unpersist of a plain file: exit 1" 1 "" "not a persisted namespace"
+t "$BIN" persist -t 999999999 --type net "$TMP/x"; expect "persist of a missing process: exit 125" 125 "" "999999999"
+t "$BIN" unpersist /etc/passwd;          expect "unpersist of a plain file: exit 125" 125 "" "not a persisted namespace"
+t "$BIN" persist -t $$ --type net "$TMP/missing/x"
+expect "persist into a missing directory other than /run/netns: exit 125" 125 "" "$TMP/missing/x"
+# A missing /run/netns is created, mode 0755 whatever the umask, as ip netns add does; checked
+# on a tmpfs /run in a throwaway mount namespace, which takes the bind mount with it.
+t unshare --mount --propagation private sh -c 'mount -t tmpfs tmpfs /run && umask 077 &&
+    "$0" persist -t $$ --type net /run/netns/t && stat -c %a /run/netns && "$0" unpersist /run/netns/t' "$BIN"
+expect "persist creates a missing /run/netns (0755)" 0 "755"
 t "$BIN" frobnicate;                     expect "an unknown command: exit 2" 2 "" "frobnicate"
 t "$BIN";                                expect "no arguments: usage, exit 2" 2 "" "Usage: nscore"
 # Odd inputs must give a message and a normal exit code, never a crash trace.

@@ -31,9 +31,10 @@ enum Output {
 enum ExitCode {
     /// The command line was wrong.
     static let usage: Int32 = 2
-    /// An inspection or persist command failed.
+    /// An inspection command failed.
     static let failure: Int32 = 1
-    /// nscore itself failed to create or join the container.
+    /// nscore itself failed to create or join the container, or to persist or unpersist a
+    /// namespace.
     static let runtimeFailed: Int32 = 125
     /// The command exists but cannot be executed.
     static let notExecutable: Int32 = 126

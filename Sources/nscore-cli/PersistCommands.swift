@@ -8,7 +8,8 @@ enum PersistCommand {
 
         Bind-mount /proc/PID/ns/KIND onto PATH (created if missing), so the namespace
         outlives its processes. Join it with 'nscore exec --ns-path KIND=PATH', release
-        it with 'nscore unpersist PATH'.
+        it with 'nscore unpersist PATH'. A missing /run/netns is created (mode 0755) for
+        a PATH in it, as 'ip netns add' does. Exits 125 on failure.
 
         Options:
           -t, --target PID   the process whose namespace to keep
@@ -48,11 +49,35 @@ enum PersistCommand {
         guard let kind else { throw parser.usage("missing --type KIND") }
         guard let path, !path.isEmpty else { throw parser.usage("missing PATH") }
         do {
+            try makeNetnsDirectory(for: path)
             try Persist.persist(kind, of: target, at: path)
         } catch {
-            throw .failed(error, exitCode: ExitCode.failure)
+            throw .failed(error, exitCode: ExitCode.runtimeFailed)
         }
         return 0
+    }
+
+    /// The directory `ip netns` keeps its namespaces in.
+    static let netnsDirectory = "/run/netns"
+
+    /// Creates `/run/netns` (mode 0755, whatever the umask) when `path` is a file directly in
+    /// it and it is missing, as `ip netns add` does; any other directory must exist.
+    /// The corresponding syscalls are `mkdir(2)` and `chmod(2)`.
+    static func makeNetnsDirectory(for path: String) throws(NSCoreError) {
+        guard let slash = path.lastIndex(of: "/") else { return }
+        var directory = path[..<slash]
+        while directory.hasSuffix("/") { directory = directory.dropLast() }
+        guard directory == netnsDirectory || directory == "/var" + netnsDirectory else { return }
+        let name = String(directory)
+        if mkdir(name, 0o755) == 0 {
+            // mkdir applies the umask; ip netns leaves the directory world-readable.
+            _ = chmod(name, 0o755)
+            return
+        }
+        let e = Errno(rawValue: errno)
+        if e.rawValue == EEXIST { return }
+        throw NSCoreError(e.rawValue == EACCES || e.rawValue == EPERM ? .permissionDenied : .system, errno: e,
+                          stage: "mkdir \(name)", message: "persist: cannot create \(name): \(e)")
     }
 }
 
@@ -62,7 +87,7 @@ enum UnpersistCommand {
         Usage: nscore unpersist [options] PATH
 
         Unmount a namespace persisted on PATH (lazily: processes inside keep it) and
-        delete the file.
+        delete the file. Exits 125 on failure.
 
         Options:
               --keep-file    unmount only; leave the file in place
@@ -98,7 +123,7 @@ enum UnpersistCommand {
         do {
             try Persist.unpersist(at: path, remove: !keepFile)
         } catch {
-            throw .failed(error, exitCode: ExitCode.failure)
+            throw .failed(error, exitCode: ExitCode.runtimeFailed)
         }
         return 0
     }

@@ -39,7 +39,7 @@ enum RunCommand {
               --no-mount-proc        do not mount /proc
               --propagation P        propagation of / in the new mount namespace: private
                                      (default), shared, slave, unbindable, shared+slave or
-                                     unchanged
+                                     unchanged (needs --mount or an option implying it)
               --init                 run COMMAND under a tiny init (PID 1 with --pid) that
                                      reaps zombies and relays signals
           -r, --map-root-user        map root inside to your uid and gid (implies --user)
@@ -255,6 +255,7 @@ enum RunCommand {
         var seccomp = SeccompOptions()
         var resources = ResourceOptions()
         var launch = Supervisor.Launch()
+        var propagationGiven = false
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -286,7 +287,9 @@ enum RunCommand {
                 config.mountProc = true
                 namespaces.insert(.mount)
             case "no-mount-proc": config.mountProc = false
-            case "propagation": config.rootPropagation = try propagation(option, parser)
+            case "propagation":
+                config.rootPropagation = try propagation(option, parser)
+                propagationGiven = true
             case "init": config.useInit = true
             case "kill-on-parent-death": break  // the default unless --detach
             case "detach": launch.detach = true
@@ -337,6 +340,9 @@ enum RunCommand {
         try seccomp.configure(&config)
         try resources.configure(&config, parser)
         config.namespaces = namespaces
+        if propagationGiven && !namespaces.contains(.mount) {
+            throw parser.usage("--propagation needs a new mount namespace (--mount)")
+        }
         if readOnly {
             guard config.root != nil else { throw parser.usage("--read-only needs --rootfs DIR") }
             config.root?.readonly = true

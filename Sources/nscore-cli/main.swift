@@ -5,8 +5,8 @@
 // PersistCommands.swift, SeccompCommand.swift, CgroupCommands.swift); Arguments.swift parses, Supervisor.swift waits
 // and forwards signals, Output.swift prints.
 // Every error ends here: usage errors exit 2 with a pointer to the command's help, engine errors
-// print their message and exit with the code the command chose (125/126/127 for run and exec, 1
-// for the others).
+// print their message and exit with the code the command chose (125/126/127 for run and exec,
+// 125 for persist and unpersist, 1 for the others).
 import Glibc
 import NSCore
 

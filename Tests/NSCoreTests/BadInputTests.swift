@@ -29,6 +29,9 @@ struct BadInputTests {
         var procNoMount = SpawnConfiguration(["true"], namespaces: [.pid])
         procNoMount.mountProc = true
         expectError(procNoMount, code: .invalidArgument, mentions: "mount namespace")
+        var sharedNoMount = SpawnConfiguration(["true"], namespaces: [.pid])
+        sharedNoMount.rootPropagation = .shared
+        expectError(sharedNoMount, code: .invalidArgument, mentions: "root propagation: making / shared needs a new mount namespace")
         var badFD = SpawnConfiguration(["true"])
         badFD.stdout = .fd(9999)
         expectError(badFD, code: .invalidArgument, mentions: "9999")

@@ -95,7 +95,7 @@ struct PipeTests {
         #expect(throws: NSCoreError.self) { try Container.spawn(cfg) }
         // A failed spawn closes both ends of the pipes it made.
         cfg.arguments = ["/nonexistent/command"]
-        #expect(throws: NSCoreError.self) { try Container.spawnWithPipes(cfg) }
+        #expect(throws: NSCoreError.self) { _ = try Container.spawnWithPipes(cfg) }
         #expect(T.fdCount() == fds)
     }
 

@@ -42,7 +42,7 @@ import Testing
             c.timeOffsets = t
             do { _ = try Container.spawn(c).wait(); return "spawned" } catch { return error.message }
         }
-        #expect(message(TimeOffsets(monotonic: .init(seconds: 1)), [.uts]) == "timeOffsets: need a new time namespace (add .time)")
+        #expect(message(TimeOffsets(monotonic: .init(seconds: 1)), [.uts]) == "timeOffsets: needs a new time namespace")
         #expect(message(TimeOffsets(boottime: .init(seconds: 1, nanoseconds: 1_000_000_000))).contains("timeOffsets.boottime.nanosecs is 1000000000"))
         // A clock the offset would make negative: the kernel refuses it, and the step is named.
         let m = message(TimeOffsets(monotonic: .init(seconds: -Int64(Self.now(CLOCK_MONOTONIC)) - 1000)))

@@ -6,7 +6,7 @@ import Glibc
 extension SpawnPlanner {
     static func checkUTSName(_ name: String, what: String, _ ns: NamespaceSet) throws(NSCoreError) {
         if !ns.contains(.uts) {
-            throw .invalid(what, "\(what): setting it needs a new UTS namespace (add .uts), or it would change the host's")
+            throw .invalid(what, "\(what): setting it needs a new UTS namespace, or it would change the host's")
         }
         if name.containsNUL { throw .invalid(what, "\(what) contains a NUL byte") }
         let n = name.utf8.count

@@ -145,7 +145,7 @@ enum SpawnPlanner {
         }
         if let t = c.timeOffsets, t.monotonic != nil || t.boottime != nil {
             if !ns.contains(.time) {
-                throw .invalid("timeOffsets", "timeOffsets: need a new time namespace (add .time)")
+                throw .invalid("timeOffsets", "timeOffsets: needs a new time namespace")
             }
             for (name, o) in [("monotonic", t.monotonic), ("boottime", t.boottime)] {
                 guard let o else { continue }
@@ -155,7 +155,12 @@ enum SpawnPlanner {
             }
         }
         if c.mountProc == true && !ns.contains(.mount) {
-            throw .invalid("mount proc", "mount proc: needs a new mount namespace (add .mount), or it would cover the host's /proc")
+            throw .invalid("mount proc", "mount proc: needs a new mount namespace, or it would cover the host's /proc")
+        }
+        // Without a mount namespace there is no `/` of the container's own to change: a
+        // propagation other than the default would be silently dropped, so it is refused.
+        if let p = c.rootPropagation, p != .private, !ns.contains(.mount) {
+            throw .invalid("root propagation", "root propagation: making / \(p) needs a new mount namespace")
         }
     }
 

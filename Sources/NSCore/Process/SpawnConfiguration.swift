@@ -21,7 +21,8 @@ public struct SpawnConfiguration: Sendable, ProcessConfigurable {
     /// The propagation applied recursively to `/` in a new mount namespace, so that nothing
     /// mounted inside reaches the host (the OCI spec's `linux.rootfsPropagation`). `nil` leaves
     /// the copied propagation untouched. With a ``root``, it is applied before the rootfs is
-    /// bound, so the root inherits it.
+    /// bound, so the root inherits it. Without a new mount namespace only the default
+    /// (`.private`) and `nil` are accepted: spawning throws invalid argument for the others.
     public var rootPropagation: MountPropagation?
     /// Run the container in this root filesystem (`root`): `pivot_root` into it, the host's
     /// tree detached. Needs a new mount namespace. Commands are looked up in the rootfs.

@@ -299,7 +299,7 @@ enum Spawner {
         var message = "\(stage): \(errno)"
         switch errno.rawValue {
         case EPERM:
-            message += "; creating these namespaces needs CAP_SYS_ADMIN, or add a user namespace (.user) to create them unprivileged"
+            message += "; creating these namespaces needs CAP_SYS_ADMIN, or a new user namespace to create them unprivileged"
         case ENOSPC:
             message += "; a namespace limit in /proc/sys/user/max_*_namespaces was reached"
         case EOPNOTSUPP where plan.beforeClone != nil:

@@ -8,6 +8,7 @@ that waits and signals never reach a recycled pid. Its interface follows
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import enum
@@ -337,6 +338,42 @@ class Container(CgroupControls):
                 return code
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutExpired(self.args, timeout)  # type: ignore[arg-type]
+
+    async def wait_async(self) -> int:
+        """Awaits the end of the process without blocking the event loop; returns what :meth:`wait` does.
+
+        No thread is started: a duplicate of the pidfd is registered with the running loop's
+        ``add_reader`` (the pidfd becomes readable when the process exits), and the process is
+        then reaped without blocking. Cancelling the awaiting task stops the wait and leaves the
+        process running; it can be awaited again. Needs a selector-based loop (the default on
+        Linux, and uvloop).
+        """
+        code = self.poll()  # also raises for a detached or closed handle
+        if code is not None:
+            return code
+        loop = asyncio.get_running_loop()
+        while True:
+            # The duplicate stays valid even if close() or detach() closes the handle's pidfd
+            # meanwhile, so the loop never watches a closed (or reused) fd number.
+            pidfd = self.pidfd
+            if pidfd < 0:
+                return self.wait(0)  # raises the handle's error, or returns a status reaped meanwhile
+            fd = os.dup(pidfd)
+            ready: asyncio.Future[None] = loop.create_future()
+
+            def on_ready(ready: asyncio.Future[None] = ready) -> None:
+                if not ready.done():
+                    ready.set_result(None)
+
+            loop.add_reader(fd, on_ready)
+            try:
+                await ready
+            finally:
+                loop.remove_reader(fd)
+                os.close(fd)
+            code = self.poll()
+            if code is not None:
+                return code
 
     # ---- Pipes -------------------------------------------------------------------------
 
@@ -789,7 +826,8 @@ def spawn(
     :param mount_proc: mount a fresh /proc (None: when both PID and mount namespaces are new).
     :param root_propagation: propagation of / in a new mount namespace: "private" (default),
         "slave", "shared", "shared+slave", "unbindable", or None to leave it unchanged. With a
-        ``root`` it is applied before the rootfs is bound, which inherits it.
+        ``root`` it is applied before the rootfs is bound, which inherits it. Without a new mount
+        namespace only "private" and None are accepted (any other would change the host's /).
     :param root: run the command in this root filesystem (a directory, or a :class:`Root`):
         it is bound onto itself, the mounts are made inside it, then ``pivot_root`` enters it and
         the host's tree is detached. Needs a new mount namespace. The command is looked up

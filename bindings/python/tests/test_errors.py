@@ -155,6 +155,13 @@ def test_settings_that_need_their_namespace() -> None:
     with pytest.raises(nscore.InvalidArgumentError) as info:
         nscore.spawn(["true"], hostname="nscore-never")
     assert "uts" in str(info.value).lower() or "UTS" in str(info.value)
+    # A propagation of / other than the default needs a new mount namespace to apply to.
+    with pytest.raises(nscore.InvalidArgumentError, match="needs a new mount namespace"):
+        nscore.spawn(["true"], namespaces="pid", root_propagation="shared")
+    # The default and None (unchanged) are accepted without one.
+    for propagation in ("private", None):
+        with nscore.spawn(["true"], root_propagation=propagation) as c:
+            assert c.wait(30) == 0
 
 
 # ---- Errors raised by the bindings before calling C ----------------------------------------

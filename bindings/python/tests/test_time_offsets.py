@@ -35,7 +35,7 @@ def test_bad_offsets() -> None:
         nscore.spawn(["true"], namespaces="time", time_offsets={"boottime": "1"})  # type: ignore[dict-item]
     with pytest.raises(TypeError, match="must be a mapping"):
         nscore.spawn(["true"], namespaces="time", time_offsets=[("boottime", 1)])  # type: ignore[arg-type]
-    with pytest.raises(nscore.InvalidArgumentError, match="need a new time namespace"):
+    with pytest.raises(nscore.InvalidArgumentError, match="needs a new time namespace"):
         nscore.spawn(["true"], namespaces="uts", time_offsets={"boottime": 1})
     # A monotonic clock the offset would take below 0: the kernel refuses it, the step is named.
     with pytest.raises(nscore.NSCoreError, match="timens_offsets"):
