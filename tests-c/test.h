@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -170,6 +171,25 @@ out:
     if (p[1] >= 0) close(p[1]);
     nscore_container_free(c);
     return s;
+}
+
+/* The repository, for its tools (tools/make-test-rootfs.sh) into repo[n]: NSCORE_TEST_REPO when
+ * set (tests-c/run.sh points it at a copy that uid 65534 can read: the checkout may lie below a
+ * directory closed to other users), else the directory above the one of this header. 0, or -1
+ * with a message. */
+static inline int t_find_repo(char *repo, size_t n)
+{
+    const char *env = getenv("NSCORE_TEST_REPO");
+    char path[PATH_MAX];
+    char *slash;
+    if (env != NULL && env[0] != '\0') return (size_t)snprintf(repo, n, "%s", env) >= n ? -1 : 0;
+    if (realpath(__FILE__, path) == NULL) {
+        fprintf(stderr, "cannot find the repository from %s: %s\n", __FILE__, strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 2; i++)
+        if ((slash = strrchr(path, '/')) != NULL) *slash = '\0';
+    return (size_t)snprintf(repo, n, "%s", path) >= n ? -1 : 0;
 }
 
 /* Removes trailing newlines in place. */

@@ -769,31 +769,12 @@ out:
     nscore_seccomp_free(s);
 }
 
-/* The repository, for tools/make-test-rootfs.sh: NSCORE_TEST_REPO when set (tests-c/run.sh
- * points it at a copy that uid 65534 can read, the checkout may lie below a directory closed to
- * other users), else the directory two levels above this source file. */
-static int find_repo(void)
-{
-    const char *env = getenv("NSCORE_TEST_REPO");
-    char *slash;
-    if (env != NULL && env[0] != '\0') {
-        if ((size_t)snprintf(repo, sizeof repo, "%s", env) >= sizeof repo) return -1;
-        return 0;
-    }
-    if (realpath(__FILE__, repo) == NULL) {
-        fprintf(stderr, "cannot find the repository from %s: %s\n", __FILE__, strerror(errno));
-        return -1;
-    }
-    for (int i = 0; i < 2; i++)
-        if ((slash = strrchr(repo, '/')) != NULL) *slash = '\0';
-    return 0;
-}
 
 /* Finds this program and the repository, makes the scratch directory. */
 static int setup(const char *argv0)
 {
     if (realpath(argv0, self) == NULL && readlink("/proc/self/exe", self, sizeof self - 1) < 0) return -1;
-    if (find_repo() != 0) return -1;
+    if (t_find_repo(repo, sizeof repo) != 0) return -1;
     snprintf(base, sizeof base, "/tmp/nscore-seccomp-XXXXXX");
     if (mkdtemp(base) == NULL || chmod(base, 0777) != 0) {
         fprintf(stderr, "mkdtemp: %s\n", strerror(errno));
