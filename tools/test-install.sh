@@ -16,10 +16,10 @@ ok() { echo "ok   - $1"; passed=$((passed + 1)); }
 skip() { echo "skip - $1"; skipped=$((skipped + 1)); }
 fail() { echo "FAIL - $1"; [ -z "${2:-}" ] || sed 's/^/    /' "$2"; exit 1; }
 
-# The README's C example, verbatim: the C block of its "## C" section (other sections show
-# fragments), and the two `cc demo.c` lines of the same section: the plain one, and the one
-# that adds the rpath variable.
-awk '/^## /{c = ($0 == "## C")} c && /^```c$/{on=1; next} /^```$/{on=0} on' README.md > "$tmp/demo.c"
+# The README's C example, verbatim: the first C block of its "## C" section (the later ones, and
+# other sections, show fragments), and the two `cc demo.c` lines of the same section: the plain
+# one, and the one that adds the rpath variable.
+awk '/^## /{c = ($0 == "## C")} c && !done && /^```c$/{on=1; next} on && /^```$/{on=0; done=1} on' README.md > "$tmp/demo.c"
 mapfile -t lines < <(awk '/^## /{c = ($0 == "## C")} c && /^cc demo\.c /' README.md)
 plain="" rpath=""
 for line in "${lines[@]}"; do
