@@ -328,6 +328,22 @@ if [ "$CTR" != 0 ]; then
 else
     bad "kill -9 of nscore run --pid" "container did not start: $(cat "$TMP/bg.err")"
 fi
+# The same for nscore exec's command.
+t "$BIN" run --detach --uts -- sleep "$MARK"
+TGT=$OUT
+if [ "$RC" = 0 ] && [ -n "$TGT" ]; then
+    CHILDREN+=("$TGT")
+    start_container sleep exec -t "$TGT" -- sleep "$MARK"
+    if [ "$CTR" != 0 ]; then
+        kill -KILL "$CLI"; wait "$CLI" 2>/dev/null
+        check "kill -9 of nscore exec kills its command (the default)" 'wait_gone "$CTR"'
+    else
+        bad "kill -9 of nscore exec" "command did not start: $(cat "$TMP/bg.err")"
+    fi
+    kill -KILL "$TGT" 2>/dev/null
+else
+    bad "kill -9 of nscore exec" "target did not start: $(result)"
+fi
 
 t "$BIN" run --detach --pid-file "$TMP/detached.pid" --uts -- sleep "$MARK"
 DPID=$(tr -d '\n' <<<"$OUT")

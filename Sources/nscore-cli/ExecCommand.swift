@@ -29,7 +29,7 @@ enum ExecCommand {
                                      ipc, pid, net, mnt, user, cgroup or time
               --KIND=PATH            the same, nsenter style (e.g. --net=/run/netns/x)
           -w, --wd DIR               working directory of COMMAND
-              --kill-on-parent-death kill COMMAND if nscore dies
+              --kill-on-parent-death kill COMMAND if nscore dies (the default, as for run)
           -h, --help                 show this help
 
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
@@ -54,7 +54,9 @@ enum ExecCommand {
         var all = false
         var paths: [NamespaceKind: String] = [:]
         var workingDirectory: String?
-        var killOnParentDeath = false
+        // COMMAND dies with nscore, as `nscore run`'s container does (kill -9 of nscore must not
+        // leave it running); the flag is accepted for the scripts that give it.
+        let killOnParentDeath = true
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -80,7 +82,7 @@ enum ExecCommand {
                 guard !path.isEmpty else { throw parser.usage("invalid --ns-path '\(value)': the path is empty") }
                 paths[kind] = path
             case "wd": workingDirectory = try parser.nonEmpty(option)
-            case "kill-on-parent-death": killOnParentDeath = true
+            case "kill-on-parent-death": break  // the default
             case "help":
                 Output.out(help)
                 return 0
