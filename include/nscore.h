@@ -479,6 +479,10 @@ typedef struct nscore_seccomp_arg {
     uint64_t value;     /**< the value compared with; the mask for MASKED_EQ */
     uint64_t value_two; /**< for MASKED_EQ: what the masked argument must equal; else ignored */
 } nscore_seccomp_arg;
+/* The library reads these by offset. */
+NSCORE_STATIC_ASSERT(sizeof(nscore_seccomp_arg) == 24 && offsetof(nscore_seccomp_arg, op) == 4 &&
+                         offsetof(nscore_seccomp_arg, value) == 8 && offsetof(nscore_seccomp_arg, value_two) == 16,
+                     "nscore_seccomp_arg: index, op, value, value_two at 0, 4, 8, 16");
 
 /** Flags of seccomp(2) (OCI `flags`; the kernel's SECCOMP_FILTER_FLAG_* values). */
 #define NSCORE_SECCOMP_FLAG_TSYNC 1u              /**< no effect: the child has one thread */
@@ -574,6 +578,13 @@ typedef struct nscore_seccomp_notification {
     uint64_t instruction_pointer; /**< where the call was made */
     uint64_t args[6];             /**< the arguments (pointers point into the caller's memory) */
 } nscore_seccomp_notification;
+/* The library writes these by offset. */
+NSCORE_STATIC_ASSERT(sizeof(nscore_seccomp_notification) == 80 && offsetof(nscore_seccomp_notification, pid) == 8 &&
+                         offsetof(nscore_seccomp_notification, nr) == 12 &&
+                         offsetof(nscore_seccomp_notification, arch) == 16 &&
+                         offsetof(nscore_seccomp_notification, instruction_pointer) == 24 &&
+                         offsetof(nscore_seccomp_notification, args) == 32,
+                     "nscore_seccomp_notification: the layout the library writes");
 
 /** Answers for nscore_seccomp_notification_respond. */
 #define NSCORE_SECCOMP_RESPOND_CONTINUE 0 /**< run the syscall as if no filter held it (value 0) */
@@ -1041,6 +1052,9 @@ typedef struct nscore_ns_id {
     uint64_t inode;  /**< as in "net:[4026531840]" */
     uint64_t device; /**< st_dev of the nsfs file */
 } nscore_ns_id;
+/* The library writes these by offset. */
+NSCORE_STATIC_ASSERT(sizeof(nscore_ns_id) == 24 && offsetof(nscore_ns_id, inode) == 8 && offsetof(nscore_ns_id, device) == 16,
+                     "nscore_ns_id: ns, reserved, inode, device at 0, 4, 8, 16");
 
 /** The `ns` namespace (one NSCORE_NS_* bit) of process pid. */
 NSCORE_API int nscore_namespace_id(pid_t pid, uint32_t ns, nscore_ns_id *out, nscore_error **err);
