@@ -153,6 +153,19 @@ done
 say "INFO $cg/cgroup.subtree_control: $(cat $cg/cgroup.subtree_control)"
 
 nscore=/nscore-vm/bin/nscore
+
+# none_left LABEL PATTERNS: passes when no directory matches PATTERNS (globs, space-separated).
+none_left() {
+    left="$(ls -d $2 2>/dev/null)"
+    if [ -z "$left" ]; then
+        say "PASS $1"
+        passed=$((passed + 1))
+    else
+        echo "$left" | out
+        say "FAIL $1"
+        failed=$((failed + 1))
+    fi
+}
 [ -x "$nscore" ] || nscore=""
 
 # The CLI: a container's limits as it sees them in its own cgroup2 directory.
@@ -169,15 +182,7 @@ if [ -n "$nscore" ]; then
         say "FAIL nscore run --memory 64m --cpus 0.5 --pids-limit 10 --cpuset-cpus 0 (cgroup2 files)"
         failed=$((failed + 1))
     fi
-    left="$(ls -d $cg/nscore-* 2>/dev/null)"
-    if [ -z "$left" ]; then
-        say "PASS nscore run leaves no cgroup behind"
-        passed=$((passed + 1))
-    else
-        echo "$left" | out
-        say "FAIL nscore run leaves no cgroup behind"
-        failed=$((failed + 1))
-    fi
+    none_left "nscore run leaves no cgroup behind" "$cg/nscore-*"
 fi
 
 for t in $tests; do
@@ -236,15 +241,7 @@ elif [ -n "$nscore" ]; then
     chown -R 65534:65534 $u
     check "limits as uid 65534 in a leaf of its own delegated subtree" $u/app 0 "^/user.service/nscore-" \
         su -p -s /bin/sh nobody -c "exec $nscore run --user --map-root-user --pid --memory 64m --pids-limit 20 -- sh -c '$own'"
-    left="$(ls -d $d/nscore-* $d/supervisor/nscore-* $u/nscore-* $u/app/nscore-* 2>/dev/null)"
-    if [ -z "$left" ]; then
-        say "PASS no cgroup left in the delegated subtrees"
-        passed=$((passed + 1))
-    else
-        echo "$left" | out
-        say "FAIL no cgroup left in the delegated subtrees"
-        failed=$((failed + 1))
-    fi
+    none_left "no cgroup left in the delegated subtrees" "$d/nscore-* $d/supervisor/nscore-* $u/nscore-* $u/app/nscore-*"
 fi
 
 finish
