@@ -6,11 +6,17 @@
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 
 #include "nsc_shim.h"
 
 const int nsc_shim_PR_SET_PDEATHSIG = PR_SET_PDEATHSIG;
+const unsigned long nsc_shim_TIOCSPTLCK = TIOCSPTLCK;
+const unsigned long nsc_shim_TIOCGPTPEER = TIOCGPTPEER;
+const unsigned long nsc_shim_TIOCSWINSZ = TIOCSWINSZ;
+const unsigned long nsc_shim_TIOCGWINSZ = TIOCGWINSZ;
+const unsigned long nsc_shim_TIOCSCTTY = TIOCSCTTY;
 const int nsc_shim_PR_SET_KEEPCAPS = PR_SET_KEEPCAPS;
 const int nsc_shim_PR_CAPBSET_DROP = PR_CAPBSET_DROP;
 const int nsc_shim_PR_CAP_AMBIENT = PR_CAP_AMBIENT;

@@ -932,6 +932,20 @@ static long nsc_run_step(struct nsc_exec_state *st, const struct nsc_step *s)
         return nsc_send_fd(p->sync_fd, (int)fd);
     case NSC_STEP_RECV_FD:
         return nsc_store(st, s, nsc_recv_fd(p->sync_fd));
+    case NSC_STEP_SETSID:
+        r = nsc_sys0(SYS_setsid);
+        return r < 0 ? r : 0;
+    case NSC_STEP_IOCTL:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        r = nsc_sys3(SYS_ioctl, fd, a[1], a[2]);
+        if (s->out >= 0)
+            return nsc_store(st, s, r);
+        return r < 0 ? r : 0;
+    case NSC_STEP_FCHOWN:
+        if ((fd = nsc_fd(st, a[0])) < 0)
+            return fd;
+        return nsc_sys3(SYS_fchown, fd, a[1], a[2]);
     default:
         return -EINVAL;
     }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -312,6 +313,12 @@ const char *nsc_shim_step_name(int kind)
     case NSC_STEP_CAPSET: return "capset";
     case NSC_STEP_PRLIMIT: return "prlimit";
     case NSC_STEP_WRITE: return "write";
+    case NSC_STEP_SECCOMP: return "seccomp";
+    case NSC_STEP_SEND_FD: return "send an fd to the parent";
+    case NSC_STEP_RECV_FD: return "receive an fd from the parent";
+    case NSC_STEP_SETSID: return "setsid";
+    case NSC_STEP_IOCTL: return "ioctl";
+    case NSC_STEP_FCHOWN: return "fchown";
     case NSC_STEP_FILES: return "unshare the fd table";
     default: return "unknown step";
     }
@@ -414,4 +421,44 @@ int nsc_shim_prctl_set_name(const char *name) { return prctl(PR_SET_NAME, name, 
 long nsc_shim_getxattr(const char *path, const char *name, void *value, size_t size)
 {
     return (long)getxattr(path, name, value, size);
+}
+
+int nsc_shim_pty_open(int dir, const char *path, unsigned long long resolve, unsigned short rows,
+                      unsigned short cols, int *peer)
+{
+    int node = nsc_shim_openat2(dir, path, O_PATH, resolve);
+    if (node < 0)
+        return node;
+    struct stat st;
+    if (fstat(node, &st) != 0) {
+        int e = errno;
+        close(node);
+        return -e;
+    }
+    if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 5 || minor(st.st_rdev) != 2) {
+        close(node);
+        return -ENODEV;
+    }
+    char proc[32];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", node);
+    int master = open(proc, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int e = errno;
+    close(node);
+    if (master < 0)
+        return -e;
+    int unlock = 0;
+    struct winsize ws = { rows, cols, 0, 0 };
+    if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ((rows != 0 || cols != 0) && ioctl(master, TIOCSWINSZ, &ws) != 0)) {
+        e = errno;
+        close(master);
+        return -e;
+    }
+    int p = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (p < 0) {
+        e = errno;
+        close(master);
+        return -e;
+    }
+    *peer = p;
+    return master;
 }

@@ -1,7 +1,7 @@
 /*
  * init.c - nscore-init, NSCore's tiny init and namespace trampoline.
  *
- *   nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-i] -- PATH ARGV0 [ARGS...]
+ *   nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-t] [-i] -- PATH ARGV0 [ARGS...]
  *
  *   -e FD        error pipe: set FD_CLOEXEC at once; on failure write {int32 step = -1,
  *                int32 kind, int32 errno} (12 bytes, native order) and exit 127.
@@ -12,6 +12,10 @@
  *   -s FD:FLAGS  setns(FD, FLAGS), in the order given, then close(FD).
  *   -C DIR       chdir(DIR) after the joins (a path in the joined mount namespace).
  *   -k SIG       PR_SET_PDEATHSIG(SIG) in the command (join mode).
+ *   -t           the command starts a new session (setsid) whose controlling terminal is its
+ *                stdin (TIOCSCTTY), in every mode: the pty the library gave it. In init mode,
+ *                init itself stays outside that session, so a Ctrl-C on the terminal reaches
+ *                the command's foreground jobs, not init.
  *   -i           init mode: fork the payload, forward signals to it, reap every child
  *                (orphans included), exit with the payload's status (128+N if killed by N).
  *   --           required; PATH must be absolute; ARGV0 [ARGS...] become the payload's argv.
@@ -41,7 +45,7 @@ enum {
     NR_clone = 56, NR_execve = 59, NR_wait4 = 61, NR_kill = 62, NR_fcntl = 72,
     NR_rt_sigtimedwait = 128, NR_prctl = 157, NR_exit_group = 231, NR_setns = 308,
     NR_chdir = 80, NR_mmap = 9, NR_ftruncate = 77, NR_close_range = 436,
-    NR_getpid = 39, NR_sched_yield = 24, NR_kcmp = 312,
+    NR_getpid = 39, NR_sched_yield = 24, NR_kcmp = 312, NR_setsid = 112, NR_ioctl = 16,
 };
 
 /* The kernel enters with rsp -> argc, 16-byte aligned; `call` leaves rsp+8 aligned as the
@@ -64,7 +68,7 @@ enum {
     NR_rt_sigaction = 134, NR_rt_sigprocmask = 135, NR_rt_sigtimedwait = 137, NR_prctl = 167,
     NR_clone = 220, NR_execve = 221, NR_wait4 = 260, NR_setns = 268,
     NR_chdir = 49, NR_mmap = 222, NR_ftruncate = 46, NR_close_range = 436,
-    NR_getpid = 172, NR_sched_yield = 124, NR_kcmp = 272,
+    NR_getpid = 172, NR_sched_yield = 124, NR_kcmp = 272, NR_setsid = 157, NR_ioctl = 29,
 };
 
 /* sp -> argc, 16-byte aligned. x29/x30 = 0 end any frame walk. */
@@ -103,7 +107,19 @@ enum {
     CLONE_VM = 0x100, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, PAGE = 4096, KCMP_VM = 1,
     KIND_SETNS = NSC_INIT_KIND_SETNS, KIND_EXEC = NSC_INIT_KIND_EXEC, KIND_FORK = NSC_INIT_KIND_FORK,
     KIND_USAGE = NSC_INIT_KIND_USAGE, KIND_CHDIR = NSC_INIT_KIND_CHDIR, KIND_REPORT = NSC_INIT_KIND_REPORT,
+    KIND_TERMINAL = NSC_INIT_KIND_TERMINAL, TIOCSCTTY = 0x540E,
 };
+
+/* -t was given. */
+static int want_terminal;
+
+/* -t: a new session whose controlling terminal is fd 0. Returns 0 or an errno. */
+static int take_terminal(void)
+{
+    long r = nsc_sys0(NR_setsid);
+    if (r >= 0) r = nsc_sys3(NR_ioctl, 0, TIOCSCTTY, 0);
+    return r < 0 ? (int)-r : 0;
+}
 
 #define SIGBIT(s) (1UL << ((s) - 1))
 /* The signals init waits for; every one but SIGCHLD is forwarded to the payload. */
@@ -165,7 +181,8 @@ __attribute__((noreturn)) static void fail_at(const struct out *o, int kind, int
                            : kind == KIND_FORK ? "fork"
                            : kind == KIND_CHDIR ? "chdir"
                            : kind == KIND_REPORT ? "join report"
-                                               : "usage: nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-i] -- PATH ARGV0 [ARGS...]";
+                           : kind == KIND_TERMINAL ? "terminal"
+                                               : "usage: nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-t] [-i] -- PATH ARGV0 [ARGS...]";
         char num[12];
         int i = sizeof num;
         unsigned v = (unsigned)err;
@@ -263,6 +280,10 @@ __attribute__((noreturn)) static void run_init(const struct out *o, const char *
     if (pid == 0) {
         /* The payload: the error pipe is still open here (CLOEXEC), so the library reads EOF
          * exactly when this execve succeeds. */
+        if (want_terminal) {
+            int e = take_terminal();
+            if (e) fail(o, KIND_TERMINAL, e);
+        }
         nsc_sys4(NR_rt_sigprocmask, SIG_SETMASK, &none, 0, SIGSET_SIZE);
         long r = nsc_sys3(NR_execve, path, argv, envp);
         fail(o, KIND_EXEC, (int)-r);
@@ -308,6 +329,7 @@ struct join_child {
     char **envp;
     int pdeathsig;
     int exec_err; /* written by the child if execve fails */
+    int term_err; /* written by the child if -t fails */
 };
 
 /* The command, between clone and execve: it shares nscore-init's memory (CLONE_VM), runs on a
@@ -317,6 +339,13 @@ static int join_child_main(void *arg)
     struct join_child *c = arg;
     /* Its parent is the library's thread (CLONE_PARENT), as for a spawned process. */
     if (c->pdeathsig > 0) nsc_sys2(NR_prctl, PR_SET_PDEATHSIG, c->pdeathsig);
+    if (want_terminal) {
+        int e = take_terminal();
+        if (e) {
+            __atomic_store_n(&c->term_err, e, __ATOMIC_RELEASE);
+            return 127;
+        }
+    }
     long r = nsc_sys3(NR_execve, c->path, c->argv, c->envp);
     __atomic_store_n(&c->exec_err, r < 0 ? (int)-r : EINVAL, __ATOMIC_RELEASE);
     return 127;
@@ -339,7 +368,7 @@ __attribute__((noreturn)) static void run_join(const struct out *o, int pdeathsi
     long r = nsc_sys3(NR_close_range, 3, ~0U, 0);
     if (r < 0 && r != -ENOSYS) fail(o, KIND_REPORT, (int)-r);
 
-    struct join_child child = { path, argv, envp, pdeathsig, 0 };
+    struct join_child child = { path, argv, envp, pdeathsig, 0, 0 };
     char stack[8192] __attribute__((aligned(16)));
     struct nsc_clone_args args;
     char *a = (char *)&args;
@@ -351,7 +380,9 @@ __attribute__((noreturn)) static void run_join(const struct out *o, int pdeathsi
     long pid = nsc_clone3_vm(&args, sizeof args, join_child_main, &child);
     if (pid < 0) fail(o, KIND_FORK, (int)-pid);
     /* CLONE_VFORK: here the command has exec'd or exited. */
-    int err = __atomic_load_n(&child.exec_err, __ATOMIC_ACQUIRE);
+    int err = __atomic_load_n(&child.term_err, __ATOMIC_ACQUIRE);
+    if (err != 0) fail_at(o, KIND_TERMINAL, err, 0, (int)pid);
+    err = __atomic_load_n(&child.exec_err, __ATOMIC_ACQUIRE);
     if (err != 0) fail_at(o, KIND_EXEC, err, 0, (int)pid);
     /* The vfork wake comes from exec_mm_release(), just before the command switches to its new
      * address space: wait until it no longer shares ours (kcmp(KCMP_VM) 0: same mm), so that
@@ -406,6 +437,8 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
         if (str_eq(a, NSC_INIT_OPT_END)) break;
         if (str_eq(a, NSC_INIT_OPT_INIT) && !out.rep) {
             init = 1;
+        } else if (str_eq(a, NSC_INIT_OPT_TERMINAL) && !want_terminal) {
+            want_terminal = 1;
         } else if (str_eq(a, NSC_INIT_OPT_ERROR_PIPE) && v && !have_e && !have_r && parse_fd(v, &fd)) {
             have_e = 1;
             i++;
@@ -449,6 +482,10 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
 
     if (out.rep) run_join(o, (int)pdeathsig, path, payload_argv, envp);
     if (init) run_init(o, path, payload_argv, envp);
+    if (want_terminal) {
+        int e = take_terminal();
+        if (e) fail(o, KIND_TERMINAL, e);
+    }
     long r = nsc_sys3(NR_execve, path, payload_argv, envp);
     fail(o, KIND_EXEC, (int)-r);
 }

@@ -95,7 +95,7 @@ enum T {
     static func hostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         gethostname(&buf, 255)
-        return String(cString: buf)
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static var isRoot: Bool { geteuid() == 0 }

@@ -9,13 +9,14 @@
 #define NSC_INIT_PROTOCOL_H
 
 /* nscore-init's command line (init.c's header comment says what each does):
- *   nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-i] -- PATH ARGV0 [ARGS...]
+ *   nscore-init [-e FD | -r FD] [-s FD:FLAGS]... [-C DIR] [-k SIG] [-t] [-i] -- PATH ARGV0 [ARGS...]
  * The library builds it through InitCommandLine (Swift) from these spellings. */
 #define NSC_INIT_OPT_ERROR_PIPE "-e" /* FD: the CLOEXEC error pipe                         */
 #define NSC_INIT_OPT_REPORT "-r"     /* FD: join mode, the memfd of the report page          */
 #define NSC_INIT_OPT_SETNS "-s"      /* FD:FLAGS: setns(FD, FLAGS), then close(FD)           */
 #define NSC_INIT_OPT_CHDIR "-C"      /* DIR: chdir after the joins                          */
 #define NSC_INIT_OPT_PDEATHSIG "-k"  /* SIG: PR_SET_PDEATHSIG in the command (join mode)    */
+#define NSC_INIT_OPT_TERMINAL "-t"   /* the command: setsid, stdin its controlling terminal */
 #define NSC_INIT_OPT_INIT "-i"       /* init mode: fork, relay signals, reap               */
 #define NSC_INIT_OPT_END "--"        /* then PATH ARGV0 [ARGS...]                            */
 #define NSC_INIT_ARGV0 "nscore-init"
@@ -29,6 +30,7 @@ enum nsc_init_kind {
     NSC_INIT_KIND_USAGE = 106,  /* a malformed nscore-init command line (a library bug)   */
     NSC_INIT_KIND_CHDIR = 107,  /* chdir(DIR) of -C                                       */
     NSC_INIT_KIND_REPORT = 109, /* preparing the join report page or the process          */
+    NSC_INIT_KIND_TERMINAL = 110, /* setsid or TIOCSCTTY of -t, in the command            */
 };
 
 /* nsc_join_report.state */

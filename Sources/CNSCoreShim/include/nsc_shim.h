@@ -79,6 +79,11 @@ void nsc_shim_spawn_release(struct nsc_spawn_result *result);
 
 /* Constants from headers Swift's Glibc module does not import (constants.c). */
 extern const int nsc_shim_PR_SET_PDEATHSIG;
+extern const unsigned long nsc_shim_TIOCSPTLCK;
+extern const unsigned long nsc_shim_TIOCGPTPEER;
+extern const unsigned long nsc_shim_TIOCSWINSZ;
+extern const unsigned long nsc_shim_TIOCGWINSZ;
+extern const unsigned long nsc_shim_TIOCSCTTY;
 extern const int nsc_shim_PR_SET_KEEPCAPS;
 extern const int nsc_shim_PR_CAPBSET_DROP;
 extern const int nsc_shim_PR_CAP_AMBIENT;
@@ -210,6 +215,15 @@ const char *nsc_shim_strerror(int err, char *buf, size_t len);
 const char *NSC_NULLABLE nsc_shim_errno_name(int err);
 /* The name of a plan step kind ("mount"), never NULL. */
 const char *nsc_shim_step_name(int kind);
+
+/* A new pty from the multiplexer at `path` below `dir` (openat2 with `resolve`): the node is
+ * opened O_PATH and checked to be the multiplexer (char 5:2) before it is opened for real
+ * (through /proc/self/fd, so that it cannot be swapped in between), unlocked, given the size
+ * rows x cols (0 x 0: left as it is), and its peer opened with TIOCGPTPEER. Returns the
+ * multiplexer and stores the peer in *peer, both O_RDWR | O_NOCTTY | O_CLOEXEC; -errno on
+ * failure (-ENODEV: the node is not the multiplexer). */
+int nsc_shim_pty_open(int dir, const char *path, unsigned long long resolve, unsigned short rows,
+                      unsigned short cols, int *peer);
 
 /* The embedded nscore-init program (a static, freestanding ELF); size 0 when not built in. */
 const unsigned char *NSC_NULLABLE nsc_shim_init_image(size_t *size);

@@ -83,6 +83,11 @@ enum nsc_step_kind {
                                     SECCOMP_FILTER_FLAG_NEW_LISTENER                            */
     NSC_STEP_SEND_FD = 47,       /* send arg0 (fd) to the parent on sync_fd (SCM_RIGHTS)        */
     NSC_STEP_RECV_FD = 48,       /* receive an fd the parent sent on sync_fd -> slot            */
+    /* Terminals. */
+    NSC_STEP_SETSID = 49,        /* setsid(): a new session, without a controlling terminal     */
+    NSC_STEP_IOCTL = 50,         /* ioctl(arg0 (fd), arg1, arg2); with a slot (out >= 0), the
+                                    fd it returns (TIOCGPTPEER) -> slot                        */
+    NSC_STEP_FCHOWN = 51,        /* fchown(arg0 (fd), arg1, arg2) (-1: unchanged)               */
     /* Reported, never planned: the fd-table takeover of a share_files child (step -1). */
     NSC_STEP_FILES = 108,
 };

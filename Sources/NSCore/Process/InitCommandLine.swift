@@ -20,6 +20,10 @@ struct InitCommandLine {
     /// `-k SIG`: the command's parent-death signal (join mode).
     mutating func parentDeathSignal(_ signal: Int32) { words += [NSC_INIT_OPT_PDEATHSIG, String(signal)] }
 
+    /// `-t`: the command gets a new session with its stdin (a terminal) as the controlling
+    /// terminal.
+    mutating func terminal() { words.append(NSC_INIT_OPT_TERMINAL) }
+
     /// `-i`: init mode (PID 1 that reaps and relays signals).
     mutating func initMode() { words.append(NSC_INIT_OPT_INIT) }
 

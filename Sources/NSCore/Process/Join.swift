@@ -127,7 +127,19 @@ enum Joiner {
         }
 
         try SpawnPlanner.lowerExecutableAndEnvironment(c.process, root: commandRoot, into: plan)
-        let stdio = try SpawnPlanner.stdioSources(c.process, into: plan, pipes: pipes)
+        try SpawnPlanner.checkTerminal(c.process, pipes: pipes)
+        var stdio = try SpawnPlanner.stdioSources(c.process, into: plan, pipes: pipes)
+        if c.process.terminal {
+            var root: Int32? = nil
+            defer { if let root { sys_close(root) } }
+            if commandRoot != nil, case .process(let pid) = c.target {
+                switch sys_open("/proc/\(pid)/root", nsc_shim_O_PATH | O_DIRECTORY) {
+                case .success(let fd): root = fd.release()
+                case .failure(let e): throw .sys(e, "terminal: open the root of process \(pid)")
+                }
+            }
+            stdio = try SpawnPlanner.joinTerminal(c.process, stdio, root: root, pipes: pipes, into: plan)
+        }
         // The child joins nothing: it only execs nscore-init (see the README's rule).
         plan.resetSignals()
         if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
@@ -148,6 +160,7 @@ enum Joiner {
         }
         if let dir = c.workingDirectory { line.chdir(dir) }
         if c.killOnParentDeath { line.parentDeathSignal(SIGKILL) }
+        if c.process.terminal { line.terminal() }
         try SpawnPlanner.useInit(plan, arguments: line.command(plan.pathText, c.arguments))
         if pidNamespace == nil { pidNamespace = try? sys_readlink("/proc/thread-self/ns/pid_for_children").get() }
         plan.join = JoinPlan(reportFD: report, setnsSteps: setns.map(\.what), pidNamespace: pidNamespace)

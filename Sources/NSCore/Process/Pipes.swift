@@ -19,12 +19,17 @@ public struct PipedContainer: ~Copyable {
     public var stdout: OwnedFD?
     /// The read end of the command's standard error, or nil.
     public var stderr: OwnedFD?
+    /// The multiplexer (master) side of the command's terminal
+    /// (``ProcessConfiguration/terminal``), or nil: what the command writes to its terminal is
+    /// read here, and what is written here is its input.
+    public var terminal: OwnedFD?
 
     init(_ container: Container, _ ends: PipeEnds) {
         self.container = container
         self.stdin = ends.take(0)
         self.stdout = ends.take(1)
         self.stderr = ends.take(2)
+        self.terminal = ends.take(PipeEnds.terminal)
     }
 
     /// Writes `input` to the command's stdin (then closes it), reads its stdout and stderr to

@@ -54,6 +54,18 @@ public struct ProcessConfiguration: Sendable {
     /// The OOM killer's score adjustment (`process.oomScoreAdj`, -1000 to 1000); nil keeps the
     /// caller's. Lowering it needs CAP_SYS_RESOURCE.
     public var oomScoreAdj: Int32?
+    /// Give the command a new pseudo-terminal (OCI `process.terminal`): it runs in a new
+    /// session with the pty as its controlling terminal, and every stream left at
+    /// ``StdioSource/inherit`` is the pty. The caller gets the multiplexer side as
+    /// ``PipedContainer/terminal`` from ``Container/spawnWithPipes(_:)`` or
+    /// ``Container/joinWithPipes(_:)`` (``Container/spawn(_:)`` and ``Container/join(_:)``
+    /// refuse it). A container with a root filesystem and the default mounts gets a pty of its
+    /// own devpts instance, bound on `/dev/console` too; a join that enters the target's mount
+    /// namespace gets one of the target's. Off by default.
+    public var terminal: Bool
+    /// The terminal's initial size (OCI `process.consoleSize`); nil leaves the kernel's 0 x 0.
+    /// Needs ``terminal``. The caller changes it later with `TIOCSWINSZ` on the multiplexer.
+    public var consoleSize: ConsoleSize?
     /// Standard input, output and error of the command.
     public var stdin: StdioSource
     public var stdout: StdioSource
@@ -74,6 +86,8 @@ public struct ProcessConfiguration: Sendable {
         self.capabilities = nil
         self.rlimits = []
         self.oomScoreAdj = nil
+        self.terminal = false
+        self.consoleSize = nil
         self.stdin = .inherit
         self.stdout = .inherit
         self.stderr = .inherit
@@ -143,6 +157,16 @@ extension ProcessConfigurable {
     public var oomScoreAdj: Int32? {
         get { process.oomScoreAdj }
         set { process.oomScoreAdj = newValue }
+    }
+    /// ``ProcessConfiguration/terminal``.
+    public var terminal: Bool {
+        get { process.terminal }
+        set { process.terminal = newValue }
+    }
+    /// ``ProcessConfiguration/consoleSize``.
+    public var consoleSize: ConsoleSize? {
+        get { process.consoleSize }
+        set { process.consoleSize = newValue }
     }
     /// ``ProcessConfiguration/stdin``.
     public var stdin: StdioSource {

@@ -34,6 +34,7 @@ enum SpawnPlanner {
         var namespaces = c.namespaces
         if c.mapRootUser || !c.uidMappings.isEmpty || !c.gidMappings.isEmpty { namespaces.insert(.user) }
         try validate(c, namespaces)
+        try checkTerminal(c.process, pipes: pipes)
         let mountWork = try checkMounts(c, namespaces)
         try checkNetwork(c, namespaces)
         let idMaps = try IDMap.check(c, namespaces)
@@ -87,6 +88,7 @@ enum SpawnPlanner {
         }
         lowerMounts(c, namespaces, mountWork, idmapped: idmapped, into: plan)
         lowerLoopback(namespaces, into: plan)
+        stdio = lowerTerminal(c, stdio, pipes: pipes, session: !c.useInit, into: plan)
         lowerBoundingSet(capabilities, into: plan)
         if seccompEarly { lowerSeccomp(seccomp, into: plan) }
         lowerUser(c, idMaps, keepCapabilities: capabilities != nil, into: plan)
@@ -194,6 +196,7 @@ enum SpawnPlanner {
         if c.useInit {
             var line = InitCommandLine()
             line.initMode()
+            if c.process.terminal { line.terminal() }
             try useInit(plan, arguments: line.command(plan.pathText, c.arguments))
         } else {
             plan.argumentList = c.process.argumentList

@@ -343,8 +343,33 @@ extension SpawnPlan {
         return slot
     }
 
-    /// Sends the fd in `slot` to the parent on the handshake socket.
-    func sendToParent(_ slot: FDSlot) {
-        append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: .text("send the seccomp listener to the parent"))
+    /// Sends the fd in `slot` to the parent on the handshake socket. The parent receives what
+    /// a plan sends in a fixed order once the child exec'd: the terminal, then the seccomp
+    /// listener (``sendsTerminal``, ``sendsSeccompListener``).
+    func sendToParent(_ slot: FDSlot, what: StepDescription) {
+        append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: what)
+    }
+
+    // ---- Terminals -----------------------------------------------------------------------
+
+    /// `setsid()`.
+    func setsid(what: StepDescription) { append(NSC_STEP_SETSID, what: what) }
+
+    /// `ioctl(fd, request, argument)`; `argument` is a number or an address in the arena.
+    func ioctl(_ fd: FDOperand, _ request: UInt, _ argument: UInt64, what: StepDescription) {
+        append(NSC_STEP_IOCTL, fd.raw, UInt64(request), argument, what: what)
+    }
+
+    /// `ioctl(fd, request, argument)` for a request that returns a new fd (`TIOCGPTPEER`),
+    /// kept in a new slot.
+    func ioctlFD(_ fd: FDOperand, _ request: UInt, _ argument: UInt64, what: StepDescription) -> FDSlot {
+        let slot = newSlot()
+        append(NSC_STEP_IOCTL, out: slot.index, fd.raw, UInt64(request), argument, what: what)
+        return slot
+    }
+
+    /// `fchown(fd, uid, gid)`; nil leaves that id as it is.
+    func fchown(_ fd: FDOperand, uid: UInt32?, gid: UInt32?, what: StepDescription) {
+        append(NSC_STEP_FCHOWN, fd.raw, UInt64(uid ?? UInt32.max), UInt64(gid ?? UInt32.max), what: what)
     }
 }

@@ -66,9 +66,15 @@ final class SpawnPlan {
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").
     var signalsReady = false
-    /// True when a step sends an fd (the seccomp listener) on the handshake socket, which the
-    /// parent receives once the child exec'd.
+    /// True when a step sends an fd (the terminal, the seccomp listener) on the handshake
+    /// socket, which the parent receives once the child exec'd.
     var sendsFD = false
+    /// The fds sent, in the order the parent receives them: the terminal's multiplexer
+    /// (``TerminalLowering``), then the seccomp listener.
+    var sendsTerminal = false
+    var sendsSeccompListener = false
+    /// Where the spawner puts the terminal's multiplexer the child sends (``sendsTerminal``).
+    var terminalSink: PipeEnds? = nil
     /// True when a step receives fds the parent sends after "go" (``fdsForChild``).
     var receivesFDs = false
     /// What the parent's actions queue for the child (idmapped mounts), sent after "go".
@@ -277,6 +283,7 @@ final class SpawnPlan {
         case Int32(NSC_INIT_KIND_USAGE.rawValue): return "nscore-init command line"
         case Int32(NSC_INIT_KIND_CHDIR.rawValue): return "chdir (in nscore-init)"
         case Int32(NSC_INIT_KIND_REPORT.rawValue): return "prepare the join (in nscore-init)"
+        case Int32(NSC_INIT_KIND_TERMINAL.rawValue): return "make the terminal the command's controlling terminal (in nscore-init)"
         default: return String(cString: nsc_shim_step_name(kind))
         }
     }

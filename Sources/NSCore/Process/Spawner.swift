@@ -128,9 +128,16 @@ enum Spawner {
             return container
         }
         try outcome(shareFiles, result, errRead, plan, guardian)
+        if plan.sendsTerminal {
+            // The child sent its terminal's multiplexer before it exec'd: it is queued on the
+            // socket, before the seccomp listener.
+            let fd = nsc_shim_recv_fd(parentSyncFD)
+            if fd < 0 { throw .sys(Errno(rawValue: -fd), "receive the terminal") }
+            if let sink = plan.terminalSink { sink.set(PipeEnds.terminal, fd) } else { sys_close(fd) }
+        }
         var listener: Int32 = -1
-        if plan.sendsFD {
-            // The child sent its seccomp listener before it exec'd: it is queued on the socket.
+        if plan.sendsSeccompListener {
+            // The seccomp listener, sent the same way.
             listener = nsc_shim_recv_fd(parentSyncFD)
             if listener < 0 { throw .sys(Errno(rawValue: -listener), "receive the seccomp listener") }
         }

@@ -2,15 +2,18 @@ import CNSCoreShim
 import Glibc
 import Synchronization
 
-/// The caller's ends of the pipes a spawn or a join makes for ``StdioSource/pipe`` streams,
-/// held from the moment they are made until they are handed out, and closed if the spawn
-/// fails or nobody takes them.
+/// The caller's ends of the pipes a spawn or a join makes for ``StdioSource/pipe`` streams, and
+/// its terminal's multiplexer (``ProcessConfiguration/terminal``), held from the moment they are
+/// made until they are handed out, and closed if the spawn fails or nobody takes them.
 final class PipeEnds: Sendable {
-    private let fds = Mutex<(Int32, Int32, Int32)>((-1, -1, -1))
+    /// ``set(_:_:)`` and ``take(_:)``'s index of the terminal's multiplexer.
+    static let terminal = 3
+
+    private let fds = Mutex<(Int32, Int32, Int32, Int32)>((-1, -1, -1, -1))
 
     deinit {
-        let (a, b, c) = fds.withLock { $0 }
-        for fd in [a, b, c] where fd >= 0 { sys_close(fd) }
+        let (a, b, c, d) = fds.withLock { $0 }
+        for fd in [a, b, c, d] where fd >= 0 { sys_close(fd) }
     }
 
     func set(_ stream: Int, _ fd: Int32) {
@@ -18,13 +21,14 @@ final class PipeEnds: Sendable {
             switch stream {
             case 0: f.0 = fd
             case 1: f.1 = fd
-            default: f.2 = fd
+            case 2: f.2 = fd
+            default: f.3 = fd
             }
         }
     }
 
-    /// The end of `stream` (0, 1 or 2), now owned by the caller; nil if there is none (the
-    /// stream is not a pipe, or it was taken).
+    /// The end of `stream` (0, 1 or 2, or ``terminal``), now owned by the caller; nil if there
+    /// is none (the stream is not a pipe, or it was taken).
     func take(_ stream: Int) -> OwnedFD? {
         let fd: Int32 = fds.withLock { f in
             var taken: Int32 = -1
@@ -32,6 +36,7 @@ final class PipeEnds: Sendable {
             case 0: swap(&taken, &f.0)
             case 1: swap(&taken, &f.1)
             case 2: swap(&taken, &f.2)
+            case 3: swap(&taken, &f.3)
             default: break
             }
             return taken
