@@ -120,7 +120,8 @@ install: all
 	@$(if $(DESTDIR),true,tools/install-ldconfig.sh $(PREFIX)/lib)
 
 # A wheel of the Python bindings with libnscore.so.0 inside (bindings/python/setup.py copies
-# it in), tagged for this machine's architecture: it installs without a Swift toolchain.
+# it in), tagged manylinux_2_X_<arch> from the library's symbol versions
+# (bindings/python/wheel_tag.py): it installs without a Swift toolchain on glibc 2.X and newer.
 wheel: lib
 	@mkdir -p $(BUILD)/wheel
 	rm -f $(BUILD)/wheel/nscore-*.whl

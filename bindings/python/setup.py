@@ -6,18 +6,20 @@
   first after ``NSCORE_LIBRARY``. The library comes from the ``NSCORE_LIBRARY`` environment
   variable when it is set, else from ``build/libnscore.so.0`` of the checkout this directory sits
   in, which ``make lib`` builds when it is missing.
-* ``bdist_wheel`` tags the wheel ``py3-none-<platform>`` (``linux_x86_64`` here): the package is
-  pure Python, but the library in it is machine code for one architecture. The library links only
-  libc, libm, libstdc++ and libgcc_s, so the wheel installs without a Swift toolchain.
+* ``bdist_wheel`` tags the wheel ``py3-none-manylinux_2_X_<arch>``: the package is pure Python,
+  but the library in it is machine code for one architecture. The library links only libc, libm,
+  libstdc++ and libgcc_s, so the wheel installs without a Swift toolchain, on any distribution
+  with glibc 2.X or newer. ``wheel_tag.py`` reads X from the library's symbol versions and checks
+  them against the manylinux policy; the build fails when the library does not fit it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 import shutil
 import subprocess
-import sysconfig
 import warnings
 
 from setuptools import Distribution, setup
@@ -73,12 +75,24 @@ class LibraryDistribution(Distribution):
         return True
 
 
+def manylinux_platform(path: pathlib.Path) -> str:
+    """``manylinux_2_X_<arch>`` for the library at ``path`` (wheel_tag.py, next to this file)."""
+    spec = importlib.util.spec_from_file_location("nscore_wheel_tag", HERE / "wheel_tag.py")
+    assert spec is not None and spec.loader is not None
+    wheel_tag = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wheel_tag)
+    try:
+        return str(wheel_tag.wheel_platform(path))
+    except wheel_tag.PolicyError as e:
+        raise SystemExit(f"nscore: cannot tag the wheel manylinux: {e}") from None
+
+
 class PlatformWheel(bdist_wheel):
-    """A wheel for this machine's platform, for any Python 3 (the package itself is ctypes)."""
+    """A manylinux wheel for the library's architecture, for any Python 3 (the package itself
+    is ctypes)."""
 
     def get_tag(self) -> tuple[str, str, str]:
-        platform = sysconfig.get_platform().replace("-", "_").replace(".", "_")
-        return "py3", "none", platform
+        return "py3", "none", manylinux_platform(library())
 
 
 setup(distclass=LibraryDistribution, cmdclass={"build_py": BuildPyWithLibrary, "bdist_wheel": PlatformWheel})

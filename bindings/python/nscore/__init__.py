@@ -88,7 +88,7 @@ from .inspection import (
 )
 from .namespaces import Namespace, persist, unpersist, unshare
 from .netconfig import Bridge, Veth, remove_bridge
-from .process import DEVNULL, PIPE, STDOUT, Container, Propagation, join, run, spawn
+from .process import DEVNULL, PIPE, STDOUT, Container, Propagation, join, run, run_async, spawn
 from .resources import CgroupEvent, DeviceIO, DeviceLimit, Resources, ResourceStats, parse_size
 from .rootfs import Mount, Root
 from .seccomp import (
@@ -142,6 +142,7 @@ __all__ = [
     "PIPE",
     "STDOUT",
     "run",
+    "run_async",
     "spawn",
     "join",
     # root filesystems and mounts

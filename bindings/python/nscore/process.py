@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import ctypes
 import enum
+import inspect
 import io
 import math
 import os
@@ -47,7 +48,7 @@ from .seccomp import SeccompLike, _SpawnSeccomp
 from .security import Capabilities, RlimitsLike, SpawnSecurity
 from .users import IDMappingLike, UserLike, mapping_list, user_arg
 
-__all__ = ["Container", "Propagation", "DEVNULL", "PIPE", "STDOUT", "StdioSpec", "spawn", "join", "run"]
+__all__ = ["Container", "Propagation", "DEVNULL", "PIPE", "STDOUT", "StdioSpec", "spawn", "join", "run", "run_async"]
 
 #: Pass as ``stdin``, ``stdout`` or ``stderr`` to connect the stream to ``/dev/null``. It has
 #: the value of :data:`subprocess.DEVNULL`, so either constant works.
@@ -1120,6 +1121,22 @@ def join(
 # ---- run -----------------------------------------------------------------------------------
 
 
+def _run_streams(
+    caller: str, input: Any, capture_output: bool, stdin: StdioSpec, stdout: StdioSpec, stderr: StdioSpec
+) -> tuple[StdioSpec, StdioSpec, StdioSpec]:
+    """The stdio of :func:`run` and :func:`run_async`: ``input`` makes stdin a pipe, and
+    ``capture_output`` stdout and stderr; each refuses an explicit stream it would replace."""
+    if input is not None:
+        if stdin is not None:
+            raise ValueError(f"{caller}: stdin and input arguments may not both be used")
+        stdin = PIPE
+    if capture_output:
+        if stdout is not None or stderr is not None:
+            raise ValueError(f"{caller}: stdout and stderr arguments may not be used with capture_output")
+        stdout = stderr = PIPE
+    return stdin, stdout, stderr
+
+
 def run(
     argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
     *,
@@ -1148,14 +1165,7 @@ def run(
     :raises NSCoreError: as :func:`spawn`; :class:`nscore.TimeoutExpired`,
         :class:`nscore.CalledProcessError` (both also :mod:`subprocess`'s).
     """
-    if input is not None:
-        if stdin is not None:
-            raise ValueError("run: stdin and input arguments may not both be used")
-        stdin = PIPE
-    if capture_output:
-        if stdout is not None or stderr is not None:
-            raise ValueError("run: stdout and stderr arguments may not be used with capture_output")
-        stdout = stderr = PIPE
+    stdin, stdout, stderr = _run_streams("run", input, capture_output, stdin, stdout, stderr)
     with spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, text=text, **kwargs) as c:
         try:
             out, err = c.communicate(input, timeout=timeout)
@@ -1175,3 +1185,239 @@ def run(
     if check and code:
         raise CalledProcessError(code, argv, out, err)
     return subprocess.CompletedProcess(argv, code, out, err)
+
+
+# ---- run_async -----------------------------------------------------------------------------
+
+
+#: The keywords :func:`spawn` takes, which :func:`run_async` passes on.
+_SPAWN_KEYWORDS = frozenset(inspect.signature(spawn).parameters) - {"argv"}
+
+
+def _spawn_keywords(caller: str, kwargs: Mapping[str, Any]) -> None:
+    """Refuses a keyword :func:`spawn` does not take before anything starts, naming ``caller``
+    (spawn's own TypeError would name spawn(), which the caller never called)."""
+    for name in kwargs:
+        if name not in _SPAWN_KEYWORDS:
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}")
+
+
+async def run_async(
+    argv: Sequence[StrOrBytesPath] | StrOrBytesPath,
+    *,
+    input: bytes | str | None = None,
+    capture_output: bool = False,
+    timeout: float | None = None,
+    check: bool = False,
+    text: bool = False,
+    stdin: StdioSpec = None,
+    stdout: StdioSpec = None,
+    stderr: StdioSpec = None,
+    **kwargs: Any,
+) -> subprocess.CompletedProcess[Any]:
+    """:func:`run` for asyncio: the same parameters (any :func:`spawn` keyword), result and
+    exceptions, without blocking the event loop while the command runs, and without a thread.
+
+    The pipes' ends are made non-blocking and served by the running loop's ``add_writer`` and
+    ``add_reader`` callbacks, so ``input`` and output of any size flow both ways together; the
+    exit is awaited with :meth:`Container.wait_async` (the pidfd in the loop). The spawn itself
+    is the synchronous :func:`spawn` call, which returns once the command has been exec'd (a
+    few milliseconds). Needs a selector-based loop (the default on Linux, and uvloop).
+
+    When ``timeout`` expires the container is killed and reaped and
+    :class:`nscore.TimeoutExpired` is raised with the output read so far. Cancelling the task
+    (``task.cancel()``, or an enclosing ``asyncio.wait_for``) kills and reaps the container,
+    closes the pipes and re-raises :class:`asyncio.CancelledError`: nothing is left behind.
+
+    :raises NSCoreError: as :func:`spawn`; :class:`nscore.TimeoutExpired`,
+        :class:`nscore.CalledProcessError` (both also :mod:`subprocess`'s); ``TypeError`` for a
+        keyword :func:`spawn` does not take, or an ``input`` that is not bytes or str.
+    """
+    stdin, stdout, stderr = _run_streams("run_async", input, capture_output, stdin, stdout, stderr)
+    _spawn_keywords("run_async", kwargs)
+    if input is not None and not isinstance(input, (bytes, bytearray, memoryview, str)):
+        raise TypeError(f"run_async: input must be bytes or str, not {type(input).__name__}")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError(f"run_async: timeout must be a number of seconds or None, not {type(timeout).__name__}")
+        if math.isnan(timeout) or timeout < 0:
+            raise invalid("run_async", f"run_async: timeout must be a non-negative number of seconds, not {timeout!r}")
+    loop = asyncio.get_running_loop()
+    c = spawn(argv, stdin=stdin, stdout=stdout, stderr=stderr, text=text, **kwargs)
+    # From here on every way out (an error, a timeout, a cancellation) goes through the finally
+    # below, whose close() kills and reaps a command still running and closes the pipes.
+    waiter: asyncio.Task[int] | None = None
+    comm: _AsyncCommunication | None = None
+    try:
+        data = input.encode(c._encoding()) if isinstance(input, str) else bytes(input or b"")
+        comm = _AsyncCommunication(loop, c, data)
+        comm.start()
+        waiter = loop.create_task(c.wait_async())
+        limit = None if timeout is None or timeout == math.inf else timeout
+        both: set[asyncio.Future[Any]] = {comm.done, waiter}
+        await asyncio.wait(both, timeout=limit, return_when=asyncio.FIRST_EXCEPTION)
+        if comm.done.done():
+            comm.done.result()  # a read or write that failed raises here
+        if not (comm.done.done() and waiter.done()):
+            # Timed out: the command dies first, then is reaped through the loop.
+            comm.stop()
+            c.kill()
+            await asyncio.wait({waiter})
+            out, err = comm.output(text)
+            raise TimeoutExpired(argv, timeout, out, err)  # type: ignore[arg-type]
+        code = waiter.result()
+        out, err = comm.output(text)
+    except BaseException:
+        # A cancellation included: the command dies, and is reaped without blocking the loop
+        # where the loop still serves us; close() below reaps it otherwise.
+        if comm is not None:
+            comm.stop()
+        c.kill()
+        if waiter is not None and not waiter.done():
+            try:
+                await asyncio.wait({waiter})
+            except BaseException:
+                pass  # cancelled again: close() reaps; the first exception is the one raised
+        raise
+    finally:
+        if comm is not None:
+            comm.stop()
+        if waiter is not None:
+            if not waiter.done():
+                waiter.cancel()
+            elif not waiter.cancelled():
+                waiter.exception()  # retrieved, so that the loop logs nothing for it
+        c.close()
+    if check and code:
+        raise CalledProcessError(code, argv, out, err)
+    return subprocess.CompletedProcess(argv, code, out, err)
+
+
+class _AsyncCommunication:
+    """The pipe traffic of :func:`run_async`: ``input`` written to the non-blocking stdin pipe
+    from ``add_writer`` callbacks, stdout and stderr read from ``add_reader`` callbacks.
+    :attr:`done` resolves once every pipe is finished (input written or refused, output at
+    EOF), or holds the ``OSError`` of a read or write that failed."""
+
+    _CHUNK = 1 << 16
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, container: Container, data: bytes) -> None:
+        self.loop = loop
+        self.container = container
+        self.input = memoryview(data)
+        self.offset = 0
+        self.chunks: dict[int, list[bytes] | None] = {
+            1: None if container.stdout is None else [],
+            2: None if container.stderr is None else [],
+        }
+        # The fds registered with the loop, each with its stream number (0 for stdin).
+        self.streams: dict[int, int] = {}
+        self.done: asyncio.Future[None] = loop.create_future()
+
+    def result(self, stream: int) -> bytes | None:
+        chunks = self.chunks[stream]
+        return None if chunks is None else b"".join(chunks)
+
+    def output(self, text: bool) -> tuple[Any, Any]:
+        """(stdout, stderr) read so far: bytes, str decoded as run() does with ``text``, or
+        None for a stream that is not a pipe."""
+        out, err = self.result(1), self.result(2)
+        if not text:
+            return out, err
+        decode = self.container._decode
+        return None if out is None else decode(out), None if err is None else decode(err)
+
+    def start(self) -> None:
+        c = self.container
+        if c.stdin is not None:
+            if self.input:
+                fd = c.stdin.fileno()
+                os.set_blocking(fd, False)
+                self.streams[fd] = 0
+                self.loop.add_writer(fd, self._write, fd)
+            else:
+                self._close(0)  # no input: the command reads EOF at once, as with run()
+        for stream, f in ((1, c.stdout), (2, c.stderr)):
+            if f is not None:
+                fd = f.fileno()
+                os.set_blocking(fd, False)
+                self.streams[fd] = stream
+                self.loop.add_reader(fd, self._read, fd, stream)
+        self._settle()
+
+    def stop(self) -> None:
+        """Unregisters every pipe still served (before close() closes the fds: the loop must
+        never watch a closed, possibly reused, fd number). Idempotent."""
+        for fd, stream in self.streams.items():
+            if stream == 0:
+                self.loop.remove_writer(fd)
+            else:
+                self.loop.remove_reader(fd)
+        self.streams.clear()
+        if self.done.done() and not self.done.cancelled():
+            self.done.exception()  # retrieved, so that the loop logs nothing for it
+
+    def _write(self, fd: int) -> None:
+        # SIGPIPE is blocked around the write, as communicate() does: a write to a pipe whose
+        # reader is gone raises it in the writing thread, and a host that does not ignore it
+        # would be ended by it. The write then fails with EPIPE and the rest is dropped.
+        old = _signal.pthread_sigmask(_signal.SIG_BLOCK, {_signal.SIGPIPE})
+        was_pending = _signal.SIGPIPE in _signal.sigpending()
+        broken = False
+        try:
+            self.offset += os.write(fd, self.input[self.offset : self.offset + self._CHUNK])
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            broken = True
+            self.offset = len(self.input)
+        except OSError as e:
+            self._fail(e)
+            return
+        finally:
+            if broken and not was_pending:
+                _signal.sigtimedwait({_signal.SIGPIPE}, 0)  # consume the one this write raised
+            _signal.pthread_sigmask(_signal.SIG_SETMASK, old)
+        if self.offset >= len(self.input):
+            self._finish(fd)
+
+    def _read(self, fd: int, stream: int) -> None:
+        try:
+            data = os.read(fd, self._CHUNK)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._fail(e)
+            return
+        if data:
+            chunks = self.chunks[stream]
+            assert chunks is not None
+            chunks.append(data)
+        else:
+            self._finish(fd)
+
+    def _finish(self, fd: int) -> None:
+        stream = self.streams.pop(fd)
+        if stream == 0:
+            self.loop.remove_writer(fd)
+        else:
+            self.loop.remove_reader(fd)
+        self._close(stream)
+        self._settle()
+
+    def _close(self, stream: int) -> None:
+        c = self.container
+        f = (c.stdin, c.stdout, c.stderr)[stream]
+        if f is not None:
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass  # a stdin whose reader is gone cannot flush; nothing is buffered anyway
+
+    def _settle(self) -> None:
+        if not self.streams and not self.done.done():
+            self.done.set_result(None)
+
+    def _fail(self, e: OSError) -> None:
+        if not self.done.done():
+            self.done.set_exception(e)
