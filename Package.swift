@@ -32,7 +32,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "nscore-cli",
-            dependencies: ["NSCore"]
+            dependencies: ["NSCore", "CNSCoreShim"]
         ),
         .testTarget(
             name: "NSCoreTests",

@@ -1968,6 +1968,17 @@ help_lists bridge rm -h --help
 t ip -o link show
 check "the machine's own network namespace never saw these links" '[ "$RC" = 0 ] && ! grep -q ": nscc[bvn]" <<<"$OUT"'
 
+# ---- terminals -------------------------------------------------------------------------------
+
+echo "# terminals (run --tty, exec --tty) through a real pty"
+while IFS= read -r line; do
+    case $line in
+        "ok   - "*) ok "${line#ok   - }" ;;
+        "FAIL - "*) FAIL=$((FAIL + 1)); echo "$line" ;;
+        *) echo "$line" ;;
+    esac
+done < <(python3 "$REPO/tests-cli/terminal.py" "$BIN" "$TMP" 2>&1 || echo "FAIL - tests-cli/terminal.py exited with status $?")
+
 # ---- leftovers -------------------------------------------------------------------------------
 
 echo "# leftovers"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <limits.h>
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 #include <sys/eventfd.h>
 #include <sys/xattr.h>
 #include <sys/ioctl.h>
@@ -461,4 +462,38 @@ int nsc_shim_pty_open(int dir, const char *path, unsigned long long resolve, uns
     }
     *peer = p;
     return master;
+}
+
+int nsc_shim_signalfd(const sigset_t *set) { return signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK); }
+
+int nsc_shim_signalfd_read(int fd, int *signo, int *code)
+{
+    struct signalfd_siginfo si;
+    ssize_t n;
+    do
+        n = read(fd, &si, sizeof si);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return errno == EAGAIN ? 0 : -errno;
+    if (n != (ssize_t)sizeof si)
+        return -EIO;
+    *signo = (int)si.ssi_signo;
+    *code = si.ssi_code;
+    return 1;
+}
+
+int nsc_shim_get_winsize(int fd, unsigned short *rows, unsigned short *cols)
+{
+    struct winsize ws;
+    if (ioctl(fd, TIOCGWINSZ, &ws) != 0)
+        return -1;
+    *rows = ws.ws_row;
+    *cols = ws.ws_col;
+    return 0;
+}
+
+int nsc_shim_set_winsize(int fd, unsigned short rows, unsigned short cols)
+{
+    struct winsize ws = { rows, cols, 0, 0 };
+    return ioctl(fd, TIOCSWINSZ, &ws);
 }

@@ -30,6 +30,11 @@ enum ExecCommand {
               --KIND=PATH            the same, nsenter style (e.g. --net=/run/netns/x)
           -w, --wd DIR               working directory of COMMAND
               --kill-on-parent-death kill COMMAND if nscore dies (the default, as for run)
+              --tty                  give COMMAND a new terminal (a pty of the container's
+                                     own when its mount namespace is joined) and relay
+                                     nscore's terminal to it, as 'nscore run --tty' does
+              --interactive          accepted for docker exec compatibility (stdin is
+                                     always relayed)
           -h, --help                 show this help
 
         Exit status: COMMAND's, or 125 if nscore could not start it, 126 if COMMAND cannot
@@ -44,6 +49,8 @@ enum ExecCommand {
         t.add(OptionSpec("ns-path", value: .required))
         t.add(OptionSpec("wd", "w", value: .required))
         t.add(OptionSpec("kill-on-parent-death"))
+        t.add(OptionSpec("tty"))
+        t.add(OptionSpec("interactive"))
         t.add(OptionSpec("help", "h"))
     }
 
@@ -54,6 +61,7 @@ enum ExecCommand {
         var all = false
         var paths: [NamespaceKind: String] = [:]
         var workingDirectory: String?
+        var tty = false
         // COMMAND dies with nscore, as `nscore run`'s container does (kill -9 of nscore must not
         // leave it running); the flag is accepted for the scripts that give it.
         let killOnParentDeath = true
@@ -83,6 +91,8 @@ enum ExecCommand {
                 paths[kind] = path
             case "wd": workingDirectory = try parser.nonEmpty(option)
             case "kill-on-parent-death": break  // the default
+            case "tty": tty = true
+            case "interactive": break  // stdin is always relayed
             case "help":
                 Output.out(help)
                 return 0
@@ -132,6 +142,14 @@ enum ExecCommand {
         config.workingDirectory = workingDirectory
         config.killOnParentDeath = killOnParentDeath
 
+        if tty {
+            return try Supervisor.runWithTerminal(Supervisor.Launch()) { (size) throws(NSCoreError) in
+                var c = config
+                c.terminal = true
+                c.consoleSize = size
+                return try Container.joinWithPipes(c)
+            }
+        }
         return try Supervisor.run { () throws(NSCoreError) in try Container.join(config) }
     }
 

@@ -49,6 +49,16 @@ enum RunCommand {
                                      a resource option made one, stays after it ends:
                                      remove it with rmdir
               --pid-file FILE        write COMMAND's pid to FILE (with or without --detach)
+          -t, --tty                  give COMMAND a new terminal (a pty; with --rootfs, one
+                                     of the container's own /dev/pts, also its /dev/console):
+                                     COMMAND leads a new session with it as controlling
+                                     terminal. nscore relays its stdin and stdout to it,
+                                     puts its own terminal in raw mode (restored when it
+                                     exits) and passes window size changes on. A piped
+                                     stdin ends with the terminal's EOF (Ctrl-D). Not with
+                                     --detach
+              --interactive          accepted for docker run compatibility (stdin is always
+                                     relayed; -i is --ipc, as in unshare)
               --kill-on-parent-death kill COMMAND if nscore dies (the default without
                                      --detach)
           -w, --wd DIR               working directory of COMMAND
@@ -214,7 +224,7 @@ enum RunCommand {
 
         """
 
-    static let specs = OptionTable(capacity: 80) { t in
+    static let specs = OptionTable(capacity: 96) { t in
         KindFlags.add(to: &t, mountValue: .optionalMountSpec)
         t.add(OptionSpec("all"))
         t.add(OptionSpec("hostname", value: .required))
@@ -228,6 +238,8 @@ enum RunCommand {
         t.add(OptionSpec("kill-on-parent-death"))
         t.add(OptionSpec("detach", "d"))
         t.add(OptionSpec("pid-file", value: .required))
+        t.add(OptionSpec("tty", "t"))
+        t.add(OptionSpec("interactive"))
         t.add(OptionSpec("wd", "w", value: .required))
         t.add(OptionSpec("env", "e", value: .required))
         t.add(OptionSpec("clear-env"))
@@ -256,6 +268,7 @@ enum RunCommand {
         var resources = ResourceOptions()
         var launch = Supervisor.Launch()
         var propagationGiven = false
+        var tty = false
 
         while let item = try parser.next() {
             guard case .option(let option) = item else { break }
@@ -294,6 +307,8 @@ enum RunCommand {
             case "kill-on-parent-death": break  // the default unless --detach
             case "detach": launch.detach = true
             case "pid-file": launch.pidFile = try parser.nonEmpty(option)
+            case "tty": tty = true
+            case "interactive": break  // stdin is always relayed with --tty
             case "wd": config.workingDirectory = try parser.nonEmpty(option)
             case "env":
                 let value = option.value ?? ""
@@ -355,6 +370,19 @@ enum RunCommand {
             config.environment = Environment.build(clear: clearEnvironment, set: setEnvironment)
         }
 
+        if tty {
+            if launch.detach { throw parser.usage("--tty cannot be used with --detach: nobody would serve the terminal") }
+            return try Supervisor.runWithTerminal(launch) { (size) throws(NSCoreError) in
+                var c = config
+                c.terminal = true
+                c.consoleSize = size
+                do throws(NSCoreError) {
+                    return try Container.spawnWithPipes(c)
+                } catch {
+                    throw resources.explained(seccomp.explained(error))
+                }
+            }
+        }
         return try Supervisor.run(launch) { () throws(NSCoreError) in
             do throws(NSCoreError) {
                 return try Container.spawn(config)

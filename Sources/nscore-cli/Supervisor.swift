@@ -51,23 +51,35 @@ enum Supervisor {
         var set = waitSet()
         var stoppedBy: Int32?
         while true {
-            if let status = try container.poll() {
-                if let stoppedBy, status == .signaled(SIGKILL) { return 128 + stoppedBy }
-                return status.shellCode
-            }
+            if let status = try container.poll() { return exitCode(status, stoppedBy: stoppedBy) }
             var info = siginfo_t()
             var timeout = timespec(tv_sec: 1, tv_nsec: 0)
             let signal = sigtimedwait(&set, &info, &timeout)
             if signal <= 0 || signal == SIGCHLD { continue }  // EAGAIN (timeout), EINTR, or a child ended
-            if signal == SIGINT || signal == SIGTERM, dropsAsInit(container, signal) {
-                stoppedBy = stoppedBy ?? signal
-                do { try container.signal(SIGKILL) } catch {}
-                continue
-            }
-            if info.si_code == siKernel && getpgid(container.pid) == getpgrp() { continue }
-            // The process may end between the poll and the signal: that is not an error.
-            do { try container.signal(signal) } catch {}
+            forward(signal, code: info.si_code, to: container, stoppedBy: &stoppedBy)
         }
+    }
+
+    /// nscore's exit status for a container that ended with `status`; `stoppedBy` is the signal
+    /// for which nscore killed it (see ``forward(_:code:to:stoppedBy:)``).
+    static func exitCode(_ status: ExitStatus, stoppedBy: Int32?) -> Int32 {
+        if let stoppedBy, status == .signaled(SIGKILL) { return 128 + stoppedBy }
+        return status.shellCode
+    }
+
+    /// Passes a forwarded signal nscore received (with its `si_code`) on to `container`. A
+    /// SIGINT or SIGTERM its PID 1 would drop kills it instead, and is remembered in
+    /// `stoppedBy`; a signal the terminal sent to nscore's process group, which the command
+    /// shares, is not sent twice.
+    static func forward(_ signal: Int32, code: Int32, to container: Container, stoppedBy: inout Int32?) {
+        if signal == SIGINT || signal == SIGTERM, dropsAsInit(container, signal) {
+            stoppedBy = stoppedBy ?? signal
+            do { try container.signal(SIGKILL) } catch {}
+            return
+        }
+        if code == siKernel && getpgid(container.pid) == getpgrp() { return }
+        // The process may end between the poll and the signal: that is not an error.
+        do { try container.signal(signal) } catch {}
     }
 
     /// True if `container`'s process is a PID-namespace init that would drop `signal` (no
@@ -115,6 +127,38 @@ enum Supervisor {
         }
     }
 
+    /// ``run(_:_:)`` for a container with a terminal (`--tty`): `start` gets the size of
+    /// nscore's own terminal (nil if it has none) and returns the container with its
+    /// multiplexer, which ``TerminalRelay`` serves until the container ends.
+    static func runWithTerminal(_ launch: Launch,
+                                _ start: (ConsoleSize?) throws(NSCoreError) -> PipedContainer) throws(CLIError) -> Int32 {
+        blockSignals()
+        var piped: PipedContainer
+        do {
+            piped = try start(TerminalRelay.ownSize())
+        } catch {
+            throw .failed(error, exitCode: ExitCode.forSpawnError(error))
+        }
+        guard let master = piped.terminal.take() else {
+            throw .failed(NSCoreError(.system, stage: "terminal", message: "terminal: the container has no terminal"),
+                          exitCode: ExitCode.runtimeFailed)
+        }
+        let container = piped.container
+        if let path = launch.pidFile {
+            do {
+                try writePidFile(path, container.pid)
+            } catch {
+                _ = try? container.stop(timeout: .zero)
+                throw error
+            }
+        }
+        do throws(NSCoreError) {
+            return try TerminalRelay.serve(container, master: master)
+        } catch {
+            throw .failed(error, exitCode: ExitCode.runtimeFailed)
+        }
+    }
+
     /// How `run` hands the container over: a pid file, and whether nscore waits for it.
     struct Launch {
         /// Where to write the container's pid (`--pid-file`).
@@ -143,7 +187,7 @@ enum Supervisor {
                        exitCode: ExitCode.runtimeFailed)
     }
 
-    private static func waitSet() -> sigset_t {
+    static func waitSet() -> sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         addForwarded(to: &set)

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <signal.h>
 
 #include "spawn_plan.h"
 #include "nsc_init_protocol.h"
@@ -152,6 +153,17 @@ struct nsc_seccomp_notif_resp {
 const unsigned char *NSC_NULLABLE nsc_shim_default_seccomp(size_t *length);
 /* eventfd(0, EFD_CLOEXEC): an fd, or -1 with errno. */
 int nsc_shim_eventfd_cloexec(void);
+/* signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK): an fd, or -1 with errno. */
+int nsc_shim_signalfd(const sigset_t *set);
+/* Reads one signal from a signalfd: 1 with *signo and *code (si_code) set, 0 when none is
+ * pending, or -errno. */
+int nsc_shim_signalfd_read(int fd, int *signo, int *code);
+
+/* TIOCGWINSZ on fd: 0 with *rows and *cols set, or -1 with errno. */
+int nsc_shim_get_winsize(int fd, unsigned short *rows, unsigned short *cols);
+/* TIOCSWINSZ on fd (pixel sizes 0): 0, or -1 with errno. */
+int nsc_shim_set_winsize(int fd, unsigned short rows, unsigned short cols);
+
 /* epoll_create1(EPOLL_CLOEXEC): an fd, or -1 with errno. */
 int nsc_shim_epoll_create(void);
 /* epoll_ctl(epfd, EPOLL_CTL_ADD, fd) for EPOLLIN with data.u64 = token: 0, or -1 with errno. */
