@@ -278,6 +278,9 @@ NSCORE_API int nscore_spawn_config_set_user(nscore_spawn_config *cfg, uint32_t u
                                             const uint32_t *additional_gids, size_t count, nscore_error **err);
 /** SIGKILL the container when the *thread* that spawned it exits (PR_SET_PDEATHSIG). Default 0. */
 NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config *cfg, int enable, nscore_error **err);
+/** A new terminal for the command: nscore_process_config_set_terminal() on the process part. */
+NSCORE_API int nscore_spawn_config_set_terminal(nscore_spawn_config *cfg, int enable, unsigned rows, unsigned cols,
+                                                nscore_error **err);
 
 /** Sources for the child's standard streams. */
 #define NSCORE_STDIO_INHERIT 0 /**< the caller's own fd 0, 1 or 2 (default) */
@@ -373,6 +376,19 @@ NSCORE_API int nscore_process_config_set_cwd(nscore_process_config *p, const cha
 /** Sets where stream `stream` (0, 1 or 2) comes from (NSCORE_STDIO_*); fd is used with
  *  NSCORE_STDIO_FD. */
 NSCORE_API int nscore_process_config_set_stdio(nscore_process_config *p, int stream, int mode, int fd, nscore_error **err);
+/** Gives the command a new pseudo-terminal (OCI `process.terminal`) when enable is 1 (default
+ *  0): it runs in a new session with the pty as its controlling terminal, and every stream left
+ *  at NSCORE_STDIO_INHERIT is the pty. rows x cols is its initial size (OCI
+ *  `process.consoleSize`); 0 x 0 leaves the kernel's 0 x 0; each at most 65535. After the spawn
+ *  or join, nscore_container_terminal_fd() hands out the multiplexer (master) side.
+ *  - Spawn: the child makes the pty after its mounts from the /dev/ptmx it sees then: with a
+ *    root filesystem and the default mounts, one of the container's own /dev/pts (`tty` says
+ *    /dev/pts/0), also bound on /dev/console (never through a symlink there).
+ *  - Join: a pty of the target's /dev/ptmx (resolved inside the target's root) when the join
+ *    enters its mount namespace, else of the caller's /dev/ptmx.
+ *  NSCORE_EINVAL: enable not 0 or 1, a size above 65535, a size with enable 0. */
+NSCORE_API int nscore_process_config_set_terminal(nscore_process_config *p, int enable, unsigned rows, unsigned cols,
+                                                  nscore_error **err);
 /** SIGKILL the process when the *thread* that started it exits (PR_SET_PDEATHSIG). Default 0. */
 NSCORE_API int nscore_process_config_set_kill_on_parent_death(nscore_process_config *p, int enable, nscore_error **err);
 /** The user, group and supplementary groups (`count` of `additional_gids`; NULL with 0 clears
@@ -969,6 +985,15 @@ NSCORE_API int nscore_container_seccomp_listener(const nscore_container *c);
  *  never writes to these pipes. To serve several pipes at once without deadlock, use poll(2).
  *  Thread-safe. */
 NSCORE_API int nscore_container_stdio_fd(nscore_container *c, int stream, int *fd_out, nscore_error **err);
+/** Hands the caller the multiplexer (master) side of the command's terminal
+ *  (nscore_process_config_set_terminal): what the command writes to its terminal is read from
+ *  it, what is written to it is the command's input, and TIOCSWINSZ on it resizes the terminal
+ *  (the kernel signals SIGWINCH to the command's foreground job). On success *fd_out is the
+ *  descriptor, O_CLOEXEC and blocking; the caller owns it and must close(2) it. Once every
+ *  process holding the terminal has ended, read(2) on it fails with EIO. Ownership moves once:
+ *  a second call, a container without a terminal, or a NULL `c` or `fd_out` return
+ *  NSCORE_EINVAL. A multiplexer never handed out is closed by nscore_container_free(). */
+NSCORE_API int nscore_container_terminal_fd(nscore_container *c, int *fd_out, nscore_error **err);
 
 /** Waits up to timeout_ms (-1: forever, 0: poll) for the process to end and reaps it.
  *  On success *wstatus (may be NULL) gets a waitpid(2)-style status: use WIFEXITED,
@@ -1012,6 +1037,9 @@ NSCORE_API int nscore_join_config_set_env(nscore_join_config *cfg, const char *c
 NSCORE_API int nscore_join_config_set_cwd(nscore_join_config *cfg, const char *dir, nscore_error **err);
 NSCORE_API int nscore_join_config_set_stdio(nscore_join_config *cfg, int stream, int mode, int fd, nscore_error **err);
 NSCORE_API int nscore_join_config_set_kill_on_parent_death(nscore_join_config *cfg, int enable, nscore_error **err);
+/** nscore_process_config_set_terminal() on the process part. */
+NSCORE_API int nscore_join_config_set_terminal(nscore_join_config *cfg, int enable, unsigned rows, unsigned cols,
+                                               nscore_error **err);
 /** For a pid target in cgroups NSCore made (a container spawned with resources): 1 (the default)
  *  puts the command in them too, as `runc exec` and `docker exec` do, so that it counts against
  *  the container's limits and is frozen and killed with it (cgroup2 by CLONE_INTO_CGROUP, v1

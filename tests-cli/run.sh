@@ -1977,7 +1977,7 @@ while IFS= read -r line; do
         "FAIL - "*) FAIL=$((FAIL + 1)); echo "$line" ;;
         *) echo "$line" ;;
     esac
-done < <(python3 "$REPO/tests-cli/terminal.py" "$BIN" "$TMP" 2>&1 || echo "FAIL - tests-cli/terminal.py exited with status $?")
+done < <(NSCORE_RBIN=$RBIN python3 "$REPO/tests-cli/terminal.py" "$BIN" "$TMP" 2>&1 || echo "FAIL - tests-cli/terminal.py exited with status $?")
 
 # ---- leftovers -------------------------------------------------------------------------------
 

@@ -236,9 +236,27 @@ def piped_stdin():
            (r.returncode, r.stderr))
 
 
+def rootless():
+    # As uid 65534 in a user namespace of its own (with a rootfs: its own devpts instance).
+    rbin = os.environ.get("NSCORE_RBIN", BIN)
+    root = rootfs()
+    os.chmod(TMP, 0o755)
+    t = Terminal(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", rbin, "run", "-t", "-U", "-r",
+                  "-p", "-m", "--rootfs", root, "--", "sh", "-c", "tty; id -u; read x; echo got:$x"])
+    try:
+        m = t.expect(r"/dev/pts/0\r\n0\r\n")
+        report(m is not None, "rootless run -t -U -r --rootfs: a pty of the container's devpts, root inside", t.seen)
+        t.send("typed\r")
+        report(t.expect(r"got:typed") is not None, "rootless: input reaches the command", t.seen)
+        report(t.wait() == 0, "rootless: exit status 0", t.status)
+    finally:
+        t.close()
+
+
 def main():
     try:
         interactive_shell()
+        rootless()
         raw_mode_restored()
         rootfs_console()
         piped_stdin()

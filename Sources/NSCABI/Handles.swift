@@ -79,15 +79,15 @@ final class JoinConfigHandle {
 }
 
 /// `nscore_container`: a Container (itself thread-safe), and the caller's ends of its
-/// NSCORE_STDIO_PIPE streams until nscore_container_stdio_fd() hands them out (closed with the
-/// handle otherwise).
+/// NSCORE_STDIO_PIPE streams and its terminal's multiplexer until nscore_container_stdio_fd()
+/// and nscore_container_terminal_fd() hand them out (closed with the handle otherwise).
 final class ContainerHandle {
     let container: Container
-    private let pipes: Mutex<(Int32, Int32, Int32)>
+    private let pipes: Mutex<(Int32, Int32, Int32, Int32)>
 
     init(_ container: Container) {
         self.container = container
-        self.pipes = Mutex((-1, -1, -1))
+        self.pipes = Mutex((-1, -1, -1, -1))
     }
 
     init(_ piped: consuming PipedContainer) {
@@ -97,17 +97,18 @@ final class ContainerHandle {
             case .none: return -1
             }
         }
-        self.pipes = Mutex((raw(piped.stdin.take()), raw(piped.stdout.take()), raw(piped.stderr.take())))
+        self.pipes = Mutex((raw(piped.stdin.take()), raw(piped.stdout.take()), raw(piped.stderr.take()),
+                            raw(piped.terminal.take())))
         self.container = piped.container
     }
 
     deinit {
-        let (a, b, c) = pipes.withLock { $0 }
-        for fd in [a, b, c] where fd >= 0 { close(fd) }
+        let (a, b, c, d) = pipes.withLock { $0 }
+        for fd in [a, b, c, d] where fd >= 0 { close(fd) }
     }
 
-    /// The caller's end of stream `stream` (0, 1 or 2), handed out once: -1 if it is not a pipe
-    /// or was handed out already.
+    /// The caller's end of stream `stream` (0, 1 or 2; 3: the terminal's multiplexer), handed
+    /// out once: -1 if there is none or it was handed out already.
     func takePipe(_ stream: Int32) -> Int32 {
         pipes.withLock { p in
             var taken: Int32 = -1
@@ -115,6 +116,7 @@ final class ContainerHandle {
             case 0: swap(&taken, &p.0)
             case 1: swap(&taken, &p.1)
             case 2: swap(&taken, &p.2)
+            case 3: swap(&taken, &p.3)
             default: break
             }
             return taken

@@ -111,6 +111,14 @@ public func nscore_join_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, _
     }
 }
 
+/// nscore_process_config_set_terminal on the process part.
+@c
+public func nscore_join_config_set_terminal(_ cfg: OpaquePointer?, _ enable: Int32, _ rows: UInt32, _ cols: UInt32,
+                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_join_config_set_terminal"
+    return withJoinConfig(cfg, f, err) { h throws(NSCoreError) in try ProcessABI.setTerminal(h.process, enable, rows, cols, f) }
+}
+
 /// 1 (the default): a command joining an NSCore container with resources joins its cgroups
 /// too; 0: it stays in the caller's.
 @c

@@ -49,6 +49,19 @@ enum ProcessABI {
         h.process.killOnParentDeath = try ABI.flag(enable, f)
     }
 
+    static func setTerminal(_ h: ProcessConfigHandle, _ enable: Int32, _ rows: UInt32, _ cols: UInt32,
+                            _ f: String) throws(NSCoreError) {
+        let on = try ABI.flag(enable, f)
+        if rows > UInt32(UInt16.max) || cols > UInt32(UInt16.max) {
+            throw ABI.invalid("rows", "\(f): rows \(rows) and cols \(cols) must each be at most 65535")
+        }
+        if !on && (rows != 0 || cols != 0) {
+            throw ABI.invalid("rows", "\(f): a size (rows \(rows), cols \(cols)) needs enable 1")
+        }
+        h.process.terminal = on
+        h.process.consoleSize = rows == 0 && cols == 0 ? nil : ConsoleSize(height: UInt16(rows), width: UInt16(cols))
+    }
+
     static func setCapabilities(_ h: ProcessConfigHandle, _ which: UInt32, _ names: UnsafePointer<UnsafePointer<CChar>?>?,
                                 _ f: String) throws(NSCoreError) {
         if which == 0 || which & ~UInt32(31) != 0 {
@@ -156,6 +169,14 @@ public func nscore_process_config_set_kill_on_parent_death(_ p: OpaquePointer?, 
                                                            _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     let f = "nscore_process_config_set_kill_on_parent_death"
     return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setKillOnParentDeath(h, enable, f) }
+}
+
+/// A new pty for the command (OCI process.terminal), of `rows` x `cols` (0 x 0: no size).
+@c
+public func nscore_process_config_set_terminal(_ p: OpaquePointer?, _ enable: Int32, _ rows: UInt32, _ cols: UInt32,
+                                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_terminal"
+    return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setTerminal(h, enable, rows, cols, f) }
 }
 
 /// The user the command runs as, with its supplementary groups (`additional_gids`, `count` of

@@ -245,6 +245,14 @@ public func nscore_spawn_config_set_kill_on_parent_death(_ cfg: OpaquePointer?, 
     }
 }
 
+/// nscore_process_config_set_terminal on the process part.
+@c
+public func nscore_spawn_config_set_terminal(_ cfg: OpaquePointer?, _ enable: Int32, _ rows: UInt32, _ cols: UInt32,
+                                             _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_spawn_config_set_terminal"
+    return withConfig(cfg, f, err) { h throws(NSCoreError) in try ProcessABI.setTerminal(h.process, enable, rows, cols, f) }
+}
+
 /// Where stream 0, 1 or 2 of the child comes from (the fd is checked at spawn).
 @c
 public func nscore_spawn_config_set_stdio(_ cfg: OpaquePointer?, _ stream: Int32, _ mode: Int32, _ fd: Int32,

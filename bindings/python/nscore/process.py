@@ -231,6 +231,13 @@ class Container(CgroupControls):
         self.stdout: IO[Any] | None = None
         #: As :attr:`stdout`, for ``stderr=PIPE``.
         self.stderr: IO[Any] | None = None
+        #: With ``terminal=True``: the multiplexer (master) side of the command's terminal, an
+        #: unbuffered binary file object (:class:`io.FileIO`, readable and writable): what the
+        #: command writes to its terminal is read here (``read`` raises ``OSError`` EIO once
+        #: every process holding the terminal has ended), what is written here is its input,
+        #: and ``fcntl.ioctl(c.terminal, termios.TIOCSWINSZ, ...)`` resizes it. Else None.
+        #: Closed by :meth:`close`.
+        self.terminal: io.FileIO | None = None
         self._text = False
         # communicate() state kept across a TimeoutExpired, so that a later call goes on.
         self._comm: _Communication | None = None
@@ -393,7 +400,7 @@ class Container(CgroupControls):
         self.stdin, self.stdout, self.stderr = files
 
     def _close_pipes(self) -> None:
-        for f in (self.stdin, self.stdout, self.stderr):
+        for f in (self.stdin, self.stdout, self.stderr, self.terminal):
             if f is not None:
                 try:
                     f.close()
@@ -672,8 +679,14 @@ class _Process:
         stdout: StdioSpec,
         stderr: StdioSpec,
         kill_on_parent_death: bool,
+        terminal: bool = False,
+        console_size: tuple[int, int] | None = None,
     ) -> None:
         self.args = argv_list(argv)
+        if not isinstance(terminal, bool):
+            raise TypeError(f"terminal must be True or False, not {terminal!r}")
+        self.terminal = terminal
+        self.console_size = _console_size(console_size, terminal)
         self.envp = None if env is None else env_list(env)
         self.directory = optional_bytes(cwd, "cwd")
         self.exe = optional_bytes(executable, "executable")
@@ -720,6 +733,11 @@ class _Process:
             if self.merged_pipe is not None:
                 fds[1] = self.merged_pipe[0]
                 self.merged_pipe = None
+            if self.terminal:
+                fd = ctypes.c_int(-1)
+                with container._use() as handle:
+                    _ffi.lib.nscore_container_terminal_fd(handle, ctypes.byref(fd), _ffi.new_error())
+                container.terminal = io.FileIO(fd.value, "r+")
             container._attach_pipes(fds, text)
         except BaseException:
             for fd in fds:
@@ -740,9 +758,24 @@ class _Process:
             lib.nscore_process_config_set_cwd(p, self.directory, err())
         if self.kill_on_parent_death:
             lib.nscore_process_config_set_kill_on_parent_death(p, flag(self.kill_on_parent_death), err())
+        if self.terminal:
+            rows, cols = self.console_size or (0, 0)
+            lib.nscore_process_config_set_terminal(p, 1, rows, cols, err())
         for stream, (mode, fd) in enumerate(self.streams):
             if mode != _ffi.STDIO_INHERIT:
                 lib.nscore_process_config_set_stdio(p, stream, mode, fd, err())
+
+
+def _console_size(value: Any, terminal: bool) -> tuple[int, int] | None:
+    """``console_size=``: ``(rows, columns)``, each 1 to 65535, only with ``terminal=True``."""
+    if value is None:
+        return None
+    if not terminal:
+        raise invalid("console_size", "console_size: needs terminal=True")
+    if (not isinstance(value, (tuple, list)) or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) or not 0 < v <= 65535 for v in value)):
+        raise invalid("console_size", f"console_size must be (rows, columns), each 1 to 65535, not {value!r}")
+    return int(value[0]), int(value[1])
 
 
 # ---- spawn ---------------------------------------------------------------------------------
@@ -809,6 +842,8 @@ def spawn(
     stdout: StdioSpec = None,
     stderr: StdioSpec = None,
     text: bool = False,
+    terminal: bool = False,
+    console_size: tuple[int, int] | None = None,
 ) -> Container:
     """Starts ``argv`` in new namespaces and returns once the command has been exec'd.
 
@@ -955,9 +990,16 @@ def spawn(
         same pipe with ``stdout=PIPE``). Serve several pipes with :meth:`Container.communicate`.
     :param text: the pipes' file objects are text (the locale's encoding, universal newlines),
         and :meth:`Container.communicate` takes and returns str.
+    :param terminal: give the command a new pseudo-terminal (OCI ``process.terminal``): it
+        leads a new session with the pty as its controlling terminal, and every stream left
+        at None (inherited) is the pty. :attr:`Container.terminal` is the multiplexer side.
+        With ``root`` and the default mounts the pty is one of the container's own
+        ``/dev/pts``, also bound on ``/dev/console``.
+    :param console_size: ``(rows, columns)``, the terminal's initial size (OCI
+        ``process.consoleSize``); needs ``terminal=True``.
     :raises NSCoreError: a subclass naming the failing step; nothing is left running.
     """
-    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death)
+    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death, terminal, console_size)
     ns = int(Namespace.coerce(namespaces))
     host = optional_bytes(hostname, "hostname")
     domain = optional_bytes(domainname, "domainname")
@@ -1057,6 +1099,8 @@ def join(
     kill_on_parent_death: bool = False,
     join_cgroups: bool = True,
     text: bool = False,
+    terminal: bool = False,
+    console_size: tuple[int, int] | None = None,
 ) -> Container:
     """Runs ``argv`` inside existing namespaces (``setns(2)``, like ``nsenter``/``docker exec``).
 
@@ -1077,8 +1121,10 @@ def join(
         ``resources``), the command joins them too, as ``docker exec`` does: it counts against
         the container's limits, and a frozen container is refused. ``False``: it stays in the
         caller's cgroups.
+    :param terminal, console_size: as for :func:`spawn`; a join that enters the target's mount
+        namespace gets a pty of the target's own ``/dev/ptmx``.
     """
-    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death)
+    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death, terminal, console_size)
     paths: list[tuple[int, bytes]] | None = None
     pid: int | None = None
     if isinstance(target, Mapping):
