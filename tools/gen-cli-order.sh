@@ -57,9 +57,12 @@ EOF
 
 # The paths to lay out: the benchmark's `nscore run` (mode b), one that waits for its command
 # (sigtimedwait and the signal-forwarding loop: under single-stepping /bin/true is always done
-# before the first wait), the other namespace sets, and a container in a root filesystem.
-trace() { "$WORK/trace-text" "$LO" "$HI" "$WORK/nscore" "$@" >>"$WORK/ips" </dev/null; }
-: >"$WORK/ips"
+# before the first wait), the other namespace sets, and a container in a root filesystem. Each
+# trace goes to a file of its own (ips.1, ips.2, ...): the functions are packed path by path, in
+# this order, so that the benchmark's path (the first) touches as few 64 KiB windows as it can,
+# and each later path adds its own functions right after.
+N=0
+trace() { N=$((N + 1)); "$WORK/trace-text" "$LO" "$HI" "$WORK/nscore" "$@" >"$WORK/ips.$N" </dev/null; }
 trace run --pid --ipc --uts --mount --net -- /bin/true
 trace run --pid --ipc --uts --mount --net -- /bin/sleep 0.5
 trace run -- /bin/true
@@ -83,10 +86,11 @@ else
     echo "gen-cli-order.sh: valgrind is not installed: data symbols are left in place" >&2
 fi
 
-python3 - "$WORK/nscore" "$WORK/ips" "$WORK/nscore.map" "$DATA" >"$OUT.new" <<'EOF'
+python3 - "$WORK/nscore" "$WORK/nscore.map" "$DATA" "$WORK"/ips.* >"$OUT.new" <<'EOF'
 import bisect, re, subprocess, sys
 
-binary, ips_file, map_file, data_file = sys.argv[1:5]
+binary, map_file, data_file = sys.argv[1:4]
+ips_files = sorted(sys.argv[4:], key=lambda p: int(p.rsplit('.', 1)[1]))
 BIG = 256 * 1024  # an input section this large moves as one block: order its symbols last
 
 # Input sections from the link map: (address, size).
@@ -114,8 +118,13 @@ for line in subprocess.run(['nm', '-nS', '--defined-only', binary], capture_outp
 code_starts = [c[0] for c in code]
 data_starts = [d[0] for d in data]
 
-# Every symbol at the start address of an executed function (aliases included).
-hot = sorted({code[bisect.bisect_right(code_starts, int(l, 16)) - 1][0] for l in open(ips_file)})
+# Every symbol at the start address of an executed function (aliases included): the first
+# trace's functions in address order, then those each later trace adds, in address order.
+hot, have = [], set()
+for ips_file in ips_files:
+    new = sorted({code[bisect.bisect_right(code_starts, int(l, 16)) - 1][0] for l in open(ips_file)} - have)
+    hot += new
+    have.update(new)
 names = {}
 for address in hot:
     i = bisect.bisect_left(code_starts, address)

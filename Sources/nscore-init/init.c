@@ -110,9 +110,6 @@ enum {
     KIND_TERMINAL = NSC_INIT_KIND_TERMINAL, TIOCSCTTY = 0x540E,
 };
 
-/* -t was given. */
-static int want_terminal;
-
 /* -t: a new session whose controlling terminal is fd 0. Returns 0 or an errno. */
 static int take_terminal(void)
 {
@@ -258,7 +255,8 @@ static void default_disposition(int sig)
 }
 
 /* Forks the payload, then relays signals and reaps children until the payload exits. */
-__attribute__((noreturn)) static void run_init(const struct out *o, const char *path, char **argv, char **envp)
+__attribute__((noreturn)) static void run_init(const struct out *o, int terminal, const char *path, char **argv,
+                                               char **envp)
 {
     unsigned long all = ~0UL, none = 0, waited = WAITED_SIGNALS;
 
@@ -280,7 +278,7 @@ __attribute__((noreturn)) static void run_init(const struct out *o, const char *
     if (pid == 0) {
         /* The payload: the error pipe is still open here (CLOEXEC), so the library reads EOF
          * exactly when this execve succeeds. */
-        if (want_terminal) {
+        if (terminal) {
             int e = take_terminal();
             if (e) fail(o, KIND_TERMINAL, e);
         }
@@ -328,6 +326,7 @@ struct join_child {
     char **argv;
     char **envp;
     int pdeathsig;
+    int terminal; /* -t */
     int exec_err; /* written by the child if execve fails */
     int term_err; /* written by the child if -t fails */
 };
@@ -339,7 +338,7 @@ static int join_child_main(void *arg)
     struct join_child *c = arg;
     /* Its parent is the library's thread (CLONE_PARENT), as for a spawned process. */
     if (c->pdeathsig > 0) nsc_sys2(NR_prctl, PR_SET_PDEATHSIG, c->pdeathsig);
-    if (want_terminal) {
+    if (c->terminal) {
         int e = take_terminal();
         if (e) {
             __atomic_store_n(&c->term_err, e, __ATOMIC_RELEASE);
@@ -362,13 +361,13 @@ static int join_child_main(void *arg)
  * reach that page, and the library checks what the report names (its own child, in the target
  * PID namespace). Its fd table is a copy of ours taken at clone: every fd but stdio is closed
  * first, so no process of the container can ever take one from it. */
-__attribute__((noreturn)) static void run_join(const struct out *o, int pdeathsig, const char *path, char **argv,
-                                               char **envp)
+__attribute__((noreturn)) static void run_join(const struct out *o, int pdeathsig, int terminal, const char *path,
+                                               char **argv, char **envp)
 {
     long r = nsc_sys3(NR_close_range, 3, ~0U, 0);
     if (r < 0 && r != -ENOSYS) fail(o, KIND_REPORT, (int)-r);
 
-    struct join_child child = { path, argv, envp, pdeathsig, 0, 0 };
+    struct join_child child = { path, argv, envp, pdeathsig, terminal, 0, 0 };
     char stack[8192] __attribute__((aligned(16)));
     struct nsc_clone_args args;
     char *a = (char *)&args;
@@ -402,7 +401,7 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
     int argc = (int)sp[0];
     char **argv = (char **)(sp + 1);
     char **envp = argv + argc + 1;
-    int i, init = 0, have_e = 0, have_r = 0, fd, flags, setns_index = 0;
+    int i, init = 0, terminal = 0, have_e = 0, have_r = 0, fd, flags, setns_index = 0;
     unsigned long pdeathsig = 0;
     const char *dir = 0;
     struct out out = { -1, 0 }, *o = &out;
@@ -437,8 +436,8 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
         if (str_eq(a, NSC_INIT_OPT_END)) break;
         if (str_eq(a, NSC_INIT_OPT_INIT) && !out.rep) {
             init = 1;
-        } else if (str_eq(a, NSC_INIT_OPT_TERMINAL) && !want_terminal) {
-            want_terminal = 1;
+        } else if (str_eq(a, NSC_INIT_OPT_TERMINAL) && !terminal) {
+            terminal = 1;
         } else if (str_eq(a, NSC_INIT_OPT_ERROR_PIPE) && v && !have_e && !have_r && parse_fd(v, &fd)) {
             have_e = 1;
             i++;
@@ -480,9 +479,9 @@ __attribute__((noreturn, used)) void nsc_init_main(long *sp)
         if (c < 0) fail(o, KIND_CHDIR, (int)-c);
     }
 
-    if (out.rep) run_join(o, (int)pdeathsig, path, payload_argv, envp);
-    if (init) run_init(o, path, payload_argv, envp);
-    if (want_terminal) {
+    if (out.rep) run_join(o, (int)pdeathsig, terminal, path, payload_argv, envp);
+    if (init) run_init(o, terminal, path, payload_argv, envp);
+    if (terminal) {
         int e = take_terminal();
         if (e) fail(o, KIND_TERMINAL, e);
     }
