@@ -261,6 +261,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_spawn_config_set_no_new_privileges": (_c_int, [SpawnConfigPtr, _c_int, _err]),
     "nscore_spawn_config_set_user": (_c_int, [SpawnConfigPtr, _u32, _u32, _u32p, _size, _err]),
     "nscore_spawn_config_set_kill_on_parent_death": (_c_int, [SpawnConfigPtr, _c_int, _err]),
+    "nscore_spawn_config_set_terminal": (_c_int, [SpawnConfigPtr, _c_int, ctypes.c_uint, ctypes.c_uint, _err]),
     "nscore_spawn_config_set_stdio": (_c_int, [SpawnConfigPtr, _c_int, _c_int, _c_int, _err]),
     # Network
     "nscore_spawn_config_set_network": (_c_int, [SpawnConfigPtr, _c_int, _err]),
@@ -370,6 +371,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_join_config_set_cwd": (_c_int, [JoinConfigPtr, _str, _err]),
     "nscore_join_config_set_stdio": (_c_int, [JoinConfigPtr, _c_int, _c_int, _c_int, _err]),
     "nscore_join_config_set_kill_on_parent_death": (_c_int, [JoinConfigPtr, _c_int, _err]),
+    "nscore_join_config_set_terminal": (_c_int, [JoinConfigPtr, _c_int, ctypes.c_uint, ctypes.c_uint, _err]),
     "nscore_join_config_set_join_cgroups": (_c_int, [JoinConfigPtr, _c_int, _err]),
     "nscore_join_config_process": (ProcessConfigPtr, [JoinConfigPtr]),
     "nscore_join": (_c_int, [JoinConfigPtr, ctypes.POINTER(ContainerPtr), _err]),
