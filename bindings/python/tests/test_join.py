@@ -105,7 +105,14 @@ def test_interop_with_unshare_and_nsenter(unshared, capture) -> None:
 
 def test_interop_with_lsns(unshared) -> None:
     inode = ns_inode(unshared.pid, "net")
-    lsns = json.loads(subprocess.run(["lsns", "--json", "-t", "net"], check=True, capture_output=True).stdout)
+    # lsns exits 1 when a process it is reading ends meanwhile (other tests' containers):
+    # the scan is tried again.
+    for _ in range(5):
+        r = subprocess.run(["lsns", "--json", "-t", "net"], capture_output=True)
+        if r.returncode == 0:
+            break
+    assert r.returncode == 0, r.stderr
+    lsns = json.loads(r.stdout)
     lsns_inodes = {int(row["ns"]) for row in lsns["namespaces"]}
     ours = nscore.list_namespaces(Namespace.NET)
     our_inodes = {s.inode for s in ours}
