@@ -376,6 +376,15 @@ NSCORE_API int nscore_process_config_set_cwd(nscore_process_config *p, const cha
 /** Sets where stream `stream` (0, 1 or 2) comes from (NSCORE_STDIO_*); fd is used with
  *  NSCORE_STDIO_FD. */
 NSCORE_API int nscore_process_config_set_stdio(nscore_process_config *p, int stream, int mode, int fd, nscore_error **err);
+/** 1 (the default): the command starts in a new session (setsid), as runc and crun start every
+ *  container process. In the caller's session it would have the caller's controlling terminal
+ *  and could push input into the caller's shell with TIOCSTI (bubblewrap's CVE-2017-5226); in
+ *  its own it has none, and TIOCSTI fails with EPERM. It can still read and write a terminal
+ *  it inherits as stdio, but the terminal's signals (Ctrl-C) reach only the caller's foreground
+ *  job. 0 keeps the caller's session (an interactive shell's job control on the caller's
+ *  terminal, at that risk). With a terminal (below) the command always leads a new session.
+ *  NSCORE_EINVAL: enable not 0 or 1, NULL p. */
+NSCORE_API int nscore_process_config_set_new_session(nscore_process_config *p, int enable, nscore_error **err);
 /** Gives the command a new pseudo-terminal (OCI `process.terminal`) when enable is 1 (default
  *  0): it runs in a new session with the pty as its controlling terminal, and every stream left
  *  at NSCORE_STDIO_INHERIT is the pty. rows x cols is its initial size (OCI

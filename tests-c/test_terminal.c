@@ -153,6 +153,29 @@ out:
     nscore_spawn_config_free(cfg);
 }
 
+/* A plain spawn leads a new session (TIOCSTI on an inherited terminal cannot reach the caller's
+ * shell); set_new_session(0) keeps the caller's. */
+static void new_session_by_default(void)
+{
+    const char *argv[] = {"sleep", "10", NULL};
+    nscore_spawn_config *cfg = t_config(argv, NSCORE_NS_UTS);
+    nscore_container *c = NULL, *d = NULL;
+    REQUIRE(cfg != NULL);
+    OK(nscore_spawn(cfg, &c, &err));
+    CHECK(stat_field(nscore_container_pid(c), 4) == nscore_container_pid(c));
+    FAILS(nscore_process_config_set_new_session(nscore_spawn_config_process(cfg), 2, &err), NSCORE_EINVAL, "enable");
+    FAILS(nscore_process_config_set_new_session(NULL, 1, &err), NSCORE_EINVAL, NULL);
+    OK(nscore_process_config_set_new_session(nscore_spawn_config_process(cfg), 0, &err));
+    OK(nscore_spawn(cfg, &d, &err));
+    CHECK(stat_field(nscore_container_pid(d), 4) == getsid(0));
+out:
+    nscore_container_stop(c, 0, NULL, NULL);
+    nscore_container_stop(d, 0, NULL, NULL);
+    nscore_container_free(c);
+    nscore_container_free(d);
+    nscore_spawn_config_free(cfg);
+}
+
 int main(void)
 {
     alarm(60);
@@ -163,5 +186,6 @@ int main(void)
     session_size_and_io();
     join_gets_a_terminal();
     bad_input_and_unclaimed();
+    new_session_by_default();
     return t_result();
 }

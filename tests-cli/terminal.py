@@ -253,9 +253,55 @@ def rootless():
         t.close()
 
 
+def tiocsti():
+    # bubblewrap's CVE-2017-5226: a command that shares nscore's session has nscore's terminal
+    # as its controlling terminal, and TIOCSTI would type into the user's shell after it.
+    probe = ("import fcntl, termios\n"
+             "try:\n    fcntl.ioctl(0, termios.TIOCSTI, b'X'); print('TIOCSTI-INJECTED')\n"
+             "except OSError as e:\n    print('TIOCSTI-REFUSED', e.errno)\n")
+    # Without CAP_SYS_ADMIN in the initial user namespace (which may TIOCSTI any terminal): a
+    # user namespace, or the capability dropped.
+    for argv, what in (([BIN, "run", "-U", "-r", "-p", "--", "python3", "-c", probe], "run -U -r"),
+                       ([BIN, "run", "-p", "--init", "--cap-drop", "SYS_ADMIN", "--", "python3", "-c", probe],
+                        "run --init --cap-drop SYS_ADMIN")):
+        t = Terminal(argv)
+        try:
+            m = t.expect(r"TIOCSTI-(\w+)")
+            report(m is not None and m.group(1) == b"REFUSED",
+                   f"{what} (no --tty: ): TIOCSTI on nscore's terminal is refused (a session of its own)",
+                   m.group(0) if m else t.seen)
+            t.wait()
+        finally:
+            t.close()
+    box = subprocess.Popen([BIN, "run", "-u", "--", "sleep", "2718281"], stdin=subprocess.DEVNULL)
+    CHILDREN.append(box.pid)
+    try:
+        inner = None
+        for _ in range(100):
+            kids = open(f"/proc/{box.pid}/task/{box.pid}/children").read().split()
+            if kids:
+                inner = kids[0]
+                break
+            time.sleep(0.05)
+        t = Terminal([BIN, "exec", "-t", str(inner), "-u", "--", "setpriv", "--inh-caps=-all", "--bounding-set=-sys_admin",
+                      "python3", "-c", probe])
+        try:
+            m = t.expect(r"TIOCSTI-(\w+)")
+            report(m is not None and m.group(1) == b"REFUSED", "exec (no --tty, no CAP_SYS_ADMIN): TIOCSTI is refused too",
+                   m.group(0) if m else t.seen)
+            t.wait()
+        finally:
+            t.close()
+    finally:
+        box.kill()
+        box.wait()
+        CHILDREN.remove(box.pid)
+
+
 def main():
     try:
         interactive_shell()
+        tiocsti()
         rootless()
         raw_mode_restored()
         rootfs_console()

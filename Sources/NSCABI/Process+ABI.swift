@@ -171,6 +171,14 @@ public func nscore_process_config_set_kill_on_parent_death(_ p: OpaquePointer?, 
     return withProcess(p, f, err) { h throws(NSCoreError) in try ProcessABI.setKillOnParentDeath(h, enable, f) }
 }
 
+/// 1 (the default): the command starts in a new session (ProcessConfiguration.newSession).
+@c
+public func nscore_process_config_set_new_session(_ p: OpaquePointer?, _ enable: Int32,
+                                                  _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_process_config_set_new_session"
+    return withProcess(p, f, err) { h throws(NSCoreError) in h.process.newSession = try ABI.flag(enable, f) }
+}
+
 /// A new pty for the command (OCI process.terminal), of `rows` x `cols` (0 x 0: no size).
 @c
 public func nscore_process_config_set_terminal(_ p: OpaquePointer?, _ enable: Int32, _ rows: UInt32, _ cols: UInt32,

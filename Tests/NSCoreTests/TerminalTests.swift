@@ -189,6 +189,29 @@ struct TerminalTests {
         }
     }
 
+    /// Every spawn and join leads a session of its own unless asked not to: away from the
+    /// caller's controlling terminal, where TIOCSTI could type into the caller's shell.
+    @Test func spawnsAndJoinsStartANewSession() throws {
+        let c = try Container.spawn(SpawnConfiguration(["sleep", "30"], namespaces: [.uts]))
+        defer { _ = try? c.stop(timeout: .zero) }
+        #expect(Self.stat(c.pid)[3] == "\(c.pid)")
+        var shared = SpawnConfiguration(["sleep", "30"], namespaces: [.uts])
+        shared.newSession = false
+        let s = try Container.spawn(shared)
+        defer { _ = try? s.stop(timeout: .zero) }
+        #expect(Self.stat(s.pid)[3] == "\(getsid(0))")
+        var join = JoinConfiguration(target: .process(c.pid), ["sleep", "30"], namespaces: [.uts])
+        join.killOnParentDeath = true
+        let j = try Container.join(join)
+        defer { _ = try? j.stop(timeout: .zero) }
+        let f = Self.stat(j.pid)
+        #expect(f.count > 3 && f[3] != "\(getsid(0))")
+        join.newSession = false
+        let k = try Container.join(join)
+        defer { _ = try? k.stop(timeout: .zero) }
+        #expect(Self.stat(k.pid)[3] == "\(getsid(0))")
+    }
+
     @Test func badInput() throws {
         var cfg = SpawnConfiguration(["true"], namespaces: [.uts])
         cfg.terminal = true

@@ -143,6 +143,9 @@ enum Joiner {
         // The child joins nothing: it only execs nscore-init (see the README's rule).
         plan.resetSignals()
         if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
+        // nscore-init and the command it forks leave the caller's session (see
+        // ProcessConfiguration.newSession); with a terminal, init's -t gives the command one.
+        if c.process.newSession && !c.process.terminal { plan.setsid(what: .text("setsid (a new session)")) }
         if !joinedCgroups.isEmpty { try lowerJoinedCgroups(joinedCgroups, into: plan) }
 
         // The report page nscore-init writes the outcome (the command's pid) to.

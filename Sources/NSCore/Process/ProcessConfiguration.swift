@@ -63,6 +63,16 @@ public struct ProcessConfiguration: Sendable {
     /// own devpts instance, bound on `/dev/console` too; a join that enters the target's mount
     /// namespace gets one of the target's. Off by default.
     public var terminal: Bool
+    /// Start the command in a new session (`setsid`), as runc and crun always do. On by
+    /// default: a command in the caller's session has the caller's controlling terminal, so it
+    /// could push input into the caller's shell with `TIOCSTI` (bubblewrap's CVE-2017-5226);
+    /// in a session of its own it has no controlling terminal, and `TIOCSTI` fails with EPERM
+    /// (without CAP_SYS_ADMIN in the initial user namespace). It can still read and write an
+    /// inherited terminal, but a signal the terminal sends (Ctrl-C) reaches only the caller's
+    /// foreground job. `false` keeps the caller's session (job control of an interactive shell
+    /// on the caller's terminal, at that risk). With ``terminal`` the command always leads a new
+    /// session.
+    public var newSession: Bool
     /// The terminal's initial size (OCI `process.consoleSize`); nil leaves the kernel's 0 x 0.
     /// Needs ``terminal``. The caller changes it later with `TIOCSWINSZ` on the multiplexer.
     public var consoleSize: ConsoleSize?
@@ -87,6 +97,7 @@ public struct ProcessConfiguration: Sendable {
         self.rlimits = []
         self.oomScoreAdj = nil
         self.terminal = false
+        self.newSession = true
         self.consoleSize = nil
         self.stdin = .inherit
         self.stdout = .inherit
@@ -162,6 +173,11 @@ extension ProcessConfigurable {
     public var terminal: Bool {
         get { process.terminal }
         set { process.terminal = newValue }
+    }
+    /// ``ProcessConfiguration/newSession``.
+    public var newSession: Bool {
+        get { process.newSession }
+        set { process.newSession = newValue }
     }
     /// ``ProcessConfiguration/consoleSize``.
     public var consoleSize: ConsoleSize? {

@@ -61,6 +61,9 @@ enum SpawnPlanner {
         plan.resetSignals()
         // Before anything that might wait for the parent.
         if c.killOnParentDeath { plan.parentDeathSignal(SIGKILL) }
+        // Out of the caller's session, away from its controlling terminal (a terminal of its
+        // own makes the session later, once the pty exists).
+        if c.process.newSession && !c.process.terminal { plan.setsid(what: .text("setsid (a new session)")) }
         // A time namespace cannot be created by clone with CLONE_VM; unshare makes it the
         // namespace for children, and the child enters it at execve.
         if namespaces.contains(.time) {

@@ -282,6 +282,7 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_process_config_set_cwd": (_c_int, [ProcessConfigPtr, _str, _err]),
     "nscore_process_config_set_stdio": (_c_int, [ProcessConfigPtr, _c_int, _c_int, _c_int, _err]),
     "nscore_process_config_set_kill_on_parent_death": (_c_int, [ProcessConfigPtr, _c_int, _err]),
+    "nscore_process_config_set_new_session": (_c_int, [ProcessConfigPtr, _c_int, _err]),
     "nscore_process_config_set_terminal": (_c_int, [ProcessConfigPtr, _c_int, ctypes.c_uint, ctypes.c_uint, _err]),
     "nscore_process_config_set_user": (_c_int, [ProcessConfigPtr, _u32, _u32, _u32p, _size, _err]),
     "nscore_process_config_clear_user": (_c_int, [ProcessConfigPtr, _err]),

@@ -681,11 +681,15 @@ class _Process:
         kill_on_parent_death: bool,
         terminal: bool = False,
         console_size: tuple[int, int] | None = None,
+        new_session: bool = True,
     ) -> None:
         self.args = argv_list(argv)
         if not isinstance(terminal, bool):
             raise TypeError(f"terminal must be True or False, not {terminal!r}")
         self.terminal = terminal
+        if not isinstance(new_session, bool):
+            raise TypeError(f"new_session must be True or False, not {new_session!r}")
+        self.new_session = new_session
         self.console_size = _console_size(console_size, terminal)
         self.envp = None if env is None else env_list(env)
         self.directory = optional_bytes(cwd, "cwd")
@@ -758,6 +762,8 @@ class _Process:
             lib.nscore_process_config_set_cwd(p, self.directory, err())
         if self.kill_on_parent_death:
             lib.nscore_process_config_set_kill_on_parent_death(p, flag(self.kill_on_parent_death), err())
+        if not self.new_session:
+            lib.nscore_process_config_set_new_session(p, 0, err())
         if self.terminal:
             rows, cols = self.console_size or (0, 0)
             lib.nscore_process_config_set_terminal(p, 1, rows, cols, err())
@@ -844,6 +850,7 @@ def spawn(
     text: bool = False,
     terminal: bool = False,
     console_size: tuple[int, int] | None = None,
+    new_session: bool = True,
 ) -> Container:
     """Starts ``argv`` in new namespaces and returns once the command has been exec'd.
 
@@ -997,9 +1004,14 @@ def spawn(
         ``/dev/pts``, also bound on ``/dev/console``.
     :param console_size: ``(rows, columns)``, the terminal's initial size (OCI
         ``process.consoleSize``); needs ``terminal=True``.
+    :param new_session: start the command in a new session (``setsid``), as runc and crun do;
+        the default. In this process's session it would share its controlling terminal and
+        could push input into the user's shell with ``TIOCSTI`` (bubblewrap's CVE-2017-5226).
+        ``False`` keeps the session (job control on this process's terminal, at that risk).
     :raises NSCoreError: a subclass naming the failing step; nothing is left running.
     """
-    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death, terminal, console_size)
+    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death, terminal, console_size,
+                       new_session)
     ns = int(Namespace.coerce(namespaces))
     host = optional_bytes(hostname, "hostname")
     domain = optional_bytes(domainname, "domainname")
@@ -1101,6 +1113,7 @@ def join(
     text: bool = False,
     terminal: bool = False,
     console_size: tuple[int, int] | None = None,
+    new_session: bool = True,
 ) -> Container:
     """Runs ``argv`` inside existing namespaces (``setns(2)``, like ``nsenter``/``docker exec``).
 
@@ -1121,10 +1134,11 @@ def join(
         ``resources``), the command joins them too, as ``docker exec`` does: it counts against
         the container's limits, and a frozen container is refused. ``False``: it stays in the
         caller's cgroups.
-    :param terminal, console_size: as for :func:`spawn`; a join that enters the target's mount
+    :param terminal, console_size, new_session: as for :func:`spawn`; a join that enters the target's mount
         namespace gets a pty of the target's own ``/dev/ptmx``.
     """
-    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death, terminal, console_size)
+    process = _Process(argv, env, cwd, executable, stdin, stdout, stderr, kill_on_parent_death, terminal, console_size,
+                       new_session)
     paths: list[tuple[int, bytes]] | None = None
     pid: int | None = None
     if isinstance(target, Mapping):

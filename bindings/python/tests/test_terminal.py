@@ -90,3 +90,52 @@ def test_bad_input():
     with pytest.raises(nscore.NotFoundError):
         nscore.spawn(["/nonexistent/command"], terminal=True)
     assert len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_new_session_by_default():
+    with nscore.spawn(["sleep", "30"], namespaces=Namespace.UTS) as c:
+        assert int(stat_fields(c.pid)[3]) == c.pid
+    with nscore.spawn(["sleep", "30"], namespaces=Namespace.UTS, new_session=False) as c:
+        assert int(stat_fields(c.pid)[3]) == os.getsid(0)
+    with pytest.raises(TypeError, match="new_session"):
+        nscore.spawn(["true"], new_session=1)
+
+
+PROBE = ("import fcntl, termios\n"
+         "try:\n    fcntl.ioctl(0, termios.TIOCSTI, b'X'); print('INJECTED')\n"
+         "except OSError as e:\n    print('REFUSED', e.errno)\n")
+
+# Runs in a fresh interpreter: a pty.fork child leads a session whose controlling terminal is the
+# pty, and spawns the probe there (in a user namespace: no CAP_SYS_ADMIN over the terminal).
+DRIVER = """
+import os, pty, sys, nscore
+pid, master = pty.fork()
+if pid == 0:
+    c = nscore.spawn([sys.executable, "-c", sys.argv[1]], namespaces="user", uid_mappings=[(0, os.getuid(), 1)],
+                     gid_mappings=[(0, os.getgid(), 1)], new_session=sys.argv[2] == "1")
+    os._exit(c.wait(20))
+out = b""
+while True:
+    try:
+        data = os.read(master, 1024)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+os.waitpid(pid, 0)
+print(out.decode())
+"""
+
+
+@pytest.mark.parametrize("new_session, verdict", [(True, "REFUSED"), (False, "INJECTED")])
+def test_tiocsti_cannot_reach_the_callers_terminal(new_session, verdict):
+    """bubblewrap's CVE-2017-5226: a command in the caller's session shares its controlling
+    terminal and can type into the caller's shell with TIOCSTI; in its own session it cannot.
+    (new_session=False shows the probe would succeed otherwise.)"""
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(nscore.__file__)))
+    r = subprocess.run([sys.executable, "-c", DRIVER, PROBE, "1" if new_session else "0"], capture_output=True,
+                       text=True, timeout=60, env=env)
+    assert verdict in r.stdout, (r.stdout, r.stderr)
