@@ -13,7 +13,25 @@
  *     owns what it creates and frees it with nscore_x_free(), which accepts NULL.
  *   - Strings passed in are UTF-8, NUL-terminated and borrowed for the duration of the call.
  *     Returned strings say who owns them.
- *   - Passing NULL where a handle or out-pointer is required returns NSCORE_EINVAL.
+ *   - Passing NULL where a handle or out-pointer is required returns NSCORE_EINVAL, and so does
+ *     a string that is not valid UTF-8. A pointer argument that may be NULL says so, and what
+ *     NULL means; every other one is required. Unless a function says otherwise, an out-pointer
+ *     is written only on success; functions that create a handle or a string (constructors,
+ *     nscore_spawn, nscore_join, nscore_cgroup_open, nscore_inspect_list, the *_json functions)
+ *     set *out to NULL first, so it is NULL after a failure.
+ *   - Functions without an `err` parameter cannot fail; each says what it returns for NULL.
+ *   - An `int enable` (or `create`) takes 0 or 1; any other value is NSCORE_EINVAL.
+ *   - Setters of a configuration or profile (nscore_*_config_set_/add_/clear_*, nscore_seccomp_
+ *     add_/set_*) copy what they are given (the caller may free or reuse it after the call),
+ *     touch no system state, and fail only with NSCORE_EINVAL, leaving the handle unchanged.
+ *     What depends on the system (paths, ids, devices, limits) is checked by nscore_spawn() or
+ *     nscore_join(), which fail with NSCORE_EINVAL (or the code of the kernel's errno) naming it.
+ *   - Functions that call the kernel may also fail with the code of its errno: EINVAL,
+ *     ENAMETOOLONG, E2BIG: NSCORE_EINVAL; ENOENT, ENOTDIR: NSCORE_ENOTFOUND; ESRCH:
+ *     NSCORE_EEXITED; EPERM, EACCES: NSCORE_EPERM; ENOSYS, EOPNOTSUPP: NSCORE_ENOTSUP; EBUSY,
+ *     EUSERS: NSCORE_EBUSY; ETIMEDOUT: NSCORE_ETIMEDOUT; any other (ENOMEM, EMFILE, ENOSPC, ...):
+ *     NSCORE_ESYS, with the errno in nscore_error_sys_errno(). The codes listed with a function
+ *     are those it returns for reasons of its own, or that a caller is likely to meet.
  *   - Nothing is printed to stdout or stderr by the library.
  *
  * Thread safety: distinct handles may be used from different threads freely. A configuration
@@ -93,11 +111,15 @@ typedef struct nscore_error nscore_error;
 
 /** The NSCORE_E* code (negative). err must not be NULL (returns NSCORE_EINVAL then). */
 NSCORE_API int nscore_error_code(const nscore_error *err);
-/** The errno the kernel returned, or 0 when the error did not come from a system call. */
+/** The errno the kernel returned, or 0 when the error did not come from a system call (and for
+ *  NULL). */
 NSCORE_API int nscore_error_sys_errno(const nscore_error *err);
-/** The step that failed, e.g. "setns(net)" or "mount proc on /proc". Owned by err. */
+/** The step that failed, e.g. "setns(net)" or "mount proc on /proc" (for an invalid argument,
+ *  usually the name of the argument or setting). Owned by err, valid until
+ *  nscore_error_free(err); "" (static) for NULL. */
 NSCORE_API const char *nscore_error_stage(const nscore_error *err);
-/** A complete sentence saying what failed and why. Owned by err. */
+/** A complete sentence saying what failed and why. Owned by err, valid until
+ *  nscore_error_free(err); "" (static) for NULL. */
 NSCORE_API const char *nscore_error_message(const nscore_error *err);
 /** 1 when the command itself could not be started: it was not found, is not executable, or its
  *  execve failed (what a shell reports as exit status 127 or 126); else 0. 0 for NULL. */
@@ -105,7 +127,8 @@ NSCORE_API int nscore_error_is_command_failure(const nscore_error *err);
 /** Frees an error. NULL is allowed. */
 NSCORE_API void nscore_error_free(nscore_error *err);
 
-/** Frees a string returned by the library (JSON). NULL is allowed. */
+/** Frees a string the library returned through a `char **` out-parameter (the *_json
+ *  functions). Not for strings owned by a handle or static ones. NULL is allowed. */
 NSCORE_API void nscore_string_free(char *s);
 
 /* ---- Namespace kinds -------------------------------------------------------------------- */
@@ -132,13 +155,14 @@ NSCORE_API const char *nscore_namespace_name(uint32_t ns);
  *  working directory and stdio, propagation of / made private in a new mount namespace. */
 typedef struct nscore_spawn_config nscore_spawn_config;
 
-/** Creates a configuration with the defaults. */
+/** Creates a configuration with the defaults: *out receives it, freed with
+ *  nscore_spawn_config_free(). */
 NSCORE_API int nscore_spawn_config_new(nscore_spawn_config **out, nscore_error **err);
 /** Frees a configuration. NULL is allowed. */
 NSCORE_API void nscore_spawn_config_free(nscore_spawn_config *cfg);
 
 /** Sets argv (NULL-terminated; argv[0] is the command, resolved through PATH unless it holds
- *  a '/'). Copied. Required before nscore_spawn. An empty argv is NSCORE_EINVAL. */
+ *  a '/'). Copied. Required before nscore_spawn. A NULL or empty argv is NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_argv(nscore_spawn_config *cfg, const char *const *argv, nscore_error **err);
 /** Sets the file to execute instead of resolving argv[0]. NULL resets. Copied. */
 NSCORE_API int nscore_spawn_config_set_executable(nscore_spawn_config *cfg, const char *path, nscore_error **err);
@@ -169,7 +193,8 @@ NSCORE_API int nscore_spawn_config_set_time_offset(nscore_spawn_config *cfg, int
 #define NSCORE_MOUNT_PROC_AUTO (-1) /**< yes when both PID and mount namespaces are new (default) */
 #define NSCORE_MOUNT_PROC_NO 0
 #define NSCORE_MOUNT_PROC_YES 1
-/** Mount a fresh /proc in the new mount namespace. */
+/** Mount a fresh /proc in the new mount namespace: `mode` is NSCORE_MOUNT_PROC_* (another value:
+ *  NSCORE_EINVAL). */
 NSCORE_API int nscore_spawn_config_set_mount_proc(nscore_spawn_config *cfg, int mode, nscore_error **err);
 
 /** Mount propagation kinds. */
@@ -182,7 +207,8 @@ NSCORE_API int nscore_spawn_config_set_mount_proc(nscore_spawn_config *cfg, int 
 /** The propagation applied recursively to / in a new mount namespace (default PRIVATE); the OCI
  *  spec's linux.rootfsPropagation. With a root filesystem it is applied before the rootfs is
  *  bound, which inherits it. Without NSCORE_NS_MOUNT only PRIVATE and UNCHANGED are accepted:
- *  nscore_spawn() fails with NSCORE_EINVAL for the others. */
+ *  nscore_spawn() fails with NSCORE_EINVAL for the others. A value other than
+ *  NSCORE_PROPAGATION_*: NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg, int propagation, nscore_error **err);
 
 /* ---- Root filesystem and mounts (the OCI runtime spec's root, mounts, linux.maskedPaths,
@@ -207,7 +233,8 @@ NSCORE_API int nscore_spawn_config_set_root_propagation(nscore_spawn_config *cfg
  *  host's tree is detached (MS_MOVE and chroot where the caller's root is an initramfs).
  *  `flags`: 0, or NSCORE_ROOT_* bits (1, NSCORE_ROOT_READONLY, is what the argument meant
  *  before it took flags). Commands are looked up in the rootfs (the child's PATH, else the
- *  default one). NULL path: no root filesystem (the default). */
+ *  default one). NULL path: no root filesystem (the default). Copied. Other flag bits or an
+ *  empty path: NSCORE_EINVAL; a path that is not a directory fails at nscore_spawn(). */
 NSCORE_API int nscore_spawn_config_set_root(nscore_spawn_config *cfg, const char *path, int flags, nscore_error **err);
 /** With a root filesystem, mount what a container expects before the caller's mounts (enable 1,
  *  the default): proc (nosuid,nodev,noexec); /dev, a tmpfs with null, zero, full, random,
@@ -228,7 +255,7 @@ NSCORE_API int nscore_spawn_config_set_default_mounts(nscore_spawn_config *cfg, 
  *    propagation private shared slave unbindable shared+slave, with an r prefix for the whole
  *    tree; anything else is filesystem data (size=64m, mode=1777, lowerdir=A:B, upperdir=U,
  *    workdir=W, newinstance).
- *  Copied. Checked at spawn. */
+ *  Copied. Checked at spawn. A NULL destination: NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_add_mount(nscore_spawn_config *cfg, const char *destination, const char *type,
                                              const char *source, const char *const *options, nscore_error **err);
 /** Removes every mount added with nscore_spawn_config_add_mount(). */
@@ -238,28 +265,29 @@ NSCORE_API int nscore_spawn_config_clear_mounts(nscore_spawn_config *cfg, nscore
  *  not have is skipped. NULL restores the default: with a root filesystem, Docker's list
  *  (/proc/asound, /proc/acpi, /proc/interrupts, /proc/kcore, /proc/keys, /proc/latency_stats,
  *  /proc/timer_list, /proc/timer_stats, /proc/sched_debug, /proc/scsi, /sys/firmware,
- *  /sys/devices/virtual/powercap); without, none. An empty array masks nothing. */
+ *  /sys/devices/virtual/powercap); without, none. An empty array masks nothing. Copied. */
 NSCORE_API int nscore_spawn_config_set_masked_paths(nscore_spawn_config *cfg, const char *const *paths, nscore_error **err);
 /** Paths made read-only, recursively (NULL-terminated, absolute). NULL restores the default:
  *  with a root filesystem, /proc/bus, /proc/fs, /proc/irq, /proc/sys, /proc/sysrq-trigger;
- *  without, none. */
+ *  without, none. Copied. */
 NSCORE_API int nscore_spawn_config_set_readonly_paths(nscore_spawn_config *cfg, const char *const *paths, nscore_error **err);
 
 /** Run the command under NSCore's init as PID 1 (reaps zombies, forwards SIGTERM, SIGINT,
  *  SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, exits with the command's exit code, or
  *  128 + N when a signal N killed it, as a shell reports it). enable: 0 or 1. */
 NSCORE_API int nscore_spawn_config_set_init(nscore_spawn_config *cfg, int enable, nscore_error **err);
-/** Map root inside a new user namespace to the caller's uid/gid (implies NSCORE_NS_USER). */
+/** Map root inside a new user namespace to the caller's uid/gid (implies NSCORE_NS_USER); enable
+ *  0 or 1. With uid or gid mappings added, nscore_spawn() fails with NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_map_root_user(nscore_spawn_config *cfg, int enable, nscore_error **err);
-/** Appends a line to the uid map of the new user namespace (OCI `linux.uidMappings`): `size`
- *  (at least 1) uids from `container_id` inside are `host_id`... outside. Any line implies
- *  NSCORE_NS_USER and excludes nscore_spawn_config_set_map_root_user(). Checked at spawn as the
- *  kernel would (no two lines overlapping inside or outside, at most 340 lines, no range past
- *  4294967295): NSCORE_EINVAL naming the line. Root writes any map; another caller writes a
- *  map of its own uid (one line of size 1) itself and goes through newuidmap (Debian package
- *  uidmap, /etc/subuid) for anything else (NSCORE_ENOENT when it is not installed). Without a
- *  user (nscore_spawn_config_set_user), the command keeps the caller's uid where the map maps
- *  it, and otherwise runs as uid 0 of the map. */
+/** Appends a line to the uid map of the new user namespace (OCI `linux.uidMappings`): `size` (at
+ *  least 1, else NSCORE_EINVAL here) uids from `container_id` inside are `host_id`... outside. Any
+ *  line implies NSCORE_NS_USER and excludes nscore_spawn_config_set_map_root_user(). Checked at
+ *  spawn as the kernel would (no two lines overlapping inside or outside, at most 340 lines, no
+ *  range past 4294967295): NSCORE_EINVAL naming the line. Root writes any map; another caller
+ *  writes a map of its own uid (one line of size 1) itself and goes through newuidmap (Debian
+ *  package uidmap, /etc/subuid) for anything else (NSCORE_ENOTFOUND when it is not installed).
+ *  Without a user (nscore_spawn_config_set_user), the command keeps the caller's uid where the map
+ *  maps it, and otherwise runs as uid 0 of the map. */
 NSCORE_API int nscore_spawn_config_add_uid_mapping(nscore_spawn_config *cfg, uint32_t container_id, uint32_t host_id,
                                                    uint32_t size, nscore_error **err);
 /** The same for the gid map (OCI `linux.gidMappings`; newgidmap, /etc/subgid). An unprivileged
@@ -276,7 +304,8 @@ NSCORE_API int nscore_spawn_config_set_no_new_privileges(nscore_spawn_config *cf
 /** The user the command runs as: nscore_process_config_set_user() on the process part. */
 NSCORE_API int nscore_spawn_config_set_user(nscore_spawn_config *cfg, uint32_t uid, uint32_t gid,
                                             const uint32_t *additional_gids, size_t count, nscore_error **err);
-/** SIGKILL the container when the *thread* that spawned it exits (PR_SET_PDEATHSIG). Default 0. */
+/** SIGKILL the container when the *thread* that spawned it exits (PR_SET_PDEATHSIG); enable 0
+ *  or 1. Default 0. */
 NSCORE_API int nscore_spawn_config_set_kill_on_parent_death(nscore_spawn_config *cfg, int enable, nscore_error **err);
 /** A new terminal for the command: nscore_process_config_set_terminal() on the process part. */
 NSCORE_API int nscore_spawn_config_set_terminal(nscore_spawn_config *cfg, int enable, unsigned rows, unsigned cols,
@@ -290,7 +319,9 @@ NSCORE_API int nscore_spawn_config_set_terminal(nscore_spawn_config *cfg, int en
 /** Sets where stream `stream` (0, 1 or 2) of the child comes from. fd is used with NSCORE_STDIO_FD
  *  and ignored otherwise. With NSCORE_STDIO_PIPE, nscore_spawn() (or nscore_join()) makes a pipe
  *  (O_CLOEXEC) whose one end becomes the stream; nscore_container_stdio_fd() hands out the
- *  other. A bad stream or mode: NSCORE_EINVAL. */
+ *  other. A bad stream or mode, or a negative fd with NSCORE_STDIO_FD: NSCORE_EINVAL. The fd
+ *  must still be open at nscore_spawn() (it is checked and duplicated then); the caller keeps
+ *  and closes it. */
 NSCORE_API int nscore_spawn_config_set_stdio(nscore_spawn_config *cfg, int stream, int mode, int fd, nscore_error **err);
 
 /* ---- Network (how a new network namespace is connected). Root only: the host end of a veth
@@ -320,11 +351,14 @@ NSCORE_API int nscore_spawn_config_set_network(nscore_spawn_config *cfg, int mod
  *  cloned from a thread that entered it, so it needs no NSCORE_NS_NET (with it, nscore_spawn()
  *  fails with NSCORE_EINVAL); the calling thread is back in its own namespace afterwards. A
  *  path that does not exist or is not a network namespace fails at nscore_spawn(). NULL
- *  returns to the mode set with nscore_spawn_config_set_network(). Copied. */
+ *  returns to the mode set with nscore_spawn_config_set_network(). Copied. An empty path:
+ *  NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_network_namespace(nscore_spawn_config *cfg, const char *path, nscore_error **err);
 /** Deletes the bridge `name` from the calling thread's network namespace. A bridge a veth spawn
  *  created stays for the next containers; this removes it (its ports are detached; their
- *  containers keep their own ends). No such link: NSCORE_ENOTFOUND. */
+ *  containers keep their own ends). `name` is required. No such link: NSCORE_ENOTFOUND; a link
+ *  that is not a bridge (left alone) or an invalid interface name: NSCORE_EINVAL; without
+ *  CAP_NET_ADMIN: NSCORE_EPERM. */
 NSCORE_API int nscore_bridge_remove(const char *name, nscore_error **err);
 /** Names the inside end (NULL: "eth0") and the host end (NULL: a free generated "nscXXXXXXXX")
  *  of the veth pair. Names are 1 to 15 bytes without '/', ':', '%' or whitespace (checked at
@@ -335,21 +369,24 @@ NSCORE_API int nscore_spawn_config_set_veth_interface(nscore_spawn_config *cfg, 
  *  NULL). create (0 or 1): make the bridge, up, when it does not exist; with 0 a missing bridge
  *  is NSCORE_ENOTFOUND at spawn. address_cidr ("10.0.0.1/24", or NULL) is given to the bridge
  *  when it does not have it: the containers' gateway. An existing link of that name that is not
- *  a bridge is NSCORE_EINVAL at spawn. Copied. */
+ *  a bridge is NSCORE_EINVAL at spawn. Copied. An address_cidr without a name, or one that does
+ *  not parse: NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_bridge(nscore_spawn_config *cfg, const char *name, const char *address_cidr,
                                               int create, nscore_error **err);
 /** Appends an address of the inside end, with its prefix length: "10.0.0.2/24" or "fd00::2/64"
- *  (IPv6 ones are usable at once, without duplicate address detection). A duplicate is
- *  NSCORE_EINVAL at spawn. */
+ *  (IPv6 ones are usable at once, without duplicate address detection). `cidr` is required; one
+ *  that does not parse: NSCORE_EINVAL. A duplicate is NSCORE_EINVAL at spawn. */
 NSCORE_API int nscore_spawn_config_add_address(nscore_spawn_config *cfg, const char *cidr, nscore_error **err);
 /** Removes every address added with nscore_spawn_config_add_address(). */
 NSCORE_API int nscore_spawn_config_clear_addresses(nscore_spawn_config *cfg, nscore_error **err);
 /** The default route's gateway inside ("10.0.0.1" or "fd00::1"; NULL: no default route). It
- *  must lie in the subnet of one of the addresses (NSCORE_EINVAL at spawn otherwise). */
+ *  must lie in the subnet of one of the addresses (NSCORE_EINVAL at spawn otherwise). An address
+ *  that does not parse: NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_gateway(nscore_spawn_config *cfg, const char *address, nscore_error **err);
 /** The MTU of both ends, 68 to 65535 (checked at spawn); 0: the kernel's default. */
 NSCORE_API int nscore_spawn_config_set_mtu(nscore_spawn_config *cfg, unsigned int mtu, nscore_error **err);
-/** The MAC address of the inside end ("02:00:0a:00:00:02"; NULL: the kernel's random one). */
+/** The MAC address of the inside end ("02:00:0a:00:00:02"; NULL: the kernel's random one). One
+ *  that does not parse: NSCORE_EINVAL. */
 NSCORE_API int nscore_spawn_config_set_mac(nscore_spawn_config *cfg, const char *mac, nscore_error **err);
 
 /* ---- Process configuration -------------------------------------------------------------- */
@@ -364,7 +401,7 @@ typedef struct nscore_process_config nscore_process_config;
 /** The process part of `cfg`, borrowed from it. NULL for NULL. */
 NSCORE_API nscore_process_config *nscore_spawn_config_process(nscore_spawn_config *cfg);
 /** Sets argv (NULL-terminated; argv[0] is the command, resolved through PATH unless it holds
- *  a '/'). Copied. Required before the spawn or join. An empty argv is NSCORE_EINVAL. */
+ *  a '/'). Copied. Required before the spawn or join. A NULL or empty argv is NSCORE_EINVAL. */
 NSCORE_API int nscore_process_config_set_argv(nscore_process_config *p, const char *const *argv, nscore_error **err);
 /** Sets the file to execute instead of resolving argv[0]. NULL resets. Copied. */
 NSCORE_API int nscore_process_config_set_executable(nscore_process_config *p, const char *path, nscore_error **err);
@@ -374,7 +411,8 @@ NSCORE_API int nscore_process_config_set_env(nscore_process_config *p, const cha
  *  mount namespace: that namespace's /). */
 NSCORE_API int nscore_process_config_set_cwd(nscore_process_config *p, const char *dir, nscore_error **err);
 /** Sets where stream `stream` (0, 1 or 2) comes from (NSCORE_STDIO_*); fd is used with
- *  NSCORE_STDIO_FD. */
+ *  NSCORE_STDIO_FD, as in nscore_spawn_config_set_stdio(). A bad stream or mode, or a negative
+ *  fd with NSCORE_STDIO_FD: NSCORE_EINVAL. */
 NSCORE_API int nscore_process_config_set_stdio(nscore_process_config *p, int stream, int mode, int fd, nscore_error **err);
 /** 1 (the default): the command starts in a new session (setsid), as runc and crun start every
  *  container process. In the caller's session it would have the caller's controlling terminal
@@ -398,13 +436,15 @@ NSCORE_API int nscore_process_config_set_new_session(nscore_process_config *p, i
  *  NSCORE_EINVAL: enable not 0 or 1, a size above 65535, a size with enable 0. */
 NSCORE_API int nscore_process_config_set_terminal(nscore_process_config *p, int enable, unsigned rows, unsigned cols,
                                                   nscore_error **err);
-/** SIGKILL the process when the *thread* that started it exits (PR_SET_PDEATHSIG). Default 0. */
+/** SIGKILL the process when the *thread* that started it exits (PR_SET_PDEATHSIG); enable 0
+ *  or 1. Default 0. */
 NSCORE_API int nscore_process_config_set_kill_on_parent_death(nscore_process_config *p, int enable, nscore_error **err);
 /** The user, group and supplementary groups (`count` of `additional_gids`; NULL with 0 clears
  *  them) the command runs as (OCI `process.user`), as ids of the namespace it runs in: with uid
  *  and gid maps, ids inside them (each must be mapped: NSCORE_EINVAL otherwise). The child sets
  *  them after its mounts, before the working directory and exec; a non-root uid keeps no
- *  capability. -1 (4294967295) is NSCORE_EINVAL. Spawns only: a join with a user set fails with
+ *  capability. -1 (4294967295), a count above 65536, or additional_gids NULL with a count
+ *  above 0: NSCORE_EINVAL. Copied. Spawns only: a join with a user set fails with
  *  NSCORE_EINVAL. */
 NSCORE_API int nscore_process_config_set_user(nscore_process_config *p, uint32_t uid, uint32_t gid,
                                               const uint32_t *additional_gids, size_t count, nscore_error **err);
@@ -418,19 +458,19 @@ NSCORE_API int nscore_process_config_clear_user(nscore_process_config *p, nscore
 #define NSCORE_CAPS_PERMITTED 8u
 #define NSCORE_CAPS_AMBIENT 16u
 /** Sets each capability set named in `which` (NSCORE_CAPS_* bits) to `names` (NULL-terminated:
- *  "CAP_CHOWN", "chown" or "CHOWN"; "ALL" for every capability the kernel has; an empty array
- *  for none). The first call starts from Docker's default sets (see below); sets not named keep
- *  their value. An unknown name is NSCORE_EINVAL with a message that lists the valid ones.
- *  Default, without any call: a spawn with a root filesystem gets Docker's default set (CHOWN,
- *  DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP,
- *  NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE as bounding, effective and permitted; no
- *  inheritable or ambient one); a plain namespace spawn keeps the caller's (in a new user
- *  namespace: all). The child drops the bounding set, switches user (keeping its permitted set),
- *  then sets effective, permitted and inheritable (capset) and the ambient set, just before
- *  exec. At spawn, effective must be within permitted, inheritable within bounding and ambient
- *  within permitted and inheritable (NSCORE_EINVAL otherwise). Every set is limited to the
- *  spawning thread's bounding set ("ALL": every capability the caller can give). Spawns only: a join with capabilities set fails with
- *  NSCORE_EINVAL. */
+ *  "CAP_CHOWN", "chown" or "CHOWN"; "ALL" for every capability the kernel has; an empty array for
+ *  none; NULL is NSCORE_EINVAL). `which` 0 or with other bits: NSCORE_EINVAL. The first call starts
+ *  from Docker's default sets (see below); sets not named keep their value. An unknown name is
+ *  NSCORE_EINVAL with a message that lists the valid ones. Default, without any call: a spawn with
+ *  a root filesystem gets Docker's default set (CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD,
+ *  NET_RAW, SETGID, SETUID, SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE as
+ *  bounding, effective and permitted; no inheritable or ambient one); a plain namespace spawn keeps
+ *  the caller's (in a new user namespace: all). The child drops the bounding set, switches user
+ *  (keeping its permitted set), then sets effective, permitted and inheritable (capset) and the
+ *  ambient set, just before exec. At spawn, effective must be within permitted, inheritable within
+ *  bounding and ambient within permitted and inheritable (NSCORE_EINVAL otherwise). Every set is
+ *  limited to the spawning thread's bounding set ("ALL": every capability the caller can give).
+ *  Spawns only: a join with capabilities set fails with NSCORE_EINVAL. */
 NSCORE_API int nscore_process_config_set_capabilities(nscore_process_config *p, unsigned which, const char *const *names,
                                                       nscore_error **err);
 /** Docker's --cap-add and --cap-drop: removes `drop` from the bounding, effective and permitted
@@ -956,7 +996,22 @@ NSCORE_API int nscore_cgroup_wait_empty(nscore_cgroup *cg, int timeout_ms, int *
 typedef struct nscore_container nscore_container;
 
 /** Starts a process in new namespaces (clone3). Returns once the command has been exec'd; any
- *  failure before that returns an error naming the step and leaves nothing behind. */
+ *  failure before that returns an error naming the step and leaves nothing behind. `cfg` is
+ *  only read (it may be changed, reused or freed after the call); *out receives the container
+ *  (NULL on failure), which the caller frees with nscore_container_free(). Errors:
+ *  - NSCORE_EINVAL: no argv, or a value checked here (hostname over 64 bytes, a stdio fd that
+ *    is not open, settings that need a namespace kind that is not new, a bad mount, network,
+ *    seccomp or resource setting; the stage and message name it);
+ *  - NSCORE_ENOTFOUND: the command or its working directory does not exist (with
+ *    nscore_error_is_command_failure() 1 for the command), or a bind source, bridge, ...;
+ *  - NSCORE_EPERM: refused by the kernel: new namespaces without CAP_SYS_ADMIN and without a
+ *    new user namespace, a map the caller may not write, a command that is not executable,
+ *    cgroups the caller cannot write;
+ *  - NSCORE_ENOTSUP: the kernel lacks clone3, a namespace kind or a feature a setting needs;
+ *  - NSCORE_ECHILD: the child failed a setup step between clone and exec (the stage names it:
+ *    "mount proc on /proc", "sethostname", ...);
+ *  - NSCORE_EBUSY: no cgroup can be made for the resources (see "Resources");
+ *  - NSCORE_ESYS: any other failure (ENOSPC: a namespace limit of /proc/sys/user reached). */
 NSCORE_API int nscore_spawn(const nscore_spawn_config *cfg, nscore_container **out, nscore_error **err);
 
 /** The pid as seen from the caller's PID namespace, or -1 for NULL. */
@@ -1007,9 +1062,10 @@ NSCORE_API int nscore_container_terminal_fd(nscore_container *c, int *fd_out, ns
 /** Waits up to timeout_ms (-1: forever, 0: poll) for the process to end and reaps it.
  *  On success *wstatus (may be NULL) gets a waitpid(2)-style status: use WIFEXITED,
  *  WEXITSTATUS, WIFSIGNALED, WTERMSIG. Returns NSCORE_ETIMEDOUT if it is still running.
- *  Later calls return the same status. */
+ *  Later calls return the same status. timeout_ms below -1, or a detached handle: NSCORE_EINVAL. */
 NSCORE_API int nscore_container_wait(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
-/** Sends signal sig (pidfd_send_signal; never reaches a recycled pid). NSCORE_EEXITED once reaped. */
+/** Sends signal sig (pidfd_send_signal; never reaches a recycled pid). NSCORE_EEXITED once reaped;
+ *  an invalid signal number or a detached handle: NSCORE_EINVAL. Thread-safe. */
 NSCORE_API int nscore_container_signal(nscore_container *c, int sig, nscore_error **err);
 /** SIGTERM, then SIGKILL if still running after timeout_ms (-1: never escalate); waits and
  *  reaps. *wstatus as above. When the kernel would drop SIGTERM, the process gets SIGKILL at
@@ -1019,32 +1075,51 @@ NSCORE_API int nscore_container_signal(nscore_container *c, int sig, nscore_erro
  *  SigIgn, SigBlk, NSpid) when the call is made. A PID 1 that traps SIGTERM, blocks it or
  *  waits for signals in rt_sigtimedwait(2) (nscore's init, tini), and any other process, gets
  *  SIGTERM first.
- *  Returns NSCORE_EINVAL for NULL or a timeout_ms below -1. */
+ *  Returns NSCORE_EINVAL for NULL, a timeout_ms below -1 or a detached handle. */
 NSCORE_API int nscore_container_stop(nscore_container *c, int timeout_ms, int *wstatus, nscore_error **err);
 /** Lets the process outlive the handle: it is not killed or reaped by nscore_container_free,
- *  and the pidfd is closed. */
+ *  and the pidfd is closed (the wait, signal and stop calls then fail with NSCORE_EINVAL).
+ *  NULL is ignored. */
 NSCORE_API void nscore_container_detach(nscore_container *c);
 /** Frees the handle (see nscore_container for what happens to a running process). NULL ok. */
 NSCORE_API void nscore_container_free(nscore_container *c);
 
 /* ---- Join (setns, like docker exec / nsenter) ------------------------------------------- */
 
-/** What to run inside existing namespaces. */
+/** What to run inside existing namespaces: a target (a pid, or namespace files) and the process
+ *  part (see nscore_process_config). The setters below behave as their nscore_spawn_config_
+ *  and nscore_process_config_ namesakes. */
 typedef struct nscore_join_config nscore_join_config;
 
+/** Creates an empty join configuration (no target, no argv): *out receives it, freed with
+ *  nscore_join_config_free(). */
 NSCORE_API int nscore_join_config_new(nscore_join_config **out, nscore_error **err);
+/** Frees a join configuration. NULL is allowed. */
 NSCORE_API void nscore_join_config_free(nscore_join_config *cfg);
-/** Join the namespaces of process pid. */
+/** Join the namespaces of process pid; replaces namespace paths set before. A pid of 0 or
+ *  below: NSCORE_EINVAL (one that does not exist fails at nscore_join()). */
 NSCORE_API int nscore_join_config_set_target_pid(nscore_join_config *cfg, pid_t pid, nscore_error **err);
 /** Join the namespace file `path` (/proc/PID/ns/KIND or a persisted file) for kind `ns`
- *  (exactly one NSCORE_NS_* bit). May be called once per kind; replaces a target pid. */
+ *  (exactly one NSCORE_NS_* bit). May be called once per kind (a second call for a kind
+ *  replaces its path); replaces a target pid. Copied. `ns` not a single known bit, or a NULL or
+ *  empty path: NSCORE_EINVAL (the file is opened by nscore_join()). */
 NSCORE_API int nscore_join_config_set_namespace_path(nscore_join_config *cfg, uint32_t ns, const char *path, nscore_error **err);
-/** The kinds to join for a pid target; default: every kind that differs from the caller's. */
+/** The kinds to join for a pid target (NSCORE_NS_* bits; unknown bits: NSCORE_EINVAL); default:
+ *  every kind that differs from the caller's. */
 NSCORE_API int nscore_join_config_set_namespaces(nscore_join_config *cfg, uint32_t namespaces, nscore_error **err);
+/** As nscore_process_config_set_argv(): NULL-terminated, copied, required; NULL or empty is
+ *  NSCORE_EINVAL. */
 NSCORE_API int nscore_join_config_set_argv(nscore_join_config *cfg, const char *const *argv, nscore_error **err);
+/** As nscore_process_config_set_env(): NULL-terminated "NAME=value" strings, copied; NULL
+ *  inherits the caller's environment. */
 NSCORE_API int nscore_join_config_set_env(nscore_join_config *cfg, const char *const *envp, nscore_error **err);
+/** As nscore_process_config_set_cwd(): copied; NULL keeps the caller's working directory, or
+ *  the / of a mount namespace that is joined. */
 NSCORE_API int nscore_join_config_set_cwd(nscore_join_config *cfg, const char *dir, nscore_error **err);
+/** As nscore_process_config_set_stdio(): stream 0-2, mode NSCORE_STDIO_*, fd with
+ *  NSCORE_STDIO_FD (kept by the caller); NSCORE_EINVAL for a bad stream, mode or fd. */
 NSCORE_API int nscore_join_config_set_stdio(nscore_join_config *cfg, int stream, int mode, int fd, nscore_error **err);
+/** As nscore_process_config_set_kill_on_parent_death(): enable 0 or 1, default 0. */
 NSCORE_API int nscore_join_config_set_kill_on_parent_death(nscore_join_config *cfg, int enable, nscore_error **err);
 /** nscore_process_config_set_terminal() on the process part. */
 NSCORE_API int nscore_join_config_set_terminal(nscore_join_config *cfg, int enable, unsigned rows, unsigned cols,
@@ -1066,21 +1141,45 @@ NSCORE_API nscore_process_config *nscore_join_config_process(nscore_join_config 
  *  that is joined. Nothing of the caller is ever visible to the target: the library's child
  *  execs the embedded nscore-init before it joins anything, and that process (its own memory,
  *  not dumpable) joins, closes every fd but stdio and starts the command (see the README, "How
- *  a spawn works"). Returns only once the command has exec'd; failures name the step. */
+ *  a spawn works"). Returns only once the command has exec'd; failures name the step. `cfg` is
+ *  only read; *out receives the container (NULL on failure), freed with nscore_container_free().
+ *  Errors: NSCORE_EINVAL for no target, no argv, a user, capabilities, rlimits or an OOM score
+ *  adjustment set (spawns only), a file that is not a namespace, or a target that shares every requested kind with the
+ *  caller (nothing to join); NSCORE_ENOTFOUND for a target pid or namespace file that does not
+ *  exist, or a command that does not (nscore_error_is_command_failure() 1); NSCORE_EEXITED when
+ *  the target exited meanwhile or its PID namespace has no init left; NSCORE_EPERM when setns is
+ *  refused (joining needs CAP_SYS_ADMIN over the target's namespaces); NSCORE_EBUSY for a
+ *  frozen container (see nscore_join_config_set_join_cgroups()); NSCORE_ECHILD when a step
+ *  after the clone failed (the stage names it). */
 NSCORE_API int nscore_join(const nscore_join_config *cfg, nscore_container **out, nscore_error **err);
 
 /* ---- Unshare and persist ---------------------------------------------------------------- */
 
 /** unshare(2) for the calling process. User and mount namespaces need a single-threaded
- *  caller: NSCORE_EBUSY otherwise. PID and time namespaces apply to later children. */
+ *  caller: NSCORE_EBUSY otherwise. PID and time namespaces apply to later children.
+ *  `namespaces` 0 or with unknown bits: NSCORE_EINVAL; without CAP_SYS_ADMIN (and without
+ *  NSCORE_NS_USER): NSCORE_EPERM. */
 NSCORE_API int nscore_unshare(uint32_t namespaces, nscore_error **err);
 /** Bind-mounts /proc/PID/ns/KIND onto `path` (created if missing), like `ip netns add`.
- *  `ns` is exactly one NSCORE_NS_* bit. */
+ *  `ns` is exactly one NSCORE_NS_* bit. A pid of 0 or below, a bad `ns`, a NULL or empty path:
+ *  NSCORE_EINVAL; no such process (or kind): NSCORE_ENOTFOUND; something mounted on `path`
+ *  already: NSCORE_EBUSY; without CAP_SYS_ADMIN: NSCORE_EPERM. The caller removes the
+ *  mount with nscore_namespace_unpersist(). */
 NSCORE_API int nscore_namespace_persist(pid_t pid, uint32_t ns, const char *path, nscore_error **err);
-/** Unmounts a persisted namespace file and removes it if remove_file is non-zero. */
+/** Unmounts a persisted namespace file and removes it if remove_file is non-zero. A NULL
+ *  path: NSCORE_EINVAL; no such file: NSCORE_ENOTFOUND; a file that is not a persisted
+ *  namespace: NSCORE_EINVAL; without CAP_SYS_ADMIN: NSCORE_EPERM. */
 NSCORE_API int nscore_namespace_unpersist(const char *path, int remove_file, nscore_error **err);
 
-/* ---- Inspection ------------------------------------------------------------------------- */
+/* ---- Inspection -------------------------------------------------------------------------
+ *      Reads of /proc and of namespace files; nothing is changed. A pid argument is a process of
+ *      the caller's PID namespace: 0 or below is NSCORE_EINVAL; one that does not exist, is a
+ *      zombie or ends while it is read is NSCORE_ENOTFOUND or NSCORE_EEXITED (which one depends
+ *      on the call and the moment: treat both as "no such process"); one the caller may not
+ *      inspect (ptrace access mode read: another user's process without CAP_SYS_PTRACE) is
+ *      NSCORE_EPERM. A kind the kernel lacks: NSCORE_ENOTSUP. An `ns` argument is exactly one
+ *      NSCORE_NS_* bit and a `namespaces` argument any set of them (other values:
+ *      NSCORE_EINVAL). All are thread-safe. */
 
 /** The identity of one namespace. */
 typedef struct nscore_ns_id {
@@ -1093,19 +1192,24 @@ typedef struct nscore_ns_id {
 NSCORE_STATIC_ASSERT(sizeof(nscore_ns_id) == 24 && offsetof(nscore_ns_id, inode) == 8 && offsetof(nscore_ns_id, device) == 16,
                      "nscore_ns_id: ns, reserved, inode, device at 0, 4, 8, 16");
 
-/** The `ns` namespace (one NSCORE_NS_* bit) of process pid. */
+/** Fills *out with the `ns` namespace (one NSCORE_NS_* bit) of process pid. */
 NSCORE_API int nscore_namespace_id(pid_t pid, uint32_t ns, nscore_ns_id *out, nscore_error **err);
-/** The namespace held by a file (/proc/PID/ns/KIND or a persisted file). */
+/** Fills *out with the namespace held by a file (/proc/PID/ns/KIND or a persisted file). A
+ *  NULL or empty path, or a file that is not a namespace: NSCORE_EINVAL; no such file:
+ *  NSCORE_ENOTFOUND. */
 NSCORE_API int nscore_namespace_id_at(const char *path, nscore_ns_id *out, nscore_error **err);
-/** *same = 1 if processes a and b are in the same `ns` namespace, else 0. */
+/** *same = 1 if processes a and b are in the same `ns` namespace, else 0. Errors as
+ *  nscore_namespace_id() for either pid. */
 NSCORE_API int nscore_namespace_same(pid_t a, pid_t b, uint32_t ns, int *same, nscore_error **err);
 /** *differ = the kinds among `namespaces` (NSCORE_NS_* bits) in which process `pid` is in another
  *  namespace than the calling thread: what `nsenter --all` (and a join without explicit kinds)
- *  enters. A kind the kernel lacks counts as shared. */
+ *  enters. A kind the kernel lacks counts as shared. `differ` is required. */
 NSCORE_API int nscore_namespace_differing(pid_t pid, uint32_t namespaces, uint32_t *differ, nscore_error **err);
 
-/** JSON documents. *json_out receives a string the caller frees with nscore_string_free(). */
-/** {"pid":N,"namespaces":[{"name":"net","type":"net","inode":N,"device":N,"for_children":false},...]} */
+/** JSON documents. *json_out (required) receives a string the caller frees with
+ *  nscore_string_free(); it is set to NULL first, and stays NULL on failure. */
+/** The entries of /proc/PID/ns: {"pid":N,"namespaces":[{"name":"net","type":"net","inode":N,
+ *  "device":N,"for_children":false},...]} */
 NSCORE_API int nscore_inspect_namespaces_json(pid_t pid, char **json_out, nscore_error **err);
 /** Who process `pid` is, and its user namespace (/proc/PID/status, uid_map, gid_map, setgroups,
  *  NS_GET_OWNER_UID, NS_GET_PARENT): {"uids":[real,effective,saved,fs],"gids":[...],"groups":
@@ -1116,8 +1220,52 @@ NSCORE_API int nscore_inspect_namespaces_json(pid_t pid, char **json_out, nscore
  *  the caller's user namespace sees them; parent is null for the initial user namespace or one
  *  the caller cannot see. */
 NSCORE_API int nscore_inspect_credentials_json(pid_t pid, char **json_out, nscore_error **err);
-/** Every namespace on the system, as lsns: {"namespaces":[{"ns":N,"type":"net","nprocs":N,"pid":N,"uid":N,"command":"..."}]} */
+/** Every namespace of the kinds in `namespaces` that a process is in, as lsns:
+ *  {"namespaces":[{"ns":N,"type":"net","nprocs":N,"pid":N,"uid":N,"command":"..."},...]}, sorted
+ *  by kind (NSCORE_NS_* bit order), then inode. pid is the lowest pid in the namespace, uid its
+ *  real uid, command its command line (else its comm); pid and user namespaces add "pns", the
+ *  parent's inode, when the caller can see it. `namespaces` 0 gives an empty list (pass
+ *  NSCORE_NS_ALL for every kind); other bits: NSCORE_EINVAL. Namespaces that only a bind mount
+ *  or an open fd keeps alive, and processes the caller may not inspect, are left out, as lsns
+ *  leaves them out: the call fails only when /proc cannot be read. */
 NSCORE_API int nscore_inspect_list_json(uint32_t namespaces, char **json_out, nscore_error **err);
+
+/** The rows of nscore_inspect_list(): an immutable snapshot, safe to read from any thread. */
+typedef struct nscore_ns_list nscore_ns_list;
+
+/** One row of an nscore_ns_list (one line of lsns). */
+typedef struct nscore_ns_entry {
+    uint32_t ns;           /**< one NSCORE_NS_* bit (lsns TYPE) */
+    int32_t pid;           /**< the lowest pid in it, in the caller's PID namespace (PID) */
+    uint64_t inode;        /**< the namespace's inode (NS), as st_ino of /proc/PID/ns/KIND */
+    uint64_t device;       /**< st_dev of the nsfs file; 0 when it could not be read */
+    uint64_t nprocs;       /**< processes (not threads) in it (NPROCS), at least 1 */
+    uint32_t uid;          /**< the real uid of process `pid` (UID) */
+    uint32_t reserved;     /**< 0 */
+    uint64_t parent_inode; /**< pid and user namespaces: the parent's inode (PNS); else, or not visible, 0 */
+} nscore_ns_entry;
+/* The library writes these by offset. */
+NSCORE_STATIC_ASSERT(sizeof(nscore_ns_entry) == 48 && offsetof(nscore_ns_entry, pid) == 4 &&
+                         offsetof(nscore_ns_entry, inode) == 8 && offsetof(nscore_ns_entry, device) == 16 &&
+                         offsetof(nscore_ns_entry, nprocs) == 24 && offsetof(nscore_ns_entry, uid) == 32 &&
+                         offsetof(nscore_ns_entry, parent_inode) == 40,
+                     "nscore_ns_entry: ns, pid, inode, device, nprocs, uid, reserved, parent_inode at 0, 4, 8, ..., 40");
+
+/** The rows of nscore_inspect_list_json() as a list handle, same scan, rules and order (0
+ *  kinds: an empty list): *out receives a new list (NULL on failure) that the caller frees with
+ *  nscore_ns_list_free(). Unknown bits in `namespaces`: NSCORE_EINVAL. */
+NSCORE_API int nscore_inspect_list(uint32_t namespaces, nscore_ns_list **out, nscore_error **err);
+/** The number of rows; 0 for NULL. */
+NSCORE_API size_t nscore_ns_list_count(const nscore_ns_list *list);
+/** Copies row `index` (0 to count - 1) into *out. A NULL `list` or `out`, or an index out of
+ *  range: NSCORE_EINVAL naming it, *out unchanged. */
+NSCORE_API int nscore_ns_list_get(const nscore_ns_list *list, size_t index, nscore_ns_entry *out, nscore_error **err);
+/** The command of row `index` (lsns COMMAND: the command line joined with spaces, else the
+ *  comm; "" when unreadable), owned by the list and valid until nscore_ns_list_free(). NULL
+ *  for a NULL list or an index out of range. */
+NSCORE_API const char *nscore_ns_list_command(const nscore_ns_list *list, size_t index);
+/** Frees a list and its strings. NULL is allowed. */
+NSCORE_API void nscore_ns_list_free(nscore_ns_list *list);
 /** The pid's ids across nested PID namespaces: {"pid":N,"nspid":[outer,...,inner]} */
 NSCORE_API int nscore_inspect_pid_chain_json(pid_t pid, char **json_out, nscore_error **err);
 /** The processes inside pid's PID namespace: {"pid_namespace":N,"processes":[{"pid":INNER,"host_pid":OUTER,"command":"..."}]} */

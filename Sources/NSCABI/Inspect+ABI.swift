@@ -1,6 +1,6 @@
-// Inspect+ABI.swift - nscore_namespace_id*, nscore_namespace_same and the JSON inspection
-// functions (nscore.h "Inspection"). JSON strings are strdup'd; the caller frees them with
-// nscore_string_free.
+// Inspect+ABI.swift - nscore_namespace_id*, nscore_namespace_same, the typed namespace list
+// (nscore_inspect_list, nscore_ns_list_*) and the JSON inspection functions (nscore.h
+// "Inspection"). JSON strings are strdup'd; the caller frees them with nscore_string_free.
 import Glibc
 import NSCore
 
@@ -83,6 +83,107 @@ public func nscore_inspect_list_json(_ namespaces: UInt32,
     json(jsonOut, "nscore_inspect_list_json", err) { () throws(NSCoreError) in
         Inspect.json(try Inspect.listNamespaces(kinds: try ABI.namespaces(namespaces, "namespaces")))
     }
+}
+
+// MARK: - nscore_ns_list
+
+/// `nscore_ns_list`: the rows of one nscore_inspect_list() scan, with each row's command as a C
+/// string that lives as long as the handle. Immutable once made, so any thread may read it.
+final class NamespaceListHandle {
+    let rows: [NamespaceSummary]
+    /// strdup'd commands, one per row; freed in deinit.
+    let commands: [UnsafeMutablePointer<CChar>]
+
+    /// Copies each row's command; nil when strdup runs out of memory (what was copied is freed).
+    init?(_ rows: [NamespaceSummary]) {
+        var commands: [UnsafeMutablePointer<CChar>] = []
+        commands.reserveCapacity(rows.count)
+        for row in rows {
+            guard let p = strdup(row.command) else {
+                for c in commands { free(c) }
+                return nil
+            }
+            commands.append(p)
+        }
+        self.rows = rows
+        self.commands = commands
+    }
+
+    deinit {
+        for c in commands { free(c) }
+    }
+}
+
+/// Writes an nscore_ns_entry by offset (nscore.h defines it; it is not imported into Swift):
+/// { uint32_t ns; int32_t pid; uint64_t inode; uint64_t device; uint64_t nprocs; uint32_t uid;
+///   uint32_t reserved; uint64_t parent_inode; }, 48 bytes without padding.
+private func store(_ row: NamespaceSummary, _ out: UnsafeMutableRawPointer) {
+    out.storeBytes(of: UInt32(1) << UInt32(row.kind.rawValue), toByteOffset: 0, as: UInt32.self)
+    out.storeBytes(of: Int32(row.lowestPID), toByteOffset: 4, as: Int32.self)
+    out.storeBytes(of: row.inode, toByteOffset: 8, as: UInt64.self)
+    out.storeBytes(of: row.id.device, toByteOffset: 16, as: UInt64.self)
+    out.storeBytes(of: UInt64(row.processCount), toByteOffset: 24, as: UInt64.self)
+    out.storeBytes(of: UInt32(row.uid), toByteOffset: 32, as: UInt32.self)
+    out.storeBytes(of: UInt32(0), toByteOffset: 36, as: UInt32.self)
+    out.storeBytes(of: row.parentInode ?? 0, toByteOffset: 40, as: UInt64.self)
+}
+
+/// Every namespace of the given kinds, as lsns (the rows of nscore_inspect_list_json), in a new
+/// list handle; 0 kinds gives an empty list.
+@c
+public func nscore_inspect_list(_ namespaces: UInt32, _ out: UnsafeMutablePointer<OpaquePointer?>?,
+                                _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_inspect_list"
+    return ABI.run(err) { () throws(NSCoreError) in
+        guard let out else { throw ABI.null(f, "out") }
+        out.pointee = nil
+        let rows = try Inspect.listNamespaces(kinds: try ABI.namespaces(namespaces, "namespaces"))
+        guard let list = NamespaceListHandle(rows) else {
+            throw NSCoreError(.system, errno: Errno(rawValue: ENOMEM), stage: f,
+                              message: "\(f): out of memory for the commands of \(rows.count) namespaces")
+        }
+        out.pointee = ABI.retain(list)
+    }
+}
+
+/// The number of rows; 0 for NULL.
+@c
+public func nscore_ns_list_count(_ list: OpaquePointer?) -> Int {
+    guard let list else { return 0 }
+    return ABI.borrow(list, as: NamespaceListHandle.self).rows.count
+}
+
+/// Row `index`, written to *out.
+@c
+public func nscore_ns_list_get(_ list: OpaquePointer?, _ index: Int, _ out: UnsafeMutableRawPointer?,
+                               _ err: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    let f = "nscore_ns_list_get"
+    return ABI.run(err) { () throws(NSCoreError) in
+        let h = try ABI.handle(list, NamespaceListHandle.self, f, "list")
+        guard let out else { throw ABI.null(f, "out") }
+        // size_t arrives as Int: an index above Int.max reads as negative.
+        guard index >= 0 && index < h.rows.count else {
+            throw ABI.invalid("index", "\(f): index \(UInt(bitPattern: index)) is out of range "
+                              + "(the list has \(h.rows.count) entries)")
+        }
+        store(h.rows[index], out)
+    }
+}
+
+/// The command of row `index`, owned by the list; NULL for NULL or an index out of range.
+@c
+public func nscore_ns_list_command(_ list: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let list else { return nil }
+    let h = ABI.borrow(list, as: NamespaceListHandle.self)
+    guard index >= 0 && index < h.commands.count else { return nil }
+    return UnsafePointer(h.commands[index])
+}
+
+/// Frees a list; NULL is allowed.
+@c
+public func nscore_ns_list_free(_ list: OpaquePointer?) {
+    guard let list else { return }
+    ABI.release(list, as: NamespaceListHandle.self)
 }
 
 /// The NSpid chain of `pid`, outermost first, as JSON.

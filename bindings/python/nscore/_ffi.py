@@ -117,6 +117,25 @@ class NamespaceIDStruct(ctypes.Structure):
     ]
 
 
+class NamespaceListHandle(ctypes.Structure):
+    """``nscore_ns_list`` (opaque): the rows of one :func:`nscore_inspect_list` scan."""
+
+
+class NamespaceEntryStruct(ctypes.Structure):
+    """``nscore_ns_entry``: one row of a namespace list, as lsns shows it (48 bytes)."""
+
+    _fields_ = [
+        ("ns", ctypes.c_uint32),
+        ("pid", ctypes.c_int32),
+        ("inode", ctypes.c_uint64),
+        ("device", ctypes.c_uint64),
+        ("nprocs", ctypes.c_uint64),
+        ("uid", ctypes.c_uint32),
+        ("reserved", ctypes.c_uint32),
+        ("parent_inode", ctypes.c_uint64),
+    ]
+
+
 ErrorPtr = ctypes.POINTER(ErrorHandle)
 SpawnConfigPtr = ctypes.POINTER(SpawnConfigHandle)
 ContainerPtr = ctypes.POINTER(ContainerHandle)
@@ -124,6 +143,7 @@ CgroupPtr = ctypes.POINTER(CgroupHandle)
 JoinConfigPtr = ctypes.POINTER(JoinConfigHandle)
 ProcessConfigPtr = ctypes.POINTER(ProcessConfigHandle)
 SeccompPtr = ctypes.POINTER(SeccompHandle)
+NamespaceListPtr = ctypes.POINTER(NamespaceListHandle)
 
 # ---- Constants (mirrors of the header's macros) --------------------------------------------
 
@@ -388,6 +408,11 @@ SIGNATURES: dict[str, tuple[Any, list[Any]]] = {
     "nscore_inspect_namespaces_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_credentials_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_list_json": (_c_int, [_u32, _json, _err]),
+    "nscore_inspect_list": (_c_int, [_u32, ctypes.POINTER(NamespaceListPtr), _err]),
+    "nscore_ns_list_count": (_size, [NamespaceListPtr]),
+    "nscore_ns_list_get": (_c_int, [NamespaceListPtr, _size, ctypes.POINTER(NamespaceEntryStruct), _err]),
+    "nscore_ns_list_command": (_str, [NamespaceListPtr, _size]),
+    "nscore_ns_list_free": (None, [NamespaceListPtr]),
     "nscore_inspect_pid_chain_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_processes_json": (_c_int, [_pid, _json, _err]),
     "nscore_inspect_mounts_json": (_c_int, [_pid, _json, _err]),

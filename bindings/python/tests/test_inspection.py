@@ -64,6 +64,37 @@ def test_list_namespaces(spawn) -> None:
     assert ns_inode(c.pid, "uts") in {r.inode for r in nscore.list_namespaces("uts")}  # text works too
 
 
+def test_typed_namespace_list_matches_the_json_one(spawn) -> None:
+    import ctypes
+
+    from nscore import _ffi
+
+    c = spawn(["sleep", "30"], namespaces="net,uts")
+    lib = _ffi.lib
+    handle = _ffi.NamespaceListPtr()
+    lib.nscore_inspect_list(int(Namespace.NET | Namespace.UTS), ctypes.byref(handle), _ffi.new_error())
+    try:
+        typed = []
+        for i in range(lib.nscore_ns_list_count(handle)):
+            e = _ffi.NamespaceEntryStruct()
+            lib.nscore_ns_list_get(handle, i, ctypes.byref(e), _ffi.new_error())
+            command = (lib.nscore_ns_list_command(handle, i) or b"").decode()
+            typed.append((Namespace(e.ns), e.inode, e.nprocs, e.pid, e.uid, command))
+        count = lib.nscore_ns_list_count(handle)
+        with pytest.raises(nscore.InvalidArgumentError, match="out of range"):
+            lib.nscore_ns_list_get(handle, count, ctypes.byref(_ffi.NamespaceEntryStruct()), _ffi.new_error())
+        assert lib.nscore_ns_list_command(handle, count) is None
+    finally:
+        lib.nscore_ns_list_free(handle)
+    lib.nscore_ns_list_free(None)
+    assert (Namespace.NET, ns_inode(c.pid, "net"), 1, c.pid, 0, "sleep 30") in typed
+    rows = nscore.list_namespaces(Namespace.NET | Namespace.UTS)
+    # The same rows for the namespaces both scans see with the same processes (others may start or end).
+    by_id = {(r.kind, r.inode): (r.kind, r.inode, r.nprocs, r.pid, r.uid, r.command) for r in rows}
+    assert by_id[(Namespace.NET, ns_inode(c.pid, "net"))] in typed
+    assert by_id[(Namespace.UTS, ns_inode(c.pid, "uts"))] in typed
+
+
 def test_pid_chain_and_processes(spawn) -> None:
     c = spawn(["sleep", "30"], namespaces="pid,mnt")
     assert nscore.pid_chain(c.pid) == [c.pid, 1]
