@@ -5,6 +5,9 @@
 #   bench/run.sh --quick    every benchmark at tiny sizes (< 1 minute): checks that each one
 #                           runs and produces numbers; targets are shown but not judged
 #                           (bench/results/quick.md and quick.json)
+#   NSBENCH_SECTIONS=12 bench/run.sh [--quick]
+#                           only the sections listed (numbers, separated by commas or spaces);
+#                           the table then has only their rows
 #
 # `make bench` (QUICK=1 for --quick) builds the release library and CLI first. This script
 # snapshots them, builds the C programs (bench/c), the Swift benchmark (bench/swift, its own
@@ -46,6 +49,17 @@ for f in build/libnscore.so.0 build/nscore; do
         exit 1
     fi
 done
+
+# NSBENCH_SECTIONS: the sections to run (all when empty). `section N` marks where section N's
+# benchmarks begin; `run` and `settle` do nothing in a section that is not wanted.
+SECTIONS=${NSBENCH_SECTIONS:-}
+SECTION=""
+section() { SECTION=$1; }
+# wanted [N]: whether section N (default: the current one) runs.
+wanted() {
+    local list=",${SECTIONS//[ ]/,},"
+    [[ -z $SECTIONS || $list == *",${1:-$SECTION},"* ]]
+}
 
 WORK=$(mktemp -d /tmp/nscore-bench.XXXXXX)
 TARGET_PID=""
@@ -139,6 +153,7 @@ log() { printf '[bench %3ds] %s\n' $(($(date +%s) - START)) "$*" >&2; }
 netns_count() { awk '$1 == "net_namespace" { print $2 }' /proc/slabinfo 2>/dev/null; }
 settle() {
     local prev cur waited=0
+    wanted || return 0
     prev=$(netns_count)
     [[ -n $prev ]] || return 0
     while ((waited < $1)); do
@@ -229,6 +244,7 @@ CURRENT=""
 run() {
     local name=$1
     shift
+    wanted || return 0
     log "$name"
     timeout -k 5 "$TMO" "$@" >>"$OUT" 2>"$WORK/logs/$name.log" &
     CURRENT=$!
@@ -347,6 +363,7 @@ if ((CRUN_OK)); then
 fi
 
 # ---- 1. spawn, in-process ---------------------------------------------------------------------
+section 1
 run spawn-c "$WORK/bin/bench" spawn --rounds $R --batch $B
 run spawn-python python3 "$BENCH/python/bench.py" spawn --rounds $R --batch $B
 run spawn-swift "$SWIFT_BENCH" spawn --rounds $R --batch $B
@@ -394,20 +411,23 @@ for m in a b c; do
 done
 
 # ---- 2. join ----------------------------------------------------------------------------------
+section 2
 run join-c "$WORK/bin/bench" join --rounds $R --batch $B
 run join-python python3 "$BENCH/python/bench.py" join --rounds $R --batch $B
 run join-swift "$SWIFT_BENCH" join --rounds $R --batch $B
 
-# A running container for `nscore exec`, `nsenter`, `nscore ns` and `lsns -p`.
-"$NSCORE" run -p -i -u -m -n --kill-on-parent-death -- /bin/sleep 100000 </dev/null &
-TARGET_PID=$!
+# A running container for `nscore exec`, `nsenter`, `nscore ns` and `lsns -p` (sections 2 and 5).
 CONTAINER_PID=""
-for _ in $(seq 100); do
-    CONTAINER_PID=$(cat "/proc/$TARGET_PID/task/$TARGET_PID/children" 2>/dev/null | awk '{print $1}')
-    [[ -n $CONTAINER_PID && $(readlink "/proc/$CONTAINER_PID/exe" 2>/dev/null) == */sleep ]] && break
-    sleep 0.05
-done
-[[ -n $CONTAINER_PID ]] || { echo "bench/run.sh: the target container did not start" >&2; exit 1; }
+if wanted 2 || wanted 5; then
+    "$NSCORE" run -p -i -u -m -n --kill-on-parent-death -- /bin/sleep 100000 </dev/null &
+    TARGET_PID=$!
+    for _ in $(seq 100); do
+        CONTAINER_PID=$(cat "/proc/$TARGET_PID/task/$TARGET_PID/children" 2>/dev/null | awk '{print $1}')
+        [[ -n $CONTAINER_PID && $(readlink "/proc/$CONTAINER_PID/exe" 2>/dev/null) == */sleep ]] && break
+        sleep 0.05
+    done
+    [[ -n $CONTAINER_PID ]] || { echo "bench/run.sh: the target container did not start" >&2; exit 1; }
+fi
 
 run exec-cli "$WORK/bin/procbench" --section "2. join a running container + /bin/true" \
     --rounds $R_PROC --batch $B_PROC \
@@ -416,13 +436,16 @@ run exec-cli "$WORK/bin/procbench" --section "2. join a running container + /bin
     --subj exec.raw "raw C program (setns + clone)" "$WORK/bin/rawonce --join 1 $CONTAINER_PID"
 
 # ---- 3. host size, 4. threads -----------------------------------------------------------------
+section 3
 run hostsize-c "$WORK/bin/bench" hostsize --rounds $HOST_R --batch $HOST_B --mib $HOST_MIB
 run hostsize-python python3 "$BENCH/python/bench.py" hostsize --rounds $HOST_R --batch $HOST_B --mib $HOST_MIB
 run fdcount-c "$WORK/bin/bench" fdcount --rounds $FD_R --batch $FD_B --fds $FDS
+section 4
 run threads-c "$WORK/bin/bench" threads --rounds $THR_R --total $THR_TOTAL --threads 1,2,8
 run threads-python python3 "$BENCH/python/bench.py" threads --rounds $THR_R --total $THR_TOTAL --threads 1,2,8
 
 # ---- 5. inspection ----------------------------------------------------------------------------
+section 5
 run inspect-c "$WORK/bin/bench" inspect --rounds $INSP_R --batch $INSP_B
 run inspect-cli-pid "$WORK/bin/procbench" --section "5. inspection" --rounds $INSP_R --batch $INSP_B \
     --base "lsns --json -p PID" "lsns --json -p $CONTAINER_PID" \
@@ -432,10 +455,12 @@ run inspect-cli-list "$WORK/bin/procbench" --section "5. inspection" --rounds $I
     --subj inspect.cli.list "nscore ls --json" "$NSCORE ls --json"
 
 # ---- 6. memory --------------------------------------------------------------------------------
+section 6
 run initrss-c "$WORK/bin/bench" initrss --rounds $MEM_R
 run memory-python python3 "$BENCH/python/bench.py" memory --rounds $MEM_R --containers $MEM_N
 
 # ---- 7. rootfs container ----------------------------------------------------------------------
+section 7
 SEC_ROOTFS="7. rootfs container: /bin/true in a root filesystem (pid+ipc+uts+mnt+net, default mounts, masked paths, read-only root)"
 # bwrap's closest equivalent: the rootfs bound read-only on /; a new proc (bwrap makes /proc/irq
 # and /proc/bus read-only, and /proc/sys only without --unshare-net: /proc/sys and /proc/fs are
@@ -497,9 +522,11 @@ run rootfs-threads unshare --mount --propagation shared -- "$WORK/bin/bench" roo
 ((QUICK)) || settle 120
 
 # ---- 8. scale ---------------------------------------------------------------------------------
+section 8
 run scale-c "$WORK/bin/bench" scale --total $SCALE_TOTAL --block $SCALE_BLOCK --cmd "$PAUSE"
 
 # ---- 9. veth network ----------------------------------------------------------------------------
+section 9
 # Every run of this section happens in a network namespace of its own (and a private mount
 # namespace, for the ip script's `ip netns add`): the bridge, its address and every host end
 # live there, never in the machine's namespace, and no packet leaves it. The benchmarks refuse to
@@ -520,6 +547,7 @@ run veth-c "${IN_NET_NS[@]}" "$WORK/bin/bench" veth --rounds $VETH_R --batch $VE
 run veth-scale "${IN_NET_NS[@]}" "$WORK/bin/bench" veth-scale --total $VETH_TOTAL --block $VETH_BLOCK --cmd "$PAUSE"
 
 # ---- 10. security -------------------------------------------------------------------------------
+section 10
 # NSCore's default seccomp profile against the same policy built with libseccomp as runc builds
 # Docker's (bench/c/seccompbench.c: compile + install in fresh children; the cost of a syscall
 # under each filter), and a rootfs spawn with the default security setup against the same spawn
@@ -582,9 +610,10 @@ for r in p["syscalls"]:
 run seccomp-install "$WORK/bin/seccompbench" install --rounds $SC_R --batch $SC_B --policy "$SECCOMP_POLICY"
 run seccomp-syscall "$WORK/bin/seccompbench" syscall --rounds $SC_R --loops $SC_LOOPS --policy "$SECCOMP_POLICY"
 run security-c "$WORK/bin/bench" security --rounds $SEC_R --batch $SEC_B --rootfs "$ROOTFS"
-NOTES+=("Security rows (section 10): NSCore's default seccomp profile (Docker's, for Docker's capability set) against libseccomp building the same policy (\`nscore seccomp default\` converted to text before anything is timed) as runc builds Docker's: seccomp_init(ERRNO(EPERM)), x86 and x32 added (Docker's three architectures on amd64), a rule per name with seccomp_rule_add_array (one per comparison when a rule compares one argument more than once, as runc splits them), seccomp_load. Socket is allowed when arg0 != 40 on that side, as Docker writes it (NSCore refuses AF_VSOCK on the low 32 bits, the way the kernel reads the argument); NSCore also denies x32 with ENOSYS instead of filtering it, and makes syscalls newer than its tables ENOSYS. Compile + install: each sample is the median of $SC_B fresh forked children, each timing from before the filter is built to after seccomp(2) (seccomp_load) returned, the fork untimed and no_new_privs and Docker's bounding set set before the clock starts; 'uncached' children come from a process that never compiled (every first-use cost of the library is in), 'cached' ones from a helper that compiled once. The seccomp(2) call itself (the kernel checks, translates and JIT-compiles the program and prepares its action cache) is part of both. Per-syscall: a fresh child installs a program from its bytes (both with flags 0) or none, then makes $SC_LOOPS raw calls in blocks of 1000; the sample is its fastest block. getppid is always allowed, so the kernel's action cache (Linux 5.11) runs no BPF for it under either filter: what remains is seccomp's entry work. personality(0xffffffff) is allowed by an argument check, so each call runs the filter. Spawn: the rootfs spawn of section 7 with Docker's capabilities, no_new_privs, the default profile and RLIMIT_NOFILE 1024 against the same spawn with every capability, no_new_privs off and no filter, $SEC_B of each per round, interleaved one by one (A B, B A, ...), a sample being the round's mean.")
+wanted 10 && NOTES+=("Security rows (section 10): NSCore's default seccomp profile (Docker's, for Docker's capability set) against libseccomp building the same policy (\`nscore seccomp default\` converted to text before anything is timed) as runc builds Docker's: seccomp_init(ERRNO(EPERM)), x86 and x32 added (Docker's three architectures on amd64), a rule per name with seccomp_rule_add_array (one per comparison when a rule compares one argument more than once, as runc splits them), seccomp_load. Socket is allowed when arg0 != 40 on that side, as Docker writes it (NSCore refuses AF_VSOCK on the low 32 bits, the way the kernel reads the argument); NSCore also denies x32 with ENOSYS instead of filtering it, and makes syscalls newer than its tables ENOSYS. Compile + install: each sample is the median of $SC_B fresh forked children, each timing from before the filter is built to after seccomp(2) (seccomp_load) returned, the fork untimed and no_new_privs and Docker's bounding set set before the clock starts; 'uncached' children come from a process that never compiled (every first-use cost of the library is in), 'cached' ones from a helper that compiled once. The seccomp(2) call itself (the kernel checks, translates and JIT-compiles the program and prepares its action cache) is part of both. Per-syscall: a fresh child installs a program from its bytes (both with flags 0) or none, then makes $SC_LOOPS raw calls in blocks of 1000; the sample is its fastest block. getppid is always allowed, so the kernel's action cache (Linux 5.11) runs no BPF for it under either filter: what remains is seccomp's entry work. personality(0xffffffff) is allowed by an argument check, so each call runs the filter. Spawn: the rootfs spawn of section 7 with Docker's capabilities, no_new_privs, the default profile and RLIMIT_NOFILE 1024 against the same spawn with every capability, no_new_privs off and no filter, $SEC_B of each per round, interleaved one by one (A B, B A, ...), a sample being the round's mean.")
 
 # ---- 11. cgroups --------------------------------------------------------------------------------
+section 11
 # Containers with a memory limit (256 MiB), a pids limit (100) and a CPU quota (100000 us per
 # 100000 us period), each in new cgroups removed after the reap: NSCore through the C ABI
 # against itself without limits plus the raw cgroup routine (bench/c/rawcgroup.c: the same
@@ -611,7 +640,9 @@ gcc "${CFLAGS[@]}" -DRAWCGROUP_MAIN -o "$WORK/bin/rawcgroup" "$BENCH/c/rawcgroup
 # A machine where this process may not make cgroups (no controller, no write access): the
 # section is skipped with the reason.
 CG_WHY=""
-if ! CG_WHY=$("$NSCORE" run $CG_FLAGS -- /bin/true 2>&1 >/dev/null); then
+if ! wanted; then
+    :
+elif ! CG_WHY=$("$NSCORE" run $CG_FLAGS -- /bin/true 2>&1 >/dev/null); then
     CG_WHY=${CG_WHY//$'\n'/ }
     CG_WHY=${CG_WHY//\"/\'}
     CG_WHY=${CG_WHY//\\/}
@@ -647,9 +678,30 @@ if [[ -n $CG_LEFT ]]; then
     printf '  %s\n' $CG_LEFT >&2
     cg_sweep
 fi
-printf '{"id":"cgroup.leftover","section":"%s","subject":"cgroup directories left after the section (%s-*, nsbench-%s-g, nscore-* of its processes)","baseline":"none","unit":"dirs","better":"lower","subject_samples":[%d],"baseline_samples":[0],"params":{"ratio":false}}\n' \
+! wanted || printf '{"id":"cgroup.leftover","section":"%s","subject":"cgroup directories left after the section (%s-*, nsbench-%s-g, nscore-* of its processes)","baseline":"none","unit":"dirs","better":"lower","subject_samples":[%d],"baseline_samples":[0],"params":{"ratio":false}}\n' \
     "$SEC_CG" "$CG_PREFIX" "$$" "$CG_NLEFT" >>"$OUT"
-NOTES+=("Cgroup rows (section 11): limits of 256 MiB memory, 100 pids and a CPU quota of 100000 us per 100000 us period (\`$CG_FLAGS\`). On this kind of machine (cgroup v1 controllers, a cgroup2 hierarchy without them) NSCore makes five directories per container: memory, cpu and pids (each with its limit files), the cgroup2 one (freeze, kill, events) and cpuacct (CPU usage), below the caller's own cgroup; writes the child's pid to each cgroup.procs while the child waits; removes them after the reap. The raw routine (bench/c/rawcgroup.c, no libnscore) finds the same places once per process (/proc/self/mountinfo, /proc/self/cgroup, the cgroup2 cgroup.controllers; NSCore reads them at every spawn) and then makes the same system calls: mkdir and one write per limit file, one write per cgroup.procs, rmdir after waitpid; bench/c/cgroupbench.c checks, before timing, that NSCore's directories are in the same hierarchies and below the same parents. In-process (no new namespace, as section 1's mode a): the spawn with limits against (1) the same spawn without limits + the raw routine's cgroup system calls, timed inside its own loop around a real child waiting on a pipe (the target: what the cgroup may add to a spawn is what the system calls cost; the raw side's handshake and the child's later exit from its cgroups are not counted, which favours the baseline), (2) the raw clone3 + cgroup loop run whole by a small C process (rawcgroup --batch); (3) NSCore's cgroup cost (with - without limits) against the raw routine's system calls, with the raw routine's steps in the row. Whole process (mode b, in the private mount namespace of crun's group, where the cgroup2 hierarchy is replaced by an empty tmpfs: NSCore and the raw program then use v1's freezer instead of the cgroup2 directory): \`nscore run -p -i -u -m -n $CG_FLAGS\` against \`rawcgroup b\` and \`crun --cgroup-manager=cgroupfs run\` with the same linux.resources and no cgroupsPath (crun makes /<id> in all ten hierarchies it sees, at their roots). Stats: $CG_STATS_N running containers ($(basename "$PAUSE")) with those limits; the figures of all of them per sample, through nscore_container_resource_stats, open+read+close of the same files in C (those NSCore takes a figure from: the files of its read list that exist in each directory), one cat per container, \`nscore stats --json PID\` per container (which also finds the cgroups from /proc/PID/cgroup and the mount table), one \`nscore stats --json\` over all the pids and one cat over all the files; whole processes are started with posix_spawn from the benchmark. The containers are freed afterwards and their directories checked to be gone.")
+wanted 11 && NOTES+=("Cgroup rows (section 11): limits of 256 MiB memory, 100 pids and a CPU quota of 100000 us per 100000 us period (\`$CG_FLAGS\`). On this kind of machine (cgroup v1 controllers, a cgroup2 hierarchy without them) NSCore makes five directories per container: memory, cpu and pids (each with its limit files), the cgroup2 one (freeze, kill, events) and cpuacct (CPU usage), below the caller's own cgroup; writes the child's pid to each cgroup.procs while the child waits; removes them after the reap. The raw routine (bench/c/rawcgroup.c, no libnscore) finds the same places once per process (/proc/self/mountinfo, /proc/self/cgroup, the cgroup2 cgroup.controllers; NSCore reads them at every spawn) and then makes the same system calls: mkdir and one write per limit file, one write per cgroup.procs, rmdir after waitpid; bench/c/cgroupbench.c checks, before timing, that NSCore's directories are in the same hierarchies and below the same parents. In-process (no new namespace, as section 1's mode a): the spawn with limits against (1) the same spawn without limits + the raw routine's cgroup system calls, timed inside its own loop around a real child waiting on a pipe (the target: what the cgroup may add to a spawn is what the system calls cost; the raw side's handshake and the child's later exit from its cgroups are not counted, which favours the baseline), (2) the raw clone3 + cgroup loop run whole by a small C process (rawcgroup --batch); (3) NSCore's cgroup cost (with - without limits) against the raw routine's system calls, with the raw routine's steps in the row. Whole process (mode b, in the private mount namespace of crun's group, where the cgroup2 hierarchy is replaced by an empty tmpfs: NSCore and the raw program then use v1's freezer instead of the cgroup2 directory): \`nscore run -p -i -u -m -n $CG_FLAGS\` against \`rawcgroup b\` and \`crun --cgroup-manager=cgroupfs run\` with the same linux.resources and no cgroupsPath (crun makes /<id> in all ten hierarchies it sees, at their roots). Stats: $CG_STATS_N running containers ($(basename "$PAUSE")) with those limits; the figures of all of them per sample, through nscore_container_resource_stats, open+read+close of the same files in C (those NSCore takes a figure from: the files of its read list that exist in each directory), one cat per container, \`nscore stats --json PID\` per container (which also finds the cgroups from /proc/PID/cgroup and the mount table), one \`nscore stats --json\` over all the pids and one cat over all the files; whole processes are started with posix_spawn from the benchmark. The containers are freed afterwards and their directories checked to be gone.")
+
+# ---- 12. everyday use ---------------------------------------------------------------------------
+# What a program does with the library every day, each against what it would use otherwise:
+# nscore.run of a short command against subprocess.run (plain, and with pid+mnt+net against
+# unshare(1)); a thousand `sleep 0.2` children awaited together (Python: asyncio.gather of
+# Container.wait_async against asyncio's own subprocesses; Swift: a task group of
+# `try await wait()` against blocking waits in spawn order), with the process's thread count
+# during the waits; a 16 MiB output captured (nscore.run against subprocess.run; Container.run
+# against posix_spawn + a read loop in C, bench/c/rawcapture.c).
+section 12
+if ((QUICK)); then
+    EV_R=2 EV_B=2 EV_ASYNC_R=2 EV_N=20 EV_MIB=1 EV_CAP_B=2
+else
+    EV_R=21 EV_B=20 EV_ASYNC_R=7 EV_N=1000 EV_MIB=16 EV_CAP_B=5
+fi
+run everyday-run python3 "$BENCH/python/bench.py" run --rounds $EV_R --batch $EV_B
+run everyday-async-python python3 "$BENCH/python/bench.py" async --rounds $EV_ASYNC_R --containers $EV_N --sleep 0.2
+run everyday-async-swift "$SWIFT_BENCH" async --rounds $EV_ASYNC_R --containers $EV_N --sleep 0.2
+run everyday-capture-python python3 "$BENCH/python/bench.py" capture --rounds $EV_R --batch $EV_CAP_B --mib $EV_MIB
+run everyday-capture-swift "$SWIFT_BENCH" capture --rounds $EV_R --batch $EV_CAP_B --mib $EV_MIB
+wanted 12 && NOTES+=("Everyday rows (section 12): nscore.run against subprocess.run, both with capture_output=True and PATH lookup of \`true\`, $EV_B runs per round. With pid+mnt+net, nscore.run (namespaces=Namespace.PID | Namespace.MNT | Namespace.NET, its defaults: / made private, a fresh /proc, lo up) against \`unshare --pid --fork --mount --net true\` (no new /proc, lo left down: less work than NSCore does). Waits: $EV_N children running \`sleep 0.2\` (plain spawns, no new namespace: the wait is the same in any namespace), spawned one after the other and then awaited together; 'last' is the last wait's completion minus the last spawn's return (the target: <= 0.3 s), 'late' the largest completion minus the later of the child's end (its spawn + 0.2 s) and the last spawn. Python: asyncio.gather of Container.wait_async (no thread: each wait is an add_reader on a duplicate of the pidfd) against asyncio.create_subprocess_exec + Process.wait with the pidfd child watcher (the default from Python 3.12; 3.11's default starts a thread per child). Swift: a task group of \`try await container.wait()\` (one nscore-wait poller thread, started by the warm-up) against blocking wait() in spawn order. The thread rows give the most threads seen (sampled every 10 ms; every 50 waits for the blocking side) against the count before the spawns; RLIMIT_NOFILE's soft limit is raised to the hard one. Capture: \`head -c $((EV_MIB << 20)) /dev/zero\` with stdout and stderr on pipes, $EV_CAP_B runs per round, in MiB/s including the spawn and the wait; the C baseline reads straight into a buffer that doubles (realloc) and returns it as is.")
 
 # ---- report -----------------------------------------------------------------------------------
 ELAPSED=$(($(date +%s) - START))
@@ -658,11 +710,11 @@ DIRTY=$(git -C "$ROOT" status --porcelain -- Sources include 2>/dev/null | head 
 NOTES+=("Modes: (a) no new namespace; (b) pid+ipc+uts+mnt+net; (c) all eight, user with a root mapping. The raw baselines (bench/c/rawloop.c) do what a default NSCore spawn does for the same set: fork-style clone3 with the same CLONE_NEW* flags, uid/gid maps written by the parent behind a pipe handshake, / made private, a fresh /proc with pid+mnt, lo up with net; then execve and waitpid.")
 NOTES+=("Targets compare with the raw loop run by a small C process (bench/c/rawonce.c, without libnscore), interleaved with the host's own rounds: the best a hand-written loop does. The 'in this process' rows run the same loop inside the host (C with libnscore loaded, python3, Swift), whose fork-style clone copies the host's page tables.")
 NOTES+=("Whole-process times include fork+exec of the command from a small C driver (bench/c/procbench.c); peak RSS is wait4's ru_maxrss (what GNU time's %M prints), which also counts the driver's forked pages before exec: compare with the '/bin/true alone' floor.")
-NOTES+=("Host-size rows use mode (a) and a host that touched its memory in 4 KiB pages (MADV_NOHUGEPAGE), as a real heap. In each round the small- and big-host phases alternate, and in the big phase NSCore runs before the raw loop: a fork-style clone of a 2 GiB host leaves the machine busy (cold caches, freed page tables) for the next few spawns, which would otherwise be billed to whichever ran next; the machine gets 0.2 s after touching the big host (for a while after 2 GiB were touched any spawn is slower, glibc's posix_spawn as much: up to 2x in a test here) and 0.2 s after freeing it. NSCore's spawn is timed over 4x the raw loop's batch (it is ~100x shorter than a fork of the big host, so one scheduling blip would otherwise decide a sample).")
-NOTES+=("Fd-count rows use mode (a) and, in the many phase, a host holding $FDS more open fds (close-on-exec duplicates of /dev/null, as a container manager holds pidfds); phases alternate as for host size. A fork-style clone copies the fd table and exec then closes every copy; NSCore's child shares the table at clone and keeps a copy of fds 0-2 only.")
-NOTES+=("Rootfs rows (section 7): a rootfs made by tools/make-test-rootfs.sh (/bin/true and its libraries). The raw C program (bench/c/rawrootfs.c; the same loop runs in-process) makes the system calls NSCore makes for \`nscore run -p -i -u -m -n --rootfs R --read-only\`: a fork-style clone3 (NSCore's is CLONE_VM), / private, the rootfs bound onto itself, proc, the /dev tmpfs with mknod'd devices, its links, devpts, shm and mqueue, sysfs, each made with fsopen/fsmount/move_mount onto a target opened with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS); Docker's masked paths as open_tree clones, the read-only paths with open_tree + mount_setattr + move_mount, the root made read-only with mount_setattr, pivot_root(\".\", \".\"), the old root made a slave and detached, lo up, Docker's default capabilities (bounding drops, capset, ambient cleared) and no_new_privs, as NSCore gives a rootfs container (crun's config.json and bwrap get the same capabilities; both set no_new_privs). It skips NSCore's extra probe of each default mount's target, the signal-handler reset, close_range and the exec handshake. crun runs an OCI config.json with the same namespaces, mounts (sysfs read-write, as NSCore's in a new network namespace), maskedPaths, readonlyPaths and read-only root. bwrap cannot mount a sysfs, so it binds the host's /sys read-only (with its submounts); it binds the host's device nodes instead of making them, and its /proc/sys and /proc/fs are bound read-only from the host's /proc; /bin/true is PID 1 (--as-pid-1). The threaded run: $RF_TOTAL NSCore rootfs containers from $RF_THREADS threads in blocks of $RF_BLOCK, each block paired with a block of the raw loop from as many threads (the order flipping from block to block). It runs in a mount namespace whose tree is made recursively shared, because the host's / is private here and nothing could propagate to it. The mountinfo of that namespace and of the host are counted before and after, and the run fails if either changed.")
-NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces and the same host fd table, which holds NSCore's pidfds: the raw loop's clone copies it, NSCore's child shares it at clone and keeps a copy of fds 0-2 only). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's: each new network namespace registers its sysctl and /proc/net entries, which a profile (perf record -a -g during the run) shows slowing as thousands accumulate (insert_header, find_entry, namecmp, proc_match).")
-NOTES+=("Veth rows (section 9): each in a network namespace of its own, where the bridge nsbbr0 (10.99.0.1/16) lives. 'Until exec' is the time from the start of the spawn to the command's first instruction with its network ready: in-process, until nscore_spawn returns (it returns once the command has exec'd; the raw loop waits for exec likewise); whole-process, the command is a small program that prints CLOCK_MONOTONIC, minus the time just before the driver's fork. The raw C baseline (bench/c/rawveth.c, no libnscore) sends what a careful C programmer would: one RTM_NEWLINK making the pair (host end up and on the bridge, eth0 made in the child's namespace), then, through a socket opened in that namespace, RTM_GETLINK for eth0's index, RTM_NEWADDR, RTM_NEWLINK turning off its IPv6 link-local address (NSCore does so for a container with no IPv6 address), RTM_NEWLINK up and RTM_NEWROUTE; after waitpid, RTM_DELLINK of the host end. NSCore sends the same requests; a fresh \`nscore run\` also checks the bridge (RTM_GETLINK, and an RTM_GETADDR of the bridge alone) since it is a new process each time, which the in-process spawns do once. The ip script (bench/veth-ip.sh) does the same with ip(8): ip netns add, the bridge checked, the pair, the host end on the bridge, lo, the address, addrgenmode none, eth0 up, the default route, ip netns exec. The whole cycle is dominated by the kernel's RTM_DELLINK of a veth (about 30 ms here: it waits for RCU grace periods), in both NSCore and the raw loop. Scale: $VETH_TOTAL veth containers on one bridge, all alive together ($((VETH_TOTAL / 2)) of NSCore's, the rest the raw loop's, blocks of $VETH_BLOCK alternating; a bridge takes at most 1024 ports), addresses from NSCore's pool of the bridge's /16. NSCore's per-spawn requests never read a whole table (no link or address dump; the bridge's index is remembered per process and namespace), so the decay that both show comes from the kernel (the raw loop sends no dump at all). With an IPv6 link-local address on every eth0, a spawn onto a bridge of 1000 cost about 10x the first (each new container's duplicate address detection, router solicitations and MLD reports are flooded to every port); without it, about 2x.")
+wanted 3 && NOTES+=("Host-size rows use mode (a) and a host that touched its memory in 4 KiB pages (MADV_NOHUGEPAGE), as a real heap. In each round the small- and big-host phases alternate, and in the big phase NSCore runs before the raw loop: a fork-style clone of a 2 GiB host leaves the machine busy (cold caches, freed page tables) for the next few spawns, which would otherwise be billed to whichever ran next; the machine gets 0.2 s after touching the big host (for a while after 2 GiB were touched any spawn is slower, glibc's posix_spawn as much: up to 2x in a test here) and 0.2 s after freeing it. NSCore's spawn is timed over 4x the raw loop's batch (it is ~100x shorter than a fork of the big host, so one scheduling blip would otherwise decide a sample).")
+wanted 3 && NOTES+=("Fd-count rows use mode (a) and, in the many phase, a host holding $FDS more open fds (close-on-exec duplicates of /dev/null, as a container manager holds pidfds); phases alternate as for host size. A fork-style clone copies the fd table and exec then closes every copy; NSCore's child shares the table at clone and keeps a copy of fds 0-2 only.")
+wanted 7 && NOTES+=("Rootfs rows (section 7): a rootfs made by tools/make-test-rootfs.sh (/bin/true and its libraries). The raw C program (bench/c/rawrootfs.c; the same loop runs in-process) makes the system calls NSCore makes for \`nscore run -p -i -u -m -n --rootfs R --read-only\`: a fork-style clone3 (NSCore's is CLONE_VM), / private, the rootfs bound onto itself, proc, the /dev tmpfs with mknod'd devices, its links, devpts, shm and mqueue, sysfs, each made with fsopen/fsmount/move_mount onto a target opened with openat2(RESOLVE_IN_ROOT|RESOLVE_NO_SYMLINKS); Docker's masked paths as open_tree clones, the read-only paths with open_tree + mount_setattr + move_mount, the root made read-only with mount_setattr, pivot_root(\".\", \".\"), the old root made a slave and detached, lo up, Docker's default capabilities (bounding drops, capset, ambient cleared) and no_new_privs, as NSCore gives a rootfs container (crun's config.json and bwrap get the same capabilities; both set no_new_privs). It skips NSCore's extra probe of each default mount's target, the signal-handler reset, close_range and the exec handshake. crun runs an OCI config.json with the same namespaces, mounts (sysfs read-write, as NSCore's in a new network namespace), maskedPaths, readonlyPaths and read-only root. bwrap cannot mount a sysfs, so it binds the host's /sys read-only (with its submounts); it binds the host's device nodes instead of making them, and its /proc/sys and /proc/fs are bound read-only from the host's /proc; /bin/true is PID 1 (--as-pid-1). The threaded run: $RF_TOTAL NSCore rootfs containers from $RF_THREADS threads in blocks of $RF_BLOCK, each block paired with a block of the raw loop from as many threads (the order flipping from block to block). It runs in a mount namespace whose tree is made recursively shared, because the host's / is private here and nothing could propagate to it. The mountinfo of that namespace and of the host are counted before and after, and the run fails if either changed.")
+wanted 8 && NOTES+=("Scale rows: $SCALE_TOTAL containers in a row, each in a new network namespace running $(basename "$PAUSE") (a static pause program unless no static libc was found), all alive until the end; blocks of $SCALE_BLOCK, NSCore and raw alternating (both see the same number of live namespaces and the same host fd table, which holds NSCore's pidfds: the raw loop's clone copies it, NSCore's child shares it at clone and keeps a copy of fds 0-2 only). The raw loop waits for exec as NSCore does. Decay that both show is the kernel's: each new network namespace registers its sysctl and /proc/net entries, which a profile (perf record -a -g during the run) shows slowing as thousands accumulate (insert_header, find_entry, namecmp, proc_match).")
+wanted 9 && NOTES+=("Veth rows (section 9): each in a network namespace of its own, where the bridge nsbbr0 (10.99.0.1/16) lives. 'Until exec' is the time from the start of the spawn to the command's first instruction with its network ready: in-process, until nscore_spawn returns (it returns once the command has exec'd; the raw loop waits for exec likewise); whole-process, the command is a small program that prints CLOCK_MONOTONIC, minus the time just before the driver's fork. The raw C baseline (bench/c/rawveth.c, no libnscore) sends what a careful C programmer would: one RTM_NEWLINK making the pair (host end up and on the bridge, eth0 made in the child's namespace), then, through a socket opened in that namespace, RTM_GETLINK for eth0's index, RTM_NEWADDR, RTM_NEWLINK turning off its IPv6 link-local address (NSCore does so for a container with no IPv6 address), RTM_NEWLINK up and RTM_NEWROUTE; after waitpid, RTM_DELLINK of the host end. NSCore sends the same requests; a fresh \`nscore run\` also checks the bridge (RTM_GETLINK, and an RTM_GETADDR of the bridge alone) since it is a new process each time, which the in-process spawns do once. The ip script (bench/veth-ip.sh) does the same with ip(8): ip netns add, the bridge checked, the pair, the host end on the bridge, lo, the address, addrgenmode none, eth0 up, the default route, ip netns exec. The whole cycle is dominated by the kernel's RTM_DELLINK of a veth (about 30 ms here: it waits for RCU grace periods), in both NSCore and the raw loop. Scale: $VETH_TOTAL veth containers on one bridge, all alive together ($((VETH_TOTAL / 2)) of NSCore's, the rest the raw loop's, blocks of $VETH_BLOCK alternating; a bridge takes at most 1024 ports), addresses from NSCore's pool of the bridge's /16. NSCore's per-spawn requests never read a whole table (no link or address dump; the bridge's index is remembered per process and namespace), so the decay that both show comes from the kernel (the raw loop sends no dump at all). With an IPv6 link-local address on every eth0, a spawn onto a bridge of 1000 cost about 10x the first (each new container's duplicate address detection, router solicitations and MLD reports are flooded to every port); without it, about 2x.")
 # A quick run (part of `make test`) must not overwrite the last full run's table.
 NAME=latest
 ((QUICK)) && NAME=quick

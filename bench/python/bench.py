@@ -6,6 +6,9 @@
     bench.py hostsize --rounds R --batch N --mib M
     bench.py threads  --rounds R --total N --threads 1,2,8
     bench.py memory   --rounds R --containers N
+    bench.py run      --rounds R --batch N
+    bench.py async    --rounds R --containers N [--sleep S]
+    bench.py capture  --rounds R --batch N --mib M
 
 Needs NSCORE_LIBRARY (libnscore.so) and NSBENCH_RAWLOOP (librawloop.so built by bench/run.sh).
 Prints one JSON line per result (see bench/c/benchutil.h); progress goes to stderr.
@@ -14,13 +17,16 @@ Prints one JSON line per result (see bench/c/benchutil.h); progress goes to stde
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ctypes
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
 import time
+import warnings
 
 TRUE = "/bin/true"
 SLEEP = "/bin/sleep"
@@ -342,9 +348,205 @@ def cmd_memory(a, nscore, raw):
          containers=n, how="VmRSS of this python3, 4 KiB resolution", ratio=False)
 
 
+# ---- 12. everyday use -------------------------------------------------------------------------
+
+SEC_EVERYDAY = "12. everyday use"
+
+
+def cmd_run(a, nscore, raw):
+    """nscore.run(capture_output=True) against subprocess.run(capture_output=True): a plain
+    child, then pid+mnt+net against unshare(1) making the same namespaces."""
+    pmn = nscore.Namespace.PID | nscore.Namespace.MNT | nscore.Namespace.NET
+    unshare = ["unshare", "--pid", "--fork", "--mount", "--net", "true"]
+    cases = [
+        ("a", "no new namespace", "nscore.run(['true'], capture_output=True)",
+         lambda: nscore.run(["true"], capture_output=True),
+         "subprocess.run(['true'], capture_output=True)",
+         lambda: subprocess.run(["true"], capture_output=True)),
+        ("b", "pid+mnt+net", "nscore.run(['true'], namespaces=PID|MNT|NET, capture_output=True)",
+         lambda: nscore.run(["true"], namespaces=pmn, capture_output=True),
+         "subprocess.run(['unshare', '--pid', '--fork', '--mount', '--net', 'true'], capture_output=True)",
+         lambda: subprocess.run(unshare, capture_output=True)),
+    ]
+    for letter, name, subj_name, subj_fn, base_name, base_fn in cases:
+        run_batch_us(subj_fn, a.batch // 4 + 1)
+        run_batch_us(base_fn, a.batch // 4 + 1)
+        subj, base = interleave(a.rounds, lambda f=base_fn: run_batch_us(f, a.batch),
+                                lambda f=subj_fn: run_batch_us(f, a.batch))
+        emit(f"everyday.run.py.{letter}", SEC_EVERYDAY, subj_name, base_name, "us/op", "lower", subj, base,
+             namespaces=name, batch=a.batch)
+
+
+def run_batch_us(fn, n):
+    """µs per call of fn(), a run returning a CompletedProcess, over n calls."""
+    t0 = time.perf_counter_ns()
+    for _ in range(n):
+        res = fn()
+        if res.returncode != 0:
+            raise RuntimeError(f"{res.args} exited {res.returncode}: {res.stderr!r}")
+    return (time.perf_counter_ns() - t0) / n / 1e3
+
+
+def raise_nofile():
+    """Soft RLIMIT_NOFILE up to the hard limit: each pending container holds a pidfd (and an
+    awaiting one a duplicate), more than the usual soft limit of 1024 for a thousand."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def thread_count():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    raise RuntimeError("no Threads: line")
+
+
+def use_pidfd_watcher():
+    """asyncio's pidfd child watcher (the default from Python 3.12; 3.11 defaults to one thread
+    per child), so that the baseline waits the way nscore does."""
+    if sys.version_info >= (3, 12):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        asyncio.get_event_loop_policy().set_child_watcher(asyncio.PidfdChildWatcher())
+
+
+async def sample_threads(box):
+    """Keeps the largest Threads: count seen in box[0] until cancelled."""
+    while True:
+        box[0] = max(box[0], thread_count())
+        await asyncio.sleep(0.01)
+
+
+def lateness(spawned, done, sleep_s):
+    """(last completion - last spawn, the latest completion after the later of the command's
+    end and the last spawn), in ms. spawned and done are monotonic times, by container."""
+    last = max(spawned)
+    late = max(d - max(s + sleep_s, last) for s, d in zip(spawned, done))
+    return (max(done) - last) * 1e3, late * 1e3
+
+
+async def async_nscore(nscore, n, sleep_s):
+    """n containers of `sleep`, spawned one after the other, then awaited together with
+    Container.wait_async and asyncio.gather."""
+    before = thread_count()
+    live, spawned, done = [], [], [0.0] * n
+    peak = [before]
+
+    async def one(i, c):
+        code = await c.wait_async()
+        done[i] = time.monotonic()
+        if code != 0:
+            raise RuntimeError(f"sleep exited {code}")
+
+    try:
+        for _ in range(n):
+            live.append(nscore.spawn([SLEEP, str(sleep_s)], stdin=nscore.DEVNULL, kill_on_parent_death=True))
+            spawned.append(time.monotonic())
+        sampler = asyncio.ensure_future(sample_threads(peak))
+        try:
+            await asyncio.gather(*(one(i, c) for i, c in enumerate(live)))
+        finally:
+            sampler.cancel()
+    finally:
+        for c in live:
+            c.close()  # kills and reaps any still running (after a failure)
+    return (*lateness(spawned, done, sleep_s), peak[0], before)
+
+
+async def async_subprocess(n, sleep_s):
+    """The same with asyncio.create_subprocess_exec and Process.wait."""
+    before = thread_count()
+    live, spawned, done = [], [], [0.0] * n
+    peak = [before]
+
+    async def one(i, p):
+        code = await p.wait()
+        done[i] = time.monotonic()
+        if code != 0:
+            raise RuntimeError(f"sleep exited {code}")
+
+    try:
+        for _ in range(n):
+            live.append(await asyncio.create_subprocess_exec(SLEEP, str(sleep_s), stdin=subprocess.DEVNULL))
+            spawned.append(time.monotonic())
+        sampler = asyncio.ensure_future(sample_threads(peak))
+        try:
+            await asyncio.gather(*(one(i, p) for i, p in enumerate(live)))
+        finally:
+            sampler.cancel()
+    finally:
+        for p in live:
+            if p.returncode is None:
+                try:
+                    p.kill()
+                except ProcessLookupError:
+                    pass
+                await p.wait()
+    return (*lateness(spawned, done, sleep_s), peak[0], before)
+
+
+def cmd_async(a, nscore, raw):
+    raise_nofile()
+    use_pidfd_watcher()
+    n, sleep_s = a.containers, a.sleep
+    out = {"ns": [], "sub": []}
+
+    async def main():
+        await async_nscore(nscore, min(n, 20), sleep_s)
+        await async_subprocess(min(n, 20), sleep_s)
+        for r in range(a.rounds):
+            order = ["ns", "sub"] if r % 2 == 0 else ["sub", "ns"]
+            for side in order:
+                res = await (async_nscore(nscore, n, sleep_s) if side == "ns" else async_subprocess(n, sleep_s))
+                out[side].append(res)
+
+    asyncio.run(main())
+    ns, sub = out["ns"], out["sub"]
+    subj_name = f"Python: {n} nscore.spawn(sleep {sleep_s}), then asyncio.gather of Container.wait_async()"
+    base_name = (f"{n} asyncio.create_subprocess_exec(sleep {sleep_s}), then asyncio.gather of Process.wait() "
+                 "(pidfd watcher)")
+    params = dict(containers=n, sleep_s=sleep_s, namespaces="no new namespace")
+    emit("everyday.async.py.last", SEC_EVERYDAY, f"{subj_name}: last completion - last spawn", base_name, "ms",
+         "lower", [x[0] for x in ns], [x[0] for x in sub], **params)
+    emit("everyday.async.py.late", SEC_EVERYDAY,
+         f"Python, the same: latest completion - max(its spawn + {sleep_s} s, last spawn)", base_name, "ms",
+         "lower", [x[1] for x in ns], [x[1] for x in sub], **params)
+    emit("everyday.async.py.threads", SEC_EVERYDAY, "Python, the same: most threads during the waits",
+         "threads of the process before the spawns", "threads", "lower", [x[2] for x in ns], [x[3] for x in ns],
+         ratio=False, **params)
+    emit("everyday.async.py.threads.peer", SEC_EVERYDAY, "asyncio subprocesses: most threads during the waits",
+         "threads of the process before the spawns", "threads", "lower", [x[2] for x in sub], [x[3] for x in sub],
+         ratio=False, **params)
+
+
+def cmd_capture(a, nscore, raw):
+    size = a.mib << 20
+    argv = ["head", "-c", str(size), "/dev/zero"]
+
+    def mib_s(fn):
+        t0 = time.perf_counter_ns()
+        for _ in range(a.batch):
+            res = fn()
+            if res.returncode != 0 or len(res.stdout) != size:
+                raise RuntimeError(f"capture: exit {res.returncode}, {len(res.stdout)} bytes")
+        return a.mib * a.batch / ((time.perf_counter_ns() - t0) / 1e9)
+
+    subj_fn = lambda: nscore.run(argv, capture_output=True)  # noqa: E731
+    base_fn = lambda: subprocess.run(argv, capture_output=True)  # noqa: E731
+    subj_fn()
+    base_fn()
+    subj, base = interleave(a.rounds, lambda: mib_s(base_fn), lambda: mib_s(subj_fn))
+    emit("everyday.capture.py", SEC_EVERYDAY, f"nscore.run(head -c {a.mib} MiB, capture_output=True)",
+         "subprocess.run(the same, capture_output=True)", "MiB/s", "higher", subj, base, mib=a.mib, batch=a.batch,
+         namespaces="no new namespace")
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("cmd", choices=["spawn", "join", "hostsize", "threads", "memory"])
+    p.add_argument("cmd", choices=["spawn", "join", "hostsize", "threads", "memory", "run", "async", "capture"])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=10)
     p.add_argument("--modes", default="a,b,c")
@@ -352,14 +554,15 @@ def main():
     p.add_argument("--total", type=int, default=64)
     p.add_argument("--threads", default="1,2,8")
     p.add_argument("--containers", type=int, default=100)
+    p.add_argument("--sleep", type=float, default=0.2)
     a = p.parse_args()
     raw = load_raw()
     raw.raw_die_with_parent()  # nothing outlives a killed run
     import nscore
 
-    {"spawn": cmd_spawn, "join": cmd_join, "hostsize": cmd_hostsize, "threads": cmd_threads, "memory": cmd_memory}[a.cmd](
-        a, nscore, raw
-    )
+    cmds = {"spawn": cmd_spawn, "join": cmd_join, "hostsize": cmd_hostsize, "threads": cmd_threads,
+            "memory": cmd_memory, "run": cmd_run, "async": cmd_async, "capture": cmd_capture}
+    cmds[a.cmd](a, nscore, raw)
 
 
 if __name__ == "__main__":

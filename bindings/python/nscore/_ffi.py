@@ -507,8 +507,30 @@ def new_error() -> Any:
     return ErrorPtr()
 
 
+#: ``NSCORE_ETIMEDOUT``: what :data:`container_wait_unchecked` returns while the process runs.
+ETIMEDOUT = -8
+
+
+def _unchecked(library: ctypes.CDLL, name: str) -> Any:
+    """A second function object for ``name`` with the table's types and no errcheck: the
+    caller looks at the result itself and calls :func:`raise_error` for the failures."""
+    fn = library[name]  # indexing makes a new object; the attribute keeps its errcheck
+    fn.restype, fn.argtypes = SIGNATURES[name]
+    return fn
+
+
+def raise_error(result: int, func: Any, err: Any) -> None:
+    """Raises what the errcheck raises for ``result`` (< 0) and ``err`` of an unchecked call."""
+    _raise_on_error(result, func, (err,))
+
+
 lib, path = _load()
 _declare(lib)
+
+#: ``nscore_container_wait`` for polls, where "still running" (:data:`ETIMEDOUT`) is the
+#: usual answer: building and catching a TimedOutError for it (reading the error object's
+#: five fields) cost more than the wait itself.
+container_wait_unchecked = _unchecked(lib, "nscore_container_wait")
 
 if lib.nscore_abi_version() != ABI_VERSION:
     raise ImportError(

@@ -16,7 +16,7 @@ import inspect
 import io
 import math
 import os
-import selectors
+import select
 import signal as _signal
 import subprocess
 import time
@@ -39,7 +39,7 @@ from ._convert import (
 )
 from ._handle import SharedHandle
 from .cgroup import _WAIT_SLICE_MS, CgroupControls, _Calls, _directories
-from .errors import CalledProcessError, NSCoreError, ProcessExitedError, TimedOutError, TimeoutExpired
+from .errors import CalledProcessError, NSCoreError, ProcessExitedError, TimeoutExpired
 from .namespaces import Namespace, NamespaceLike
 from .netconfig import NetworkLike, _Network
 from .resources import ResourcesLike, _SpawnResources
@@ -306,11 +306,15 @@ class Container(CgroupControls):
 
     def _wait_once(self, timeout_ms: int) -> int | None:
         status = ctypes.c_int(0)
-        try:
-            with self._use() as handle:
-                _ffi.lib.nscore_container_wait(handle, timeout_ms, ctypes.byref(status), _ffi.new_error())
-        except TimedOutError:
+        err = _ffi.new_error()
+        wait = _ffi.container_wait_unchecked
+        with self._use() as handle:
+            rc = wait(handle, timeout_ms, ctypes.byref(status), err)
+        if rc == _ffi.ETIMEDOUT:
+            _ffi.lib.nscore_error_free(err)  # still running: no exception is built for it
             return None
+        if rc < 0:
+            _ffi.raise_error(rc, wait, err)
         return self._record(status.value)
 
     def poll(self) -> int | None:
@@ -413,7 +417,7 @@ class Container(CgroupControls):
         ``(stdout, stderr)``, each None unless that stream is a :data:`PIPE` (str with
         ``text=True``, else bytes).
 
-        The pipes are served together (``selectors``), so a command that writes much output
+        The pipes are served together (``poll(2)``), so a command that writes much output
         before it reads its input, or the other way round, cannot deadlock. A command that
         exits (or closes its stdin) before it has read all of ``input`` drops the rest; the
         SIGPIPE that write raises is blocked in this thread and consumed, never delivered.
@@ -430,7 +434,7 @@ class Container(CgroupControls):
             self._comm = _Communication(self, data)
         comm = self._comm
         try:
-            comm.run(deadline)
+            comm.run(self, deadline)
             self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         except TimeoutExpired:
             raise TimeoutExpired(self.args, timeout, comm.result(1), comm.result(2)) from None  # type: ignore[arg-type]
@@ -564,12 +568,16 @@ class Container(CgroupControls):
 
 
 class _Communication:
-    """The state of :meth:`Container.communicate`: what is left to write, what was read."""
+    """The state of :meth:`Container.communicate`: what is left to write, what was read.
+
+    The container is passed to each call rather than kept: the container keeps this object
+    (across a TimeoutExpired), and a reference back would make a cycle that holds everything
+    read until the cyclic garbage collector runs, instead of freeing it with the container.
+    """
 
     _CHUNK = 1 << 16
 
     def __init__(self, container: Container, data: bytes) -> None:
-        self.container = container
         self.input = memoryview(data)
         self.offset = 0
         self.chunks: dict[int, list[bytes] | None] = {
@@ -582,71 +590,92 @@ class _Communication:
             except BrokenPipeError:
                 pass
             if not data:
-                self._close_stdin()
+                self._close_stdin(container)
 
     def result(self, stream: int) -> bytes | None:
         chunks = self.chunks[stream]
-        return None if chunks is None else b"".join(chunks)
+        if chunks is None:
+            return None
+        data = b"".join(chunks)
+        # The joined bytes replace the chunks (a later read appends after them), so that the
+        # chunks are freed now rather than with the container.
+        if len(chunks) > 1:
+            chunks[:] = [data]
+        return data
 
-    def _close_stdin(self) -> None:
-        c = self.container
+    @staticmethod
+    def _close_stdin(c: Container) -> None:
         if c.stdin is not None:
             try:
                 c.stdin.close()
             except (BrokenPipeError, ValueError):
                 pass
 
-    def run(self, deadline: float | None) -> None:
-        c = self.container
-        sel = selectors.DefaultSelector()
+    def run(self, c: Container, deadline: float | None) -> None:
+        # select.poll directly, without selectors' bookkeeping (a key object per fd, a list of
+        # (key, events) per wakeup): a large output takes hundreds of wakeups, one per pipeful.
+        poller = select.poll()
+        streams: dict[int, int] = {}  # fd -> 0 (stdin), 1 (stdout) or 2 (stderr)
+        if c.stdin is not None and not c.stdin.closed:
+            os.set_blocking(c.stdin.fileno(), False)
+            poller.register(c.stdin.fileno(), select.POLLOUT)
+            streams[c.stdin.fileno()] = 0
+        for stream, f in ((1, c.stdout), (2, c.stderr)):
+            if f is not None and not f.closed:
+                poller.register(f.fileno(), select.POLLIN)
+                streams[f.fileno()] = stream
+        blocked = self._block_sigpipe() if c.stdin is not None and not c.stdin.closed else None
         try:
-            if c.stdin is not None and not c.stdin.closed:
-                os.set_blocking(c.stdin.fileno(), False)
-                sel.register(c.stdin.fileno(), selectors.EVENT_WRITE, 0)
-            for stream, f in ((1, c.stdout), (2, c.stderr)):
-                if f is not None and not f.closed:
-                    sel.register(f.fileno(), selectors.EVENT_READ, stream)
-            blocked = self._block_sigpipe() if c.stdin is not None and not c.stdin.closed else None
-            try:
-                while sel.get_map():
-                    left = None if deadline is None else deadline - time.monotonic()
-                    if left is not None and left <= 0:
+            while streams:
+                timeout_ms = None
+                if deadline is not None:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
                         raise TimeoutExpired(c.args, 0)  # type: ignore[arg-type]
-                    for key, _ in sel.select(left):
-                        if key.data == 0:
-                            self._write(key.fd, sel)
-                        else:
-                            self._read(key.fd, key.data, sel)
-            finally:
-                if blocked is not None:
-                    self._restore_sigpipe(*blocked)
+                    timeout_ms = math.ceil(left * 1000)
+                # POLLHUP and POLLERR come whatever was asked: the write or read that follows
+                # sees EPIPE or end of file.
+                for fd, _ in poller.poll(timeout_ms):
+                    stream = streams[fd]
+                    if stream == 0:
+                        done = self._write(c, fd)
+                    else:
+                        done = self._read(c, fd, stream)
+                    if done:
+                        poller.unregister(fd)
+                        del streams[fd]
         finally:
-            sel.close()
+            if blocked is not None:
+                self._restore_sigpipe(*blocked)
 
-    def _write(self, fd: int, sel: selectors.BaseSelector) -> None:
+    def _write(self, c: Container, fd: int) -> bool:
+        """Writes the next chunk of input; True once all is written (or the reader is gone) and
+        stdin is closed."""
         try:
             n = os.write(fd, self.input[self.offset : self.offset + self._CHUNK])
             self.offset += n
         except BlockingIOError:
-            return
+            return False
         except BrokenPipeError:
             self.offset = len(self.input)  # the reader is gone: the rest is dropped
             self.sigpipe_raised = True
-        if self.offset >= len(self.input):
-            sel.unregister(fd)
-            self._close_stdin()
+        if self.offset < len(self.input):
+            return False
+        self._close_stdin(c)
+        return True
 
-    def _read(self, fd: int, stream: int, sel: selectors.BaseSelector) -> None:
+    def _read(self, c: Container, fd: int, stream: int) -> bool:
+        """Reads what the pipe holds; True at end of file, the stream then closed."""
         data = os.read(fd, self._CHUNK)
         if data:
             chunks = self.chunks[stream]
             assert chunks is not None
             chunks.append(data)
-            return
-        sel.unregister(fd)
-        f = self.container.stdout if stream == 1 else self.container.stderr
+            return False
+        f = c.stdout if stream == 1 else c.stderr
         if f is not None:
             f.close()
+        return True
 
     sigpipe_raised = False
 
@@ -728,12 +757,13 @@ class _Process:
         """Hands the caller's pipe ends to ``container`` as file objects."""
         fds = [-1, -1, -1]
         try:
-            for stream, (mode, _) in enumerate(self.streams):
-                if mode == _ffi.STDIO_PIPE:
-                    fd = ctypes.c_int(-1)
-                    with container._use() as handle:
+            pipes = [stream for stream, (mode, _) in enumerate(self.streams) if mode == _ffi.STDIO_PIPE]
+            if pipes:
+                with container._use() as handle:
+                    for stream in pipes:
+                        fd = ctypes.c_int(-1)
                         _ffi.lib.nscore_container_stdio_fd(handle, stream, ctypes.byref(fd), _ffi.new_error())
-                    fds[stream] = fd.value
+                        fds[stream] = fd.value
             if self.merged_pipe is not None:
                 fds[1] = self.merged_pipe[0]
                 self.merged_pipe = None
@@ -1039,17 +1069,23 @@ def spawn(
     try:
         lib.nscore_spawn_config_new(ctypes.byref(cfg), err())
         process.open_streams()
-        process.apply(lib.nscore_spawn_config_process(cfg))
-        security.apply(cfg, lib.nscore_spawn_config_process(cfg))
-        lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
+        process_cfg = lib.nscore_spawn_config_process(cfg)
+        process.apply(process_cfg)
+        security.apply(cfg, process_cfg)
+        # Settings equal to a new configuration's defaults (no namespace, /proc automatic, /
+        # private) are not set again: each call is a round trip through ctypes.
+        if ns:
+            lib.nscore_spawn_config_set_namespaces(cfg, ns, err())
         if host is not None:
             lib.nscore_spawn_config_set_hostname(cfg, host, err())
         if domain is not None:
             lib.nscore_spawn_config_set_domainname(cfg, domain, err())
         for clock, secs, nanos in offsets:
             lib.nscore_spawn_config_set_time_offset(cfg, clock, secs, nanos, err())
-        lib.nscore_spawn_config_set_mount_proc(cfg, _mount_proc(mount_proc), err())
-        lib.nscore_spawn_config_set_root_propagation(cfg, propagation, err())
+        if mount_proc is not None:
+            lib.nscore_spawn_config_set_mount_proc(cfg, _mount_proc(mount_proc), err())
+        if propagation != Propagation.PRIVATE:
+            lib.nscore_spawn_config_set_root_propagation(cfg, propagation, err())
         if rootfs is not None:
             lib.nscore_spawn_config_set_root(cfg, root_path, int(rootfs.readonly) | (2 if rootfs.idmap else 0), err())
         if not default_mounts:

@@ -1,8 +1,12 @@
 // The Swift-API benchmarks: `Container.spawn` and `Container.join` against the raw loops of
-// bench/c/rawloop.c (linked into this program), interleaved round by round.
+// bench/c/rawloop.c (linked into this program), interleaved round by round; for section 12,
+// `Container.wait() async` over many containers against blocking waits, and `Container.run`
+// capturing a large output against bench/c/rawcapture.c.
 //
-//   nscore-bench-swift spawn --rounds R --batch N [--modes a,b,c]
-//   nscore-bench-swift join  --rounds R --batch N
+//   nscore-bench-swift spawn   --rounds R --batch N [--modes a,b,c]
+//   nscore-bench-swift join    --rounds R --batch N
+//   nscore-bench-swift async   --rounds R --containers N [--sleep S]
+//   nscore-bench-swift capture --rounds R --batch N --mib M
 //
 // Prints one JSON line per result (see bench/c/benchutil.h).
 import CRawLoop
@@ -44,12 +48,13 @@ func jsonString(_ s: String) -> String {
 }
 
 func emit(
-    id: String, section: String, subject: String, baseline: String, subj: [Double], base: [Double], params: String
+    id: String, section: String, subject: String, baseline: String, subj: [Double], base: [Double], params: String,
+    unit: String = "us/op", better: String = "lower"
 ) {
     func arr(_ v: [Double]) -> String { "[" + v.map { String($0) }.joined(separator: ",") + "]" }
     print(
         "{\"id\":\(jsonString(id)),\"section\":\(jsonString(section)),\"subject\":\(jsonString(subject)),"
-            + "\"baseline\":\(jsonString(baseline)),\"unit\":\"us/op\",\"better\":\"lower\","
+            + "\"baseline\":\(jsonString(baseline)),\"unit\":\(jsonString(unit)),\"better\":\(jsonString(better)),"
             + "\"subject_samples\":\(arr(subj)),\"baseline_samples\":\(arr(base)),\"params\":{\(params)}}")
     fflush(nil)
 }
@@ -123,12 +128,18 @@ guard let command = args.popFirst() else { fail("usage: nscore-bench-swift spawn
 var rounds = 5
 var batch = 10
 var modeList = "a,b,c"
+var containers = 100
+var sleepArgument = "0.2"
+var mib = 16
 while let key = args.popFirst() {
     guard let value = args.popFirst() else { fail("\(key) needs a value") }
     switch key {
     case "--rounds": rounds = Int(value) ?? rounds
     case "--batch": batch = Int(value) ?? batch
     case "--modes": modeList = value
+    case "--containers": containers = Int(value) ?? containers
+    case "--sleep": sleepArgument = value
+    case "--mib": mib = Int(value) ?? mib
     default: fail("unknown option \(key)")
     }
 }
@@ -205,6 +216,10 @@ case "join":
         baseline: "raw setns+clone loop (C, in this Swift process)", subj: r[0], base: r[2], params: params)
     raw_join_close(&j)
     _ = try? target.stop(timeout: .seconds(1))
+case "async":
+    asyncWaitBenchmark(rounds: rounds, containers: containers, sleepArgument: sleepArgument)
+case "capture":
+    captureBenchmark(rounds: rounds, batch: batch, mib: mib)
 default:
     fail("unknown benchmark \(command)")
 }
