@@ -99,6 +99,24 @@ class Terminal:
         os.close(self.master)
 
 
+def start_box(options):
+    """`nscore run OPTIONS -- sleep` in the background; returns it and its container's pid."""
+    box = subprocess.Popen([BIN, "run", *options, "--", "sleep", "2718281"], stdin=subprocess.DEVNULL)
+    CHILDREN.append(box.pid)
+    for _ in range(100):
+        kids = open(f"/proc/{box.pid}/task/{box.pid}/children").read().split()
+        if kids:
+            return box, kids[0]
+        time.sleep(0.05)
+    return box, None
+
+
+def stop_box(box):
+    box.kill()
+    box.wait()
+    CHILDREN.remove(box.pid)
+
+
 def rootfs():
     path = os.path.join(TMP, "tty-root")
     if not os.path.exists(path):
@@ -201,16 +219,8 @@ def rootfs_console():
     finally:
         t.close()
     # exec --tty into that kind of container: another pty of the container's own devpts.
-    box = subprocess.Popen([BIN, "run", "-p", "-m", "--rootfs", root, "--", "sleep", "2718281"])
-    CHILDREN.append(box.pid)
+    box, inner = start_box(["-p", "-m", "--rootfs", root])
     try:
-        inner = None
-        for _ in range(100):
-            kids = open(f"/proc/{box.pid}/task/{box.pid}/children").read().split()
-            if kids:
-                inner = kids[0]
-                break
-            time.sleep(0.05)
         t = Terminal([BIN, "exec", "--tty", "-t", str(inner), "--", "/bin/sh", "-c", "tty; ls /dev/pts; exit 4"])
         try:
             m = t.expect(r"/dev/pts/0\r\n0\s+ptmx")
@@ -219,9 +229,7 @@ def rootfs_console():
         finally:
             t.close()
     finally:
-        box.kill()
-        box.wait()
-        CHILDREN.remove(box.pid)
+        stop_box(box)
 
 
 def piped_stdin():
@@ -273,16 +281,8 @@ def tiocsti():
             t.wait()
         finally:
             t.close()
-    box = subprocess.Popen([BIN, "run", "-u", "--", "sleep", "2718281"], stdin=subprocess.DEVNULL)
-    CHILDREN.append(box.pid)
+    box, inner = start_box(["-u"])
     try:
-        inner = None
-        for _ in range(100):
-            kids = open(f"/proc/{box.pid}/task/{box.pid}/children").read().split()
-            if kids:
-                inner = kids[0]
-                break
-            time.sleep(0.05)
         t = Terminal([BIN, "exec", "-t", str(inner), "-u", "--", "setpriv", "--inh-caps=-all", "--bounding-set=-sys_admin",
                       "python3", "-c", probe])
         try:
@@ -293,9 +293,7 @@ def tiocsti():
         finally:
             t.close()
     finally:
-        box.kill()
-        box.wait()
-        CHILDREN.remove(box.pid)
+        stop_box(box)
 
 
 def main():

@@ -106,15 +106,7 @@ enum Supervisor {
         } catch {
             throw .failed(error, exitCode: ExitCode.forSpawnError(error))
         }
-        if let path = launch.pidFile {
-            do {
-                try writePidFile(path, container.pid)
-            } catch {
-                // The container must not outlive a failed launch: the handle kills it.
-                _ = try? container.stop(timeout: .zero)
-                throw error
-            }
-        }
+        try writePidFile(launch, container)
         if launch.detach {
             container.detach()
             Output.out("\(container.pid)\n")
@@ -144,14 +136,7 @@ enum Supervisor {
                           exitCode: ExitCode.runtimeFailed)
         }
         let container = piped.container
-        if let path = launch.pidFile {
-            do {
-                try writePidFile(path, container.pid)
-            } catch {
-                _ = try? container.stop(timeout: .zero)
-                throw error
-            }
-        }
+        try writePidFile(launch, container)
         do throws(NSCoreError) {
             return try TerminalRelay.serve(container, master: master)
         } catch {
@@ -165,6 +150,18 @@ enum Supervisor {
         var pidFile: String?
         /// Print the pid and leave the container running (`--detach`).
         var detach = false
+    }
+
+    /// Writes the container's pid to `launch.pidFile`, if given; on failure the container is
+    /// stopped (it must not outlive a failed launch) and the error thrown.
+    private static func writePidFile(_ launch: Launch, _ container: Container) throws(CLIError) {
+        guard let path = launch.pidFile else { return }
+        do {
+            try writePidFile(path, container.pid)
+        } catch {
+            _ = try? container.stop(timeout: .zero)
+            throw error
+        }
     }
 
     /// Writes "PID\n" to `path` (created with mode 0644, or truncated).
