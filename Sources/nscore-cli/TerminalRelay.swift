@@ -69,10 +69,11 @@ enum TerminalRelay {
         var stoppedBy: Int32?
         var buffer = [UInt8](repeating: 0, count: 65536)
 
-        /// Copies what the multiplexer has to stdout; false once it has no more (EIO: every
-        /// copy of the terminal is closed).
+        /// Copies what the multiplexer has to stdout, at most 16 reads of 64 KiB at a time (a
+        /// command that never stops writing must not keep the loop from signals and its end);
+        /// false once it has no more (EIO: every copy of the terminal is closed).
         func drain() -> Bool {
-            while true {
+            for _ in 0..<16 {
                 let n = buffer.withUnsafeMutableBytes { read(m, $0.baseAddress, $0.count) }
                 if n > 0 {
                     if outputOpen { outputOpen = writeAll(1, buffer, n) }
@@ -81,6 +82,7 @@ enum TerminalRelay {
                 if n < 0 && errno == EINTR { continue }
                 return n < 0 && errno == EAGAIN
             }
+            return true
         }
 
         while true {
