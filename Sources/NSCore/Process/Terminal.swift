@@ -109,14 +109,14 @@ extension SpawnPlanner {
         let master = root.map { nsc_shim_pty_open($0, "dev/ptmx", nsc_shim_RESOLVE_IN_ROOT | nsc_shim_RESOLVE_NO_MAGICLINKS,
                                                   size.height, size.width, &peer) }
             ?? nsc_shim_pty_open(AT_FDCWD, "/dev/ptmx", 0, size.height, size.width, &peer)
-        let where_ = root == nil ? "/dev/ptmx" : "the container's /dev/ptmx"
+        let source = root == nil ? "/dev/ptmx" : "the container's /dev/ptmx"
         if master == -ENODEV {
             throw NSCoreError(.notFound, errno: Errno(rawValue: ENODEV), stage: "terminal",
-                              message: "terminal: \(where_) is not the pty multiplexer (character device 5:2)")
+                              message: "terminal: \(source) is not the pty multiplexer (character device 5:2)")
         }
         if master < 0 {
             let e = Errno(rawValue: -master)
-            throw NSCoreError(.from(errno: e), errno: e, stage: "terminal", message: "terminal: open a pty from \(where_): \(e)")
+            throw NSCoreError(.from(errno: e), errno: e, stage: "terminal", message: "terminal: open a pty from \(source): \(e)")
         }
         pipes.set(PipeEnds.terminal, master)
         return withTerminal(stdio, plan.own(OwnedFD(peer)))
