@@ -164,12 +164,20 @@ def interactive_shell():
         t.close()
 
 
+def around_stty(command):
+    """A shell in a new terminal that saves the terminal's mode, runs `command`, prints its
+    status as rc=N and saves the mode again (read back with saved_modes())."""
+    return Terminal(["sh", "-c", f"stty -g > {TMP}/stty-before; {command}; echo rc=$?; stty -g > {TMP}/stty-after; echo done"])
+
+
+def saved_modes():
+    return open(f"{TMP}/stty-before").read(), open(f"{TMP}/stty-after").read()
+
+
 def raw_mode_restored():
     # nscore's terminal mode before and after, read by a shell in that terminal; also when
     # nscore ends through a forwarded SIGTERM.
-    script = (f"stty -g > {TMP}/stty-before; {BIN} run -t -- sh -c 'echo in; read x'; "
-              f"echo rc=$?; stty -g > {TMP}/stty-after; echo done")
-    t = Terminal(["sh", "-c", script])
+    t = around_stty(f"{BIN} run -t -- sh -c 'echo in; read x'")
     try:
         t.expect("in")
         lflag = termios.tcgetattr(t.master)[3]
@@ -179,15 +187,12 @@ def raw_mode_restored():
         m = t.expect(r"rc=(\d+)")
         t.expect("done")
         t.wait()
-        before = open(f"{TMP}/stty-before").read()
-        after = open(f"{TMP}/stty-after").read()
+        before, after = saved_modes()
         report(m is not None and m.group(1) == b"0" and before == after and before,
                "raw mode is restored when the command exits", (before, after, t.seen))
     finally:
         t.close()
-    script = (f"stty -g > {TMP}/stty-before; {BIN} run -t --pid-file {TMP}/tty.pid -- sleep 60; "
-              f"echo rc=$?; stty -g > {TMP}/stty-after; echo done")
-    t = Terminal(["sh", "-c", script])
+    t = around_stty(f"{BIN} run -t --pid-file {TMP}/tty.pid -- sleep 60")
     try:
         for _ in range(100):
             if os.path.exists(f"{TMP}/tty.pid") and open(f"{TMP}/tty.pid").read().strip():
@@ -200,8 +205,7 @@ def raw_mode_restored():
         m = t.expect(r"rc=(\d+)")
         t.expect("done")
         t.wait()
-        before = open(f"{TMP}/stty-before").read()
-        after = open(f"{TMP}/stty-after").read()
+        before, after = saved_modes()
         report(bool(nscore) and m is not None and m.group(1) == b"143" and before == after,
                "SIGTERM to nscore: the command is stopped (143) and the mode restored", (nscore, before, after, t.seen))
     finally:

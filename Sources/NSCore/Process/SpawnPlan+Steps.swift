@@ -343,11 +343,24 @@ extension SpawnPlan {
         return slot
     }
 
+    /// What a plan sends to the parent (``sendToParent(_:_:)``).
+    enum SentFD {
+        case terminal
+        case seccompListener
+    }
+
     /// Sends the fd in `slot` to the parent on the handshake socket. The parent receives what
     /// a plan sends in a fixed order once the child exec'd: the terminal, then the seccomp
     /// listener (``sendsTerminal``, ``sendsSeccompListener``).
-    func sendToParent(_ slot: FDSlot, what: StepDescription) {
-        append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: what)
+    func sendToParent(_ slot: FDSlot, _ fd: SentFD) {
+        switch fd {
+        case .terminal:
+            sendsTerminal = true
+            append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: .text("send the terminal to the parent"))
+        case .seccompListener:
+            sendsSeccompListener = true
+            append(NSC_STEP_SEND_FD, FDOperand.slot(slot).raw, what: .text("send the seccomp listener to the parent"))
+        }
     }
 
     // ---- Terminals -----------------------------------------------------------------------

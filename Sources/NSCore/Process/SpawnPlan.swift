@@ -66,13 +66,13 @@ final class SpawnPlan {
     var waitsForParent = false
     /// True when a step signals the parent before waiting (the parent must read "ready").
     var signalsReady = false
-    /// True when a step sends an fd (the terminal, the seccomp listener) on the handshake
-    /// socket, which the parent receives once the child exec'd.
-    var sendsFD = false
-    /// The fds sent, in the order the parent receives them: the terminal's multiplexer
-    /// (``TerminalLowering``), then the seccomp listener.
+    /// The fds a step sends on the handshake socket (``sendToParent(_:_:)``), which the parent
+    /// receives once the child exec'd, in this order: the terminal's multiplexer, then the
+    /// seccomp listener.
     var sendsTerminal = false
     var sendsSeccompListener = false
+    /// True when a step sends an fd.
+    var sendsFD: Bool { sendsTerminal || sendsSeccompListener }
     /// Where the spawner puts the terminal's multiplexer the child sends (``sendsTerminal``).
     var terminalSink: PipeEnds? = nil
     /// True when a step receives fds the parent sends after "go" (``fdsForChild``).
@@ -204,7 +204,6 @@ final class SpawnPlan {
         switch kind {
         case NSC_STEP_SYNC_WAIT: waitsForParent = true
         case NSC_STEP_SYNC_READY: signalsReady = true
-        case NSC_STEP_SEND_FD: sendsFD = true
         case NSC_STEP_RECV_FD: receivesFDs = true
         case NSC_STEP_EXEC: execStep = stepCount - 1
         case NSC_STEP_CLOSE_FDS: closeStep = stepCount - 1

@@ -67,8 +67,7 @@ extension SpawnPlanner {
         }
         let peer = plan.ioctlFD(.slot(master), nsc_shim_TIOCGPTPEER, UInt64(O_RDWR | O_NOCTTY | O_CLOEXEC),
                                 what: .text("open the pty's terminal (TIOCGPTPEER)"))
-        plan.sendToParent(master, what: .text("send the terminal to the parent"))
-        plan.sendsTerminal = true
+        plan.sendToParent(master, .terminal)
         plan.close(master, what: .text("close the pty multiplexer"))
         if c.root != nil && c.defaultMounts {
             let dev = plan.openat2(.cwd, "/dev", flags: O_DIRECTORY | nsc_shim_O_PATH, resolve: nsc_shim_RESOLVE_NO_SYMLINKS,

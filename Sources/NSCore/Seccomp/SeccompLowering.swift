@@ -50,8 +50,7 @@ extension SpawnPlanner {
     /// Installs the filter; with a listener, sends it to the parent and closes the child's copy.
     static func lowerSeccomp(_ program: SeccompProgram?, into plan: SpawnPlan) {
         guard let program, let slot = plan.seccomp(program) else { return }
-        plan.sendToParent(slot, what: .text("send the seccomp listener to the parent"))
-        plan.sendsSeccompListener = true
+        plan.sendToParent(slot, .seccompListener)
         plan.close(slot, what: .text("close the seccomp listener"))
     }
 }
